@@ -1,0 +1,70 @@
+/**
+ * Upstream request headers: the client's (already filtered) headers, the body's content type,
+ * the backend's auth header, then the instance's own headers, in that order so that the
+ * configuration has the last word.
+ *
+ * @module
+ */
+
+import type { InstanceTarget } from "../types.ts";
+
+/** How a backend wants its secret: a header name and an optional scheme prefix. */
+export interface AuthStyle {
+  /** Header name, e.g. `authorization`. */
+  readonly header: string;
+  /** Scheme written before the key, e.g. `Bearer`; empty = the bare key. */
+  readonly scheme: string;
+}
+
+/** `Authorization: Bearer <key>`, what every OpenAI-compatible server expects. */
+export const BEARER: AuthStyle = Object.freeze({ header: "authorization", scheme: "Bearer" });
+
+/** JSON content type sent with rewritten JSON bodies. */
+export const JSON_CONTENT_TYPE = "application/json";
+
+/**
+ * Builds the upstream headers. `contentType` undefined leaves the content type alone (GET).
+ * `content-length` is always dropped: fetch computes it from the body actually sent, and a
+ * rewritten body has a different length.
+ *
+ * @example
+ * ```ts
+ * import { upstreamHeaders } from "./headers.ts";
+ * const h = upstreamHeaders(new Headers({ "x-request-id": "r1" }), "application/json", {
+ *   baseUrl: "http://h", apiKey: "k", headers: { "x-tenant": "t" },
+ * });
+ * console.assert(h.get("authorization") === "Bearer k" && h.get("x-tenant") === "t");
+ * console.assert(h.get("x-request-id") === "r1");
+ * ```
+ */
+export function upstreamHeaders(
+  client: Headers,
+  contentType: string | undefined,
+  target: InstanceTarget,
+  auth: AuthStyle = BEARER,
+): Headers {
+  const headers = new Headers(client);
+  headers.delete("content-length");
+  if (contentType !== undefined) headers.set("content-type", contentType);
+  if (target.apiKey) {
+    // The client's own credential is for the gateway, never for the backend.
+    headers.delete("authorization");
+    headers.set(auth.header, auth.scheme ? `${auth.scheme} ${target.apiKey}` : target.apiKey);
+  }
+  for (const [name, value] of Object.entries(target.headers)) headers.set(name, value);
+  return headers;
+}
+
+/**
+ * Headers of a health probe: auth and the instance's headers only.
+ *
+ * @example
+ * ```ts
+ * import { probeHeaders } from "./headers.ts";
+ * const h = probeHeaders({ baseUrl: "http://h", apiKey: "k", headers: {} });
+ * console.assert(h.get("authorization") === "Bearer k");
+ * ```
+ */
+export function probeHeaders(target: InstanceTarget, auth: AuthStyle = BEARER): Headers {
+  return upstreamHeaders(new Headers(), undefined, target, auth);
+}

@@ -1,0 +1,67 @@
+/**
+ * A byte-stream transform that hands complete lines to a mapper, for NDJSON and SSE upstreams.
+ * It never buffers more than the one partial line that straddles two chunks, so tokens reach
+ * the client as soon as the backend sends them.
+ *
+ * @module
+ */
+
+/** What a line mapper returns for one input line: text to emit (possibly empty). */
+export type LineHandler = (line: string) => string;
+
+/** Callbacks of a line transform. */
+export interface LineTransformOptions {
+  /** Called for every complete line (without its `\n`/`\r\n`), blank lines included. */
+  readonly line: LineHandler;
+  /** Called once when the upstream ends cleanly; returns trailing text (e.g. `data: [DONE]`). */
+  readonly end?: () => string;
+}
+
+/**
+ * Builds the transform. UTF-8 is decoded in streaming mode, so a multi-byte character split
+ * across chunks is kept intact.
+ *
+ * @example
+ * ```ts
+ * import { createLineTransform } from "./line_stream.ts";
+ * const t = createLineTransform({ line: (l) => l.toUpperCase() + ";", end: () => "!" });
+ * const out = await new Response(
+ *   new Response("ab\ncd\nef").body!.pipeThrough(t),
+ * ).text();
+ * console.assert(out === "AB;CD;EF;!");
+ * ```
+ */
+export function createLineTransform(opts: LineTransformOptions): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let partial = "";
+  const emit = (controller: TransformStreamDefaultController<Uint8Array>, text: string) => {
+    if (text !== "") controller.enqueue(encoder.encode(text));
+  };
+  const drain = (controller: TransformStreamDefaultController<Uint8Array>, text: string) => {
+    let start = 0;
+    let nl = text.indexOf("\n");
+    let out = "";
+    while (nl >= 0) {
+      const raw = text.slice(start, nl);
+      out += opts.line(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
+      start = nl + 1;
+      nl = text.indexOf("\n", start);
+    }
+    partial = text.slice(start);
+    // One enqueue per upstream chunk keeps the downstream chunking close to the upstream's.
+    emit(controller, out);
+  };
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      drain(controller, partial + decoder.decode(chunk, { stream: true }));
+    },
+    flush(controller) {
+      const rest = partial + decoder.decode();
+      partial = "";
+      let out = rest === "" ? "" : opts.line(rest.endsWith("\r") ? rest.slice(0, -1) : rest);
+      if (opts.end) out += opts.end();
+      emit(controller, out);
+    },
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Reading the error message out of a backend's error body, whichever dialect it speaks, so the
+ * proxy can answer in OpenAI's error shape without losing the backend's reason:
+ * OpenAI/vLLM/llama.cpp/LocalAI `{error: {message}}`, Ollama/TEI `{error: "..."}`, vLLM's older
+ * `{object: "error", message}`, FastAPI (Xinference, Infinity, vox-box) `{detail: "..." | [{msg}]}`.
+ *
+ * @module
+ */
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The message of a parsed error body, or `undefined` when none is recognisable.
+ *
+ * @example
+ * ```ts
+ * import { upstreamErrorMessage } from "./upstream_error.ts";
+ * console.assert(upstreamErrorMessage({ error: "model 'x' not found" }) === "model 'x' not found");
+ * console.assert(upstreamErrorMessage({ error: { message: "bad" } }) === "bad");
+ * console.assert(upstreamErrorMessage({ detail: [{ msg: "field required" }] }) === "field required");
+ * ```
+ */
+export function upstreamErrorMessage(body: unknown): string | undefined {
+  if (typeof body === "string") return body.trim() === "" ? undefined : body.trim();
+  if (!isRecord(body)) return undefined;
+  if (typeof body.error === "string") return body.error;
+  if (isRecord(body.error) && typeof body.error.message === "string") return body.error.message;
+  if (typeof body.message === "string") return body.message;
+  if (typeof body.detail === "string") return body.detail;
+  if (Array.isArray(body.detail)) {
+    const msgs = body.detail.map((d) => (isRecord(d) && typeof d.msg === "string" ? d.msg : undefined))
+      .filter((m): m is string => m !== undefined);
+    if (msgs.length > 0) return msgs.join("; ");
+  }
+  return undefined;
+}

@@ -1,0 +1,87 @@
+/**
+ * `ConfigError`: everything wrong with a configuration file, in one error, one problem per line,
+ * each naming the key path as the file wrote it and its line.
+ *
+ * @module
+ */
+
+/** One problem of a configuration file. */
+export interface ConfigProblem {
+  /** The key path as written, e.g. `model.services.chat.instances[1].weight`; `""` for the whole file. */
+  readonly path: string;
+  /** The last key of `path` (`weight`), or `undefined` for an index or the whole file. */
+  readonly key?: string;
+  /** 1-based line in the file. */
+  readonly line?: number;
+  /** The finding, e.g. `must be >= 0, received -1`. */
+  readonly message: string;
+  /** The full sentence: `model.services.chat.instances[1].weight must be >= 0, received -1 (line 42)`. */
+  readonly text: string;
+}
+
+/** Formats one problem as a sentence: path, message, line. */
+export function problemText(path: string, message: string, line?: number): string {
+  const subject = path === "" ? message : `${path} ${message}`;
+  return line === undefined ? subject : `${subject} (line ${line})`;
+}
+
+/** The last key of a written path (`a.b[2].c` → `c`; `a[2]` → `undefined`). */
+function lastKey(path: string): string | undefined {
+  const match = /(?:^|\.)([^.[\]]+)$/.exec(path);
+  return match?.[1];
+}
+
+/** Builds a `ConfigProblem`. */
+export function configProblem(path: string, message: string, line?: number): ConfigProblem {
+  const key = lastKey(path);
+  return {
+    path,
+    ...(key !== undefined ? { key } : {}),
+    ...(line !== undefined ? { line } : {}),
+    message,
+    text: problemText(path, message, line),
+  };
+}
+
+/**
+ * A configuration file that cannot be used. `path`, `line` and `key` describe the first problem;
+ * `problems` lists all of them, in file order.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError, configProblem } from "./error.ts";
+ * const err = new ConfigError("x.yaml", [configProblem("model.adapter", "must be one of openai, ollama", 3)]);
+ * console.assert(err.message === 'Cannot load config "x.yaml": model.adapter must be one of openai, ollama (line 3)');
+ * console.assert(err.key === "adapter" && err.line === 3);
+ * ```
+ */
+export class ConfigError extends Error {
+  /** Always `"ConfigError"`. */
+  override name = "ConfigError";
+  /** The file (or other source name) that was being loaded. */
+  readonly source: string;
+  /** Key path of the first problem, as written. */
+  readonly path: string;
+  /** Line of the first problem. */
+  readonly line?: number;
+  /** Last key of the first problem's path. */
+  readonly key?: string;
+  /** Every problem found. */
+  readonly problems: readonly ConfigProblem[];
+
+  /** Builds the error from its problems (at least one), which it sorts by line. */
+  constructor(source: string, problems: readonly ConfigProblem[], options?: ErrorOptions) {
+    const sorted = [...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+    const head = `Cannot load config ${JSON.stringify(source)}:`;
+    const message = sorted.length === 1
+      ? `${head} ${sorted[0].text}`
+      : `${head} ${sorted.length} problems\n${sorted.map((p) => `  ${p.text}`).join("\n")}`;
+    super(message, options);
+    this.source = source;
+    this.problems = sorted;
+    const firstProblem: ConfigProblem | undefined = sorted[0];
+    this.path = firstProblem?.path ?? "";
+    if (firstProblem?.line !== undefined) this.line = firstProblem.line;
+    if (firstProblem?.key !== undefined) this.key = firstProblem.key;
+  }
+}

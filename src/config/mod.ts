@@ -1,0 +1,27 @@
+/**
+ * Configuration: the JAiRouter-compatible YAML loader (`parseConfig`, `loadConfigFile`), the
+ * file watcher, the redacted view and the write-back used by the admin API.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./mod.ts";
+ * const { config } = parseConfig("model:\n  adapter: ollama\n", { source: "inline.yaml", env: {} });
+ * console.assert(config.services.chat.adapter === "ollama" && config.server.port === 8080);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  ConfigError,
+  type ConfigProblem,
+  loadConfigFile,
+  type LoadResult,
+  parseConfig,
+  type ParseOptions,
+} from "./load.ts";
+export { isSecretHeader, redactConfig, REDACTED } from "./redact.ts";
+export { type Disposer, watchConfig, type WatchOptions } from "./watch.ts";
+export { type UpdateOptions, updateYamlFile } from "./write.ts";
+export { parseDuration, parseSize, type UnitResult } from "./units.ts";
+export type * from "./types.ts";

@@ -1,0 +1,59 @@
+/**
+ * A copy of the configuration that is safe to show (admin API, logs): instance API keys, secret
+ * upstream headers and passwords inside base URLs are replaced by `"[redacted]"`.
+ *
+ * @module
+ */
+
+import type { Config } from "./types.ts";
+
+/** What replaces a secret. */
+export const REDACTED = "[redacted]";
+
+const SECRET_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie)$|api[-_]?key|token|secret|passw|auth/i;
+
+/** Whether an upstream header's value is a secret, judged by its name. */
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
+
+/**
+ * Returns a JSON-able deep copy of `config` with secrets replaced.
+ *
+ * @example
+ * ```ts
+ * import { parseConfig } from "./load.ts";
+ * import { redactConfig } from "./redact.ts";
+ * const { config } = parseConfig(
+ *   "model:\n  services:\n    chat:\n      instances:\n        - { name: m, base-url: 'http://127.0.0.1:1', api-key: sk-1 }\n",
+ *   { source: "x.yaml", env: {} },
+ * );
+ * const shown = JSON.stringify(redactConfig(config));
+ * console.assert(!shown.includes("sk-1") && shown.includes("[redacted]"));
+ * ```
+ */
+export function redactConfig(config: Config): unknown {
+  return copy(config, []);
+}
+
+function copy(value: unknown, path: readonly string[]): unknown {
+  if (Array.isArray(value)) return value.map((item) => copy(item, path));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  const inHeaders = path[path.length - 1] === "headers";
+  for (const [key, item] of Object.entries(value)) {
+    let shown: unknown;
+    if (inHeaders && typeof item === "string") shown = isSecretHeader(key) ? REDACTED : item;
+    else if (key === "apiKey" && typeof item === "string") shown = REDACTED;
+    else if (key === "baseUrl" && typeof item === "string") shown = redactUrl(item);
+    else shown = copy(item, [...path, key]);
+    Object.defineProperty(out, key, { value: shown, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function redactUrl(url: string): string {
+  // Not via URL: it would percent-encode the brackets of "[redacted]".
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, `$1${REDACTED}@`);
+}

@@ -1,0 +1,146 @@
+/**
+ * From the validated file (as written) to the `Config` the gateway runs on: global defaults applied
+ * to every service, instances given stable ids, duplicates reported.
+ *
+ * @module
+ */
+
+import { SERVICE_KINDS, type ServiceKind } from "../types.ts";
+import { DEFAULT_ADAPTER, LOG_DEFAULTS, SERVER_DEFAULTS, STATE_DEFAULTS } from "./defaults.ts";
+import type { Origins } from "./locate.ts";
+import {
+  type Levels,
+  resolveBreaker,
+  resolveFallback,
+  resolveHealth,
+  resolveLoadBalance,
+  resolveRateLimit,
+  resolveRetry,
+  resolveTimeouts,
+} from "./policy.ts";
+import type { Problem } from "./problem.ts";
+import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
+import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
+
+/** The resolved configuration and the non-fatal findings made on the way. */
+export interface Resolved {
+  /** The configuration, defaults applied, not yet frozen. */
+  readonly config: Config;
+  /** Duplicate instances. */
+  readonly warnings: Problem[];
+}
+
+/**
+ * Builds the `Config`. `origins` supplies instance lines and the wording of duplicate warnings.
+ * The result is not yet frozen.
+ */
+export function resolveConfig(file: FileConfig, source: string, origins: Origins): Resolved {
+  const warnings: Problem[] = [];
+  const model = file.model;
+  const servicesBlock = model.services;
+  // `model.services.load-balance` (and friends) is the seed's other spelling of a global block.
+  const globals: Levels = [model, servicesBlock];
+
+  const globalLimit: RateLimitInput | undefined = model.rateLimit ?? servicesBlock?.rateLimit;
+  const isGatewayWide = globalLimit?.scope === "global";
+  const globalRateLimit = isGatewayWide ? resolveRateLimit(globalLimit, "global") : undefined;
+  const serviceDefaultLimit = isGatewayWide ? undefined : globalLimit;
+
+  const services = {} as Record<ServiceKind, ServiceConfig>;
+  for (const kind of SERVICE_KINDS) {
+    const block: ServiceInput | undefined = servicesBlock?.[kind];
+    const levels: Levels = [block, ...globals];
+    const adapter = first(levels) ?? DEFAULT_ADAPTER;
+    services[kind] = {
+      kind,
+      loadBalance: resolveLoadBalance(levels),
+      adapter,
+      ...optional("rateLimit", resolveRateLimit(block?.rateLimit ?? serviceDefaultLimit, "service")),
+      circuitBreaker: resolveBreaker(levels),
+      fallback: resolveFallback(levels),
+      timeouts: resolveTimeouts(levels, kind),
+      retry: resolveRetry(levels),
+      health: resolveHealth(levels),
+      instances: resolveInstances(kind, block, adapter, origins, warnings),
+    };
+  }
+
+  const server = file.server ?? {};
+  const log = file.log ?? {};
+  const state = file.state ?? {};
+  const config: Config = {
+    source,
+    server: {
+      host: server.host ?? SERVER_DEFAULTS.host,
+      port: server.port ?? SERVER_DEFAULTS.port,
+      bodyLimit: server.bodyLimit ?? SERVER_DEFAULTS.bodyLimit,
+      trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
+      shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
+    },
+    log: { level: log.level ?? LOG_DEFAULTS.level, format: log.format ?? LOG_DEFAULTS.format },
+    state: {
+      backend: state.backend ?? STATE_DEFAULTS.backend,
+      ...(state.path !== undefined ? { path: state.path } : {}),
+      flushIntervalMs: state.flushInterval ?? STATE_DEFAULTS.flushIntervalMs,
+    },
+    ...(globalRateLimit ? { globalRateLimit } : {}),
+    services,
+  };
+  return { config, warnings };
+}
+
+/** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent, not `undefined`. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function first(levels: Levels): PolicyInput["adapter"] {
+  return levels.find((l) => l?.adapter !== undefined)?.adapter;
+}
+
+function resolveInstances(
+  kind: ServiceKind,
+  block: ServiceInput | undefined,
+  serviceAdapter: InstanceConfig["adapter"],
+  origins: Origins,
+  warnings: Problem[],
+): InstanceConfig[] {
+  const seen = new Map<string, { index: number; count: number }>();
+  return (block?.instances ?? []).map((inst, index) => {
+    const path = ["model", "services", kind, "instances", index];
+    const baseUrl = inst.baseUrl.replace(/\/+$/, "");
+    const instPath = inst.path === undefined || inst.path === "" ? undefined : inst.path;
+    // Ids end up in logs and metric labels: never with the credentials a URL may carry.
+    const publicUrl = baseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1");
+    const triple = `${kind}/${inst.name}@${publicUrl}${instPath ?? ""}`;
+    const earlier = seen.get(triple);
+    let id = triple;
+    if (earlier) {
+      earlier.count += 1;
+      id = `${triple}#${earlier.count}`;
+      const first = origins.locate([...path.slice(0, -1), earlier.index]);
+      warnings.push({
+        path,
+        message: `has the same name, base-url and path as ${first.written}` +
+          `${first.line ? ` on line ${first.line}` : ""}; both are kept, this one as ${JSON.stringify(id)}`,
+      });
+    } else {
+      seen.set(triple, { index, count: 1 });
+    }
+    const rateLimit = resolveRateLimit(inst.rateLimit, "instance");
+    const line = origins.locate(path).line;
+    return {
+      name: inst.name,
+      baseUrl,
+      ...(instPath !== undefined ? { path: instPath } : {}),
+      weight: inst.weight ?? 1,
+      adapter: inst.adapter ?? serviceAdapter,
+      ...(inst.apiKey !== undefined && inst.apiKey !== "" ? { apiKey: inst.apiKey } : {}),
+      headers: inst.headers ?? {},
+      ...(rateLimit ? { rateLimit } : {}),
+      enabled: inst.enabled ?? true,
+      id,
+      ...(line !== undefined ? { line } : {}),
+    };
+  });
+}

@@ -1,0 +1,297 @@
+/**
+ * Zod schemas of the configuration file, after key normalisation (camelCase, see `keys.ts`).
+ * Every field is optional here: whether a value came from the file or from a default matters for
+ * inheritance (service → global → built-in), which `resolve.ts` applies. Objects are strict so
+ * unknown keys are found; the loader reports them as warnings, not errors.
+ *
+ * Scalars are bound the way Spring binds them: `"8080"` is a number and `"true"` a boolean, which
+ * also lets `${PORT:-8080}` placeholders feed numeric keys. Enum values are matched relaxed:
+ * `TOKEN_BUCKET`, `tokenBucket` and `token-bucket` are the same.
+ *
+ * @module
+ */
+
+import { isIP } from "node:net";
+import { z } from "zod";
+import type { AdapterName, HashAlgorithm, LimitAlgorithm, LimitScope, StrategyName } from "../types.ts";
+import { describeValue, parseDuration, parseSize } from "./units.ts";
+
+const NUMERIC = /^-?\d+(?:\.\d+)?$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const toNumber = (v: unknown) => (typeof v === "string" && NUMERIC.test(v.trim()) ? Number(v.trim()) : v);
+const toBoolean = (v: unknown) => {
+  if (typeof v !== "string") return v;
+  const t = v.trim().toLowerCase();
+  return t === "true" ? true : t === "false" ? false : v;
+};
+const toEnum = (v: unknown) =>
+  typeof v === "string"
+    ? v.trim().replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase().replace(/_/g, "-")
+    : v;
+const toText = (v: unknown) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
+
+const num = (inner: z.ZodNumber) => z.preprocess(toNumber, inner).optional();
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => num(z.number().int().min(min).max(max));
+const bool = () => z.preprocess(toBoolean, z.boolean()).optional();
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.preprocess(toEnum, z.enum(values)).optional();
+
+/** A duration in ms (number or `"30s"`), checked against a lower bound. */
+const duration = (min: number, inclusive = true) =>
+  z.unknown().transform((v, ctx) => {
+    const r = parseDuration(v);
+    if (!r.ok) {
+      ctx.issues.push({ code: "custom", message: r.error, input: v });
+      return z.NEVER;
+    }
+    return r.value;
+  }).pipe(inclusive ? z.number().min(min) : z.number().gt(min)).optional();
+
+/** Strategy names, the seed's four then ours. */
+export const STRATEGIES = [
+  "random",
+  "round-robin",
+  "least-connections",
+  "ip-hash",
+  "power-of-two",
+  "least-latency",
+  "consistent-hash-bounded",
+] as const satisfies readonly StrategyName[];
+
+/** Hash algorithms of `load-balance.hash-algorithm`. */
+export const HASH_ALGORITHMS = ["fnv1a", "md5", "sha1", "sha256"] as const satisfies readonly HashAlgorithm[];
+
+/** Limiter algorithms of `rate-limit.algorithm`. */
+export const LIMIT_ALGORITHMS = [
+  "token-bucket",
+  "leaky-bucket",
+  "sliding-window",
+  "fixed-window",
+] as const satisfies readonly LimitAlgorithm[];
+
+/** Values of `rate-limit.scope`. */
+export const LIMIT_SCOPES = [
+  "global",
+  "service",
+  "instance",
+  "client-ip",
+  "api-key",
+] as const satisfies readonly LimitScope[];
+
+/** Values of `adapter`. */
+export const ADAPTERS = [
+  "openai",
+  "normal",
+  "gpustack",
+  "ollama",
+  "vllm",
+  "xinference",
+  "localai",
+  "llamacpp",
+  "tei",
+  "triton",
+  "infinity",
+] as const satisfies readonly AdapterName[];
+
+const loadBalance = z.strictObject({
+  type: oneOf(STRATEGIES),
+  hashAlgorithm: oneOf(HASH_ALGORITHMS),
+  hashKey: z.string().trim().refine(
+    (v) => v === "client-ip" || v === "body:user" || /^header:/.test(v) && TOKEN.test(v.slice(7)),
+    {
+      error: (issue) =>
+        `must be client-ip, body:user or header:<Name>, received ${describeValue(issue.input)}`,
+    },
+  ).optional(),
+  loadFactor: num(z.number().min(1)),
+});
+
+const rateLimit = z.strictObject({
+  enabled: bool(),
+  algorithm: oneOf(LIMIT_ALGORITHMS),
+  capacity: num(z.number().gt(0)),
+  rate: num(z.number().gt(0)),
+  window: duration(0, false),
+  scope: oneOf(LIMIT_SCOPES),
+  clientIpEnable: bool(),
+  warmUp: z.strictObject({ period: duration(0, false), initialFraction: num(z.number().min(0).max(1)) })
+    .optional(),
+  maxKeys: int(1),
+}).superRefine((block, ctx) => {
+  if (block.enabled === false) return;
+  if (block.capacity === undefined) {
+    ctx.addIssue({ code: "custom", path: ["capacity"], message: "is required" });
+  }
+  const algorithm = block.algorithm ?? "token-bucket";
+  if (typeof algorithm === "string" && algorithm.endsWith("bucket") && block.rate === undefined) {
+    ctx.addIssue({ code: "custom", path: ["rate"], message: `is required for ${algorithm}` });
+  }
+  if (block.warmUp && block.warmUp.period === undefined) {
+    ctx.addIssue({ code: "custom", path: ["warmUp", "period"], message: "is required" });
+  }
+});
+
+const circuitBreaker = z.strictObject({
+  enabled: bool(),
+  failureThreshold: int(1),
+  timeout: duration(0, false),
+  successThreshold: int(1),
+  halfOpenMaxCalls: int(1),
+});
+
+const fallback = z.strictObject({
+  enabled: bool(),
+  strategy: oneOf(["default", "cache"]),
+  cacheSize: int(1),
+  cacheTtl: duration(0, false),
+  response: z.strictObject({ status: int(100, 599), body: z.unknown() }).optional(),
+});
+
+const timeouts = z.strictObject({
+  connect: duration(0),
+  firstByte: duration(0),
+  idle: duration(0),
+  total: duration(0),
+});
+
+const retry = z.strictObject({ maxAttempts: int(1), budget: duration(0) });
+
+const healthCheck = z.strictObject({
+  enabled: bool(),
+  interval: duration(0, false),
+  timeout: duration(0, false),
+  healthyThreshold: int(1),
+  unhealthyThreshold: int(1),
+  passiveFailures: int(0),
+});
+
+const baseUrl = z.preprocess(
+  (v) => (typeof v === "string" ? v.trim() : v),
+  z.string().refine(isHttpUrl, {
+    error: (issue) => `must be an http(s) URL, received ${describeValue(issue.input)}`,
+  }),
+);
+
+const headers = z.record(
+  z.string(),
+  z.preprocess(toText, z.string().refine((v) => !/[\r\n\0]/.test(v), "must not contain line breaks")),
+).superRefine((map, ctx) => {
+  for (const name of Object.keys(map)) {
+    if (!TOKEN.test(name)) {
+      ctx.addIssue({ code: "custom", path: [name], message: "is not a valid HTTP header name" });
+    }
+  }
+});
+
+const instance = z.strictObject({
+  name: z.preprocess(toText, z.string().trim().min(1)),
+  baseUrl,
+  path: z.string().trim().refine((v) => v === "" || v.startsWith("/"), {
+    error: (issue) => `must start with "/", received ${describeValue(issue.input)}`,
+  }).optional(),
+  weight: num(z.number().min(0)),
+  adapter: oneOf(ADAPTERS),
+  apiKey: z.preprocess(toText, z.string()).optional(),
+  headers: headers.optional(),
+  enabled: bool(),
+  rateLimit: rateLimit.optional(),
+});
+
+/** The blocks that may be written globally, and per service to override the global ones. */
+const policyShape = {
+  loadBalance: loadBalance.optional(),
+  adapter: oneOf(ADAPTERS),
+  rateLimit: rateLimit.optional(),
+  circuitBreaker: circuitBreaker.optional(),
+  fallback: fallback.optional(),
+  timeouts: timeouts.optional(),
+  retry: retry.optional(),
+  healthCheck: healthCheck.optional(),
+};
+
+const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
+
+const services = z.strictObject({
+  ...policyShape,
+  chat: service.optional(),
+  embedding: service.optional(),
+  rerank: service.optional(),
+  tts: service.optional(),
+  stt: service.optional(),
+  imgGen: service.optional(),
+  imgEdit: service.optional(),
+});
+
+const server = z.strictObject({
+  host: z.string().trim().min(1).optional(),
+  port: int(0, 65535),
+  bodyLimit: z.unknown().transform((v, ctx) => {
+    const r = parseSize(v);
+    if (!r.ok) {
+      ctx.issues.push({ code: "custom", message: r.error, input: v });
+      return z.NEVER;
+    }
+    return r.value;
+  }).pipe(z.number().gt(0)).optional(),
+  trustedProxies: z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v),
+    z.array(
+      z.string().trim().refine(isIpOrCidr, {
+        error: (issue) => `must be an IP address or CIDR, received ${describeValue(issue.input)}`,
+      }),
+    ),
+  ).optional(),
+  shutdownTimeout: duration(0),
+});
+
+const log = z.strictObject({
+  level: oneOf(["debug", "info", "warn", "error"]),
+  format: oneOf(["json", "pretty"]),
+});
+
+const state = z.strictObject({
+  backend: oneOf(["memory", "kv"]),
+  path: z.string().trim().min(1).optional(),
+  flushInterval: duration(0, false),
+}).superRefine((block, ctx) => {
+  if (block.backend === "kv" && block.path === undefined) {
+    ctx.addIssue({ code: "custom", path: ["path"], message: "is required when state.backend is kv" });
+  }
+});
+
+/** The whole file. `model` is required: it is what makes a file a JAiRouter configuration. */
+export const fileSchema = z.strictObject({
+  model: z.strictObject({ ...policyShape, services: services.optional() }),
+  server: server.optional(),
+  log: log.optional(),
+  state: state.optional(),
+});
+
+type Out<T extends z.ZodType> = z.output<T>;
+/** One validated `rate-limit` block as written (no defaults yet). */
+export type RateLimitInput = Out<typeof rateLimit>;
+/** One validated instance as written. */
+export type InstanceInput = Out<typeof instance>;
+/** One validated service block as written. */
+export type ServiceInput = Out<typeof service>;
+/** The policy blocks shared by the global level and each service. */
+export type PolicyInput = Omit<ServiceInput, "instances">;
+/** The validated file as written (no defaults yet). */
+export type FileConfig = Out<typeof fileSchema>;
+
+function isHttpUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+}
+
+function isIpOrCidr(value: string): boolean {
+  const slash = value.indexOf("/");
+  const address = slash < 0 ? value : value.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const bits = value.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}

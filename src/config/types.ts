@@ -1,0 +1,158 @@
+/**
+ * The validated, frozen configuration the gateway runs on. The loader (`load.ts`) turns the
+ * JAiRouter-compatible YAML (kebab-case or camelCase keys, root `model:`) into this shape once,
+ * at the boundary; everything downstream trusts it.
+ *
+ * @module
+ */
+
+import type {
+  AdapterName,
+  BreakerConfig,
+  HashAlgorithm,
+  RateLimitConfig,
+  ServiceKind,
+  StrategyName,
+} from "../types.ts";
+
+/** `load-balance` block (global, per service). */
+export interface LoadBalanceConfig {
+  readonly type: StrategyName;
+  readonly hashAlgorithm: HashAlgorithm;
+  /**
+   * What `ip-hash` / `consistent-hash-bounded` hash: `client-ip` (default), `header:<Name>`
+   * (e.g. `header:X-Session-Id`) or `body:user`.
+   */
+  readonly hashKey: string;
+  /** Bounded-load factor for `consistent-hash-bounded` (default 1.25). */
+  readonly loadFactor: number;
+}
+
+/** Per-service timeouts in ms; 0 disables one. */
+export interface TimeoutConfig {
+  /** Budget for establishing the upstream connection (folded into the header wait, see README). */
+  readonly connectMs: number;
+  /** From sending the request until the response headers arrive. */
+  readonly firstByteMs: number;
+  /** Longest silence between two body chunks. */
+  readonly idleMs: number;
+  /** Whole exchange, body included. 0 = none (long streams). */
+  readonly totalMs: number;
+}
+
+/** `fallback` block. */
+export interface FallbackConfig {
+  readonly enabled: boolean;
+  readonly strategy: "default" | "cache";
+  /** Entries kept by the `cache` strategy. */
+  readonly cacheSize: number;
+  /** How long a cached response may be served, ms. */
+  readonly cacheTtlMs: number;
+  /** Optional static body for `default`: returned with `status` instead of the 503 error. */
+  readonly response?: { readonly status: number; readonly body: unknown };
+}
+
+/** Failover / retry policy. */
+export interface RetryConfig {
+  /** Attempts in all, first one included (1 = no failover). */
+  readonly maxAttempts: number;
+  /** Give up failing over once this much time has passed since the request arrived. */
+  readonly budgetMs: number;
+}
+
+/** Active health checks. */
+export interface HealthConfig {
+  readonly enabled: boolean;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive probe successes that mark an unhealthy instance healthy. */
+  readonly healthyThreshold: number;
+  /** Consecutive probe failures that mark a healthy instance unhealthy. */
+  readonly unhealthyThreshold: number;
+  /** Consecutive live-traffic failures that eject an instance at once (passive check). */
+  readonly passiveFailures: number;
+}
+
+/** One upstream instance (`model.services.<kind>.instances[i]`). */
+export interface InstanceConfig {
+  /** The model name clients ask for. */
+  readonly name: string;
+  /** Base URL without trailing slash. */
+  readonly baseUrl: string;
+  /** Overrides the adapter's default path for this service. */
+  readonly path?: string;
+  readonly weight: number;
+  readonly adapter: AdapterName;
+  readonly apiKey?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Instance-level limiter (already merged with nothing: instance limits are their own). */
+  readonly rateLimit?: RateLimitConfig;
+  /** Disabled instances stay in the config but receive no traffic. */
+  readonly enabled: boolean;
+  /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
+  readonly id: string;
+  /** YAML line of the instance, for messages. */
+  readonly line?: number;
+}
+
+/** One service (`model.services.<kind>`), with global defaults already applied. */
+export interface ServiceConfig {
+  readonly kind: ServiceKind;
+  readonly loadBalance: LoadBalanceConfig;
+  readonly adapter: AdapterName;
+  /** Service-level limiter (the service block's own, else the global block's). */
+  readonly rateLimit?: RateLimitConfig;
+  readonly circuitBreaker: BreakerConfig;
+  readonly fallback: FallbackConfig;
+  readonly timeouts: TimeoutConfig;
+  readonly retry: RetryConfig;
+  readonly health: HealthConfig;
+  readonly instances: readonly InstanceConfig[];
+}
+
+/** `server` block (Spring's `server.port` lands here too). */
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Largest accepted request body in bytes. */
+  readonly bodyLimit: number;
+  /** Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
+  readonly trustedProxies: readonly string[];
+  /** Graceful shutdown deadline, ms. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** `log` block. */
+export interface LogConfig {
+  readonly level: "debug" | "info" | "warn" | "error";
+  readonly format: "json" | "pretty";
+}
+
+/** `state` block: where breaker and limiter state is kept. */
+export interface StateConfig {
+  readonly backend: "memory" | "kv";
+  /** Deno KV file path (always explicit; required for `kv`). */
+  readonly path?: string;
+  /** How often state is written to the store, ms. */
+  readonly flushIntervalMs: number;
+}
+
+/** The whole validated configuration. */
+export interface Config {
+  /** The file it came from (for messages and write-back). */
+  readonly source: string;
+  readonly server: ServerConfig;
+  readonly log: LogConfig;
+  readonly state: StateConfig;
+  /** Global limiter (`model.rate-limit`), consulted for every request. */
+  readonly globalRateLimit?: RateLimitConfig;
+  /** Every service kind present, with defaults applied. Absent kinds have no instances. */
+  readonly services: Readonly<Record<ServiceKind, ServiceConfig>>;
+}
+
+/** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
+export interface ConfigWarning {
+  readonly message: string;
+  readonly path: string;
+  readonly line?: number;
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "./load.ts";
+import { updateYamlFile } from "./write.ts";
+
+const original = [
+  "# DAiRouter test config",
+  "model:",
+  "  load-balance:",
+  "    type: random # the seed's default",
+  "  services:",
+  "    chat:",
+  "      instances:",
+  "        - name: a # first",
+  '          base-url: "http://127.0.0.1:1"',
+  "",
+].join("\n");
+
+async function withFile(fn: (file: string, dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/dairouter.yaml`;
+  await Deno.writeTextFile(file, original);
+  await Deno.chmod(file, 0o640);
+  try {
+    await fn(file, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("updateYamlFile() edits the document, keeps comments and the previous file as .bak", async () => {
+  await withFile(async (file, dir) => {
+    const { config } = await updateYamlFile(file, (doc) => {
+      doc.setIn(["model", "load-balance", "type"], "round-robin");
+      doc.addIn(["model", "services", "chat", "instances"], { name: "b", "base-url": "http://127.0.0.1:2" });
+    });
+    assert.equal(config.services.chat.loadBalance.type, "round-robin");
+    assert.deepEqual(config.services.chat.instances.map((i) => i.name), ["a", "b"]);
+    const text = await Deno.readTextFile(file);
+    for (const comment of ["# DAiRouter test config", "# the seed's default", "# first"]) {
+      assert.ok(text.includes(comment), comment);
+    }
+    assert.ok(text.includes("type: round-robin # the seed's default"));
+    assert.equal(await Deno.readTextFile(`${file}.bak`), original);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o640);
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names.sort(), ["dairouter.yaml", "dairouter.yaml.bak"], "no temporary file left behind");
+  });
+});
+
+Deno.test("updateYamlFile() leaves the file untouched when the result is invalid", async () => {
+  await withFile(async (file) => {
+    await assert.rejects(
+      updateYamlFile(file, (doc) => doc.setIn(["model", "services", "chat", "instances", 0, "weight"], -1)),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message.endsWith("model.services.chat.instances[0].weight must be >= 0, received -1 (line 10)"),
+    );
+    assert.equal(await Deno.readTextFile(file), original);
+    await assert.rejects(Deno.stat(`${file}.bak`), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("updateYamlFile() serialises concurrent updates of one file", async () => {
+  await withFile(async (file) => {
+    await Promise.all(
+      ["b", "c", "d"].map((name, i) =>
+        updateYamlFile(
+          file,
+          (doc) =>
+            doc.addIn(["model", "services", "chat", "instances"], {
+              name,
+              "base-url": `http://127.0.0.1:${i + 2}`,
+            }),
+        )
+      ),
+    );
+    const { config } = await updateYamlFile(file, () => {});
+    assert.deepEqual(config.services.chat.instances.map((i) => i.name), ["a", "b", "c", "d"]);
+  });
+});
+
+Deno.test("updateYamlFile() validates with the given environment", async () => {
+  await withFile(async (file) => {
+    const set = (doc: { setIn(path: unknown[], value: unknown): void }) =>
+      doc.setIn(["model", "services", "chat", "instances", 0, "api-key"], "${KEY}");
+    await assert.rejects(updateYamlFile(file, set), /api-key refers to \$\{KEY\}, which is not set/);
+    const { config } = await updateYamlFile(file, set, { env: { KEY: "sk-1" } });
+    assert.equal(config.services.chat.instances[0].apiKey, "sk-1");
+    assert.ok(
+      (await Deno.readTextFile(file)).includes("api-key: ${KEY}"),
+      "the placeholder is written, not the secret",
+    );
+  });
+});

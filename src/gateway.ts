@@ -1,0 +1,191 @@
+/**
+ * Assembles one gateway from a validated config and the outside-world handles that `main.ts`
+ * creates (clock, randomness, fetch, log writer): runtime, logger, metrics, probers and the Hono
+ * app. It opens no sockets itself; `main.ts` (or a test) serves `gateway.fetch`.
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import type { Config } from "./config/types.ts";
+import { createProber, type Prober } from "./health/mod.ts";
+import { type AppEnv, createApp } from "./http/app.ts";
+import { createLogger, type Logger } from "./observe/logger.ts";
+import { createMetrics, type Metrics } from "./observe/metrics.ts";
+import type { DispatchObserver } from "./proxy/dispatch.ts";
+import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
+import type { Clock, Random } from "./types.ts";
+import { SERVICE_KINDS } from "./types.ts";
+
+/** Handles to the outside world, created by `main.ts` (or a test). */
+export interface GatewayDeps {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly fetch: typeof fetch;
+  /** Where log lines go. */
+  readonly write: (line: string) => void;
+  /** Mounts extra routes (admin API, auth) on the app. */
+  readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
+}
+
+/** A running gateway (without its listener). */
+export interface Gateway {
+  /** The request handler to pass to `Deno.serve`. */
+  readonly fetch: (req: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly state: RuntimeState;
+  /** The live routing table. */
+  runtime(): Runtime;
+  /** Swaps in a new config atomically; requests in flight finish on the old table. */
+  reload(config: Config): void;
+  /** Starts active health checks. */
+  startProbes(): void;
+  /** Marks the gateway as draining (`/readyz` → 503). */
+  drain(): void;
+  /** Stops probes. */
+  close(): Promise<void>;
+}
+
+/** Secrets of a config, so the logger can mask them wherever they appear. */
+function* secretsOf(config: Config): Iterable<string> {
+  for (const kind of SERVICE_KINDS) {
+    for (const inst of config.services[kind].instances) {
+      if (inst.apiKey) yield inst.apiKey;
+      for (const [name, value] of Object.entries(inst.headers)) {
+        if (/auth|key|token|secret/i.test(name)) yield value;
+      }
+    }
+  }
+}
+
+/**
+ * Builds a gateway for `config`.
+ */
+export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
+  let config = initial;
+  let draining = false;
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    write: deps.write,
+    clock: deps.clock,
+    secrets: () => secretsOf(config),
+  });
+  const metrics = createMetrics();
+  const state = createRuntimeState();
+  const events = {
+    breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
+      metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
+      logger.warn("circuit breaker state changed", {
+        event: "breaker",
+        service: u.service,
+        instance: u.id,
+        from,
+        to,
+      });
+    },
+    healthChanged(u: import("./proxy/runtime.ts").Upstream, healthy: boolean, reason: string) {
+      metrics.setHealth(u.service, u.id, healthy);
+      if (healthy) u.limiter?.restartWarmUp("instance");
+      logger.warn(healthy ? "instance recovered" : "instance ejected", {
+        event: "health",
+        service: u.service,
+        instance: u.id,
+        healthy,
+        reason,
+      });
+    },
+  };
+  let runtime = buildRuntime(config, { clock: deps.clock, random: deps.random, state, events });
+  metrics.setInFlightSource(function* () {
+    for (const u of runtime.upstreams) {
+      yield { service: u.service, instance: u.id, inFlight: u.stats.inFlight };
+    }
+  });
+  for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+
+  const observer: DispatchObserver = {
+    access(rec) {
+      metrics.recordRequest(rec);
+      logger.access(rec);
+    },
+    retry: (u) => metrics.recordRetry(u.service, u.model, u.id),
+    fallback: (service, model, strategy) => metrics.recordFallback(service, model, strategy),
+    rateLimited: (scope, service) => metrics.recordRateLimited(scope as "global", service),
+    upstreamError: (u, kind) => metrics.recordUpstreamError(u.service, u.id, kind),
+  };
+
+  let probers: Prober[] = [];
+  let probing = false;
+  const makeProbers = (): Prober[] =>
+    SERVICE_KINDS.filter((k) => config.services[k].health.enabled && config.services[k].instances.length > 0)
+      .map((kind) => {
+        const h = config.services[kind].health;
+        return createProber({
+          fetch: deps.fetch,
+          clock: deps.clock,
+          intervalMs: h.intervalMs,
+          timeoutMs: h.timeoutMs,
+          targets: () =>
+            runtime.upstreams.filter((u) => u.service === kind).map((u) => ({
+              id: u.id,
+              request: () => u.adapter.probe(u.service, u.target),
+              state: u.health,
+            })),
+          onError: (error) => logger.error("health probe error", { service: kind, error: String(error) }),
+        });
+      });
+
+  const gateway: Gateway = {
+    fetch: (req, info) => app.fetch(req, info ?? {}),
+    logger,
+    metrics,
+    state,
+    runtime: () => runtime,
+    reload(next) {
+      const built = buildRuntime(next, { clock: deps.clock, random: deps.random, state, events });
+      const gone = runtime.upstreams.filter((u) => !built.upstreams.some((n) => n.id === u.id));
+      for (const u of gone) metrics.removeInstance(u.service, u.id);
+      config = next;
+      runtime = built;
+      for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+      if (probing) {
+        const old = probers;
+        probers = makeProbers();
+        for (const p of probers) p.start();
+        for (const p of old) void p.stop();
+      }
+      logger.info("configuration applied", {
+        event: "config",
+        source: next.source,
+        instances: runtime.upstreams.length,
+      });
+    },
+    startProbes() {
+      if (probing) return;
+      probing = true;
+      probers = makeProbers();
+      for (const p of probers) p.start();
+    },
+    drain() {
+      draining = true;
+    },
+    async close() {
+      probing = false;
+      await Promise.all(probers.map((p) => p.stop()));
+      probers = [];
+    },
+  };
+
+  const app = createApp({
+    runtime: () => runtime,
+    dispatch: { fetch: deps.fetch, clock: deps.clock, observer },
+    clock: deps.clock,
+    random: deps.random,
+    metrics,
+    ready: () => !draining,
+    extend: deps.extend ? (a) => deps.extend!(a, gateway) : undefined,
+  });
+  return gateway;
+}

@@ -1,0 +1,181 @@
+/**
+ * Health of one upstream instance, fed by two sources:
+ *
+ * - active probes ({@linkcode HealthState.probeResult}): `unhealthyThreshold` consecutive failures
+ *   mark a healthy instance unhealthy, `healthyThreshold` consecutive successes bring it back;
+ * - live traffic ({@linkcode HealthState.passiveResult}): `passiveFailures` consecutive failed
+ *   requests eject the instance at once (Envoy's "consecutive 5xx" outlier detection); a success
+ *   resets the count.
+ *
+ * Instances start healthy, so a freshly started gateway serves immediately; a dead instance is found
+ * by its first failures or within one probe interval. Only probes bring an ejected instance back: an
+ * ejected instance gets no traffic, so live traffic could never vouch for it.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode createHealthState}. */
+export interface HealthStateOptions {
+  /** Consecutive probe successes that mark an unhealthy instance healthy (integer >= 1). */
+  readonly healthyThreshold: number;
+  /** Consecutive probe failures that mark a healthy instance unhealthy (integer >= 1). */
+  readonly unhealthyThreshold: number;
+  /** Consecutive live-traffic failures that eject the instance (integer >= 0; 0 disables passive ejection). */
+  readonly passiveFailures: number;
+  /**
+   * Called after every transition (never for a result that changes nothing). The state is already
+   * updated when it runs, so a throwing callback cannot leave the state half-changed; the error
+   * propagates to whoever reported the result.
+   */
+  readonly onChange?: (healthy: boolean, reason: string) => void;
+}
+
+/** A point-in-time copy of a {@linkcode HealthState}, for status pages and logs. */
+export interface HealthSnapshot {
+  /** Whether the instance may receive traffic. */
+  readonly healthy: boolean;
+  /** Why the instance is in its current state (`"initial"` before the first transition). */
+  readonly reason: string;
+  /** Transitions so far (flapping shows as a quickly growing number). */
+  readonly transitions: number;
+  /** Current run of probe successes (0 after a probe failure). */
+  readonly probeSuccesses: number;
+  /** Current run of probe failures (0 after a probe success). */
+  readonly probeFailures: number;
+  /** Current run of live-traffic failures (0 after a live success or a recovery). */
+  readonly passiveFailures: number;
+}
+
+/** Mutable health of one instance. Cheap enough to consult on every request. */
+export interface HealthState {
+  /** Whether the instance may receive traffic. */
+  readonly healthy: boolean;
+  /** Records one active probe result; `detail` (e.g. `"HTTP 500"`) is folded into the reason. */
+  probeResult(ok: boolean, detail?: string): void;
+  /** Records the outcome of one live request; `detail` is folded into the reason. */
+  passiveResult(ok: boolean, detail?: string): void;
+  /**
+   * Marks the instance unhealthy now (e.g. an operator action); `healthyThreshold` probe successes
+   * counted from this call bring it back.
+   */
+  eject(reason: string): void;
+  /** A copy of the counters and state. */
+  snapshot(): HealthSnapshot;
+}
+
+function checkCount(name: string, value: number, min: number): void {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot create health state: "${name}" must be a number, received ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(
+      `Cannot create health state: "${name}" must be an integer >= ${min}, received ${value}`,
+    );
+  }
+}
+
+function withDetail(text: string, detail: string | undefined): string {
+  return detail ? `${text} (last: ${detail})` : text;
+}
+
+/**
+ * Creates the health state of one instance; it starts healthy.
+ *
+ * @example
+ * ```ts
+ * import { createHealthState } from "./mod.ts";
+ *
+ * const changes: string[] = [];
+ * const state = createHealthState({
+ *   healthyThreshold: 2,
+ *   unhealthyThreshold: 3,
+ *   passiveFailures: 2,
+ *   onChange: (healthy, reason) => changes.push(`${healthy}: ${reason}`),
+ * });
+ * state.passiveResult(false, "HTTP 502");
+ * state.passiveResult(false, "HTTP 502"); // second failure in a row: ejected at once
+ * console.assert(!state.healthy);
+ * state.probeResult(true);
+ * state.probeResult(true); // two probe successes bring it back
+ * console.assert(state.healthy && changes.length === 2);
+ * ```
+ */
+export function createHealthState(opts: HealthStateOptions): HealthState {
+  if (opts === null || typeof opts !== "object") {
+    throw new TypeError(`Cannot create health state: options must be an object, received ${opts}`);
+  }
+  checkCount("healthyThreshold", opts.healthyThreshold, 1);
+  checkCount("unhealthyThreshold", opts.unhealthyThreshold, 1);
+  checkCount("passiveFailures", opts.passiveFailures, 0);
+  if (opts.onChange !== undefined && typeof opts.onChange !== "function") {
+    throw new TypeError(
+      `Cannot create health state: "onChange" must be a function, received ${typeof opts.onChange}`,
+    );
+  }
+  const { healthyThreshold, unhealthyThreshold, passiveFailures: passiveLimit, onChange } = opts;
+
+  let healthy = true;
+  let reason = "initial";
+  let transitions = 0;
+  let probeSuccesses = 0;
+  let probeFailures = 0;
+  let passiveFailures = 0;
+
+  function transition(to: boolean, why: string): void {
+    healthy = to;
+    reason = why;
+    transitions++;
+    // Each state starts its own runs: successes seen before an ejection must not readmit the
+    // instance, and failures seen before a recovery must not eject it again early.
+    probeSuccesses = 0;
+    probeFailures = 0;
+    passiveFailures = 0;
+    onChange?.(to, why);
+  }
+
+  return {
+    get healthy() {
+      return healthy;
+    },
+    probeResult(ok, detail) {
+      if (ok) {
+        probeFailures = 0;
+        probeSuccesses++;
+        if (!healthy && probeSuccesses >= healthyThreshold) {
+          transition(true, `${probeSuccesses} consecutive probe successes`);
+        }
+      } else {
+        probeSuccesses = 0;
+        probeFailures++;
+        if (healthy && probeFailures >= unhealthyThreshold) {
+          transition(false, withDetail(`${probeFailures} consecutive probe failures`, detail));
+        }
+      }
+    },
+    passiveResult(ok, detail) {
+      if (ok) {
+        passiveFailures = 0;
+        return;
+      }
+      passiveFailures++;
+      if (healthy && passiveLimit > 0 && passiveFailures >= passiveLimit) {
+        transition(
+          false,
+          withDetail(`ejected after ${passiveFailures} consecutive request failures`, detail),
+        );
+      }
+    },
+    eject(why) {
+      if (healthy) {
+        transition(false, why);
+      } else {
+        // Already out: the operator's word still voids a recovery run in progress.
+        probeSuccesses = 0;
+        reason = why;
+      }
+    },
+    snapshot() {
+      return { healthy, reason, transitions, probeSuccesses, probeFailures, passiveFailures };
+    },
+  };
+}

@@ -1,0 +1,298 @@
+/**
+ * Active health checks: every `intervalMs`, one round probes all targets concurrently, each probe
+ * bounded by `timeoutMs`, and feeds the verdict to the target's {@linkcode HealthState}.
+ *
+ * - Verdicts follow {@linkcode isProbeStatusUp}; network errors and timeouts are failures.
+ * - The response body is never read, only cancelled, so a probe cannot hang on a slow body nor
+ *   leave a connection half-read.
+ * - Rounds run at a fixed rate and never overlap: a round still running when the next is due makes
+ *   that tick a skip (counted in {@linkcode Prober.skipped}).
+ * - `stop()` cancels the schedule and aborts the probes in flight; aborted probes are not counted
+ *   against the instance, since the gateway, not the instance, gave up.
+ *
+ * @module
+ */
+
+import type { Clock, ProbeRequest } from "../types.ts";
+import type { HealthState } from "./health_state.ts";
+import { isProbeStatusUp } from "./probe_rule.ts";
+
+/** Runs `fn` once after `ms`; the returned function cancels it if it has not run yet. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+/** One instance to probe. */
+export interface ProbeTarget {
+  /** Instance id, echoed in outcomes. */
+  readonly id: string;
+  /** Builds the probe (usually `adapter.probe(service, target)`); called once per round. */
+  readonly request: () => ProbeRequest;
+  /** Where the verdict goes. */
+  readonly state: HealthState;
+}
+
+/** What happened to one probe. */
+export interface ProbeOutcome {
+  /** The target's id. */
+  readonly id: string;
+  /**
+   * `up` / `down`: recorded in the target's state. `aborted`: cut short by `stop()`, not recorded.
+   * `error`: the probe request could not be built or the state callback threw; reported to `onError`.
+   */
+  readonly result: "up" | "down" | "aborted" | "error";
+  /** The HTTP status, when a response arrived. */
+  readonly status?: number;
+  /** Short human text: `HTTP 503`, `timeout after 100 ms`, the network error message. */
+  readonly detail: string;
+  /** From sending the request to the verdict, by the injected clock. */
+  readonly durationMs: number;
+}
+
+/** Options of {@linkcode createProber}. */
+export interface ProberOptions {
+  /** The `fetch` to probe with (inject the global one in `main.ts`). */
+  readonly fetch: typeof fetch;
+  /** Time source for the schedule and probe durations. */
+  readonly clock: Clock;
+  /** Milliseconds between round starts (> 0). */
+  readonly intervalMs: number;
+  /** Per-probe deadline, headers and body cancellation included (> 0). */
+  readonly timeoutMs: number;
+  /** The current targets; read at the start of every round, so config reloads take effect. */
+  readonly targets: () => Iterable<ProbeTarget>;
+  /**
+   * Runs `fn` once after `ms` and returns a function that cancels it (used for the schedule and
+   * the per-probe deadlines).
+   *
+   * @default a wrapper over globalThis.setTimeout / clearTimeout
+   */
+  readonly schedule?: Schedule;
+  /** Receives every probe outcome (metrics, debug logs). */
+  readonly onProbe?: (outcome: ProbeOutcome) => void;
+  /** Receives errors that are nobody's verdict: `targets()` or `request()` throwing, callbacks throwing. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running or idle active health checker. */
+export interface Prober {
+  /** Runs a round now, then one every `intervalMs`. Calling it while started does nothing. */
+  start(): void;
+  /** Cancels the schedule and aborts probes in flight; resolves once the round in flight has settled. */
+  stop(): Promise<void>;
+  /**
+   * Probes every target once, concurrently. If a round is already running, joins it instead of
+   * starting an overlapping one. Never rejects.
+   */
+  runOnce(): Promise<readonly ProbeOutcome[]>;
+  /** Whether the schedule is active. */
+  readonly started: boolean;
+  /** Scheduled ticks skipped because the previous round was still running. */
+  readonly skipped: number;
+}
+
+function positive(name: string, value: number): void {
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`Cannot create prober: "${name}" must be a finite number > 0, received ${value}`);
+  }
+}
+
+function fn(name: string, value: unknown, optional: boolean): void {
+  if ((optional && value === undefined) || typeof value === "function") return;
+  throw new TypeError(`Cannot create prober: "${name}" must be a function, received ${typeof value}`);
+}
+
+/**
+ * Creates an active prober.
+ *
+ * @example
+ * ```ts
+ * import { createHealthState, createProber } from "./mod.ts";
+ *
+ * const state = createHealthState({ healthyThreshold: 1, unhealthyThreshold: 1, passiveFailures: 3 });
+ * // A stand-in fetch keeps the example offline; main.ts passes the real one.
+ * const fakeFetch = () => Promise.resolve(new Response("busy", { status: 503 }));
+ * const prober = createProber({
+ *   fetch: fakeFetch,
+ *   clock: () => 0,
+ *   intervalMs: 5_000,
+ *   timeoutMs: 1_000,
+ *   targets: () => [{
+ *     id: "chat/llama@http://127.0.0.1:11434",
+ *     request: () => ({ url: "http://127.0.0.1:11434/api/tags", method: "GET", headers: new Headers() }),
+ *     state,
+ *   }],
+ * });
+ * const [outcome] = await prober.runOnce();
+ * console.assert(outcome.result === "down" && outcome.detail === "HTTP 503" && !state.healthy);
+ * ```
+ */
+export function createProber(options: ProberOptions): Prober {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Cannot create prober: options must be an object, received ${options}`);
+  }
+  fn("fetch", options.fetch, false);
+  fn("clock", options.clock, false);
+  fn("targets", options.targets, false);
+  fn("schedule", options.schedule, true);
+  fn("onProbe", options.onProbe, true);
+  fn("onError", options.onError, true);
+  positive("intervalMs", options.intervalMs);
+  positive("timeoutMs", options.timeoutMs);
+
+  const { fetch: doFetch, clock, intervalMs, timeoutMs, targets, onProbe, onError } = options;
+  // Looked up on use, not at import time, and injectable so schedule tests need no real time.
+  const schedule: Schedule = options.schedule ?? ((f, ms) => {
+    const id = setTimeout(f, ms);
+    return () => clearTimeout(id);
+  });
+
+  let started = false;
+  let skipped = 0;
+  let cancelTimer: (() => void) | undefined;
+  let nextDue = 0;
+  let current: Promise<readonly ProbeOutcome[]> | undefined;
+  let roundAbort: AbortController | undefined;
+
+  function report(error: unknown): void {
+    try {
+      onError?.(error);
+    } catch {
+      // The error sink itself failed; there is nowhere left to report to.
+    }
+  }
+
+  async function probe(target: ProbeTarget, stopSignal: AbortSignal): Promise<ProbeOutcome> {
+    const begin = clock();
+    const done = (result: ProbeOutcome["result"], detail: string, status?: number): ProbeOutcome => ({
+      id: target.id,
+      result,
+      detail,
+      durationMs: clock() - begin,
+      ...(status === undefined ? {} : { status }),
+    });
+
+    let req: ProbeRequest;
+    try {
+      req = target.request();
+    } catch (error) {
+      report(error);
+      return done("error", `probe request could not be built: ${(error as Error)?.message ?? error}`);
+    }
+
+    const ctrl = new AbortController();
+    let cause: "timeout" | "stopped" | undefined;
+    const onStop = () => {
+      cause ??= "stopped";
+      ctrl.abort(new DOMException("Prober stopped", "AbortError"));
+    };
+    if (stopSignal.aborted) onStop();
+    else stopSignal.addEventListener("abort", onStop, { once: true });
+    const cancelDeadline = schedule(() => {
+      cause ??= "timeout";
+      ctrl.abort(new DOMException(`Probe timed out after ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+
+    try {
+      const res = await doFetch(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        // A probe judges the host it was sent to; following a redirect would judge another one.
+        redirect: "manual",
+        signal: ctrl.signal,
+      });
+      // Only the status matters. Cancelling frees the connection without waiting for a body that
+      // may be large or never end; the deadline still bounds the cancel itself.
+      await res.body?.cancel().catch(() => {});
+      if (cause === "stopped") return done("aborted", "prober stopped", res.status);
+      if (cause === "timeout") return done("down", `timeout after ${timeoutMs} ms`, res.status);
+      // In runtimes that hide manual redirects, the response is opaque with status 0: still an answer.
+      const up = res.type === "opaqueredirect" || isProbeStatusUp(res.status);
+      return done(up ? "up" : "down", `HTTP ${res.status}`, res.status);
+    } catch (error) {
+      if (cause === "stopped") return done("aborted", "prober stopped");
+      if (cause === "timeout") return done("down", `timeout after ${timeoutMs} ms`);
+      return done("down", (error as Error)?.message ?? String(error));
+    } finally {
+      cancelDeadline();
+      stopSignal.removeEventListener("abort", onStop);
+    }
+  }
+
+  async function probeAndRecord(target: ProbeTarget, stopSignal: AbortSignal): Promise<ProbeOutcome> {
+    const outcome = await probe(target, stopSignal);
+    if (outcome.result === "up" || outcome.result === "down") {
+      try {
+        target.state.probeResult(outcome.result === "up", outcome.detail);
+      } catch (error) {
+        // The state is updated before onChange runs; only the callback failed.
+        report(error);
+      }
+    }
+    try {
+      onProbe?.(outcome);
+    } catch (error) {
+      report(error);
+    }
+    return outcome;
+  }
+
+  async function round(stopSignal: AbortSignal): Promise<readonly ProbeOutcome[]> {
+    let list: ProbeTarget[];
+    try {
+      list = [...targets()];
+    } catch (error) {
+      report(error);
+      return [];
+    }
+    return await Promise.all(list.map((t) => probeAndRecord(t, stopSignal)));
+  }
+
+  function runOnce(): Promise<readonly ProbeOutcome[]> {
+    if (current) return current;
+    const ctrl = new AbortController();
+    roundAbort = ctrl;
+    const p = round(ctrl.signal).finally(() => {
+      if (current === p) {
+        current = undefined;
+        roundAbort = undefined;
+      }
+    });
+    current = p;
+    return p;
+  }
+
+  function tick(): void {
+    cancelTimer = undefined;
+    if (!started) return;
+    if (current) skipped++;
+    else void runOnce();
+    const now = clock();
+    nextDue += intervalMs;
+    // Fell behind (event loop blocked, clock jumped): drop the missed ticks, keep the phase.
+    if (nextDue <= now) nextDue += Math.ceil((now - nextDue + 1) / intervalMs) * intervalMs;
+    cancelTimer = schedule(tick, nextDue - now);
+  }
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      nextDue = clock();
+      tick();
+    },
+    async stop() {
+      started = false;
+      cancelTimer?.();
+      cancelTimer = undefined;
+      roundAbort?.abort();
+      if (current) await current;
+    },
+    runOnce,
+    get started() {
+      return started;
+    },
+    get skipped() {
+      return skipped;
+    },
+  };
+}

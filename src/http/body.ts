@@ -1,0 +1,158 @@
+/**
+ * Reading and validating request bodies: bounded by `server.body-limit` (memory never exceeds
+ * it), JSON or multipart by endpoint, and the `model` / `stream` fields that drive routing.
+ *
+ * @module
+ */
+
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.ts";
+import type { JsonBody, RawBody } from "../types.ts";
+
+/** Which body shapes an endpoint takes. */
+export type BodyKind = "json" | "multipart" | "json-or-multipart";
+
+/** A parsed body plus the routing fields read from it. */
+export interface ParsedBody {
+  readonly body: JsonBody | RawBody;
+  readonly model: string;
+  readonly stream: boolean;
+}
+
+/**
+ * Reads the whole body, failing with 413 as soon as it exceeds `limit` bytes (before reading at
+ * all when `Content-Length` already says so).
+ *
+ * @example
+ * ```ts
+ * import { readBounded } from "./body.ts";
+ * const bytes = await readBounded(new Request("http://x", { method: "POST", body: "abc" }), 10);
+ * console.assert(bytes.byteLength === 3);
+ * ```
+ */
+export async function readBounded(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw new PayloadTooLargeError(limit);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw new PayloadTooLargeError(limit);
+    }
+    parts.push(value);
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+const DECODER = new TextDecoder();
+
+function requireModel(model: unknown): string {
+  if (model === undefined || model === null || model === "") {
+    throw new BadRequestError("You must provide a model parameter.", "missing_model", "model");
+  }
+  if (typeof model !== "string") {
+    throw new BadRequestError("The model parameter must be a string.", "invalid_model", "model");
+  }
+  return model;
+}
+
+/** Parses a JSON body: an object with a string `model`. */
+export function parseJsonBody(bytes: Uint8Array): ParsedBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(DECODER.decode(bytes));
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new BadRequestError(
+      `We could not parse the JSON body of your request (${detail}).`,
+      "invalid_json",
+    );
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BadRequestError("The request body must be a JSON object.", "invalid_json");
+  }
+  const obj = value as Record<string, unknown>;
+  return {
+    body: { kind: "json", bytes, value: obj },
+    model: requireModel(obj.model),
+    stream: obj.stream === true,
+  };
+}
+
+/**
+ * Parses a multipart body only to validate it and read `model`; the original bytes are what is
+ * forwarded.
+ */
+export async function parseMultipartBody(bytes: Uint8Array, contentType: string): Promise<ParsedBody> {
+  // Deno's parser forgives a missing close delimiter (RFC 2046 §5.1.1); a truncated upload must
+  // not reach a model server as if it were whole.
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (boundary) {
+    const close = `--${boundary}--`;
+    const tail = DECODER.decode(bytes.subarray(Math.max(0, bytes.byteLength - close.length - 64)));
+    if (!tail.includes(close)) {
+      throw new BadRequestError(
+        "The multipart/form-data body is truncated: its closing boundary is missing.",
+        "invalid_multipart",
+      );
+    }
+  }
+  let form: FormData;
+  try {
+    // The buffer is already bounded; parsing a view of it adds at most one more copy.
+    form = await new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": contentType } })
+      .formData();
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new BadRequestError(
+      `The multipart/form-data body could not be parsed (${detail}).`,
+      "invalid_multipart",
+    );
+  }
+  const model = form.get("model");
+  if (model !== null && typeof model !== "string") {
+    throw new BadRequestError("The model field must be a text field.", "invalid_model", "model");
+  }
+  return {
+    body: { kind: "raw", bytes, contentType },
+    model: requireModel(model ?? undefined),
+    stream: form.get("stream") === "true",
+  };
+}
+
+/** Checks the content type against the endpoint, reads and parses the body. */
+export async function readRequestBody(req: Request, kind: BodyKind, limit: number): Promise<ParsedBody> {
+  const contentType = req.headers.get("content-type") ?? "";
+  const media = contentType.split(";", 1)[0].trim().toLowerCase();
+  const isJson = media === "application/json" || media.endsWith("+json");
+  const isMultipart = media === "multipart/form-data";
+  if (kind === "json" && !isJson) {
+    throw new UnsupportedMediaTypeError(
+      `This endpoint expects Content-Type: application/json, received "${contentType || "none"}".`,
+    );
+  }
+  if (kind === "multipart" && !isMultipart) {
+    throw new UnsupportedMediaTypeError(
+      `This endpoint expects Content-Type: multipart/form-data, received "${contentType || "none"}".`,
+    );
+  }
+  if (kind === "json-or-multipart" && !isJson && !isMultipart) {
+    throw new UnsupportedMediaTypeError(
+      `This endpoint expects multipart/form-data or application/json, received "${contentType || "none"}".`,
+    );
+  }
+  const bytes = await readBounded(req, limit);
+  return isMultipart ? await parseMultipartBody(bytes, contentType) : parseJsonBody(bytes);
+}

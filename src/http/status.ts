@@ -1,0 +1,67 @@
+/**
+ * Read-only views of the live routing table: the OpenAI model list and JAiRouter's per-service
+ * status documents.
+ *
+ * @module
+ */
+
+import type { Runtime } from "../proxy/runtime.ts";
+import type { ServiceKind } from "../types.ts";
+import { SERVICE_KINDS } from "../types.ts";
+
+/** `GET /v1/models`: the union of configured models, in OpenAI's list shape. */
+export function modelList(rt: Runtime): unknown {
+  const services = new Map<string, ServiceKind[]>();
+  for (const kind of SERVICE_KINDS) {
+    for (const name of rt.services[kind].pools.keys()) {
+      const list = services.get(name) ?? [];
+      list.push(kind);
+      services.set(name, list);
+    }
+  }
+  return {
+    object: "list",
+    data: [...services].sort(([a], [b]) => a.localeCompare(b)).map(([id, kinds]) => ({
+      id,
+      object: "model",
+      created: 0,
+      owned_by: "dairouter",
+      services: kinds,
+    })),
+  };
+}
+
+/** One service's status: every instance with health, in-flight count and breaker state. */
+export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
+  const svc = rt.services[kind];
+  const instances = rt.config.services[kind].instances.map((inst) => {
+    const live = rt.upstreams.find((u) => u.id === inst.id);
+    return {
+      id: inst.id,
+      name: inst.name,
+      url: `${inst.baseUrl}${inst.path ?? ""}`,
+      weight: inst.weight,
+      adapter: inst.adapter,
+      enabled: inst.enabled,
+      healthy: live ? live.health.healthy : false,
+      inFlight: live ? live.stats.inFlight : 0,
+      breaker: live ? live.breaker.state : "closed",
+      latencyEwmaMs: live ? Math.round(live.stats.latencyEwmaMs * 10) / 10 : 0,
+    };
+  });
+  const up = instances.filter((i) => i.enabled && i.healthy && i.breaker !== "open").length;
+  return {
+    service: kind,
+    status: instances.length === 0
+      ? "unconfigured"
+      : up === 0
+      ? "down"
+      : up < instances.length
+      ? "degraded"
+      : "up",
+    loadBalance: svc.config.loadBalance.type,
+    adapter: svc.config.adapter,
+    models: [...svc.pools.keys()],
+    instances,
+  };
+}

@@ -1,0 +1,281 @@
+import assert from "node:assert/strict";
+import type { AccessRecord } from "../types.ts";
+import { ACCESS_FIELDS, createLogger, type LoggerOptions } from "./logger.ts";
+
+const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
+
+function capture(over: Partial<LoggerOptions> = {}) {
+  const lines: string[] = [];
+  const log = createLogger({
+    level: "debug",
+    format: "json",
+    clock: () => T0,
+    write: (l) => lines.push(l),
+    ...over,
+  });
+  return { log, lines, parsed: () => lines.map((l) => JSON.parse(l)) };
+}
+
+/** mulberry32: a tiny seeded PRNG so the fuzz test below is reproducible. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ACCESS: AccessRecord = {
+  requestId: "req-1",
+  clientIp: "10.0.0.7",
+  method: "POST",
+  route: "/v1/chat/completions",
+  service: "chat",
+  model: "qwen",
+  instance: "chat/qwen#0",
+  status: 200,
+  durationMs: 812,
+  ttftMs: 95,
+  stream: true,
+  tokensIn: 21,
+  tokensOut: 144,
+  retries: 1,
+};
+
+Deno.test("createLogger() writes one JSON object per line with ts from the clock, level, msg and fields", () => {
+  const { log, lines, parsed } = capture();
+  log.info("started", { port: 8080, tags: ["a"] });
+  assert.equal(lines.length, 1);
+  assert.equal(
+    lines[0],
+    '{"ts":"2025-01-02T03:04:05.678Z","level":"info","msg":"started","port":8080,"tags":["a"]}',
+  );
+  assert.deepEqual(parsed()[0], {
+    ts: "2025-01-02T03:04:05.678Z",
+    level: "info",
+    msg: "started",
+    port: 8080,
+    tags: ["a"],
+  });
+});
+
+Deno.test("createLogger() drops lines below the level and reports enabled()", () => {
+  const { log, lines, parsed } = capture({ level: "warn" });
+  log.debug("d");
+  log.info("i");
+  log.warn("w");
+  log.error("e");
+  log.access(ACCESS);
+  assert.deepEqual(parsed().map((l) => l.level), ["warn", "error"]);
+  assert.equal(lines.length, 2);
+  assert.equal(log.enabled("info"), false);
+  assert.equal(log.enabled("error"), true);
+});
+
+Deno.test("createLogger() pretty format is one readable line with escaped control characters", () => {
+  const { log, lines } = capture({ format: "pretty" });
+  log.warn("bad\nline", {
+    instance: "chat/a#0",
+    reason: "two words",
+    n: 3,
+    nested: { a: 1 },
+    none: undefined,
+  });
+  assert.equal(lines.length, 1);
+  assert.equal(
+    lines[0],
+    '2025-01-02T03:04:05.678Z WARN  bad\\nline instance=chat/a#0 reason="two words" n=3 nested={"a":1}',
+  );
+});
+
+Deno.test("createLogger() access() writes every AccessRecord field, absent ones as null", () => {
+  const { log, parsed } = capture();
+  log.access(ACCESS);
+  const [line] = parsed();
+  assert.equal(line.msg, "access");
+  assert.equal(line.level, "info");
+  for (const k of ACCESS_FIELDS) assert.ok(k in line, `missing ${k}`);
+  assert.equal(line.tokensIn, 21);
+  assert.equal(line.tokensOut, 144);
+  assert.equal(line.traceId, null);
+  assert.equal(line.fallback, null);
+  assert.deepEqual(Object.keys(line).slice(3), [...ACCESS_FIELDS]);
+});
+
+Deno.test("createLogger() pretty access line leads with method, route, status and duration", () => {
+  const { log, lines } = capture({ format: "pretty" });
+  log.access({ ...ACCESS, status: 502, error: "upstream_error" });
+  assert.match(
+    lines[0],
+    /^2025-01-02T03:04:05\.678Z INFO {2}access POST \/v1\/chat\/completions 502 812ms requestId=req-1 /,
+  );
+  assert.match(lines[0], / error=upstream_error$/);
+  assert.ok(!lines[0].includes("traceId="));
+});
+
+Deno.test("createLogger() child() adds fields; the call's fields win; reserved names are kept under _name", () => {
+  const { log, parsed } = capture();
+  const child = log.child({ requestId: "r1", service: "chat" }).child({ attempt: 1 });
+  child.info("try", { service: "embedding", msg: "shadow", level: "x" });
+  assert.deepEqual(parsed()[0], {
+    ts: "2025-01-02T03:04:05.678Z",
+    level: "info",
+    msg: "try",
+    requestId: "r1",
+    service: "embedding",
+    attempt: 1,
+    _msg: "shadow",
+    _level: "x",
+  });
+});
+
+Deno.test("createLogger() redacts credential-named keys at any depth but keeps token counts", () => {
+  const { log, lines, parsed } = capture();
+  log.info("req", {
+    headers: { Authorization: "Bearer aaa", "X-Api-Key": "bbb", cookie: "c=1" },
+    upstream: [{ apiKey: "ccc", api_key: "ddd", password: "eee", clientSecret: "fff", accessToken: "ggg" }],
+    tokensIn: 3,
+    max_tokens: 10,
+  });
+  const line = parsed()[0];
+  assert.deepEqual(line.headers, {
+    Authorization: "[redacted]",
+    "X-Api-Key": "[redacted]",
+    cookie: "[redacted]",
+  });
+  assert.deepEqual(line.upstream, [{
+    apiKey: "[redacted]",
+    api_key: "[redacted]",
+    password: "[redacted]",
+    clientSecret: "[redacted]",
+    accessToken: "[redacted]",
+  }]);
+  assert.equal(line.tokensIn, 3);
+  assert.equal(line.max_tokens, 10);
+  for (const s of ["aaa", "bbb", "ccc", "ddd", "eee", "fff", "ggg"]) assert.ok(!lines[0].includes(s), s);
+});
+
+Deno.test("createLogger() masks configured secrets inside messages, values, keys, errors and URLs", () => {
+  const secret = "sk-Upstream-0123456789";
+  const { log, lines } = capture({ secrets: () => [secret, "gw-key-ABCDEF"] });
+  const err = new Error(`401 from upstream for key ${secret}`, { cause: { detail: `got gw-key-ABCDEF` } });
+  log.error(`call failed with ${secret}`, {
+    url: `http://127.0.0.1:9000/v1/chat?key=${secret}`,
+    link: new URL(`http://user:${secret}@example.test/`),
+    err,
+    nested: { deeper: { list: ["x", `pre${secret}post`] } },
+    [secret]: "as a key",
+    headers: new Headers({ "x-upstream-key": secret, accept: "text/plain" }),
+  });
+  log.child({ note: `child ${secret}` }).info("m");
+  assert.equal(lines.length, 2);
+  for (const line of lines) {
+    assert.ok(!line.includes(secret), line);
+    assert.ok(!line.includes("gw-key-ABCDEF"), line);
+  }
+  assert.ok(lines[0].includes('"accept":"text/plain"'));
+  assert.ok(lines[0].includes('"message":"401 from upstream for key [redacted]"'));
+});
+
+Deno.test("createLogger() masks credentials in URLs and Bearer tokens that are not configured secrets", () => {
+  const { log, lines } = capture({ format: "pretty" });
+  log.info("fetch", {
+    a: "https://bob:hunter2@host.test/path?x=1&api_key=abc123&token=tok456#frag",
+    b: "upstream replied to Bearer zzz999: unauthorized",
+    c: "Basic auth is configured",
+  });
+  for (const s of ["hunter2", "abc123", "tok456", "zzz999"]) assert.ok(!lines[0].includes(s), s);
+  assert.ok(
+    lines[0].includes("https://bob:[redacted]@host.test/path?x=1&api_key=[redacted]&token=[redacted]#frag"),
+  );
+  assert.ok(lines[0].includes("Basic auth is configured"));
+});
+
+Deno.test("createLogger() reads the secrets at every line, so a reload takes effect", () => {
+  let secrets = ["first-secret"];
+  const { log, lines } = capture({ secrets: () => secrets });
+  log.info("a", { v: "first-secret second-secret" });
+  secrets = ["second-secret"];
+  log.info("b", { v: "first-secret second-secret" });
+  assert.ok(lines[0].includes("[redacted] second-secret"));
+  assert.ok(lines[1].includes("first-secret [redacted]"));
+});
+
+Deno.test("createLogger() never leaks a secret placed anywhere in random nested fields (seeded fuzz)", () => {
+  const rnd = seeded(20250102);
+  const secrets = ["sk-aaaa-1111", "tok_bbbb_2222", 'p@ss"w\\ord'];
+  const keys = ["a", "data", "items", "authorization", "note", "url", "apiKey", "meta"];
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+  const leaf = (): unknown => {
+    const s = pick(secrets);
+    return pick([
+      s,
+      `x${s}y`,
+      `http://h.test/?token=${encodeURIComponent(s)}`,
+      `http://u:${s}@h.test/`,
+      new Error(`boom ${s}`),
+      42,
+      null,
+      "plain",
+    ]);
+  };
+  const build = (depth: number): unknown => {
+    if (depth === 0 || rnd() < 0.3) return leaf();
+    if (rnd() < 0.4) return Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => build(depth - 1));
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < 1 + Math.floor(rnd() * 4); i++) o[pick(keys)] = build(depth - 1);
+    return o;
+  };
+  for (const format of ["json", "pretty"] as const) {
+    const { log, lines } = capture({ format, secrets: () => secrets });
+    for (let i = 0; i < 200; i++) log.info(`m ${pick(secrets)}`, { f: build(5) });
+    assert.equal(lines.length, 200);
+    for (const line of lines) {
+      for (const s of secrets) {
+        assert.ok(!line.includes(s) && !line.includes(JSON.stringify(s).slice(1, -1)), `${format}: ${line}`);
+        assert.ok(!line.includes(encodeURIComponent(s)), `${format}: ${line}`);
+      }
+    }
+  }
+});
+
+Deno.test("createLogger() survives cycles, bigint, typed arrays and a throwing writer", () => {
+  const { log, parsed } = capture();
+  const o: Record<string, unknown> = { n: 1n, bytes: new Uint8Array(3), when: new Date(0) };
+  o.self = o;
+  log.info("odd", { o });
+  assert.deepEqual(parsed()[0].o, {
+    n: "1",
+    bytes: "[3 bytes]",
+    when: "1970-01-01T00:00:00.000Z",
+    self: "[circular]",
+  });
+  const broken = createLogger({
+    level: "info",
+    format: "json",
+    clock: () => 0,
+    write: () => {
+      throw new Error("EPIPE");
+    },
+  });
+  broken.info("ignored");
+});
+
+Deno.test("createLogger() rejects unknown levels, formats and a missing clock", () => {
+  const base = { level: "info", format: "json", clock: () => 0 } as const;
+  assert.throws(() => createLogger({ ...base, level: "trace" as "info" }), {
+    name: "RangeError",
+    message: 'Cannot create logger: "level" must be one of debug, info, warn, error, received "trace"',
+  });
+  assert.throws(() => createLogger({ ...base, format: "xml" as "json" }), {
+    name: "RangeError",
+    message: 'Cannot create logger: "format" must be one of json, pretty, received "xml"',
+  });
+  assert.throws(() => createLogger({ ...base, clock: undefined as unknown as () => number }), {
+    name: "TypeError",
+    message: 'Cannot create logger: "clock" must be a function, received undefined',
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * The catalog of metric names, shared by the metrics modules and checked against the alert rules
+ * in `config/alerts.yml` by `alerts_test.ts`.
+ *
+ * @module
+ */
+
+/**
+ * Names of every metric the gateway exports (the alert rules in `config/alerts.yml` use them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { METRIC_NAMES } from "./metric_names.ts";
+ *
+ * assert.equal(METRIC_NAMES.requests, "dairouter_requests_total");
+ * ```
+ */
+export const METRIC_NAMES = {
+  requests: "dairouter_requests_total",
+  duration: "dairouter_request_duration_seconds",
+  ttfb: "dairouter_time_to_first_byte_seconds",
+  tokens: "dairouter_tokens_total",
+  retries: "dairouter_retries_total",
+  fallbacks: "dairouter_fallbacks_total",
+  rateLimited: "dairouter_rate_limited_total",
+  upstreamErrors: "dairouter_upstream_errors_total",
+  breakerState: "dairouter_circuit_breaker_state",
+  healthy: "dairouter_instance_healthy",
+  inFlight: "dairouter_in_flight_requests",
+} as const;

@@ -1,0 +1,251 @@
+/**
+ * Prometheus metrics of the gateway, on a private `prom-client` registry.
+ *
+ * Each `createMetrics()` call owns its own `Registry`, so tests, benchmarks and config reloads
+ * never collide on the process-wide default registry.
+ *
+ * **Label cardinality.** Every label value must come from a bounded set: `service` is a
+ * {@linkcode ServiceKind}, `instance` is a configured instance id, `model` is a configured model
+ * name (the dispatcher records `"unknown"` for a model the config does not know, never the raw
+ * client string), `status` is an HTTP status code, and `kind`, `scope` and `strategy` are short
+ * code-defined words. Nothing a client sends is used as a label value as-is.
+ *
+ * **Cost.** `recordRequest()` is on the hot path; see `request_metrics.ts` for how it avoids
+ * prom-client's per-call label resolution. The other methods use `.labels()` children cached per
+ * label tuple; the caches are as bounded as the label values themselves.
+ *
+ * @module
+ */
+
+import { Counter, Gauge, Registry } from "prom-client";
+import type { AccessRecord, BreakerState, LimitScope, ServiceKind } from "../types.ts";
+import { METRIC_NAMES } from "./metric_names.ts";
+import { registerRequestMetrics } from "./request_metrics.ts";
+
+export { METRIC_NAMES };
+
+/**
+ * Default histogram buckets in seconds. Model calls range from tens of milliseconds (embeddings)
+ * to minutes (long generations), and 10 s is a bucket edge because the p99 alert uses it.
+ */
+export const DEFAULT_BUCKETS: readonly number[] = [
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  20,
+  30,
+  60,
+  120,
+];
+
+/** Gauge value of each breaker state. */
+export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
+  closed: 0,
+  half_open: 1,
+  open: 2,
+};
+
+/** One row of the in-flight gauge, read at scrape time. */
+export interface InFlightSample {
+  readonly service: string;
+  readonly instance: string;
+  readonly inFlight: number;
+}
+
+/** Options of {@linkcode createMetrics}. */
+export interface MetricsOptions {
+  /**
+   * Upper bounds (seconds) of the duration and time-to-first-byte histograms; finite, > 0 and
+   * strictly increasing.
+   *
+   * @default {DEFAULT_BUCKETS}
+   */
+  readonly buckets?: readonly number[];
+}
+
+/** The gateway's metrics. Every method is cheap and never throws on odd input values. */
+export interface Metrics {
+  /** Counts one finished request: status, duration, time to first byte and tokens. */
+  recordRequest(rec: AccessRecord): void;
+  /** Counts one failover: a further attempt after `instance` failed. */
+  recordRetry(service: ServiceKind, model: string, instance: string): void;
+  /** Counts one request answered by a fallback (`default` or `cache`). */
+  recordFallback(service: ServiceKind, model: string, strategy: string): void;
+  /** Counts one request denied by a limiter at `scope`; `service` is `"none"` for a global denial. */
+  recordRateLimited(scope: LimitScope, service: ServiceKind | "none"): void;
+  /** Counts one upstream failure of `kind` (`connect`, `timeout`, `status_5xx`, `body`…). */
+  recordUpstreamError(service: ServiceKind, instance: string, kind: string): void;
+  /** Sets the breaker gauge: 0 closed, 1 half_open, 2 open. */
+  setBreakerState(service: ServiceKind, instance: string, state: BreakerState): void;
+  /** Sets the health gauge: 1 healthy, 0 unhealthy. */
+  setHealth(service: ServiceKind, instance: string, healthy: boolean): void;
+  /** Drops the gauges of an instance that a config reload removed, so they stop being exported. */
+  removeInstance(service: ServiceKind, instance: string): void;
+  /** Registers the function the in-flight gauge reads at every scrape (replaces the previous one). */
+  setInFlightSource(fn: () => Iterable<InFlightSample>): void;
+  /** The exposition text for `GET /metrics`. */
+  render(): Promise<string>;
+  /** The `Content-Type` of {@linkcode Metrics.render}'s text. */
+  readonly contentType: string;
+}
+
+/** A `Map` of prom-client children keyed by their label tuple. */
+function cached<C>(make: (values: string[]) => C): (...values: string[]) => C {
+  const cache = new Map<string, C>();
+  return (...values) => {
+    // NUL cannot occur in a label value we produce, so the joined key is unambiguous.
+    const key = values.join("\u0000");
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make(values);
+      cache.set(key, child);
+    }
+    return child;
+  };
+}
+
+function validateBuckets(buckets: readonly number[]): number[] {
+  if (buckets.length === 0) {
+    throw new RangeError(`Cannot create metrics: "buckets" must not be empty, received []`);
+  }
+  buckets.forEach((b, i) => {
+    if (typeof b !== "number" || !Number.isFinite(b) || b <= 0) {
+      throw new RangeError(
+        `Cannot create metrics: "buckets[${i}]" must be a finite number > 0, received ${b}`,
+      );
+    }
+    if (i > 0 && b <= buckets[i - 1]) {
+      throw new RangeError(
+        `Cannot create metrics: "buckets" must be strictly increasing, received ${buckets[i - 1]} then ${b}`,
+      );
+    }
+  });
+  return [...buckets];
+}
+
+/**
+ * Creates the gateway's metrics on a private registry.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMetrics } from "./metrics.ts";
+ *
+ * const metrics = createMetrics();
+ * metrics.recordRequest({
+ *   requestId: "r1", clientIp: "127.0.0.1", method: "POST", route: "/v1/chat/completions",
+ *   service: "chat", model: "qwen", instance: "chat/qwen#0", status: 200, durationMs: 420,
+ *   stream: false, tokensIn: 12, tokensOut: 30, retries: 0,
+ * });
+ * const text = await metrics.render();
+ * assert.ok(text.includes(
+ *   'dairouter_requests_total{service="chat",model="qwen",instance="chat/qwen#0",status="200"} 1',
+ * ));
+ * ```
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const buckets = validateBuckets(options.buckets ?? DEFAULT_BUCKETS);
+  const registry = new Registry();
+  const registers = [registry];
+
+  const recordRequest = registerRequestMetrics(registry, buckets);
+  const retries = new Counter({
+    name: METRIC_NAMES.retries,
+    help: "Failovers to another instance after the named instance failed.",
+    labelNames: ["service", "model", "instance"] as const,
+    registers,
+  });
+  const fallbacks = new Counter({
+    name: METRIC_NAMES.fallbacks,
+    help: "Requests answered by a fallback strategy.",
+    labelNames: ["service", "model", "strategy"] as const,
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: METRIC_NAMES.rateLimited,
+    help: "Requests denied by a rate limiter, by scope.",
+    labelNames: ["scope", "service"] as const,
+    registers,
+  });
+  const upstreamErrors = new Counter({
+    name: METRIC_NAMES.upstreamErrors,
+    help: "Upstream failures by kind.",
+    labelNames: ["service", "instance", "kind"] as const,
+    registers,
+  });
+  const breaker = new Gauge({
+    name: METRIC_NAMES.breakerState,
+    help: "Circuit breaker state: 0 closed, 1 half_open, 2 open.",
+    labelNames: ["service", "instance"] as const,
+    registers,
+  });
+  const health = new Gauge({
+    name: METRIC_NAMES.healthy,
+    help: "Instance health: 1 healthy, 0 unhealthy.",
+    labelNames: ["service", "instance"] as const,
+    registers,
+  });
+
+  let inFlightSource: (() => Iterable<InFlightSample>) | undefined;
+  new Gauge({
+    name: METRIC_NAMES.inFlight,
+    help: "Upstream requests whose response body has not ended yet.",
+    labelNames: ["service", "instance"] as const,
+    registers,
+    collect() {
+      // Rebuilt at every scrape so that instances gone from the source disappear from the output.
+      this.reset();
+      if (inFlightSource === undefined) return;
+      for (const s of inFlightSource()) {
+        if (Number.isFinite(s.inFlight)) this.set({ service: s.service, instance: s.instance }, s.inFlight);
+      }
+    },
+  });
+
+  const retriesChild = cached((v) => retries.labels(...v));
+  const fallbacksChild = cached((v) => fallbacks.labels(...v));
+  const rateLimitedChild = cached((v) => rateLimited.labels(...v));
+  const upstreamErrorsChild = cached((v) => upstreamErrors.labels(...v));
+  const breakerChild = cached((v) => breaker.labels(...v));
+  const healthChild = cached((v) => health.labels(...v));
+
+  return {
+    recordRequest,
+    recordRetry(service, model, instance) {
+      retriesChild(service, model, instance).inc();
+    },
+    recordFallback(service, model, strategy) {
+      fallbacksChild(service, model, strategy).inc();
+    },
+    recordRateLimited(scope, service) {
+      rateLimitedChild(scope, service).inc();
+    },
+    recordUpstreamError(service, instance, kind) {
+      upstreamErrorsChild(service, instance, kind).inc();
+    },
+    setBreakerState(service, instance, state) {
+      breakerChild(service, instance).set(BREAKER_STATE_VALUE[state]);
+    },
+    setHealth(service, instance, healthy) {
+      healthChild(service, instance).set(healthy ? 1 : 0);
+    },
+    removeInstance(service, instance) {
+      // Cached children stay valid: prom-client re-creates a series when a child is used again.
+      breaker.remove(service, instance);
+      health.remove(service, instance);
+    },
+    setInFlightSource(fn) {
+      inFlightSource = fn;
+    },
+    render() {
+      return registry.metrics();
+    },
+    contentType: registry.contentType,
+  };
+}

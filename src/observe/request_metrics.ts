@@ -1,0 +1,134 @@
+/**
+ * The per-request metrics (`dairouter_requests_total`, `dairouter_tokens_total` and the duration
+ * and time-to-first-byte histograms), the part of the metrics that runs on the hot path.
+ *
+ * prom-client re-hashes and re-validates the label set on every call, even through a `.labels()`
+ * child (measured: caching children alone made `recordRequest()` ~1.5× slower than plain calls,
+ * because of the cache lookups on top). So the request and token counters are summed in plain
+ * numbers on one cached object per label tuple and handed to prom-client in the counters'
+ * `collect()` hook at scrape time; histograms, which have no bulk API, are observed through
+ * children held by the same object. One `Map` lookup per request in all.
+ *
+ * @module
+ */
+
+import { Counter, Histogram, type Registry } from "prom-client";
+import type { AccessRecord } from "../types.ts";
+import { METRIC_NAMES } from "./metric_names.ts";
+
+/** Pending per-request counts of one label tuple, flushed to prom-client at scrape time. */
+interface RequestSeries {
+  readonly labels: { service: string; model: string; instance: string; status: string };
+  requests: number;
+  tokensIn: number;
+  tokensOut: number;
+  readonly duration: { observe(value: number): void };
+  readonly ttfb: { observe(value: number): void };
+}
+
+/** True for a number that may be observed (durations and token counts). */
+function usable(n: number | undefined): n is number {
+  return typeof n === "number" && Number.isFinite(n) && n >= 0;
+}
+
+/**
+ * Registers the per-request metrics on `registry` and returns the function that records one
+ * finished request. `buckets` must already be validated (seconds, strictly increasing).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Registry } from "prom-client";
+ * import { registerRequestMetrics } from "./request_metrics.ts";
+ *
+ * const registry = new Registry();
+ * const record = registerRequestMetrics(registry, [0.1, 1, 10]);
+ * record({
+ *   requestId: "r", clientIp: "::1", method: "POST", route: "/v1/rerank", service: "rerank",
+ *   model: "bge-reranker", instance: "rerank/bge-reranker#0", status: 200, durationMs: 40,
+ *   stream: false, retries: 0,
+ * });
+ * assert.match(await registry.metrics(), /dairouter_request_duration_seconds_bucket\{le="0.1",service="rerank"/);
+ * ```
+ */
+export function registerRequestMetrics(
+  registry: Registry,
+  buckets: readonly number[],
+): (rec: AccessRecord) => void {
+  // Pending counts per label tuple; the counters' collect() hooks drain them at scrape time.
+  const series = new Map<string, RequestSeries>();
+  new Counter({
+    name: METRIC_NAMES.requests,
+    help: "Finished requests by service, model, instance and HTTP status.",
+    labelNames: ["service", "model", "instance", "status"] as const,
+    registers: [registry],
+    collect() {
+      for (const s of series.values()) {
+        if (s.requests > 0) this.inc(s.labels, s.requests);
+        s.requests = 0;
+      }
+    },
+  });
+  new Counter({
+    name: METRIC_NAMES.tokens,
+    help: "Tokens reported by upstream usage, by direction (in = prompt, out = completion).",
+    labelNames: ["service", "model", "direction"] as const,
+    registers: [registry],
+    collect() {
+      for (const s of series.values()) {
+        const { service, model } = s.labels;
+        if (s.tokensIn > 0) this.inc({ service, model, direction: "in" }, s.tokensIn);
+        if (s.tokensOut > 0) this.inc({ service, model, direction: "out" }, s.tokensOut);
+        s.tokensIn = s.tokensOut = 0;
+      }
+    },
+  });
+  const duration = new Histogram({
+    name: METRIC_NAMES.duration,
+    help: "Time from request arrival to the end of the response, in seconds.",
+    labelNames: ["service", "model"] as const,
+    buckets: [...buckets],
+    registers: [registry],
+  });
+  const ttfb = new Histogram({
+    name: METRIC_NAMES.ttfb,
+    help: "Time to the first byte of the upstream body (first token of a stream), in seconds.",
+    labelNames: ["service", "model", "stream"] as const,
+    buckets: [...buckets],
+    registers: [registry],
+  });
+  function requestSeries(service: string, model: string, instance: string, status: number, stream: boolean) {
+    // NUL cannot occur in a label value we produce, so the joined key is unambiguous.
+    const key = `${service}\u0000${model}\u0000${instance}\u0000${status}\u0000${stream}`;
+    let s = series.get(key);
+    if (s === undefined) {
+      s = {
+        labels: { service, model, instance, status: String(status) },
+        requests: 0,
+        tokensIn: 0,
+        tokensOut: 0,
+        // One child per series (not per label tuple of the histogram): a child is only a bound
+        // closure, and series are as bounded as their labels.
+        duration: duration.labels(service, model),
+        ttfb: ttfb.labels(service, model, stream ? "true" : "false"),
+      };
+      series.set(key, s);
+    }
+    return s;
+  }
+  return (rec) => {
+    // Requests that never reached a service (404 route, global 429) still count, under "none".
+    const s = requestSeries(
+      rec.service ?? "none",
+      rec.model ?? "unknown",
+      rec.instance ?? "none",
+      rec.status,
+      rec.stream,
+    );
+    s.requests++;
+    if (usable(rec.tokensIn)) s.tokensIn += rec.tokensIn;
+    if (usable(rec.tokensOut)) s.tokensOut += rec.tokensOut;
+    if (usable(rec.durationMs)) s.duration.observe(rec.durationMs / 1000);
+    if (usable(rec.ttftMs)) s.ttfb.observe(rec.ttftMs / 1000);
+  };
+}

@@ -1,0 +1,360 @@
+/**
+ * The rules of one request, steps 2–8 of the design: limiters → candidates → exactly one pick →
+ * adapter → forward → outcome recorded once → failover (bounded) → fallback. Testable without
+ * Hono: it takes a parsed {@linkcode GatewayRequest} and returns a `Response`.
+ *
+ * @module
+ */
+
+import { observeLatency, observeOutcome } from "../balancer/mod.ts";
+import {
+  type GatewayError,
+  NotFoundError,
+  NoUpstreamError,
+  RateLimitedError,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from "../errors.ts";
+import type {
+  AccessRecord,
+  Clock,
+  Decision,
+  JsonBody,
+  RawBody,
+  ServiceKind,
+  UpstreamCall,
+} from "../types.ts";
+import { type AttemptFailure, forward, type Settlement } from "./forward.ts";
+import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
+import { usageFromTail } from "./usage.ts";
+
+/** Where the dispatcher reports what happened (metrics and logs implement it). */
+export interface DispatchObserver {
+  access(rec: AccessRecord): void;
+  retry(u: Upstream): void;
+  fallback(service: ServiceKind, model: string, strategy: string): void;
+  rateLimited(scope: string, service: ServiceKind): void;
+  upstreamError(u: Upstream, kind: string): void;
+}
+
+/** Dependencies injected by the composition root. */
+export interface DispatchDeps {
+  readonly fetch: typeof fetch;
+  readonly clock: Clock;
+  readonly observer: DispatchObserver;
+}
+
+/** A request the HTTP layer has parsed and validated. */
+export interface GatewayRequest {
+  readonly service: ServiceKind;
+  readonly route: string;
+  readonly method: string;
+  readonly model: string;
+  readonly stream: boolean;
+  readonly body: JsonBody | RawBody;
+  readonly clientIp: string;
+  readonly requestId: string;
+  readonly traceId?: string;
+  /** The client's own headers (for `hash-key: header:…`). */
+  readonly clientHeaders: Headers;
+  /** Headers to forward upstream (already filtered). */
+  readonly forwardHeaders: Headers;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+  /** When the request arrived (clock ms). */
+  readonly receivedAt: number;
+}
+
+const FALLBACK_HEADER = "x-dairouter-fallback";
+
+/** RFC 9110 `Retry-After` plus the de-facto `X-RateLimit-*` headers. */
+export function rateLimitHeaders(d: Decision, denied: boolean): Record<string, string> {
+  const h: Record<string, string> = {
+    "x-ratelimit-limit": String(d.limit),
+    "x-ratelimit-remaining": String(Math.max(0, Math.floor(d.remaining))),
+    "x-ratelimit-reset": String(Math.ceil(d.resetMs / 1000)),
+  };
+  if (denied) h["retry-after"] = String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
+  return h;
+}
+
+/** Global → service → client IP; all that apply are consulted, the first denial wins. */
+function checkLimits(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest, obs: DispatchObserver) {
+  let tightest: Decision | undefined;
+  const steps: Array<[string, typeof svc.limiter, string]> = [
+    ["global", rt.globalLimiter, "global"],
+    ["service", svc.limiter, "service"],
+    ["client-ip", svc.ipLimiter, req.clientIp],
+  ];
+  for (const [scope, limiter, key] of steps) {
+    if (!limiter) continue;
+    const d = limiter.take(key);
+    if (!d.allowed) {
+      obs.rateLimited(scope, req.service);
+      throw new RateLimitedError(
+        `Rate limit exceeded for ${
+          scope === "global" ? "the gateway" : `${scope} of service ${req.service}`
+        }; ` +
+          `retry after ${Math.max(1, Math.ceil(d.retryAfterMs / 1000))} s.`,
+        rateLimitHeaders(d, true),
+      );
+    }
+    if (!tightest || d.remaining / d.limit < tightest.remaining / tightest.limit) tightest = d;
+  }
+  return tightest;
+}
+
+function hashKey(svc: ServiceRuntime, req: GatewayRequest): string | undefined {
+  const spec = svc.config.loadBalance.hashKey;
+  if (spec === "client-ip") return req.clientIp;
+  if (spec.startsWith("header:")) return req.clientHeaders.get(spec.slice(7)) ?? req.clientIp;
+  if (spec === "body:user" && req.body.kind === "json") {
+    const user = req.body.value.user;
+    return typeof user === "string" ? user : req.clientIp;
+  }
+  return req.clientIp;
+}
+
+/** Records the end of one attempt on the instance: exactly once per attempt. */
+function recordOutcome(u: Upstream, s: Settlement, now: number, deps: DispatchDeps): void {
+  u.stats.inFlight--;
+  switch (s.outcome) {
+    case "success":
+      u.breaker.onSuccess();
+      u.health.passiveResult(true);
+      observeOutcome(u.stats, true);
+      if (s.ttfbMs !== undefined) observeLatency(u.stats, s.ttfbMs);
+      return;
+    case "ignored":
+      u.breaker.onIgnored();
+      u.health.passiveResult(true);
+      return;
+    case "abort":
+      u.breaker.onIgnored();
+      return;
+    case "failure":
+      // An upstream that says "busy, come back in N s" is parked, not broken.
+      if ((s.status === 429 || s.status === 503) && s.retryAfterMs !== undefined) {
+        u.breaker.onIgnored();
+        u.breaker.park(now + s.retryAfterMs);
+        return;
+      }
+      u.breaker.onFailure();
+      u.health.passiveResult(false);
+      observeOutcome(u.stats, false);
+      deps.observer.upstreamError(u, s.kind ?? "unknown");
+  }
+}
+
+function failureError(f: AttemptFailure, svc: ServiceKind, model: string): GatewayError {
+  if (f.kind === "timeout") {
+    return new UpstreamTimeoutError(`Service ${svc} (model "${model}"): ${f.message}.`);
+  }
+  return new UpstreamError(`Service ${svc} (model "${model}"): ${f.message}.`);
+}
+
+/** Why nothing could be picked, in words an operator can act on. */
+function unavailableReason(pool: readonly Upstream[], tried: ReadonlySet<Upstream>): string {
+  let unhealthy = 0, open = 0;
+  for (const u of pool) {
+    if (tried.has(u)) continue;
+    if (!u.health.healthy) unhealthy++;
+    else if (!u.breaker.canPass()) open++;
+  }
+  const parts = [];
+  if (unhealthy) parts.push(`${unhealthy} unhealthy`);
+  if (open) parts.push(`${open} circuit-open or parked`);
+  return parts.length ? parts.join(", ") : "no instance could take the request";
+}
+
+/**
+ * Serves one request. Throws a `GatewayError` for client-visible errors (the HTTP layer maps it);
+ * returns the upstream's response otherwise.
+ */
+export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequest): Promise<Response> {
+  const svc = rt.services[req.service];
+  const pool = svc.pools.get(req.model);
+  const base = {
+    requestId: req.requestId,
+    traceId: req.traceId,
+    clientIp: req.clientIp,
+    method: req.method,
+    route: req.route,
+    service: req.service,
+    stream: req.stream,
+  };
+  let retries = 0;
+  const logged = (status: number, extra: Partial<AccessRecord>) =>
+    deps.observer.access({
+      ...base,
+      model: pool ? req.model : "unknown",
+      status,
+      durationMs: deps.clock() - req.receivedAt,
+      retries,
+      ...extra,
+    });
+
+  try {
+    if (!pool) {
+      const available = [...svc.pools.keys()];
+      throw new NotFoundError(
+        `The model "${req.model}" does not exist for service ${req.service}. Available: ${
+          available.length ? available.map((m) => `"${m}"`).join(", ") : "none configured"
+        }.`,
+      );
+    }
+    const decision = checkLimits(rt, svc, req, deps.observer);
+    const extraHeaders: Record<string, string> = { "x-request-id": req.requestId };
+    if (decision) Object.assign(extraHeaders, rateLimitHeaders(decision, false));
+
+    const cfg = svc.config;
+    const tried = new Set<Upstream>();
+    const eligible = (u: Upstream) => !tried.has(u) && u.health.healthy && u.breaker.canPass();
+    const key = hashKey(svc, req);
+    let attempts = 0;
+    let lastFailure: AttemptFailure | undefined;
+    let limitedBy: Decision | undefined;
+
+    for (;;) {
+      const u = pool.strategy.pick({ key, eligible });
+      if (!u) break;
+      tried.add(u);
+      if (u.limiter) {
+        const d = u.limiter.take("instance");
+        if (!d.allowed) {
+          deps.observer.rateLimited("instance", req.service);
+          if (!limitedBy || d.retryAfterMs < limitedBy.retryAfterMs) limitedBy = d;
+          continue;
+        }
+      }
+      if (!u.breaker.tryAcquire()) continue;
+      let call: UpstreamCall;
+      try {
+        call = u.adapter.prepare({
+          service: req.service,
+          route: req.route,
+          target: u.target,
+          body: req.body,
+          stream: req.stream,
+          headers: req.forwardHeaders,
+        });
+      } catch (error) {
+        u.breaker.onIgnored();
+        throw error;
+      }
+      if (attempts > 0) {
+        retries++;
+        deps.observer.retry(u);
+      }
+      attempts++;
+      u.stats.inFlight++;
+      // Logged once the attempt is both committed to the client and settled (body ended).
+      let settlement: Settlement | undefined;
+      let committed = false;
+      const logCommitted = () => {
+        if (!settlement || !committed) return;
+        const s = settlement;
+        const usage = usageFromTail(s.tail);
+        logged(s.status ?? 502, {
+          instance: u.id,
+          ttftMs: s.ttfbMs,
+          tokensIn: usage.tokensIn,
+          tokensOut: usage.tokensOut,
+          error: s.outcome === "abort"
+            ? "client_abort"
+            : s.outcome === "failure"
+            ? `upstream_${s.kind}`
+            : undefined,
+        });
+      };
+      const result = await forward({
+        fetch: deps.fetch,
+        clock: deps.clock,
+        call,
+        timeouts: cfg.timeouts,
+        clientSignal: req.signal,
+        extraHeaders,
+        settle: (s) => {
+          recordOutcome(u, s, deps.clock(), deps);
+          settlement = s;
+          logCommitted();
+        },
+      });
+      if (result.type === "response") {
+        committed = true;
+        logCommitted();
+        if (svc.cache && result.response.ok && !req.stream) return await remember(svc, req, result.response);
+        return result.response;
+      }
+      lastFailure = result;
+      if (result.kind === "abort") {
+        logged(499, { instance: u.id, error: "client_abort" });
+        return new Response(null, { status: 499 });
+      }
+      const elapsed = deps.clock() - req.receivedAt;
+      if (attempts >= cfg.retry.maxAttempts || elapsed >= cfg.retry.budgetMs) break;
+    }
+
+    // Nothing answered: fallback, then the most precise error.
+    const cached = svc.cache?.get(svc.cache.key(req.model, req.body.bytes));
+    if (cached) {
+      deps.observer.fallback(req.service, req.model, "cache");
+      logged(cached.status, { fallback: "cache" });
+      return new Response(cached.body.slice(), {
+        status: cached.status,
+        headers: {
+          "content-type": cached.contentType,
+          [FALLBACK_HEADER]: "cache",
+          "x-request-id": req.requestId,
+        },
+      });
+    }
+    const fb = cfg.fallback;
+    if (fb.enabled && fb.response) {
+      deps.observer.fallback(req.service, req.model, "default");
+      logged(fb.response.status, { fallback: "default" });
+      return Response.json(fb.response.body, {
+        status: fb.response.status,
+        headers: { [FALLBACK_HEADER]: "default", "x-request-id": req.requestId },
+      });
+    }
+    if (lastFailure) {
+      if (lastFailure.status === 429) {
+        throw new RateLimitedError(
+          `Service ${req.service} (model "${req.model}"): every instance is busy (${lastFailure.message}).`,
+          {
+            "retry-after": String(Math.max(1, Math.ceil((lastFailure.retryAfterMs ?? 1000) / 1000))),
+          },
+        );
+      }
+      throw failureError(lastFailure, req.service, req.model);
+    }
+    if (limitedBy) {
+      throw new RateLimitedError(
+        `Service ${req.service} (model "${req.model}"): every instance is at its rate limit.`,
+        rateLimitHeaders(limitedBy, true),
+      );
+    }
+    if (fb.enabled) deps.observer.fallback(req.service, req.model, "default");
+    throw new NoUpstreamError(
+      `Service ${req.service} has no available instance for model "${req.model}" (${
+        unavailableReason(pool.upstreams, tried)
+      }).`,
+    );
+  } catch (error) {
+    const status = (error as GatewayError).status ?? 500;
+    logged(status, { error: (error as GatewayError).code ?? "internal_error" });
+    throw error;
+  }
+}
+
+/** Buffers a small non-streamed answer (embeddings, rerank) into the fallback cache. */
+async function remember(svc: ServiceRuntime, req: GatewayRequest, res: Response): Promise<Response> {
+  const body = new Uint8Array(await res.arrayBuffer());
+  svc.cache!.set(svc.cache!.key(req.model, req.body.bytes), {
+    status: res.status,
+    contentType: res.headers.get("content-type") ?? "application/json",
+    body,
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
+}

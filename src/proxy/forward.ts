@@ -1,0 +1,300 @@
+/**
+ * One attempt against one upstream: `fetch` with the client's abort tied in and the per-service
+ * timeouts (headers, idle gap between chunks, total), then either a committed response whose body
+ * is tracked to its end, or a failure that happened before any byte reached the client (and so may
+ * be retried elsewhere).
+ *
+ * The first body chunk is read before the response is committed: a backend that accepts the
+ * connection and dies before producing anything is then a retryable failure, not a broken stream.
+ *
+ * @module
+ */
+
+import type { TimeoutConfig } from "../config/types.ts";
+import type { Clock, UpstreamCall } from "../types.ts";
+import { responseHeaders } from "./headers.ts";
+import { type BodyEnd, trackBody } from "./tracked_body.ts";
+
+/** Why an attempt failed before committing. */
+export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort";
+
+/** How an attempt ended, reported exactly once. */
+export interface Settlement {
+  /** `ignored`: an answer that says nothing about the instance's health (4xx). */
+  readonly outcome: "success" | "failure" | "ignored" | "abort";
+  readonly kind?: FailureKind;
+  readonly status?: number;
+  /** Upstream time to first body byte (ms), when one arrived. */
+  readonly ttfbMs?: number;
+  /** The last chunks of the body, for usage accounting. */
+  readonly tail: readonly Uint8Array[];
+  /** Upstream `Retry-After` in ms, when it sent one with a 429/503. */
+  readonly retryAfterMs?: number;
+}
+
+/** A failure before commit. */
+export interface AttemptFailure {
+  readonly type: "failed";
+  readonly kind: FailureKind;
+  readonly message: string;
+  readonly status?: number;
+  /** Upstream `Retry-After` in ms (429/503). */
+  readonly retryAfterMs?: number;
+}
+
+/** A committed response (2xx, or an upstream 4xx passed through as it came). */
+export interface AttemptResponse {
+  readonly type: "response";
+  readonly response: Response;
+}
+
+/** Inputs of {@linkcode forward}. */
+export interface ForwardOptions {
+  readonly fetch: typeof fetch;
+  readonly clock: Clock;
+  readonly call: UpstreamCall;
+  readonly timeouts: TimeoutConfig;
+  /** Aborts when the client goes away. */
+  readonly clientSignal: AbortSignal;
+  /** Receives the attempt's end exactly once (failures: before `forward` returns). */
+  readonly settle: (s: Settlement) => void;
+  /** Headers added to the client response. */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
+}
+
+const ENCODER = new TextEncoder();
+
+/** The SSE event a client gets when the upstream fails mid-stream (OpenAI SDKs raise it). */
+function sseError(error: unknown): Uint8Array {
+  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
+  const body = {
+    error: {
+      message: `Upstream stream ended abnormally: ${message}`,
+      type: "upstream_error",
+      code: "upstream_stream_error",
+    },
+  };
+  return ENCODER.encode(`data: ${JSON.stringify(body)}\n\n`);
+}
+
+/** Parses `Retry-After` (seconds or HTTP date, RFC 9110 §10.2.3) into ms. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Reads at most `max` bytes of an error body as text and releases the connection. */
+async function errorSnippet(res: Response, max = 2048): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.byteLength;
+    }
+  } catch { /* a broken error body still tells us the status */ }
+  reader.cancel().catch(() => {});
+  const text = new TextDecoder().decode(concat(parts)).slice(0, max);
+  return text.replace(/\s+/g, " ").trim();
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Runs one attempt. Never throws for upstream trouble: failures come back as values.
+ */
+export async function forward(o: ForwardOptions): Promise<AttemptResponse | AttemptFailure> {
+  const { call, timeouts, clock } = o;
+  const started = clock();
+  const ctrl = new AbortController();
+  let timedOut: string | undefined;
+  let lastActivity = started;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let settled = false;
+
+  const timeout = (what: string) => {
+    timedOut = what;
+    ctrl.abort(new DOMException(`upstream ${what} timeout`, "TimeoutError"));
+  };
+  const onClientAbort = () => ctrl.abort(o.clientSignal.reason);
+  o.clientSignal.addEventListener("abort", onClientAbort, { once: true });
+
+  // Headers must arrive within connect + first-byte (fetch does not expose the connect phase).
+  const headerBudget = timeouts.firstByteMs > 0 ? timeouts.connectMs + timeouts.firstByteMs : 0;
+  let headerTimer = headerBudget > 0 ? setTimeout(() => timeout("first-byte"), headerBudget) : undefined;
+  const totalTimer = timeouts.totalMs > 0 ? setTimeout(() => timeout("total"), timeouts.totalMs) : undefined;
+
+  // One idle timer per idle period, re-armed lazily: cheap even for thousands of tiny chunks.
+  const armIdle = () => {
+    if (timeouts.idleMs <= 0) return;
+    idleTimer = setTimeout(() => {
+      const quiet = clock() - lastActivity;
+      if (quiet >= timeouts.idleMs) timeout("idle");
+      else armIdle();
+    }, Math.max(1, timeouts.idleMs - (clock() - lastActivity)));
+  };
+
+  const cleanup = () => {
+    clearTimeout(headerTimer);
+    clearTimeout(totalTimer);
+    clearTimeout(idleTimer);
+    o.clientSignal.removeEventListener("abort", onClientAbort);
+  };
+  const settle = (s: Settlement) => {
+    if (settled) return;
+    settled = true;
+    cleanup();
+    o.settle(s);
+  };
+  const fail = (
+    kind: FailureKind,
+    message: string,
+    status?: number,
+    retryAfterMs?: number,
+  ): AttemptFailure => {
+    settle({ outcome: kind === "abort" ? "abort" : "failure", kind, status, retryAfterMs, tail: [] });
+    return { type: "failed", kind, message, status, retryAfterMs };
+  };
+  const classify = (error: unknown): AttemptFailure => {
+    if (o.clientSignal.aborted) return fail("abort", "client closed the connection");
+    if (timedOut) return fail("timeout", `upstream ${timedOut} timeout`);
+    const msg = error instanceof Error ? error.message : String(error);
+    return fail("connect", msg);
+  };
+
+  let res: Response;
+  try {
+    res = await o.fetch(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+      signal: ctrl.signal,
+    });
+  } catch (error) {
+    return classify(error);
+  }
+  clearTimeout(headerTimer);
+  headerTimer = undefined;
+
+  if (res.status >= 500 || res.status === 429) {
+    const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), clock());
+    const snippet = await errorSnippet(res);
+    return fail(
+      "status",
+      `upstream answered ${res.status}${snippet ? `: ${snippet}` : ""}`,
+      res.status,
+      retryAfterMs,
+    );
+  }
+
+  const headers = responseHeaders(res.headers);
+  for (const [k, v] of Object.entries(o.extraHeaders ?? {})) headers.set(k, v);
+
+  if (!res.body) {
+    settle({ outcome: res.ok ? "success" : "ignored", status: res.status, tail: [] });
+    return { type: "response", response: new Response(null, { status: res.status, headers }) };
+  }
+
+  // Read the first chunk before committing, so an upstream that dies before any byte is retryable.
+  const reader = res.body.getReader();
+  lastActivity = clock();
+  armIdle();
+  let first: ReadableStreamReadResult<Uint8Array>;
+  try {
+    first = await reader.read();
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    const f = classify(error);
+    return f.kind === "connect" ? { ...f, kind: "body", message: `upstream body failed: ${f.message}` } : f;
+  }
+  const ttfbMs = clock() - started;
+  const verdict = res.ok ? "success" : "ignored";
+
+  if (first.done) {
+    settle({ outcome: verdict, status: res.status, ttfbMs, tail: [] });
+    return { type: "response", response: new Response(null, { status: res.status, headers }) };
+  }
+
+  if (res.ok && call.mapJson) {
+    return await mapJsonBody(o, reader, first.value, headers, res.status, ttfbMs, settle, classify);
+  }
+
+  const sse = (headers.get("content-type") ?? "").startsWith("text/event-stream") || !!call.mapStream;
+  let body: ReadableStream<Uint8Array> = trackBody(reader, {
+    first: first.value,
+    onChunk: () => (lastActivity = clock()),
+    onCancel: () => ctrl.abort(new DOMException("client closed the connection", "AbortError")),
+    errorEvent: sse ? sseError : undefined,
+    onEnd: (end: BodyEnd, tail) => {
+      if (end.outcome === "success") settle({ outcome: verdict, status: res.status, ttfbMs, tail });
+      else if (end.outcome === "abort" || o.clientSignal.aborted) {
+        settle({ outcome: "abort", kind: "abort", status: res.status, ttfbMs, tail });
+      } else {
+        settle({ outcome: "failure", kind: timedOut ? "timeout" : "body", status: res.status, ttfbMs, tail });
+      }
+    },
+  });
+  if (res.ok && call.mapStream) {
+    body = body.pipeThrough(call.mapStream());
+    headers.set("content-type", call.streamContentType ?? "text/event-stream");
+  }
+  return { type: "response", response: new Response(body, { status: res.status, headers }) };
+}
+
+/** Reads a whole (non-streamed) JSON answer, rewrites it with the adapter, and commits. */
+async function mapJsonBody(
+  o: ForwardOptions,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  first: Uint8Array,
+  headers: Headers,
+  status: number,
+  ttfbMs: number,
+  settle: (s: Settlement) => void,
+  classify: (e: unknown) => AttemptFailure,
+): Promise<AttemptResponse | AttemptFailure> {
+  const parts = [first];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+    }
+  } catch (error) {
+    const f = classify(error);
+    return f.kind === "connect" ? { ...f, kind: "body" } : f;
+  }
+  const bytes = concat(parts);
+  let mapped: string;
+  try {
+    mapped = JSON.stringify(o.call.mapJson!(JSON.parse(new TextDecoder().decode(bytes))));
+  } catch (error) {
+    settle({ outcome: "failure", kind: "body", status, ttfbMs, tail: [] });
+    const msg = error instanceof Error ? error.message : String(error);
+    return {
+      type: "failed",
+      kind: "body",
+      message: `upstream answered with an unreadable body: ${msg}`,
+      status,
+    };
+  }
+  const out = ENCODER.encode(mapped);
+  settle({ outcome: "success", status, ttfbMs, tail: [out.subarray(Math.max(0, out.byteLength - 1024))] });
+  headers.set("content-type", "application/json");
+  return { type: "response", response: new Response(out, { status, headers }) };
+}

@@ -1,0 +1,111 @@
+/**
+ * Header hygiene for proxying. Hop-by-hop headers (RFC 9110 §7.6.1: `Connection`, the fields it
+ * names, `Keep-Alive`, `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`) belong to one
+ * connection and are never forwarded; neither are headers the gateway itself consumes.
+ *
+ * @module
+ */
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/**
+ * Request headers the gateway never forwards: hop-by-hop ones, `host` and `content-length`
+ * (fetch sets both for the upstream), `accept-encoding` (so the upstream answers uncompressed and
+ * streams stay inspectable), and what the gateway sets itself.
+ */
+const REQUEST_DROP = new Set([
+  ...HOP_BY_HOP,
+  "host",
+  "content-length",
+  "accept-encoding",
+  "x-request-id",
+  "traceparent",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "forwarded",
+]);
+
+/** Response headers not passed back: hop-by-hop ones, plus length/encoding that no longer hold. */
+const RESPONSE_DROP = new Set([...HOP_BY_HOP, "content-length", "content-encoding", "date", "server"]);
+
+/** Extra names listed in a `Connection` header are hop-by-hop for that message too. */
+function connectionListed(headers: Headers): Set<string> | undefined {
+  const value = headers.get("connection");
+  if (!value) return undefined;
+  return new Set(value.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));
+}
+
+/** Options for {@linkcode forwardRequestHeaders}. */
+export interface ForwardHeaderOptions {
+  /** Client IP appended to `X-Forwarded-For`. */
+  readonly clientIp: string;
+  /** The `X-Forwarded-For` chain as received (only from a trusted proxy). */
+  readonly forwardedFor?: string | null;
+  readonly requestId: string;
+  /** `traceparent` to send upstream. */
+  readonly traceparent?: string;
+  /** Drop the client's `Authorization` / `X-API-Key` (they authenticated at the gateway). */
+  readonly dropClientAuth: boolean;
+  /** The original scheme. */
+  readonly proto: string;
+}
+
+/**
+ * Builds the headers to send upstream from the client's.
+ *
+ * @example
+ * ```ts
+ * import { forwardRequestHeaders } from "./headers.ts";
+ * const h = forwardRequestHeaders(new Headers({ connection: "close", "x-custom": "1" }), {
+ *   clientIp: "10.0.0.1", requestId: "r1", dropClientAuth: false, proto: "http",
+ * });
+ * console.assert(h.get("x-custom") === "1" && !h.has("connection"));
+ * console.assert(h.get("x-forwarded-for") === "10.0.0.1");
+ * ```
+ */
+export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderOptions): Headers {
+  const listed = connectionListed(incoming);
+  const out = new Headers();
+  for (const [name, value] of incoming) {
+    if (REQUEST_DROP.has(name) || listed?.has(name)) continue;
+    if (options.dropClientAuth && (name === "authorization" || name === "x-api-key")) continue;
+    out.set(name, value);
+  }
+  const chain = options.forwardedFor ? `${options.forwardedFor}, ${options.clientIp}` : options.clientIp;
+  out.set("x-forwarded-for", chain);
+  out.set("x-forwarded-proto", options.proto);
+  out.set("x-request-id", options.requestId);
+  if (options.traceparent) out.set("traceparent", options.traceparent);
+  return out;
+}
+
+/**
+ * Copies the upstream's response headers that may reach the client.
+ *
+ * @example
+ * ```ts
+ * import { responseHeaders } from "./headers.ts";
+ * const h = responseHeaders(new Headers({ "transfer-encoding": "chunked", "content-type": "text/event-stream" }));
+ * console.assert(!h.has("transfer-encoding") && h.get("content-type") === "text/event-stream");
+ * ```
+ */
+export function responseHeaders(upstream: Headers): Headers {
+  const listed = connectionListed(upstream);
+  const out = new Headers();
+  for (const [name, value] of upstream) {
+    if (RESPONSE_DROP.has(name) || listed?.has(name)) continue;
+    out.append(name, value);
+  }
+  return out;
+}

@@ -1,0 +1,217 @@
+/**
+ * The live routing table built from a validated {@linkcode Config}: per service, per model, the
+ * upstream instances with their strategy, breaker, health and limiter. A config reload builds a
+ * new runtime and swaps it atomically; per-instance state (in-flight counts, breaker, health,
+ * limiter levels) is carried over by instance id, so requests in flight finish on the old table
+ * and release counters that the new table shares.
+ *
+ * @module
+ */
+
+import { getAdapter } from "../adapters/mod.ts";
+import { createStrategy } from "../balancer/mod.ts";
+import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
+import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
+import { createHealthState, type HealthState } from "../health/mod.ts";
+import { createLimiter, type KeyedLimiter } from "../limiter/mod.ts";
+import type {
+  Adapter,
+  BreakerState,
+  Clock,
+  Endpoint,
+  InstanceTarget,
+  Random,
+  RateLimitConfig,
+  ServiceKind,
+  Strategy,
+  UpstreamStats,
+} from "../types.ts";
+import { SERVICE_KINDS } from "../types.ts";
+import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
+
+/** One upstream instance as the request path sees it. */
+export interface Upstream extends Endpoint {
+  readonly service: ServiceKind;
+  readonly model: string;
+  readonly config: InstanceConfig;
+  readonly target: InstanceTarget;
+  readonly adapter: Adapter;
+  readonly breaker: CircuitBreaker;
+  readonly health: HealthState;
+  readonly limiter?: KeyedLimiter;
+}
+
+/** All instances serving one model name within a service. */
+export interface ModelPool {
+  readonly name: string;
+  readonly upstreams: readonly Upstream[];
+  readonly strategy: Strategy<Upstream>;
+}
+
+/** One service's routing and governance. */
+export interface ServiceRuntime {
+  readonly kind: ServiceKind;
+  readonly config: ServiceConfig;
+  readonly pools: ReadonlyMap<string, ModelPool>;
+  /** Service-wide limiter (`rate-limit` of the service, or the global default). */
+  readonly limiter?: KeyedLimiter;
+  /** Per-client-IP limiter (`client-ip-enable`). */
+  readonly ipLimiter?: KeyedLimiter;
+  readonly cache?: FallbackCache;
+}
+
+/** The whole live table. */
+export interface Runtime {
+  readonly config: Config;
+  readonly services: Readonly<Record<ServiceKind, ServiceRuntime>>;
+  readonly globalLimiter?: KeyedLimiter;
+  /** Every instance of every service, for probes, status and metrics. */
+  readonly upstreams: readonly Upstream[];
+}
+
+/** Where state changes are reported (logs, metrics). */
+export interface RuntimeEvents {
+  breakerChanged(u: Upstream, from: BreakerState, to: BreakerState): void;
+  healthChanged(u: Upstream, healthy: boolean, reason: string): void;
+}
+
+/** State that outlives one runtime: keyed by instance id / limiter scope. */
+export interface RuntimeState {
+  readonly stats: Map<string, UpstreamStats>;
+  readonly breakers: Map<string, { key: string; breaker: CircuitBreaker }>;
+  readonly health: Map<string, { key: string; state: HealthState }>;
+  readonly limiters: Map<string, { key: string; limiter: KeyedLimiter }>;
+  /** The newest object of each instance id (what state-change callbacks report). */
+  readonly current: Map<string, Upstream>;
+}
+
+/** A fresh, empty {@linkcode RuntimeState}. */
+export function createRuntimeState(): RuntimeState {
+  return {
+    stats: new Map(),
+    breakers: new Map(),
+    health: new Map(),
+    limiters: new Map(),
+    current: new Map(),
+  };
+}
+
+/** Dependencies of {@linkcode buildRuntime}. */
+export interface RuntimeDeps {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly state: RuntimeState;
+  readonly events: RuntimeEvents;
+}
+
+/** Reuses a keyed object while its config is unchanged, else creates a new one. */
+function reuse<T>(map: Map<string, { key: string } & T>, id: string, cfg: unknown, make: () => T): T {
+  const key = JSON.stringify(cfg);
+  const old = map.get(id);
+  if (old && old.key === key) return old;
+  const fresh = { key, ...make() };
+  map.set(id, fresh);
+  return fresh;
+}
+
+function limiterFor(
+  deps: RuntimeDeps,
+  id: string,
+  cfg: RateLimitConfig | undefined,
+): KeyedLimiter | undefined {
+  if (!cfg || !cfg.enabled) return undefined;
+  return reuse(deps.state.limiters, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
+}
+
+function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): Upstream {
+  let stats = deps.state.stats.get(inst.id);
+  if (!stats) {
+    stats = { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0 };
+    deps.state.stats.set(inst.id, stats);
+  }
+  // Breakers and health outlive one runtime; their callbacks report the instance's current object.
+  const current = () => deps.state.current.get(inst.id);
+  const breaker = reuse(deps.state.breakers, inst.id, svc.circuitBreaker, () => ({
+    breaker: createBreaker(svc.circuitBreaker, deps.clock, (from, to) => {
+      const u = current();
+      if (u) deps.events.breakerChanged(u, from, to);
+    }),
+  })).breaker;
+  const h = svc.health;
+  // Without active probes nothing could readmit an ejected instance, so passive ejection is off too.
+  const passiveFailures = h.enabled ? h.passiveFailures : 0;
+  const health =
+    reuse(deps.state.health, inst.id, [h.healthyThreshold, h.unhealthyThreshold, passiveFailures], () => ({
+      state: createHealthState({
+        healthyThreshold: h.healthyThreshold,
+        unhealthyThreshold: h.unhealthyThreshold,
+        passiveFailures,
+        onChange: (healthy, reason) => {
+          const u = current();
+          if (u) deps.events.healthChanged(u, healthy, reason);
+        },
+      }),
+    })).state;
+  const self: Upstream = {
+    id: inst.id,
+    weight: inst.weight,
+    stats,
+    service: svc.kind,
+    model: inst.name,
+    config: inst,
+    target: { baseUrl: inst.baseUrl, path: inst.path, apiKey: inst.apiKey, headers: inst.headers },
+    adapter: getAdapter(inst.adapter),
+    breaker,
+    health,
+    limiter: limiterFor(deps, `instance:${inst.id}`, inst.rateLimit),
+  };
+  deps.state.current.set(inst.id, self);
+  return self;
+}
+
+/**
+ * Builds the routing table for `config`, reusing state from `deps.state`.
+ */
+export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
+  const all: Upstream[] = [];
+  const services = {} as Record<ServiceKind, ServiceRuntime>;
+  for (const kind of SERVICE_KINDS) {
+    const svc = config.services[kind];
+    const byModel = new Map<string, Upstream[]>();
+    for (const inst of svc.instances) {
+      if (!inst.enabled) continue;
+      const u = buildUpstream(deps, svc, inst);
+      all.push(u);
+      const list = byModel.get(inst.name) ?? [];
+      list.push(u);
+      byModel.set(inst.name, list);
+    }
+    const pools = new Map<string, ModelPool>();
+    for (const [name, upstreams] of byModel) {
+      const strategy = createStrategy<Upstream>(svc.loadBalance.type, upstreams, {
+        random: deps.random,
+        hashAlgorithm: svc.loadBalance.hashAlgorithm,
+        loadFactor: svc.loadBalance.loadFactor,
+      });
+      pools.set(name, { name, upstreams, strategy });
+    }
+    const rl = svc.rateLimit;
+    const ipCfg = rl?.enabled && rl.clientIpEnable ? rl : undefined;
+    services[kind] = {
+      kind,
+      config: svc,
+      pools,
+      limiter: limiterFor(deps, `service:${kind}`, rl),
+      ipLimiter: limiterFor(deps, `client-ip:${kind}`, ipCfg),
+      cache: svc.fallback.enabled && svc.fallback.strategy === "cache"
+        ? createFallbackCache(svc.fallback.cacheSize, svc.fallback.cacheTtlMs, deps.clock)
+        : undefined,
+    };
+  }
+  return {
+    config,
+    services,
+    globalLimiter: limiterFor(deps, "global", config.globalRateLimit),
+    upstreams: all,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Wraps an upstream body so the gateway knows exactly when it ends. The wrapper pulls one chunk
+ * per client read (no read-ahead, so backpressure reaches the upstream), re-arms the idle watch on
+ * every chunk, keeps the last two chunks for usage accounting, and calls `onEnd` exactly once:
+ * when the body completes, errors, or the client cancels it.
+ *
+ * @module
+ */
+
+/** How a tracked body ended. */
+export type BodyEnd =
+  | { readonly outcome: "success" }
+  | { readonly outcome: "failure"; readonly error: unknown }
+  | { readonly outcome: "abort" };
+
+/** Options for {@linkcode trackBody}. */
+export interface TrackBodyOptions {
+  /** Chunk already read from `reader` (the dispatcher reads one before committing). */
+  readonly first?: Uint8Array;
+  /** Called on each chunk (re-arms idle timers). */
+  readonly onChunk?: () => void;
+  /** Called exactly once with how the body ended and its last bytes. */
+  readonly onEnd: (end: BodyEnd, tail: readonly Uint8Array[]) => void;
+  /** Called when the client cancels: abort the upstream. */
+  readonly onCancel: () => void;
+  /**
+   * For SSE: the bytes to send when the upstream fails mid-stream, so the client sees a proper
+   * end of stream (an error event, then close) instead of a hang or a reset.
+   */
+  readonly errorEvent?: (error: unknown) => Uint8Array;
+}
+
+/**
+ * Returns a stream that relays `reader` and reports its end once.
+ *
+ * @example
+ * ```ts
+ * import { trackBody } from "./tracked_body.ts";
+ * let ended = "";
+ * const src = new Response("hello").body!.getReader();
+ * const body = trackBody(src, { onEnd: (e) => (ended = e.outcome), onCancel: () => {} });
+ * console.assert((await new Response(body).text()) === "hello" && ended === "success");
+ * ```
+ */
+export function trackBody(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  options: TrackBodyOptions,
+): ReadableStream<Uint8Array> {
+  let ended = false;
+  let prev: Uint8Array | undefined;
+  let last: Uint8Array | undefined = options.first;
+  let pendingFirst = options.first;
+  const tail = (): Uint8Array[] => (prev ? (last ? [prev, last] : [prev]) : last ? [last] : []);
+  const end = (e: BodyEnd) => {
+    if (ended) return;
+    ended = true;
+    options.onEnd(e, tail());
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (pendingFirst) {
+        controller.enqueue(pendingFirst);
+        pendingFirst = undefined;
+        return;
+      }
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        if (ended) return; // the client cancelled while we were waiting
+        end({ outcome: "failure", error });
+        if (options.errorEvent) {
+          controller.enqueue(options.errorEvent(error));
+          controller.close();
+        } else {
+          controller.error(error);
+        }
+        return;
+      }
+      if (result.done) {
+        end({ outcome: "success" });
+        controller.close();
+        return;
+      }
+      options.onChunk?.();
+      prev = last;
+      last = result.value;
+      controller.enqueue(result.value);
+    },
+    cancel(reason) {
+      options.onCancel();
+      end({ outcome: "abort" });
+      reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,274 @@
+/**
+ * Shared domain types of DAiRouter. Types and constants only — no logic lives here, so every
+ * module can depend on this file without pulling in behaviour.
+ *
+ * @module
+ */
+
+/** The seven services of JAiRouter, keyed as its `model.services` section names them. */
+export type ServiceKind = "chat" | "embedding" | "rerank" | "tts" | "stt" | "imgGen" | "imgEdit";
+
+/** Every service kind, in the order the seed lists them. */
+export const SERVICE_KINDS: readonly ServiceKind[] = [
+  "chat",
+  "embedding",
+  "rerank",
+  "tts",
+  "stt",
+  "imgGen",
+  "imgEdit",
+];
+
+/** Milliseconds since the epoch. Injected so that tests control time. */
+export type Clock = () => number;
+
+/** A uniform random number in [0, 1). Injected so that tests are deterministic. */
+export type Random = () => number;
+
+// ---------------------------------------------------------------------------------------------
+// Load balancing
+// ---------------------------------------------------------------------------------------------
+
+/** Names accepted by `load-balance.type` (the seed's four, then ours). */
+export type StrategyName =
+  | "random"
+  | "round-robin"
+  | "least-connections"
+  | "ip-hash"
+  | "power-of-two"
+  | "least-latency"
+  | "consistent-hash-bounded";
+
+/** Hash functions accepted by `load-balance.hash-algorithm`. `fnv1a` is the fast default. */
+export type HashAlgorithm = "fnv1a" | "md5" | "sha1" | "sha256";
+
+/** Live, mutable counters of one upstream instance, shared with the strategies that read them. */
+export interface UpstreamStats {
+  /** Requests sent upstream whose response body has not yet ended, errored or been aborted. */
+  inFlight: number;
+  /** Exponentially weighted latency in ms (time to first byte for streams); 0 = no sample yet. */
+  latencyEwmaMs: number;
+  /** Exponentially weighted error ratio in [0, 1]. */
+  errorEwma: number;
+}
+
+/** What a balancing strategy sees of an instance: identity, weight and live counters. */
+export interface Endpoint {
+  /** Stable, unique id of the instance (survives config reloads while the instance is unchanged). */
+  readonly id: string;
+  /** Relative weight; 0 means "never pick while another is available". */
+  readonly weight: number;
+  /** Live counters. */
+  readonly stats: UpstreamStats;
+}
+
+/** Per-request input to a strategy. */
+export interface PickContext<E extends Endpoint = Endpoint> {
+  /** Affinity key for hashing strategies (client IP, a header value or the body's `user`). */
+  readonly key?: string;
+  /** Which members may be chosen now (healthy, breaker admits, not yet tried). Absent = all. */
+  readonly eligible?: (endpoint: E) => boolean;
+}
+
+/** A balancing strategy over a fixed member list. It only chooses: no HTTP, clocks or I/O. */
+export interface Strategy<E extends Endpoint = Endpoint> {
+  /** Picks exactly one eligible member, or `undefined` when none is eligible. */
+  pick(ctx: PickContext<E>): E | undefined;
+}
+
+/** Options every strategy factory accepts. */
+export interface StrategyOptions {
+  /** Randomness source. */
+  readonly random: Random;
+  /** Hash used by hashing strategies. */
+  readonly hashAlgorithm: HashAlgorithm;
+  /** Bounded-load factor c for `consistent-hash-bounded` (an instance may take c × average). */
+  readonly loadFactor: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limiting
+// ---------------------------------------------------------------------------------------------
+
+/** Names accepted by `rate-limit.algorithm`. */
+export type LimitAlgorithm = "token-bucket" | "leaky-bucket" | "sliding-window" | "fixed-window";
+
+/** Where a limiter applies. */
+export type LimitScope = "global" | "service" | "instance" | "client-ip" | "api-key";
+
+/** The outcome of one limiter step: a value, never a throw. */
+export interface Decision {
+  readonly allowed: boolean;
+  /** How long until a request of the same cost would be allowed (0 when allowed). */
+  readonly retryAfterMs: number;
+  /** The configured limit (capacity / requests per window). */
+  readonly limit: number;
+  /** What is left after this decision. */
+  readonly remaining: number;
+  /** Ms until the limiter is fully replenished / the window resets. */
+  readonly resetMs: number;
+}
+
+/** Validated `rate-limit` block. */
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  readonly algorithm: LimitAlgorithm;
+  /** Burst size (token/leaky bucket) or requests per window (windows). */
+  readonly capacity: number;
+  /** Refill / leak rate per second (buckets). */
+  readonly rate: number;
+  /** Window length for the window algorithms. */
+  readonly windowMs: number;
+  /** The seed's `scope` key; informational — the level where the block is written decides. */
+  readonly scope: LimitScope;
+  /** Also limit each client IP with the same algorithm and numbers. */
+  readonly clientIpEnable: boolean;
+  /** Ramp from `warmUp.initialFraction` of the rate to full over `warmUp.periodMs`. */
+  readonly warmUp?: { readonly periodMs: number; readonly initialFraction: number };
+  /** Cap on keyed limiters kept in memory (per-client maps); idle ones are evicted first. */
+  readonly maxKeys: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Circuit breaking
+// ---------------------------------------------------------------------------------------------
+
+/** Circuit breaker states (Envoy / Hystrix vocabulary). */
+export type BreakerState = "closed" | "open" | "half_open";
+
+/** Validated `circuit-breaker` block. */
+export interface BreakerConfig {
+  readonly enabled: boolean;
+  /** Consecutive failures that open the breaker. */
+  readonly failureThreshold: number;
+  /** How long the breaker stays open before admitting trials (the seed's `timeout`, ms). */
+  readonly timeoutMs: number;
+  /** Consecutive successes in half-open that close it again. */
+  readonly successThreshold: number;
+  /** Trial requests admitted concurrently while half-open. */
+  readonly halfOpenMaxCalls: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adapters
+// ---------------------------------------------------------------------------------------------
+
+/** Names accepted by `adapter` (`normal` is the seed's alias of `openai`). */
+export type AdapterName =
+  | "openai"
+  | "normal"
+  | "gpustack"
+  | "ollama"
+  | "vllm"
+  | "xinference"
+  | "localai"
+  | "llamacpp"
+  | "tei"
+  | "triton"
+  | "infinity";
+
+/** Where and how to reach one upstream instance. */
+export interface InstanceTarget {
+  /** Base URL without trailing slash, e.g. `http://127.0.0.1:11434`. */
+  readonly baseUrl: string;
+  /** The instance's configured `path`; when set it overrides the adapter's default path. */
+  readonly path?: string;
+  /** Secret sent upstream (usually as `Authorization: Bearer …`). */
+  readonly apiKey?: string;
+  /** Extra headers to send upstream. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A JSON request body: the original bytes and the parsed object. */
+export interface JsonBody {
+  readonly kind: "json";
+  readonly bytes: Uint8Array;
+  readonly value: Record<string, unknown>;
+}
+
+/** A body forwarded as bytes (multipart uploads). */
+export interface RawBody {
+  readonly kind: "raw";
+  readonly bytes: Uint8Array;
+  readonly contentType: string;
+}
+
+/** Everything an adapter needs to build the upstream request. */
+export interface AdapterInput {
+  readonly service: ServiceKind;
+  /** The OpenAI path the client called, e.g. `/v1/completions`. */
+  readonly route: string;
+  readonly target: InstanceTarget;
+  readonly body: JsonBody | RawBody;
+  /** Client asked for a stream (`stream: true`). */
+  readonly stream: boolean;
+  /** Client headers already stripped of hop-by-hop and gateway-only headers. */
+  readonly headers: Headers;
+}
+
+/** Maps a complete upstream JSON body to the OpenAI shape. */
+export type JsonMapper = (upstream: unknown) => unknown;
+
+/** Creates a fresh transform from the upstream stream to OpenAI SSE (one per response). */
+export type StreamMapper = () => TransformStream<Uint8Array, Uint8Array>;
+
+/** The request an adapter wants sent, and how to read the answer. */
+export interface UpstreamCall {
+  readonly url: string;
+  readonly method: "GET" | "POST";
+  readonly headers: Headers;
+  /** The original bytes when nothing had to change. */
+  readonly body: BodyInit | null;
+  /** Present when a successful JSON response must be rewritten; absent = bytes pass through. */
+  readonly mapJson?: JsonMapper;
+  /** Present when a successful streamed response must be rewritten; absent = bytes pass through. */
+  readonly mapStream?: StreamMapper;
+  /** Content type to announce to the client when `mapStream` rewrites the stream. */
+  readonly streamContentType?: string;
+}
+
+/** A cheap request that tells whether a backend is up, without spending tokens. */
+export interface ProbeRequest {
+  readonly url: string;
+  readonly method: "GET" | "POST";
+  readonly headers: Headers;
+  readonly body?: string;
+}
+
+/** One backend dialect. Adapters only translate; they never route. */
+export interface Adapter {
+  readonly name: AdapterName;
+  /** Builds the upstream request. Throws `BadRequestError` for what the backend cannot do. */
+  prepare(input: AdapterInput): UpstreamCall;
+  /** The health probe for an instance of the given service. */
+  probe(service: ServiceKind, target: InstanceTarget): ProbeRequest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observation
+// ---------------------------------------------------------------------------------------------
+
+/** One finished request, as logged and counted. */
+export interface AccessRecord {
+  readonly requestId: string;
+  readonly traceId?: string;
+  readonly clientIp: string;
+  readonly method: string;
+  readonly route: string;
+  readonly service?: ServiceKind;
+  readonly model?: string;
+  /** Id of the instance that produced the response (last attempt). */
+  readonly instance?: string;
+  readonly status: number;
+  readonly durationMs: number;
+  /** Time to first byte of the upstream body (streams: time to first token). */
+  readonly ttftMs?: number;
+  readonly stream: boolean;
+  readonly tokensIn?: number;
+  readonly tokensOut?: number;
+  readonly retries: number;
+  /** Set when the request ended by a fallback (`default` or `cache`). */
+  readonly fallback?: string;
+  /** Short error code when status >= 400, or `client_abort`. */
+  readonly error?: string;
+}

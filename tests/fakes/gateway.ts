@@ -1,0 +1,78 @@
+/**
+ * Starts a real gateway on 127.0.0.1 port 0 for end-to-end tests, from YAML text. Refuses any
+ * config whose instances point outside loopback: tests never send traffic elsewhere.
+ *
+ * @module
+ */
+
+import { parseConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/types.ts";
+import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
+import { SERVICE_KINDS } from "../../src/types.ts";
+import { seededRandom } from "./random.ts";
+
+/** A gateway listening on loopback. */
+export interface TestGateway {
+  readonly url: string;
+  readonly gateway: Gateway;
+  /** Every log line written so far. */
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode startGateway}. */
+export interface StartOptions {
+  readonly env?: Record<string, string>;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+  /** Run active health probes (off by default so tests control health). */
+  readonly probes?: boolean;
+  readonly extend?: GatewayDeps["extend"];
+}
+
+const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+
+/** Throws unless every instance of `config` is on loopback. */
+export function assertLoopbackOnly(config: Config): void {
+  for (const kind of SERVICE_KINDS) {
+    for (const inst of config.services[kind].instances) {
+      if (!LOOPBACK.test(inst.baseUrl)) {
+        throw new Error(`test config points outside loopback: ${inst.baseUrl}`);
+      }
+    }
+  }
+}
+
+/** Parses `yaml` and serves a gateway for it on 127.0.0.1:0. */
+export function startGateway(yaml: string, options: StartOptions = {}): TestGateway {
+  const { config } = parseConfig(yaml, { source: "test.yaml", env: options.env ?? {} });
+  assertLoopbackOnly(config);
+  const logs: string[] = [];
+  const gateway = createGateway(config, {
+    clock: options.clock ?? Date.now,
+    random: options.random ?? seededRandom(42),
+    fetch: globalThis.fetch,
+    write: (line) => logs.push(line),
+    extend: options.extend,
+  });
+  if (options.probes) gateway.startProbes();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, gateway.fetch);
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    gateway,
+    logs,
+    async close() {
+      await gateway.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** Polls `check` until it returns true (bounded), for effects that land asynchronously. */
+export async function eventually(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
