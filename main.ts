@@ -11,6 +11,7 @@ import { ConfigError, loadConfigFile } from "./src/config/load.ts";
 import type { ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
+import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
 const VERSION: string = denoJson.version;
 
@@ -110,10 +111,30 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     random: Math.random,
     fetch: globalThis.fetch,
     write: (line) => console.log(line),
+    otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });
   for (const w of loaded.warnings) {
     gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line });
   }
+
+  // Optional persistence: breaker states and limiter levels survive a restart.
+  let store: StateStore | undefined;
+  const stateCfg = loaded.config.state;
+  if (stateCfg.backend === "kv" && stateCfg.path) {
+    store = await openKvStore(stateCfg.path, { clock: Date.now });
+    const restored = await restoreState(store, gateway.persistTargets());
+    gateway.logger.info("state restored", { event: "state", path: stateCfg.path, ...restored });
+  }
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => {
+    if (!store) return saving;
+    const s = store;
+    saving = saving.then(() => saveState(s, gateway.persistTargets())).catch((error) =>
+      gateway.logger.error("state save failed", { event: "state", error: String(error) })
+    );
+    return saving;
+  };
+  const flushTimer = store ? setInterval(save, stateCfg.flushIntervalMs) : undefined;
 
   const server = loaded.config.server;
   const httpServer = Deno.serve({
@@ -158,6 +179,9 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     await gateway.close();
     const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), server.shutdownTimeoutMs));
     const result = await Promise.race([httpServer.shutdown().then(() => "done" as const), deadline]);
+    clearInterval(flushTimer);
+    await save();
+    store?.close();
     gateway.logger.info("stopped", { event: "stop", result });
     stopped.resolve(0);
   };

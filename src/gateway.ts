@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
+import type { PersistTargets } from "./state/mod.ts";
 import type { Clock, Random } from "./types.ts";
 import { SERVICE_KINDS } from "./types.ts";
 
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   readonly write: (line: string) => void;
   /** Mounts extra routes (admin API, auth) on the app. */
   readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
+  /** Deno's built-in OpenTelemetry is on (it then propagates `traceparent` itself). */
+  readonly otel?: boolean;
 }
 
 /** A running gateway (without its listener). */
@@ -45,6 +48,8 @@ export interface Gateway {
   drain(): void;
   /** Stops probes. */
   close(): Promise<void>;
+  /** Breakers and limiters by stable name, for `state.backend: kv` persistence. */
+  persistTargets(): PersistTargets;
 }
 
 /** Secrets of a config, so the logger can mask them wherever they appear. */
@@ -171,6 +176,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     drain() {
       draining = true;
     },
+    persistTargets() {
+      const breakers = new Map([...state.breakers].map(([id, v]) => [id, v.breaker]));
+      const limiters = new Map([...state.limiters].map(([id, v]) => [id, v.limiter]));
+      return { breakers, limiters };
+    },
     async close() {
       probing = false;
       await Promise.all(probers.map((p) => p.stop()));
@@ -185,6 +195,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     random: deps.random,
     metrics,
     ready: () => !draining,
+    otel: deps.otel,
     extend: deps.extend ? (a) => deps.extend!(a, gateway) : undefined,
   });
   return gateway;

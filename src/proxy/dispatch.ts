@@ -74,7 +74,9 @@ export function rateLimitHeaders(d: Decision, denied: boolean): Record<string, s
     "x-ratelimit-remaining": String(Math.max(0, Math.floor(d.remaining))),
     "x-ratelimit-reset": String(Math.ceil(d.resetMs / 1000)),
   };
-  if (denied) h["retry-after"] = String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
+  // A cost above capacity can never pass (retryAfterMs = Infinity): say "a minute", not "Infinity".
+  const wait = Number.isFinite(d.retryAfterMs) ? d.retryAfterMs : 60_000;
+  if (denied) h["retry-after"] = String(Math.max(1, Math.ceil(wait / 1000)));
   return h;
 }
 

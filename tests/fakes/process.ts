@@ -1,0 +1,82 @@
+/**
+ * Runs the real `main.ts` as a child process (as systemd would run the binary) and follows its
+ * JSON log lines, for tests of signals, reloads and the CLI.
+ *
+ * @module
+ */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** A gateway child process. */
+export interface GatewayProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number>;
+  kill(signal: Deno.Signal): void;
+  /** Waits for a log line matching `re` (bounded). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** Runs `main.ts` with `args` and resolves once it logs that it is listening. */
+export async function spawnGateway(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--port", "0", "--host", "127.0.0.1", ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        for (const w of waiters.splice(0)) w();
+      }
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const exited = child.status.then(async (s) => {
+    await pumps;
+    for (const w of waiters.splice(0)) w();
+    return s.code;
+  });
+  let done = false;
+  exited.then(() => (done = true));
+  const waitFor = async (re: RegExp, timeoutMs = 15_000) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = lines.find((l) => re.test(l));
+      if (hit) return hit;
+      if (done) throw new Error(`gateway exited before logging ${re}:\n${lines.join("\n")}`);
+      if (Date.now() > until) throw new Error(`timed out waiting for ${re}:\n${lines.join("\n")}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        waiters.push(() => (clearTimeout(t), r()));
+      });
+    }
+  };
+  const listening = await waitFor(/"msg":"listening"/);
+  const url = JSON.parse(listening).address as string;
+  return { url, pid: child.pid, lines, exited, kill: (s) => child.kill(s), waitFor };
+}
+
+/** Runs `main.ts` to completion (for `check`, `--version`, `--help`). */
+export async function runCli(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1", ...env },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -1,0 +1,260 @@
+/**
+ * Operations through real processes and sockets: the CLI, SIGTERM draining a live stream, SIGHUP
+ * and file-change reloads (an invalid file keeps the old config), reload under load, metrics that
+ * match the traffic, access logs without secrets, and OpenTelemetry spans on a local OTLP endpoint.
+ */
+
+import assert from "node:assert/strict";
+import { startGateway } from "./fakes/gateway.ts";
+import { startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { runCli, spawnGateway } from "./fakes/process.ts";
+import { parseConfig } from "../src/config/load.ts";
+
+const yamlFor = (urls: string[], model = "m", extra = "") => `
+log:
+  level: info
+  format: json
+server:
+  shutdown-timeout: 10000
+model:
+  health-check:
+    enabled: false
+${extra}
+  services:
+    chat:
+      instances:
+${
+  urls.map((u) => `        - { name: "${model}", base-url: "${u}", api-key: "sk-upstream-secret-123" }`).join(
+    "\n",
+  )
+}
+`;
+
+async function tempConfig(text: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-test-" });
+  const path = `${dir}/config.yaml`;
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+const chatBody = (model = "m", stream = false) =>
+  JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] });
+const post = (url: string, body: string) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+
+Deno.test("CLI: --version, --help, check on a valid file, and a config error naming file, line and key", async () => {
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^dairouter \d+\.\d+\.\d+/);
+  const help = await runCli(["--help"]);
+  assert.match(help.stdout, /dairouter check --config FILE/);
+
+  const good = await tempConfig(yamlFor(["http://127.0.0.1:9"]));
+  const ok = await runCli(["check", "--config", good]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /is valid: 1 instances/);
+
+  const bad = await tempConfig(
+    yamlFor(["http://127.0.0.1:9"]).replace('api-key: "sk-upstream-secret-123"', "weight: -1"),
+  );
+  const res = await runCli(["check", "--config", bad]);
+  assert.equal(res.code, 1);
+  assert.match(
+    res.stderr,
+    /Cannot load config ".*config\.yaml": model\.services\.chat\.instances\[0\]\.weight must be >= 0, received -1 \(line \d+\)/,
+  );
+});
+
+Deno.test("SIGTERM during a stream: the stream finishes, new connections are refused, exit code 0", async () => {
+  const up = startFakeUpstream({ name: "A", streamChunks: 8, chunkDelayMs: 60 });
+  const gw = await spawnGateway(["--config", await tempConfig(yamlFor([up.url]))]);
+  try {
+    const res = await post(gw.url, chatBody("m", true));
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = (await reader.read()).value ?? "";
+    gw.kill("SIGTERM");
+    await gw.waitFor(/"msg":"draining"/);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    assert.match(text, /data: \[DONE\]/);
+    assert.equal((text.match(/chat\.completion\.chunk/g) ?? []).length, 8);
+    assert.equal(await gw.exited, 0);
+    await assert.rejects(fetch(`${gw.url}/healthz`));
+  } finally {
+    await up.close();
+  }
+});
+
+Deno.test("SIGHUP and file changes reload; an invalid file is rejected and the old config kept", async () => {
+  const up = startFakeUpstream({ name: "A" });
+  const path = await tempConfig(yamlFor([up.url], "first"));
+  const gw = await spawnGateway(["--config", path]);
+  const models = async () =>
+    (await (await fetch(`${gw.url}/v1/models`)).json()).data.map((m: { id: string }) => m.id);
+  try {
+    assert.deepEqual(await models(), ["first"]);
+    await Deno.writeTextFile(path, yamlFor([up.url], "second"));
+    gw.kill("SIGHUP");
+    await gw.waitFor(/configuration applied/);
+    assert.deepEqual(await models(), ["second"]);
+
+    const applied = gw.lines.filter((l) => l.includes("configuration applied")).length;
+    await Deno.writeTextFile(path, yamlFor([up.url], "third").replace("format: json", "format: [broken"));
+    await gw.waitFor(/configuration rejected; keeping the previous one/);
+    assert.deepEqual(await models(), ["second"]);
+    assert.ok(gw.lines.some((l) => /rejected.*line \d+/.test(l)), "the rejection names the line");
+
+    await Deno.writeTextFile(path, yamlFor([up.url], "fourth"));
+    for (
+      let i = 0;
+      i < 100 && gw.lines.filter((l) => l.includes("configuration applied")).length === applied;
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(await models(), ["fourth"], "a file change reloads without a signal");
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.exited;
+    await up.close();
+  }
+});
+
+Deno.test("a reload under load drops no request, and in-flight streams finish on the old table", async () => {
+  const a = startFakeUpstream({ name: "A", streamChunks: 3, chunkDelayMs: 2 });
+  const b = startFakeUpstream({ name: "B", streamChunks: 3, chunkDelayMs: 2 });
+  const gw = startGateway(yamlFor([a.url, b.url]));
+  try {
+    let failures = 0, done = 0, stop = false;
+    const worker = async (i: number) => {
+      while (!stop) {
+        const res = await post(gw.url, chatBody("m", i % 2 === 0));
+        const text = await res.text();
+        if (res.status !== 200 || (i % 2 === 0 && !text.includes("[DONE]"))) failures++;
+        done++;
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, (_, i) => worker(i)));
+    for (let i = 0; i < 20; i++) {
+      const urls = i % 2 ? [a.url, b.url] : [b.url];
+      gw.gateway.reload(parseConfig(yamlFor(urls), { source: "reload.yaml", env: {} }).config);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    stop = true;
+    await load;
+    assert.ok(done > 50, `load ran (${done} requests)`);
+    assert.equal(failures, 0);
+    for (const u of gw.gateway.runtime().upstreams) assert.equal(u.stats.inFlight, 0);
+  } finally {
+    await gw.close();
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("metrics text parses and its counts match the requests sent; no log line holds a secret", async () => {
+  const a = startFakeUpstream({ name: "A" });
+  const gw = startGateway(yamlFor([a.url]));
+  try {
+    for (let i = 0; i < 5; i++) await (await post(gw.url, chatBody())).arrayBuffer();
+    for (let i = 0; i < 2; i++) await (await post(gw.url, chatBody("nope"))).arrayBuffer();
+    const res = await fetch(`${gw.url}/metrics`);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    const text = await res.text();
+    const samples = new Map<string, number>();
+    for (const line of text.split("\n")) {
+      if (!line || line.startsWith("#")) continue;
+      const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|\+Inf)$/.exec(line);
+      assert.ok(m, `unparseable metrics line: ${line}`);
+      samples.set(m[1], Number(m[2]));
+    }
+    const count = (pred: (k: string) => boolean) =>
+      [...samples].filter(([k]) => k.startsWith("dairouter_requests_total{") && pred(k)).reduce(
+        (n, [, v]) => n + v,
+        0,
+      );
+    assert.equal(count((k) => k.includes('status="200"') && k.includes('model="m"')), 5);
+    assert.equal(count((k) => k.includes('status="404"')), 2);
+    assert.equal(count(() => true), 7);
+    assert.equal(
+      [...samples].find(([k]) => k.startsWith("dairouter_tokens_total{") && k.includes('direction="out"'))
+        ?.[1],
+      25,
+      "5 answers × 5 completion tokens",
+    );
+
+    const access = gw.logs.filter((l) => l.includes('"msg":"access"'));
+    assert.equal(access.length, 7);
+    const rec = JSON.parse(access[0]);
+    for (
+      const f of [
+        "requestId",
+        "traceId",
+        "clientIp",
+        "service",
+        "model",
+        "instance",
+        "status",
+        "durationMs",
+        "retries",
+      ]
+    ) {
+      assert.ok(f in rec, `access line has ${f}`);
+    }
+    assert.ok(
+      !gw.logs.some((l) => l.includes("sk-upstream-secret-123")),
+      "the upstream key never reaches a log line",
+    );
+    assert.equal(a.requests[0].headers.get("authorization"), "Bearer sk-upstream-secret-123");
+  } finally {
+    await gw.close();
+    await a.close();
+  }
+});
+
+Deno.test("OpenTelemetry: spans reach a local OTLP endpoint and the incoming trace id is continued upstream", async () => {
+  const bodies: string[] = [];
+  const collector = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    if (new URL(req.url).pathname === "/v1/traces") bodies.push(await req.text());
+    else await req.body?.cancel();
+    return Response.json({});
+  });
+  const up = startFakeUpstream({ name: "A" });
+  const gw = await spawnGateway(["--config", await tempConfig(yamlFor([up.url]))], {
+    OTEL_DENO: "true",
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.addr.port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    OTEL_SERVICE_NAME: "dairouter-test",
+  });
+  try {
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: chatBody(),
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const sent = up.requests[0].headers.get("traceparent") ?? "";
+    assert.match(
+      sent,
+      new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
+      "exactly one traceparent, continuing the trace",
+    );
+    gw.kill("SIGTERM");
+    await gw.exited;
+    const all = bodies.join("\n");
+    assert.ok(all.includes("dairouter-test"), "spans carry the service name");
+    assert.ok(all.includes(traceId), "a span belongs to the incoming trace");
+  } finally {
+    await up.close();
+    await collector.shutdown();
+  }
+});
