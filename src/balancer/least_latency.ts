@@ -1,0 +1,108 @@
+/**
+ * `least-latency`: the candidate with the lowest expected cost, where cost grows with measured
+ * latency, error rate and current load.
+ *
+ * @module
+ */
+
+import type { Endpoint, PickContext, Strategy } from "../types.ts";
+import { Candidates } from "./candidates.ts";
+import { validateMembers } from "./validate.ts";
+
+/**
+ * How much an error ratio inflates the latency: cost × (1 + 10 × errorEwma). A member failing
+ * 10% of requests looks twice as slow, one failing every request eleven times as slow: failing
+ * fast must not make an instance attractive, yet a single error does not exile it.
+ */
+export const ERROR_PENALTY = 10;
+
+// Classes, best first. Unsampled members get one request at a time until their first sample:
+// sending them everything while they have no latency would herd all traffic onto a cold one.
+const UNSAMPLED_IDLE = 0;
+const SAMPLED = 1;
+const UNSAMPLED_BUSY = 2;
+
+class LeastLatency<E extends Endpoint> implements Strategy<E> {
+  private readonly candidates: Candidates<E>;
+  private start = 0;
+
+  constructor(members: readonly E[]) {
+    this.candidates = new Candidates(members);
+  }
+
+  pick(ctx: PickContext<E>): E | undefined {
+    const c = this.candidates;
+    if (c.scan(ctx.eligible) === 0) return undefined;
+    const members = c.members;
+    const n = members.length;
+    const start = this.start;
+    this.start = start + 1 === n ? 0 : start + 1;
+    let best = -1;
+    let bestClass = 0;
+    let bestCost = 0;
+    let bestWeight = 0;
+    for (let k = 0; k < n; k++) {
+      const i = start + k < n ? start + k : start + k - n;
+      if (!c.has(i)) continue;
+      const w = c.weight(i);
+      const s = members[i].stats;
+      let cls: number;
+      let cost: number;
+      if (s.latencyEwmaMs > 0) {
+        cls = SAMPLED;
+        cost = (s.latencyEwmaMs * (1 + ERROR_PENALTY * s.errorEwma) * (s.inFlight + 1)) / w;
+      } else if (s.inFlight <= 0) {
+        cls = UNSAMPLED_IDLE;
+        cost = 0;
+      } else {
+        cls = UNSAMPLED_BUSY;
+        cost = (s.inFlight + 1) / w;
+      }
+      if (
+        best === -1 || cls < bestClass ||
+        (cls === bestClass && (cost < bestCost || (cost === bestCost && w > bestWeight)))
+      ) {
+        best = i;
+        bestClass = cls;
+        bestCost = cost;
+        bestWeight = w;
+      }
+    }
+    return members[best];
+  }
+}
+
+/**
+ * Creates the `least-latency` strategy. Among the eligible members it picks, in this order:
+ *
+ * 1. a member with no latency sample yet (`latencyEwmaMs === 0`) and nothing in flight, so that
+ *    new or restarted instances get measured, one request at a time;
+ * 2. otherwise the sampled member with the lowest
+ *    `cost = latencyEwmaMs × (1 + ERROR_PENALTY × errorEwma) × (inFlight + 1) / weight`;
+ * 3. only when no member is sampled, the lowest `(inFlight + 1) / weight`.
+ *
+ * The `(inFlight + 1)` factor (Finagle's "peak EWMA" idea) is why this balances at all: the EWMA
+ * only moves when responses come back, so plain lowest-latency sends every request of a burst to
+ * the same instance. Multiplying by the queue a new request would join spreads load in proportion
+ * to speed. Ties go to the heavier member, then rotate. Deterministic: no randomness is used.
+ * Weight-0 members, counted as weight 1, are considered only when no weighted member is eligible.
+ *
+ * Feed it with `observeLatency` / `observeOutcome` from `ewma.ts` once per attempt.
+ *
+ * @throws {RangeError} when a weight is negative or not finite, or ids repeat.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { leastLatency } from "./least_latency.ts";
+ * const members = [
+ *   { id: "fast-but-failing", weight: 1, stats: { inFlight: 0, latencyEwmaMs: 100, errorEwma: 0.5 } },
+ *   { id: "steady", weight: 1, stats: { inFlight: 0, latencyEwmaMs: 300, errorEwma: 0 } },
+ * ];
+ * // 100 × (1 + 10 × 0.5) = 600 > 300.
+ * assert.equal(leastLatency(members).pick({})?.id, "steady");
+ * ```
+ */
+export function leastLatency<E extends Endpoint>(members: readonly E[]): Strategy<E> {
+  return new LeastLatency(validateMembers("least-latency", members));
+}
