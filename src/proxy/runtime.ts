@@ -196,12 +196,15 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
       pools.set(name, { name, upstreams, strategy });
     }
     const rl = svc.rateLimit;
-    const ipCfg = rl?.enabled && rl.clientIpEnable ? rl : undefined;
+    // `scope: client-ip` limits each client only; `client-ip-enable` adds per-client buckets to
+    // the shared service bucket.
+    const perClientOnly = rl?.scope === "client-ip";
+    const ipCfg = rl?.enabled && (rl.clientIpEnable || perClientOnly) ? rl : undefined;
     services[kind] = {
       kind,
       config: svc,
       pools,
-      limiter: limiterFor(deps, `service:${kind}`, rl),
+      limiter: perClientOnly ? undefined : limiterFor(deps, `service:${kind}`, rl),
       ipLimiter: limiterFor(deps, `client-ip:${kind}`, ipCfg),
       cache: svc.fallback.enabled && svc.fallback.strategy === "cache"
         ? createFallbackCache(svc.fallback.cacheSize, svc.fallback.cacheTtlMs, deps.clock)
