@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { type BodyEnd, trackBody } from "./tracked_body.ts";
+
+function source(parts: string[], failAfter?: number) {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (failAfter !== undefined && i === failAfter) return c.error(new Error("reset"));
+      if (i >= parts.length) return c.close();
+      c.enqueue(new TextEncoder().encode(parts[i++]));
+    },
+  }).getReader();
+}
+
+Deno.test("trackBody() relays every chunk and reports success once with the last two chunks", async () => {
+  const ends: BodyEnd[] = [];
+  let tail: readonly Uint8Array[] = [];
+  const body = trackBody(source(["a", "b", "c"]), {
+    onEnd: (e, t) => (ends.push(e), (tail = t)),
+    onCancel: () => {},
+  });
+  assert.equal(await new Response(body).text(), "abc");
+  assert.deepEqual(ends, [{ outcome: "success" }]);
+  assert.deepEqual(tail.map((t) => new TextDecoder().decode(t)), ["b", "c"]);
+});
+
+Deno.test("trackBody() ends an SSE stream that fails mid-way with an error event instead of an error", async () => {
+  const ends: string[] = [];
+  const body = trackBody(source(["data: 1\n\n"], 1), {
+    onEnd: (e) => ends.push(e.outcome),
+    onCancel: () => {},
+    errorEvent: () => new TextEncoder().encode('data: {"error":1}\n\n'),
+  });
+  assert.equal(await new Response(body).text(), 'data: 1\n\ndata: {"error":1}\n\n');
+  assert.deepEqual(ends, ["failure"]);
+});
+
+Deno.test("trackBody() reports a client cancel once as an abort and cancels the upstream", async () => {
+  const ends: string[] = [];
+  let cancelled = 0;
+  const body = trackBody(source(["a", "b", "c"]), {
+    onEnd: (e) => ends.push(e.outcome),
+    onCancel: () => cancelled++,
+  });
+  const reader = body.getReader();
+  await reader.read();
+  await reader.cancel();
+  assert.deepEqual(ends, ["abort"]);
+  assert.equal(cancelled, 1);
+});
