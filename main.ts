@@ -11,6 +11,7 @@ import { ConfigError, loadConfigFile } from "./src/config/load.ts";
 import type { ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
+import { adminExtension, createAdminApp } from "./src/http/admin.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
 const VERSION: string = denoJson.version;
@@ -106,7 +107,9 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     return 0;
   }
 
+  const adminOptions = { file: cli.config, env };
   const gateway = createGateway(loaded.config, {
+    extend: adminExtension(adminOptions),
     clock: Date.now,
     random: Math.random,
     fetch: globalThis.fetch,
@@ -149,6 +152,16 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
       }),
   }, gateway.fetch);
   gateway.startProbes();
+  // The admin API on its own address (read at start only); otherwise it shares the main port.
+  const adm = loaded.config.admin;
+  const adminServer = adm.enabled && adm.listen
+    ? Deno.serve({
+      hostname: adm.listen.host,
+      port: adm.listen.port,
+      onListen: (a) =>
+        gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
+    }, createAdminApp(gateway, adminOptions).fetch)
+    : undefined;
 
   const reload = async (why: string) => {
     try {
@@ -178,7 +191,10 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     stopWatch();
     await gateway.close();
     const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), server.shutdownTimeoutMs));
-    const result = await Promise.race([httpServer.shutdown().then(() => "done" as const), deadline]);
+    const result = await Promise.race([
+      Promise.all([httpServer.shutdown(), adminServer?.shutdown()]).then(() => "done" as const),
+      deadline,
+    ]);
     clearInterval(flushTimer);
     await save();
     store?.close();

@@ -7,31 +7,13 @@
 
 import assert from "node:assert/strict";
 import type { Endpoint, PickContext, Random, Strategy, StrategyOptions } from "../types.ts";
+import { seededRandom } from "../../tests/fakes/random.ts";
 
 /** Builds a strategy for the contract suite. */
 export type TestFactory = (members: readonly Endpoint[], options: StrategyOptions) => Strategy<Endpoint>;
 
-/**
- * mulberry32: a tiny seeded PRNG with uniform output in [0, 1), good enough for simulations.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { mulberry32 } from "./_testing.ts";
- * const a = mulberry32(7), b = mulberry32(7);
- * assert.ok(a() === b() && a() < 1);
- * ```
- */
-export function mulberry32(seed: number): Random {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: the project's seeded PRNG for tests and simulations. */
+export const mulberry32: (seed: number) => Random = seededRandom;
 
 /** Options with a seeded RNG, fnv1a and load factor 1.25, overridable. */
 export function testOptions(seed = 1, overrides: Partial<StrategyOptions> = {}): StrategyOptions {

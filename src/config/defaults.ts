@@ -8,6 +8,7 @@
 
 import type { BreakerConfig, RateLimitConfig, ServiceKind } from "../types.ts";
 import type {
+  AdminConfig,
   FallbackConfig,
   HealthConfig,
   LoadBalanceConfig,
@@ -29,6 +30,9 @@ export const SERVER_DEFAULTS: ServerConfig = {
 
 /** `log` defaults. */
 export const LOG_DEFAULTS: LogConfig = { level: "info", format: "json" };
+
+/** `admin` defaults: off (it is on only when an `admin` block with a token is written). */
+export const ADMIN_DEFAULTS: AdminConfig = { enabled: false, pathPrefix: "/admin" };
 
 /** `state` defaults: in memory, flushed every second when a store is used. */
 export const STATE_DEFAULTS: StateConfig = { backend: "memory", flushIntervalMs: 1000 };

@@ -55,7 +55,14 @@ const SERVICE_ALIASES: Readonly<Record<string, ServiceKind>> = {
 };
 
 /** Root sections that belong to DAiRouter; everything else at the root is someone else's. */
-export const OWN_ROOT_KEYS: ReadonlySet<string> = new Set(["model", "server", "log", "state"]);
+export const OWN_ROOT_KEYS: ReadonlySet<string> = new Set([
+  "model",
+  "server",
+  "log",
+  "state",
+  "auth",
+  "admin",
+]);
 
 /**
  * Keys found at the root of a Spring Boot `application.yml`, so the warning can say where they

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { dirname, isAbsolute, join } from "node:path";
+import type { ReadFile } from "./access.ts";
 import { ConfigError, type ConfigProblem, configProblem, problemText } from "./error.ts";
 import { deepFreeze } from "./freeze.ts";
 import { fromZodIssues, valueAt } from "./issues.ts";
@@ -19,6 +21,7 @@ import { resolveConfig } from "./resolve.ts";
 import { fileSchema } from "./schema.ts";
 import type { Config, ConfigWarning } from "./types.ts";
 
+export type { ReadFile } from "./access.ts";
 export { ConfigError } from "./error.ts";
 export type { ConfigProblem } from "./error.ts";
 
@@ -28,6 +31,11 @@ export interface ParseOptions {
   readonly source: string;
   /** Environment for `${VAR}` placeholders (passed in: `src/` never reads `Deno.env`). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Reads the files the config names (`auth.keys[].key-file`). Without it such a key is a
+   * `ConfigError`; `loadConfigFile` passes {@linkcode fileReader}.
+   */
+  readonly readFile?: ReadFile;
 }
 
 /** A loaded configuration and the non-fatal findings; both frozen. */
@@ -65,7 +73,7 @@ export interface LoadResult {
  * ```
  */
 export function parseConfig(text: string, options: ParseOptions): LoadResult {
-  const { source, env } = options;
+  const { source, env, readFile } = options;
   const read = readYaml(text, env);
   const origins = read.origins;
   const fail = (problems: readonly Problem[]): never => {
@@ -101,7 +109,8 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
   }
   if (!parsed.success) throw new Error("unreachable: validation failed without problems");
 
-  const resolved = resolveConfig(parsed.data, source, origins);
+  const resolved = resolveConfig(parsed.data, source, origins, readFile);
+  if (resolved.problems.length > 0) fail(resolved.problems);
   const warnings: ConfigWarning[] = [
     ...read.yamlWarnings.map((w) => toWarning(w, origins)),
     ...ignored.map((path) => toWarning({ path, message: ignoredMessage(path) }, origins)),
@@ -135,7 +144,25 @@ export async function loadConfigFile(
     const reason = err instanceof Error ? err.message : String(err);
     throw new ConfigError(path, [configProblem("", `cannot be read: ${reason}`)], { cause: err });
   }
-  return parseConfig(text, { source: path, env });
+  return parseConfig(text, { source: path, env, readFile: fileReader(path) });
+}
+
+/**
+ * The reader `loadConfigFile` uses for `key-file`: relative paths are relative to the directory of
+ * the config file (not the working directory, which systemd sets to `/`).
+ *
+ * @example
+ * ```ts
+ * import { fileReader } from "./load.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/client.key`, "sk-local-0123456789\n");
+ * console.assert(fileReader(`${dir}/dairouter.yaml`)("client.key") === "sk-local-0123456789\n");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function fileReader(configPath: string): ReadFile {
+  const base = dirname(configPath);
+  return (path) => Deno.readTextFileSync(isAbsolute(path) ? path : join(base, path));
 }
 
 function ignoredMessage(path: readonly PathSegment[]): string {
@@ -143,7 +170,7 @@ function ignoredMessage(path: readonly PathSegment[]): string {
     const key = String(path[0]);
     return SPRING_ROOT_KEYS.has(key)
       ? "is a Spring Boot setting, not a DAiRouter one: ignored"
-      : "is not a DAiRouter section (model, server, log, state): ignored";
+      : "is not a DAiRouter section (model, server, log, state, auth, admin): ignored";
   }
   return "is not a known key: ignored";
 }

@@ -15,11 +15,15 @@
 export {
   ConfigError,
   type ConfigProblem,
+  fileReader,
   loadConfigFile,
   type LoadResult,
   parseConfig,
   type ParseOptions,
+  type ReadFile,
 } from "./load.ts";
+export { sha256Hex } from "./access.ts";
+export { type ListenAddress, parseListen } from "./schema_access.ts";
 export { isSecretHeader, redactConfig, REDACTED } from "./redact.ts";
 export { type Disposer, watchConfig, type WatchOptions } from "./watch.ts";
 export { type UpdateOptions, updateYamlFile } from "./write.ts";

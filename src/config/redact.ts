@@ -1,6 +1,8 @@
 /**
  * A copy of the configuration that is safe to show (admin API, logs): instance API keys, secret
- * upstream headers and passwords inside base URLs are replaced by `"[redacted]"`.
+ * upstream headers, passwords inside base URLs and the digests of client keys and of the admin token
+ * are replaced by `"[redacted]"`. A digest is not the key, but a short key could be found from it by
+ * brute force, and nobody reading the config needs it.
  *
  * @module
  */
@@ -45,7 +47,7 @@ function copy(value: unknown, path: readonly string[]): unknown {
   for (const [key, item] of Object.entries(value)) {
     let shown: unknown;
     if (inHeaders && typeof item === "string") shown = isSecretHeader(key) ? REDACTED : item;
-    else if (key === "apiKey" && typeof item === "string") shown = REDACTED;
+    else if ((key === "apiKey" || key.endsWith("Sha256")) && typeof item === "string") shown = REDACTED;
     else if (key === "baseUrl" && typeof item === "string") shown = redactUrl(item);
     else shown = copy(item, [...path, key]);
     Object.defineProperty(out, key, { value: shown, enumerable: true, writable: true, configurable: true });

@@ -6,6 +6,7 @@
  */
 
 import { SERVICE_KINDS, type ServiceKind } from "../types.ts";
+import { type ReadFile, resolveAccess } from "./access.ts";
 import { DEFAULT_ADAPTER, LOG_DEFAULTS, SERVER_DEFAULTS, STATE_DEFAULTS } from "./defaults.ts";
 import type { Origins } from "./locate.ts";
 import {
@@ -26,15 +27,22 @@ import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 export interface Resolved {
   /** The configuration, defaults applied, not yet frozen. */
   readonly config: Config;
-  /** Duplicate instances. */
+  /** Duplicate instances, key `models` that no instance serves. */
   readonly warnings: Problem[];
+  /** Findings that make the config unusable (unreadable key files, duplicate keys). */
+  readonly problems: Problem[];
 }
 
 /**
- * Builds the `Config`. `origins` supplies instance lines and the wording of duplicate warnings.
- * The result is not yet frozen.
+ * Builds the `Config`. `origins` supplies instance lines and the wording of duplicate warnings;
+ * `readFile` reads `key-file`s. The result is not yet frozen.
  */
-export function resolveConfig(file: FileConfig, source: string, origins: Origins): Resolved {
+export function resolveConfig(
+  file: FileConfig,
+  source: string,
+  origins: Origins,
+  readFile?: ReadFile,
+): Resolved {
   const warnings: Problem[] = [];
   const model = file.model;
   const servicesBlock = model.services;
@@ -65,6 +73,8 @@ export function resolveConfig(file: FileConfig, source: string, origins: Origins
     };
   }
 
+  const access = resolveAccess(file, services, origins, readFile);
+  warnings.push(...access.warnings);
   const server = file.server ?? {};
   const log = file.log ?? {};
   const state = file.state ?? {};
@@ -85,8 +95,10 @@ export function resolveConfig(file: FileConfig, source: string, origins: Origins
     },
     ...(globalRateLimit ? { globalRateLimit } : {}),
     services,
+    auth: access.auth,
+    admin: access.admin,
   };
-  return { config, warnings };
+  return { config, warnings, problems: access.problems };
 }
 
 /** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent, not `undefined`. */

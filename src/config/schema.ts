@@ -13,40 +13,12 @@
 
 import { isIP } from "node:net";
 import { z } from "zod";
-import type { AdapterName, HashAlgorithm, LimitAlgorithm, LimitScope, StrategyName } from "../types.ts";
-import { describeValue, parseDuration, parseSize } from "./units.ts";
+import type { AdapterName, HashAlgorithm, StrategyName } from "../types.ts";
+import { admin, auth } from "./schema_access.ts";
+import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
+import { describeValue, parseSize } from "./units.ts";
 
-const NUMERIC = /^-?\d+(?:\.\d+)?$/;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-const toNumber = (v: unknown) => (typeof v === "string" && NUMERIC.test(v.trim()) ? Number(v.trim()) : v);
-const toBoolean = (v: unknown) => {
-  if (typeof v !== "string") return v;
-  const t = v.trim().toLowerCase();
-  return t === "true" ? true : t === "false" ? false : v;
-};
-const toEnum = (v: unknown) =>
-  typeof v === "string"
-    ? v.trim().replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase().replace(/_/g, "-")
-    : v;
-const toText = (v: unknown) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
-
-const num = (inner: z.ZodNumber) => z.preprocess(toNumber, inner).optional();
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => num(z.number().int().min(min).max(max));
-const bool = () => z.preprocess(toBoolean, z.boolean()).optional();
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.preprocess(toEnum, z.enum(values)).optional();
-
-/** A duration in ms (number or `"30s"`), checked against a lower bound. */
-const duration = (min: number, inclusive = true) =>
-  z.unknown().transform((v, ctx) => {
-    const r = parseDuration(v);
-    if (!r.ok) {
-      ctx.issues.push({ code: "custom", message: r.error, input: v });
-      return z.NEVER;
-    }
-    return r.value;
-  }).pipe(inclusive ? z.number().min(min) : z.number().gt(min)).optional();
+export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
 /** Strategy names, the seed's four then ours. */
 export const STRATEGIES = [
@@ -61,23 +33,6 @@ export const STRATEGIES = [
 
 /** Hash algorithms of `load-balance.hash-algorithm`. */
 export const HASH_ALGORITHMS = ["fnv1a", "md5", "sha1", "sha256"] as const satisfies readonly HashAlgorithm[];
-
-/** Limiter algorithms of `rate-limit.algorithm`. */
-export const LIMIT_ALGORITHMS = [
-  "token-bucket",
-  "leaky-bucket",
-  "sliding-window",
-  "fixed-window",
-] as const satisfies readonly LimitAlgorithm[];
-
-/** Values of `rate-limit.scope`. */
-export const LIMIT_SCOPES = [
-  "global",
-  "service",
-  "instance",
-  "client-ip",
-  "api-key",
-] as const satisfies readonly LimitScope[];
 
 /** Values of `adapter`. */
 export const ADAPTERS = [
@@ -105,31 +60,6 @@ const loadBalance = z.strictObject({
     },
   ).optional(),
   loadFactor: num(z.number().min(1)),
-});
-
-const rateLimit = z.strictObject({
-  enabled: bool(),
-  algorithm: oneOf(LIMIT_ALGORITHMS),
-  capacity: num(z.number().gt(0)),
-  rate: num(z.number().gt(0)),
-  window: duration(0, false),
-  scope: oneOf(LIMIT_SCOPES),
-  clientIpEnable: bool(),
-  warmUp: z.strictObject({ period: duration(0, false), initialFraction: num(z.number().min(0).max(1)) })
-    .optional(),
-  maxKeys: int(1),
-}).superRefine((block, ctx) => {
-  if (block.enabled === false) return;
-  if (block.capacity === undefined) {
-    ctx.addIssue({ code: "custom", path: ["capacity"], message: "is required" });
-  }
-  const algorithm = block.algorithm ?? "token-bucket";
-  if (typeof algorithm === "string" && algorithm.endsWith("bucket") && block.rate === undefined) {
-    ctx.addIssue({ code: "custom", path: ["rate"], message: `is required for ${algorithm}` });
-  }
-  if (block.warmUp && block.warmUp.period === undefined) {
-    ctx.addIssue({ code: "custom", path: ["warmUp", "period"], message: "is required" });
-  }
 });
 
 const circuitBreaker = z.strictObject({
@@ -266,6 +196,8 @@ export const fileSchema = z.strictObject({
   server: server.optional(),
   log: log.optional(),
   state: state.optional(),
+  auth: auth.optional(),
+  admin: admin.optional(),
 });
 
 type Out<T extends z.ZodType> = z.output<T>;
@@ -277,6 +209,10 @@ export type InstanceInput = Out<typeof instance>;
 export type ServiceInput = Out<typeof service>;
 /** The policy blocks shared by the global level and each service. */
 export type PolicyInput = Omit<ServiceInput, "instances">;
+/** The `auth` block as written. */
+export type AuthInput = Out<typeof auth>;
+/** The `admin` block as written. */
+export type AdminInput = Out<typeof admin>;
 /** The validated file as written (no defaults yet). */
 export type FileConfig = Out<typeof fileSchema>;
 

@@ -137,6 +137,39 @@ export interface StateConfig {
   readonly flushIntervalMs: number;
 }
 
+/**
+ * One client API key (`auth.keys[i]`) as kept in memory: its SHA-256 digest, never the key itself,
+ * so neither a heap dump nor the admin API's config view can reveal it.
+ */
+export interface ApiKeyConfig {
+  /** Who the key belongs to: logs, metrics and messages name the key by this. */
+  readonly name: string;
+  /** Lower-case hex SHA-256 of the key's UTF-8 bytes. */
+  readonly keySha256: string;
+  /** Model names this key may use; absent = every model. */
+  readonly models?: readonly string[];
+  /** Per-key limiter (scope `api-key`). */
+  readonly rateLimit?: RateLimitConfig;
+}
+
+/** `auth` block: client authentication. */
+export interface AuthConfig {
+  /** When false every client is let in and its `Authorization` is forwarded upstream. */
+  readonly enabled: boolean;
+  readonly keys: readonly ApiKeyConfig[];
+}
+
+/** `admin` block: the admin API. */
+export interface AdminConfig {
+  readonly enabled: boolean;
+  /** Lower-case hex SHA-256 of the admin token; set whenever `enabled` is. */
+  readonly tokenSha256?: string;
+  /** Where the admin routes live, without trailing slash (default `/admin`). */
+  readonly pathPrefix: string;
+  /** A separate listener for the admin API (read at start only); absent = on the main port. */
+  readonly listen?: { readonly host: string; readonly port: number };
+}
+
 /** The whole validated configuration. */
 export interface Config {
   /** The file it came from (for messages and write-back). */
@@ -148,6 +181,10 @@ export interface Config {
   readonly globalRateLimit?: RateLimitConfig;
   /** Every service kind present, with defaults applied. Absent kinds have no instances. */
   readonly services: Readonly<Record<ServiceKind, ServiceConfig>>;
+  /** Client API keys. */
+  readonly auth: AuthConfig;
+  /** The admin API. */
+  readonly admin: AdminConfig;
 }
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */

@@ -10,12 +10,15 @@
 import { dirname } from "node:path";
 import { type Document, parseDocument } from "yaml";
 import { ConfigError, configProblem } from "./error.ts";
-import { type LoadResult, parseConfig } from "./load.ts";
+import type { ReadFile } from "./access.ts";
+import { fileReader, type LoadResult, parseConfig } from "./load.ts";
 
 /** Options of `updateYamlFile`. */
 export interface UpdateOptions {
   /** Environment for `${VAR}` placeholders while validating the result. @default {{}} */
   readonly env?: Readonly<Record<string, string>>;
+  /** Reads `key-file`s while validating. @default {fileReader(path)} */
+  readonly readFile?: ReadFile;
 }
 
 /** Updates of the same file, chained so that two admin calls cannot interleave read and write. */
@@ -46,7 +49,9 @@ export function updateYamlFile(
   options: UpdateOptions = {},
 ): Promise<LoadResult> {
   const previous = queues.get(path) ?? Promise.resolve();
-  const next = previous.catch(() => {}).then(() => update(path, mutate, options.env ?? {}));
+  const next = previous.catch(() => {}).then(() =>
+    update(path, mutate, options.env ?? {}, options.readFile ?? fileReader(path))
+  );
   queues.set(path, next);
   // Forget the queue once idle, so the map does not grow with every file ever written.
   const cleanup = () => {
@@ -60,6 +65,7 @@ async function update(
   path: string,
   mutate: (doc: Document) => void,
   env: Readonly<Record<string, string>>,
+  readFile: ReadFile,
 ): Promise<LoadResult> {
   let before: string;
   try {
@@ -71,12 +77,12 @@ async function update(
   const doc = parseDocument(before, { prettyErrors: false });
   if (doc.errors.length > 0) {
     // parseConfig words syntax errors with their lines.
-    parseConfig(before, { source: path, env });
+    parseConfig(before, { source: path, env, readFile });
   }
   mutate(doc);
   // lineWidth 0: never fold long values into multi-line scalars the author did not write.
   const after = doc.toString({ lineWidth: 0 });
-  const result = parseConfig(after, { source: path, env });
+  const result = parseConfig(after, { source: path, env, readFile });
 
   const dir = dirname(path);
   const temp = await Deno.makeTempFile({ dir, prefix: ".dairouter-", suffix: ".tmp" });

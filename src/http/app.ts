@@ -7,14 +7,22 @@
  */
 
 import { Hono } from "hono";
-import type { Config } from "../config/types.ts";
-import { errorResponse, type GatewayError, NotFoundError } from "../errors.ts";
+import type { ApiKeyConfig, AuthConfig, Config } from "../config/types.ts";
+import {
+  errorResponse,
+  ForbiddenError,
+  type GatewayError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthorizedError,
+} from "../errors.ts";
 import { createTraceContext, formatTraceparent, parseTraceparent, requestId } from "../observe/trace.ts";
-import { dispatch, type DispatchDeps } from "../proxy/dispatch.ts";
+import { dispatch, type DispatchDeps, rateLimitHeaders } from "../proxy/dispatch.ts";
 import { forwardRequestHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../proxy/runtime.ts";
-import type { Clock, Random } from "../types.ts";
+import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
+import { createKeyLimiters, findApiKey, type KeyLimiters, modelAllowed } from "./auth.ts";
 import { readRequestBody } from "./body.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
 import { PROXY_ROUTES, type ProxyRoute, STATUS_ROUTES } from "./routes.ts";
@@ -33,13 +41,61 @@ export interface AppDeps {
   readonly ready?: () => boolean;
   /** Extra routes mounted by later layers (admin API, auth). */
   readonly extend?: (app: Hono<AppEnv>) => void;
+  /**
+   * Deno's OpenTelemetry (`OTEL_DENO=true`) instruments `fetch` and adds its own `traceparent`
+   * continuing the incoming trace; the gateway then must not add a second one.
+   */
+  readonly otel?: boolean;
 }
 
-/** Hono environment: `c.env` is Deno's connection info; `requestId` is set per request. */
+/**
+ * Hono environment: `c.env` is Deno's connection info; `requestId` and `clientIp` are set per
+ * request, `apiKey` once the client authenticated (when `auth` is enabled).
+ */
 export type AppEnv = {
   Bindings: Partial<Deno.ServeHandlerInfo<Deno.NetAddr>>;
-  Variables: { requestId: string; clientIp: string };
+  Variables: { requestId: string; clientIp: string; apiKey: ApiKeyConfig | undefined };
 };
+
+/** Routes that answer without a key even when `auth` is on: probes of systemd and load balancers. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
+const PROXY_PATHS: ReadonlySet<string> = new Set(PROXY_ROUTES.map((r) => r.path));
+
+/** Whether `path` is the admin prefix or below it (the admin API checks its own token). */
+function underPrefix(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+/**
+ * The key of a proxied request, checked against `model`: 401, 403 or 429 as errors. Absent when
+ * `auth` is off.
+ */
+function admitKey(
+  auth: AuthConfig,
+  headers: Headers,
+  limiters: KeyLimiters,
+  onLimited: () => void,
+): (model: string) => ApiKeyConfig | undefined {
+  if (!auth.enabled) return () => undefined;
+  const key = findApiKey(headers, auth.keys);
+  if (!key) throw new UnauthorizedError();
+  return (model) => {
+    if (!modelAllowed(key, model)) {
+      throw new ForbiddenError(`This API key is not allowed to use the model "${model}".`);
+    }
+    const d = limiters.take(key);
+    if (d && !d.allowed) {
+      onLimited();
+      throw new RateLimitedError(
+        `Rate limit exceeded for this API key; retry after ${
+          Math.max(1, Math.ceil(d.retryAfterMs / 1000))
+        } s.`,
+        rateLimitHeaders(d, true),
+      );
+    }
+    return key;
+  };
+}
 
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
 const trustCache = new WeakMap<Config, (ip: string) => boolean>();
@@ -55,9 +111,14 @@ function trustFor(config: Config): (ip: string) => boolean {
 
 /**
  * Builds the gateway application.
+ *
+ * When `auth` is enabled, every route but `/healthz`, `/readyz` and the admin prefix needs a
+ * client key: the proxied endpoints, `/v1/models` (then listing only the key's models), the
+ * status endpoints and `/metrics`.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const keyLimiters = createKeyLimiters(deps.clock);
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -69,6 +130,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (!c.res.headers.has("x-request-id")) c.res.headers.set("x-request-id", c.get("requestId"));
   });
 
+  // Client auth for everything but the proxied endpoints, which check it themselves so that a
+  // refusal still gets its access-log line.
+  app.use(async (c, next) => {
+    const config = deps.runtime().config;
+    const path = c.req.path;
+    if (
+      config.auth.enabled && !OPEN_PATHS.has(path) && !PROXY_PATHS.has(path) &&
+      !underPrefix(path, config.admin.pathPrefix)
+    ) {
+      const key = findApiKey(c.req.raw.headers, config.auth.keys);
+      if (!key) throw new UnauthorizedError();
+      c.set("apiKey", key);
+    }
+    await next();
+  });
+
   const proxy = async (c: import("hono").Context<AppEnv>, route: ProxyRoute) => {
     const rt = deps.runtime();
     const receivedAt = deps.clock();
@@ -77,9 +154,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const clientIp = c.get("clientIp");
     const parent = parseTraceparent(req.headers.get("traceparent"));
     const trace = createTraceContext(parent, deps.random);
-    let parsed;
+    let parsed: Awaited<ReturnType<typeof readRequestBody>> | undefined;
     try {
+      // The key is checked before the body is read: no unauthenticated upload is buffered.
+      const admit = admitKey(
+        rt.config.auth,
+        req.headers,
+        keyLimiters,
+        () => deps.dispatch.observer.rateLimited("api-key", route.service),
+      );
       parsed = await readRequestBody(req, route.body, rt.config.server.bodyLimit);
+      c.set("apiKey", admit(parsed.model));
     } catch (error) {
       // Rejected before routing: still one access-log line.
       deps.dispatch.observer.access({
@@ -89,6 +174,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         method: req.method,
         route: route.path,
         service: route.service,
+        ...(parsed ? { model: parsed.model } : {}),
         status: (error as GatewayError).status ?? 500,
         durationMs: deps.clock() - receivedAt,
         stream: false,
@@ -103,8 +189,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       clientIp: peer,
       forwardedFor: trusted ? req.headers.get("x-forwarded-for") : null,
       requestId: rid,
-      traceparent: formatTraceparent(trace),
-      dropClientAuth: false,
+      traceparent: deps.otel ? undefined : formatTraceparent(trace),
+      // The client's key is for the gateway; upstreams get their own `api-key` from the config.
+      dropClientAuth: rt.config.auth.enabled,
       proto: new URL(req.url).protocol.replace(":", ""),
     });
     return await dispatch(rt, deps.dispatch, {
@@ -125,7 +212,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   };
   for (const route of PROXY_ROUTES) app.post(route.path, (c) => proxy(c, route));
 
-  app.get("/v1/models", (c) => c.json(modelList(deps.runtime())));
+  app.get("/v1/models", (c) => c.json(modelsFor(deps.runtime(), c.get("apiKey"))));
   for (const kind of SERVICE_KINDS) {
     app.get(STATUS_ROUTES[kind], (c) => c.json(serviceStatus(deps.runtime(), kind)));
   }
@@ -151,4 +238,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.onError((err, c) => errorResponse(err, c.get("requestId")));
   return app;
+}
+
+/** `/v1/models`, narrowed to the models a key may use. */
+function modelsFor(rt: Runtime, key: ApiKeyConfig | undefined): unknown {
+  const list = modelList(rt) as { object: string; data: { id: string; services: ServiceKind[] }[] };
+  if (!key?.models) return list;
+  const allowed = new Set(key.models);
+  return { ...list, data: list.data.filter((m) => allowed.has(m.id)) };
 }

@@ -9,18 +9,7 @@
 import assert from "node:assert/strict";
 import type { Decision } from "../types.ts";
 import type { LimitParams, LimitStepper } from "./stepper.ts";
-
-/** A seeded PRNG (mulberry32), so that random traffic is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from "../../tests/fakes/random.ts";
 
 /** Epoch-sized start time: the algorithms must keep ms precision at this magnitude. */
 const T0 = 1_700_000_000_000;

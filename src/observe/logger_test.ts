@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { AccessRecord } from "../types.ts";
 import { ACCESS_FIELDS, createLogger, type LoggerOptions } from "./logger.ts";
+import { seededRandom as seeded } from "../../tests/fakes/random.ts";
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 
@@ -14,18 +15,6 @@ function capture(over: Partial<LoggerOptions> = {}) {
     ...over,
   });
   return { log, lines, parsed: () => lines.map((l) => JSON.parse(l)) };
-}
-
-/** mulberry32: a tiny seeded PRNG so the fuzz test below is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ACCESS: AccessRecord = {

@@ -1,0 +1,130 @@
+/**
+ * The admin API: read the effective configuration (secrets redacted); list, add, update,
+ * enable/disable and remove instances; replace a service's `load-balance`, `rate-limit` and
+ * `circuit-breaker` blocks. Off unless an `admin` block is written; guarded by its own bearer token
+ * (never a client key), compared in constant time.
+ *
+ * Every change is made to the YAML file (comments kept, previous file kept as `.bak`, atomic
+ * rename), validated by the loader before anything is written, and then applied with
+ * `gateway.reload` — requests in flight finish on the configuration they started with. An invalid
+ * change is a 400 carrying the loader's message, and the file is left untouched. Changes are
+ * serialised: two admin calls never interleave their read, write and reload.
+ *
+ * Routes, below `admin.path-prefix` (default `/admin`):
+ *
+ * | method | path                                          | does                                   |
+ * | ------ | --------------------------------------------- | -------------------------------------- |
+ * | GET    | `/config`                                     | effective config, secrets redacted     |
+ * | GET    | `/services/{service}/instances`               | instances with index, id, live state   |
+ * | POST   | `/services/{service}/instances`               | append an instance (201)               |
+ * | GET    | `/services/{service}/instances/{ref}`         | one instance                           |
+ * | PUT    | `/services/{service}/instances/{ref}`         | replace an instance                    |
+ * | PATCH  | `/services/{service}/instances/{ref}`         | merge patch, e.g. `{"enabled": false}` |
+ * | DELETE | `/services/{service}/instances/{ref}`         | remove an instance                     |
+ * | PUT    | `/services/{service}/{block}`                 | replace the service's block            |
+ * | DELETE | `/services/{service}/{block}`                 | drop it (the global block applies)     |
+ *
+ * `{ref}` is the instance's index in the service's `instances` list (0-based, file order) or its
+ * URL-encoded `id`; `{block}` is `load-balance`, `rate-limit` or `circuit-breaker`.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { errorResponse, NotFoundError, UnauthorizedError } from "../errors.ts";
+import { type AdminGateway, type AdminOptions, adminRoutes } from "./admin_routes.ts";
+import type { AppEnv } from "./app.ts";
+import { bearerToken, secretMatches } from "./auth.ts";
+
+export type { AdminGateway, AdminOptions } from "./admin_routes.ts";
+
+/**
+ * Answers an admin request when `req` is below the admin prefix: 404 while the API is off (or on
+ * another listener), 401 without the right token. `undefined` for every other path.
+ */
+function handler(gateway: AdminGateway, options: AdminOptions, separate: boolean) {
+  const routes = adminRoutes(gateway, options);
+  return async (req: Request, info?: unknown): Promise<Response | undefined> => {
+    const admin = gateway.runtime().config.admin;
+    const url = new URL(req.url);
+    const prefix = admin.pathPrefix;
+    if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return undefined;
+    // On the main port only when no separate listener is configured.
+    if (!admin.enabled || !admin.tokenSha256 || (!separate && admin.listen)) return undefined;
+    const token = bearerToken(req.headers);
+    if (token === undefined || !secretMatches(token, admin.tokenSha256)) {
+      // An operator wants to know someone knocks; the presented token itself is never logged.
+      gateway.logger.warn("admin request refused", {
+        event: "admin",
+        method: req.method,
+        path: url.pathname,
+        reason: token === undefined ? "no token" : "wrong token",
+      });
+      return errorResponse(new UnauthorizedError("Invalid or missing admin token."));
+    }
+    url.pathname = url.pathname.slice(prefix.length) || "/";
+    return await routes.fetch(new Request(url, req), info);
+  };
+}
+
+/**
+ * The admin API as an app of its own, for `admin.listen` (a separate address, e.g. loopback only).
+ * It serves the same routes below the same prefix.
+ *
+ * @example
+ * ```ts
+ * import { createAdminApp } from "./admin.ts";
+ * import { createGateway } from "../gateway.ts";
+ * import { parseConfig } from "../config/load.ts";
+ * const yaml = "model: {}\nadmin:\n  token: an-admin-token-of-32-characters!\n";
+ * const { config } = parseConfig(yaml, { source: "x.yaml", env: {} });
+ * const gateway = createGateway(config, { clock: () => 0, random: () => 0.5, fetch, write: () => {} });
+ * const admin = createAdminApp(gateway);
+ * const res = await admin.fetch(new Request("http://x/admin/config", {
+ *   headers: { authorization: "Bearer an-admin-token-of-32-characters!" },
+ * }));
+ * console.assert(res.status === 200 && !JSON.stringify(await res.json()).includes("32-characters"));
+ * ```
+ */
+export function createAdminApp(gateway: AdminGateway, options: AdminOptions = {}): Hono {
+  const handle = handler(gateway, options, true);
+  const app = new Hono();
+  app.all("*", async (c) => {
+    const res = await handle(c.req.raw, c.env);
+    return res ??
+      errorResponse(
+        new NotFoundError(`Unknown admin URL: ${c.req.method} ${c.req.path}.`, "unknown_url", null),
+      );
+  });
+  return app;
+}
+
+/**
+ * The `extend` callback of `createGateway` that mounts the admin API on the gateway's own port
+ * (unless `admin.listen` moves it to a separate one).
+ *
+ * @example
+ * ```ts
+ * import { adminExtension } from "./admin.ts";
+ * import { createGateway } from "../gateway.ts";
+ * import { parseConfig } from "../config/load.ts";
+ * const { config } = parseConfig("model: {}\n", { source: "x.yaml", env: {} });
+ * const gateway = createGateway(config, {
+ *   clock: () => 0, random: () => 0.5, fetch, write: () => {}, extend: adminExtension(),
+ * });
+ * // No admin block: the API is off and its paths are unknown.
+ * console.assert((await gateway.fetch(new Request("http://x/admin/config"))).status === 404);
+ * ```
+ */
+export function adminExtension(
+  options: AdminOptions = {},
+): (app: Hono<AppEnv>, gateway: AdminGateway) => void {
+  return (app, gateway) => {
+    const handle = handler(gateway, options, false);
+    app.use(async (c, next) => {
+      const res = await handle(c.req.raw, c.env);
+      if (res) return res;
+      await next();
+    });
+  };
+}

@@ -1,0 +1,245 @@
+/**
+ * The admin API's routes, relative to its prefix and behind its token check (both in `admin.ts`),
+ * and the one path every change takes: edit the YAML document, refuse unknown keys, validate and
+ * write with `updateYamlFile`, then `gateway.reload` — serialised, one change at a time.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { type Document, YAMLMap } from "yaml";
+import type { ReadFile } from "../config/access.ts";
+import { normalizeKey } from "../config/keys.ts";
+import { ConfigError, parseConfig } from "../config/load.ts";
+import { redactConfig } from "../config/redact.ts";
+import type { Config } from "../config/types.ts";
+import { updateYamlFile } from "../config/write.ts";
+import { BadRequestError, errorResponse, NotFoundError } from "../errors.ts";
+import type { Logger } from "../observe/logger.ts";
+import type { Runtime } from "../proxy/runtime.ts";
+import type { ServiceKind } from "../types.ts";
+import { SERVICE_KINDS } from "../types.ts";
+import {
+  assignMap,
+  type AssignMode,
+  instanceMap,
+  instancesSeq,
+  removeInstance,
+  serviceMap,
+  setServiceBlock,
+} from "./admin_edit.ts";
+import { readBounded } from "./body.ts";
+
+/** What the admin API needs of a gateway (`Gateway` from `gateway.ts` fits). */
+export interface AdminGateway {
+  runtime(): Runtime;
+  reload(config: Config): void;
+  readonly logger: Logger;
+}
+
+/** Options of `createAdminApp` and `adminExtension` (`admin.ts`). */
+export interface AdminOptions {
+  /** The YAML file changes are written to. @default {the running config's `source`} */
+  readonly file?: string;
+  /** Environment for `${VAR}` placeholders when a change is validated (`main.ts`: `Deno.env`). @default {{}} */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Reads `key-file`s while validating. @default {fileReader(file)} */
+  readonly readFile?: ReadFile;
+}
+
+const BLOCKS: Readonly<Record<string, "loadBalance" | "rateLimit" | "circuitBreaker">> = {
+  "load-balance": "loadBalance",
+  "rate-limit": "rateLimit",
+  "circuit-breaker": "circuitBreaker",
+};
+const BODY_LIMIT = 1024 * 1024;
+
+function serviceOf(name: string): ServiceKind {
+  const kind = normalizeKey(["model", "services"], name) as ServiceKind;
+  if (!SERVICE_KINDS.includes(kind)) {
+    throw new NotFoundError(
+      `Unknown service "${name}"; one of ${SERVICE_KINDS.join(", ")}.`,
+      "service_not_found",
+      null,
+    );
+  }
+  return kind;
+}
+
+/** The index of instance `ref` (an index or an id) in the running config. */
+function indexOf(config: Config, kind: ServiceKind, ref: string): number {
+  const list = config.services[kind].instances;
+  const index = /^\d+$/.test(ref) ? Number(ref) : list.findIndex((i) => i.id === ref);
+  if (index < 0 || index >= list.length) {
+    throw new NotFoundError(`Service ${kind} has no instance "${ref}".`, "instance_not_found", null);
+  }
+  return index;
+}
+
+/** The instances of a service as the API shows them: config (redacted), index and live state. */
+function instanceViews(rt: Runtime, kind: ServiceKind): Record<string, unknown>[] {
+  const shown = redactConfig(rt.config) as { services: Record<ServiceKind, { instances: object[] }> };
+  return rt.config.services[kind].instances.map((inst, index) => {
+    const live = rt.upstreams.find((u) => u.id === inst.id);
+    return {
+      index,
+      ...shown.services[kind].instances[index],
+      healthy: live ? live.health.healthy : false,
+      breaker: live ? live.breaker.state : "closed",
+      inFlight: live ? live.stats.inFlight : 0,
+    };
+  });
+}
+
+async function jsonObject(req: Request): Promise<Record<string, unknown>> {
+  const bytes = await readBounded(req, BODY_LIMIT);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new BadRequestError(`The body must be JSON (${(error as Error).message}).`, "invalid_json");
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new BadRequestError("The body must be a JSON object.", "invalid_json");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The admin routes, relative to the prefix, without the token check. */
+export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono {
+  const env = options.env ?? {};
+  let queue: Promise<unknown> = Promise.resolve();
+
+  /** Edits the file, validates, writes, reloads — one change at a time. */
+  const change = (what: string, mutate: (doc: Document) => void, checkKeys = true): Promise<Runtime> => {
+    const run = async () => {
+      const file = options.file ?? gateway.runtime().config.source;
+      const parseOptions = { source: file, env, ...(options.readFile ? { readFile: options.readFile } : {}) };
+      let config: Config;
+      try {
+        ({ config } = await updateYamlFile(file, (doc) => {
+          // Unknown keys are only warnings to the loader; sent to the API they are a typo.
+          const before = checkKeys ? ignoredKeys(doc, parseOptions) : new Map<string, string>();
+          mutate(doc);
+          if (!checkKeys) return;
+          const added = [...ignoredKeys(doc, parseOptions)].filter(([path]) => !before.has(path));
+          if (added.length > 0) {
+            const list = added.map(([, message]) => message.replace(/: ignored/, "")).join("; ");
+            throw new BadRequestError(`Unknown key: ${list}. Nothing was written.`, "invalid_config");
+          }
+        }, parseOptions));
+      } catch (error) {
+        if (error instanceof ConfigError) throw new BadRequestError(error.message, "invalid_config");
+        throw error;
+      }
+      gateway.reload(config);
+      gateway.logger.info("admin change applied", { event: "admin", change: what, source: file });
+      return gateway.runtime();
+    };
+    const next = queue.then(run, run);
+    queue = next.catch(() => {});
+    return next;
+  };
+
+  const app = new Hono();
+  app.get("/config", (c) => c.json(redactConfig(gateway.runtime().config)));
+
+  app.get("/services/:service/instances", (c) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const rt = gateway.runtime();
+    return c.json({ service: kind, instances: instanceViews(rt, kind) });
+  });
+
+  app.get("/services/:service/instances/:ref", (c) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const rt = gateway.runtime();
+    return c.json(instanceViews(rt, kind)[indexOf(rt.config, kind, c.req.param("ref") ?? "")]);
+  });
+
+  app.post("/services/:service/instances", async (c) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const body = await jsonObject(c.req.raw);
+    let index = -1;
+    const rt = await change(`add instance to ${kind}`, (doc) => {
+      const service = serviceMap(doc, kind, true)!;
+      const seq = instancesSeq(doc, service, true)!;
+      index = seq.items.length;
+      const item = new YAMLMap(doc.schema);
+      assignMap(doc, item, body, "replace");
+      seq.items.push(item);
+    });
+    return c.json(instanceViews(rt, kind)[index], 201);
+  });
+
+  const edit = (mode: AssignMode) => async (c: import("hono").Context) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const config = gateway.runtime().config;
+    const index = indexOf(config, kind, c.req.param("ref") ?? "");
+    const name = config.services[kind].instances[index].name;
+    const body = await jsonObject(c.req.raw);
+    const rt = await change(
+      `${mode === "merge" ? "patch" : "replace"} instance ${index} of ${kind}`,
+      (doc) => {
+        assignMap(doc, instanceMap(doc, kind, index, name), body, mode);
+      },
+    );
+    return c.json(instanceViews(rt, kind)[index]);
+  };
+  app.put("/services/:service/instances/:ref", edit("replace"));
+  app.patch("/services/:service/instances/:ref", edit("merge"));
+
+  app.delete("/services/:service/instances/:ref", async (c) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const config = gateway.runtime().config;
+    const index = indexOf(config, kind, c.req.param("ref") ?? "");
+    const removed = config.services[kind].instances[index];
+    await change(`remove instance ${index} of ${kind}`, (doc) => {
+      instanceMap(doc, kind, index, removed.name);
+      removeInstance(doc, kind, index);
+    }, false);
+    return c.json({ removed: { index, id: removed.id } });
+  });
+
+  const block = (remove: boolean) => async (c: import("hono").Context) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const name = c.req.param("block") ?? "";
+    const field = Object.hasOwn(BLOCKS, name) ? BLOCKS[name] : undefined;
+    if (!field) {
+      throw new NotFoundError(
+        `Unknown block "${name}"; one of ${Object.keys(BLOCKS).join(", ")}.`,
+        "unknown_url",
+        null,
+      );
+    }
+    const body = remove ? null : await jsonObject(c.req.raw);
+    const rt = await change(`${remove ? "remove" : "set"} ${name} of ${kind}`, (doc) => {
+      setServiceBlock(doc, kind, name, body);
+    }, !remove);
+    const svc = rt.config.services[kind];
+    return c.json({ service: kind, [field]: svc[field] ?? null });
+  };
+  app.put("/services/:service/:block", block(false));
+  app.delete("/services/:service/:block", block(true));
+
+  app.notFound((c) =>
+    errorResponse(new NotFoundError(`Unknown admin URL: ${c.req.method} ${c.req.path}.`, "unknown_url", null))
+  );
+  app.onError((err) => errorResponse(err));
+  return app;
+}
+
+/** Keys the loader would ignore in `doc` (unknown keys), by written path, with the loader's words. */
+function ignoredKeys(
+  doc: Document,
+  options: { source: string; env: Readonly<Record<string, string>>; readFile?: ReadFile },
+): Map<string, string> {
+  try {
+    const { warnings } = parseConfig(doc.toString({ lineWidth: 0 }), options);
+    return new Map(
+      warnings.filter((w) => /: ignored(?: \(line \d+\))?$/.test(w.message)).map((w) => [w.path, w.message]),
+    );
+  } catch {
+    // An invalid document: updateYamlFile words the problems (with lines) when it validates.
+    return new Map();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Client authentication: which configured API key a request carries (`Authorization: Bearer <key>`
+ * or `X-API-Key: <key>`), whether that key may use a model, and the per-key rate limit. Every
+ * answer is a value; `app.ts` turns "no key" into a 401, "not this model" into a 403 and a denial
+ * into a 429.
+ *
+ * Keys are compared as SHA-256 digests with `timingSafeEqual`, against every configured key
+ * without stopping at the first match, so the time taken says nothing about which bytes matched
+ * or which key it was.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { ApiKeyConfig } from "../config/types.ts";
+import { createLimiter, type KeyedLimiter } from "../limiter/mod.ts";
+import type { Clock, Decision } from "../types.ts";
+
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), if any.
+ *
+ * @example
+ * ```ts
+ * import { bearerToken } from "./auth.ts";
+ * console.assert(bearerToken(new Headers({ authorization: "bearer t0k" })) === "t0k");
+ * console.assert(bearerToken(new Headers({ authorization: "Basic dTpw" })) === undefined);
+ * ```
+ */
+export function bearerToken(headers: Headers): string | undefined {
+  return BEARER.exec(headers.get("authorization") ?? "")?.[1];
+}
+
+/**
+ * The credentials a request presents: the `Bearer` token of `Authorization`, then `X-API-Key`.
+ *
+ * @example
+ * ```ts
+ * import { credentialsOf } from "./auth.ts";
+ * const h = new Headers({ authorization: "Bearer sk-a", "x-api-key": "sk-b" });
+ * console.assert(credentialsOf(h).join() === "sk-a,sk-b");
+ * ```
+ */
+export function credentialsOf(headers: Headers): string[] {
+  const out: string[] = [];
+  const bearer = bearerToken(headers);
+  if (bearer) out.push(bearer);
+  const apiKey = headers.get("x-api-key")?.trim();
+  if (apiKey) out.push(apiKey);
+  return out;
+}
+
+/** SHA-256 of a credential's UTF-8 bytes. */
+function digestOf(secret: string): Buffer {
+  return createHash("sha256").update(secret, "utf8").digest();
+}
+
+/**
+ * Whether `secret` hashes to the hex digest `storedHex`, compared in constant time.
+ *
+ * @example
+ * ```ts
+ * import { secretMatches } from "./auth.ts";
+ * const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+ * console.assert(secretMatches("abc", abc) && !secretMatches("abd", abc));
+ * ```
+ */
+export function secretMatches(secret: string, storedHex: string): boolean {
+  const stored = Buffer.from(storedHex, "hex");
+  // Digests always have the same length; a malformed stored value simply never matches.
+  return stored.length === 32 && timingSafeEqual(digestOf(secret), stored);
+}
+
+/** Decoded digests per key list: a config is frozen, so its list is a stable cache key. */
+const digestCache = new WeakMap<readonly ApiKeyConfig[], Buffer[]>();
+
+function digestsOf(keys: readonly ApiKeyConfig[]): Buffer[] {
+  let digests = digestCache.get(keys);
+  if (!digests) {
+    digests = keys.map((k) => Buffer.from(k.keySha256, "hex"));
+    digestCache.set(keys, digests);
+  }
+  return digests;
+}
+
+/**
+ * The configured key a request carries, or `undefined` (then it is a 401).
+ *
+ * @example
+ * ```ts
+ * import { findApiKey } from "./auth.ts";
+ * const keys = [{ name: "ci", keySha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" }];
+ * console.assert(findApiKey(new Headers({ "x-api-key": "abc" }), keys)?.name === "ci");
+ * console.assert(findApiKey(new Headers({ authorization: "Bearer abd" }), keys) === undefined);
+ * ```
+ */
+export function findApiKey(headers: Headers, keys: readonly ApiKeyConfig[]): ApiKeyConfig | undefined {
+  const digests = digestsOf(keys);
+  let found: ApiKeyConfig | undefined;
+  for (const credential of credentialsOf(headers)) {
+    const presented = digestOf(credential);
+    for (let i = 0; i < keys.length; i++) {
+      // No early exit: every key is compared whatever matched before.
+      if (timingSafeEqual(presented, digests[i]) && !found) found = keys[i];
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether `key` may use `model` (a key without a `models` list may use every model).
+ *
+ * @example
+ * ```ts
+ * import { modelAllowed } from "./auth.ts";
+ * const key = { name: "ci", keySha256: "00", models: ["llama3"] };
+ * console.assert(modelAllowed(key, "llama3") && !modelAllowed(key, "gpt-4o"));
+ * ```
+ */
+export function modelAllowed(key: ApiKeyConfig, model: string): boolean {
+  return key.models === undefined || key.models.includes(model);
+}
+
+/** The per-key limiters of the live config. */
+export interface KeyLimiters {
+  /** Takes one request from `key`'s limiter; `undefined` when the key has no limit. */
+  take(key: ApiKeyConfig): Decision | undefined;
+}
+
+/**
+ * Per-key limiters (scope `api-key`). A limiter lives as long as its key keeps its name and its
+ * `rate-limit` block, so a config reload that does not touch a key does not refill its bucket.
+ *
+ * @example
+ * ```ts
+ * import { createKeyLimiters } from "./auth.ts";
+ * const limiters = createKeyLimiters(() => 0);
+ * const key = {
+ *   name: "ci",
+ *   keySha256: "00",
+ *   rateLimit: {
+ *     enabled: true, algorithm: "fixed-window", capacity: 1, rate: 1, windowMs: 1000,
+ *     scope: "api-key", clientIpEnable: false, maxKeys: 1,
+ *   },
+ * } as const;
+ * console.assert(limiters.take(key)?.allowed === true && limiters.take(key)?.allowed === false);
+ * ```
+ */
+export function createKeyLimiters(clock: Clock): KeyLimiters {
+  if (typeof clock !== "function") {
+    throw new TypeError(`Cannot create key limiters: "clock" must be a function, received ${typeof clock}`);
+  }
+  const limiters = new Map<string, { spec: string; limiter: KeyedLimiter }>();
+  return {
+    take(key) {
+      const cfg = key.rateLimit;
+      if (!cfg) return undefined;
+      const spec = JSON.stringify(cfg);
+      let entry = limiters.get(key.name);
+      if (!entry || entry.spec !== spec) {
+        entry = { spec, limiter: createLimiter(cfg, clock) };
+        limiters.set(key.name, entry);
+      }
+      return entry.limiter.take(key.name);
+    },
+  };
+}

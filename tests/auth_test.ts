@@ -1,0 +1,228 @@
+/**
+ * End-to-end client auth: a real gateway with `auth` keys in front of a fake upstream, driven by
+ * the official `openai` SDK and plain `fetch` over real sockets.
+ */
+
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { loadConfigFile } from "../src/config/load.ts";
+import { createGateway } from "../src/gateway.ts";
+import { startGateway, type TestGateway } from "./fakes/gateway.ts";
+import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { seededRandom } from "./fakes/random.ts";
+
+const FULL = "sk-full-access-0001";
+const LIMITED = "sk-only-llama-0002";
+const THROTTLED = "sk-throttled-0003";
+const UPSTREAM_SECRET = "sk-upstream-secret-9999";
+
+const yamlFor = (up: FakeUpstream) => `
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: llama3, base-url: "${up.url}", api-key: "${UPSTREAM_SECRET}" }
+        - { name: qwen3, base-url: "${up.url}" }
+auth:
+  keys:
+    - name: full
+      key: \${FULL_KEY}
+    - name: limited
+      key: "${LIMITED}"
+      models: [llama3]
+    - name: throttled
+      key: "${THROTTLED}"
+      rate-limit: { algorithm: fixed-window, capacity: 2, window: 1m }
+`;
+
+async function withAuth(fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>): Promise<void> {
+  const up = startFakeUpstream({ name: "U" });
+  const gw = startGateway(yamlFor(up), { env: { FULL_KEY: FULL } });
+  try {
+    await fn(gw, up);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+}
+
+const sdk = (gw: TestGateway, apiKey: string) =>
+  new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
+const ask = (client: OpenAI, model = "llama3") =>
+  client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
+const post = (gw: TestGateway, headers: Record<string, string>, model = "llama3") =>
+  fetch(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+  });
+
+Deno.test("auth: no key and a wrong key are 401 in OpenAI's error shape; nothing reaches the upstream", async () => {
+  await withAuth(async (gw, up) => {
+    const res = await post(gw, {});
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get("www-authenticate"), "Bearer");
+    assert.ok(res.headers.get("x-request-id"));
+    const body = await res.json();
+    assert.equal(body.error.type, "authentication_error");
+    assert.equal(body.error.code, "invalid_api_key");
+
+    await assert.rejects(ask(sdk(gw, "sk-wrong-key-0000")), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.AuthenticationError);
+      assert.equal(err.status, 401);
+      return true;
+    });
+    const basic = await post(gw, { authorization: `Basic ${btoa(`u:${FULL}`)}` });
+    assert.equal(basic.status, 401, "only Bearer and X-API-Key carry a key");
+    await basic.body?.cancel();
+    assert.equal(up.requests.length, 0);
+  });
+});
+
+Deno.test("auth: a key from ${ENV} works as Bearer (SDK) and as X-API-Key", async () => {
+  await withAuth(async (gw, up) => {
+    const res = await ask(sdk(gw, FULL), "qwen3");
+    assert.match(res.choices[0].message.content ?? "", /^U: /);
+    const viaHeader = await post(gw, { "x-api-key": FULL }, "qwen3");
+    assert.equal(viaHeader.status, 200);
+    await viaHeader.body?.cancel();
+    assert.equal(up.requests.length, 2);
+  });
+});
+
+Deno.test("auth: a model outside the key's list is 403 model_not_allowed; its own model passes", async () => {
+  await withAuth(async (gw, up) => {
+    const client = sdk(gw, LIMITED);
+    await assert.rejects(ask(client, "qwen3"), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.PermissionDeniedError);
+      assert.equal(err.status, 403);
+      assert.equal(err.code, "model_not_allowed");
+      return true;
+    });
+    assert.equal(up.requests.length, 0);
+    await ask(client, "llama3");
+    assert.equal(up.requests.length, 1);
+  });
+});
+
+Deno.test("auth: a per-key rate limit answers 429 with Retry-After and X-RateLimit-*; other keys pass", async () => {
+  await withAuth(async (gw) => {
+    for (let i = 0; i < 2; i++) {
+      const ok = await post(gw, { authorization: `Bearer ${THROTTLED}` });
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+    }
+    const denied = await post(gw, { authorization: `Bearer ${THROTTLED}` });
+    assert.equal(denied.status, 429);
+    assert.equal((await denied.json()).error.code, "rate_limit_exceeded");
+    assert.ok(Number(denied.headers.get("retry-after")) >= 1);
+    assert.equal(denied.headers.get("x-ratelimit-limit"), "2");
+    assert.equal(denied.headers.get("x-ratelimit-remaining"), "0");
+    assert.ok(denied.headers.has("x-ratelimit-reset"));
+    await ask(sdk(gw, FULL));
+    const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { "x-api-key": FULL } })).text();
+    assert.match(metrics, /scope="api-key"[^\n]*\} 1/);
+  });
+});
+
+Deno.test("auth: the client's key is not forwarded upstream; the instance's own api-key is", async () => {
+  await withAuth(async (gw, up) => {
+    const res = await post(gw, { authorization: `Bearer ${FULL}`, "x-api-key": FULL });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    const seen = up.requests[0].headers;
+    assert.equal(seen.get("authorization"), `Bearer ${UPSTREAM_SECRET}`);
+    assert.equal(seen.get("x-api-key"), null);
+    const keyless = await post(gw, { "x-api-key": FULL }, "qwen3");
+    await keyless.body?.cancel();
+    assert.equal(up.requests[1].headers.get("authorization"), null);
+  });
+});
+
+Deno.test("auth: /healthz and /readyz stay open; /v1/models, status and /metrics need a key", async () => {
+  await withAuth(async (gw) => {
+    for (const path of ["/healthz", "/readyz"]) {
+      const res = await fetch(`${gw.url}${path}`);
+      assert.equal(res.status, 200, path);
+      await res.body?.cancel();
+    }
+    for (const path of ["/v1/models", "/v1/chat/status", "/metrics", "/no/such/path"]) {
+      const res = await fetch(`${gw.url}${path}`);
+      assert.equal(res.status, 401, path);
+      await res.body?.cancel();
+      const ok = await fetch(`${gw.url}${path}`, { headers: { "x-api-key": FULL } });
+      assert.equal(ok.status, path === "/no/such/path" ? 404 : 200, path);
+      await ok.body?.cancel();
+    }
+    const all = await sdk(gw, FULL).models.list();
+    assert.deepEqual(all.data.map((m) => m.id), ["llama3", "qwen3"]);
+    const mine = await sdk(gw, LIMITED).models.list();
+    assert.deepEqual(mine.data.map((m) => m.id), ["llama3"], "a key sees only its models");
+  });
+});
+
+Deno.test("auth: no log line contains a client key, a wrong key or the upstream key", async () => {
+  await withAuth(async (gw) => {
+    await ask(sdk(gw, FULL));
+    await ask(sdk(gw, "sk-wrong-key-0000")).catch(() => {});
+    await ask(sdk(gw, LIMITED), "qwen3").catch(() => {});
+    for (let i = 0; i < 3; i++) await (await post(gw, { "x-api-key": THROTTLED })).body?.cancel();
+    gw.gateway.logger.warn(`client sent Authorization: Bearer ${FULL}`);
+    const statuses = gw.logs.map((l) => JSON.parse(l).status).filter((s) => s !== undefined);
+    assert.deepEqual(statuses.sort(), [200, 200, 200, 401, 403, 429]);
+    for (const secret of [FULL, LIMITED, THROTTLED, "sk-wrong-key-0000", UPSTREAM_SECRET]) {
+      assert.ok(!gw.logs.some((l) => l.includes(secret)), `a log line contains ${secret}`);
+    }
+  });
+});
+
+Deno.test("auth: a key read from key-file by loadConfigFile authenticates", async () => {
+  const up = startFakeUpstream({ name: "U" });
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-auth-" });
+  const server = { shutdown: async () => {} };
+  try {
+    await Deno.writeTextFile(`${dir}/client.key`, "sk-from-a-file-0005\n");
+    await Deno.writeTextFile(
+      `${dir}/gw.yaml`,
+      `model:\n  health-check: { enabled: false }\n  services:\n    chat:\n      instances:\n` +
+        `        - { name: llama3, base-url: "${up.url}" }\nauth:\n  keys:\n    - { name: f, key-file: client.key }\n`,
+    );
+    const { config } = await loadConfigFile(`${dir}/gw.yaml`, {});
+    const gateway = createGateway(config, {
+      clock: Date.now,
+      random: seededRandom(1),
+      fetch,
+      write: () => {},
+    });
+    const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, gateway.fetch);
+    server.shutdown = () => http.shutdown();
+    const client = new OpenAI({
+      baseURL: `http://127.0.0.1:${http.addr.port}/v1`,
+      apiKey: "sk-from-a-file-0005",
+      maxRetries: 0,
+    });
+    await ask(client);
+    assert.equal(up.requests.length, 1);
+    await gateway.close();
+  } finally {
+    await server.shutdown();
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("auth off: the client's Authorization still reaches the upstream as before", async () => {
+  const up = startFakeUpstream({ name: "U" });
+  const gw = startGateway(
+    `model:\n  health-check: { enabled: false }\n  services:\n    chat:\n      instances:\n` +
+      `        - { name: llama3, base-url: "${up.url}" }\n`,
+  );
+  try {
+    await ask(sdk(gw, "sk-passthrough-1"));
+    assert.equal(up.requests[0].headers.get("authorization"), "Bearer sk-passthrough-1");
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
