@@ -258,3 +258,29 @@ Deno.test("OpenTelemetry: spans reach a local OTLP endpoint and the incoming tra
     await collector.shutdown();
   }
 });
+
+Deno.test("streamed chat: the gateway asks for usage, counts the tokens, and hides the usage chunk from the client", async () => {
+  const a = startFakeUpstream({ name: "A", streamChunks: 4 });
+  const gw = startGateway(yamlFor([a.url]));
+  try {
+    const text = await (await post(gw.url, chatBody("m", true))).text();
+    assert.ok(!text.includes('"usage"'), "the client did not ask for usage and gets none");
+    assert.match(text, /data: \[DONE\]\n\n$/);
+    const sent = JSON.parse(new TextDecoder().decode(a.requests[0].body));
+    assert.deepEqual(sent.stream_options, { include_usage: true });
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(metrics, /dairouter_tokens_total\{[^}]*direction="out"[^}]*\} 4\n/);
+    const access = JSON.parse(gw.logs.find((l) => l.includes('"msg":"access"'))!);
+    assert.equal(access.tokensOut, 4);
+    assert.equal(access.tokensIn, 7);
+
+    const asked = await (await post(
+      gw.url,
+      JSON.stringify({ model: "m", stream: true, stream_options: { include_usage: true }, messages: [] }),
+    )).text();
+    assert.match(asked, /"usage":\{"prompt_tokens":7/, "a client that asked keeps its usage chunk");
+  } finally {
+    await gw.close();
+    await a.close();
+  }
+});

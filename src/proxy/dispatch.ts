@@ -26,6 +26,7 @@ import type {
 } from "../types.ts";
 import { type AttemptFailure, forward, type Settlement } from "./forward.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
+import { stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
 import { usageFromTail } from "./usage.ts";
 
 /** Where the dispatcher reports what happened (metrics and logs implement it). */
@@ -230,13 +231,17 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
         }
       }
       if (!u.breaker.tryAcquire()) continue;
+      // Streamed chat reports usage only when asked; ask for it (and hide it again) for metrics.
+      const usageBody = req.stream && req.body.kind === "json"
+        ? withStreamUsage(req.body, u.adapter.name)
+        : undefined;
       let call: UpstreamCall;
       try {
         call = u.adapter.prepare({
           service: req.service,
           route: req.route,
           target: u.target,
-          body: req.body,
+          body: usageBody ?? req.body,
           stream: req.stream,
           headers: req.forwardHeaders,
         });
@@ -285,8 +290,15 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
       if (result.type === "response") {
         committed = true;
         logCommitted();
-        if (svc.cache && result.response.ok && !req.stream) return await remember(svc, req, result.response);
-        return result.response;
+        const res = result.response;
+        if (svc.cache && res.ok && !req.stream) return await remember(svc, req, res);
+        if (usageBody && res.ok && res.body) {
+          return new Response(res.body.pipeThrough(stripUsageEvents()), {
+            status: res.status,
+            headers: res.headers,
+          });
+        }
+        return res;
       }
       lastFailure = result;
       if (result.kind === "abort") {

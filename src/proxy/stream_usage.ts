@@ -1,0 +1,86 @@
+/**
+ * Token accounting for streams whose client did not ask for usage. OpenAI-compatible servers only
+ * report usage in a stream when `stream_options.include_usage` is set; the gateway sets it, reads
+ * the final usage chunk for metrics, and removes that chunk so the client gets exactly the stream
+ * it asked for (OpenAI API reference, "stream_options").
+ *
+ * @module
+ */
+
+import type { AdapterName, JsonBody } from "../types.ts";
+
+/** Backends whose OpenAI-compatible chat accepts `stream_options.include_usage`. */
+const SUPPORTED: ReadonlySet<AdapterName> = new Set([
+  "openai",
+  "normal",
+  "vllm",
+  "ollama",
+  "llamacpp",
+  "triton",
+]);
+
+const ENCODER = new TextEncoder();
+
+/**
+ * When the client streams chat without asking for usage and the backend can report it, returns a
+ * body that asks for it; otherwise `undefined` (forward the original bytes).
+ *
+ * @example
+ * ```ts
+ * import { withStreamUsage } from "./stream_usage.ts";
+ * const value = { model: "m", stream: true, messages: [] };
+ * const body = { kind: "json" as const, bytes: new TextEncoder().encode(JSON.stringify(value)), value };
+ * const asked = withStreamUsage(body, "vllm");
+ * console.assert(asked !== undefined && (asked.value.stream_options as { include_usage: boolean }).include_usage);
+ * ```
+ */
+export function withStreamUsage(body: JsonBody, adapter: AdapterName): JsonBody | undefined {
+  if (!SUPPORTED.has(adapter) || body.value.stream !== true) return undefined;
+  const opts = body.value.stream_options;
+  if (opts !== undefined && (typeof opts !== "object" || opts === null || Array.isArray(opts))) {
+    return undefined;
+  }
+  if ((opts as { include_usage?: unknown } | undefined)?.include_usage === true) return undefined;
+  const value = { ...body.value, stream_options: { ...(opts as object | undefined), include_usage: true } };
+  return { kind: "json", value, bytes: ENCODER.encode(JSON.stringify(value)) };
+}
+
+const USAGE_ONLY = /"choices"\s*:\s*\[\s*\]/;
+const HAS_USAGE = /"usage"\s*:\s*\{/;
+
+/**
+ * Removes the usage-only SSE event (`choices: []` with `usage`) from a stream. Events pass through
+ * as soon as they are complete; only a partial event is carried to the next chunk.
+ *
+ * @example
+ * ```ts
+ * import { stripUsageEvents } from "./stream_usage.ts";
+ * const sse = 'data: {"choices":[{"delta":{}}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":1}}\n\ndata: [DONE]\n\n';
+ * const out = await new Response(new Response(sse).body!.pipeThrough(stripUsageEvents())).text();
+ * console.assert(!out.includes("usage") && out.endsWith("data: [DONE]\n\n"));
+ * ```
+ */
+export function stripUsageEvents(): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  let carry = "";
+  const emit = (text: string, c: TransformStreamDefaultController<Uint8Array>) => {
+    let kept = "";
+    let start = 0;
+    for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n", start)) {
+      const event = text.slice(start, end + 2);
+      if (!(HAS_USAGE.test(event) && USAGE_ONLY.test(event))) kept += event;
+      start = end + 2;
+    }
+    carry = text.slice(start);
+    if (kept) c.enqueue(ENCODER.encode(kept));
+  };
+  return new TransformStream({
+    transform(chunk, c) {
+      emit(carry + decoder.decode(chunk, { stream: true }), c);
+    },
+    flush(c) {
+      const rest = carry + decoder.decode();
+      if (rest) c.enqueue(ENCODER.encode(rest));
+    },
+  });
+}

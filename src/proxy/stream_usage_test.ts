@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import type { JsonBody } from "../types.ts";
+import { stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
+
+const body = (value: Record<string, unknown>): JsonBody => ({
+  kind: "json",
+  value,
+  bytes: new TextEncoder().encode(JSON.stringify(value)),
+});
+
+Deno.test("withStreamUsage() asks for usage only for streams that did not, on backends that can", () => {
+  const asked = withStreamUsage(body({ model: "m", stream: true, stream_options: { x: 1 } }), "openai")!;
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(asked.bytes)).stream_options, {
+    x: 1,
+    include_usage: true,
+  });
+  assert.equal(
+    withStreamUsage(body({ model: "m", stream: true, stream_options: { include_usage: true } }), "vllm"),
+    undefined,
+  );
+  assert.equal(withStreamUsage(body({ model: "m", stream: false }), "vllm"), undefined);
+  assert.equal(withStreamUsage(body({ model: "m", stream: true }), "tei"), undefined);
+  assert.equal(
+    withStreamUsage(body({ model: "m", stream: true, stream_options: "odd" }), "openai"),
+    undefined,
+  );
+});
+
+Deno.test("stripUsageEvents() drops only the usage-only event, even when events are split across chunks", async () => {
+  const events = [
+    'data: {"choices":[{"delta":{"content":"a"}}]}\n\n',
+    'data: {"id":"x","choices": [ ],"usage":{"prompt_tokens":3,"completion_tokens":4}}\n\n',
+    "data: [DONE]\n\n",
+  ].join("");
+  const parts = [events.slice(0, 17), events.slice(17, 70), events.slice(70)];
+  const src = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const p of parts) c.enqueue(new TextEncoder().encode(p));
+      c.close();
+    },
+  });
+  const out = await new Response(src.pipeThrough(stripUsageEvents())).text();
+  assert.equal(out, 'data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: [DONE]\n\n');
+});
+
+Deno.test("stripUsageEvents() keeps a content chunk that also carries usage, and flushes an unterminated tail", async () => {
+  const text = 'data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}\n\ndata: partial';
+  const out = await new Response(new Response(text).body!.pipeThrough(stripUsageEvents())).text();
+  assert.equal(out, text);
+});
