@@ -17,7 +17,8 @@ import {
   UnauthorizedError,
 } from "../errors.ts";
 import { createTraceContext, formatTraceparent, parseTraceparent, requestId } from "../observe/trace.ts";
-import { dispatch, type DispatchDeps, rateLimitHeaders } from "../proxy/dispatch.ts";
+import { dispatch, type DispatchDeps } from "../proxy/dispatch.ts";
+import { rateLimitHeaders } from "../proxy/limits.ts";
 import { forwardRequestHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";

@@ -6,15 +6,7 @@
  * @module
  */
 
-import { observeLatency, observeOutcome } from "../balancer/mod.ts";
-import {
-  type GatewayError,
-  NotFoundError,
-  NoUpstreamError,
-  RateLimitedError,
-  UpstreamError,
-  UpstreamTimeoutError,
-} from "../errors.ts";
+import { type GatewayError, NotFoundError, NoUpstreamError, RateLimitedError } from "../errors.ts";
 import type {
   AccessRecord,
   Clock,
@@ -25,6 +17,8 @@ import type {
   UpstreamCall,
 } from "../types.ts";
 import { type AttemptFailure, forward, type Settlement } from "./forward.ts";
+import { checkLimits, rateLimitHeaders } from "./limits.ts";
+import { failureError, recordOutcome, unavailableReason } from "./outcome.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
 import { usageFromTail } from "./usage.ts";
@@ -68,45 +62,6 @@ export interface GatewayRequest {
 
 const FALLBACK_HEADER = "x-dairouter-fallback";
 
-/** RFC 9110 `Retry-After` plus the de-facto `X-RateLimit-*` headers. */
-export function rateLimitHeaders(d: Decision, denied: boolean): Record<string, string> {
-  const h: Record<string, string> = {
-    "x-ratelimit-limit": String(d.limit),
-    "x-ratelimit-remaining": String(Math.max(0, Math.floor(d.remaining))),
-    "x-ratelimit-reset": String(Math.ceil(d.resetMs / 1000)),
-  };
-  // A cost above capacity can never pass (retryAfterMs = Infinity): say "a minute", not "Infinity".
-  const wait = Number.isFinite(d.retryAfterMs) ? d.retryAfterMs : 60_000;
-  if (denied) h["retry-after"] = String(Math.max(1, Math.ceil(wait / 1000)));
-  return h;
-}
-
-/** Global → service → client IP; all that apply are consulted, the first denial wins. */
-function checkLimits(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest, obs: DispatchObserver) {
-  let tightest: Decision | undefined;
-  const steps: Array<[string, typeof svc.limiter, string]> = [
-    ["global", rt.globalLimiter, "global"],
-    ["service", svc.limiter, "service"],
-    ["client-ip", svc.ipLimiter, req.clientIp],
-  ];
-  for (const [scope, limiter, key] of steps) {
-    if (!limiter) continue;
-    const d = limiter.take(key);
-    if (!d.allowed) {
-      obs.rateLimited(scope, req.service);
-      throw new RateLimitedError(
-        `Rate limit exceeded for ${
-          scope === "global" ? "the gateway" : `${scope} of service ${req.service}`
-        }; ` +
-          `retry after ${Math.max(1, Math.ceil(d.retryAfterMs / 1000))} s.`,
-        rateLimitHeaders(d, true),
-      );
-    }
-    if (!tightest || d.remaining / d.limit < tightest.remaining / tightest.limit) tightest = d;
-  }
-  return tightest;
-}
-
 function hashKey(svc: ServiceRuntime, req: GatewayRequest): string | undefined {
   const spec = svc.config.loadBalance.hashKey;
   if (spec === "client-ip") return req.clientIp;
@@ -116,58 +71,6 @@ function hashKey(svc: ServiceRuntime, req: GatewayRequest): string | undefined {
     return typeof user === "string" ? user : req.clientIp;
   }
   return req.clientIp;
-}
-
-/** Records the end of one attempt on the instance: exactly once per attempt. */
-function recordOutcome(u: Upstream, s: Settlement, now: number, deps: DispatchDeps): void {
-  u.stats.inFlight--;
-  switch (s.outcome) {
-    case "success":
-      u.breaker.onSuccess();
-      u.health.passiveResult(true);
-      observeOutcome(u.stats, true);
-      if (s.ttfbMs !== undefined) observeLatency(u.stats, s.ttfbMs);
-      return;
-    case "ignored":
-      u.breaker.onIgnored();
-      u.health.passiveResult(true);
-      return;
-    case "abort":
-      u.breaker.onIgnored();
-      return;
-    case "failure":
-      // An upstream that says "busy, come back in N s" is parked, not broken.
-      if ((s.status === 429 || s.status === 503) && s.retryAfterMs !== undefined) {
-        u.breaker.onIgnored();
-        u.breaker.park(now + s.retryAfterMs);
-        return;
-      }
-      u.breaker.onFailure();
-      u.health.passiveResult(false);
-      observeOutcome(u.stats, false);
-      deps.observer.upstreamError(u, s.kind ?? "unknown");
-  }
-}
-
-function failureError(f: AttemptFailure, svc: ServiceKind, model: string): GatewayError {
-  if (f.kind === "timeout") {
-    return new UpstreamTimeoutError(`Service ${svc} (model "${model}"): ${f.message}.`);
-  }
-  return new UpstreamError(`Service ${svc} (model "${model}"): ${f.message}.`);
-}
-
-/** Why nothing could be picked, in words an operator can act on. */
-function unavailableReason(pool: readonly Upstream[], tried: ReadonlySet<Upstream>): string {
-  let unhealthy = 0, open = 0;
-  for (const u of pool) {
-    if (tried.has(u)) continue;
-    if (!u.health.healthy) unhealthy++;
-    else if (!u.breaker.canPass()) open++;
-  }
-  const parts = [];
-  if (unhealthy) parts.push(`${unhealthy} unhealthy`);
-  if (open) parts.push(`${open} circuit-open or parked`);
-  return parts.length ? parts.join(", ") : "no instance could take the request";
 }
 
 /**
