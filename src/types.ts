@@ -29,18 +29,25 @@ export type Random = () => number;
 // Load balancing
 // ---------------------------------------------------------------------------------------------
 
-/** Names accepted by `load-balance.type` (the seed's four, then ours). */
-export type StrategyName =
-  | "random"
-  | "round-robin"
-  | "least-connections"
-  | "ip-hash"
-  | "power-of-two"
-  | "least-latency"
-  | "consistent-hash-bounded";
+/** Names accepted by `load-balance.type`: the seed's four, then ours. */
+export const STRATEGY_NAMES = [
+  "random",
+  "round-robin",
+  "least-connections",
+  "ip-hash",
+  "power-of-two",
+  "least-latency",
+  "consistent-hash-bounded",
+] as const;
 
-/** Hash functions accepted by `load-balance.hash-algorithm`. `fnv1a` is the fast default. */
-export type HashAlgorithm = "fnv1a" | "md5" | "sha1" | "sha256";
+/** A `load-balance.type`. */
+export type StrategyName = typeof STRATEGY_NAMES[number];
+
+/** Hash functions accepted by `load-balance.hash-algorithm`; `fnv1a` is the fast default. */
+export const HASH_ALGORITHMS = ["fnv1a", "md5", "sha1", "sha256"] as const;
+
+/** A `load-balance.hash-algorithm`. */
+export type HashAlgorithm = typeof HASH_ALGORITHMS[number];
 
 /** Live, mutable counters of one upstream instance, shared with the strategies that read them. */
 export interface UpstreamStats {
@@ -91,10 +98,16 @@ export interface StrategyOptions {
 // ---------------------------------------------------------------------------------------------
 
 /** Names accepted by `rate-limit.algorithm`. */
-export type LimitAlgorithm = "token-bucket" | "leaky-bucket" | "sliding-window" | "fixed-window";
+export const LIMIT_ALGORITHMS = ["token-bucket", "leaky-bucket", "sliding-window", "fixed-window"] as const;
 
-/** Where a limiter applies. */
-export type LimitScope = "global" | "service" | "instance" | "client-ip" | "api-key";
+/** A `rate-limit.algorithm`. */
+export type LimitAlgorithm = typeof LIMIT_ALGORITHMS[number];
+
+/** Values of `rate-limit.scope`: where a limiter applies. */
+export const LIMIT_SCOPES = ["global", "service", "instance", "client-ip", "api-key"] as const;
+
+/** A `rate-limit.scope`. */
+export type LimitScope = typeof LIMIT_SCOPES[number];
 
 /** The outcome of one limiter step: a value, never a throw. */
 export interface Decision {
@@ -154,18 +167,22 @@ export interface BreakerConfig {
 // ---------------------------------------------------------------------------------------------
 
 /** Names accepted by `adapter` (`normal` is the seed's alias of `openai`). */
-export type AdapterName =
-  | "openai"
-  | "normal"
-  | "gpustack"
-  | "ollama"
-  | "vllm"
-  | "xinference"
-  | "localai"
-  | "llamacpp"
-  | "tei"
-  | "triton"
-  | "infinity";
+export const ADAPTER_NAMES = [
+  "openai",
+  "normal",
+  "gpustack",
+  "ollama",
+  "vllm",
+  "xinference",
+  "localai",
+  "llamacpp",
+  "tei",
+  "triton",
+  "infinity",
+] as const;
+
+/** An `adapter`. */
+export type AdapterName = typeof ADAPTER_NAMES[number];
 
 /** Where and how to reach one upstream instance. */
 export interface InstanceTarget {

@@ -11,6 +11,7 @@
  */
 
 import type { Adapter, AdapterName } from "../types.ts";
+import { ADAPTER_NAMES as NAMES } from "../types.ts";
 import { gpustackAdapter } from "./gpustack.ts";
 import { infinityAdapter } from "./infinity.ts";
 import { llamacppAdapter } from "./llamacpp.ts";
@@ -38,19 +39,7 @@ export { SSE_CONTENT_TYPE, SSE_DONE } from "./sse.ts";
 export { upstreamErrorMessage } from "./upstream_error.ts";
 
 /** Every name accepted by `adapter` in the configuration. */
-export const ADAPTER_NAMES: readonly AdapterName[] = Object.freeze([
-  "openai",
-  "normal",
-  "gpustack",
-  "ollama",
-  "vllm",
-  "xinference",
-  "localai",
-  "llamacpp",
-  "tei",
-  "triton",
-  "infinity",
-]);
+export const ADAPTER_NAMES: readonly AdapterName[] = NAMES;
 
 const REGISTRY: Readonly<Record<AdapterName, Adapter>> = Object.freeze({
   openai: openaiAdapter,

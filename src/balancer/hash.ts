@@ -10,9 +10,10 @@
 
 import { createHash } from "node:crypto";
 import type { HashAlgorithm } from "../types.ts";
+import { HASH_ALGORITHMS as ALL_HASHES } from "../types.ts";
 
 /** Every accepted `hash-algorithm`, default first. */
-export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ["fnv1a", "md5", "sha1", "sha256"];
+export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ALL_HASHES;
 
 /** A function from a string to an unsigned 32-bit integer. */
 export type Hasher = (input: string) => number;

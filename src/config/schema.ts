@@ -13,41 +13,17 @@
 
 import { isIP } from "node:net";
 import { z } from "zod";
-import type { AdapterName, HashAlgorithm, StrategyName } from "../types.ts";
+import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
 import { admin, auth } from "./schema_access.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
-/** Strategy names, the seed's four then ours. */
-export const STRATEGIES = [
-  "random",
-  "round-robin",
-  "least-connections",
-  "ip-hash",
-  "power-of-two",
-  "least-latency",
-  "consistent-hash-bounded",
-] as const satisfies readonly StrategyName[];
-
-/** Hash algorithms of `load-balance.hash-algorithm`. */
-export const HASH_ALGORITHMS = ["fnv1a", "md5", "sha1", "sha256"] as const satisfies readonly HashAlgorithm[];
-
-/** Values of `adapter`. */
-export const ADAPTERS = [
-  "openai",
-  "normal",
-  "gpustack",
-  "ollama",
-  "vllm",
-  "xinference",
-  "localai",
-  "llamacpp",
-  "tei",
-  "triton",
-  "infinity",
-] as const satisfies readonly AdapterName[];
+/** Strategy names, hash algorithms and adapters: the lists live beside their types. */
+export const STRATEGIES = STRATEGY_NAMES;
+export { HASH_ALGORITHMS };
+export const ADAPTERS = ADAPTER_NAMES;
 
 const loadBalance = z.strictObject({
   type: oneOf(STRATEGIES),

@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import type { LimitAlgorithm, LimitScope } from "../types.ts";
+import { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "../types.ts";
 import { parseDuration } from "./units.ts";
 
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
@@ -60,22 +60,7 @@ export const duration = (min: number, inclusive = true) =>
     return r.value;
   }).pipe(inclusive ? z.number().min(min) : z.number().gt(min)).optional();
 
-/** Limiter algorithms of `rate-limit.algorithm`. */
-export const LIMIT_ALGORITHMS = [
-  "token-bucket",
-  "leaky-bucket",
-  "sliding-window",
-  "fixed-window",
-] as const satisfies readonly LimitAlgorithm[];
-
-/** Values of `rate-limit.scope`. */
-export const LIMIT_SCOPES = [
-  "global",
-  "service",
-  "instance",
-  "client-ip",
-  "api-key",
-] as const satisfies readonly LimitScope[];
+export { LIMIT_ALGORITHMS, LIMIT_SCOPES };
 
 /** One `rate-limit` block. Capacity (and rate, for the buckets) are required unless it is disabled. */
 export const rateLimit = z.strictObject({
