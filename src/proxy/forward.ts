@@ -14,6 +14,7 @@ import type { TimeoutConfig } from "../config/types.ts";
 import type { Clock, UpstreamCall } from "../types.ts";
 import { responseHeaders } from "./headers.ts";
 import { type BodyEnd, trackBody } from "./tracked_body.ts";
+import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 
 /** Why an attempt failed before committing. */
 export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort";
@@ -75,45 +76,6 @@ function sseError(error: unknown): Uint8Array {
     },
   };
   return ENCODER.encode(`data: ${JSON.stringify(body)}\n\n`);
-}
-
-/** Parses `Retry-After` (seconds or HTTP date, RFC 9110 §10.2.3) into ms. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/** Reads at most `max` bytes of an error body as text and releases the connection. */
-async function errorSnippet(res: Response, max = 2048): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value);
-      size += value.byteLength;
-    }
-  } catch { /* a broken error body still tells us the status */ }
-  reader.cancel().catch(() => {});
-  const text = new TextDecoder().decode(concat(parts)).slice(0, max);
-  return text.replace(/\s+/g, " ").trim();
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -206,6 +168,13 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
   const headers = responseHeaders(res.headers);
   for (const [k, v] of Object.entries(o.extraHeaders ?? {})) headers.set(k, v);
 
+  if (res.status >= 400) {
+    // The client's own mistake (4xx): passed on, in OpenAI's error shape whatever the backend's.
+    const response = await clientErrorResponse(res, headers);
+    settle({ outcome: "ignored", status: res.status, tail: [] });
+    return { type: "response", response };
+  }
+
   if (!res.body) {
     settle({ outcome: res.ok ? "success" : "ignored", status: res.status, tail: [] });
     return { type: "response", response: new Response(null, { status: res.status, headers }) };
@@ -231,7 +200,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     return { type: "response", response: new Response(null, { status: res.status, headers }) };
   }
 
-  if (res.ok && call.mapJson) {
+  if (res.ok && call.mapJson && /json/i.test(res.headers.get("content-type") ?? "")) {
     return await mapJsonBody(o, reader, first.value, headers, res.status, ttfbMs, settle, classify);
   }
 
@@ -242,7 +211,9 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     onCancel: () => ctrl.abort(new DOMException("client closed the connection", "AbortError")),
     errorEvent: sse ? sseError : undefined,
     onEnd: (end: BodyEnd, tail) => {
-      if (end.outcome === "success") settle({ outcome: verdict, status: res.status, ttfbMs, tail });
+      // A client that hangs up right after `data: [DONE]` got the whole answer.
+      const complete = end.outcome === "success" || (sse && endsWithDone(tail));
+      if (complete) settle({ outcome: verdict, status: res.status, ttfbMs, tail });
       else if (end.outcome === "abort" || o.clientSignal.aborted) {
         settle({ outcome: "abort", kind: "abort", status: res.status, ttfbMs, tail });
       } else {

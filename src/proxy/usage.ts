@@ -6,8 +6,9 @@
  * @module
  */
 
-const PROMPT = /"prompt_tokens"\s*:\s*(\d+)/g;
-const COMPLETION = /"completion_tokens"\s*:\s*(\d+)/g;
+// OpenAI's names, and Ollama's native ones (its NDJSON ends with prompt_eval_count/eval_count).
+const PROMPT = /"(?:prompt_tokens|prompt_eval_count)"\s*:\s*(\d+)/g;
+const COMPLETION = /"(?:completion_tokens|eval_count)"\s*:\s*(\d+)/g;
 const DECODER = new TextDecoder();
 
 function lastMatch(re: RegExp, text: string): number | undefined {
@@ -42,6 +43,6 @@ export function usageFromTail(tail: readonly Uint8Array[]): Usage {
     const start = Math.max(0, chunk.byteLength - 2048);
     text += DECODER.decode(chunk.subarray(start));
   }
-  if (!text.includes("_tokens")) return {};
+  if (!text.includes("_tokens") && !text.includes("eval_count")) return {};
   return { tokensIn: lastMatch(PROMPT, text), tokensOut: lastMatch(COMPLETION, text) };
 }

@@ -1,0 +1,103 @@
+/**
+ * Reading the small upstream bodies the gateway must look at: error answers (bounded, for
+ * messages and OpenAI-shaped 4xx), `Retry-After`, and whether a stream reached `data: [DONE]`.
+ *
+ * @module
+ */
+
+import { upstreamErrorMessage } from "../adapters/mod.ts";
+
+const DECODER = new TextDecoder();
+
+/** Joins chunks into one buffer (no copy for a single chunk). */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Parses `Retry-After` (delay-seconds or an HTTP date, RFC 9110 §10.2.3) into ms.
+ *
+ * @example
+ * ```ts
+ * import { parseRetryAfter } from "./upstream_body.ts";
+ * console.assert(parseRetryAfter("3", 0) === 3000 && parseRetryAfter(null, 0) === undefined);
+ * ```
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Reads at most about `max` bytes of a body and releases the connection. */
+async function readPrefix(res: Response, max: number): Promise<{ bytes: Uint8Array; complete: boolean }> {
+  if (!res.body) return { bytes: new Uint8Array(0), complete: true };
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  let complete = false;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) {
+        complete = true;
+        break;
+      }
+      parts.push(value);
+      size += value.byteLength;
+    }
+  } catch { /* a broken error body still tells us the status */ }
+  if (!complete) reader.cancel().catch(() => {});
+  return { bytes: concat(parts), complete };
+}
+
+/** The first 2 KiB of an error body on one line, for messages. */
+export async function errorSnippet(res: Response, max = 2048): Promise<string> {
+  const { bytes } = await readPrefix(res, max);
+  return DECODER.decode(bytes).slice(0, max).replace(/\s+/g, " ").trim();
+}
+
+function isOpenAIError(v: unknown): boolean {
+  const error = (v as { error?: { message?: unknown } } | null)?.error;
+  return typeof error === "object" && error !== null && typeof error.message === "string";
+}
+
+/**
+ * An upstream 4xx for the client: passed through byte for byte when it already is an OpenAI error,
+ * otherwise (Ollama's `{error: "…"}`, FastAPI's `{detail}`, plain text) rewritten into OpenAI's
+ * shape with the backend's message and the same status.
+ */
+export async function clientErrorResponse(res: Response, headers: Headers): Promise<Response> {
+  const { bytes, complete } = await readPrefix(res, 64 * 1024);
+  const text = DECODER.decode(bytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch { /* not JSON: the text is the message */ }
+  if (complete && isOpenAIError(parsed)) {
+    return new Response(bytes as Uint8Array<ArrayBuffer>, { status: res.status, headers });
+  }
+  const message = upstreamErrorMessage(parsed ?? text.slice(0, 2048)) ??
+    `The upstream answered ${res.status}.`;
+  headers.set("content-type", "application/json");
+  const body = {
+    error: { message, type: "invalid_request_error", code: `upstream_${res.status}`, param: null },
+  };
+  return new Response(JSON.stringify(body), { status: res.status, headers });
+}
+
+/** True when the last chunks of an SSE body end with `data: [DONE]` (the answer was complete). */
+export function endsWithDone(tail: readonly Uint8Array[]): boolean {
+  const last = tail.at(-1);
+  if (!last) return false;
+  return /data: ?\[DONE\]\s*$/.test(DECODER.decode(last.subarray(Math.max(0, last.byteLength - 64))));
+}

@@ -1,0 +1,40 @@
+/**
+ * Fake model servers, one per backend dialect the adapters speak, for end-to-end tests through
+ * the running gateway. Each binds 127.0.0.1 on an ephemeral port and records every request.
+ *
+ * @module
+ */
+
+export {
+  type DialectFake,
+  json,
+  type RouteContext,
+  type RouteHandler,
+  type Seen,
+  serveDialect,
+} from "./server.ts";
+export { base64Floats, docsOf, REPLY_WORDS, scoreOf, vectorOf } from "./shapes.ts";
+export {
+  audioFile,
+  type DialectGateway,
+  dialectYaml,
+  DOCS,
+  type Mount,
+  probeFake,
+  type ProbeResult,
+  responseText,
+  streamChat,
+  type StreamedChat,
+  USER,
+  withGateway,
+} from "./harness.ts";
+export { startOpenai } from "./openai.ts";
+export { OLLAMA_MODELS, OLLAMA_TOOL_CALL, startOllama } from "./ollama.ts";
+export { startVllm } from "./vllm.ts";
+export { GPUSTACK_KEY, startGpustack } from "./gpustack.ts";
+export { startXinference } from "./xinference.ts";
+export { startLocalai } from "./localai.ts";
+export { startLlamacpp } from "./llamacpp.ts";
+export { startTei } from "./tei.ts";
+export { startTriton } from "./triton.ts";
+export { startInfinity } from "./infinity.ts";

@@ -1,0 +1,117 @@
+/**
+ * A fake Ollama server (Ollama API docs, docs/api.md and docs/openai.md): native `GET /api/tags`,
+ * `POST /api/embed` and `POST /api/chat` (NDJSON stream unless `stream: false`), and its
+ * OpenAI-compatible `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`. Unknown routes
+ * get Go's plain-text `404 page not found`; an unknown model gets Ollama's `{error}` body.
+ *
+ * @module
+ */
+
+import { OLLAMA_PATHS } from "../../../src/adapters/mod.ts";
+import { type DialectFake, json, type Seen, serveDialect } from "./server.ts";
+import {
+  openaiChat,
+  openaiCompletion,
+  openaiEmbeddings,
+  openaiImages,
+  REPLY_WORDS,
+  vectorOf,
+} from "./shapes.ts";
+
+/** Models the fake pretends to have pulled; others answer 404. `broken` fails mid-stream. */
+export const OLLAMA_MODELS: Readonly<Record<"chat" | "embed" | "native" | "broken", string>> = Object.freeze({
+  chat: "llama3.2:1b",
+  embed: "nomic-embed-text",
+  native: "qwen3:0.6b",
+  broken: "broken:7b",
+});
+
+/** The tool call the fake makes when the request offers tools (and no tool answered yet). */
+export const OLLAMA_TOOL_CALL: { readonly name: string; readonly arguments: Record<string, unknown> } = Object
+  .freeze({ name: "get_weather", arguments: { city: "Paris" } });
+
+const CREATED_AT = "2024-06-01T12:00:00.000000Z";
+
+function missing(req: Seen): Response | undefined {
+  const model = req.json?.model;
+  if (Object.values(OLLAMA_MODELS).some((m) => m === model)) return undefined;
+  return json({ error: `model "${model}" not found, try pulling it first` }, 404);
+}
+
+/** The assistant messages of one answer: a tool call when tools are offered, else the reply words. */
+function messagesOf(req: Seen): Record<string, unknown>[] {
+  const messages = Array.isArray(req.json?.messages) ? req.json.messages : [];
+  const answered = messages.at(-1)?.role === "tool";
+  if (Array.isArray(req.json?.tools) && !answered) {
+    return [{ role: "assistant", content: "", tool_calls: [{ function: OLLAMA_TOOL_CALL }] }];
+  }
+  return REPLY_WORDS.map((w) => ({ role: "assistant", content: w }));
+}
+
+function chat(req: Seen, stream: (parts: readonly string[], type: string) => Response): Response {
+  const model = String(req.json?.model);
+  const parts = messagesOf(req);
+  const final = {
+    model,
+    created_at: CREATED_AT,
+    done: true,
+    done_reason: "stop",
+    total_duration: 1000,
+    prompt_eval_count: 11,
+    eval_count: parts.length,
+  };
+  // Ollama streams unless the body says `stream: false`.
+  if (req.json?.stream !== false) {
+    const lines: unknown[] = parts.map((message) => ({
+      model,
+      created_at: CREATED_AT,
+      message,
+      done: false,
+    }));
+    if (model === OLLAMA_MODELS.broken) {
+      lines.splice(1, lines.length, { error: "llama runner process has terminated" });
+    } else lines.push({ ...final, message: { role: "assistant", content: "" } });
+    return stream(lines.map((l) => `${JSON.stringify(l)}\n`), "application/x-ndjson");
+  }
+  const content = parts.map((p) => p.content).join("");
+  return json({ ...final, message: { ...parts[0], content } });
+}
+
+/** Starts the fake Ollama. */
+export function startOllama(): DialectFake {
+  return serveDialect({
+    name: "ollama",
+    notFound: () =>
+      new Response("404 page not found", { status: 404, headers: { "content-type": "text/plain" } }),
+    routes: {
+      [`GET ${OLLAMA_PATHS.probe}`]: () =>
+        json({
+          models: Object.values(OLLAMA_MODELS).map((name) => ({
+            name,
+            model: name,
+            modified_at: CREATED_AT,
+            size: 1,
+            digest: "sha256:0",
+            details: { format: "gguf", family: "llama" },
+          })),
+        }),
+      [`POST ${OLLAMA_PATHS.embed}`]: (req) => {
+        const input = req.json?.input;
+        const inputs = Array.isArray(input) ? input : [input];
+        return missing(req) ?? json({
+          model: req.json?.model,
+          embeddings: inputs.map((_, i) => vectorOf(i)),
+          total_duration: 1000,
+          load_duration: 10,
+          prompt_eval_count: inputs.length * 3,
+        });
+      },
+      [`POST ${OLLAMA_PATHS.nativeChat}`]: (req, ctx) => missing(req) ?? chat(req, ctx.stream),
+      [`POST ${OLLAMA_PATHS.chat}`]: (req, ctx) => openaiChat(req, ctx, "fp_ollama"),
+      [`POST ${OLLAMA_PATHS.completions}`]: (req) => openaiCompletion(req, "fp_ollama"),
+      // Floats whatever `encoding_format` says, as older Ollama releases did: the SDK must cope.
+      "POST /v1/embeddings": (req) => openaiEmbeddings(req, false),
+      [`POST ${OLLAMA_PATHS.imgGen}`]: (req) => openaiImages(req, "ollama"),
+    },
+  });
+}
