@@ -11,6 +11,7 @@ import { ConfigError, loadConfigFile } from "./src/config/load.ts";
 import type { ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
+import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
@@ -107,13 +108,14 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     return 0;
   }
 
+  const logOut = createLineWriter({ sink: (b) => Deno.stdout.write(b) });
   const adminOptions = { file: cli.config, env };
   const gateway = createGateway(loaded.config, {
     extend: adminExtension(adminOptions),
     clock: Date.now,
     random: Math.random,
     fetch: globalThis.fetch,
-    write: (line) => console.log(line),
+    write: (line) => logOut.write(line),
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });
   for (const w of loaded.warnings) {
@@ -199,6 +201,7 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     await save();
     store?.close();
     gateway.logger.info("stopped", { event: "stop", result });
+    await logOut.flush();
     stopped.resolve(0);
   };
   Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));

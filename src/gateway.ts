@@ -69,13 +69,15 @@ function* secretsOf(config: Config): Iterable<string> {
  */
 export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   let config = initial;
+  let secretList: readonly string[] = [...secretsOf(config)];
   let draining = false;
   const logger = createLogger({
     level: config.log.level,
     format: config.log.format,
     write: deps.write,
     clock: deps.clock,
-    secrets: () => secretsOf(config),
+    // One list per config (rebuilt on reload), so the logger can reuse its prepared form.
+    secrets: () => secretList,
   });
   const metrics = createMetrics();
   const state = createRuntimeState();
@@ -153,6 +155,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       const gone = runtime.upstreams.filter((u) => !built.upstreams.some((n) => n.id === u.id));
       for (const u of gone) metrics.removeInstance(u.service, u.id);
       config = next;
+      secretList = [...secretsOf(config)];
       runtime = built;
       for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
       if (probing) {

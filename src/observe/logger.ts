@@ -161,13 +161,25 @@ export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => console.log(line));
   const { clock, format, secrets } = options;
 
+  // Preparing the secret list sorts and encodes it: do it once per distinct list, not per line.
+  let lastSource: Iterable<string> | undefined;
+  let lastPrepared: string[] = [];
+  function preparedSecrets(): string[] {
+    const source = secrets?.();
+    if (source === undefined || source !== lastSource || !Array.isArray(source)) {
+      lastSource = source;
+      lastPrepared = prepareSecrets(source);
+    }
+    return lastPrepared;
+  }
+
   function emit(
     level: LogLevel,
     msg: string,
     base: LogFields | undefined,
     fields: LogFields | undefined,
   ): void {
-    const list = prepareSecrets(secrets?.());
+    const list = preparedSecrets();
     const line: Record<string, unknown> = {
       ts: isoTime(clock()),
       level,
