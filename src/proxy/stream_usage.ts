@@ -46,6 +46,27 @@ export function withStreamUsage(body: JsonBody, adapter: AdapterName): JsonBody 
 }
 
 const USAGE_ONLY = /"choices"\s*:\s*\[\s*\]/;
+const USAGE_BYTES = new TextEncoder().encode('"usage"');
+
+/** True when the chunk ends an SSE event (`\n\n`), so no partial event is carried over. */
+function endsWithEventEnd(chunk: Uint8Array): boolean {
+  const n = chunk.byteLength;
+  return n >= 2 && chunk[n - 1] === 10 && chunk[n - 2] === 10;
+}
+
+/** Byte scan for `"usage"`: cheaper than decoding every chunk of every stream. */
+function containsUsage(chunk: Uint8Array): boolean {
+  const first = USAGE_BYTES[0];
+  outer: for (
+    let i = chunk.indexOf(first);
+    i >= 0 && i <= chunk.byteLength - USAGE_BYTES.length;
+    i = chunk.indexOf(first, i + 1)
+  ) {
+    for (let j = 1; j < USAGE_BYTES.length; j++) if (chunk[i + j] !== USAGE_BYTES[j]) continue outer;
+    return true;
+  }
+  return false;
+}
 const HAS_USAGE = /"usage"\s*:\s*\{/;
 
 /**
@@ -76,6 +97,8 @@ export function stripUsageEvents(): TransformStream<Uint8Array, Uint8Array> {
   };
   return new TransformStream({
     transform(chunk, c) {
+      // Fast path: a chunk of whole events without the word "usage" passes as is, undecoded.
+      if (carry === "" && endsWithEventEnd(chunk) && !containsUsage(chunk)) return c.enqueue(chunk);
       emit(carry + decoder.decode(chunk, { stream: true }), c);
     },
     flush(c) {
