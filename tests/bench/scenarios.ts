@@ -1,0 +1,281 @@
+/**
+ * Issue 7's scenarios and how one is measured against one target (the upstream directly, the
+ * gateway, or the bare baseline proxy): warm-up, then a measured window during which the target's
+ * CPU time and peak RSS are read from `/proc`.
+ *
+ * @module
+ */
+
+import { CHAT_MODEL, EMBED_MODEL } from "./gateway_config.ts";
+import type { LoadResult, LoadSpec } from "./loadgen.ts";
+import { cpuMeter, peakRssMb, resetPeakRss, rssMb, stealMeter } from "./proc_stats.ts";
+import { spawnPiped } from "./procs.ts";
+import type { Measurement } from "./table.ts";
+import { runWrk } from "./wrk.ts";
+
+/** A scenario of the bench. */
+export interface Scenario {
+  readonly id: string;
+  readonly label: string;
+  readonly kind: Measurement["kind"];
+  readonly path: string;
+  readonly body: string;
+  readonly concurrency: number;
+  /** Also measure the bare Deno proxy. */
+  readonly baseline?: boolean;
+}
+
+const MESSAGES = [{ role: "user", content: "Say hello in one short sentence." }];
+const CHAT = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 32 });
+const STREAM = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 64, stream: true });
+const HOLD = JSON.stringify({
+  model: CHAT_MODEL,
+  messages: [{ role: "user", content: "BENCH_HOLD" }],
+  stream: true,
+});
+const EMBED = JSON.stringify({ model: EMBED_MODEL, input: "The quick brown fox jumps over the lazy dog." });
+
+const CHAT_PATH = "/v1/chat/completions";
+
+/** Every scenario, in run order; `soak` only runs when asked for. */
+export const SCENARIOS: readonly Scenario[] = [
+  { id: "chat-c1", label: "chat c=1", kind: "requests", path: CHAT_PATH, body: CHAT, concurrency: 1 },
+  { id: "chat-c16", label: "chat c=16", kind: "requests", path: CHAT_PATH, body: CHAT, concurrency: 16 },
+  {
+    id: "chat-c64",
+    label: "chat c=64",
+    kind: "requests",
+    path: CHAT_PATH,
+    body: CHAT,
+    concurrency: 64,
+    baseline: true,
+  },
+  {
+    id: "embed-c64",
+    label: "embeddings c=64",
+    kind: "requests",
+    path: "/v1/embeddings",
+    body: EMBED,
+    concurrency: 64,
+  },
+  {
+    id: "stream-c32",
+    label: "stream c=32",
+    kind: "stream",
+    path: CHAT_PATH,
+    body: STREAM,
+    concurrency: 32,
+    baseline: true,
+  },
+  {
+    id: "streams-1000",
+    label: "1000 open streams",
+    kind: "hold",
+    path: CHAT_PATH,
+    body: HOLD,
+    concurrency: 1000,
+    baseline: true,
+  },
+  { id: "soak", label: "soak chat c=64", kind: "soak", path: CHAT_PATH, body: CHAT, concurrency: 64 },
+];
+
+/** Where the load goes and which process serves it. */
+export interface Target {
+  readonly name: Measurement["target"];
+  readonly base: string;
+  readonly pid: number;
+}
+
+/** How to run the load. */
+export interface RunSettings {
+  readonly useWrk: boolean;
+  /** Core of the load generator (taskset syntax). */
+  readonly loadCpu: string;
+  readonly warmupS: number;
+  readonly durationS: number;
+  /** How long the open streams are held. */
+  readonly holdS: number;
+  readonly soakS: number;
+}
+
+const LOADGEN = new URL("./loadgen.ts", import.meta.url).pathname;
+
+interface LoadHooks {
+  onStart?: () => Promise<void>;
+  onEnd?: () => Promise<void>;
+}
+
+/** Runs the Deno load generator as a pinned child; hooks run on its progress lines. */
+async function runLoadgen(cpu: string, spec: LoadSpec, hooks: LoadHooks): Promise<LoadResult> {
+  const { child, lines } = spawnPiped("loadgen", cpu, Deno.execPath(), [
+    "run",
+    "--allow-net",
+    LOADGEN,
+    JSON.stringify(spec),
+  ]);
+  const killer = setTimeout(() => void child.stop(1_000), spec.warmupMs + spec.durationMs + 90_000);
+  try {
+    for await (const line of lines) {
+      let v: { event?: string };
+      try {
+        v = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (v.event === "measure-start") await hooks.onStart?.();
+      else if (v.event === "measure-end") await hooks.onEnd?.();
+      else if (v.event === "result") return v as LoadResult;
+    }
+    throw new Error("the load generator exited without a result");
+  } finally {
+    clearTimeout(killer);
+    await child.status;
+  }
+}
+
+/** Unmeasured load (JIT, GC heuristics and connection pools reach their steady state). */
+export async function warmUp(s: Scenario, t: Target, run: RunSettings, seconds: number): Promise<void> {
+  if (run.useWrk) await runWrk(run.loadCpu, t.base + s.path, s.body, s.concurrency, seconds);
+  else {
+    await runLoadgen(run.loadCpu, {
+      mode: "closed",
+      url: t.base + s.path,
+      body: s.body,
+      concurrency: s.concurrency,
+      warmupMs: seconds * 1000,
+      durationMs: 0,
+    }, {});
+  }
+}
+
+/** Measures one scenario against one target, noting the CPU steal while it ran. */
+export async function measure(s: Scenario, t: Target, run: RunSettings): Promise<Measurement> {
+  const steal = await stealMeter();
+  const m = await measureOnce(s, t, run);
+  return { ...m, stealPct: await steal.stop() };
+}
+
+async function measureOnce(s: Scenario, t: Target, run: RunSettings): Promise<Measurement> {
+  const url = t.base + s.path;
+  const head = { scenario: s.id, label: s.label, target: t.name, kind: s.kind };
+  if (s.kind === "hold") return await measureHold(s, t, run, url);
+  if (s.kind === "soak") return await measureSoak(s, t, run, url);
+
+  let cpu: { stop(): Promise<number | undefined> } | undefined;
+  let cpuUsed: number | undefined, peak: number | undefined;
+  const start = async () => {
+    await resetPeakRss(t.pid);
+    cpu = await cpuMeter(t.pid);
+  };
+  const end = async () => {
+    cpuUsed = await cpu?.stop();
+    peak = await peakRssMb(t.pid);
+  };
+  let r: Omit<LoadResult, "event">;
+  if (s.kind === "requests" && run.useWrk) {
+    await runWrk(run.loadCpu, url, s.body, s.concurrency, run.warmupS);
+    await start();
+    r = await runWrk(run.loadCpu, url, s.body, s.concurrency, run.durationS);
+    await end();
+  } else {
+    r = await runLoadgen(run.loadCpu, {
+      mode: s.kind === "stream" ? "stream" : "closed",
+      url,
+      body: s.body,
+      concurrency: s.concurrency,
+      warmupMs: run.warmupS * 1000,
+      durationMs: run.durationS * 1000,
+    }, { onStart: start, onEnd: end });
+  }
+  return {
+    ...head,
+    requests: r.requests,
+    errors: r.errors,
+    rps: (r.requests / r.elapsedMs) * 1000,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    cpuUsPerRequest: cpuUsed === undefined || r.requests === 0 ? undefined : (cpuUsed * 1000) / r.requests,
+    peakRssMb: peak,
+    ttfbP50Ms: r.ttfbP50Ms,
+    readsP50: r.readsP50,
+    maxGapP99Ms: r.maxGapP99Ms,
+  };
+}
+
+async function measureHold(s: Scenario, t: Target, run: RunSettings, url: string): Promise<Measurement> {
+  await resetPeakRss(t.pid);
+  const before = await rssMb(t.pid);
+  let peak: number | undefined, holding: number | undefined;
+  const r = await runLoadgen(run.loadCpu, {
+    mode: "hold",
+    url,
+    body: s.body,
+    concurrency: s.concurrency,
+    warmupMs: 0,
+    durationMs: run.holdS * 1000,
+  }, {
+    onEnd: async () => {
+      peak = await peakRssMb(t.pid);
+      holding = await rssMb(t.pid);
+    },
+  });
+  return {
+    scenario: s.id,
+    label: s.label,
+    target: t.name,
+    kind: s.kind,
+    requests: r.requests,
+    errors: r.errors,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    peakRssMb: peak,
+    rssBeforeMb: before,
+    rssHoldingMb: holding,
+    open: r.open,
+  };
+}
+
+/** A long closed-loop run; RSS sampled every 10 s, the first sample after a tenth of the run. */
+async function measureSoak(s: Scenario, t: Target, run: RunSettings, url: string): Promise<Measurement> {
+  const samples: Array<[number, number]> = [];
+  const t0 = Date.now();
+  const timer = setInterval(async () => {
+    const v = await rssMb(t.pid);
+    if (v !== undefined) samples.push([Date.now() - t0, v]);
+  }, 10_000);
+  await resetPeakRss(t.pid);
+  const cpu = await cpuMeter(t.pid);
+  let r: Omit<LoadResult, "event">;
+  try {
+    r = run.useWrk
+      ? await runWrk(run.loadCpu, url, s.body, s.concurrency, run.soakS)
+      : await runLoadgen(run.loadCpu, {
+        mode: "closed",
+        url,
+        body: s.body,
+        concurrency: s.concurrency,
+        warmupMs: 0,
+        durationMs: run.soakS * 1000,
+      }, {});
+  } finally {
+    clearInterval(timer);
+  }
+  const used = await cpu.stop();
+  const warm = samples.find(([at]) => at >= run.soakS * 100) ?? samples[0];
+  const last = samples.at(-1) ?? warm;
+  return {
+    scenario: s.id,
+    label: s.label,
+    target: t.name,
+    kind: s.kind,
+    requests: r.requests,
+    errors: r.errors,
+    rps: (r.requests / r.elapsedMs) * 1000,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    cpuUsPerRequest: used === undefined || !r.requests ? undefined : (used * 1000) / r.requests,
+    peakRssMb: await peakRssMb(t.pid),
+    rssStartMb: warm?.[1],
+    rssEndMb: last?.[1],
+  };
+}

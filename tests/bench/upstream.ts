@@ -1,0 +1,187 @@
+/**
+ * A deliberately fast fake OpenAI upstream for the benchmark, run as its own process so that it
+ * never shares an event loop with the gateway or the load generator. It listens on two loopback
+ * ports (so the gateway's balancer has two instances to choose from) and prints one JSON line
+ * `{"ports":[a,b]}` once both are listening.
+ *
+ * Answers are prebuilt strings; the only per-request work is reading the body:
+ * - `GET /v1/models`: the health probe.
+ * - `POST /v1/chat/completions`: a small completion, or, when the body holds `"stream":true`, an
+ *   SSE stream of `--chunks` chunks `--gap-ms` apart (first one at once) and `data: [DONE]`.
+ *   A body that also holds `BENCH_HOLD` gets a long stream (a chunk every `--hold-gap-ms`, at most
+ *   `--hold-max-s`) for the open-streams scenario.
+ * - `POST /v1/embeddings`: a 384-dimension embedding.
+ *
+ * Usage: `deno run --allow-net tests/bench/upstream.ts [--chunks 50] [--gap-ms 2]`
+ *
+ * @module
+ */
+
+interface UpstreamOptions {
+  chunks: number;
+  gapMs: number;
+  holdGapMs: number;
+  holdMaxS: number;
+}
+
+function parseOptions(args: readonly string[]): UpstreamOptions {
+  const o: UpstreamOptions = { chunks: 50, gapMs: 2, holdGapMs: 250, holdMaxS: 120 };
+  for (let i = 0; i < args.length; i += 2) {
+    const value = Number(args[i + 1]);
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`Bad value for ${args[i]}: ${args[i + 1]}`);
+    }
+    if (args[i] === "--chunks") o.chunks = Math.min(10_000, Math.max(1, Math.floor(value)));
+    else if (args[i] === "--gap-ms") o.gapMs = Math.min(1_000, value);
+    else if (args[i] === "--hold-gap-ms") o.holdGapMs = Math.min(10_000, Math.max(1, value));
+    else if (args[i] === "--hold-max-s") o.holdMaxS = Math.min(3_600, value);
+    else throw new TypeError(`Unknown argument "${args[i]}"`);
+  }
+  return o;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+
+const MODELS = JSON.stringify({
+  object: "list",
+  data: [{ id: "bench", object: "model", created: 0, owned_by: "bench" }],
+});
+
+const CHAT = JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created: 1_700_000_000,
+  model: "bench",
+  choices: [{
+    index: 0,
+    message: { role: "assistant", content: "Hello! This is a short answer from the benchmark upstream." },
+    finish_reason: "stop",
+  }],
+  usage: { prompt_tokens: 12, completion_tokens: 14, total_tokens: 26 },
+});
+
+// A fixed pseudo-random vector: realistic size (~4 KB of JSON) without per-request work.
+const EMBEDDING = JSON.stringify({
+  object: "list",
+  data: [{
+    object: "embedding",
+    index: 0,
+    embedding: Array.from({ length: 384 }, (_, i) => Number((Math.sin(i * 12.9898) * 0.5).toFixed(6))),
+  }],
+  model: "bench-embed",
+  usage: { prompt_tokens: 9, total_tokens: 9 },
+});
+
+const ENCODER = new TextEncoder();
+const CHUNK = ENCODER.encode(
+  `data: ${
+    JSON.stringify({
+      id: "chatcmpl-bench",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "bench",
+      choices: [{ index: 0, delta: { content: "tok " }, finish_reason: null }],
+    })
+  }\n\n`,
+);
+const LAST = ENCODER.encode(
+  `data: ${
+    JSON.stringify({
+      id: "chatcmpl-bench",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "bench",
+      choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+      usage: { prompt_tokens: 12, completion_tokens: 50, total_tokens: 62 },
+    })
+  }\n\ndata: [DONE]\n\n`,
+);
+
+/** A stream being played: its controller, chunks left and when the next one is due. */
+interface Playing {
+  readonly controller: ReadableStreamDefaultController<Uint8Array>;
+  left: number;
+  due: number;
+  readonly gapMs: number;
+}
+
+// One shared 1 ms ticker serves every open stream: thousands of per-stream timers would make
+// the fake upstream, not the gateway, the bottleneck of the streaming scenarios.
+const playing = new Set<Playing>();
+let ticker: ReturnType<typeof setInterval> | undefined;
+
+function tick(): void {
+  const now = performance.now();
+  for (const p of playing) {
+    if (p.due > now) continue;
+    try {
+      if (--p.left > 0) {
+        p.controller.enqueue(CHUNK);
+        p.due += p.gapMs;
+        continue;
+      }
+      p.controller.enqueue(LAST);
+      p.controller.close();
+    } catch { /* the client went away */ }
+    playing.delete(p);
+  }
+  if (playing.size === 0) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+}
+
+/** `count` chunks, the first at once and the others `gapMs` apart; the last one ends the stream. */
+function sseStream(count: number, gapMs: number): ReadableStream<Uint8Array> {
+  let entry: Playing | undefined;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(count > 1 ? CHUNK : LAST);
+      if (count <= 1) return controller.close();
+      entry = { controller, left: count - 1, due: performance.now() + gapMs, gapMs };
+      playing.add(entry);
+      ticker ??= setInterval(tick, 1);
+    },
+    cancel() {
+      if (entry) playing.delete(entry);
+    },
+  });
+}
+
+function handler(o: UpstreamOptions): (req: Request) => Promise<Response> | Response {
+  return async (req) => {
+    const path = new URL(req.url).pathname;
+    if (req.method === "GET") {
+      return path === "/v1/models" ? new Response(MODELS, { headers: JSON_HEADERS }) : notFound();
+    }
+    const text = await req.text();
+    if (path === "/v1/chat/completions") {
+      if (!text.includes('"stream":true')) return new Response(CHAT, { headers: JSON_HEADERS });
+      const hold = text.includes("BENCH_HOLD");
+      const count = hold ? Math.max(1, Math.floor((o.holdMaxS * 1000) / o.holdGapMs)) : o.chunks;
+      return new Response(sseStream(count, hold ? o.holdGapMs : o.gapMs), { headers: SSE_HEADERS });
+    }
+    if (path === "/v1/embeddings") return new Response(EMBEDDING, { headers: JSON_HEADERS });
+    return notFound();
+  };
+}
+
+function notFound(): Response {
+  return new Response('{"error":{"message":"not found","type":"invalid_request_error"}}', {
+    status: 404,
+    headers: JSON_HEADERS,
+  });
+}
+
+if (import.meta.main) {
+  const o = parseOptions(Deno.args);
+  const handle = handler(o);
+  const ports = await Promise.all([0, 1].map(() =>
+    new Promise<number>((resolve) => {
+      Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: (a) => resolve(a.port) }, handle);
+    })
+  ));
+  console.log(JSON.stringify({ ports }));
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+}
