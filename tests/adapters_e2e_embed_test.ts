@@ -6,11 +6,14 @@
 
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { DOCS, probeFake, startInfinity, startTei, vectorOf, withGateway } from "./fakes/dialects/mod.ts";
-
-function messageOf(body: Record<string, unknown>): string {
-  return (body.error as { message: string }).message;
-}
+import {
+  assertRefusedAndProbe,
+  DOCS,
+  startInfinity,
+  startTei,
+  vectorOf,
+  withGateway,
+} from "./fakes/dialects/mod.ts";
 
 Deno.test("tei adapter: OpenAI embeddings ↔ /embed, Jina rerank ↔ /rerank, refusals, /health probe", async () => {
   const fake = startTei();
@@ -57,30 +60,28 @@ Deno.test("tei adapter: OpenAI embeddings ↔ /embed, Jina rerank ↔ /rerank, r
     assert.deepEqual(fake.last("/rerank").json, { query: "deno", texts: DOCS, return_text: true });
 
     const before = fake.requests.length;
-    const image = await post("/v1/rerank", {
-      model: "bge-reranker",
-      query: "q",
-      documents: [{ image: "x" }],
-    });
-    assert.equal(image.status, 400);
-    assert.equal(
-      messageOf(image.body),
-      "documents[0] must be a string or {text} object: text-embeddings-inference reranks text only.",
-    );
-    const tokens = await post("/v1/embeddings", { model: "bge-m3", input: [[1, 2, 3]] });
-    assert.equal(tokens.status, 400);
-    assert.match(messageOf(tokens.body), /text-embeddings-inference embeds text, not token ids/);
     await assert.rejects(
       client.chat.completions.create({ model: "bge-m3", messages: [{ role: "user", content: "hi" }] }),
       (e: unknown) =>
         e instanceof OpenAI.BadRequestError &&
         e.message.includes("The text-embeddings-inference backend does not serve chat completions."),
     );
-    assert.equal(fake.requests.length, before, "refused requests never reached TEI");
-
-    const probe = await probeFake("tei", "embedding", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/health"]);
+    assert.equal(fake.requests.length, before, "a refused chat never reached TEI");
+    const image = {
+      path: "/v1/rerank",
+      body: { model: "bge-reranker", query: "q", documents: [{ image: "x" }] },
+      error: "documents[0] must be a string or {text} object: text-embeddings-inference reranks text only.",
+    };
+    const tokens = {
+      path: "/v1/embeddings",
+      body: { model: "bge-m3", input: [[1, 2, 3]] },
+      error: /text-embeddings-inference embeds text, not token ids/,
+    };
+    await assertRefusedAndProbe(post, fake, [image, tokens], {
+      adapter: "tei",
+      service: "embedding",
+      path: "/health",
+    });
   });
 });
 
@@ -122,12 +123,15 @@ Deno.test("infinity adapter: /embeddings with base64, /rerank under data normali
     });
     assert.deepEqual(bare.body.results, [{ index: 1, relevance_score: 0.89 }]);
 
-    const chat = await post("/v1/chat/completions", { model: "bge-small", messages: [] });
-    assert.equal(chat.status, 400);
-    assert.equal(messageOf(chat.body), "The Infinity backend does not serve chat completions.");
-
-    const probe = await probeFake("infinity", "embedding", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/health"]);
+    const chat = {
+      path: "/v1/chat/completions",
+      body: { model: "bge-small", messages: [] },
+      error: "The Infinity backend does not serve chat completions.",
+    };
+    await assertRefusedAndProbe(post, fake, [chat], {
+      adapter: "infinity",
+      service: "embedding",
+      path: "/health",
+    });
   });
 });

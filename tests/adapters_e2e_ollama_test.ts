@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import {
+  assertProbe,
+  assertRefused,
   DOCS,
   OLLAMA_MODELS,
   OLLAMA_TOOL_CALL,
-  probeFake,
   REPLY_WORDS,
   startOllama,
   streamChat,
@@ -71,9 +72,7 @@ Deno.test("ollama adapter: /v1 chat untouched, native chat and NDJSON stream as 
     });
     assert.deepEqual(counted.usage, { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 });
 
-    const probe = await probeFake("ollama", "chat", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/api/tags"]);
+    await assertProbe(fake, { adapter: "ollama", service: "chat", path: "/api/tags" });
   });
 });
 
@@ -123,22 +122,24 @@ Deno.test("ollama adapter: /api/embed with the SDK's base64 default, refusals, m
     assert.deepEqual(one.data[0].embedding, vectorOf(0));
     assert.equal(fake.last("/api/embed").json?.input, "a");
 
-    const before = fake.requests.length;
-    const remote = await post("/v1/chat/completions", {
-      model: NATIVE,
-      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x/cat.png" } }] }],
-    });
-    assert.equal(remote.status, 400);
-    assert.match((remote.body.error as { message: string }).message, /base64 data: URLs/);
-    const rr = await post("/v1/rerank", { model: "bge-reranker", query: "q", documents: DOCS });
-    assert.equal(rr.status, 400);
-    assert.deepEqual(rr.body.error, {
-      message: "The Ollama backend does not serve rerank.",
-      type: "invalid_request_error",
-      code: "unsupported_by_backend",
-      param: null,
-    });
-    assert.equal(fake.requests.length, before, "refused requests never reached Ollama");
+    const image = { type: "image_url", image_url: { url: "https://x/cat.png" } };
+    await assertRefused(post, fake, [
+      {
+        path: "/v1/chat/completions",
+        body: { model: NATIVE, messages: [{ role: "user", content: [image] }] },
+        error: /base64 data: URLs/,
+      },
+      {
+        path: "/v1/rerank",
+        body: { model: "bge-reranker", query: "q", documents: DOCS },
+        error: {
+          message: "The Ollama backend does not serve rerank.",
+          type: "invalid_request_error",
+          code: "unsupported_by_backend",
+          param: null,
+        },
+      },
+    ]);
 
     const broken = await client.chat.completions.create({ model: BROKEN, messages: USER, stream: true });
     const seen: string[] = [];

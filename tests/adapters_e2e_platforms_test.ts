@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import {
+  assertProbe,
+  assertRefused,
   audioFile,
   DOCS,
   GPUSTACK_KEY,
@@ -73,14 +75,11 @@ Deno.test("gpustack adapter: every service under /v1-openai with the instance ke
       usage: { prompt_tokens: 16, total_tokens: 16 },
     });
     assert.equal(fake.requests.at(-1)?.path, "/v1/rerank");
-    const before = fake.requests.length;
-    const bad = await post("/v1/rerank", { model: "bge-reranker", query: "deno", documents: "deno runtime" });
-    assert.equal(bad.status, 400);
-    assert.equal(
-      (bad.body.error as { message: string }).message,
-      '"documents" must be an array of strings or {text} objects.',
-    );
-    assert.equal(fake.requests.length, before, "a malformed rerank never reached GPUStack");
+    await assertRefused(post, fake, [{
+      path: "/v1/rerank",
+      body: { model: "bge-reranker", query: "deno", documents: "deno runtime" },
+      error: '"documents" must be an array of strings or {text} objects.',
+    }]);
 
     const speech = await client.audio.speech.create({
       model: "cosyvoice",
@@ -102,9 +101,12 @@ Deno.test("gpustack adapter: every service under /v1-openai with the instance ke
     assert.equal(atob(edit.data?.[0].b64_json ?? ""), "gpustack:hat:16");
     assert.equal(fake.requests.at(-1)?.path, "/v1-openai/images/edits");
 
-    const up = await probeFake("gpustack", "chat", fake, GPUSTACK_KEY);
-    assert.equal(up.status, 200);
-    assert.deepEqual([up.seen.method, up.seen.path], ["GET", "/v1-openai/models"]);
+    await assertProbe(fake, {
+      adapter: "gpustack",
+      service: "chat",
+      path: "/v1-openai/models",
+      apiKey: GPUSTACK_KEY,
+    });
     const keyless = await probeFake("gpustack", "chat", fake);
     assert.equal(keyless.status, 401, "without the key GPUStack refuses, so the probe must carry it");
   });
@@ -191,9 +193,7 @@ Deno.test("xinference adapter: Cohere rerank with meta.tokens, speech and Whispe
     const img = await client.images.generate({ model: "sd3", prompt: "a cat" });
     assert.equal(atob(img.data?.[0].b64_json ?? ""), "xinference:a cat");
 
-    const probe = await probeFake("xinference", "rerank", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/v1/models"]);
+    await assertProbe(fake, { adapter: "xinference", service: "rerank", path: "/v1/models" });
   });
 });
 
@@ -262,8 +262,6 @@ Deno.test("localai adapter: rerank sorted, WAV speech, {segments,text} transcrip
       refusedWith(/The LocalAI backend does not serve image editing\./),
     );
 
-    const probe = await probeFake("localai", "chat", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/readyz"]);
+    await assertProbe(fake, { adapter: "localai", service: "chat", path: "/readyz" });
   });
 });

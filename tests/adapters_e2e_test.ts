@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import {
+  assertProbe,
+  assertRefusedAndProbe,
   audioFile,
   DOCS,
-  probeFake,
   REPLY_WORDS,
   responseText,
   startLlamacpp,
@@ -74,9 +75,7 @@ Deno.test("openai adapter passes all seven services through and probes GET /v1/m
     assert.equal(atob(img.data?.[0].b64_json ?? ""), "openai:a cat");
     const edit = await client.images.edit({ model: "sd", prompt: "hat", image: await audioFile() });
     assert.equal(atob(edit.data?.[0].b64_json ?? ""), "openai:hat:16");
-    const probe = await probeFake("normal", "chat", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/v1/models"]);
+    await assertProbe(fake, { adapter: "normal", service: "chat", path: "/v1/models" });
   });
 });
 
@@ -152,9 +151,12 @@ Deno.test("vllm adapter: chat, embeddings, /v1/rerank, /v1/score as rerank, tran
       (e: unknown) => e instanceof OpenAI.BadRequestError && /does not serve speech/.test(e.message),
     );
     assert.equal(fake.requests.length, before, "refused requests never reached vLLM");
-    const probe = await probeFake("vllm", "chat", fake, "sk-vllm");
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/health"]);
+    const probe = await assertProbe(fake, {
+      adapter: "vllm",
+      service: "chat",
+      path: "/health",
+      apiKey: "sk-vllm",
+    });
     assert.equal(probe.seen.headers.get("authorization"), "Bearer sk-vllm");
   });
 });
@@ -202,16 +204,12 @@ Deno.test("llamacpp adapter: chat, completions, base64 embeddings, rerank filled
     });
     assert.deepEqual(bare.body.results, [{ index: 1, relevance_score: 0.89 }]);
 
-    const tts = await post("/v1/audio/speech", { model: "tts", voice: "a", input: "x" });
-    assert.equal(tts.status, 400);
-    assert.equal(
-      (tts.body.error as { message: string }).message,
-      "The llama.cpp backend does not serve speech (TTS).",
-    );
-
-    const probe = await probeFake("llamacpp", "chat", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/health"]);
+    const tts = {
+      path: "/v1/audio/speech",
+      body: { model: "tts", voice: "a", input: "x" },
+      error: "The llama.cpp backend does not serve speech (TTS).",
+    };
+    await assertRefusedAndProbe(post, fake, [tts], { adapter: "llamacpp", service: "chat", path: "/health" });
   });
 });
 
@@ -234,12 +232,15 @@ Deno.test("triton adapter: chat, streamed chat, completions and embeddings on Op
     const emb = await client.embeddings.create({ model: "e5", input: ["a", "b"] });
     assert.deepEqual(emb.data.map((d) => d.embedding), [vectorOf(0), vectorOf(1)]);
 
-    const rr = await post("/v1/rerank", { model: "rr", query: "q", documents: DOCS });
-    assert.equal(rr.status, 400);
-    assert.equal((rr.body.error as { message: string }).message, "The Triton backend does not serve rerank.");
-
-    const probe = await probeFake("triton", "chat", fake);
-    assert.equal(probe.status, 200);
-    assert.deepEqual([probe.seen.method, probe.seen.path], ["GET", "/v1/models"]);
+    const rerank = {
+      path: "/v1/rerank",
+      body: { model: "rr", query: "q", documents: DOCS },
+      error: "The Triton backend does not serve rerank.",
+    };
+    await assertRefusedAndProbe(post, fake, [rerank], {
+      adapter: "triton",
+      service: "chat",
+      path: "/v1/models",
+    });
   });
 });

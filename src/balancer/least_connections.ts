@@ -9,39 +9,17 @@
  */
 
 import type { Endpoint, PickContext, Strategy } from "../types.ts";
-import { Candidates } from "./candidates.ts";
+import { ArgminStrategy } from "./candidates.ts";
 import { validateMembers } from "./validate.ts";
 
-class LeastConnections<E extends Endpoint> implements Strategy<E> {
-  private readonly candidates: Candidates<E>;
-  private start = 0;
-
-  constructor(members: readonly E[]) {
-    this.candidates = new Candidates(members);
-  }
-
+class LeastConnections<E extends Endpoint> extends ArgminStrategy<E> {
   pick(ctx: PickContext<E>): E | undefined {
-    const c = this.candidates;
-    if (c.scan(ctx.eligible) === 0) return undefined;
-    const members = c.members;
-    const n = members.length;
-    const start = this.start;
-    this.start = start + 1 === n ? 0 : start + 1;
-    let best = -1;
-    let bestLoad = 0;
-    let bestWeight = 0;
-    for (let k = 0; k < n; k++) {
-      const i = start + k < n ? start + k : start + k - n;
-      if (!c.has(i)) continue;
-      const w = c.weight(i);
-      const load = members[i].stats.inFlight / w;
-      if (best === -1 || load < bestLoad || (load === bestLoad && w > bestWeight)) {
-        best = i;
-        bestLoad = load;
-        bestWeight = w;
-      }
+    const scan = this.scan;
+    for (let i = scan.begin(ctx.eligible); i !== -1; i = scan.next(i)) {
+      const w = scan.weight(i);
+      scan.offer(i, 0, scan.members[i].stats.inFlight / w, w);
     }
-    return members[best];
+    return scan.best();
   }
 }
 

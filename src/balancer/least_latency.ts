@@ -6,7 +6,7 @@
  */
 
 import type { Endpoint, PickContext, Strategy } from "../types.ts";
-import { Candidates } from "./candidates.ts";
+import { ArgminStrategy } from "./candidates.ts";
 import { validateMembers } from "./validate.ts";
 
 /**
@@ -22,53 +22,23 @@ const UNSAMPLED_IDLE = 0;
 const SAMPLED = 1;
 const UNSAMPLED_BUSY = 2;
 
-class LeastLatency<E extends Endpoint> implements Strategy<E> {
-  private readonly candidates: Candidates<E>;
-  private start = 0;
-
-  constructor(members: readonly E[]) {
-    this.candidates = new Candidates(members);
-  }
-
+class LeastLatency<E extends Endpoint> extends ArgminStrategy<E> {
   pick(ctx: PickContext<E>): E | undefined {
-    const c = this.candidates;
-    if (c.scan(ctx.eligible) === 0) return undefined;
-    const members = c.members;
-    const n = members.length;
-    const start = this.start;
-    this.start = start + 1 === n ? 0 : start + 1;
-    let best = -1;
-    let bestClass = 0;
-    let bestCost = 0;
-    let bestWeight = 0;
-    for (let k = 0; k < n; k++) {
-      const i = start + k < n ? start + k : start + k - n;
-      if (!c.has(i)) continue;
-      const w = c.weight(i);
+    const scan = this.scan;
+    const members = scan.members;
+    for (let i = scan.begin(ctx.eligible); i !== -1; i = scan.next(i)) {
       const s = members[i].stats;
-      let cls: number;
-      let cost: number;
+      const w = scan.weight(i);
       if (s.latencyEwmaMs > 0) {
-        cls = SAMPLED;
-        cost = (s.latencyEwmaMs * (1 + ERROR_PENALTY * s.errorEwma) * (s.inFlight + 1)) / w;
+        const cost = (s.latencyEwmaMs * (1 + ERROR_PENALTY * s.errorEwma) * (s.inFlight + 1)) / w;
+        scan.offer(i, SAMPLED, cost, w);
       } else if (s.inFlight <= 0) {
-        cls = UNSAMPLED_IDLE;
-        cost = 0;
+        scan.offer(i, UNSAMPLED_IDLE, 0, w);
       } else {
-        cls = UNSAMPLED_BUSY;
-        cost = (s.inFlight + 1) / w;
-      }
-      if (
-        best === -1 || cls < bestClass ||
-        (cls === bestClass && (cost < bestCost || (cost === bestCost && w > bestWeight)))
-      ) {
-        best = i;
-        bestClass = cls;
-        bestCost = cost;
-        bestWeight = w;
+        scan.offer(i, UNSAMPLED_BUSY, (s.inFlight + 1) / w, w);
       }
     }
-    return members[best];
+    return scan.best();
   }
 }
 

@@ -18,17 +18,15 @@ import {
   isFiniteNumber,
   type LimitParams,
   type LimitStepper,
+  taggedRecord,
+  type TaggedState,
   validateParams,
   whole,
 } from "./stepper.ts";
 import { warmFraction, warmTimeForFraction } from "./warm_up.ts";
 
 /** State of one fixed window. */
-export interface FixedWindowState {
-  /** Algorithm tag. */
-  readonly a: "fw";
-  /** When the warm-up ramp began. */
-  readonly ws: number;
+export interface FixedWindowState extends TaggedState<"fw"> {
   /** Start of the window `count` belongs to. */
   readonly start: number;
   /** Cost admitted in that window. */
@@ -89,9 +87,8 @@ export function createFixedWindow(params: LimitParams): LimitStepper<FixedWindow
     rewarm: (state, now) => ({ ...roll(state, now), ws: now }),
     isIdle: (state, now) => warmFraction(warmUp, state.ws, now) === 1 && roll(state, now).count === 0,
     parse(value) {
-      if (typeof value !== "object" || value === null) return undefined;
-      const v = value as Record<string, unknown>;
-      if (v.a !== "fw" || !isFiniteNumber(v.ws) || !isFiniteNumber(v.start)) return undefined;
+      const v = taggedRecord(value, "fw");
+      if (v === undefined || !isFiniteNumber(v.start)) return undefined;
       if (!isFiniteNumber(v.count) || v.count < 0) return undefined;
       return { a: "fw", ws: v.ws, start: v.start, count: v.count };
     },

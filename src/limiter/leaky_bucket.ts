@@ -10,30 +10,67 @@
  * @module
  */
 
-import type { Decision } from "../types.ts";
-import {
-  allowed,
-  ceilMs,
-  denied,
-  EPSILON,
-  isFiniteNumber,
-  type LimitParams,
-  type LimitStepper,
-  validateParams,
-  whole,
-} from "./stepper.ts";
-import { warmFraction, warmIntegral, warmTimeForArea } from "./warm_up.ts";
+import { Bucket, type BucketState } from "./bucket.ts";
+import { EPSILON, type LimitParams, type LimitStepper, validateParams } from "./stepper.ts";
 
 /** State of one leaky bucket. */
-export interface LeakyBucketState {
-  /** Algorithm tag. */
-  readonly a: "lb";
-  /** When the warm-up ramp began. */
-  readonly ws: number;
-  /** When `level` was last brought up to date. */
-  readonly t: number;
+export interface LeakyBucketState extends BucketState<"lb"> {
   /** Water in the bucket at `t`, in [0, capacity]. */
   readonly level: number;
+}
+
+/** The level leaks down to 0; requests pour into it. */
+class LeakyBucket extends Bucket<LeakyBucketState> {
+  readonly name = "leaky-bucket";
+  protected readonly tag = "lb";
+  protected readonly field = "level";
+
+  protected initial(fraction: number): number {
+    return this.capacity * (1 - fraction);
+  }
+
+  protected make(ws: number, t: number, level: number): LeakyBucketState {
+    return { a: "lb", ws, t, level };
+  }
+
+  /** A level above a shrunk capacity is kept: it only admits less until it has leaked. */
+  protected clamp(level: number): number {
+    return level;
+  }
+
+  protected amount(s: LeakyBucketState): number {
+    return s.level;
+  }
+
+  protected elapse(level: number, units: number): number {
+    return Math.max(0, level - units);
+  }
+
+  protected fits(level: number, cost: number): boolean {
+    return level + cost <= this.capacity + EPSILON;
+  }
+
+  protected admit(level: number, cost: number): number {
+    return Math.min(this.capacity, level + cost);
+  }
+
+  protected room(level: number): number {
+    return this.capacity - level;
+  }
+
+  /** How far the level must fall to `capacity − cost`. */
+  protected shortfall(level: number, cost: number): number {
+    const target = this.capacity - cost;
+    return target < -EPSILON ? Infinity : level - target;
+  }
+
+  protected rested(level: number): boolean {
+    return level <= EPSILON;
+  }
+
+  protected tighter(a: number, b: number): number {
+    return Math.max(a, b);
+  }
 }
 
 /**
@@ -53,54 +90,5 @@ export interface LeakyBucketState {
  * ```
  */
 export function createLeakyBucket(params: LimitParams): LimitStepper<LeakyBucketState> {
-  const p = validateParams("leaky bucket", params, { rate: true });
-  const capacity = p.capacity;
-  const warmUp = p.warmUp;
-  const perMs = p.rate / 1000;
-
-  const drain = (s: LeakyBucketState, now: number): LeakyBucketState => {
-    if (now <= s.t) return s;
-    const level = Math.max(0, s.level - perMs * warmIntegral(warmUp, s.ws, s.t, now));
-    return { a: "lb", ws: s.ws, t: now, level };
-  };
-
-  /** Ms from `now` until the level has fallen to `target` (times relative to `now`). */
-  const until = (s: LeakyBucketState, now: number, target: number): number =>
-    target < -EPSILON
-      ? Infinity
-      : ceilMs(warmTimeForArea(warmUp, s.ws - now, Math.max(0, s.t - now), (s.level - target) / perMs));
-
-  const step = (state: LeakyBucketState, now: number, cost: number): [LeakyBucketState, Decision] => {
-    const s = drain(state, now);
-    if (s.level + cost <= capacity + EPSILON) {
-      const next: LeakyBucketState = { a: "lb", ws: s.ws, t: s.t, level: Math.min(capacity, s.level + cost) };
-      return [next, allowed(capacity, whole(capacity - next.level), until(next, now, 0))];
-    }
-    return [s, denied(capacity, whole(capacity - s.level), until(s, now, capacity - cost), until(s, now, 0))];
-  };
-
-  return {
-    name: "leaky-bucket",
-    params: p,
-    init(now, warmStart = now) {
-      return { a: "lb", ws: warmStart, t: now, level: capacity * (1 - warmFraction(warmUp, warmStart, now)) };
-    },
-    step,
-    peek: (state, now, cost) => step(state, now, cost)[1],
-    rewarm(state, now) {
-      const s = drain(state, now);
-      const floor = capacity * (1 - warmFraction(warmUp, now, now));
-      return { a: "lb", ws: now, t: s.t, level: Math.max(s.level, floor) };
-    },
-    isIdle(state, now) {
-      return warmFraction(warmUp, state.ws, now) === 1 && drain(state, now).level <= EPSILON;
-    },
-    parse(value) {
-      if (typeof value !== "object" || value === null) return undefined;
-      const v = value as Record<string, unknown>;
-      if (v.a !== "lb" || !isFiniteNumber(v.ws) || !isFiniteNumber(v.t)) return undefined;
-      if (!isFiniteNumber(v.level) || v.level < 0) return undefined;
-      return { a: "lb", ws: v.ws, t: v.t, level: v.level };
-    },
-  };
+  return new LeakyBucket(validateParams("leaky bucket", params, { rate: true }));
 }

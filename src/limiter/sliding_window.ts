@@ -23,17 +23,15 @@ import {
   isFiniteNumber,
   type LimitParams,
   type LimitStepper,
+  taggedRecord,
+  type TaggedState,
   validateParams,
   whole,
 } from "./stepper.ts";
 import { warmFraction, warmTimeForFraction } from "./warm_up.ts";
 
 /** State of one sliding window. */
-export interface SlidingWindowState {
-  /** Algorithm tag. */
-  readonly a: "sw";
-  /** When the warm-up ramp began. */
-  readonly ws: number;
+export interface SlidingWindowState extends TaggedState<"sw"> {
   /**
    * Admitted cost as a flat list `[time0, cost0, time1, cost1, …]`, times strictly ascending
    * (flat numbers keep the state small in memory and in snapshots).
@@ -132,11 +130,8 @@ export function createSlidingWindow(params: LimitParams): LimitStepper<SlidingWi
     rewarm: (state, now) => ({ a: "sw", ws: now, log: prune(state.log, now) }),
     isIdle: (state, now) => warmFraction(warmUp, state.ws, now) === 1 && prune(state.log, now).length === 0,
     parse(value) {
-      if (typeof value !== "object" || value === null) return undefined;
-      const v = value as Record<string, unknown>;
-      if (v.a !== "sw" || !isFiniteNumber(v.ws) || !Array.isArray(v.log) || v.log.length % 2 !== 0) {
-        return undefined;
-      }
+      const v = taggedRecord(value, "sw");
+      if (v === undefined || !Array.isArray(v.log) || v.log.length % 2 !== 0) return undefined;
       const log: number[] = v.log;
       for (let i = 0; i < log.length; i += 2) {
         const ok = isFiniteNumber(log[i]) && isFiniteNumber(log[i + 1]) && log[i + 1] > 0 &&

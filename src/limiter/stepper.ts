@@ -24,6 +24,14 @@ export interface LimitParams {
   readonly warmUp?: WarmUp;
 }
 
+/** What every algorithm's state begins with (short keys: many states are kept and persisted). */
+export interface TaggedState<A extends string> {
+  /** Algorithm tag, so a state of another algorithm is never mistaken for this one. */
+  readonly a: A;
+  /** When the warm-up ramp began. */
+  readonly ws: number;
+}
+
 /**
  * A limiting algorithm as pure functions over its state `S`. No method mutates its arguments;
  * `step` returns the next state, which the caller stores.
@@ -139,6 +147,27 @@ export function validateParams(what: string, params: LimitParams, needs: ParamNe
 /** True for a finite number (state parsing). */
 export function isFiniteNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
+}
+
+/** The fields of a value being parsed, once its warm-up start is known to be a finite number. */
+export type TaggedRecord = Record<string, unknown> & { readonly ws: number };
+
+/**
+ * The start of every `parse`: `value` as a record when it carries the tag `a` and a finite
+ * warm-up start `ws`, else `undefined`. The caller checks its algorithm's other fields.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { taggedRecord } from "./stepper.ts";
+ * assert(taggedRecord({ a: "tb", ws: 0, t: 0 }, "tb") !== undefined);
+ * assert(taggedRecord({ a: "lb", ws: 0 }, "tb") === undefined && taggedRecord(null, "tb") === undefined);
+ * ```
+ */
+export function taggedRecord(value: unknown, a: string): TaggedRecord | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  return v.a === a && isFiniteNumber(v.ws) ? v as TaggedRecord : undefined;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * Glue for the adapter end-to-end tests: a gateway config mounting dialect fakes per service
  * with a chosen adapter, `path` and key; the official SDK pointed at it; rerank by `fetch`
- * (the SDK has no rerank method); and an adapter's health probe sent to a fake.
+ * (the SDK has no rerank method); an adapter's health probe sent to a fake; and the assertions
+ * every backend's test ends with (requests the gateway refuses, the probe it sends).
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import OpenAI, { toFile } from "openai";
 import { getAdapter } from "../../../src/adapters/mod.ts";
 import type { AdapterName, ProbeRequest, ServiceKind } from "../../../src/types.ts";
@@ -104,6 +106,68 @@ export async function probeFake(
   const seen = fake.requests[before];
   if (!seen) throw new Error(`the ${fake.name} fake did not receive the probe`);
   return { probe, status: res.status, seen };
+}
+
+/** A request the gateway must answer with a 400 of its own, without involving the backend. */
+export interface Refusal {
+  /** The gateway path POSTed to. */
+  readonly path: string;
+  readonly body: unknown;
+  /** The error's message exactly (a string) or by pattern, or the whole `error` object. */
+  readonly error: string | RegExp | Readonly<Record<string, unknown>>;
+}
+
+/**
+ * POSTs each refusal to the gateway and asserts a 400 with the expected error, and that none of
+ * them reached `fake`.
+ */
+export async function assertRefused(
+  post: DialectGateway["post"],
+  fake: DialectFake,
+  refusals: readonly Refusal[],
+): Promise<void> {
+  const before = fake.requests.length;
+  for (const { path, body, error } of refusals) {
+    const res = await post(path, body);
+    assert.equal(res.status, 400, `POST ${path}`);
+    const got = res.body.error as { message: string };
+    if (typeof error === "string") assert.equal(got.message, error);
+    else if (error instanceof RegExp) assert.match(got.message, error);
+    else assert.deepEqual(got, error);
+  }
+  assert.equal(fake.requests.length, before, `refused requests never reached the ${fake.name} fake`);
+}
+
+/** The health probe a backend must get: `adapter`'s probe for a `service` instance. */
+export interface ExpectedProbe {
+  readonly adapter: AdapterName;
+  readonly service: ServiceKind;
+  /** The path the probe must GET. */
+  readonly path: string;
+  /** The instance key, when the instance has one. */
+  readonly apiKey?: string;
+}
+
+/** Sends the probe to `fake` and asserts it was a GET of the expected path, answered 200. */
+export async function assertProbe(fake: DialectFake, expected: ExpectedProbe): Promise<ProbeResult> {
+  const result = await probeFake(expected.adapter, expected.service, fake, expected.apiKey);
+  assert.equal(result.status, 200);
+  assert.deepEqual([result.seen.method, result.seen.path], ["GET", expected.path]);
+  return result;
+}
+
+/**
+ * The end of a backend's test: {@linkcode assertRefused}, then {@linkcode assertProbe}. Returns
+ * the probe for further checks.
+ */
+export async function assertRefusedAndProbe(
+  post: DialectGateway["post"],
+  fake: DialectFake,
+  refusals: readonly Refusal[],
+  probe: ExpectedProbe,
+): Promise<ProbeResult> {
+  await assertRefused(post, fake, refusals);
+  return await assertProbe(fake, probe);
 }
 
 /** Reads a whole SDK binary response (speech) as text. */

@@ -15,13 +15,18 @@ export {
 } from "./server.ts";
 export { base64Floats, docsOf, REPLY_WORDS, scoreOf, vectorOf } from "./shapes.ts";
 export {
+  assertProbe,
+  assertRefused,
+  assertRefusedAndProbe,
   audioFile,
   type DialectGateway,
   dialectYaml,
   DOCS,
+  type ExpectedProbe,
   type Mount,
   probeFake,
   type ProbeResult,
+  type Refusal,
   responseText,
   streamChat,
   type StreamedChat,
