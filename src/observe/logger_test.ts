@@ -105,6 +105,154 @@ Deno.test("createLogger() pretty access line leads with method, route, status an
   assert.ok(!lines[0].includes("traceId="));
 });
 
+Deno.test("createLogger() access() masks a configured secret in model, route and error in both formats", () => {
+  const secret = "sk-live-0123456789";
+  const rec: AccessRecord = {
+    ...ACCESS,
+    route: `/v1/chat/completions/${secret}`,
+    model: `gpt-${secret}`,
+    status: 401,
+    error: `bad key ${secret}`,
+  };
+  for (const format of ["json", "pretty"] as const) {
+    const { log, lines } = capture({ format, secrets: () => [secret] });
+    log.access(rec);
+    log.access(rec); // the second time from the memo of masked values
+    assert.equal(lines.length, 2);
+    assert.equal(lines[1], lines[0]);
+    assert.ok(!lines[0].includes(secret), lines[0]);
+    assert.ok(!lines[0].includes("0123456789"), lines[0]);
+  }
+  const { log, parsed } = capture({ secrets: () => [secret] });
+  log.access(rec);
+  const line = parsed()[0];
+  assert.equal(line.route, "/v1/chat/completions/[redacted]");
+  assert.equal(line.model, "gpt-[redacted]");
+  assert.equal(line.error, "bad key [redacted]");
+});
+
+Deno.test("createLogger() access() writes what the generic path writes for the same fields (seeded)", () => {
+  const rnd = seeded(7);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)];
+  const secret = "sk-aaaa-1111";
+  const word = () => Math.floor(rnd() * 36 ** 4).toString(36);
+  const texts = [
+    "",
+    "qwen",
+    "/v1/chat/completions",
+    "chat/qwen@http://127.0.0.1:8000#1",
+    secret,
+    `pre${secret}post`,
+    `http://u:${secret}@h.test/?api_key=${encodeURIComponent(secret)}`,
+    "upstream said Bearer abc.def",
+    'quote " and \\ back\nslash\u0000',
+    "caf\u00e9 \ud83d\ude00 \ud800 lone",
+    "x".repeat(300) + secret,
+  ];
+  const text = () => rnd() < 0.3 ? `${word()}-${word()}` : pick(texts);
+  const numbers = [0, -0, 1, 812, 0.5, 1e21, -3, Number.NaN, Number.POSITIVE_INFINITY];
+  const odd = [new Error(`boom ${secret}`), 5n, ["a", secret], { apiKey: "k", n: 1 }];
+  const maybe = <T>(f: () => T, pAbsent = 0.3) => {
+    const r = rnd();
+    return r < pAbsent ? undefined : r < pAbsent + 0.05 ? null : r > 0.97 ? pick(odd) : f();
+  };
+  const record = (): AccessRecord => ({
+    requestId: text(),
+    traceId: maybe(text),
+    clientIp: text(),
+    method: pick(["GET", "POST"]),
+    route: text(),
+    service: maybe(() => pick(["chat", "embedding"] as const)),
+    model: maybe(text),
+    instance: maybe(text),
+    status: pick([200, 401, 502]),
+    durationMs: pick(numbers),
+    ttftMs: maybe(() => pick(numbers)),
+    stream: rnd() < 0.5,
+    tokensIn: maybe(() => pick(numbers)),
+    tokensOut: maybe(() => pick(numbers)),
+    retries: pick(numbers),
+    fallback: maybe(text, 0.8),
+    error: maybe(text, 0.5),
+  } as AccessRecord);
+  // The generic path: the fields the access line is made of, through info().
+  const viaInfo = (log: ReturnType<typeof createLogger>, format: string, rec: AccessRecord) => {
+    const fields = Object.fromEntries(ACCESS_FIELDS.map((k) => [k, rec[k] ?? null]));
+    const msg = format === "pretty"
+      ? `access ${rec.method} ${rec.route} ${rec.status} ${rec.durationMs}ms`
+      : "access";
+    log.info(msg, fields);
+  };
+  const bases = [
+    undefined,
+    { component: "proxy" },
+    // A shared key, reserved names, an integer-like key, a credential name, a secret.
+    { requestId: "from-base", ts: "t", msg: "m", 7: "seven", apiKey: "k", note: secret },
+  ];
+  const secretLists = [
+    [],
+    [secret, "gw-key-ABCDEF"],
+    // A secret inside a field name: the generic path masks the key itself.
+    ["stat", secret],
+  ];
+  let ms = T0;
+  let compared = 0;
+  for (const format of ["json", "pretty"] as const) {
+    for (const list of secretLists) {
+      for (const base of bases) {
+        const { log, lines } = capture({ format, secrets: () => list, clock: () => ms });
+        const logger = base === undefined ? log : log.child(base);
+        for (let i = 0; i < 150; i++) {
+          const rec = record();
+          logger.access(rec);
+          viaInfo(logger, format, rec);
+          assert.equal(
+            lines[2 * i],
+            lines[2 * i + 1],
+            `${format}, secrets ${list.join()}, record ${i}`,
+          );
+          // Lines often share a millisecond (the cached timestamp), sometimes not.
+          if (rnd() < 0.5) ms += 1;
+          compared++;
+        }
+      }
+    }
+  }
+  assert.equal(compared, 2 * 3 * 3 * 150);
+});
+
+Deno.test("createLogger() access() keeps the memo of masked values bounded and per secret list", () => {
+  let secrets = ["first-secret"];
+  const { log, parsed } = capture({ secrets: () => secrets });
+  // More distinct models than the memo holds, then one seen before: still masked correctly.
+  for (let i = 0; i < 600; i++) log.access({ ...ACCESS, model: `m-${i}-first-secret` });
+  log.access({ ...ACCESS, model: "m-0-first-secret" });
+  secrets = ["second-secret"];
+  log.access({ ...ACCESS, model: "m-0-first-secret" });
+  const models = parsed().map((l) => l.model);
+  assert.equal(models[599], "m-599-[redacted]");
+  assert.equal(models[600], "m-0-[redacted]");
+  assert.equal(models[601], "m-0-first-secret");
+});
+
+Deno.test("createLogger() ts equals the clock's Date.toISOString(), second after second (seeded)", () => {
+  const rnd = seeded(11);
+  const times = [0, -0, -1, -999, -1000, -1001, 999.9, -0.5, 1.5, 8.64e15, -8.64e15, T0];
+  let t = T0;
+  for (let i = 0; i < 2000; i++) {
+    // Mostly small steps (the same millisecond or second again), sometimes a jump anywhere.
+    t = rnd() < 0.9 ? t + Math.floor(rnd() * 300) - 20 : Math.floor((rnd() - 0.5) * 2e13) + rnd();
+    times.push(t);
+  }
+  let i = 0;
+  const { log, parsed } = capture({ clock: () => times[i] });
+  for (; i < times.length; i++) log.info("tick");
+  assert.deepEqual(parsed().map((l) => l.ts), times.map((ms) => new Date(ms).toISOString()));
+  const odd = capture({ clock: () => Number.NaN });
+  odd.log.info("x");
+  assert.equal(odd.parsed()[0].ts, "NaN");
+});
+
 Deno.test("createLogger() child() adds fields; the call's fields win; reserved names are kept under _name", () => {
   const { log, parsed } = capture();
   const child = log.child({ requestId: "r1", service: "chat" }).child({ attempt: 1 });
