@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { HeaderList } from "./header_list.ts";
+
 /** The seven services of JAiRouter, keyed as its `model.services` section names them. */
 export type ServiceKind = "chat" | "embedding" | "rerank" | "tts" | "stt" | "imgGen" | "imgEdit";
 
@@ -219,8 +221,8 @@ export interface AdapterInput {
   readonly body: JsonBody | RawBody;
   /** Client asked for a stream (`stream: true`). */
   readonly stream: boolean;
-  /** Client headers already stripped of hop-by-hop and gateway-only headers. */
-  readonly headers: Headers;
+  /** Client headers already stripped of hop-by-hop and gateway-only headers (never mutated). */
+  readonly headers: HeaderList;
 }
 
 /** Maps a complete upstream JSON body to the OpenAI shape. */
@@ -233,7 +235,7 @@ export type StreamMapper = () => TransformStream<Uint8Array, Uint8Array>;
 export interface UpstreamCall {
   readonly url: string;
   readonly method: "GET" | "POST";
-  readonly headers: Headers;
+  readonly headers: HeaderList;
   /** The original bytes when nothing had to change. */
   readonly body: BodyInit | null;
   /** Present when a successful JSON response must be rewritten; absent = bytes pass through. */

@@ -43,7 +43,9 @@ ${ups.map((u) => `        - { name: m, base-url: "${u.url}" }`).join("\n")}
       const reader = res.body!.getReader();
       await reader.read();
       ctrl.abort();
-      await reader.closed.catch(() => {});
+      // Not `reader.closed`: when the rest of the body had already arrived, the client stream is
+      // closing with chunks queued, and `closed` waits for a read that never comes.
+      await reader.cancel().catch(() => {});
       aborted++;
     } else {
       await res.arrayBuffer();

@@ -6,6 +6,7 @@
  */
 
 import type { AdapterInput, InstanceTarget, ServiceKind, StreamMapper, UpstreamCall } from "../types.ts";
+import { HeaderList } from "../header_list.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -42,7 +43,7 @@ export function jsonInput(
     target: target(opts.target),
     body: { kind: "json", bytes: encoder.encode(JSON.stringify(value)), value },
     stream: opts.stream ?? value.stream === true,
-    headers: new Headers(opts.headers),
+    headers: HeaderList.from(opts.headers),
   };
 }
 
@@ -78,7 +79,7 @@ export function multipartInput(
       contentType: `multipart/form-data; boundary=${boundary}`,
     },
     stream: false,
-    headers: new Headers(opts.headers),
+    headers: HeaderList.from(opts.headers),
   };
 }
 
@@ -111,8 +112,8 @@ export function callJson(call: UpstreamCall): unknown {
 }
 
 /** Headers as a plain sorted object, for exact comparison. */
-export function headersObject(headers: Headers): Record<string, string> {
-  return Object.fromEntries([...headers.entries()].sort(([a], [b]) => a.localeCompare(b)));
+export function headersObject(headers: Iterable<[string, string]>): Record<string, string> {
+  return Object.fromEntries([...new Headers(headers)].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /**

@@ -6,6 +6,7 @@ import { createOllamaChatStream } from "./ollama_response.ts";
 import { formField } from "./multipart.ts";
 import { normaliseRerank, readRerankRequest } from "./rerank.ts";
 import { openaiAdapter } from "./openai.ts";
+import { HeaderList } from "../header_list.ts";
 
 const enc = new TextEncoder();
 const chatValue = { model: "m", messages: [{ role: "user", content: "hi" }] };
@@ -37,7 +38,7 @@ Deno.bench("openai prepare(chat) pass-through", () => {
     service: "chat",
     route: "/v1/chat/completions",
     stream: false,
-    headers: new Headers({ "x-request-id": "r" }),
+    headers: new HeaderList([["x-request-id", "r"]]),
     target: { baseUrl: "http://127.0.0.1:8000", apiKey: "k", headers: {} },
     body: { kind: "json", bytes: chatBytes, value: chatValue },
   });

@@ -55,8 +55,9 @@ export interface CompatSpec {
  * @example
  * ```ts
  * import { forward } from "./compat.ts";
+ * import { HeaderList } from "../header_list.ts";
  * const body = { kind: "json" as const, bytes: new TextEncoder().encode("{}"), value: {} };
- * const call = forward({ service: "chat", route: "/v1/chat/completions", stream: false, headers: new Headers(),
+ * const call = forward({ service: "chat", route: "/v1/chat/completions", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://h", headers: {} }, body }, "/v1/chat/completions");
  * console.assert(call.url === "http://h/v1/chat/completions" && call.body === body.bytes);
  * ```
@@ -77,7 +78,8 @@ export function forward(input: AdapterInput, path: string, auth: AuthStyle = BEA
  * @example
  * ```ts
  * import { sendJson } from "./compat.ts";
- * const call = sendJson({ service: "embedding", route: "/v1/embeddings", stream: false, headers: new Headers(),
+ * import { HeaderList } from "../header_list.ts";
+ * const call = sendJson({ service: "embedding", route: "/v1/embeddings", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://h", headers: {} }, body: { kind: "json", bytes: new Uint8Array(), value: {} } },
  *   "/embed", { inputs: "x" });
  * console.assert(call.headers.get("content-type") === "application/json");
@@ -104,9 +106,10 @@ export function sendJson(
  * @example
  * ```ts
  * import { forwardRerank } from "./compat.ts";
+ * import { HeaderList } from "../header_list.ts";
  * const value = { model: "m", query: "q", documents: ["a"] };
  * const bytes = new TextEncoder().encode(JSON.stringify(value));
- * const call = forwardRerank({ service: "rerank", route: "/v1/rerank", stream: false, headers: new Headers(),
+ * const call = forwardRerank({ service: "rerank", route: "/v1/rerank", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://h", headers: {} }, body: { kind: "json", bytes, value } }, "/v1/rerank");
  * console.assert(call.body === bytes && call.mapJson !== undefined);
  * ```

@@ -34,9 +34,10 @@ export const GPUSTACK_PATHS: Readonly<
  * @example
  * ```ts
  * import { gpustackAdapter } from "./gpustack.ts";
+ * import { HeaderList } from "../header_list.ts";
  * const value = { model: "qwen3", messages: [] };
  * const call = gpustackAdapter.prepare({
- *   service: "chat", route: "/v1/chat/completions", stream: false, headers: new Headers(),
+ *   service: "chat", route: "/v1/chat/completions", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://127.0.0.1:9090", apiKey: "gpustack_key", headers: {} },
  *   body: { kind: "json", bytes: new TextEncoder().encode(JSON.stringify(value)), value },
  * });

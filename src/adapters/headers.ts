@@ -6,6 +6,7 @@
  * @module
  */
 
+import { HeaderList } from "../header_list.ts";
 import type { InstanceTarget } from "../types.ts";
 
 /** How a backend wants its secret: a header name and an optional scheme prefix. */
@@ -30,7 +31,8 @@ export const JSON_CONTENT_TYPE = "application/json";
  * @example
  * ```ts
  * import { upstreamHeaders } from "./headers.ts";
- * const h = upstreamHeaders(new Headers({ "x-request-id": "r1" }), "application/json", {
+ * import { HeaderList } from "../header_list.ts";
+ * const h = upstreamHeaders(new HeaderList([["x-request-id", "r1"]]), "application/json", {
  *   baseUrl: "http://h", apiKey: "k", headers: { "x-tenant": "t" },
  * });
  * console.assert(h.get("authorization") === "Bearer k" && h.get("x-tenant") === "t");
@@ -38,20 +40,27 @@ export const JSON_CONTENT_TYPE = "application/json";
  * ```
  */
 export function upstreamHeaders(
-  client: Headers,
+  client: HeaderList,
   contentType: string | undefined,
   target: InstanceTarget,
   auth: AuthStyle = BEARER,
-): Headers {
-  const headers = new Headers(client);
-  headers.delete("content-length");
-  if (contentType !== undefined) headers.set("content-type", contentType);
-  if (target.apiKey) {
+): HeaderList {
+  // One pass over the client's list; the names replaced below are skipped instead of deleted.
+  const out: [string, string][] = [];
+  for (const pair of client) {
+    const name = pair[0];
+    if (name === "content-length") continue;
+    if (contentType !== undefined && name === "content-type") continue;
     // The client's own credential is for the gateway, never for the backend.
-    headers.delete("authorization");
+    if (target.apiKey && (name === "authorization" || name === auth.header)) continue;
+    out.push(pair);
+  }
+  const headers = new HeaderList(out);
+  if (contentType !== undefined) out.push(["content-type", contentType]);
+  if (target.apiKey) {
     headers.set(auth.header, auth.scheme ? `${auth.scheme} ${target.apiKey}` : target.apiKey);
   }
-  for (const [name, value] of Object.entries(target.headers)) headers.set(name, value);
+  for (const name in target.headers) headers.set(name, target.headers[name]);
   return headers;
 }
 
@@ -66,5 +75,5 @@ export function upstreamHeaders(
  * ```
  */
 export function probeHeaders(target: InstanceTarget, auth: AuthStyle = BEARER): Headers {
-  return upstreamHeaders(new Headers(), undefined, target, auth);
+  return new Headers(upstreamHeaders(new HeaderList(), undefined, target, auth));
 }

@@ -38,9 +38,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * @example
  * ```ts
  * import { ollamaAdapter } from "./ollama.ts";
+ * import { HeaderList } from "../header_list.ts";
  * const value = { model: "nomic-embed-text", input: ["a", "b"] };
  * const call = ollamaAdapter.prepare({
- *   service: "embedding", route: "/v1/embeddings", stream: false, headers: new Headers(),
+ *   service: "embedding", route: "/v1/embeddings", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://127.0.0.1:11434", headers: {} },
  *   body: { kind: "json", bytes: new TextEncoder().encode(JSON.stringify(value)), value },
  * });

@@ -19,9 +19,10 @@ export const OPENAI_PROBE_PATH = "/v1/models";
  * @example
  * ```ts
  * import { openaiAdapter } from "./openai.ts";
+ * import { HeaderList } from "../header_list.ts";
  * const bytes = new TextEncoder().encode('{"model":"m","messages":[]}');
  * const call = openaiAdapter.prepare({
- *   service: "chat", route: "/v1/chat/completions", stream: false, headers: new Headers(),
+ *   service: "chat", route: "/v1/chat/completions", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://127.0.0.1:8000/", apiKey: "sk-1", headers: {} },
  *   body: { kind: "json", bytes, value: { model: "m", messages: [] } },
  * });

@@ -29,9 +29,10 @@ export const TEI_PATHS: Readonly<Record<"embed" | "rerank" | "openaiEmbeddings" 
  * @example
  * ```ts
  * import { teiAdapter } from "./tei.ts";
+ * import { HeaderList } from "../header_list.ts";
  * const value = { model: "bge", query: "q", documents: ["a", "b"] };
  * const call = teiAdapter.prepare({
- *   service: "rerank", route: "/v1/rerank", stream: false, headers: new Headers(),
+ *   service: "rerank", route: "/v1/rerank", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://127.0.0.1:8080", headers: {} },
  *   body: { kind: "json", bytes: new TextEncoder().encode(JSON.stringify(value)), value },
  * });

@@ -193,7 +193,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       traceparent: deps.otel ? undefined : formatTraceparent(trace),
       // The client's key is for the gateway; upstreams get their own `api-key` from the config.
       dropClientAuth: rt.config.auth.enabled,
-      proto: new URL(req.url).protocol.replace(":", ""),
+      proto: req.url.startsWith("https:") ? "https" : "http",
     });
     return await dispatch(rt, deps.dispatch, {
       service: route.service,

@@ -27,6 +27,9 @@ Deno.test("readBounded() refuses by Content-Length before reading, and by counti
     "413 payload_too_large",
   );
   assert.equal((await readBounded(req("12345", "text/plain"), 5)).byteLength, 5);
+  const lying = req("x".repeat(20), "text/plain", { "content-length": "3" });
+  assert.equal(await code(readBounded(lying, 10)), "413 payload_too_large");
+  assert.equal((await readBounded(req("123", "text/plain", { "content-length": "3" }), 5)).byteLength, 3);
 });
 
 Deno.test("parseJsonBody() reads model and stream, and names what is wrong", async () => {

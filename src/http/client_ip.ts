@@ -8,6 +8,9 @@
 
 type Parsed = { v: 4 | 6; value: bigint };
 
+/** Addresses whose trust decision a matcher remembers. */
+const MEMO_SIZE = 1024;
+
 function parseV4(ip: string): bigint | undefined {
   const parts = ip.split(".");
   if (parts.length !== 4) return undefined;
@@ -84,10 +87,18 @@ export function createTrustMatcher(entries: readonly string[]): (ip: string) => 
     return { v: parsed.v, shift, prefix: parsed.value >> shift };
   });
   if (nets.length === 0) return () => false;
+  // The peer is nearly always one of a few addresses: remember answers (bounded, since
+  // `X-Forwarded-For` entries are client-controlled strings).
+  const memo = new Map<string, boolean>();
   return (ip: string) => {
-    const p = parseIp(ip);
-    if (!p) return false;
-    return nets.some((n) => n.v === p.v && p.value >> n.shift === n.prefix);
+    let trusted = memo.get(ip);
+    if (trusted === undefined) {
+      const p = parseIp(ip);
+      trusted = p !== undefined && nets.some((n) => n.v === p.v && p.value >> n.shift === n.prefix);
+      if (memo.size >= MEMO_SIZE) memo.clear();
+      memo.set(ip, trusted);
+    }
+    return trusted;
   };
 }
 

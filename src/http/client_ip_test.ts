@@ -27,3 +27,13 @@ Deno.test("resolveClientIp() takes the right-most untrusted hop, and ignores the
   assert.equal(resolveClientIp("127.0.0.1", "10.0.0.3, 10.0.0.2", trusted), "10.0.0.3");
   assert.equal(resolveClientIp("127.0.0.1", null, trusted), "127.0.0.1");
 });
+
+Deno.test("createTrustMatcher() answers the same when asked again, past its memory of 1,024 addresses", () => {
+  const m = createTrustMatcher(["10.0.0.0/24"]);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 3000; i++) {
+      const ip = `10.0.${i % 4}.${i % 250}`;
+      assert.equal(m(ip), i % 4 === 0, ip);
+    }
+  }
+});

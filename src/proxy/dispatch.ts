@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { HeaderList } from "../header_list.ts";
 import { type GatewayError, NotFoundError, NoUpstreamError, RateLimitedError } from "../errors.ts";
 import type {
   AccessRecord,
@@ -20,7 +21,7 @@ import { type AttemptFailure, forward, type Settlement } from "./forward.ts";
 import { checkLimits, rateLimitHeaders } from "./limits.ts";
 import { failureError, recordOutcome, unavailableReason } from "./outcome.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
-import { stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
+import { withStreamUsage } from "./stream_usage.ts";
 import { usageFromTail } from "./usage.ts";
 
 /** Where the dispatcher reports what happened (metrics and logs implement it). */
@@ -52,8 +53,8 @@ export interface GatewayRequest {
   readonly traceId?: string;
   /** The client's own headers (for `hash-key: header:…`). */
   readonly clientHeaders: Headers;
-  /** Headers to forward upstream (already filtered). */
-  readonly forwardHeaders: Headers;
+  /** Headers to forward upstream (already filtered; adapters copy, never mutate, them). */
+  readonly forwardHeaders: HeaderList;
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
   /** When the request arrived (clock ms). */
@@ -184,6 +185,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
         timeouts: cfg.timeouts,
         clientSignal: req.signal,
         extraHeaders,
+        stripUsage: usageBody !== undefined,
         settle: (s) => {
           recordOutcome(u, s, deps.clock(), deps);
           settlement = s;
@@ -195,12 +197,6 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
         logCommitted();
         const res = result.response;
         if (svc.cache && res.ok && !req.stream) return await remember(svc, req, res);
-        if (usageBody && res.ok && res.body) {
-          return new Response(res.body.pipeThrough(stripUsageEvents()), {
-            status: res.status,
-            headers: res.headers,
-          });
-        }
         return res;
       }
       lastFailure = result;

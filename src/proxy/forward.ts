@@ -12,7 +12,10 @@
 
 import type { TimeoutConfig } from "../config/types.ts";
 import type { Clock, UpstreamCall } from "../types.ts";
+import type { HeaderList } from "../header_list.ts";
+import { DEADLINES, type DeadlineSweep, type Watch } from "./deadlines.ts";
 import { responseHeaders } from "./headers.ts";
+import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
 import { type BodyEnd, trackBody } from "./tracked_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 
@@ -61,6 +64,10 @@ export interface ForwardOptions {
   readonly settle: (s: Settlement) => void;
   /** Headers added to the client response. */
   readonly extraHeaders?: Readonly<Record<string, string>>;
+  /** Remove the usage-only event the gateway asked for from a successful stream. */
+  readonly stripUsage?: boolean;
+  /** Where the attempt's deadlines are watched. @default {DEADLINES} */
+  readonly deadlines?: DeadlineSweep;
 }
 
 const ENCODER = new TextEncoder();
@@ -87,45 +94,44 @@ function sseError(error: unknown): Uint8Array {
  */
 export async function forward(o: ForwardOptions): Promise<AttemptResponse | AttemptFailure> {
   const { call, timeouts, clock } = o;
+  const sweep = o.deadlines ?? DEADLINES;
   const started = clock();
   const ctrl = new AbortController();
   let timedOut: string | undefined;
-  let lastActivity = started;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let settled = false;
 
-  const timeout = (what: string) => {
-    timedOut = what;
-    ctrl.abort(new DOMException(`upstream ${what} timeout`, "TimeoutError"));
-  };
   const onClientAbort = () => ctrl.abort(o.clientSignal.reason);
   o.clientSignal.addEventListener("abort", onClientAbort, { once: true });
 
-  // Headers must arrive within connect + first-byte (fetch does not expose the connect phase).
-  const headerBudget = timeouts.firstByteMs > 0 ? timeouts.connectMs + timeouts.firstByteMs : 0;
-  let headerTimer = headerBudget > 0 ? setTimeout(() => timeout("first-byte"), headerBudget) : undefined;
-  const totalTimer = timeouts.totalMs > 0 ? setTimeout(() => timeout("total"), timeouts.totalMs) : undefined;
-
-  // One idle timer per idle period, re-armed lazily: cheap even for thousands of tiny chunks.
-  const armIdle = () => {
-    if (timeouts.idleMs <= 0) return;
-    idleTimer = setTimeout(() => {
-      const quiet = clock() - lastActivity;
-      if (quiet >= timeouts.idleMs) timeout("idle");
-      else armIdle();
-    }, Math.max(1, timeouts.idleMs - (clock() - lastActivity)));
+  // Headers must arrive within connect + first-byte (fetch does not expose the connect phase);
+  // then the body may pause at most `idle` between chunks; `total` bounds the whole attempt.
+  const t0 = sweep.now();
+  const totalAt = timeouts.totalMs > 0 ? t0 + timeouts.totalMs : Infinity;
+  const headerAt = timeouts.firstByteMs > 0 ? t0 + timeouts.connectMs + timeouts.firstByteMs : Infinity;
+  let phase: "first-byte" | "idle" = "first-byte";
+  const watch: Watch = {
+    due: Math.min(totalAt, headerAt),
+    expire() {
+      timedOut = watch.due === totalAt ? "total" : phase;
+      ctrl.abort(new DOMException(`upstream ${timedOut} timeout`, "TimeoutError"));
+    },
   };
-
-  const cleanup = () => {
-    clearTimeout(headerTimer);
-    clearTimeout(totalTimer);
-    clearTimeout(idleTimer);
-    o.clientSignal.removeEventListener("abort", onClientAbort);
+  sweep.add(watch);
+  /** Headers arrived: from now on the idle gap is watched, re-armed by `touch` on every chunk. */
+  const startIdle = () => {
+    phase = "idle";
+    watch.due = timeouts.idleMs > 0 ? Math.min(totalAt, sweep.now() + timeouts.idleMs) : totalAt;
+    sweep.moved(watch);
   };
+  const touch = timeouts.idleMs > 0
+    ? () => (watch.due = Math.min(totalAt, sweep.now() + timeouts.idleMs))
+    : undefined;
+
   const settle = (s: Settlement) => {
     if (settled) return;
     settled = true;
-    cleanup();
+    sweep.delete(watch);
+    o.clientSignal.removeEventListener("abort", onClientAbort);
     o.settle(s);
   };
   const fail = (
@@ -143,6 +149,10 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     const msg = error instanceof Error ? error.message : String(error);
     return fail("connect", msg);
   };
+  const bodyFailure = (error: unknown): AttemptFailure => {
+    const f = classify(error);
+    return f.kind === "connect" ? { ...f, kind: "body", message: `upstream body failed: ${f.message}` } : f;
+  };
 
   let res: Response;
   try {
@@ -155,8 +165,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
   } catch (error) {
     return classify(error);
   }
-  clearTimeout(headerTimer);
-  headerTimer = undefined;
+  startIdle();
 
   if (res.status >= 500 || res.status === 429) {
     const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), clock());
@@ -170,7 +179,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
   }
 
   const headers = responseHeaders(res.headers);
-  for (const [k, v] of Object.entries(o.extraHeaders ?? {})) headers.set(k, v);
+  if (o.extraHeaders) { for (const k in o.extraHeaders) headers.set(k, o.extraHeaders[k]); }
 
   if (res.status >= 400) {
     // The client's own mistake (4xx): passed on, in OpenAI's error shape whatever the backend's.
@@ -186,31 +195,27 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
 
   // A small JSON answer with a declared length is no stream: read it in one go (one native read
   // instead of a JS stream per chunk — the profile's largest avoidable cost), then commit.
+  const contentType = headers.get("content-type") ?? "";
+  const json = /json/i.test(contentType);
   const length = Number(res.headers.get("content-length") ?? NaN);
-  if (length <= WHOLE_BODY_MAX && /json/i.test(res.headers.get("content-type") ?? "")) {
-    lastActivity = clock();
-    armIdle();
+  if (length <= WHOLE_BODY_MAX && json) {
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await res.arrayBuffer());
+      bytes = await res.bytes();
     } catch (error) {
-      const f = classify(error);
-      return f.kind === "connect" ? { ...f, kind: "body", message: `upstream body failed: ${f.message}` } : f;
+      return bodyFailure(error);
     }
     return wholeJson(o, bytes, headers, res.status, clock() - started, settle);
   }
 
   // Read the first chunk before committing, so an upstream that dies before any byte is retryable.
   const reader = res.body.getReader();
-  lastActivity = clock();
-  armIdle();
   let first: ReadableStreamReadResult<Uint8Array>;
   try {
     first = await reader.read();
   } catch (error) {
     reader.cancel().catch(() => {});
-    const f = classify(error);
-    return f.kind === "connect" ? { ...f, kind: "body", message: `upstream body failed: ${f.message}` } : f;
+    return bodyFailure(error);
   }
   const ttfbMs = clock() - started;
   const verdict = res.ok ? "success" : "ignored";
@@ -220,16 +225,20 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     return { type: "response", response: new Response(null, { status: res.status, headers }) };
   }
 
-  if (res.ok && call.mapJson && /json/i.test(res.headers.get("content-type") ?? "")) {
-    return await mapJsonBody(o, reader, first.value, headers, res.status, ttfbMs, settle, classify);
+  if (res.ok && call.mapJson && json) {
+    return await mapJsonBody(o, reader, first.value, headers, res.status, ttfbMs, settle, bodyFailure);
   }
 
-  const sse = (headers.get("content-type") ?? "").startsWith("text/event-stream") || !!call.mapStream;
+  const mapped = res.ok && !!call.mapStream;
+  const sse = contentType.startsWith("text/event-stream") || mapped;
+  // Usage is stripped in the relay itself, unless an adapter's mapper comes first.
+  const strip = res.ok && o.stripUsage === true;
   let body: ReadableStream<Uint8Array> = trackBody(reader, {
     first: first.value,
-    onChunk: () => (lastActivity = clock()),
+    onChunk: touch,
     onCancel: () => ctrl.abort(new DOMException("client closed the connection", "AbortError")),
     errorEvent: sse ? sseError : undefined,
+    filter: strip && !mapped ? usageStripper() : undefined,
     onEnd: (end: BodyEnd, tail) => {
       // A client that hangs up right after `data: [DONE]` got the whole answer.
       const complete = end.outcome === "success" || (sse && endsWithDone(tail));
@@ -241,8 +250,9 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
       }
     },
   });
-  if (res.ok && call.mapStream) {
-    body = body.pipeThrough(call.mapStream());
+  if (mapped) {
+    body = body.pipeThrough(call.mapStream!());
+    if (strip) body = body.pipeThrough(stripUsageEvents());
     headers.set("content-type", call.streamContentType ?? "text/event-stream");
   }
   return { type: "response", response: new Response(body, { status: res.status, headers }) };
@@ -253,11 +263,11 @@ async function mapJsonBody(
   o: ForwardOptions,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   first: Uint8Array,
-  headers: Headers,
+  headers: HeaderList,
   status: number,
   ttfbMs: number,
   settle: (s: Settlement) => void,
-  classify: (e: unknown) => AttemptFailure,
+  bodyFailure: (e: unknown) => AttemptFailure,
 ): Promise<AttemptResponse | AttemptFailure> {
   const parts = [first];
   try {
@@ -267,8 +277,7 @@ async function mapJsonBody(
       parts.push(value);
     }
   } catch (error) {
-    const f = classify(error);
-    return f.kind === "connect" ? { ...f, kind: "body" } : f;
+    return bodyFailure(error);
   }
   return wholeJson(o, concat(parts), headers, status, ttfbMs, settle);
 }
@@ -277,7 +286,7 @@ async function mapJsonBody(
 function wholeJson(
   o: ForwardOptions,
   bytes: Uint8Array,
-  headers: Headers,
+  headers: HeaderList,
   status: number,
   ttfbMs: number,
   settle: (s: Settlement) => void,

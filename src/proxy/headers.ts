@@ -6,6 +6,8 @@
  * @module
  */
 
+import { HeaderList } from "../header_list.ts";
+
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -40,8 +42,7 @@ const REQUEST_DROP = new Set([
 const RESPONSE_DROP = new Set([...HOP_BY_HOP, "content-length", "content-encoding", "date", "server"]);
 
 /** Extra names listed in a `Connection` header are hop-by-hop for that message too. */
-function connectionListed(headers: Headers): Set<string> | undefined {
-  const value = headers.get("connection");
+function connectionListed(value: string | null): Set<string> | undefined {
   if (!value) return undefined;
   return new Set(value.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));
 }
@@ -62,7 +63,8 @@ export interface ForwardHeaderOptions {
 }
 
 /**
- * Builds the headers to send upstream from the client's.
+ * Builds the headers to send upstream from the client's: one pass, one list (adapters copy it
+ * once more to add the backend's auth, and `fetch` takes the result as is).
  *
  * @example
  * ```ts
@@ -74,20 +76,23 @@ export interface ForwardHeaderOptions {
  * console.assert(h.get("x-forwarded-for") === "10.0.0.1");
  * ```
  */
-export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderOptions): Headers {
-  const listed = connectionListed(incoming);
-  const out = new Headers();
-  for (const [name, value] of incoming) {
+export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderOptions): HeaderList {
+  const listed = connectionListed(incoming.get("connection"));
+  const out: [string, string][] = [];
+  // `Headers` iterates names lower-cased, sorted and with repeats joined: each name occurs once.
+  for (const pair of incoming) {
+    const name = pair[0];
     if (REQUEST_DROP.has(name) || listed?.has(name)) continue;
     if (options.dropClientAuth && (name === "authorization" || name === "x-api-key")) continue;
-    out.set(name, value);
+    out.push(pair);
   }
   const chain = options.forwardedFor ? `${options.forwardedFor}, ${options.clientIp}` : options.clientIp;
-  out.set("x-forwarded-for", chain);
-  out.set("x-forwarded-proto", options.proto);
-  out.set("x-request-id", options.requestId);
-  if (options.traceparent) out.set("traceparent", options.traceparent);
-  return out;
+  out.push(["x-forwarded-for", chain], ["x-forwarded-proto", options.proto], [
+    "x-request-id",
+    options.requestId,
+  ]);
+  if (options.traceparent) out.push(["traceparent", options.traceparent]);
+  return new HeaderList(out);
 }
 
 /**
@@ -100,12 +105,12 @@ export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderO
  * console.assert(!h.has("transfer-encoding") && h.get("content-type") === "text/event-stream");
  * ```
  */
-export function responseHeaders(upstream: Headers): Headers {
-  const listed = connectionListed(upstream);
-  const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (RESPONSE_DROP.has(name) || listed?.has(name)) continue;
-    out.append(name, value);
+export function responseHeaders(upstream: Headers): HeaderList {
+  const listed = connectionListed(upstream.get("connection"));
+  const out: [string, string][] = [];
+  for (const pair of upstream) {
+    if (RESPONSE_DROP.has(pair[0]) || listed?.has(pair[0])) continue;
+    out.push(pair);
   }
-  return out;
+  return new HeaderList(out);
 }

@@ -70,8 +70,58 @@ function containsUsage(chunk: Uint8Array): boolean {
 const HAS_USAGE = /"usage"\s*:\s*\{/;
 
 /**
+ * A synchronous rewrite of a byte stream, applied chunk by chunk inside the relay (no extra
+ * `TransformStream` hop per chunk).
+ */
+export interface ChunkFilter {
+  /** The bytes to pass on for `chunk` (`undefined`: nothing yet). */
+  push(chunk: Uint8Array): Uint8Array | undefined;
+  /** What is left when the stream ends. */
+  end(): Uint8Array | undefined;
+}
+
+/**
  * Removes the usage-only SSE event (`choices: []` with `usage`) from a stream. Events pass through
  * as soon as they are complete; only a partial event is carried to the next chunk.
+ *
+ * @example
+ * ```ts
+ * import { usageStripper } from "./stream_usage.ts";
+ * const strip = usageStripper();
+ * const out = new TextDecoder().decode(strip.push(new TextEncoder().encode(
+ *   'data: {"choices":[{"delta":{}}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":1}}\n\ndata: [DONE]\n\n',
+ * )));
+ * console.assert(!out.includes("usage") && out.endsWith("data: [DONE]\n\n") && strip.end() === undefined);
+ * ```
+ */
+export function usageStripper(): ChunkFilter {
+  const decoder = new TextDecoder();
+  let carry = "";
+  return {
+    push(chunk) {
+      // Fast path: a chunk of whole events without the word "usage" passes as is, undecoded.
+      if (carry === "" && endsWithEventEnd(chunk) && !containsUsage(chunk)) return chunk;
+      const text = carry + decoder.decode(chunk, { stream: true });
+      let kept = "";
+      let start = 0;
+      for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n", start)) {
+        const event = text.slice(start, end + 2);
+        if (!(HAS_USAGE.test(event) && USAGE_ONLY.test(event))) kept += event;
+        start = end + 2;
+      }
+      carry = text.slice(start);
+      return kept ? ENCODER.encode(kept) : undefined;
+    },
+    end() {
+      const rest = carry + decoder.decode();
+      carry = "";
+      return rest ? ENCODER.encode(rest) : undefined;
+    },
+  };
+}
+
+/**
+ * {@linkcode usageStripper} as a `TransformStream`, for streams an adapter already rewrites.
  *
  * @example
  * ```ts
@@ -82,28 +132,15 @@ const HAS_USAGE = /"usage"\s*:\s*\{/;
  * ```
  */
 export function stripUsageEvents(): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new TextDecoder();
-  let carry = "";
-  const emit = (text: string, c: TransformStreamDefaultController<Uint8Array>) => {
-    let kept = "";
-    let start = 0;
-    for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n", start)) {
-      const event = text.slice(start, end + 2);
-      if (!(HAS_USAGE.test(event) && USAGE_ONLY.test(event))) kept += event;
-      start = end + 2;
-    }
-    carry = text.slice(start);
-    if (kept) c.enqueue(ENCODER.encode(kept));
-  };
+  const filter = usageStripper();
   return new TransformStream({
     transform(chunk, c) {
-      // Fast path: a chunk of whole events without the word "usage" passes as is, undecoded.
-      if (carry === "" && endsWithEventEnd(chunk) && !containsUsage(chunk)) return c.enqueue(chunk);
-      emit(carry + decoder.decode(chunk, { stream: true }), c);
+      const out = filter.push(chunk);
+      if (out) c.enqueue(out);
     },
     flush(c) {
-      const rest = carry + decoder.decode();
-      if (rest) c.enqueue(ENCODER.encode(rest));
+      const out = filter.end();
+      if (out) c.enqueue(out);
     },
   });
 }

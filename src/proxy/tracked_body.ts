@@ -1,11 +1,15 @@
 /**
  * Wraps an upstream body so the gateway knows exactly when it ends. The wrapper pulls one chunk
  * per client read (no read-ahead, so backpressure reaches the upstream), re-arms the idle watch on
- * every chunk, keeps the last two chunks for usage accounting, and calls `onEnd` exactly once:
- * when the body completes, errors, or the client cancels it.
+ * every chunk, keeps the last two chunks for usage accounting, optionally rewrites chunks with a
+ * synchronous {@linkcode ChunkFilter} (in the same relay: one JS stream per body, not one per
+ * rewrite), and calls `onEnd` exactly once: when the body completes, errors, or the client
+ * cancels it.
  *
  * @module
  */
+
+import type { ChunkFilter } from "./stream_usage.ts";
 
 /** How a tracked body ended. */
 export type BodyEnd =
@@ -28,6 +32,8 @@ export interface TrackBodyOptions {
    * end of stream (an error event, then close) instead of a hang or a reset.
    */
   readonly errorEvent?: (error: unknown) => Uint8Array;
+  /** Rewrites the chunks on their way to the client (the tail keeps the upstream's own bytes). */
+  readonly filter?: ChunkFilter;
 }
 
 /**
@@ -56,36 +62,44 @@ export function trackBody(
     ended = true;
     options.onEnd(e, tail());
   };
+  const filter = options.filter;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (pendingFirst) {
-        controller.enqueue(pendingFirst);
-        pendingFirst = undefined;
-        return;
-      }
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (ended) return; // the client cancelled while we were waiting
-        end({ outcome: "failure", error });
-        if (options.errorEvent) {
-          controller.enqueue(options.errorEvent(error));
-          controller.close();
+      // Loops until something is enqueued: a pull that enqueues nothing is not called again.
+      for (;;) {
+        let chunk: Uint8Array;
+        if (pendingFirst) {
+          chunk = pendingFirst;
+          pendingFirst = undefined;
         } else {
-          controller.error(error);
+          let result: ReadableStreamReadResult<Uint8Array>;
+          try {
+            result = await reader.read();
+          } catch (error) {
+            if (ended) return; // the client cancelled while we were waiting
+            end({ outcome: "failure", error });
+            if (options.errorEvent) {
+              controller.enqueue(options.errorEvent(error));
+              controller.close();
+            } else {
+              controller.error(error);
+            }
+            return;
+          }
+          if (result.done) {
+            const rest = filter?.end();
+            if (rest) controller.enqueue(rest);
+            end({ outcome: "success" });
+            controller.close();
+            return;
+          }
+          options.onChunk?.();
+          prev = last;
+          last = chunk = result.value;
         }
-        return;
+        const out = filter ? filter.push(chunk) : chunk;
+        if (out && out.byteLength > 0) return controller.enqueue(out);
       }
-      if (result.done) {
-        end({ outcome: "success" });
-        controller.close();
-        return;
-      }
-      options.onChunk?.();
-      prev = last;
-      last = result.value;
-      controller.enqueue(result.value);
     },
     cancel(reason) {
       options.onCancel();

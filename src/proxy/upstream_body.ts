@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { HeaderList } from "../header_list.ts";
 import { upstreamErrorMessage } from "../adapters/mod.ts";
 
 const DECODER = new TextDecoder();
@@ -76,7 +77,7 @@ function isOpenAIError(v: unknown): boolean {
  * otherwise (Ollama's `{error: "…"}`, FastAPI's `{detail}`, plain text) rewritten into OpenAI's
  * shape with the backend's message and the same status.
  */
-export async function clientErrorResponse(res: Response, headers: Headers): Promise<Response> {
+export async function clientErrorResponse(res: Response, headers: HeaderList): Promise<Response> {
   const { bytes, complete } = await readPrefix(res, 64 * 1024);
   const text = DECODER.decode(bytes);
   let parsed: unknown;

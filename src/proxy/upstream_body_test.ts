@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { HeaderList } from "../header_list.ts";
 import { clientErrorResponse, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("clientErrorResponse() passes an OpenAI error through byte for byte", async () => {
   const raw = '{"error": {"message": "bad", "type": "invalid_request_error", "code": null}}';
-  const res = await clientErrorResponse(new Response(raw, { status: 400 }), new Headers());
+  const res = await clientErrorResponse(new Response(raw, { status: 400 }), new HeaderList());
   assert.equal(res.status, 400);
   assert.equal(await res.text(), raw);
 });
@@ -18,7 +19,7 @@ Deno.test("clientErrorResponse() rewrites Ollama, FastAPI and plain-text errors 
       ["nope", "nope"],
     ]
   ) {
-    const res = await clientErrorResponse(new Response(body, { status: 404 }), new Headers());
+    const res = await clientErrorResponse(new Response(body, { status: 404 }), new HeaderList());
     assert.equal(res.status, 404);
     assert.equal(res.headers.get("content-type"), "application/json");
     assert.deepEqual(await res.json(), {

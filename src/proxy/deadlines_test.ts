@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { DeadlineSweep, type TimerApi, type Watch } from "./deadlines.ts";
+
+/** Manual timers: `advance(ms)` moves time and runs what fell due, in order. */
+function fakeTimers() {
+  let now = 0;
+  let seq = 0;
+  const pending = new Map<number, { at: number; fn: () => void }>();
+  const api: TimerApi = {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      pending.set(++seq, { at: now + ms, fn });
+      return seq;
+    },
+    clearTimeout: (id) => pending.delete(id as number),
+  };
+  const advance = (ms: number) => {
+    const end = now + ms;
+    for (;;) {
+      const next = [...pending].sort((a, b) => a[1].at - b[1].at)[0];
+      if (!next || next[1].at > end) break;
+      pending.delete(next[0]);
+      now = next[1].at;
+      next[1].fn();
+    }
+    now = end;
+  };
+  return { api, advance, pending };
+}
+
+function watch(sweep: DeadlineSweep, due: number, log: string[], name: string): Watch {
+  const w: Watch = { due, expire: () => log.push(`${name}@${sweep.now()}`) };
+  sweep.add(w);
+  return w;
+}
+
+Deno.test("DeadlineSweep expires each watch once, at its deadline, with one timer for all", () => {
+  const t = fakeTimers();
+  const sweep = new DeadlineSweep(t.api);
+  const log: string[] = [];
+  watch(sweep, 300, log, "c");
+  watch(sweep, 100, log, "a");
+  watch(sweep, 200, log, "b");
+  assert.equal(t.pending.size, 1);
+  t.advance(1000);
+  assert.deepEqual(log, ["a@100", "b@200", "c@300"]);
+  assert.equal(sweep.size, 0);
+  assert.equal(t.pending.size, 0, "no timer is left once nothing is watched");
+});
+
+Deno.test("DeadlineSweep: a deadline moved later waits, moved earlier re-arms, a deleted watch never fires", () => {
+  const t = fakeTimers();
+  const sweep = new DeadlineSweep(t.api);
+  const log: string[] = [];
+  const idle = watch(sweep, 100, log, "idle");
+  const gone = watch(sweep, 150, log, "gone");
+  t.advance(90);
+  idle.due = 190; // a chunk arrived: later, no call needed
+  t.advance(20);
+  assert.deepEqual(log, []);
+  sweep.delete(gone);
+  const late = watch(sweep, Infinity, log, "late");
+  late.due = 120; // earlier than anything armed
+  sweep.moved(late);
+  t.advance(100);
+  assert.deepEqual(log, ["late@120", "idle@190"]);
+  assert.equal(t.pending.size, 0);
+});
+
+Deno.test("DeadlineSweep holds no timer for watches without a deadline, and works on real time", async () => {
+  const t = fakeTimers();
+  const sweep = new DeadlineSweep(t.api);
+  watch(sweep, Infinity, [], "never");
+  assert.equal(t.pending.size, 0);
+
+  const real = new DeadlineSweep();
+  const fired = Promise.withResolvers<number>();
+  const start = real.now();
+  real.add({ due: start + 20, expire: () => fired.resolve(real.now() - start) });
+  assert.ok((await fired.promise) >= 20);
+});
