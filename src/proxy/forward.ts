@@ -13,6 +13,7 @@
 import type { TimeoutConfig } from "../config/types.ts";
 import type { Clock, UpstreamCall } from "../types.ts";
 import type { HeaderList } from "../header_list.ts";
+import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import { DEADLINES, type DeadlineSweep, type Watch } from "./deadlines.ts";
 import { responseHeaders } from "./headers.ts";
 import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
@@ -209,8 +210,8 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
   }
 
   // Read the first chunk before committing, so an upstream that dies before any byte is retryable.
-  const reader = res.body.getReader();
-  let first: ReadableStreamReadResult<Uint8Array>;
+  const reader = chunkReader(res.body);
+  let first: Uint8Array | undefined;
   try {
     first = await reader.read();
   } catch (error) {
@@ -220,13 +221,13 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
   const ttfbMs = clock() - started;
   const verdict = res.ok ? "success" : "ignored";
 
-  if (first.done) {
+  if (first === undefined) {
     settle({ outcome: verdict, status: res.status, ttfbMs, tail: [] });
     return { type: "response", response: new Response(null, { status: res.status, headers }) };
   }
 
   if (res.ok && call.mapJson && json) {
-    return await mapJsonBody(o, reader, first.value, headers, res.status, ttfbMs, settle, bodyFailure);
+    return await mapJsonBody(o, reader, first, headers, res.status, ttfbMs, settle, bodyFailure);
   }
 
   const mapped = res.ok && !!call.mapStream;
@@ -234,7 +235,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
   // Usage is stripped in the relay itself, unless an adapter's mapper comes first.
   const strip = res.ok && o.stripUsage === true;
   let body: ReadableStream<Uint8Array> = trackBody(reader, {
-    first: first.value,
+    first,
     onChunk: touch,
     onCancel: () => ctrl.abort(new DOMException("client closed the connection", "AbortError")),
     errorEvent: sse ? sseError : undefined,
@@ -261,7 +262,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
 /** Reads the rest of a JSON answer whose length was not declared, then commits it whole. */
 async function mapJsonBody(
   o: ForwardOptions,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkReader,
   first: Uint8Array,
   headers: HeaderList,
   status: number,
@@ -271,11 +272,7 @@ async function mapJsonBody(
 ): Promise<AttemptResponse | AttemptFailure> {
   const parts = [first];
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parts.push(value);
-    }
+    for (let part = await reader.read(); part !== undefined; part = await reader.read()) parts.push(part);
   } catch (error) {
     return bodyFailure(error);
   }

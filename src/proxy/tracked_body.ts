@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { ChunkReader } from "./chunk_reader.ts";
 import type { ChunkFilter } from "./stream_usage.ts";
 
 /** How a tracked body ended. */
@@ -19,7 +20,7 @@ export type BodyEnd =
 
 /** Options for {@linkcode trackBody}. */
 export interface TrackBodyOptions {
-  /** Chunk already read from `reader` (the dispatcher reads one before committing). */
+  /** Chunk already read from `reader` (`forward` reads one before committing). */
   readonly first?: Uint8Array;
   /** Called on each chunk (re-arms idle timers). */
   readonly onChunk?: () => void;
@@ -41,15 +42,16 @@ export interface TrackBodyOptions {
  *
  * @example
  * ```ts
+ * import { chunkReader } from "./chunk_reader.ts";
  * import { trackBody } from "./tracked_body.ts";
  * let ended = "";
- * const src = new Response("hello").body!.getReader();
+ * const src = chunkReader(new Response("hello").body!);
  * const body = trackBody(src, { onEnd: (e) => (ended = e.outcome), onCancel: () => {} });
  * console.assert((await new Response(body).text()) === "hello" && ended === "success");
  * ```
  */
 export function trackBody(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ChunkReader,
   options: TrackBodyOptions,
 ): ReadableStream<Uint8Array> {
   let ended = false;
@@ -72,9 +74,9 @@ export function trackBody(
           chunk = pendingFirst;
           pendingFirst = undefined;
         } else {
-          let result: ReadableStreamReadResult<Uint8Array>;
+          let next: Uint8Array | undefined;
           try {
-            result = await reader.read();
+            next = await reader.read();
           } catch (error) {
             if (ended) return; // the client cancelled while we were waiting
             end({ outcome: "failure", error });
@@ -86,7 +88,7 @@ export function trackBody(
             }
             return;
           }
-          if (result.done) {
+          if (next === undefined) {
             const rest = filter?.end();
             if (rest) controller.enqueue(rest);
             end({ outcome: "success" });
@@ -95,7 +97,7 @@ export function trackBody(
           }
           options.onChunk?.();
           prev = last;
-          last = chunk = result.value;
+          last = chunk = next;
         }
         const out = filter ? filter.push(chunk) : chunk;
         if (out && out.byteLength > 0) return controller.enqueue(out);

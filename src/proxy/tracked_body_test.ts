@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
+import { chunkReader } from "./chunk_reader.ts";
 import { type BodyEnd, trackBody } from "./tracked_body.ts";
 
 function source(parts: string[], failAfter?: number) {
   let i = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (failAfter !== undefined && i === failAfter) return c.error(new Error("reset"));
-      if (i >= parts.length) return c.close();
-      c.enqueue(new TextEncoder().encode(parts[i++]));
-    },
-  }).getReader();
+  return chunkReader(
+    new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (failAfter !== undefined && i === failAfter) return c.error(new Error("reset"));
+        if (i >= parts.length) return c.close();
+        c.enqueue(new TextEncoder().encode(parts[i++]));
+      },
+    }),
+  );
 }
 
 Deno.test("trackBody() relays every chunk and reports success once with the last two chunks", async () => {

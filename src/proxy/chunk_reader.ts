@@ -1,0 +1,70 @@
+/**
+ * Reading an upstream body chunk by chunk without a 64 KiB allocation per chunk. A `fetch` body
+ * is a byte stream whose default reader allocates a fresh 64 KiB buffer for every read; for SSE
+ * chunks of a few hundred bytes that was most of the gateway's garbage and of its memory per open
+ * stream. Here one small buffer is read into again and again (a BYOB reader), and each chunk is
+ * handed on as an exact-size copy.
+ *
+ * Measured on the bench's stream scenario (a relay of 50-chunk streams, CPU per stream):
+ * default reader 2.4–2.9 ms, this reader 1.2–1.3 ms, Deno's native pipe 0.9 ms.
+ *
+ * @module
+ */
+
+/** Reads a body one chunk at a time. */
+export interface ChunkReader {
+  /** The next chunk (never empty, never reused), or `undefined` at the end. Rejects on failure. */
+  read(): Promise<Uint8Array | undefined>;
+  /** Stops reading and releases the upstream. */
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/** Size of the reused buffer: a chunk larger than this simply arrives in pieces. */
+const BUFFER_SIZE = 8192;
+
+/**
+ * A {@linkcode ChunkReader} over `body` (a BYOB reader when `body` is a byte stream, else its
+ * default reader).
+ *
+ * @example
+ * ```ts
+ * import { chunkReader } from "./chunk_reader.ts";
+ * const reader = chunkReader(new Response("hello").body!);
+ * const first = await reader.read();
+ * console.assert(new TextDecoder().decode(first) === "hello" && (await reader.read()) === undefined);
+ * ```
+ */
+export function chunkReader(body: ReadableStream<Uint8Array>, size = BUFFER_SIZE): ChunkReader {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    return defaultChunkReader(body.getReader());
+  }
+  let buffer = new Uint8Array(size);
+  return {
+    async read() {
+      for (;;) {
+        const { done, value } = await byob.read(buffer);
+        if (done) return undefined;
+        // The read transferred the buffer into `value`: take it back for the next read.
+        buffer = new Uint8Array(value.buffer);
+        if (value.byteLength > 0) return value.slice();
+      }
+    },
+    cancel: (reason) => byob.cancel(reason),
+  };
+}
+
+function defaultChunkReader(reader: ReadableStreamDefaultReader<Uint8Array>): ChunkReader {
+  return {
+    async read() {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return undefined;
+        if (value.byteLength > 0) return value;
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  };
+}
