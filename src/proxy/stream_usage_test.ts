@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JsonBody } from "../types.ts";
-import { stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
+import { containsUsage, stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
 
 const body = (value: Record<string, unknown>): JsonBody => ({
   kind: "json",
@@ -47,4 +47,17 @@ Deno.test("stripUsageEvents() keeps a content chunk that also carries usage, and
   const text = 'data: {"choices":[{"delta":{}}],"usage":{"prompt_tokens":1}}\n\ndata: partial';
   const out = await new Response(new Response(text).body!.pipeThrough(stripUsageEvents())).text();
   assert.equal(out, text);
+});
+
+Deno.test("containsUsage() finds \"usage\" exactly where a decode-and-search does", () => {
+  const pieces = ['"usage"', '"usag', 'e"', "usage", '"', "g", "u", "sage", '{"a":1}', "x", "\n\n", "é"];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let n = 0; n < 2000; n++) {
+    let text = "";
+    const count = Math.floor(next() * 8);
+    for (let i = 0; i < count; i++) text += pieces[Math.floor(next() * pieces.length)];
+    const bytes = new TextEncoder().encode(text);
+    assert.equal(containsUsage(bytes), text.includes('"usage"'), JSON.stringify(text));
+  }
 });
