@@ -13,6 +13,7 @@ import { type AppEnv, createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
+import { DeadlineSweep } from "./proxy/deadlines.ts";
 import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
 import type { PersistTargets } from "./state/mod.ts";
 import type { Clock, Random } from "./types.ts";
@@ -81,6 +82,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
   const metrics = createMetrics();
   const state = createRuntimeState();
+  const deadlines = new DeadlineSweep();
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
       metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
@@ -185,6 +187,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       return { breakers, limiters };
     },
     async close() {
+      deadlines.stop();
       probing = false;
       await Promise.all(probers.map((p) => p.stop()));
       probers = [];
@@ -193,7 +196,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   const app = createApp({
     runtime: () => runtime,
-    dispatch: { fetch: deps.fetch, clock: deps.clock, observer },
+    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer },
     clock: deps.clock,
     random: deps.random,
     metrics,

@@ -2,13 +2,21 @@
  * One timer for every attempt's deadlines. Each attempt has up to three (headers, idle gap
  * between chunks, total); arming and clearing two or three `setTimeout`s per attempt cost more
  * than the limiter, balancer and breaker together (issue 7's profile). Here an attempt is a
- * {@linkcode Watch} in a set, and one timer is armed for the earliest deadline: adding a watch due
- * later than the armed timer (the usual case: every attempt has the same budgets) costs a set
- * insertion, and moving a deadline later (idle, on every chunk) costs an assignment. When the
- * timer fires, the expired watches are removed and told, and the timer is re-armed for the next.
+ * {@linkcode Watch} in a set, served by one timer armed for the earliest deadline:
  *
- * Deadlines are on the sweep's own monotonic clock (`performance.now()` unless injected): they are
- * real time, like the socket timeouts they stand for.
+ * - adding a watch due later than the armed timer (the usual case: every attempt has the same
+ *   budgets) is a set insertion; moving a deadline later (idle, on every chunk) an assignment;
+ * - removing the last watch leaves the timer armed: it fires once more, finds nothing and stops,
+ *   so one request after another does not clear and re-arm a timer each time;
+ * - a deadline earlier than the armed timer re-arms it only when it is earlier by more than
+ *   1/16 of its own timeout (at least 1 ms): a watch expires at most that late, and a stream of
+ *   requests whose idle deadline is a little earlier than their header deadline costs no timer
+ *   calls at all.
+ *
+ * When the timer fires, the expired watches are removed and told, and the timer is re-armed for
+ * the next. The timer is unref'd (it never keeps the process alive); {@linkcode DeadlineSweep.stop}
+ * clears it when the gateway closes. Deadlines are on the sweep's own monotonic clock
+ * (`performance.now()` unless injected): real time, like the socket timeouts they stand for.
  *
  * @module
  */
@@ -30,21 +38,27 @@ export interface TimerApi {
 
 const REAL_TIMERS: TimerApi = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => {
+    const id = setTimeout(fn, ms);
+    Deno.unrefTimer(id);
+    return id;
+  },
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
 };
 
 /**
- * A set of watches served by one timer. The timer exists only while a watch with a finite
- * deadline does, so an idle gateway (or a finished test) holds no timer.
+ * A set of watches served by one timer.
  *
  * @example
  * ```ts
  * import { DeadlineSweep } from "./deadlines.ts";
  * const sweep = new DeadlineSweep();
- * const fired = Promise.withResolvers<string>();
- * sweep.add({ due: sweep.now() + 5, expire: () => fired.resolve("expired") });
- * console.assert((await fired.promise) === "expired" && sweep.size === 0);
+ * const attempt = { due: sweep.now() + 30_000, expire: () => console.log("timed out") };
+ * sweep.add(attempt);
+ * attempt.due = sweep.now() + 30_000; // a chunk arrived: later, no call needed
+ * sweep.delete(attempt); // the body ended in time
+ * sweep.stop(); // the gateway closes
+ * console.assert(sweep.size === 0);
  * ```
  */
 export class DeadlineSweep {
@@ -77,12 +91,18 @@ export class DeadlineSweep {
   /** Stops watching `w` (it will not expire). */
   delete(w: Watch): void {
     this.#watches.delete(w);
-    if (this.#watches.size === 0) this.#disarm();
   }
 
   /** Tells the sweep that `w.due` moved earlier (moving it later needs no call). */
   moved(w: Watch): void {
-    if (w.due < this.#armedAt) this.#arm(w.due);
+    if (w.due >= this.#armedAt) return;
+    const slack = Math.max(1, (w.due - this.now()) / 16);
+    if (w.due < this.#armedAt - slack) this.#arm(w.due);
+  }
+
+  /** Clears the timer (watches still in the set no longer expire until the next `add`). */
+  stop(): void {
+    this.#disarm();
   }
 
   #disarm(): void {
@@ -113,6 +133,3 @@ export class DeadlineSweep {
     for (const w of expired) w.expire();
   }
 }
-
-/** The process-wide sweep the request path uses. */
-export const DEADLINES: DeadlineSweep = new DeadlineSweep();

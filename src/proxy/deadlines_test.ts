@@ -48,6 +48,41 @@ Deno.test("DeadlineSweep expires each watch once, at its deadline, with one time
   assert.equal(t.pending.size, 0, "no timer is left once nothing is watched");
 });
 
+Deno.test("DeadlineSweep: one request after another arms no new timer; stop() clears it", () => {
+  const t = fakeTimers();
+  let sets = 0;
+  const counting = { ...t.api, setTimeout: (fn: () => void, ms: number) => (sets++, t.api.setTimeout(fn, ms)) };
+  const sweep = new DeadlineSweep(counting);
+  for (let i = 0; i < 100; i++) {
+    // Header deadline 35 s, then the idle one 30 s from "now" (a little earlier), then done.
+    const w: Watch = { due: sweep.now() + 35_000, expire: () => assert.fail("nothing expires") };
+    sweep.add(w);
+    w.due = sweep.now() + 30_000;
+    sweep.moved(w);
+    t.advance(5);
+    sweep.delete(w);
+  }
+  assert.ok(sets <= 2, `${sets} timers armed for 100 requests`);
+  assert.equal(t.pending.size, 1, "the last timer stays armed (it would fire once, find nothing and stop)");
+  sweep.stop();
+  assert.equal(t.pending.size, 0);
+});
+
+Deno.test("DeadlineSweep: a watch expires at most 1/16 of its timeout late", () => {
+  const t = fakeTimers();
+  const sweep = new DeadlineSweep(t.api);
+  const log: string[] = [];
+  watch(sweep, 1000, log, "first");
+  const w = watch(sweep, Infinity, log, "close");
+  w.due = 960; // earlier than the armed timer by less than 960/16 = 60 ms: no re-arm
+  sweep.moved(w);
+  const far = watch(sweep, Infinity, log, "far");
+  far.due = 800; // 200 ms earlier: re-armed
+  sweep.moved(far);
+  t.advance(2000);
+  assert.deepEqual(log, ["far@800", "close@960", "first@1000"]);
+});
+
 Deno.test("DeadlineSweep: a deadline moved later waits, moved earlier re-arms, a deleted watch never fires", () => {
   const t = fakeTimers();
   const sweep = new DeadlineSweep(t.api);
@@ -77,5 +112,8 @@ Deno.test("DeadlineSweep holds no timer for watches without a deadline, and work
   const fired = Promise.withResolvers<number>();
   const start = real.now();
   real.add({ due: start + 20, expire: () => fired.resolve(real.now() - start) });
+  // The sweep's timer is unref'd (in the gateway, the server keeps the process alive).
+  const keepAlive = setTimeout(() => {}, 5000);
   assert.ok((await fired.promise) >= 20);
+  clearTimeout(keepAlive);
 });

@@ -17,6 +17,7 @@ import type {
   ServiceKind,
   UpstreamCall,
 } from "../types.ts";
+import type { DeadlineSweep } from "./deadlines.ts";
 import { type AttemptFailure, forward, type Settlement } from "./forward.ts";
 import { checkLimits, rateLimitHeaders } from "./limits.ts";
 import { failureError, recordOutcome, unavailableReason } from "./outcome.ts";
@@ -37,6 +38,8 @@ export interface DispatchObserver {
 export interface DispatchDeps {
   readonly fetch: typeof fetch;
   readonly clock: Clock;
+  /** Watches every attempt's timeouts (one timer for all). */
+  readonly deadlines: DeadlineSweep;
   readonly observer: DispatchObserver;
 }
 
@@ -181,6 +184,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
       const result = await forward({
         fetch: deps.fetch,
         clock: deps.clock,
+        deadlines: deps.deadlines,
         call,
         timeouts: cfg.timeouts,
         clientSignal: req.signal,

@@ -14,7 +14,7 @@ import type { TimeoutConfig } from "../config/types.ts";
 import type { Clock, UpstreamCall } from "../types.ts";
 import type { HeaderList } from "../header_list.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
-import { DEADLINES, type DeadlineSweep, type Watch } from "./deadlines.ts";
+import type { DeadlineSweep, Watch } from "./deadlines.ts";
 import { responseHeaders } from "./headers.ts";
 import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
 import { type BodyEnd, trackBody } from "./tracked_body.ts";
@@ -67,8 +67,8 @@ export interface ForwardOptions {
   readonly extraHeaders?: Readonly<Record<string, string>>;
   /** Remove the usage-only event the gateway asked for from a successful stream. */
   readonly stripUsage?: boolean;
-  /** Where the attempt's deadlines are watched. @default {DEADLINES} */
-  readonly deadlines?: DeadlineSweep;
+  /** Where the attempt's deadlines are watched. */
+  readonly deadlines: DeadlineSweep;
 }
 
 const ENCODER = new TextEncoder();
@@ -95,7 +95,7 @@ function sseError(error: unknown): Uint8Array {
  */
 export async function forward(o: ForwardOptions): Promise<AttemptResponse | AttemptFailure> {
   const { call, timeouts, clock } = o;
-  const sweep = o.deadlines ?? DEADLINES;
+  const sweep = o.deadlines;
   const started = clock();
   const ctrl = new AbortController();
   let timedOut: string | undefined;
