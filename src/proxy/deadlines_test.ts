@@ -51,7 +51,10 @@ Deno.test("DeadlineSweep expires each watch once, at its deadline, with one time
 Deno.test("DeadlineSweep: one request after another arms no new timer; stop() clears it", () => {
   const t = fakeTimers();
   let sets = 0;
-  const counting = { ...t.api, setTimeout: (fn: () => void, ms: number) => (sets++, t.api.setTimeout(fn, ms)) };
+  const counting = {
+    ...t.api,
+    setTimeout: (fn: () => void, ms: number) => (sets++, t.api.setTimeout(fn, ms)),
+  };
   const sweep = new DeadlineSweep(counting);
   for (let i = 0; i < 100; i++) {
     // Header deadline 35 s, then the idle one 30 s from "now" (a little earlier), then done.

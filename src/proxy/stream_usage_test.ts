@@ -49,7 +49,7 @@ Deno.test("stripUsageEvents() keeps a content chunk that also carries usage, and
   assert.equal(out, text);
 });
 
-Deno.test("containsUsage() finds \"usage\" exactly where a decode-and-search does", () => {
+Deno.test('containsUsage() finds "usage" exactly where a decode-and-search does', () => {
   const pieces = ['"usage"', '"usag', 'e"', "usage", '"', "g", "u", "sage", '{"a":1}', "x", "\n\n", "é"];
   let seed = 7;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
