@@ -73,16 +73,24 @@ export function parseTraceparent(header: string | null | undefined): TraceContex
 
 /** `bytes` random bytes as lowercase hex, never all zero (the spec forbids all-zero ids). */
 function randomHex(bytes: number, random: Random): string {
-  let out = "";
+  // Characters go into a scratch buffer decoded once: one string instead of one per character.
+  const out = SCRATCH.subarray(0, bytes * 2);
   let zero = true;
   for (let i = 0; i < bytes; i++) {
     const b = Math.floor(random() * 256) & 0xff;
     if (b !== 0) zero = false;
-    out += HEX[b >> 4] + HEX[b & 15];
+    out[2 * i] = HEX_CODES[b >> 4];
+    out[2 * i + 1] = HEX_CODES[b & 15];
   }
   // Only a broken or constant source gets here; a valid id still beats an invalid header.
-  return zero ? out.slice(0, -1) + "1" : out;
+  if (zero) out[out.length - 1] = HEX_CODES[1];
+  return ASCII.decode(out);
 }
+
+/** Reused by {@linkcode randomHex} and {@linkcode requestId} (ids are at most 32 characters). */
+const SCRATCH = new Uint8Array(64);
+const ASCII = new TextDecoder();
+const HEX_CODES = new TextEncoder().encode(HEX);
 
 /**
  * The context for this gateway's hop: the parent's trace id and flags (or a new random trace id,
@@ -145,9 +153,11 @@ export const REQUEST_ID_LENGTH = 16;
  * ```
  */
 export function requestId(random: Random): string {
-  let out = "";
+  const out = SCRATCH.subarray(0, REQUEST_ID_LENGTH);
   for (let i = 0; i < REQUEST_ID_LENGTH; i++) {
-    out += ID_ALPHABET[Math.min(35, Math.max(0, Math.floor(random() * 36) | 0))];
+    out[i] = ID_CODES[Math.min(35, Math.max(0, Math.floor(random() * 36) | 0))];
   }
-  return out;
+  return ASCII.decode(out);
 }
+
+const ID_CODES = new TextEncoder().encode(ID_ALPHABET);

@@ -159,7 +159,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
   try {
     res = await o.fetch(call.url, {
       method: call.method,
-      headers: call.headers,
+      headers: call.headers.toInit(),
       body: call.body,
       signal: ctrl.signal,
     });
@@ -191,7 +191,10 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
 
   if (!res.body) {
     settle({ outcome: res.ok ? "success" : "ignored", status: res.status, tail: [] });
-    return { type: "response", response: new Response(null, { status: res.status, headers }) };
+    return {
+      type: "response",
+      response: new Response(null, { status: res.status, headers: headers.toInit() }),
+    };
   }
 
   // A small JSON answer with a declared length is no stream: read it in one go (one native read
@@ -223,7 +226,10 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
 
   if (first === undefined) {
     settle({ outcome: verdict, status: res.status, ttfbMs, tail: [] });
-    return { type: "response", response: new Response(null, { status: res.status, headers }) };
+    return {
+      type: "response",
+      response: new Response(null, { status: res.status, headers: headers.toInit() }),
+    };
   }
 
   if (res.ok && call.mapJson && json) {
@@ -256,7 +262,10 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     if (strip) body = body.pipeThrough(stripUsageEvents());
     headers.set("content-type", call.streamContentType ?? "text/event-stream");
   }
-  return { type: "response", response: new Response(body, { status: res.status, headers }) };
+  return {
+    type: "response",
+    response: new Response(body, { status: res.status, headers: headers.toInit() }),
+  };
 }
 
 /** Reads the rest of a JSON answer whose length was not declared, then commits it whole. */
@@ -310,5 +319,8 @@ function wholeJson(
     ttfbMs,
     tail: [out.subarray(Math.max(0, out.byteLength - 1024))],
   });
-  return { type: "response", response: new Response(out as Uint8Array<ArrayBuffer>, { status, headers }) };
+  return {
+    type: "response",
+    response: new Response(out as Uint8Array<ArrayBuffer>, { status, headers: headers.toInit() }),
+  };
 }

@@ -79,13 +79,13 @@ export interface ForwardHeaderOptions {
 export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderOptions): HeaderList {
   const listed = connectionListed(incoming.get("connection"));
   const out: [string, string][] = [];
-  // `Headers` iterates names lower-cased, sorted and with repeats joined: each name occurs once.
-  for (const pair of incoming) {
-    const name = pair[0];
-    if (REQUEST_DROP.has(name) || listed?.has(name)) continue;
-    if (options.dropClientAuth && (name === "authorization" || name === "x-api-key")) continue;
-    out.push(pair);
-  }
+  // `Headers` gives names lower-cased, sorted and with repeats joined: each name occurs once.
+  // (`forEach`, not `for…of`: Deno's iterator allocates per entry, ~5× slower.)
+  incoming.forEach((value, name) => {
+    if (REQUEST_DROP.has(name) || listed?.has(name)) return;
+    if (options.dropClientAuth && (name === "authorization" || name === "x-api-key")) return;
+    out.push([name, value]);
+  });
   const chain = options.forwardedFor ? `${options.forwardedFor}, ${options.clientIp}` : options.clientIp;
   out.push(["x-forwarded-for", chain], ["x-forwarded-proto", options.proto], [
     "x-request-id",
@@ -108,9 +108,8 @@ export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderO
 export function responseHeaders(upstream: Headers): HeaderList {
   const listed = connectionListed(upstream.get("connection"));
   const out: [string, string][] = [];
-  for (const pair of upstream) {
-    if (RESPONSE_DROP.has(pair[0]) || listed?.has(pair[0])) continue;
-    out.push(pair);
-  }
+  upstream.forEach((value, name) => {
+    if (!RESPONSE_DROP.has(name) && !listed?.has(name)) out.push([name, value]);
+  });
   return new HeaderList(out);
 }

@@ -85,7 +85,7 @@ export async function clientErrorResponse(res: Response, headers: HeaderList): P
     parsed = JSON.parse(text);
   } catch { /* not JSON: the text is the message */ }
   if (complete && isOpenAIError(parsed)) {
-    return new Response(bytes as Uint8Array<ArrayBuffer>, { status: res.status, headers });
+    return new Response(bytes as Uint8Array<ArrayBuffer>, { status: res.status, headers: headers.toInit() });
   }
   const message = upstreamErrorMessage(parsed ?? text.slice(0, 2048)) ??
     `The upstream answered ${res.status}.`;
@@ -93,7 +93,7 @@ export async function clientErrorResponse(res: Response, headers: HeaderList): P
   const body = {
     error: { message, type: "invalid_request_error", code: `upstream_${res.status}`, param: null },
   };
-  return new Response(JSON.stringify(body), { status: res.status, headers });
+  return new Response(JSON.stringify(body), { status: res.status, headers: headers.toInit() });
 }
 
 /** True when the last chunks of an SSE body end with `data: [DONE]` (the answer was complete). */
