@@ -56,7 +56,7 @@ export function upstreamHeaders(
     out.push(pair);
   }
   const headers = new HeaderList(out);
-  if (contentType !== undefined) out.push(["content-type", contentType]);
+  if (contentType !== undefined) headers.append("content-type", contentType);
   if (target.apiKey) {
     headers.set(auth.header, auth.scheme ? `${auth.scheme} ${target.apiKey}` : target.apiKey);
   }

@@ -77,6 +77,11 @@ const DECODER = new TextDecoder();
 /** Largest declared JSON answer read whole instead of streamed (embeddings of big batches fit). */
 const WHOLE_BODY_MAX = 8 * 1024 * 1024;
 
+/** A committed answer carrying the gateway's response headers. */
+function committed(body: BodyInit | null, status: number, headers: HeaderList): AttemptResponse {
+  return { type: "response", response: new Response(body, { status, headers: headers.toInit() }) };
+}
+
 /** The SSE event a client gets when the upstream fails mid-stream (OpenAI SDKs raise it). */
 function sseError(error: unknown): Uint8Array {
   const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
@@ -191,10 +196,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
 
   if (!res.body) {
     settle({ outcome: res.ok ? "success" : "ignored", status: res.status, tail: [] });
-    return {
-      type: "response",
-      response: new Response(null, { status: res.status, headers: headers.toInit() }),
-    };
+    return committed(null, res.status, headers);
   }
 
   // A small JSON answer with a declared length is no stream: read it in one go (one native read
@@ -226,10 +228,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
 
   if (first === undefined) {
     settle({ outcome: verdict, status: res.status, ttfbMs, tail: [] });
-    return {
-      type: "response",
-      response: new Response(null, { status: res.status, headers: headers.toInit() }),
-    };
+    return committed(null, res.status, headers);
   }
 
   if (res.ok && call.mapJson && json) {
@@ -262,10 +261,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     if (strip) body = body.pipeThrough(stripUsageEvents());
     headers.set("content-type", call.streamContentType ?? "text/event-stream");
   }
-  return {
-    type: "response",
-    response: new Response(body, { status: res.status, headers: headers.toInit() }),
-  };
+  return committed(body, res.status, headers);
 }
 
 /** Reads the rest of a JSON answer whose length was not declared, then commits it whole. */
@@ -319,8 +315,5 @@ function wholeJson(
     ttfbMs,
     tail: [out.subarray(Math.max(0, out.byteLength - 1024))],
   });
-  return {
-    type: "response",
-    response: new Response(out as Uint8Array<ArrayBuffer>, { status, headers: headers.toInit() }),
-  };
+  return committed(out as Uint8Array<ArrayBuffer>, status, headers);
 }
