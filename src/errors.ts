@@ -24,9 +24,10 @@ export type ErrorType =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GatewayError } from "./errors.ts";
  * const err = new GatewayError(418, "invalid_request_error", "teapot", "I am a teapot");
- * console.assert(err.status === 418);
+ * assert(err.status === 418);
  * ```
  */
 export class GatewayError extends Error {
@@ -139,9 +140,10 @@ export interface OpenAIErrorBody {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BadRequestError, toErrorBody } from "./errors.ts";
  * const { status, body } = toErrorBody(new BadRequestError("bad"));
- * console.assert(status === 400 && body.error.type === "invalid_request_error");
+ * assert(status === 400 && body.error.type === "invalid_request_error");
  * ```
  */
 export function toErrorBody(

@@ -14,10 +14,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { HeaderList } from "./header_list.ts";
  * const h = new HeaderList([["content-type", "application/json"]]);
  * h.set("Authorization", "Bearer k");
- * console.assert(h.get("authorization") === "Bearer k" && new Headers(h).get("content-type") === "application/json");
+ * assert(h.get("authorization") === "Bearer k" && new Headers(h).get("content-type") === "application/json");
  * ```
  */
 export class HeaderList implements Iterable<[string, string]> {

@@ -28,8 +28,9 @@ function target(t: Partial<InstanceTarget> | undefined): InstanceTarget {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonInput } from "./_testing.ts";
- * console.assert(jsonInput("chat", { model: "m" }).body.kind === "json");
+ * assert(jsonInput("chat", { model: "m" }).body.kind === "json");
  * ```
  */
 export function jsonInput(
@@ -52,9 +53,10 @@ export function jsonInput(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { multipartInput } from "./_testing.ts";
  * const input = multipartInput("stt", { model: "w" });
- * console.assert(input.body.kind === "raw");
+ * assert(input.body.kind === "raw");
  * ```
  */
 export function multipartInput(

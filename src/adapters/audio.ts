@@ -24,9 +24,10 @@ const scanned = new WeakMap<object, string | undefined>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requestedFormat } from "./audio.ts";
  * const body = { kind: "json" as const, bytes: new Uint8Array(), value: { response_format: "wav" } };
- * console.assert(requestedFormat(body) === "wav");
+ * assert(requestedFormat(body) === "wav");
  * ```
  */
 export function requestedFormat(body: AdapterInput["body"]): string | undefined {
@@ -46,9 +47,11 @@ export function requestedFormat(body: AdapterInput["body"]): string | undefined 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkAudioFormat } from "./audio.ts";
- * const body = { kind: "json" as const, bytes: new Uint8Array(), value: { response_format: "mp3" } };
- * checkAudioFormat(body, ["mp3", "wav"], "vox-box speech"); // no throw
+ * const body = (format: string) => ({ kind: "json" as const, bytes: new Uint8Array(), value: { response_format: format } });
+ * assert.doesNotThrow(() => checkAudioFormat(body("mp3"), ["mp3", "wav"], "vox-box speech"));
+ * assert.throws(() => checkAudioFormat(body("flac"), ["mp3", "wav"], "vox-box speech"), /"flac" is not supported/);
  * ```
  */
 export function checkAudioFormat(

@@ -15,8 +15,9 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeJson } from "./body.ts";
- * console.assert(new TextDecoder().decode(encodeJson({ a: 1 })) === '{"a":1}');
+ * assert(new TextDecoder().decode(encodeJson({ a: 1 })) === '{"a":1}');
  * ```
  */
 export function encodeJson(value: unknown): Uint8Array<ArrayBuffer> {
@@ -28,9 +29,10 @@ export function encodeJson(value: unknown): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bodyBytes } from "./body.ts";
  * const bytes = new Uint8Array([123, 125]);
- * console.assert(bodyBytes({ kind: "json", bytes, value: {} }) === bytes);
+ * assert(bodyBytes({ kind: "json", bytes, value: {} }) === bytes);
  * ```
  */
 export function bodyBytes(body: AdapterInput["body"]): BodyInit {
@@ -44,9 +46,10 @@ export function bodyBytes(body: AdapterInput["body"]): BodyInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requireJson } from "./body.ts";
  * const body = requireJson({ kind: "json", bytes: new Uint8Array(), value: { model: "m" } }, "embeddings");
- * console.assert(body.value.model === "m");
+ * assert(body.value.model === "m");
  * ```
  */
 export function requireJson(body: AdapterInput["body"], what: string): JsonBody {

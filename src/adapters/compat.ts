@@ -54,12 +54,13 @@ export interface CompatSpec {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { forward } from "./compat.ts";
  * import { HeaderList } from "../header_list.ts";
  * const body = { kind: "json" as const, bytes: new TextEncoder().encode("{}"), value: {} };
  * const call = forward({ service: "chat", route: "/v1/chat/completions", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://h", headers: {} }, body }, "/v1/chat/completions");
- * console.assert(call.url === "http://h/v1/chat/completions" && call.body === body.bytes);
+ * assert(call.url === "http://h/v1/chat/completions" && call.body === body.bytes);
  * ```
  */
 export function forward(input: AdapterInput, path: string, auth: AuthStyle = BEARER): UpstreamCall {
@@ -77,12 +78,13 @@ export function forward(input: AdapterInput, path: string, auth: AuthStyle = BEA
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sendJson } from "./compat.ts";
  * import { HeaderList } from "../header_list.ts";
  * const call = sendJson({ service: "embedding", route: "/v1/embeddings", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://h", headers: {} }, body: { kind: "json", bytes: new Uint8Array(), value: {} } },
  *   "/embed", { inputs: "x" });
- * console.assert(call.headers.get("content-type") === "application/json");
+ * assert(call.headers.get("content-type") === "application/json");
  * ```
  */
 export function sendJson(
@@ -105,13 +107,14 @@ export function sendJson(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { forwardRerank } from "./compat.ts";
  * import { HeaderList } from "../header_list.ts";
  * const value = { model: "m", query: "q", documents: ["a"] };
  * const bytes = new TextEncoder().encode(JSON.stringify(value));
  * const call = forwardRerank({ service: "rerank", route: "/v1/rerank", stream: false, headers: new HeaderList(),
  *   target: { baseUrl: "http://h", headers: {} }, body: { kind: "json", bytes, value } }, "/v1/rerank");
- * console.assert(call.body === bytes && call.mapJson !== undefined);
+ * assert(call.body === bytes && call.mapJson !== undefined);
  * ```
  */
 export function forwardRerank(input: AdapterInput, path: string, auth: AuthStyle = BEARER): UpstreamCall {
@@ -147,11 +150,12 @@ const SERVICE_LABELS: Readonly<Record<ServiceKind, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createCompatAdapter } from "./compat.ts";
  * const adapter = createCompatAdapter({ name: "openai", label: "OpenAI", paths: { chat: "/v1/chat/completions" },
  *   probePath: "/v1/models" });
  * const probe = adapter.probe("chat", { baseUrl: "http://h/", headers: {} });
- * console.assert(probe.url === "http://h/v1/models" && probe.method === "GET");
+ * assert(probe.url === "http://h/v1/models" && probe.method === "GET");
  * ```
  */
 export function createCompatAdapter(spec: CompatSpec): Adapter {

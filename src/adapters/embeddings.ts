@@ -43,9 +43,10 @@ export interface EmbeddingList {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readEmbeddingRequest } from "./embeddings.ts";
  * const r = readEmbeddingRequest({ model: "m", input: "hi", dimensions: 8 }, "Ollama");
- * console.assert(r.single && r.texts[0] === "hi" && r.rest.dimensions === 8);
+ * assert(r.single && r.texts[0] === "hi" && r.rest.dimensions === 8);
  * ```
  */
 export function readEmbeddingRequest(value: Record<string, unknown>, backend: string): EmbeddingRequest {
@@ -80,8 +81,9 @@ export function readEmbeddingRequest(value: Record<string, unknown>, backend: st
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toBase64Float32 } from "./embeddings.ts";
- * console.assert(toBase64Float32([1]) === "AACAPw==");
+ * assert(toBase64Float32([1]) === "AACAPw==");
  * ```
  */
 export function toBase64Float32(vector: readonly number[]): string {
@@ -96,9 +98,10 @@ export function toBase64Float32(vector: readonly number[]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toEmbeddingList } from "./embeddings.ts";
  * const out = toEmbeddingList([[0.5, 1]], { model: "m", encodingFormat: "float" }, 3);
- * console.assert(out.data[0].index === 0 && out.usage.prompt_tokens === 3);
+ * assert(out.data[0].index === 0 && out.usage.prompt_tokens === 3);
  * ```
  */
 export function toEmbeddingList(

@@ -33,6 +33,7 @@ export const GPUSTACK_PATHS: Readonly<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gpustackAdapter } from "./gpustack.ts";
  * import { HeaderList } from "../header_list.ts";
  * const value = { model: "qwen3", messages: [] };
@@ -41,7 +42,7 @@ export const GPUSTACK_PATHS: Readonly<
  *   target: { baseUrl: "http://127.0.0.1:9090", apiKey: "gpustack_key", headers: {} },
  *   body: { kind: "json", bytes: new TextEncoder().encode(JSON.stringify(value)), value },
  * });
- * console.assert(call.url === "http://127.0.0.1:9090/v1-openai/chat/completions");
+ * assert(call.url === "http://127.0.0.1:9090/v1-openai/chat/completions");
  * ```
  */
 export const gpustackAdapter: Adapter = createCompatAdapter({

@@ -30,13 +30,14 @@ export const JSON_CONTENT_TYPE = "application/json";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { upstreamHeaders } from "./headers.ts";
  * import { HeaderList } from "../header_list.ts";
  * const h = upstreamHeaders(new HeaderList([["x-request-id", "r1"]]), "application/json", {
  *   baseUrl: "http://h", apiKey: "k", headers: { "x-tenant": "t" },
  * });
- * console.assert(h.get("authorization") === "Bearer k" && h.get("x-tenant") === "t");
- * console.assert(h.get("x-request-id") === "r1");
+ * assert(h.get("authorization") === "Bearer k" && h.get("x-tenant") === "t");
+ * assert(h.get("x-request-id") === "r1");
  * ```
  */
 export function upstreamHeaders(
@@ -69,9 +70,10 @@ export function upstreamHeaders(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { probeHeaders } from "./headers.ts";
  * const h = probeHeaders({ baseUrl: "http://h", apiKey: "k", headers: {} });
- * console.assert(h.get("authorization") === "Bearer k");
+ * assert(h.get("authorization") === "Bearer k");
  * ```
  */
 export function probeHeaders(target: InstanceTarget, auth: AuthStyle = BEARER): Headers {

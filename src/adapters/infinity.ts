@@ -22,9 +22,10 @@ export const INFINITY_PATHS: Readonly<Record<"embedding" | "rerank" | "probe", s
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { infinityAdapter } from "./infinity.ts";
  * const probe = infinityAdapter.probe("embedding", { baseUrl: "http://127.0.0.1:7997", headers: {} });
- * console.assert(probe.url === "http://127.0.0.1:7997/health");
+ * assert(probe.url === "http://127.0.0.1:7997/health");
  * ```
  */
 export const infinityAdapter: Adapter = createCompatAdapter({

@@ -23,12 +23,13 @@ export interface LineTransformOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLineTransform } from "./line_stream.ts";
  * const t = createLineTransform({ line: (l) => l.toUpperCase() + ";", end: () => "!" });
  * const out = await new Response(
  *   new Response("ab\ncd\nef").body!.pipeThrough(t),
  * ).text();
- * console.assert(out === "AB;CD;EF;!");
+ * assert(out === "AB;CD;EF;!");
  * ```
  */
 export function createLineTransform(opts: LineTransformOptions): TransformStream<Uint8Array, Uint8Array> {

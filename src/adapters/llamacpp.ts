@@ -25,9 +25,10 @@ export const LLAMACPP_PATHS: Readonly<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { llamacppAdapter } from "./llamacpp.ts";
  * const probe = llamacppAdapter.probe("chat", { baseUrl: "http://127.0.0.1:8081/", headers: {} });
- * console.assert(probe.url === "http://127.0.0.1:8081/health");
+ * assert(probe.url === "http://127.0.0.1:8081/health");
  * ```
  */
 export const llamacppAdapter: Adapter = createCompatAdapter({

@@ -40,9 +40,10 @@ function transcriptionText(up: unknown): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { localaiAdapter } from "./localai.ts";
  * const probe = localaiAdapter.probe("chat", { baseUrl: "http://127.0.0.1:8080", headers: {} });
- * console.assert(probe.url === "http://127.0.0.1:8080/readyz");
+ * assert(probe.url === "http://127.0.0.1:8080/readyz");
  * ```
  */
 export const localaiAdapter: Adapter = createCompatAdapter({

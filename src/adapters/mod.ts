@@ -61,9 +61,10 @@ const REGISTRY: Readonly<Record<AdapterName, Adapter>> = Object.freeze({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { getAdapter } from "./mod.ts";
- * console.assert(getAdapter("normal") === getAdapter("openai"));
- * console.assert(getAdapter("ollama").name === "ollama");
+ * assert(getAdapter("normal") === getAdapter("openai"));
+ * assert(getAdapter("ollama").name === "ollama");
  * ```
  */
 export function getAdapter(name: AdapterName): Adapter {

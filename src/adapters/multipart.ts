@@ -16,8 +16,9 @@ const CRLFCRLF = encoder.encode("\r\n\r\n");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { boundaryOf } from "./multipart.ts";
- * console.assert(boundaryOf('multipart/form-data; boundary="abc"') === "abc");
+ * assert(boundaryOf('multipart/form-data; boundary="abc"') === "abc");
  * ```
  */
 export function boundaryOf(contentType: string): string | undefined {
@@ -48,11 +49,12 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formField } from "./multipart.ts";
  * const body = new TextEncoder().encode(
  *   '--b\r\nContent-Disposition: form-data; name="response_format"\r\n\r\nsrt\r\n--b--\r\n',
  * );
- * console.assert(formField(body, "multipart/form-data; boundary=b", "response_format") === "srt");
+ * assert(formField(body, "multipart/form-data; boundary=b", "response_format") === "srt");
  * ```
  */
 export function formField(bytes: Uint8Array, contentType: string, name: string): string | undefined {

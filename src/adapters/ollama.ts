@@ -37,6 +37,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ollamaAdapter } from "./ollama.ts";
  * import { HeaderList } from "../header_list.ts";
  * const value = { model: "nomic-embed-text", input: ["a", "b"] };
@@ -45,7 +46,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  *   target: { baseUrl: "http://127.0.0.1:11434", headers: {} },
  *   body: { kind: "json", bytes: new TextEncoder().encode(JSON.stringify(value)), value },
  * });
- * console.assert(call.url === "http://127.0.0.1:11434/api/embed" && call.mapJson !== undefined);
+ * assert(call.url === "http://127.0.0.1:11434/api/embed" && call.mapJson !== undefined);
  * ```
  */
 export const ollamaAdapter: Adapter = createCompatAdapter({

@@ -117,9 +117,10 @@ function convertFormat(format: unknown): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toOllamaChat } from "./ollama_chat.ts";
  * const body = toOllamaChat({ model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 5 }, false);
- * console.assert(body.stream === false && (body.options as { num_predict: number }).num_predict === 5);
+ * assert(body.stream === false && (body.options as { num_predict: number }).num_predict === 5);
  * ```
  */
 export function toOllamaChat(value: Json, stream: boolean): Json {
@@ -153,8 +154,9 @@ export function toOllamaChat(value: Json, stream: boolean): Json {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { wantsStreamUsage } from "./ollama_chat.ts";
- * console.assert(wantsStreamUsage({ stream_options: { include_usage: true } }));
+ * assert(wantsStreamUsage({ stream_options: { include_usage: true } }));
  * ```
  */
 export function wantsStreamUsage(value: Json): boolean {

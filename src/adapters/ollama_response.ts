@@ -61,11 +61,12 @@ function toolCalls(calls: unknown, created: number, first: number): Json[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ollamaChatToOpenAI } from "./ollama_response.ts";
  * const out = ollamaChatToOpenAI({ model: "m", created_at: "2024-01-01T00:00:00Z",
  *   message: { role: "assistant", content: "hi" }, done: true, done_reason: "stop" },
  *   { model: "m", includeUsage: false }) as { choices: { message: { content: string } }[] };
- * console.assert(out.choices[0].message.content === "hi");
+ * assert(out.choices[0].message.content === "hi");
  * ```
  */
 export function ollamaChatToOpenAI(upstream: unknown, ctx: OllamaChatContext): unknown {
@@ -96,13 +97,14 @@ export function ollamaChatToOpenAI(upstream: unknown, ctx: OllamaChatContext): u
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createOllamaChatStream } from "./ollama_response.ts";
  * const ndjson = '{"model":"m","message":{"role":"assistant","content":"Hi"},"done":false}\n' +
  *   '{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop"}\n';
  * const sse = await new Response(
  *   new Response(ndjson).body!.pipeThrough(createOllamaChatStream({ model: "m", includeUsage: false })),
  * ).text();
- * console.assert(sse.includes('"content":"Hi"') && sse.endsWith("data: [DONE]\n\n"));
+ * assert(sse.includes('"content":"Hi"') && sse.endsWith("data: [DONE]\n\n"));
  * ```
  */
 export function createOllamaChatStream(ctx: OllamaChatContext): TransformStream<Uint8Array, Uint8Array> {

@@ -18,6 +18,7 @@ export const OPENAI_PROBE_PATH = "/v1/models";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { openaiAdapter } from "./openai.ts";
  * import { HeaderList } from "../header_list.ts";
  * const bytes = new TextEncoder().encode('{"model":"m","messages":[]}');
@@ -26,8 +27,8 @@ export const OPENAI_PROBE_PATH = "/v1/models";
  *   target: { baseUrl: "http://127.0.0.1:8000/", apiKey: "sk-1", headers: {} },
  *   body: { kind: "json", bytes, value: { model: "m", messages: [] } },
  * });
- * console.assert(call.url === "http://127.0.0.1:8000/v1/chat/completions");
- * console.assert(call.body === bytes && call.headers.get("authorization") === "Bearer sk-1");
+ * assert(call.url === "http://127.0.0.1:8000/v1/chat/completions");
+ * assert(call.body === bytes && call.headers.get("authorization") === "Bearer sk-1");
  * ```
  */
 export const openaiAdapter: Adapter = createCompatAdapter({

@@ -60,9 +60,10 @@ function textOf(doc: unknown): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readRerankRequest } from "./rerank.ts";
  * const r = readRerankRequest({ query: "q", documents: ["a", { text: "b" }], top_n: 1 });
- * console.assert(r.texts[1] === "b" && r.topN === 1);
+ * assert(r.texts[1] === "b" && r.topN === 1);
  * ```
  */
 export function readRerankRequest(value: Record<string, unknown>): RerankRequest {
@@ -88,8 +89,9 @@ export function readRerankRequest(value: Record<string, unknown>): RerankRequest
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readRerankRequest, requireTexts } from "./rerank.ts";
- * console.assert(requireTexts(readRerankRequest({ query: "q", documents: [{ text: "a" }] }))[0] === "a");
+ * assert(requireTexts(readRerankRequest({ query: "q", documents: [{ text: "a" }] }))[0] === "a");
  * ```
  */
 export function requireTexts(req: RerankRequest, backend = "this backend"): string[] {
@@ -112,9 +114,10 @@ export function requireTexts(req: RerankRequest, backend = "this backend"): stri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { flattenDocuments } from "./rerank.ts";
- * console.assert(flattenDocuments({ documents: ["a"] }) === undefined);
- * console.assert(JSON.stringify(flattenDocuments({ documents: [{ text: "a" }] })) === '{"documents":["a"]}');
+ * assert(flattenDocuments({ documents: ["a"] }) === undefined);
+ * assert(JSON.stringify(flattenDocuments({ documents: [{ text: "a" }] })) === '{"documents":["a"]}');
  * ```
  */
 export function flattenDocuments(value: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -147,10 +150,11 @@ function readUsage(up: Record<string, unknown>): Record<string, number> | undefi
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normaliseRerank, readRerankRequest } from "./rerank.ts";
  * const req = readRerankRequest({ query: "q", documents: ["a", "b"], return_documents: true });
  * const out = normaliseRerank([{ index: 0, score: 0.1 }, { index: 1, score: 0.9 }], req);
- * console.assert(out.results[0].index === 1 && out.results[0].document?.text === "b");
+ * assert(out.results[0].index === 1 && out.results[0].document?.text === "b");
  * ```
  */
 export function normaliseRerank(upstream: unknown, req: RerankRequest): RerankResponse {

@@ -16,8 +16,9 @@ export const SSE_DONE = "data: [DONE]\n\n";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sseData } from "./sse.ts";
- * console.assert(sseData({ a: 1 }) === 'data: {"a":1}\n\n');
+ * assert(sseData({ a: 1 }) === 'data: {"a":1}\n\n');
  * ```
  */
 export function sseData(payload: unknown): string {
@@ -30,8 +31,9 @@ export function sseData(payload: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sseError } from "./sse.ts";
- * console.assert(sseError("boom").includes('"message":"boom"'));
+ * assert(sseError("boom").includes('"message":"boom"'));
  * ```
  */
 export function sseError(message: string): string {

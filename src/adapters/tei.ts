@@ -28,6 +28,7 @@ export const TEI_PATHS: Readonly<Record<"embed" | "rerank" | "openaiEmbeddings" 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { teiAdapter } from "./tei.ts";
  * import { HeaderList } from "../header_list.ts";
  * const value = { model: "bge", query: "q", documents: ["a", "b"] };
@@ -36,7 +37,7 @@ export const TEI_PATHS: Readonly<Record<"embed" | "rerank" | "openaiEmbeddings" 
  *   target: { baseUrl: "http://127.0.0.1:8080", headers: {} },
  *   body: { kind: "json", bytes: new TextEncoder().encode(JSON.stringify(value)), value },
  * });
- * console.assert(call.url === "http://127.0.0.1:8080/rerank");
+ * assert(call.url === "http://127.0.0.1:8080/rerank");
  * ```
  */
 export const teiAdapter: Adapter = createCompatAdapter({

@@ -23,9 +23,10 @@ export const TRITON_PATHS: Readonly<Record<"chat" | "completions" | "embedding" 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tritonAdapter } from "./triton.ts";
  * const probe = tritonAdapter.probe("chat", { baseUrl: "http://127.0.0.1:9000", headers: {} });
- * console.assert(probe.url === "http://127.0.0.1:9000/v1/models");
+ * assert(probe.url === "http://127.0.0.1:9000/v1/models");
  * ```
  */
 export const tritonAdapter: Adapter = createCompatAdapter({

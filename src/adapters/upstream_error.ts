@@ -16,10 +16,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { upstreamErrorMessage } from "./upstream_error.ts";
- * console.assert(upstreamErrorMessage({ error: "model 'x' not found" }) === "model 'x' not found");
- * console.assert(upstreamErrorMessage({ error: { message: "bad" } }) === "bad");
- * console.assert(upstreamErrorMessage({ detail: [{ msg: "field required" }] }) === "field required");
+ * assert(upstreamErrorMessage({ error: "model 'x' not found" }) === "model 'x' not found");
+ * assert(upstreamErrorMessage({ error: { message: "bad" } }) === "bad");
+ * assert(upstreamErrorMessage({ detail: [{ msg: "field required" }] }) === "field required");
  * ```
  */
 export function upstreamErrorMessage(body: unknown): string | undefined {

@@ -26,9 +26,10 @@ export const COMPLETIONS_ROUTE = "/v1/completions";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { joinUrl } from "./url.ts";
- * console.assert(joinUrl("http://h:1/", "/v1/models") === "http://h:1/v1/models");
- * console.assert(joinUrl("http://h:1", "v1/models") === "http://h:1/v1/models");
+ * assert(joinUrl("http://h:1/", "/v1/models") === "http://h:1/v1/models");
+ * assert(joinUrl("http://h:1", "v1/models") === "http://h:1/v1/models");
  * ```
  */
 export function joinUrl(baseUrl: string, path: string): string {
@@ -44,9 +45,10 @@ export function joinUrl(baseUrl: string, path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { completionsSibling } from "./url.ts";
- * console.assert(completionsSibling("/v1/chat/completions") === "/v1/completions");
- * console.assert(completionsSibling("/generate") === "/generate");
+ * assert(completionsSibling("/v1/chat/completions") === "/v1/completions");
+ * assert(completionsSibling("/generate") === "/generate");
  * ```
  */
 export function completionsSibling(path: string): string {
@@ -62,10 +64,11 @@ export function completionsSibling(path: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { effectivePath } from "./url.ts";
  * const target = { baseUrl: "http://h", path: "/v1-openai/chat/completions", headers: {} };
- * console.assert(effectivePath({ route: "/v1/completions", target }, "/x") === "/v1-openai/completions");
- * console.assert(effectivePath({ route: "/v1/chat/completions", target: { ...target, path: undefined } }, "/x") === "/x");
+ * assert(effectivePath({ route: "/v1/completions", target }, "/x") === "/v1-openai/completions");
+ * assert(effectivePath({ route: "/v1/chat/completions", target: { ...target, path: undefined } }, "/x") === "/x");
  * ```
  */
 export function effectivePath(input: Pick<AdapterInput, "route" | "target">, defaultPath: string): string {
@@ -80,9 +83,10 @@ export function effectivePath(input: Pick<AdapterInput, "route" | "target">, def
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pathEndsWith } from "./url.ts";
- * console.assert(pathEndsWith("/api/embed/", "/api/embed"));
- * console.assert(!pathEndsWith("/v1/xembed", "/embed"));
+ * assert(pathEndsWith("/api/embed/", "/api/embed"));
+ * assert(!pathEndsWith("/v1/xembed", "/embed"));
  * ```
  */
 export function pathEndsWith(path: string, suffix: string): boolean {

@@ -34,9 +34,10 @@ export const VLLM_STT_FORMATS: readonly string[] = ["json", "text", "verbose_jso
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vllmAdapter } from "./vllm.ts";
  * const probe = vllmAdapter.probe("chat", { baseUrl: "http://127.0.0.1:8000", headers: {} });
- * console.assert(probe.url === "http://127.0.0.1:8000/health");
+ * assert(probe.url === "http://127.0.0.1:8000/health");
  * ```
  */
 export const vllmAdapter: Adapter = createCompatAdapter({

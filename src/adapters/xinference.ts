@@ -28,9 +28,10 @@ export const XINFERENCE_STT_FORMATS: readonly string[] = ["json", "verbose_json"
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xinferenceAdapter } from "./xinference.ts";
  * const probe = xinferenceAdapter.probe("rerank", { baseUrl: "http://127.0.0.1:9997", headers: {} });
- * console.assert(probe.url === "http://127.0.0.1:9997/v1/models");
+ * assert(probe.url === "http://127.0.0.1:9997/v1/models");
  * ```
  */
 export const xinferenceAdapter: Adapter = createCompatAdapter({

@@ -49,10 +49,11 @@ export function configProblem(path: string, message: string, line?: number): Con
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError, configProblem } from "./error.ts";
  * const err = new ConfigError("x.yaml", [configProblem("model.adapter", "must be one of openai, ollama", 3)]);
- * console.assert(err.message === 'Cannot load config "x.yaml": model.adapter must be one of openai, ollama (line 3)');
- * console.assert(err.key === "adapter" && err.line === 3);
+ * assert(err.message === 'Cannot load config "x.yaml": model.adapter must be one of openai, ollama (line 3)');
+ * assert(err.key === "adapter" && err.line === 3);
  * ```
  */
 export class ConfigError extends Error {

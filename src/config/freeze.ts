@@ -15,9 +15,10 @@ export type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[]
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deepFreeze } from "./freeze.ts";
  * const cfg = deepFreeze({ server: { ports: [8080] } });
- * console.assert(Object.isFrozen(cfg.server.ports));
+ * assert(Object.isFrozen(cfg.server.ports));
  * ```
  */
 export function deepFreeze<T>(value: T): T {

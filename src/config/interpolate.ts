@@ -19,12 +19,13 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { interpolate } from "./interpolate.ts";
  * const env = { HOST: "127.0.0.1" };
  * const r = interpolate("http://${HOST}:${PORT:-11434}", env);
- * console.assert(r.ok && r.value === "http://127.0.0.1:11434");
+ * assert(r.ok && r.value === "http://127.0.0.1:11434");
  * const escaped = interpolate("$${HOST}", env);
- * console.assert(escaped.ok && escaped.value === "${HOST}");
+ * assert(escaped.ok && escaped.value === "${HOST}");
  * ```
  */
 export function interpolate(text: string, env: Readonly<Record<string, string>>): InterpolateResult {

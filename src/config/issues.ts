@@ -44,13 +44,14 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { z } from "zod";
  * import { fromZodIssues } from "./issues.ts";
  * const input = { weight: -1, extra: 1 };
  * const r = z.strictObject({ weight: z.number().min(0) }).safeParse(input);
  * const report = fromZodIssues(r.error?.issues ?? [], input);
- * console.assert(report.problems[0].message === "must be >= 0, received -1");
- * console.assert(report.unknownKeys[0].join(".") === "extra");
+ * assert(report.problems[0].message === "must be >= 0, received -1");
+ * assert(report.unknownKeys[0].join(".") === "extra");
  * ```
  */
 export function fromZodIssues(issues: readonly z.core.$ZodIssue[], input: unknown): IssueReport {

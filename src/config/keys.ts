@@ -17,9 +17,10 @@ export type PathSegment = string | number;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { camelize } from "./keys.ts";
- * console.assert(camelize("client-ip-enable") === "clientIpEnable");
- * console.assert(camelize("failureThreshold") === "failureThreshold");
+ * assert(camelize("client-ip-enable") === "clientIpEnable");
+ * assert(camelize("failureThreshold") === "failureThreshold");
  * ```
  */
 export function camelize(key: string): string {
@@ -33,8 +34,9 @@ export function camelize(key: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kebabize } from "./keys.ts";
- * console.assert(kebabize("baseUrl") === "base-url");
+ * assert(kebabize("baseUrl") === "base-url");
  * ```
  */
 export function kebabize(key: string): string {
@@ -92,9 +94,10 @@ export type KeyMode = "normalize" | "verbatim";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { keyModeAt } from "./keys.ts";
- * console.assert(keyModeAt(["model", "services", "chat", "instances", 0, "headers"]) === "verbatim");
- * console.assert(keyModeAt(["model", "services"]) === "normalize");
+ * assert(keyModeAt(["model", "services", "chat", "instances", 0, "headers"]) === "verbatim");
+ * assert(keyModeAt(["model", "services"]) === "normalize");
  * ```
  */
 export function keyModeAt(parent: readonly PathSegment[]): KeyMode {
@@ -112,10 +115,11 @@ export function keyModeAt(parent: readonly PathSegment[]): KeyMode {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizeKey } from "./keys.ts";
- * console.assert(normalizeKey(["model", "services"], "embeddings") === "embedding");
- * console.assert(normalizeKey(["model", "services"], "img-edit") === "imgEdit");
- * console.assert(normalizeKey(["model", "services", "chat", "instances", 0, "headers"], "X-Trace") === "X-Trace");
+ * assert(normalizeKey(["model", "services"], "embeddings") === "embedding");
+ * assert(normalizeKey(["model", "services"], "img-edit") === "imgEdit");
+ * assert(normalizeKey(["model", "services", "chat", "instances", 0, "headers"], "X-Trace") === "X-Trace");
  * ```
  */
 export function normalizeKey(parent: readonly PathSegment[], key: string): string {

@@ -54,6 +54,7 @@ export interface LoadResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./load.ts";
  * const yaml = `
  * model:
@@ -66,10 +67,10 @@ export interface LoadResult {
  * `;
  * const { config, warnings } = parseConfig(yaml, { source: "demo.yaml", env: {} });
  * const chat = config.services.chat;
- * console.assert(chat.loadBalance.type === "round-robin");
- * console.assert(chat.instances[0].baseUrl === "http://127.0.0.1:11434");
- * console.assert(chat.instances[0].id === "chat/llama3@http://127.0.0.1:11434");
- * console.assert(warnings.length === 0 && Object.isFrozen(config));
+ * assert(chat.loadBalance.type === "round-robin");
+ * assert(chat.instances[0].baseUrl === "http://127.0.0.1:11434");
+ * assert(chat.instances[0].id === "chat/llama3@http://127.0.0.1:11434");
+ * assert(warnings.length === 0 && Object.isFrozen(config));
  * ```
  */
 export function parseConfig(text: string, options: ParseOptions): LoadResult {
@@ -125,11 +126,12 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError, loadConfigFile } from "./load.ts";
  * try {
  *   await loadConfigFile("./no-such-file.yaml", {});
  * } catch (err) {
- *   console.assert(err instanceof ConfigError);
+ *   assert(err instanceof ConfigError);
  * }
  * ```
  */
@@ -153,10 +155,11 @@ export async function loadConfigFile(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fileReader } from "./load.ts";
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/client.key`, "sk-local-0123456789\n");
- * console.assert(fileReader(`${dir}/dairouter.yaml`)("client.key") === "sk-local-0123456789\n");
+ * assert(fileReader(`${dir}/dairouter.yaml`)("client.key") === "sk-local-0123456789\n");
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -85,10 +85,11 @@ interface Ctx {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readYaml } from "./locate.ts";
  * const r = readYaml("model:\n  services:\n    embeddings:\n      instances: []\n", {});
- * console.assert(r.origins.locate(["model", "services", "embedding"]).written === "model.services.embeddings");
- * console.assert(r.origins.locate(["model", "services", "embedding"]).line === 3);
+ * assert(r.origins.locate(["model", "services", "embedding"]).written === "model.services.embeddings");
+ * assert(r.origins.locate(["model", "services", "embedding"]).line === 3);
  * ```
  */
 export function readYaml(text: string, env: Readonly<Record<string, string>>): ReadResult {

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./mod.ts";
  * const { config } = parseConfig("model:\n  adapter: ollama\n", { source: "inline.yaml", env: {} });
- * console.assert(config.services.chat.adapter === "ollama" && config.server.port === 8080);
+ * assert(config.services.chat.adapter === "ollama" && config.server.port === 8080);
  * ```
  *
  * @module

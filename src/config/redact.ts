@@ -25,6 +25,7 @@ export function isSecretHeader(name: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./load.ts";
  * import { redactConfig } from "./redact.ts";
  * const { config } = parseConfig(
@@ -32,7 +33,7 @@ export function isSecretHeader(name: string): boolean {
  *   { source: "x.yaml", env: {} },
  * );
  * const shown = JSON.stringify(redactConfig(config));
- * console.assert(!shown.includes("sk-1") && shown.includes("[redacted]"));
+ * assert(!shown.includes("sk-1") && shown.includes("[redacted]"));
  * ```
  */
 export function redactConfig(config: Config): unknown {

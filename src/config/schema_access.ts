@@ -82,11 +82,12 @@ export interface ListenAddress {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseListen } from "./schema_access.ts";
- * console.assert(parseListen("127.0.0.1:9091")?.port === 9091);
- * console.assert(parseListen("[::1]:9091")?.host === "::1");
- * console.assert(parseListen("9091")?.host === "127.0.0.1");
- * console.assert(parseListen("nowhere") === undefined);
+ * assert(parseListen("127.0.0.1:9091")?.port === 9091);
+ * assert(parseListen("[::1]:9091")?.host === "::1");
+ * assert(parseListen("9091")?.host === "127.0.0.1");
+ * assert(parseListen("nowhere") === undefined);
  * ```
  */
 export function parseListen(text: string): ListenAddress | undefined {

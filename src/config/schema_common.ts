@@ -31,8 +31,9 @@ const toEnum = (v: unknown) =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toText } from "./schema_common.ts";
- * console.assert(toText(7) === "7");
+ * assert(toText(7) === "7");
  * ```
  */
 export const toText = (

@@ -68,10 +68,11 @@ function parseQuantity(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDuration } from "./units.ts";
  * const r = parseDuration("1.5s");
- * console.assert(r.ok && r.value === 1500);
- * console.assert(!parseDuration("soon").ok);
+ * assert(r.ok && r.value === 1500);
+ * assert(!parseDuration("soon").ok);
  * ```
  */
 export function parseDuration(value: unknown): UnitResult {
@@ -83,9 +84,10 @@ export function parseDuration(value: unknown): UnitResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSize } from "./units.ts";
  * const r = parseSize("10mb");
- * console.assert(r.ok && r.value === 10 * 1024 * 1024);
+ * assert(r.ok && r.value === 10 * 1024 * 1024);
  * ```
  */
 export function parseSize(value: unknown): UnitResult {

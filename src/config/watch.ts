@@ -81,17 +81,20 @@ function lookSync(path: string): Signature | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { watchConfig } from "./watch.ts";
  * const dir = await Deno.makeTempDir();
  * const file = `${dir}/dairouter.yaml`;
  * await Deno.writeTextFile(file, "model: {}\n");
  * const changed = Promise.withResolvers<void>();
- * const stop = watchConfig(file, () => changed.resolve(), { intervalMs: 20, debounceMs: 20 });
+ * let calls = 0;
+ * const stop = watchConfig(file, () => (calls++, changed.resolve()), { intervalMs: 20, debounceMs: 20 });
  * await Deno.writeTextFile(file, "model: { adapter: ollama }\n");
  * // The watcher's timer keeps nothing alive (in the gateway, the server does): this deadline does.
  * const deadline = setTimeout(() => changed.reject(new Error("no change seen")), 5_000);
  * await changed.promise;
  * clearTimeout(deadline);
+ * assert.equal(calls, 1);
  * stop();
  * await Deno.remove(dir, { recursive: true });
  * ```

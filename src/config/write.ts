@@ -33,13 +33,14 @@ const queues = new Map<string, Promise<unknown>>();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { updateYamlFile } from "./write.ts";
  * const dir = await Deno.makeTempDir();
  * const file = `${dir}/dairouter.yaml`;
  * await Deno.writeTextFile(file, "# gateway\nmodel:\n  adapter: ollama # local\n");
  * const { config } = await updateYamlFile(file, (doc) => doc.setIn(["model", "adapter"], "vllm"));
- * console.assert(config.services.chat.adapter === "vllm");
- * console.assert((await Deno.readTextFile(file)).includes("# local"));
+ * assert(config.services.chat.adapter === "vllm");
+ * assert((await Deno.readTextFile(file)).includes("# local"));
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -83,6 +83,7 @@ function withDetail(text: string, detail: string | undefined): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHealthState } from "./mod.ts";
  *
  * const changes: string[] = [];
@@ -94,10 +95,10 @@ function withDetail(text: string, detail: string | undefined): string {
  * });
  * state.passiveResult(false, "HTTP 502");
  * state.passiveResult(false, "HTTP 502"); // second failure in a row: ejected at once
- * console.assert(!state.healthy);
+ * assert(!state.healthy);
  * state.probeResult(true);
  * state.probeResult(true); // two probe successes bring it back
- * console.assert(state.healthy && changes.length === 2);
+ * assert(state.healthy && changes.length === 2);
  * ```
  */
 export function createHealthState(opts: HealthStateOptions): HealthState {

@@ -5,10 +5,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHealthState } from "./mod.ts";
  *
  * const state = createHealthState({ healthyThreshold: 2, unhealthyThreshold: 3, passiveFailures: 5 });
- * console.assert(state.healthy); // instances start healthy
+ * assert(state.healthy); // instances start healthy
  * ```
  *
  * @module

@@ -22,10 +22,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isProbeStatusUp } from "./mod.ts";
  *
- * console.assert(isProbeStatusUp(200) && isProbeStatusUp(401));
- * console.assert(!isProbeStatusUp(404) && !isProbeStatusUp(503));
+ * assert(isProbeStatusUp(200) && isProbeStatusUp(401));
+ * assert(!isProbeStatusUp(404) && !isProbeStatusUp(503));
  * ```
  */
 export function isProbeStatusUp(status: number): boolean {

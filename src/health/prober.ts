@@ -105,6 +105,7 @@ function fn(name: string, value: unknown, optional: boolean): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createHealthState, createProber } from "./mod.ts";
  *
  * const state = createHealthState({ healthyThreshold: 1, unhealthyThreshold: 1, passiveFailures: 3 });
@@ -122,7 +123,7 @@ function fn(name: string, value: unknown, optional: boolean): void {
  *   }],
  * });
  * const [outcome] = await prober.runOnce();
- * console.assert(outcome.result === "down" && outcome.detail === "HTTP 503" && !state.healthy);
+ * assert(outcome.result === "down" && outcome.detail === "HTTP 503" && !state.healthy);
  * ```
  */
 export function createProber(options: ProberOptions): Prober {

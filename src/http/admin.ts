@@ -73,6 +73,7 @@ function handler(gateway: AdminGateway, options: AdminOptions, separate: boolean
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createAdminApp } from "./admin.ts";
  * import { createGateway } from "../gateway.ts";
  * import { parseConfig } from "../config/load.ts";
@@ -83,7 +84,7 @@ function handler(gateway: AdminGateway, options: AdminOptions, separate: boolean
  * const res = await admin.fetch(new Request("http://x/admin/config", {
  *   headers: { authorization: "Bearer an-admin-token-of-32-characters!" },
  * }));
- * console.assert(res.status === 200 && !JSON.stringify(await res.json()).includes("32-characters"));
+ * assert(res.status === 200 && !JSON.stringify(await res.json()).includes("32-characters"));
  * ```
  */
 export function createAdminApp(gateway: AdminGateway, options: AdminOptions = {}): Hono {
@@ -105,6 +106,7 @@ export function createAdminApp(gateway: AdminGateway, options: AdminOptions = {}
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { adminExtension } from "./admin.ts";
  * import { createGateway } from "../gateway.ts";
  * import { parseConfig } from "../config/load.ts";
@@ -113,7 +115,7 @@ export function createAdminApp(gateway: AdminGateway, options: AdminOptions = {}
  *   clock: () => 0, random: () => 0.5, fetch, write: () => {}, extend: adminExtension(),
  * });
  * // No admin block: the API is off and its paths are unknown.
- * console.assert((await gateway.fetch(new Request("http://x/admin/config"))).status === 404);
+ * assert((await gateway.fetch(new Request("http://x/admin/config"))).status === 404);
  * ```
  */
 export function adminExtension(

@@ -81,11 +81,12 @@ function assignValue(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDocument, type YAMLMap } from "yaml";
  * import { assignMap } from "./admin_edit.ts";
  * const doc = parseDocument("base-url: http://a # main\nweight: 1\n");
  * assignMap(doc, doc.contents as YAMLMap, { baseUrl: "http://b", weight: null }, "merge");
- * console.assert(doc.toString() === "base-url: http://b # main\n");
+ * assert(doc.toString() === "base-url: http://b # main\n");
  * ```
  */
 export function assignMap(
@@ -149,10 +150,11 @@ function childMap(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDocument } from "yaml";
  * import { serviceMap } from "./admin_edit.ts";
  * const doc = parseDocument("model:\n  services:\n    embeddings:\n      adapter: tei\n");
- * console.assert(serviceMap(doc, "embedding", false)?.get("adapter") === "tei");
+ * assert(serviceMap(doc, "embedding", false)?.get("adapter") === "tei");
  * ```
  */
 export function serviceMap(doc: Document, kind: ServiceKind, create: boolean): YAMLMap | undefined {

@@ -24,9 +24,10 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bearerToken } from "./auth.ts";
- * console.assert(bearerToken(new Headers({ authorization: "bearer t0k" })) === "t0k");
- * console.assert(bearerToken(new Headers({ authorization: "Basic dTpw" })) === undefined);
+ * assert(bearerToken(new Headers({ authorization: "bearer t0k" })) === "t0k");
+ * assert(bearerToken(new Headers({ authorization: "Basic dTpw" })) === undefined);
  * ```
  */
 export function bearerToken(headers: Headers): string | undefined {
@@ -38,9 +39,10 @@ export function bearerToken(headers: Headers): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { credentialsOf } from "./auth.ts";
  * const h = new Headers({ authorization: "Bearer sk-a", "x-api-key": "sk-b" });
- * console.assert(credentialsOf(h).join() === "sk-a,sk-b");
+ * assert(credentialsOf(h).join() === "sk-a,sk-b");
  * ```
  */
 export function credentialsOf(headers: Headers): string[] {
@@ -62,9 +64,10 @@ function digestOf(secret: string): Buffer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { secretMatches } from "./auth.ts";
  * const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
- * console.assert(secretMatches("abc", abc) && !secretMatches("abd", abc));
+ * assert(secretMatches("abc", abc) && !secretMatches("abd", abc));
  * ```
  */
 export function secretMatches(secret: string, storedHex: string): boolean {
@@ -90,10 +93,11 @@ function digestsOf(keys: readonly ApiKeyConfig[]): Buffer[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findApiKey } from "./auth.ts";
  * const keys = [{ name: "ci", keySha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" }];
- * console.assert(findApiKey(new Headers({ "x-api-key": "abc" }), keys)?.name === "ci");
- * console.assert(findApiKey(new Headers({ authorization: "Bearer abd" }), keys) === undefined);
+ * assert(findApiKey(new Headers({ "x-api-key": "abc" }), keys)?.name === "ci");
+ * assert(findApiKey(new Headers({ authorization: "Bearer abd" }), keys) === undefined);
  * ```
  */
 export function findApiKey(headers: Headers, keys: readonly ApiKeyConfig[]): ApiKeyConfig | undefined {
@@ -114,9 +118,10 @@ export function findApiKey(headers: Headers, keys: readonly ApiKeyConfig[]): Api
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { modelAllowed } from "./auth.ts";
  * const key = { name: "ci", keySha256: "00", models: ["llama3"] };
- * console.assert(modelAllowed(key, "llama3") && !modelAllowed(key, "gpt-4o"));
+ * assert(modelAllowed(key, "llama3") && !modelAllowed(key, "gpt-4o"));
  * ```
  */
 export function modelAllowed(key: ApiKeyConfig, model: string): boolean {
@@ -135,6 +140,7 @@ export interface KeyLimiters {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createKeyLimiters } from "./auth.ts";
  * const limiters = createKeyLimiters(() => 0);
  * const key = {
@@ -145,7 +151,7 @@ export interface KeyLimiters {
  *     scope: "api-key", clientIpEnable: false, maxKeys: 1,
  *   },
  * } as const;
- * console.assert(limiters.take(key)?.allowed === true && limiters.take(key)?.allowed === false);
+ * assert(limiters.take(key)?.allowed === true && limiters.take(key)?.allowed === false);
  * ```
  */
 export function createKeyLimiters(clock: Clock): KeyLimiters {

@@ -24,9 +24,10 @@ export interface ParsedBody {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBounded } from "./body.ts";
  * const bytes = await readBounded(new Request("http://x", { method: "POST", body: "abc" }), 10);
- * console.assert(bytes.byteLength === 3);
+ * assert(bytes.byteLength === 3);
  * ```
  */
 export async function readBounded(req: Request, limit: number): Promise<Uint8Array> {

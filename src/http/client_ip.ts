@@ -68,9 +68,10 @@ export function parseIp(ip: string): Parsed | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createTrustMatcher } from "./client_ip.ts";
  * const trusted = createTrustMatcher(["10.0.0.0/8", "::1"]);
- * console.assert(trusted("10.1.2.3") && trusted("::1") && !trusted("192.168.0.1"));
+ * assert(trusted("10.1.2.3") && trusted("::1") && !trusted("192.168.0.1"));
  * ```
  */
 export function createTrustMatcher(entries: readonly string[]): (ip: string) => boolean {
@@ -107,10 +108,11 @@ export function createTrustMatcher(entries: readonly string[]): (ip: string) => 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
  * const trusted = createTrustMatcher(["127.0.0.1"]);
- * console.assert(resolveClientIp("127.0.0.1", "1.1.1.1, 2.2.2.2", trusted) === "2.2.2.2");
- * console.assert(resolveClientIp("9.9.9.9", "1.1.1.1", trusted) === "9.9.9.9");
+ * assert(resolveClientIp("127.0.0.1", "1.1.1.1, 2.2.2.2", trusted) === "2.2.2.2");
+ * assert(resolveClientIp("9.9.9.9", "1.1.1.1", trusted) === "9.9.9.9");
  * ```
  */
 export function resolveClientIp(

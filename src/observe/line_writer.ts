@@ -31,13 +31,14 @@ const ENCODER = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLineWriter } from "./line_writer.ts";
  * const got: string[] = [];
  * const w = createLineWriter({ sink: (b) => (got.push(new TextDecoder().decode(b)), Promise.resolve(b.length)) });
  * w.write("a");
  * w.write("b");
  * await w.flush();
- * console.assert(got.join("") === "a\nb\n");
+ * assert(got.join("") === "a\nb\n");
  * ```
  */
 export function createLineWriter(options: LineWriterOptions): LineWriter {

@@ -28,10 +28,11 @@ const BUFFER_SIZE = 8192;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkReader } from "./chunk_reader.ts";
  * const reader = chunkReader(new Response("hello").body!);
  * const first = await reader.read();
- * console.assert(new TextDecoder().decode(first) === "hello" && (await reader.read()) === undefined);
+ * assert(new TextDecoder().decode(first) === "hello" && (await reader.read()) === undefined);
  * ```
  */
 export function chunkReader(body: ReadableStream<Uint8Array>, size = BUFFER_SIZE): ChunkReader {

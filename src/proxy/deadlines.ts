@@ -51,6 +51,7 @@ const REAL_TIMERS: TimerApi = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DeadlineSweep } from "./deadlines.ts";
  * const sweep = new DeadlineSweep();
  * const attempt = { due: sweep.now() + 30_000, expire: () => console.log("timed out") };
@@ -58,7 +59,7 @@ const REAL_TIMERS: TimerApi = {
  * attempt.due = sweep.now() + 30_000; // a chunk arrived: later, no call needed
  * sweep.delete(attempt); // the body ended in time
  * sweep.stop(); // the gateway closes
- * console.assert(sweep.size === 0);
+ * assert(sweep.size === 0);
  * ```
  */
 export class DeadlineSweep {

@@ -32,14 +32,15 @@ export interface FallbackCache {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createFallbackCache } from "./fallback_cache.ts";
  * let now = 0;
  * const cache = createFallbackCache(2, 1000, () => now);
  * const k = cache.key("m", new TextEncoder().encode("{}"));
  * cache.set(k, { status: 200, contentType: "application/json", body: new Uint8Array([1]) });
- * console.assert(cache.get(k)?.status === 200);
+ * assert(cache.get(k)?.status === 200);
  * now = 1001;
- * console.assert(cache.get(k) === undefined);
+ * assert(cache.get(k) === undefined);
  * ```
  */
 export function createFallbackCache(size: number, ttlMs: number, clock: Clock): FallbackCache {

@@ -68,12 +68,13 @@ export interface ForwardHeaderOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { forwardRequestHeaders } from "./headers.ts";
  * const h = forwardRequestHeaders(new Headers({ connection: "close", "x-custom": "1" }), {
  *   clientIp: "10.0.0.1", requestId: "r1", dropClientAuth: false, proto: "http",
  * });
- * console.assert(h.get("x-custom") === "1" && !h.has("connection"));
- * console.assert(h.get("x-forwarded-for") === "10.0.0.1");
+ * assert(h.get("x-custom") === "1" && !h.has("connection"));
+ * assert(h.get("x-forwarded-for") === "10.0.0.1");
  * ```
  */
 export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderOptions): HeaderList {
@@ -100,9 +101,10 @@ export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderO
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { responseHeaders } from "./headers.ts";
  * const h = responseHeaders(new Headers({ "transfer-encoding": "chunked", "content-type": "text/event-stream" }));
- * console.assert(!h.has("transfer-encoding") && h.get("content-type") === "text/event-stream");
+ * assert(!h.has("transfer-encoding") && h.get("content-type") === "text/event-stream");
  * ```
  */
 export function responseHeaders(upstream: Headers): HeaderList {

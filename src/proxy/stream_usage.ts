@@ -27,11 +27,12 @@ const ENCODER = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { withStreamUsage } from "./stream_usage.ts";
  * const value = { model: "m", stream: true, messages: [] };
  * const body = { kind: "json" as const, bytes: new TextEncoder().encode(JSON.stringify(value)), value };
  * const asked = withStreamUsage(body, "vllm");
- * console.assert(asked !== undefined && (asked.value.stream_options as { include_usage: boolean }).include_usage);
+ * assert(asked !== undefined && (asked.value.stream_options as { include_usage: boolean }).include_usage);
  * ```
  */
 export function withStreamUsage(body: JsonBody, adapter: AdapterName): JsonBody | undefined {
@@ -94,12 +95,13 @@ export interface ChunkFilter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { usageStripper } from "./stream_usage.ts";
  * const strip = usageStripper();
  * const out = new TextDecoder().decode(strip.push(new TextEncoder().encode(
  *   'data: {"choices":[{"delta":{}}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":1}}\n\ndata: [DONE]\n\n',
  * )));
- * console.assert(!out.includes("usage") && out.endsWith("data: [DONE]\n\n") && strip.end() === undefined);
+ * assert(!out.includes("usage") && out.endsWith("data: [DONE]\n\n") && strip.end() === undefined);
  * ```
  */
 export function usageStripper(): ChunkFilter {
@@ -133,10 +135,11 @@ export function usageStripper(): ChunkFilter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stripUsageEvents } from "./stream_usage.ts";
  * const sse = 'data: {"choices":[{"delta":{}}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":1}}\n\ndata: [DONE]\n\n';
  * const out = await new Response(new Response(sse).body!.pipeThrough(stripUsageEvents())).text();
- * console.assert(!out.includes("usage") && out.endsWith("data: [DONE]\n\n"));
+ * assert(!out.includes("usage") && out.endsWith("data: [DONE]\n\n"));
  * ```
  */
 export function stripUsageEvents(): TransformStream<Uint8Array, Uint8Array> {

@@ -42,12 +42,13 @@ export interface TrackBodyOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkReader } from "./chunk_reader.ts";
  * import { trackBody } from "./tracked_body.ts";
  * let ended = "";
  * const src = chunkReader(new Response("hello").body!);
  * const body = trackBody(src, { onEnd: (e) => (ended = e.outcome), onCancel: () => {} });
- * console.assert((await new Response(body).text()) === "hello" && ended === "success");
+ * assert((await new Response(body).text()) === "hello" && ended === "success");
  * ```
  */
 export function trackBody(

@@ -27,8 +27,9 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRetryAfter } from "./upstream_body.ts";
- * console.assert(parseRetryAfter("3", 0) === 3000 && parseRetryAfter(null, 0) === undefined);
+ * assert(parseRetryAfter("3", 0) === 3000 && parseRetryAfter(null, 0) === undefined);
  * ```
  */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {

@@ -29,10 +29,11 @@ export interface Usage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { usageFromTail } from "./usage.ts";
  * const tail = [new TextEncoder().encode('{"usage":{"prompt_tokens":3,"completion_tokens":5}}')];
  * const u = usageFromTail(tail);
- * console.assert(u.tokensIn === 3 && u.tokensOut === 5);
+ * assert(u.tokensIn === 3 && u.tokensOut === 5);
  * ```
  */
 export function usageFromTail(tail: readonly Uint8Array[]): Usage {
