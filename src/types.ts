@@ -257,6 +257,12 @@ export interface ProbeRequest {
 /** One backend dialect. Adapters only translate; they never route. */
 export interface Adapter {
   readonly name: AdapterName;
+  /**
+   * The backend's chat accepts `stream_options.include_usage` (OpenAI API reference): the gateway
+   * then asks for usage on a stream the client did not ask it for, counts it, and hides it again.
+   * Absent or false: the body is forwarded as sent.
+   */
+  readonly acceptsStreamOptions?: boolean;
   /** Builds the upstream request. Throws `BadRequestError` for what the backend cannot do. */
   prepare(input: AdapterInput): UpstreamCall;
   /** The health probe for an instance of the given service. */

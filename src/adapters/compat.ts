@@ -47,6 +47,8 @@ export interface CompatSpec {
   readonly hooks?: Partial<Record<ServiceKind, ServiceHook>>;
   /** Human name for messages, e.g. "Ollama". */
   readonly label: string;
+  /** The backend's chat accepts `stream_options.include_usage` (see `Adapter`). @default {false} */
+  readonly acceptsStreamOptions?: boolean;
 }
 
 /**
@@ -164,6 +166,7 @@ export function createCompatAdapter(spec: CompatSpec): Adapter {
   const label = spec.label;
   return Object.freeze({
     name: spec.name,
+    acceptsStreamOptions: spec.acceptsStreamOptions === true,
     prepare(input: AdapterInput): UpstreamCall {
       const fallback = defaultPath(spec, input.service, input.route);
       if (fallback === undefined && !input.target.path) {

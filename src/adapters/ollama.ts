@@ -51,6 +51,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  */
 export const ollamaAdapter: Adapter = createCompatAdapter({
   name: "ollama",
+  acceptsStreamOptions: true,
   label: "Ollama",
   paths: { chat: OLLAMA_PATHS.chat, embedding: OLLAMA_PATHS.embed, imgGen: OLLAMA_PATHS.imgGen },
   completionsPath: OLLAMA_PATHS.completions,

@@ -34,7 +34,7 @@ import { Hono } from "hono";
 import { errorResponse, NotFoundError, UnauthorizedError } from "../errors.ts";
 import { type AdminGateway, type AdminOptions, adminRoutes } from "./admin_routes.ts";
 import type { AppEnv } from "./app.ts";
-import { bearerToken, secretMatches } from "./auth.ts";
+import { bearerToken, secretMatches } from "../proxy/api_keys.ts";
 
 export type { AdminGateway, AdminOptions } from "./admin_routes.ts";
 
