@@ -27,7 +27,7 @@ import { recordOutcome } from "./outcome.ts";
 import type { AttemptFailure, DispatchDeps, FailureKind, Settlement } from "./request.ts";
 import type { Upstream } from "./runtime.ts";
 import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
-import { type BodyEnd, type BodyObserver, trackBody } from "./tracked_body.ts";
+import { type BodyEnd, type BodyObserver, sseErrorEvent, trackBody } from "./tracked_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 
 /** What an attempt needs from the request it belongs to (an `Exchange`). */
@@ -54,19 +54,6 @@ const WHOLE_BODY_MAX = 8 * 1024 * 1024;
 /** A committed answer carrying the gateway's response headers. */
 function committed(body: BodyInit | null, status: number, headers: HeaderList): Response {
   return new Response(body, { status, headers: headers.toInit() });
-}
-
-/** The SSE event a client gets when the upstream fails mid-stream (OpenAI SDKs raise it). */
-function sseError(error: unknown): Uint8Array {
-  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
-  const body = {
-    error: {
-      message: `Upstream stream ended abnormally: ${message}`,
-      type: "upstream_error",
-      code: "upstream_stream_error",
-    },
-  };
-  return ENCODER.encode(`data: ${JSON.stringify(body)}\n\n`);
 }
 
 function messageOf(error: unknown): string {
@@ -223,7 +210,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     const strip = res.ok && this.stripUsage;
     let body = trackBody(reader, this, {
       first,
-      errorEvent: this.#sse ? sseError : undefined,
+      errorEvent: this.#sse ? sseErrorEvent : undefined,
       filter: strip && !mapped ? usageStripper() : undefined,
     });
     if (mapped) {

@@ -44,6 +44,32 @@ export interface TrackBodyOptions {
   readonly filter?: ChunkFilter;
 }
 
+const ENCODER = new TextEncoder();
+
+/**
+ * The SSE event a client gets when the upstream fails mid-stream, in OpenAI's error shape (the
+ * OpenAI SDKs raise it as an error instead of hanging or seeing a reset).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sseErrorEvent } from "./tracked_body.ts";
+ * const event = new TextDecoder().decode(sseErrorEvent(new Error("reset")));
+ * assert.equal(JSON.parse(event.slice(6)).error.code, "upstream_stream_error");
+ * ```
+ */
+export function sseErrorEvent(error: unknown): Uint8Array {
+  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
+  const body = {
+    error: {
+      message: `Upstream stream ended abnormally: ${message}`,
+      type: "upstream_error",
+      code: "upstream_stream_error",
+    },
+  };
+  return ENCODER.encode(`data: ${JSON.stringify(body)}\n\n`);
+}
+
 const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
 const ABORT: BodyEnd = Object.freeze({ outcome: "abort" });
 
