@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
+import { spawnChild } from "./fakes/child.ts";
 import { parsePng } from "./fakes/png.ts";
 import { parseWav } from "./fakes/wav.ts";
 
@@ -53,45 +54,13 @@ Deno.test("README Quickstart: its deno and npx commands name real tasks and the 
   );
 });
 
-/** A running `deno task demo` and the address its gateway logged. */
-async function startDemo(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
+/** `deno task demo ARGS`, resolved with the address its gateway logged. */
+function startDemo(args: string[]) {
+  return spawnChild(Deno.execPath(), {
     args: ["task", "demo", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const listening = Promise.withResolvers<string>();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      for (let nl; (nl = buf.indexOf("\n")) >= 0; buf = buf.slice(nl + 1)) {
-        const line = buf.slice(0, nl);
-        lines.push(line);
-        const address = / listening .*address=(http:\/\/\S+)/.exec(line)?.[1];
-        if (address) listening.resolve(address);
-      }
-    }
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const exited = child.status.then(async (s) => (await pumps, s.code));
-  exited.then(() => listening.reject(new Error(`demo exited:\n${lines.join("\n")}`)));
-  const deadline = setTimeout(
-    () => listening.reject(new Error(`demo did not start:\n${lines.join("\n")}`)),
-    60_000,
-  );
-  try {
-    return { url: await listening.promise, lines, exited, stop: () => child.kill("SIGTERM") };
-  } catch (error) {
-    child.kill("SIGKILL");
-    await exited;
-    throw error;
-  } finally {
-    clearTimeout(deadline);
-  }
+    ready: (line) => / listening .*address=(http:\/\/\S+)/.exec(line)?.[1],
+  });
 }
 
 const json = (out: string) => JSON.parse(out);
@@ -165,7 +134,7 @@ Deno.test("README Quickstart: every curl command works as written against `deno 
   const demo = await startDemo(portsLine[2].replace(/\d+/g, "0").split(" "));
   const dir = await Deno.makeTempDir({ prefix: "dairouter-readme-" });
   try {
-    const host = demo.url.replace("http://", "");
+    const host = demo.ready.replace("http://", "");
     for (const command of curls) {
       const check = CHECKS.find(([re]) => re.test(command.replace(/\s+#.*$/, "")));
       assert.ok(check, `README command without a check in this test: ${command}`);
@@ -179,7 +148,7 @@ Deno.test("README Quickstart: every curl command works as written against `deno 
       }
     }
   } finally {
-    demo.stop();
+    demo.kill("SIGTERM");
     assert.equal(await demo.exited, 0, demo.lines.join("\n"));
     await Deno.remove(dir, { recursive: true });
   }
