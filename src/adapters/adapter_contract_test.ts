@@ -11,21 +11,13 @@ import { BadRequestError } from "../errors.ts";
 import type { Adapter, AdapterInput, AdapterName, ServiceKind, UpstreamCall } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { callJson, fixtureJson, jsonInput, multipartInput } from "./_testing.ts";
-import { ADAPTER_NAMES, getAdapter, openaiAdapter } from "./mod.ts";
+import { ADAPTER_NAMES, getAdapter, OPENAI_PATHS, openaiAdapter } from "./mod.ts";
 
 const BASE = "http://127.0.0.1:9000/";
 const TARGET = { baseUrl: BASE, apiKey: "sk-up", headers: { "x-extra": "1" } };
 const EXTRA = { keep: true, nested: [1, 2] };
 
-const OPENAI: Partial<Record<ServiceKind, string>> = {
-  chat: "/v1/chat/completions",
-  embedding: "/v1/embeddings",
-  rerank: "/v1/rerank",
-  tts: "/v1/audio/speech",
-  stt: "/v1/audio/transcriptions",
-  imgGen: "/v1/images/generations",
-  imgEdit: "/v1/images/edits",
-};
+const OPENAI: Partial<Record<ServiceKind, string>> = OPENAI_PATHS;
 const { tts: _tts, stt: _stt, imgGen: _imgGen, imgEdit: _imgEdit, ...TEXT_ONLY } = OPENAI;
 
 /**
@@ -36,15 +28,13 @@ const NATIVE: Readonly<Record<AdapterName, Partial<Record<ServiceKind, string>>>
   openai: OPENAI,
   normal: OPENAI,
   xinference: OPENAI,
-  gpustack: {
-    chat: "/v1-openai/chat/completions",
-    embedding: "/v1-openai/embeddings",
-    rerank: "/v1/rerank",
-    tts: "/v1-openai/audio/speech",
-    stt: "/v1-openai/audio/transcriptions",
-    imgGen: "/v1-openai/images/generations",
-    imgEdit: "/v1-openai/images/edits",
-  },
+  // GPUStack serves the OpenAI API under /v1-openai, and rerank under /v1.
+  gpustack: Object.fromEntries(
+    Object.entries(OPENAI_PATHS).map(([service, path]) => [
+      service,
+      service === "rerank" ? path : path.replace(/^\/v1\//, "/v1-openai/"),
+    ]),
+  ),
   localai: { ...TEXT_ONLY, tts: OPENAI.tts, stt: OPENAI.stt, imgGen: OPENAI.imgGen },
   vllm: { ...TEXT_ONLY, stt: OPENAI.stt },
   llamacpp: TEXT_ONLY,
