@@ -30,7 +30,7 @@ export interface Harness {
   post(body: unknown, options?: PostOptions): Promise<Response>;
   /** The runtime's instance by label. */
   upstream(label: string): Upstream;
-  /** Asserts that nothing is held any more: in-flight counts, deadlines, upstream bodies. */
+  /** Asserts that nothing is held any more: in-flight counts, half-open permits, deadlines, upstream bodies. */
   assertIdle(): void;
 }
 
@@ -87,7 +87,13 @@ export function harness(
       ),
     upstream: byLabel,
     assertIdle() {
-      for (const u of gateway.runtime().upstreams) assert.equal(u.stats.inFlight, 0, `in-flight of ${u.id}`);
+      for (const u of gateway.runtime().upstreams) {
+        assert.equal(u.stats.inFlight, 0, `in-flight of ${u.id}`);
+        // With nothing in flight a half-open breaker holds no trial: its permits are all free.
+        if (u.breaker.state === "half_open" && u.breaker.parkedUntil <= time.now()) {
+          assert.ok(u.breaker.canPass(), `half-open permits of ${u.id}`);
+        }
+      }
       assert.equal(deadlines.size, 0, "deadlines still watched");
       assert.equal(upstreams.openBodies, 0, "upstream bodies still open");
     },

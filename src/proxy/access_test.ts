@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import type { Decision } from "../types.ts";
 import { type Case, CHAT, harness, runCases, send, serviceConfig, settle } from "./_testing.ts";
+import { parseConfig } from "../config/load.ts";
 import { localLimits } from "./access.ts";
 import type { ScopeDecider } from "./request.ts";
 
@@ -127,5 +128,20 @@ Deno.test("access: a ScopeDecider decides every request-level scope in one call,
   await settle();
   assert.deepEqual(seen, ["chat:127.0.0.1:full", "chat:127.0.0.1:full"]);
   assert.deepEqual(h.upstreams.tried, ["a"]);
+  h.assertIdle();
+});
+
+Deno.test("access: a reload that leaves a key's limit as it was keeps its bucket; a changed limit starts afresh", async () => {
+  const h = harness(config, { a: [OK] });
+  const reload = (cfg: unknown) =>
+    h.gateway.reload(parseConfig(JSON.stringify(cfg), { source: "test.json", env: {} }).config);
+  assert.equal((await h.post(CHAT, bearer(THROTTLED))).status, 200);
+  reload(config);
+  assert.equal((await h.post(CHAT, bearer(THROTTLED))).status, 429, "same block: still empty");
+  const keys = config.auth.keys.map((k) =>
+    k.name === "throttled" ? { ...k, "rate-limit": { algorithm: "token-bucket", capacity: 2, rate: 0.5 } } : k
+  );
+  reload({ ...config, auth: { keys } });
+  assert.equal((await h.post(CHAT, bearer(THROTTLED))).status, 200, "new block: a new bucket");
   h.assertIdle();
 });
