@@ -115,6 +115,8 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     clock: Date.now,
     random: Math.random,
     fetch: globalThis.fetch,
+    connect: async (a, signal) =>
+      (await Deno.connect({ hostname: a.hostname, port: a.port, signal })).close(),
     write: (line) => logOut.write(line),
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });

@@ -70,6 +70,7 @@ export const HEALTH_DEFAULTS: HealthConfig = {
   enabled: true,
   intervalMs: 10_000,
   timeoutMs: 3000,
+  type: "http",
   healthyThreshold: 1,
   unhealthyThreshold: 2,
   passiveFailures: 3,

@@ -112,6 +112,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     enabled: true,
     intervalMs: 10000,
     timeoutMs: 3000,
+    type: "http",
     healthyThreshold: 1,
     unhealthyThreshold: 2,
     passiveFailures: 3,

@@ -69,7 +69,7 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
-      instances: resolveInstances(kind, block, adapter, origins, warnings),
+      instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }
 
@@ -113,6 +113,7 @@ function first(levels: Levels): PolicyInput["adapter"] {
 function resolveInstances(
   kind: ServiceKind,
   block: ServiceInput | undefined,
+  levels: Levels,
   serviceAdapter: InstanceConfig["adapter"],
   origins: Origins,
   warnings: Problem[],
@@ -151,6 +152,7 @@ function resolveInstances(
       headers: inst.headers ?? {},
       ...(rateLimit ? { rateLimit } : {}),
       enabled: inst.enabled ?? true,
+      health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       id,
       ...(line !== undefined ? { line } : {}),
     };
