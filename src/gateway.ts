@@ -8,6 +8,7 @@
 
 import type { Hono } from "hono";
 import type { Config } from "./config/types.ts";
+import { ShuttingDownError } from "./errors.ts";
 import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "./health/mod.ts";
 import { type AppEnv, createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
@@ -47,9 +48,18 @@ export interface Gateway {
   reload(config: Config): void;
   /** Starts active health checks. */
   startProbes(): void;
-  /** Marks the gateway as draining (`/readyz` → 503). */
+  /** Marks the gateway as draining (`/readyz` → 503); requests are still served. */
   drain(): void;
-  /** Stops probes. */
+  /**
+   * Cuts every request still running (the shutdown deadline has passed): a stream ends with a final
+   * SSE error event (`gateway_shutdown`), a request still waiting for its upstream gets a 503, and
+   * later requests get a 503 at once. Counters are released by the usual end-of-attempt path.
+   * Returns the number of upstream attempts that were in flight.
+   */
+  cut(): number;
+  /** Upstream attempts in flight, over all instances. */
+  inFlight(): number;
+  /** Stops probes and the timeout sweep (after the last request has ended). */
   close(): Promise<void>;
   /** Breakers and limiters by stable name, for `state.backend: kv` persistence. */
   persistTargets(): PersistTargets;
@@ -85,6 +95,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const metrics = createMetrics();
   const state = createRuntimeState();
   const deadlines = new DeadlineSweep();
+  const shutdown = new AbortController();
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
       metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
@@ -194,6 +205,17 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     drain() {
       draining = true;
     },
+    cut() {
+      const n = gateway.inFlight();
+      draining = true;
+      if (!shutdown.signal.aborted) shutdown.abort(new ShuttingDownError());
+      return n;
+    },
+    inFlight() {
+      let n = 0;
+      for (const stats of state.stats.values()) n += stats.inFlight;
+      return n;
+    },
     persistTargets() {
       const breakers = new Map([...state.breakers].map(([id, v]) => [id, v.breaker]));
       const limiters = new Map([...state.limiters].map(([id, v]) => [id, v.limiter]));
@@ -209,7 +231,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   const app = createApp({
     runtime: () => runtime,
-    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer },
+    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer, shutdown: shutdown.signal },
     clock: deps.clock,
     random: deps.random,
     metrics,

@@ -85,6 +85,7 @@ export function resolveConfig(
       port: server.port ?? SERVER_DEFAULTS.port,
       bodyLimit: server.bodyLimit ?? SERVER_DEFAULTS.bodyLimit,
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
+      drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
     },
     log: { level: log.level ?? LOG_DEFAULTS.level, format: log.format ?? LOG_DEFAULTS.format },

@@ -167,6 +167,7 @@ const server = z.strictObject({
       }),
     ),
   ).optional(),
+  drainDelay: duration(0),
   shutdownTimeout: duration(0),
 });
 

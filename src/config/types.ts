@@ -131,7 +131,12 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   /** Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
   readonly trustedProxies: readonly string[];
-  /** Graceful shutdown deadline, ms. */
+  /**
+   * After SIGTERM: how long the listener keeps accepting (with `/readyz` at 503) so load balancers
+   * can take the instance out before connections are refused, ms.
+   */
+  readonly drainDelayMs: number;
+  /** After the drain delay: how long in-flight requests may take before they are cut, ms. */
   readonly shutdownTimeoutMs: number;
 }
 
