@@ -59,19 +59,20 @@ Deno.test("health-check probe keys inherit key by key: instance → service → 
   assert.deepEqual([e.path, e.method, e.timeoutMs], [undefined, "HEAD", 3000]);
 });
 
+/** One chat instance whose `health-check` (on line 7) is `block`. */
+const instanceWith = (block: string) =>
+  [
+    "model:",
+    "  services:",
+    "    chat:",
+    "      instances:",
+    "        - name: a",
+    "          base-url: 'http://127.0.0.1:1'",
+    `          health-check: ${block}`,
+  ].join("\n");
+
 Deno.test("health-check errors name the key and line: bad expect-status, type, method, path", () => {
-  const at = (block: string) =>
-    failure(
-      [
-        "model:",
-        "  services:",
-        "    chat:",
-        "      instances:",
-        "        - name: a",
-        "          base-url: 'http://127.0.0.1:1'",
-        `          health-check: ${block}`,
-      ].join("\n"),
-    ).message;
+  const at = (block: string) => failure(instanceWith(block)).message;
   assert.match(
     at("{ expect-status: '299-200' }"),
     /health-check\.expect-status range must run low to high.*line 7/,
@@ -86,15 +87,7 @@ Deno.test("health-check interval is a service key: an instance-level interval is
   // Probes of one service run in one round; a per-instance interval could not be honoured.
   let message = "";
   try {
-    const { warnings } = load([
-      "model:",
-      "  services:",
-      "    chat:",
-      "      instances:",
-      "        - name: a",
-      "          base-url: 'http://127.0.0.1:1'",
-      "          health-check: { interval: 1s }",
-    ].join("\n"));
+    const { warnings } = load(instanceWith("{ interval: 1s }"));
     message = warnings.map((w) => w.message).join("\n");
   } catch (err) {
     message = (err as Error).message;
