@@ -10,11 +10,10 @@
  * @module
  */
 
-import type { ProbeRequest, StatusRange, TcpAddress } from "../types.ts";
+import type { ProbeRequest, Schedule, StatusRange, TcpAddress } from "../types.ts";
 import { isExpectedStatus } from "./expect_status.ts";
 
-/** Runs `fn` once after `ms`; the returned function cancels it if it has not run yet. */
-export type Schedule = (fn: () => void, ms: number) => () => void;
+export type { Schedule };
 
 /**
  * Opens a TCP connection to `address` and closes it again; resolves once it was open, rejects when
