@@ -36,6 +36,8 @@ export interface AttemptOwner {
   readonly timeouts: TimeoutConfig;
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
+  /** Aborts when the gateway cuts what is left at its shutdown deadline. */
+  readonly shutdown: AbortSignal | undefined;
   /** Adds the gateway's own headers to an answer (request id, `X-RateLimit-*`). */
   decorate(headers: HeaderList): void;
   /** The attempt settled; its outcome is already recorded on the instance. */
@@ -140,10 +142,13 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
 
   /** Step 1: sends the request; resolves with the response once its headers are in. */
   async awaitHeaders(): Promise<Response | AttemptFailure> {
-    const { deps, signal } = this.#owner;
+    const { deps, signal, shutdown } = this.#owner;
     signal.addEventListener("abort", this, ONCE);
-    // A client that left before this attempt began is not worth a request upstream.
-    if (signal.aborted) this.#ctrl.abort(signal.reason);
+    shutdown?.addEventListener("abort", this, ONCE);
+    // A client that left (or a gateway that cut everything) before this attempt began is not
+    // worth a request upstream.
+    if (shutdown?.aborted) this.#ctrl.abort(shutdown.reason);
+    else if (signal.aborted) this.#ctrl.abort(signal.reason);
     deps.deadlines.add(this);
     const call = this.call;
     let res: Response;
@@ -227,9 +232,9 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     this.#ctrl.abort(new DOMException(`upstream ${this.#timedOut} timeout`, "TimeoutError"));
   }
 
-  /** The client's `abort` event: abort the upstream too. */
-  handleEvent(): void {
-    this.#ctrl.abort(this.#owner.signal.reason);
+  /** The `abort` event of the client's signal or the gateway's shutdown: abort the upstream too. */
+  handleEvent(event: Event): void {
+    this.#ctrl.abort((event.target as AbortSignal).reason);
   }
 
   /** {@linkcode BodyObserver}: a chunk arrived — the idle deadline moves later. */
@@ -248,6 +253,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     // A client that hangs up right after `data: [DONE]` got the whole answer.
     if (end.outcome === "success" || (this.#sse && endsWithDone(tail))) {
       this.#settle(this.status! < 300 ? "success" : "ignored", undefined, tail);
+    } else if (this.#owner.shutdown?.aborted) {
+      this.#settle("abort", "shutdown", tail);
     } else if (end.outcome === "abort" || this.#owner.signal.aborted) {
       this.#settle("abort", "abort", tail);
     } else {
@@ -262,28 +269,32 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     this.outcome = outcome;
     this.kind = kind;
     this.tail = tail;
-    const { deps, signal } = this.#owner;
+    const { deps, signal, shutdown } = this.#owner;
     deps.deadlines.delete(this);
     signal.removeEventListener("abort", this);
+    shutdown?.removeEventListener("abort", this);
     recordOutcome(this.upstream, this, deps.clock(), deps.observer);
     this.#owner.settled(this);
   }
 
-  /** A failure before commit: settled at once, returned as a value. */
+  /** A failure before commit: settled at once, returned as a value (the instance is not blamed for an abort). */
   #fail(kind: FailureKind, message: string): AttemptFailure {
-    this.#settle(kind === "abort" ? "abort" : "failure", kind);
+    this.#settle(kind === "abort" || kind === "shutdown" ? "abort" : "failure", kind);
     return { type: "failed", kind, message, status: this.status, retryAfterMs: this.retryAfterMs };
   }
 
-  /** Why `fetch` or a body read threw: the client left, a deadline passed, or the network. */
+  /** Why `fetch` or a body read threw: shutdown, the client left, a deadline passed, or the network. */
   #classify(error: unknown): AttemptFailure {
+    if (this.#owner.shutdown?.aborted) return this.#fail("shutdown", "the gateway is shutting down");
     if (this.#owner.signal.aborted) return this.#fail("abort", "client closed the connection");
     if (this.#timedOut) return this.#fail("timeout", `upstream ${this.#timedOut} timeout`);
     return this.#fail("connect", messageOf(error));
   }
 
   #bodyFailure(error: unknown): AttemptFailure {
-    if (this.#owner.signal.aborted || this.#timedOut) return this.#classify(error);
+    if (this.#owner.shutdown?.aborted || this.#owner.signal.aborted || this.#timedOut) {
+      return this.#classify(error);
+    }
     return this.#fail("body", `upstream body failed: ${messageOf(error)}`);
   }
 

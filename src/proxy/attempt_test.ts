@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Case, CHAT, type Harness, runCases, serviceConfig, type Step } from "./_testing.ts";
+import { type Case, CHAT, type Harness, runCases, serviceConfig, settle, type Step } from "./_testing.ts";
 
 const C1 = 'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n';
 const USAGE = 'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n';
@@ -185,6 +185,42 @@ const CASES: Case[] = [
     after: (h) => {
       assert.equal(lastLog(h).error, null);
       assert.ok(h.upstream("a").stats.latencyEwmaMs >= 0);
+    },
+  },
+  {
+    name: "the shutdown cut while waiting for headers: 503 gateway_shutdown, no instance blamed",
+    config: serviceConfig(["a", "b"]),
+    script: { a: ["hang"], b: [SSE] },
+    drive: (h) => void h.gateway.cut(),
+    status: 503,
+    answer: (body) => assert.equal((body as { error: { code: string } }).error.code, "gateway_shutdown"),
+    tried: ["a"],
+    after: (h) => {
+      assert.equal(failures(h, "a"), 0);
+      assert.equal(lastLog(h).error, "gateway_shutdown");
+    },
+  },
+  {
+    name: "the shutdown cut mid-stream ends it with a gateway_shutdown SSE event, no instance blamed",
+    config: serviceConfig(["a"]),
+    script: { a: [{ body: [C1, "hang"] }] },
+    request: STREAM,
+    read: async (res, h) => {
+      const text = res.text();
+      await settle();
+      h.gateway.cut();
+      return await text;
+    },
+    status: 200,
+    answer: (body) => {
+      const text = body as string;
+      assert.ok(text.startsWith(C1));
+      assert.equal(JSON.parse(text.slice(C1.length + 6)).error.code, "gateway_shutdown");
+    },
+    tried: ["a"],
+    after: (h) => {
+      assert.equal(failures(h, "a"), 0);
+      assert.equal(lastLog(h).error, "shutdown");
     },
   },
   {

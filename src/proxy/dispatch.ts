@@ -10,6 +10,7 @@
  * @module
  */
 
+import { ShuttingDownError } from "../errors.ts";
 import { admit, isDenial, localLimits } from "./access.ts";
 import { Exchange } from "./exchange.ts";
 import { exhausted, remember } from "./fallback.ts";
@@ -40,6 +41,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
         if (svc.cache && result.ok && !req.stream) return await remember(svc.cache, req, result);
         return result;
       }
+      if (result.kind === "shutdown") throw new ShuttingDownError();
       if (result.kind === "abort") return x.abandoned(attempt);
       if (!x.mayRetry(result)) break;
     }

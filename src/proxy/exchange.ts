@@ -21,6 +21,7 @@ import { usageFromTail } from "./usage.ts";
 export class Exchange implements AttemptOwner {
   readonly timeouts: ServiceRuntime["config"]["timeouts"];
   readonly signal: AbortSignal;
+  readonly shutdown: AbortSignal | undefined;
   /** The model's instances (`undefined` for a model nobody serves: it is denied first). */
   readonly pool: ModelPool | undefined;
   /** Instances picked so far, in order (whether or not their limiter let them be tried). */
@@ -47,6 +48,7 @@ export class Exchange implements AttemptOwner {
   ) {
     this.timeouts = svc.config.timeouts;
     this.signal = req.signal;
+    this.shutdown = deps.shutdown;
     this.pool = svc.pools.get(req.model);
   }
 
@@ -149,7 +151,9 @@ export class Exchange implements AttemptOwner {
   }
 
   #logAttempt(a: Attempt): void {
-    const error = a.outcome === "abort"
+    const error = a.kind === "shutdown"
+      ? "shutdown"
+      : a.outcome === "abort"
       ? "client_abort"
       : a.outcome === "failure"
       ? `upstream_${a.kind}`

@@ -52,6 +52,8 @@ export interface DispatchDeps {
   readonly clock: Clock;
   /** Watches every attempt's timeouts (one timer for all). */
   readonly deadlines: DeadlineSweep;
+  /** Aborts (with a `ShuttingDownError`) when the gateway cuts what is left at its shutdown deadline. */
+  readonly shutdown?: AbortSignal;
   readonly observer: DispatchObserver;
   /**
    * Decides the request-level limit scopes (default: the in-process limiters of the runtime,
@@ -101,8 +103,8 @@ export interface ScopeDecider {
  */
 export type RequestHandler = (rt: Runtime, deps: DispatchDeps, req: GatewayRequest) => Promise<Response>;
 
-/** Why an attempt failed before committing. */
-export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort";
+/** Why an attempt failed (`shutdown`: cut by the gateway at its shutdown deadline). */
+export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort" | "shutdown";
 
 /** How an attempt ended, reported exactly once (an `Attempt` holds its own). */
 export interface Settlement {

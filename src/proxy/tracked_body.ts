@@ -9,6 +9,7 @@
  * @module
  */
 
+import { GatewayError } from "../errors.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
 import type { ChunkFilter } from "./stream_usage.ts";
 
@@ -47,8 +48,9 @@ export interface TrackBodyOptions {
 const ENCODER = new TextEncoder();
 
 /**
- * The SSE event a client gets when the upstream fails mid-stream, in OpenAI's error shape (the
- * OpenAI SDKs raise it as an error instead of hanging or seeing a reset).
+ * The SSE event a client gets when its stream fails mid-way, in OpenAI's error shape (the OpenAI
+ * SDKs raise it as an error instead of hanging or seeing a reset): the upstream broke, or the
+ * gateway cut the stream (a `GatewayError` reason, e.g. at the shutdown deadline).
  *
  * @example
  * ```ts
@@ -60,7 +62,7 @@ const ENCODER = new TextEncoder();
  */
 export function sseErrorEvent(error: unknown): Uint8Array {
   const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
-  const body = {
+  const body = error instanceof GatewayError ? { error: { message, type: error.type, code: error.code } } : {
     error: {
       message: `Upstream stream ended abnormally: ${message}`,
       type: "upstream_error",
