@@ -1,5 +1,5 @@
 /**
- * One client request across its attempts: which instances it tried, how many retries it took,
+ * One client request across its attempts: which instances it tried, how many attempts it took,
  * the limits that let it in, and its one access-log line. `dispatch` drives it; each upstream
  * try is an {@linkcode Attempt} it owns.
  *
@@ -26,10 +26,8 @@ export class Exchange implements AttemptOwner {
   readonly pool: ModelPool | undefined;
   /** Instances picked so far, in order (whether or not their limiter let them be tried). */
   readonly tried: Upstream[] = [];
-  /** Attempts started (upstream calls). */
+  /** Attempts started (upstream calls); those after the first are retries. */
   attempts = 0;
-  /** Attempts after the first. */
-  retries = 0;
   /** Why the last attempt failed, for the error when nothing is left. */
   lastFailure: AttemptFailure | undefined;
   /** The soonest-to-clear instance limiter denial, when instances were skipped for their limit. */
@@ -94,10 +92,7 @@ export class Exchange implements AttemptOwner {
       u.breaker.onIgnored();
       throw error;
     }
-    if (this.attempts++ > 0) {
-      this.retries++;
-      this.deps.observer.retry(u);
-    }
+    if (this.attempts++ > 0) this.deps.observer.retry(u);
     u.stats.inFlight++;
     return new Attempt(this, u, call, usageBody !== undefined);
   }
@@ -176,7 +171,7 @@ export class Exchange implements AttemptOwner {
       model: this.pool ? req.model : "unknown",
       status,
       durationMs: this.deps.clock() - req.receivedAt,
-      retries: this.retries,
+      retries: this.attempts > 0 ? this.attempts - 1 : 0,
       instance,
       ttftMs: a?.ttfbMs,
       tokensIn: usage?.tokensIn,
