@@ -55,6 +55,8 @@ export const ollamaAdapter: Adapter = createCompatAdapter({
   paths: { chat: OLLAMA_PATHS.chat, embedding: OLLAMA_PATHS.embed, imgGen: OLLAMA_PATHS.imgGen },
   completionsPath: OLLAMA_PATHS.completions,
   probePath: OLLAMA_PATHS.probe,
+  // `GET /api/ps`: the models loaded in memory.
+  loadSource: { path: "/api/ps", parser: "ollama" },
   hooks: {
     chat(input, path, auth): UpstreamCall | undefined {
       if (!pathEndsWith(path, OLLAMA_PATHS.nativeChat)) return undefined;
