@@ -87,16 +87,32 @@ class ChainHasher {
   private unit(c: number, weight: number): void {
     this.h = Math.imul(this.h ^ c, FNV_PRIME);
     this.inBlock += weight;
-    if (this.inBlock >= this.blockSize) {
-      this.inBlock = 0;
-      this.blocks++;
-      if (isCheckpoint(this.blocks)) this.out[this.count++] = mix(this.h);
-      if (this.blocks >= this.maxBlocks) this.full = true;
-    }
+    if (this.inBlock >= this.blockSize) this.endBlock();
+  }
+
+  private endBlock(): void {
+    this.inBlock = 0;
+    this.blocks++;
+    if (isCheckpoint(this.blocks)) this.out[this.count++] = mix(this.h);
+    if (this.blocks >= this.maxBlocks) this.full = true;
   }
 
   text(s: string): void {
-    for (let i = 0; i < s.length && !this.full; i++) this.unit(s.charCodeAt(i), 1);
+    // The hot loop: locals only, one block boundary check per character.
+    let h = this.h;
+    let inBlock = this.inBlock;
+    const size = this.blockSize;
+    for (let i = 0; i < s.length; i++) {
+      h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+      if (++inBlock >= size) {
+        this.h = h;
+        this.endBlock();
+        inBlock = 0;
+        if (this.full) return;
+      }
+    }
+    this.h = h;
+    this.inBlock = inBlock;
   }
 
   token(id: number): void {
