@@ -20,6 +20,7 @@ import {
   resolveTimeouts,
 } from "./policy.ts";
 import type { Problem } from "./problem.ts";
+import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -59,9 +60,10 @@ export function resolveConfig(
     const block: ServiceInput | undefined = servicesBlock?.[kind];
     const levels: Levels = [block, ...globals];
     const adapter = first(levels) ?? DEFAULT_ADAPTER;
+    const loadBalance = resolveLoadBalance(levels);
     services[kind] = {
       kind,
-      loadBalance: resolveLoadBalance(levels),
+      loadBalance,
       adapter,
       ...optional("rateLimit", resolveRateLimit(block?.rateLimit ?? serviceDefaultLimit, "service")),
       circuitBreaker: resolveBreaker(levels),
@@ -69,6 +71,7 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
+      loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
       instances: resolveInstances(kind, block, adapter, origins, warnings),
     };
   }
@@ -151,6 +154,7 @@ function resolveInstances(
       headers: inst.headers ?? {},
       ...(rateLimit ? { rateLimit } : {}),
       enabled: inst.enabled ?? true,
+      ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
       id,
       ...(line !== undefined ? { line } : {}),
     };

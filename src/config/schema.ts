@@ -17,6 +17,7 @@ import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
 import { admin, auth } from "./schema_access.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
+import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -36,6 +37,8 @@ const loadBalance = z.strictObject({
     },
   ).optional(),
   loadFactor: num(z.number().min(1)),
+  kvSaturation: num(z.number().gt(0).max(1)),
+  prefix: prefixBlock.optional(),
 });
 
 const circuitBreaker = z.strictObject({
@@ -102,6 +105,7 @@ const instance = z.strictObject({
   headers: headers.optional(),
   enabled: bool(),
   rateLimit: rateLimit.optional(),
+  loadSignals: instanceLoadSignals.optional(),
 });
 
 /** The blocks that may be written globally, and per service to override the global ones. */
@@ -114,6 +118,7 @@ const policyShape = {
   timeouts: timeouts.optional(),
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
+  loadSignals: loadSignalsBlock.optional(),
 };
 
 const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });

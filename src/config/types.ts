@@ -14,6 +14,9 @@ import type {
   ServiceKind,
   StrategyName,
 } from "../types.ts";
+import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+
+export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -24,8 +27,12 @@ export interface LoadBalanceConfig {
    * (e.g. `header:X-Session-Id`) or `body:user`.
    */
   readonly hashKey: string;
-  /** Bounded-load factor for `consistent-hash-bounded` (default 1.25). */
+  /** Bounded-load factor for `consistent-hash-bounded` and `prefix-affinity` (default 1.25). */
   readonly loadFactor: number;
+  /** KV-cache use above which `least-load` / `prefix-affinity` penalise an instance (default 0.9). */
+  readonly kvSaturation: number;
+  /** How `prefix-affinity` hashes prompts and how many hashes it remembers per instance. */
+  readonly prefix: PrefixConfig;
 }
 
 /** Per-service timeouts in ms; 0 disables one. */
@@ -89,6 +96,8 @@ export interface InstanceConfig {
   readonly rateLimit?: RateLimitConfig;
   /** Disabled instances stay in the config but receive no traffic. */
   readonly enabled: boolean;
+  /** Where the instance's load report is (overrides the service's `load-signals.source`). */
+  readonly loadSignals?: InstanceLoadSignalsConfig;
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -107,6 +116,8 @@ export interface ServiceConfig {
   readonly timeouts: TimeoutConfig;
   readonly retry: RetryConfig;
   readonly health: HealthConfig;
+  /** Engine load scraping (`src/signals`). */
+  readonly loadSignals: LoadSignalsConfig;
   readonly instances: readonly InstanceConfig[];
 }
 
