@@ -15,7 +15,10 @@ const SYSTEM = { role: "system", content: "You are a helpful assistant for the A
 function chat(turns: number) {
   const messages: { role: string; content: string }[] = [SYSTEM];
   for (let i = 0; i < turns; i++) {
-    messages.push({ role: i % 2 ? "assistant" : "user", content: `Turn ${i}: ${"lorem ipsum dolor ".repeat(25)}` });
+    messages.push({
+      role: i % 2 ? "assistant" : "user",
+      content: `Turn ${i}: ${"lorem ipsum dolor ".repeat(25)}`,
+    });
   }
   return { model: "m", messages };
 }
@@ -23,14 +26,21 @@ function chat(turns: number) {
 for (const turns of [1, 4, 16, 64]) {
   const body = chat(turns);
   const chars = body.messages.reduce((n, m) => n + m.content.length, 0);
-  Deno.bench({ name: `hashPrompt ${turns} turns (${chars} chars)`, group: "hash", fn: () => void hashPrompt(body) });
+  Deno.bench({
+    name: `hashPrompt ${turns} turns (${chars} chars)`,
+    group: "hash",
+    fn: () => void hashPrompt(body),
+  });
 }
 
 for (const n of [2, 16]) {
   const members: Endpoint[] = endpoints(Array.from({ length: n }, () => 1));
   const strategy = prefixAffinity(members, testOptions());
-  const prompts = Array.from({ length: 256 }, (_, c) =>
-    hashPrompt({ messages: [SYSTEM, { role: "user", content: `conversation ${c} ${"x".repeat(600)}` }] }));
+  const prompts = Array.from(
+    { length: 256 },
+    (_, c) =>
+      hashPrompt({ messages: [SYSTEM, { role: "user", content: `conversation ${c} ${"x".repeat(600)}` }] }),
+  );
   for (const p of prompts) strategy.pick({ promptHashes: p });
   let i = 0;
   Deno.bench({

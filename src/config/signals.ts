@@ -131,7 +131,8 @@ function first<T>(...values: (T | undefined)[]): T | undefined {
 export function resolveLoadSignals(blocks: readonly Block[], strategy: StrategyName): LoadSignalsConfig {
   const intervalMs = first(...blocks.map((b) => b?.interval)) ?? LOAD_SIGNALS_DEFAULTS.intervalMs;
   return {
-    enabled: first(...blocks.map((b) => b?.enabled)) ?? (strategy === "least-load" || strategy === "prefix-affinity"),
+    enabled: first(...blocks.map((b) => b?.enabled)) ??
+      (strategy === "least-load" || strategy === "prefix-affinity"),
     intervalMs,
     timeoutMs: first(...blocks.map((b) => b?.timeout)) ?? LOAD_SIGNALS_DEFAULTS.timeoutMs,
     staleAfterMs: first(...blocks.map((b) => b?.staleAfter)) ?? 3 * intervalMs,

@@ -80,15 +80,24 @@ Deno.test("load-signals: bad values are config errors naming key and line", () =
     failure("model:\n  load-signals:\n    source: prometheus\n"),
     /model\.load-signals\.source must be one of auto, none, vllm, sglang, tgi, llamacpp, triton, tei, ollama, received "prometheus" \(line 3\)/,
   );
-  assert.match(failure("model:\n  load-signals:\n    interval: 0s\n"), /model\.load-signals\.interval .*\(line 3\)/);
-  assert.match(failure("model:\n  load-signals:\n    max-bytes: lots\n"), /model\.load-signals\.max-bytes .*\(line 3\)/);
+  assert.match(
+    failure("model:\n  load-signals:\n    interval: 0s\n"),
+    /model\.load-signals\.interval .*\(line 3\)/,
+  );
+  assert.match(
+    failure("model:\n  load-signals:\n    max-bytes: lots\n"),
+    /model\.load-signals\.max-bytes .*\(line 3\)/,
+  );
   assert.match(
     failure(
       'model:\n  services:\n    chat:\n      instances:\n        - name: m\n          base-url: http://127.0.0.1:1\n          load-signals: { url: "ftp://x/metrics" }\n',
     ),
     /instances\[0\]\.load-signals\.url must be an http\(s\) URL, received "ftp:\/\/x\/metrics" \(line 7\)/,
   );
-  assert.match(failure("model:\n  load-balance:\n    kv-saturation: 1.5\n"), /load-balance\.kv-saturation .*\(line 3\)/);
+  assert.match(
+    failure("model:\n  load-balance:\n    kv-saturation: 1.5\n"),
+    /load-balance\.kv-saturation .*\(line 3\)/,
+  );
   assert.match(
     failure("model:\n  load-balance:\n    prefix:\n      block-size: 0\n"),
     /load-balance\.prefix\.block-size .*\(line 4\)/,
