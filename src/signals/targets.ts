@@ -55,8 +55,9 @@ export function loadSourceOf(
  * import assert from "node:assert/strict";
  * import { vllmAdapter } from "../adapters/vllm.ts";
  * import { scrapeTargets } from "./targets.ts";
+ * import type { UpstreamStats } from "../types.ts";
  *
- * const stats = { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0 };
+ * const stats: UpstreamStats = { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0 };
  * const u = {
  *   id: "chat/qwen@http://127.0.0.1:8000", service: "chat" as const, model: "qwen", stats,
  *   adapter: vllmAdapter, target: { baseUrl: "http://127.0.0.1:8000", headers: {} }, config: {},
