@@ -25,7 +25,7 @@
 
 import { z } from "zod";
 import { LOAD_SOURCES, type LoadSourceKind, type StrategyName } from "../types.ts";
-import { bool, duration, int, num, oneOf } from "./schema_common.ts";
+import { bool, duration, int, oneOf } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
 
 /** `load-signals.source`: a parser, `auto` (the adapter's own) or `none`. */

@@ -45,7 +45,6 @@ export {
   DEFAULT_MAX_BYTES,
   type LoadScraper,
   type LoadScraperOptions,
-  type Schedule,
   type ScrapeOutcome,
   type ScrapeTarget,
 } from "./scraper.ts";

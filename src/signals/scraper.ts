@@ -16,14 +16,11 @@
  * @module
  */
 
-import type { Clock, LoadSourceKind } from "../types.ts";
+import type { Clock, LoadSourceKind, Schedule } from "../types.ts";
 import { type EngineReading, PROM_ENGINES, readPromEngine, wantedNames } from "./engines.ts";
 import type { InstanceSignal } from "./instance_signal.ts";
 import { readOllamaPs } from "./ollama_ps.ts";
 import { PromTextReader } from "./prometheus.ts";
-
-/** Runs `fn` once after `ms`; the returned function cancels it. */
-export type Schedule = (fn: () => void, ms: number) => () => void;
 
 /** One instance to scrape. */
 export interface ScrapeTarget {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { InstanceSignal } from "./instance_signal.ts";
-import { createLoadScraper, type Schedule, type ScrapeTarget } from "./scraper.ts";
+import type { Schedule } from "../types.ts";
+import { createLoadScraper, type ScrapeTarget } from "./scraper.ts";
 
 /** Timers fired by hand. */
 function manualTimers() {
