@@ -63,6 +63,8 @@ export interface DialectCase<C> {
   readonly responses: Readonly<Record<string, string>>;
   /** OpenAI stream fixture → expected dialect stream. */
   readonly streams: Readonly<Record<string, string>>;
+  /** False for endpoints that never stream (embeddings): the stream checks are skipped. */
+  readonly streaming?: boolean;
   /** The smallest valid request. */
   readonly minimal: Record<string, unknown>;
   /** True when `output` ends with the dialect's error event. */
@@ -210,6 +212,7 @@ function streamEdgeTests<C>(c: DialectCase<C>): void {
 export function dialectContract<C>(c: DialectCase<C>): void {
   requestTests(c);
   responseTests(c);
+  if (c.streaming === false) return;
   streamGoldenTests(c);
   streamEdgeTests(c);
 }

@@ -16,7 +16,7 @@ const seen: Record<string, unknown>[] = [];
 function serve() {
   return loopback(async (req) => {
     const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
-    if (!parsed.ok) return Response.json(dialect.errorBody(parsed.status, parsed.message), { status: parsed.status });
+    if (!parsed.ok) return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), { status: parsed.status });
     seen.push(parsed.body);
     const messages = parsed.body.messages as { content: unknown }[];
     const said = String(messages[messages.length - 1].content);

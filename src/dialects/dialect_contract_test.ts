@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { dialectContract } from "./_testing.ts";
 import { anthropicDialect } from "./anthropic.ts";
+import { ollamaChatDialect, ollamaEmbedDialect, ollamaGenerateDialect } from "./ollama.ts";
 import { isRecord } from "./request_body.ts";
 import { responsesDialect } from "./responses.ts";
 
@@ -65,4 +66,66 @@ dialectContract({
     assert("param" in body.error);
     return body.error.message as string;
   },
+});
+
+function lastLine(output: string): Record<string, unknown> {
+  const lines = output.split("\n").filter((l) => l !== "");
+  const last = lines.length > 0 ? JSON.parse(lines[lines.length - 1]) : {};
+  assert(isRecord(last));
+  return last;
+}
+
+const ollama = {
+  endsWithError: (out: string) => typeof lastLine(out).error === "string",
+  isComplete: (out: string) => lastLine(out).done === true,
+  errorMessage(body: unknown) {
+    assert(isRecord(body) && typeof body.error === "string" && Object.keys(body).length === 1, JSON.stringify(body));
+    return body.error;
+  },
+};
+
+dialectContract({
+  dialect: ollamaChatDialect,
+  requests: [{ request: "ollama/chat_request.json", openai: "ollama/chat_request.openai.json" }],
+  ctxRequest: "ollama/chat_request.json",
+  responses: {
+    "openai/chat_text.json": "ollama/chat_text_response.json",
+    "openai/chat_tools.json": "ollama/chat_tools_response.json",
+    "openai/chat_length.json": "ollama/chat_length_response.json",
+  },
+  streams: {
+    "openai/stream_text.sse": "ollama/chat_text_stream.ndjson",
+    "openai/stream_tools.sse": "ollama/chat_tools_stream.ndjson",
+    "openai/stream_error.sse": "ollama/chat_error_stream.ndjson",
+    "openai/stream_length.sse": "ollama/chat_length_stream.ndjson",
+  },
+  minimal: { model: "m", messages: [{ role: "user", content: "hi" }] },
+  ...ollama,
+});
+
+dialectContract({
+  dialect: ollamaGenerateDialect,
+  requests: [{ request: "ollama/generate_request.json", openai: "ollama/generate_request.openai.json" }],
+  ctxRequest: "ollama/generate_request.json",
+  responses: {
+    "openai/chat_text.json": "ollama/generate_text_response.json",
+    "openai/chat_length.json": "ollama/generate_length_response.json",
+  },
+  streams: {
+    "openai/stream_text.sse": "ollama/generate_text_stream.ndjson",
+    "openai/stream_error.sse": "ollama/generate_error_stream.ndjson",
+  },
+  minimal: { model: "m", prompt: "hi" },
+  ...ollama,
+});
+
+dialectContract({
+  dialect: ollamaEmbedDialect,
+  requests: [{ request: "ollama/embed_request.json", openai: "ollama/embed_request.openai.json" }],
+  ctxRequest: "ollama/embed_request.json",
+  responses: { "openai/embeddings.json": "ollama/embed_response.json" },
+  streams: {},
+  streaming: false,
+  minimal: { model: "m", input: "hi" },
+  ...ollama,
 });

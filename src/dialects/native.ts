@@ -27,7 +27,7 @@ export const NATIVE_RESPONSES: Readonly<Record<string, NativeEndpoint>> = Object
   llamacpp: { path: "/v1/responses", since: "tools/server/server.cpp (post_responses_oai)" },
 });
 
-/** Backends with Ollama's native API (only Ollama itself). */
-export const NATIVE_OLLAMA: Readonly<Record<string, NativeEndpoint>> = Object.freeze({
-  ollama: { path: "/api", since: "server/routes.go: /api/chat, /api/generate, /api/embed, /api/tags, /api/ps" },
-});
+/** Ollama itself serves its native API; `path` is the endpoint's own route. */
+export function nativeOllama(path: string): Readonly<Record<string, NativeEndpoint>> {
+  return Object.freeze({ ollama: { path, since: "server/routes.go (every Ollama release)" } });
+}

@@ -50,6 +50,6 @@ export const responsesDialect: Dialect<ResponsesCtx> = {
     }),
   toResponse: toResponsesObject,
   streamTransformer: createResponsesStream,
-  errorBody: (status, message) => openaiErrorBody(status, message),
+  errorBody: (status, message, param) => openaiErrorBody(status, message, param ?? null),
   native: NATIVE_RESPONSES,
 };

@@ -100,8 +100,8 @@ export interface Dialect<C = unknown> {
   toResponse(openai: unknown, ctx: C): unknown;
   /** A fresh translator from OpenAI SSE to the dialect's stream, one per response. */
   streamTransformer(ctx: C): StreamTranslator;
-  /** The dialect's error body for a status and message. */
-  errorBody(status: number, message: string): unknown;
+  /** The dialect's error body for a status and message (and the offending field, where the shape has one). */
+  errorBody(status: number, message: string, param?: string): unknown;
   /** Backends known to serve this endpoint natively, keyed by adapter name. */
   readonly native: Readonly<Record<string, NativeEndpoint>>;
 }
