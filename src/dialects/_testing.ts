@@ -15,7 +15,10 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A deterministic environment: a fixed clock and a fixed id. */
-export const TEST_ENV: DialectEnv = { clock: () => 1764979200000, randomId: () => "01XFDUDYJgAACzvnptvVoYEL" };
+export const TEST_ENV: DialectEnv = {
+  clock: () => 1764979200000,
+  randomId: () => "01XFDUDYJgAACzvnptvVoYEL",
+};
 
 /** Reads `testdata/<path>` as bytes. */
 export function fixtureBytes(path: string): Uint8Array {
@@ -96,7 +99,11 @@ function requestTests<C>(c: DialectCase<C>): void {
     ["malformed JSON", "{", /not valid JSON/],
     ["a JSON array", "[]", /JSON object/],
     ["no model", JSON.stringify({ ...c.minimal, model: undefined }), /"model" is required/],
-    ["an unknown field", JSON.stringify({ ...c.minimal, x_unknown_knob: 1 }), /"x_unknown_knob" is not supported/],
+    [
+      "an unknown field",
+      JSON.stringify({ ...c.minimal, x_unknown_knob: 1 }),
+      /"x_unknown_knob" is not supported/,
+    ],
   ];
   for (const [what, body, message] of bad) {
     Deno.test(`${d.route}: parseRequest() answers ${what} with a 400 in the dialect's shape`, () => {
@@ -136,7 +143,11 @@ function streamGoldenTests<C>(c: DialectCase<C>): void {
       const whole = runSplit(d.streamTransformer(ctx), bytes);
       assert.equal(whole, fixtureText(expected));
       for (const size of [1, 2, 3, 5, 7, 13, 64]) {
-        assert.equal(runSplit(d.streamTransformer(ctx), bytes, size), whole, `split into ${size}-byte chunks`);
+        assert.equal(
+          runSplit(d.streamTransformer(ctx), bytes, size),
+          whole,
+          `split into ${size}-byte chunks`,
+        );
       }
       const crlf = `: keep-alive\r\n\r\n${decoder.decode(bytes).replaceAll("\n", "\r\n")}`;
       assert.equal(runSplit(d.streamTransformer(ctx), crlf, 5), whole, "CRLF line ends and comments");
@@ -161,7 +172,9 @@ function streamEdgeTests<C>(c: DialectCase<C>): void {
     const outs = eventByEvent(d.streamTransformer(ctxOf(c)), text);
     sseEvents(text).forEach((e, k) => {
       const m = /"content":("(?:[^"\\]|\\.)+")/.exec(e);
-      if (m) assert(outs[k].includes(JSON.stringify(JSON.parse(m[1])).slice(1, -1)), `event ${k} is out at once`);
+      if (m) {
+        assert(outs[k].includes(JSON.stringify(JSON.parse(m[1])).slice(1, -1)), `event ${k} is out at once`);
+      }
     });
     // The usage chunk after the finish completes the answer before [DONE] arrives.
     assert(c.isComplete(outs[outs.length - 2]), "complete once the usage chunk is in");

@@ -17,7 +17,9 @@ function imagePart(block: Json, at: string): Json {
   if (src.type === "base64" && typeof src.media_type === "string" && typeof src.data === "string") {
     return { type: "image_url", image_url: { url: `data:${src.media_type};base64,${src.data}` } };
   }
-  if (src.type === "url" && typeof src.url === "string") return { type: "image_url", image_url: { url: src.url } };
+  if (src.type === "url" && typeof src.url === "string") {
+    return { type: "image_url", image_url: { url: src.url } };
+  }
   refuse(`${at}.source must be {"type":"base64","media_type","data"} or {"type":"url","url"}.`, "messages");
 }
 
@@ -27,12 +29,16 @@ function contentParts(blocks: Json[], at: string, images: boolean): string | Jso
   let onlyText = true;
   blocks.forEach((block, j) => {
     const where = `${at}[${j}]`;
-    if (block.type === "text" && typeof block.text === "string") parts.push({ type: "text", text: block.text });
-    else if (block.type === "image" && images) {
+    if (block.type === "text" && typeof block.text === "string") {
+      parts.push({ type: "text", text: block.text });
+    } else if (block.type === "image" && images) {
       parts.push(imagePart(block, where));
       onlyText = false;
     } else {
-      refuse(`${where}: content blocks of type ${JSON.stringify(block.type)} are not supported here.`, "messages");
+      refuse(
+        `${where}: content blocks of type ${JSON.stringify(block.type)} are not supported here.`,
+        "messages",
+      );
     }
   });
   return onlyText ? parts.map((p) => p.text as string).join("") : parts;
@@ -45,7 +51,9 @@ function toolResult(block: Json, at: string): Json {
   if (Array.isArray(content)) {
     // OpenAI tool messages carry text only.
     content = contentParts(blocksOf(content, `${at}.content`), `${at}.content`, false);
-  } else if (typeof content !== "string") refuse(`${at}.content must be a string or text blocks.`, "messages");
+  } else if (typeof content !== "string") {
+    refuse(`${at}.content must be a string or text blocks.`, "messages");
+  }
   if (block.is_error === true) content = `[tool error] ${content}`;
   return { role: "tool", tool_call_id: block.tool_use_id, content };
 }
@@ -117,7 +125,9 @@ export function anthropicMessages(messages: unknown, out: Json[]): Json[] {
       out.push({ role: m.role, content: m.content });
       return;
     }
-    if (!Array.isArray(m.content)) refuse(`${at}.content must be a string or an array of blocks.`, "messages");
+    if (!Array.isArray(m.content)) {
+      refuse(`${at}.content must be a string or an array of blocks.`, "messages");
+    }
     const blocks = blocksOf(m.content, `${at}.content`);
     if (m.role === "user") userMessage(blocks, `${at}.content`, out);
     else assistantMessage(blocks, `${at}.content`, out);

@@ -118,12 +118,17 @@ function convertOutputConfig(config: unknown, out: Json): void {
   if (!isRecord(config)) refuse('"output_config" must be an object.', "output_config");
   const { effort, format, ...rest } = config;
   for (const key in rest) refuse(`"output_config.${key}" is not supported.`, "output_config");
-  if (typeof effort === "string") out.reasoning_effort = effort === "low" || effort === "medium" ? effort : "high";
+  if (typeof effort === "string") {
+    out.reasoning_effort = effort === "low" || effort === "medium" ? effort : "high";
+  }
   if (format === undefined || format === null) return;
   if (!isRecord(format) || format.type !== "json_schema" || !isRecord(format.schema)) {
     refuse('"output_config.format" must be {"type":"json_schema","schema":{…}}.', "output_config");
   }
-  out.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema, strict: true } };
+  out.response_format = {
+    type: "json_schema",
+    json_schema: { name: "output", schema: format.schema, strict: true },
+  };
 }
 
 /** Translates the common part of a Messages and a count_tokens body. */
@@ -174,7 +179,9 @@ export function translateAnthropic(bytes: Uint8Array, env: DialectEnv): { body: 
     : stringList(req.stop_sequences, "stop_sequences");
   if (stops.length > 0) out.stop = stops;
   if (isRecord(req.metadata) && typeof req.metadata.user_id === "string") out.user = req.metadata.user_id;
-  if (req.output_config !== undefined && req.output_config !== null) convertOutputConfig(req.output_config, out);
+  if (req.output_config !== undefined && req.output_config !== null) {
+    convertOutputConfig(req.output_config, out);
+  }
   const stream = req.stream === true;
   if (req.stream !== undefined && req.stream !== null && typeof req.stream !== "boolean") {
     refuse('"stream" must be a boolean.', "stream");

@@ -120,11 +120,15 @@ export function toAnthropicMessage(openai: unknown, ctx: AnthropicCtx): Json {
   if (ctx.thinking && typeof msg.reasoning_content === "string" && msg.reasoning_content !== "") {
     content.push({ type: "thinking", thinking: msg.reasoning_content, signature: "" });
   }
-  if (typeof msg.content === "string" && msg.content !== "") content.push({ type: "text", text: msg.content });
+  if (typeof msg.content === "string" && msg.content !== "") {
+    content.push({ type: "text", text: msg.content });
+  }
   if (Array.isArray(msg.tool_calls)) {
     msg.tool_calls.forEach((call, i) => {
       const fn = isRecord(call) && isRecord(call.function) ? call.function : {};
-      const id = isRecord(call) && typeof call.id === "string" && call.id !== "" ? call.id : `toolu_${ctx.id}_${i}`;
+      const id = isRecord(call) && typeof call.id === "string" && call.id !== ""
+        ? call.id
+        : `toolu_${ctx.id}_${i}`;
       content.push({ type: "tool_use", id, name: fn.name, input: toolInput(fn.arguments) });
     });
   }
@@ -135,7 +139,11 @@ export function toAnthropicMessage(openai: unknown, ctx: AnthropicCtx): Json {
     role: "assistant",
     model: ctx.model,
     content,
-    ...stopReason(content.some((b) => b.type === "tool_use") ? "tool_calls" : choice.finish_reason, choice.stop_reason, ctx),
+    ...stopReason(
+      content.some((b) => b.type === "tool_use") ? "tool_calls" : choice.finish_reason,
+      choice.stop_reason,
+      ctx,
+    ),
     usage: anthropicUsage(usage),
   };
 }

@@ -10,13 +10,23 @@ import { fixtureBytes, fixtureJson, loopback, pieces, TEST_ENV } from "./_testin
 import { anthropicDialect as dialect } from "./anthropic.ts";
 import { translatorStream } from "./sse_reader.ts";
 
-const SCENARIOS: Record<string, string> = { text: "text", tools: "tools", error: "error", length: "length" };
+const SCENARIOS: Record<string, string> = {
+  text: "text",
+  tools: "tools",
+  error: "error",
+  length: "length",
+  reasoning: "reasoning",
+};
 const seen: Record<string, unknown>[] = [];
 
 function serve() {
   return loopback(async (req) => {
     const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
-    if (!parsed.ok) return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), { status: parsed.status });
+    if (!parsed.ok) {
+      return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), {
+        status: parsed.status,
+      });
+    }
     seen.push(parsed.body);
     const messages = parsed.body.messages as { content: unknown }[];
     const said = String(messages[messages.length - 1].content);
@@ -119,6 +129,24 @@ Deno.test("@anthropic-ai/sdk gets Anthropic-shaped errors: 429 and a refused ser
       assert.match(err.message, /server tools run on Anthropic's platform/);
       return true;
     });
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("@anthropic-ai/sdk messages.stream() with thinking enabled rebuilds a thinking block before the text", async () => {
+  const s = serve();
+  try {
+    const params = { ...ask("reasoning"), thinking: { type: "enabled" as const, budget_tokens: 1024 } };
+    const stream = client(s.url).messages.stream(params);
+    let thinking = "";
+    stream.on("thinking", (delta) => thinking += delta);
+    const msg = await stream.finalMessage();
+    assert.equal(thinking, "The user greets me.");
+    assert.deepEqual(msg.content.map((b) => b.type), ["thinking", "text"]);
+    assert.equal(msg.content[1].type === "text" && msg.content[1].text, "Hello!");
+    const plain = await client(s.url).messages.stream(ask("reasoning")).finalMessage();
+    assert.deepEqual(plain.content.map((b) => b.type), ["text"], "no thinking block unless asked for");
   } finally {
     await s.close();
   }

@@ -77,7 +77,8 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
   };
 
   const begin = (kind: BlockKind, block: Json): string => {
-    const out = close() + event("content_block_start", { type: "content_block_start", index: blocks, content_block: block });
+    const out = close() +
+      event("content_block_start", { type: "content_block_start", index: blocks, content_block: block });
     open = kind;
     blocks++;
     return out;
@@ -86,7 +87,10 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
   const text = (kind: "text" | "thinking", value: string): string => {
     let out = "";
     if (open !== kind) {
-      out = begin(kind, kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" });
+      out = begin(
+        kind,
+        kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" },
+      );
     }
     return out + delta(blocks - 1, kind === "text" ? "text_delta" : "thinking_delta", kind, value);
   };
@@ -129,7 +133,9 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
       if (isRecord(choice)) {
         const d = isRecord(choice.delta) ? choice.delta : {};
         const reasoning = d.reasoning_content ?? d.reasoning;
-        if (ctx.thinking && typeof reasoning === "string" && reasoning !== "") out += text("thinking", reasoning);
+        if (ctx.thinking && typeof reasoning === "string" && reasoning !== "") {
+          out += text("thinking", reasoning);
+        }
         if (typeof d.content === "string" && d.content !== "") out += text("text", d.content);
         if (Array.isArray(d.tool_calls)) out += toolCalls(d.tool_calls);
         if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
@@ -146,7 +152,10 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     end() {
       if (finished) return "";
       if (finish) return finalize();
-      return event("error", anthropicErrorBody(502, "The upstream stream ended before the answer was complete."));
+      return event(
+        "error",
+        anthropicErrorBody(502, "The upstream stream ended before the answer was complete."),
+      );
     },
   };
   return createSseTranslator(handler);

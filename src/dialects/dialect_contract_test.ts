@@ -17,7 +17,10 @@ function lastSseEvent(output: string): string {
 
 dialectContract({
   dialect: anthropicDialect,
-  requests: [{ request: "anthropic/messages_request.json", openai: "anthropic/messages_request.openai.json" }],
+  requests: [{
+    request: "anthropic/messages_request.json",
+    openai: "anthropic/messages_request.openai.json",
+  }],
   ctxRequest: "anthropic/messages_request.json",
   responses: {
     "openai/chat_text.json": "anthropic/text_response.json",
@@ -79,7 +82,10 @@ const ollama = {
   endsWithError: (out: string) => typeof lastLine(out).error === "string",
   isComplete: (out: string) => lastLine(out).done === true,
   errorMessage(body: unknown) {
-    assert(isRecord(body) && typeof body.error === "string" && Object.keys(body).length === 1, JSON.stringify(body));
+    assert(
+      isRecord(body) && typeof body.error === "string" && Object.keys(body).length === 1,
+      JSON.stringify(body),
+    );
     return body.error;
   },
 };

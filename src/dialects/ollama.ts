@@ -46,7 +46,15 @@ function endpoint(
     parseRequest: (bytes, env) =>
       translate(() => {
         const { body, ctx } = read(bytes, env);
-        return { ok: true as const, body, model: ctx.model, stream: body.stream === true, service, route: upstreamRoute, ctx };
+        return {
+          ok: true as const,
+          body,
+          model: ctx.model,
+          stream: body.stream === true,
+          service,
+          route: upstreamRoute,
+          ctx,
+        };
       }),
     toResponse,
     streamTransformer: createOllamaStream,

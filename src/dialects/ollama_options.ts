@@ -46,7 +46,10 @@ export function applyOptions(options: unknown, out: Json): void {
     if (value === null || value === undefined || RUNNER_OPTIONS.has(key)) continue;
     const field = Object.hasOwn(OPTION_FIELDS, key) ? OPTION_FIELDS[key] : undefined;
     if (!field) {
-      refuse(`options.${key} is not supported here: only ${Object.keys(OPTION_FIELDS).join(", ")} are translated.`, "options");
+      refuse(
+        `options.${key} is not supported here: only ${Object.keys(OPTION_FIELDS).join(", ")} are translated.`,
+        "options",
+      );
     }
     // Ollama's num_predict -1 (no limit) and -2 (fill the context) mean "no max_tokens".
     if (key === "num_predict" && typeof value === "number" && value < 0) continue;
@@ -58,8 +61,9 @@ export function applyOptions(options: unknown, out: Json): void {
 export function applyFormat(format: unknown, out: Json): void {
   if (format === undefined || format === null || format === "") return;
   if (format === "json") out.response_format = { type: "json_object" };
-  else if (isRecord(format)) out.response_format = { type: "json_schema", json_schema: { name: "output", schema: format } };
-  else refuse('"format" must be "json" or a JSON schema object.', "format");
+  else if (isRecord(format)) {
+    out.response_format = { type: "json_schema", json_schema: { name: "output", schema: format } };
+  } else refuse('"format" must be "json" or a JSON schema object.', "format");
 }
 
 /** The media type of base64 image data, from its first bytes (Ollama sends bare base64). */
@@ -91,6 +95,8 @@ export function withImages(text: string, images: unknown, param: string): string
   }
   if (images.length === 0) return text;
   const parts: Json[] = text === "" ? [] : [{ type: "text", text }];
-  for (const data of images) parts.push({ type: "image_url", image_url: { url: `data:${mediaType(data)};base64,${data}` } });
+  for (const data of images) {
+    parts.push({ type: "image_url", image_url: { url: `data:${mediaType(data)};base64,${data}` } });
+  }
   return parts;
 }

@@ -7,7 +7,15 @@
  */
 
 import { applyFormat, applyOptions, withImages } from "./ollama_options.ts";
-import { checkFields, type FieldRules, isRecord, type Json, positiveInt, readObject, refuse } from "./request_body.ts";
+import {
+  checkFields,
+  type FieldRules,
+  isRecord,
+  type Json,
+  positiveInt,
+  readObject,
+  refuse,
+} from "./request_body.ts";
 import type { DialectEnv } from "./types.ts";
 import type { Clock } from "../types.ts";
 
@@ -47,7 +55,9 @@ export const OLLAMA_GENERATE_FIELDS: FieldRules = {
   images: "map",
   suffix: { refuse: "fill-in-the-middle needs a backend's native completion endpoint." },
   template: { refuse: "prompt templates belong to the backend's model configuration." },
-  context: { refuse: "context tokens from an earlier answer need Ollama's own state; send /api/chat messages." },
+  context: {
+    refuse: "context tokens from an earlier answer need Ollama's own state; send /api/chat messages.",
+  },
   raw: { refuse: "raw prompts bypass the chat template, which a chat backend always applies." },
 };
 
@@ -67,7 +77,9 @@ function toolCalls(calls: unknown, at: string, pending: Map<string, string>, n: 
   if (!Array.isArray(calls)) refuse(`${at}.tool_calls must be an array.`, "messages");
   return calls.map((call, j) => {
     const fn = isRecord(call) && isRecord(call.function) ? call.function : undefined;
-    if (!fn || typeof fn.name !== "string") refuse(`${at}.tool_calls[${j}] has no function name.`, "messages");
+    if (!fn || typeof fn.name !== "string") {
+      refuse(`${at}.tool_calls[${j}] has no function name.`, "messages");
+    }
     const id = isRecord(call) && typeof call.id === "string" && call.id !== "" ? call.id : `call_${n}_${j}`;
     pending.set(fn.name, id);
     const args = typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments ?? {});
@@ -76,7 +88,9 @@ function toolCalls(calls: unknown, at: string, pending: Map<string, string>, n: 
 }
 
 function chatMessages(messages: unknown): Json[] {
-  if (!Array.isArray(messages) || messages.length === 0) refuse('"messages" must be a non-empty array.', "messages");
+  if (!Array.isArray(messages) || messages.length === 0) {
+    refuse('"messages" must be a non-empty array.', "messages");
+  }
   // Ollama answers a tool by its name; OpenAI by the call's id: remember the last id per name.
   const pending = new Map<string, string>();
   return messages.map((m, i) => {
@@ -87,7 +101,9 @@ function chatMessages(messages: unknown): Json[] {
     const text = m.content ?? "";
     if (typeof text !== "string") refuse(`${at}.content must be a string.`, "messages");
     const out: Json = { role: m.role, content: withImages(text, m.images, "messages") };
-    if (m.tool_calls !== undefined && m.tool_calls !== null) out.tool_calls = toolCalls(m.tool_calls, at, pending, i);
+    if (m.tool_calls !== undefined && m.tool_calls !== null) {
+      out.tool_calls = toolCalls(m.tool_calls, at, pending, i);
+    }
     if (m.role === "assistant" && out.tool_calls && text === "") out.content = null;
     if (m.role === "tool") {
       const id = typeof m.tool_call_id === "string"
@@ -95,7 +111,9 @@ function chatMessages(messages: unknown): Json[] {
         : typeof m.tool_name === "string"
         ? pending.get(m.tool_name)
         : undefined;
-      if (id === undefined) refuse(`${at}: a tool message needs a tool_call_id or the tool_name of an earlier call.`, "messages");
+      if (id === undefined) {
+        refuse(`${at}: a tool message needs a tool_call_id or the tool_name of an earlier call.`, "messages");
+      }
       out.tool_call_id = id;
     }
     return out;
@@ -139,7 +157,9 @@ export function translateOllamaChat(bytes: Uint8Array, env: DialectEnv): { body:
   checkFields(req, OLLAMA_CHAT_FIELDS, "Ollama /api/chat");
   const out: Json = { model: req.model, messages: chatMessages(req.messages) };
   if (Array.isArray(req.tools) && req.tools.length > 0) out.tools = req.tools;
-  else if (req.tools !== undefined && req.tools !== null && !Array.isArray(req.tools)) refuse('"tools" must be an array.', "tools");
+  else if (req.tools !== undefined && req.tools !== null && !Array.isArray(req.tools)) {
+    refuse('"tools" must be an array.', "tools");
+  }
   common(req, out);
   return { body: out, ctx: ctxOf("chat", req, env) };
 }
@@ -154,10 +174,15 @@ export function translateOllamaGenerate(bytes: Uint8Array, env: DialectEnv): { b
   if (Array.isArray(req.context) && req.context.length === 0) delete req.context;
   checkFields(req, OLLAMA_GENERATE_FIELDS, "Ollama /api/generate");
   if (typeof req.prompt !== "string" || req.prompt === "") {
-    refuse('"prompt" must be a non-empty string (an empty prompt only preloads a model in Ollama).', "prompt");
+    refuse(
+      '"prompt" must be a non-empty string (an empty prompt only preloads a model in Ollama).',
+      "prompt",
+    );
   }
   const messages: Json[] = [];
-  if (typeof req.system === "string" && req.system !== "") messages.push({ role: "system", content: req.system });
+  if (typeof req.system === "string" && req.system !== "") {
+    messages.push({ role: "system", content: req.system });
+  }
   messages.push({ role: "user", content: withImages(req.prompt, req.images, "images") });
   const out: Json = { model: req.model, messages };
   common(req, out);
@@ -169,9 +194,12 @@ export function translateOllamaEmbed(bytes: Uint8Array, env: DialectEnv): { body
   const req = readObject(bytes);
   checkFields(req, OLLAMA_EMBED_FIELDS, "Ollama /api/embed");
   const input = req.input;
-  const ok = typeof input === "string" || (Array.isArray(input) && input.length > 0 && input.every((s) => typeof s === "string"));
+  const ok = typeof input === "string" ||
+    (Array.isArray(input) && input.length > 0 && input.every((s) => typeof s === "string"));
   if (!ok) refuse('"input" must be a string or a non-empty array of strings.', "input");
   const out: Json = { model: req.model, input, encoding_format: "float" };
-  if (req.dimensions !== undefined && req.dimensions !== null) out.dimensions = positiveInt(req.dimensions, "dimensions");
+  if (req.dimensions !== undefined && req.dimensions !== null) {
+    out.dimensions = positiveInt(req.dimensions, "dimensions");
+  }
   return { body: out, ctx: ctxOf("embed", req, env) };
 }

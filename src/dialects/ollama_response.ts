@@ -126,7 +126,9 @@ export function toOllamaEmbed(openai: unknown, ctx: OllamaCtx): Json {
   if (!data) throw new UpstreamError("The upstream embeddings answer has no data array.");
   const rows = data.map((row, i) => {
     if (!isRecord(row) || !Array.isArray(row.embedding)) {
-      throw new UpstreamError(`The upstream embeddings answer has no embedding at data[${i}] (base64 is not read).`);
+      throw new UpstreamError(
+        `The upstream embeddings answer has no embedding at data[${i}] (base64 is not read).`,
+      );
     }
     return { index: typeof row.index === "number" ? row.index : i, embedding: row.embedding };
   }).sort((a, b) => a.index - b.index);

@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import { Ollama } from "ollama";
 import { fixtureBytes, fixtureJson, loopback, pieces, TEST_ENV } from "./_testing.ts";
-import { ollamaChatDialect, ollamaEmbedDialect, ollamaGenerateDialect, ollamaPs, ollamaTags } from "./ollama.ts";
+import {
+  ollamaChatDialect,
+  ollamaEmbedDialect,
+  ollamaGenerateDialect,
+  ollamaPs,
+  ollamaTags,
+} from "./ollama.ts";
 import { translatorStream } from "./sse_reader.ts";
 import type { Dialect } from "./types.ts";
 import type { OllamaCtx } from "./ollama_request.ts";
@@ -32,10 +38,16 @@ function serve() {
     if (path === "/api/ps") return Response.json(ollamaPs(MODELS.slice(0, 1), TEST_ENV.clock() + 300_000));
     const dialect = ROUTES[path];
     const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
-    if (!parsed.ok) return Response.json(dialect.errorBody(parsed.status, parsed.message), { status: parsed.status });
-    if (parsed.ctx.kind === "embed") return Response.json(dialect.toResponse(fixtureJson("openai/embeddings.json"), parsed.ctx));
+    if (!parsed.ok) {
+      return Response.json(dialect.errorBody(parsed.status, parsed.message), { status: parsed.status });
+    }
+    if (parsed.ctx.kind === "embed") {
+      return Response.json(dialect.toResponse(fixtureJson("openai/embeddings.json"), parsed.ctx));
+    }
     const name = scenario(parsed.body);
-    if (!parsed.stream) return Response.json(dialect.toResponse(fixtureJson(`openai/chat_${name}.json`), parsed.ctx));
+    if (!parsed.stream) {
+      return Response.json(dialect.toResponse(fixtureJson(`openai/chat_${name}.json`), parsed.ctx));
+    }
     const body = pieces(fixtureBytes(`openai/stream_${name}.sse`), 7)
       .pipeThrough(translatorStream(dialect.streamTransformer(parsed.ctx)));
     return new Response(body, { headers: { "content-type": dialect.streamContentType } });
@@ -51,7 +63,13 @@ Deno.test("ollama client chat(): a whole answer and a stream of text", async () 
     assert.equal(whole.eval_count, 6);
     let text = "";
     let last;
-    for await (const part of await client.chat({ model: "qwen3:8b", messages: [{ role: "user", content: "x" }], stream: true })) {
+    for await (
+      const part of await client.chat({
+        model: "qwen3:8b",
+        messages: [{ role: "user", content: "x" }],
+        stream: true,
+      })
+    ) {
       text += part.message.content;
       last = part;
     }
@@ -69,7 +87,13 @@ Deno.test("ollama client chat(): streamed tool calls arrive whole, with object a
   try {
     const client = new Ollama({ host: s.url });
     const calls = [];
-    for await (const part of await client.chat({ model: "qwen3:8b", messages: [{ role: "user", content: "tools" }], stream: true })) {
+    for await (
+      const part of await client.chat({
+        model: "qwen3:8b",
+        messages: [{ role: "user", content: "tools" }],
+        stream: true,
+      })
+    ) {
       calls.push(...(part.message.tool_calls ?? []));
     }
     assert.deepEqual(calls.map((c) => [c.function.name, c.function.arguments]), [
@@ -88,10 +112,18 @@ Deno.test("ollama client generate(): streamed and whole; a mid-stream error is t
     const whole = await client.generate({ model: "qwen3:8b", prompt: "why?", stream: false });
     assert.equal(whole.response, "Hello 世界 🎉");
     let text = "";
-    for await (const part of await client.generate({ model: "qwen3:8b", prompt: "why?", stream: true })) text += part.response;
+    for await (const part of await client.generate({ model: "qwen3:8b", prompt: "why?", stream: true })) {
+      text += part.response;
+    }
     assert.equal(text, "Hello 世界 🎉");
     await assert.rejects(async () => {
-      for await (const _ of await client.chat({ model: "m", messages: [{ role: "user", content: "error" }], stream: true })) {
+      for await (
+        const _ of await client.chat({
+          model: "m",
+          messages: [{ role: "user", content: "error" }],
+          stream: true,
+        })
+      ) {
         // drain
       }
     }, /broke after its first chunk/);
@@ -112,7 +144,8 @@ Deno.test("ollama client embed(), list() and ps() read the gateway's answers; ba
     assert.equal(String(ps.models[0].expires_at), "2025-12-06T00:05:00.000Z");
     await assert.rejects(
       client.generate({ model: "m", prompt: "hi", options: { mirostat: 2 } }),
-      (err: Error & { status_code?: number }) => err.status_code === 400 && /options\.mirostat is not supported/.test(err.message),
+      (err: Error & { status_code?: number }) =>
+        err.status_code === 400 && /options\.mirostat is not supported/.test(err.message),
     );
   } finally {
     await s.close();

@@ -16,7 +16,10 @@ function where(i: number): string {
 
 function imagePart(part: Json, at: string): Json {
   if (typeof part.image_url !== "string") {
-    refuse(`${at}: input_image needs an "image_url" (a URL or data: URL); file_id needs stored files.`, "input");
+    refuse(
+      `${at}: input_image needs an "image_url" (a URL or data: URL); file_id needs stored files.`,
+      "input",
+    );
   }
   const image: Json = { url: part.image_url };
   if (typeof part.detail === "string") image.detail = part.detail;
@@ -35,8 +38,9 @@ function content(value: unknown, at: string, images: boolean): string | Json[] {
     const t = part.type;
     if ((t === "input_text" || t === "output_text") && typeof part.text === "string") {
       parts.push({ type: "text", text: part.text });
-    } else if (t === "refusal" && typeof part.refusal === "string") parts.push({ type: "text", text: part.refusal });
-    else if (t === "input_image" && images) {
+    } else if (t === "refusal" && typeof part.refusal === "string") {
+      parts.push({ type: "text", text: part.refusal });
+    } else if (t === "input_image" && images) {
       parts.push(imagePart(part, p));
       onlyText = false;
     } else refuse(`${p}: content parts of type ${JSON.stringify(t)} are not supported here.`, "input");
@@ -52,7 +56,9 @@ const ROLES: Readonly<Record<string, string>> = {
 };
 
 function functionCall(item: Json, at: string): Json {
-  if (typeof item.call_id !== "string" || typeof item.name !== "string" || typeof item.arguments !== "string") {
+  if (
+    typeof item.call_id !== "string" || typeof item.name !== "string" || typeof item.arguments !== "string"
+  ) {
     refuse(`${at}: a function_call needs "call_id", "name" and "arguments" (a JSON string).`, "input");
   }
   return { id: item.call_id, type: "function", function: { name: item.name, arguments: item.arguments } };
@@ -101,7 +107,9 @@ export function responsesInput(input: unknown, out: Json[]): Json[] {
     if (!isRecord(item)) refuse(`${at} must be an object.`, "input");
     const type = item.type ?? "message";
     if (type === "message") {
-      const role = typeof item.role === "string" && Object.hasOwn(ROLES, item.role) ? ROLES[item.role] : undefined;
+      const role = typeof item.role === "string" && Object.hasOwn(ROLES, item.role)
+        ? ROLES[item.role]
+        : undefined;
       if (!role) refuse(`${at}.role must be user, assistant, system or developer.`, "input");
       out.push({ role, content: content(item.content, at, role === "user") });
     } else if (type === "function_call") {

@@ -73,7 +73,10 @@ function convertTool(tool: unknown, i: number): Json {
       "tools",
     );
   }
-  const fn: Json = { name: tool.name, parameters: isRecord(tool.parameters) ? tool.parameters : { type: "object" } };
+  const fn: Json = {
+    name: tool.name,
+    parameters: isRecord(tool.parameters) ? tool.parameters : { type: "object" },
+  };
   if (typeof tool.description === "string") fn.description = tool.description;
   if (typeof tool.strict === "boolean") fn.strict = tool.strict;
   return { type: "function", function: fn };
@@ -101,7 +104,9 @@ function convertText(text: unknown, out: Json): void {
     if (typeof format.strict === "boolean") schema.strict = format.strict;
     if (typeof format.description === "string") schema.description = format.description;
     out.response_format = { type: "json_schema", json_schema: schema };
-  } else if (format.type !== "text") refuse('"text.format.type" must be text, json_object or json_schema.', "text");
+  } else if (format.type !== "text") {
+    refuse('"text.format.type" must be text, json_object or json_schema.', "text");
+  }
 }
 
 /** Copies the fields a response object echoes (defaults as OpenAI reports them). */
@@ -147,7 +152,9 @@ export function translateResponses(bytes: Uint8Array, env: DialectEnv): { body: 
   else if (req.tools !== undefined && req.tools !== null && !Array.isArray(req.tools)) {
     refuse('"tools" must be an array.', "tools");
   }
-  if (req.tool_choice !== undefined && req.tool_choice !== null) out.tool_choice = convertToolChoice(req.tool_choice);
+  if (req.tool_choice !== undefined && req.tool_choice !== null) {
+    out.tool_choice = convertToolChoice(req.tool_choice);
+  }
   if (typeof req.parallel_tool_calls === "boolean") out.parallel_tool_calls = req.parallel_tool_calls;
   if (req.text !== undefined && req.text !== null) convertText(req.text, out);
   if (req.max_output_tokens !== undefined && req.max_output_tokens !== null) {
@@ -168,6 +175,11 @@ export function translateResponses(bytes: Uint8Array, env: DialectEnv): { body: 
   const id = env.randomId();
   return {
     body: out,
-    ctx: { id: `resp_${id}`, model: req.model as string, createdAt: Math.floor(env.clock() / 1000), echo: echoOf(req) },
+    ctx: {
+      id: `resp_${id}`,
+      model: req.model as string,
+      createdAt: Math.floor(env.clock() / 1000),
+      echo: echoOf(req),
+    },
   };
 }

@@ -46,7 +46,9 @@ export function responsesUsage(usage: unknown): Json {
   const input = typeof u.prompt_tokens === "number" ? u.prompt_tokens : 0;
   const output = typeof u.completion_tokens === "number" ? u.completion_tokens : 0;
   const cached = isRecord(u.prompt_tokens_details) ? u.prompt_tokens_details.cached_tokens : undefined;
-  const reasoning = isRecord(u.completion_tokens_details) ? u.completion_tokens_details.reasoning_tokens : undefined;
+  const reasoning = isRecord(u.completion_tokens_details)
+    ? u.completion_tokens_details.reasoning_tokens
+    : undefined;
   return {
     input_tokens: input,
     input_tokens_details: { cached_tokens: typeof cached === "number" ? cached : 0 },
@@ -58,8 +60,12 @@ export function responsesUsage(usage: unknown): Json {
 
 /** `status` and `incomplete_details` for a chat finish reason. */
 export function responseStatus(finish: unknown): { status: string; incomplete_details: Json | null } {
-  if (finish === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
-  if (finish === "content_filter") return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
+  if (finish === "length") {
+    return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
+  }
+  if (finish === "content_filter") {
+    return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
+  }
   return { status: "completed", incomplete_details: null };
 }
 
@@ -110,7 +116,13 @@ export function reasoningItem(id: string, text: string): Json {
 }
 
 /** A function call item. */
-export function functionCallItem(id: string, callId: string, name: string, args: string, status: string): Json {
+export function functionCallItem(
+  id: string,
+  callId: string,
+  name: string,
+  args: string,
+  status: string,
+): Json {
   return { type: "function_call", id, call_id: callId, name, arguments: args, status };
 }
 

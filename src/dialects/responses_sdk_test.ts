@@ -10,16 +10,22 @@ import { fixtureBytes, fixtureJson, loopback, pieces, TEST_ENV } from "./_testin
 import { responsesDialect as dialect } from "./responses.ts";
 import { translatorStream } from "./sse_reader.ts";
 
-const SCENARIOS = new Set(["text", "tools", "error", "length"]);
+const SCENARIOS = new Set(["text", "tools", "error", "length", "reasoning"]);
 
 function serve() {
   return loopback(async (req) => {
     const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
-    if (!parsed.ok) return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), { status: parsed.status });
+    if (!parsed.ok) {
+      return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), {
+        status: parsed.status,
+      });
+    }
     const messages = parsed.body.messages as { content: unknown }[];
     const said = String(messages[messages.length - 1].content);
     const scenario = SCENARIOS.has(said) ? said : "text";
-    if (!parsed.stream) return Response.json(dialect.toResponse(fixtureJson(`openai/chat_${scenario}.json`), parsed.ctx));
+    if (!parsed.stream) {
+      return Response.json(dialect.toResponse(fixtureJson(`openai/chat_${scenario}.json`), parsed.ctx));
+    }
     const body = pieces(fixtureBytes(`openai/stream_${scenario}.sse`), 7)
       .pipeThrough(translatorStream(dialect.streamTransformer(parsed.ctx)));
     return new Response(body, { headers: { "content-type": dialect.streamContentType } });
@@ -45,7 +51,11 @@ Deno.test("openai responses.create() reads the translated response and its outpu
 Deno.test("openai responses.stream() rebuilds streamed text with sequence numbers in order", async () => {
   const s = serve();
   try {
-    const stream = client(s.url).responses.stream({ model: "qwen3-8b", input: "text", instructions: "be nice" });
+    const stream = client(s.url).responses.stream({
+      model: "qwen3-8b",
+      input: "text",
+      instructions: "be nice",
+    });
     let text = "";
     const seqs: number[] = [];
     stream.on("response.output_text.delta", (e) => text += e.delta);
@@ -107,6 +117,24 @@ Deno.test("openai responses.create() with previous_response_id gets a clear 400"
         return true;
       },
     );
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("openai responses.stream() rebuilds a reasoning item before the message", async () => {
+  const s = serve();
+  try {
+    const stream = client(s.url).responses.stream({ model: "qwen3-8b", input: "reasoning" });
+    let reasoning = "";
+    stream.on("response.reasoning_text.delta", (e) => reasoning += e.delta);
+    const res = await stream.finalResponse();
+    assert.equal(reasoning, "The user greets me.");
+    assert.deepEqual(res.output.map((o) => o.type), ["reasoning", "message"]);
+    assert.equal(res.output_text, "Hello!");
+    assert.equal(res.usage?.output_tokens_details.reasoning_tokens, 6);
+    const whole = await client(s.url).responses.create({ model: "qwen3-8b", input: "reasoning" });
+    assert.deepEqual(whole.output.map((o) => o.type), ["reasoning", "message"]);
   } finally {
     await s.close();
   }

@@ -37,7 +37,10 @@ interface OpenItem {
   readonly name: string;
 }
 
-const PART: Readonly<Record<"message" | "reasoning", string>> = { message: "output_text", reasoning: "reasoning_text" };
+const PART: Readonly<Record<"message" | "reasoning", string>> = {
+  message: "output_text",
+  reasoning: "reasoning_text",
+};
 
 /**
  * A fresh translator for one response.
@@ -94,11 +97,14 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       final = item.kind === "message" ? messageItem(item.id, text) : reasoningItem(item.id, text);
       const part = (final.content as Json[])[0];
       const textDone = item.kind === "message" ? "response.output_text.done" : "response.reasoning_text.done";
-      out += event(textDone, item.kind === "message" ? { ...at, content_index: 0, text, logprobs: [] } : {
-        ...at,
-        content_index: 0,
-        text,
-      });
+      out += event(
+        textDone,
+        item.kind === "message" ? { ...at, content_index: 0, text, logprobs: [] } : {
+          ...at,
+          content_index: 0,
+          text,
+        },
+      );
       out += event("response.content_part.done", { ...at, content_index: 0, part });
     }
     done.push(final);
@@ -124,7 +130,8 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       ? { type: "output_text", text: "", annotations: [], logprobs: [] }
       : { type: PART.reasoning, text: "" };
     out += event("response.output_item.added", { output_index: index, item });
-    return out + event("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part });
+    return out +
+      event("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part });
   };
 
   const text = (kind: "message" | "reasoning", value: string): string => {
@@ -143,7 +150,9 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       const key = typeof call.index === "number" ? call.index : 0;
       const fn = isRecord(call.function) ? call.function : {};
       if (!tools.has(key)) {
-        const callId = typeof call.id === "string" && call.id !== "" ? call.id : itemId(ctx, "fc", done.length);
+        const callId = typeof call.id === "string" && call.id !== ""
+          ? call.id
+          : itemId(ctx, "fc", done.length);
         out += begin("function_call", callId, String(fn.name ?? ""));
         tools.set(key, open!.id);
       }
