@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { translatorStream } from "./sse_reader.ts";
 import type { Dialect, DialectEnv, StreamTranslator } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -249,4 +250,61 @@ export function pieces(bytes: Uint8Array, size: number): ReadableStream<Uint8Arr
       i += size;
     },
   });
+}
+
+/**
+ * Answers a client request as the gateway will: parse it (a failure gets the dialect's error
+ * body), then translate the upstream fixture `openai/chat_<scenario>.json` (or `json`, when
+ * given) or stream `openai/stream_<scenario>.sse` in 7-byte pieces through the translator.
+ * `pick` names the scenario from the translated OpenAI body.
+ */
+export async function answerAs<C>(
+  dialect: Dialect<C>,
+  req: Request,
+  pick: (body: Record<string, unknown>) => string,
+  json?: string,
+): Promise<Response> {
+  const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
+  if (!parsed.ok) {
+    return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), {
+      status: parsed.status,
+    });
+  }
+  const scenario = pick(parsed.body);
+  if (!parsed.stream) {
+    return Response.json(dialect.toResponse(fixtureJson(json ?? `openai/chat_${scenario}.json`), parsed.ctx));
+  }
+  const body = pieces(fixtureBytes(`openai/stream_${scenario}.sse`), 7)
+    .pipeThrough(translatorStream(dialect.streamTransformer(parsed.ctx)));
+  return new Response(body, { headers: { "content-type": dialect.streamContentType } });
+}
+
+/** The text of the last chat message of an OpenAI body, when it names a known scenario. */
+export function lastSaid(body: Record<string, unknown>, known: readonly string[], fallback = "text"): string {
+  const messages = body.messages as { content: unknown }[] | undefined;
+  const said = messages ? String(messages[messages.length - 1].content) : "";
+  return known.includes(said) ? said : fallback;
+}
+
+/** `parse`, `body` and `refused` helpers for one dialect, merging each case into `base`. */
+export function requestChecks<C>(dialect: Dialect<C>, base: Record<string, unknown>) {
+  const parse = (extra: Record<string, unknown>) =>
+    dialect.parseRequest(encoder.encode(JSON.stringify({ ...base, ...extra })), TEST_ENV);
+  return {
+    parse,
+    /** The translated body, failing the test on a refusal. */
+    body(extra: Record<string, unknown>): Record<string, unknown> {
+      const p = parse(extra);
+      assert(p.ok, JSON.stringify(p));
+      return p.body;
+    },
+    /** Asserts a 400 whose message matches (and whose param is `param`, when given). */
+    refused(extra: Record<string, unknown>, message: RegExp, param?: string): void {
+      const p = parse(extra);
+      assert(!p.ok, `expected a refusal for ${JSON.stringify(extra)}`);
+      assert.equal(p.status, 400);
+      assert.match(p.message, message);
+      if (param) assert.equal(p.param, param);
+    },
+  };
 }

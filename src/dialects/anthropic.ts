@@ -6,11 +6,11 @@
  */
 
 import { SSE_CONTENT_TYPE } from "../adapters/sse.ts";
-import { NATIVE_ANTHROPIC } from "./native.ts";
 import { type AnthropicCtx, translateAnthropic } from "./anthropic_request.ts";
 import { anthropicErrorBody, toAnthropicMessage } from "./anthropic_response.ts";
 import { createAnthropicStream } from "./anthropic_stream.ts";
-import { translate } from "./request_body.ts";
+import { defineDialect } from "./define.ts";
+import { NATIVE_ANTHROPIC } from "./native.ts";
 import type { Dialect } from "./types.ts";
 
 export { countTokens, estimateInputTokens } from "./anthropic_count.ts";
@@ -29,28 +29,16 @@ export type { AnthropicCtx } from "./anthropic_request.ts";
  * assert.equal((anthropicDialect.errorBody(400, bad.message) as { type: string }).type, "error");
  * ```
  */
-export const anthropicDialect: Dialect<AnthropicCtx> = {
+export const anthropicDialect: Dialect<AnthropicCtx> = defineDialect({
   name: "anthropic",
   route: "/v1/messages",
   service: "chat",
   upstreamRoute: "/v1/chat/completions",
   contentType: "application/json",
   streamContentType: SSE_CONTENT_TYPE,
-  parseRequest: (bytes, env) =>
-    translate(() => {
-      const { body, ctx } = translateAnthropic(bytes, env);
-      return {
-        ok: true as const,
-        body,
-        model: ctx.model,
-        stream: body.stream === true,
-        service: "chat" as const,
-        route: "/v1/chat/completions",
-        ctx,
-      };
-    }),
+  read: translateAnthropic,
   toResponse: toAnthropicMessage,
   streamTransformer: createAnthropicStream,
   errorBody: anthropicErrorBody,
   native: NATIVE_ANTHROPIC,
-};
+});

@@ -9,6 +9,7 @@
 
 import { UpstreamError } from "../errors.ts";
 import type { AnthropicCtx } from "./anthropic_request.ts";
+import { firstChoice, reasoningOf } from "./openai_shape.ts";
 import { isRecord, type Json } from "./request_body.ts";
 
 /** Anthropic's error `type` for an HTTP status (4xx not listed → `invalid_request_error`). */
@@ -111,14 +112,11 @@ function toolInput(args: unknown): Json {
  * ```
  */
 export function toAnthropicMessage(openai: unknown, ctx: AnthropicCtx): Json {
-  const choice = isRecord(openai) && Array.isArray(openai.choices) ? openai.choices[0] : undefined;
-  if (!isRecord(choice) || !isRecord(choice.message)) {
-    throw new UpstreamError("The upstream chat completion has no choices[0].message.");
-  }
-  const msg = choice.message;
+  const { choice, message: msg, usage } = firstChoice(openai);
   const content: Json[] = [];
-  if (ctx.thinking && typeof msg.reasoning_content === "string" && msg.reasoning_content !== "") {
-    content.push({ type: "thinking", thinking: msg.reasoning_content, signature: "" });
+  const reasoning = reasoningOf(msg);
+  if (ctx.thinking && reasoning !== undefined) {
+    content.push({ type: "thinking", thinking: reasoning, signature: "" });
   }
   if (typeof msg.content === "string" && msg.content !== "") {
     content.push({ type: "text", text: msg.content });
@@ -132,18 +130,14 @@ export function toAnthropicMessage(openai: unknown, ctx: AnthropicCtx): Json {
       content.push({ type: "tool_use", id, name: fn.name, input: toolInput(fn.arguments) });
     });
   }
-  const usage = isRecord(openai) ? openai.usage : undefined;
+  const finish = content.some((b) => b.type === "tool_use") ? "tool_calls" : choice.finish_reason;
   return {
     id: ctx.id,
     type: "message",
     role: "assistant",
     model: ctx.model,
     content,
-    ...stopReason(
-      content.some((b) => b.type === "tool_use") ? "tool_calls" : choice.finish_reason,
-      choice.stop_reason,
-      ctx,
-    ),
+    ...stopReason(finish, choice.stop_reason, ctx),
     usage: anthropicUsage(usage),
   };
 }

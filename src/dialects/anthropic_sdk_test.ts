@@ -6,40 +6,23 @@
  */
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { fixtureBytes, fixtureJson, loopback, pieces, TEST_ENV } from "./_testing.ts";
+import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { anthropicDialect as dialect } from "./anthropic.ts";
-import { translatorStream } from "./sse_reader.ts";
 
-const SCENARIOS: Record<string, string> = {
-  text: "text",
-  tools: "tools",
-  error: "error",
-  length: "length",
-  reasoning: "reasoning",
-};
+const SCENARIOS = ["text", "tools", "error", "length", "reasoning"];
 const seen: Record<string, unknown>[] = [];
 
 function serve() {
-  return loopback(async (req) => {
-    const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
-    if (!parsed.ok) {
-      return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), {
-        status: parsed.status,
-      });
-    }
-    seen.push(parsed.body);
-    const messages = parsed.body.messages as { content: unknown }[];
-    const said = String(messages[messages.length - 1].content);
-    if (said === "rate") return Response.json(dialect.errorBody(429, "Slow down."), { status: 429 });
-    const scenario = SCENARIOS[said] ?? "text";
-    if (!parsed.stream) {
-      const upstream = fixtureJson(`openai/chat_${scenario}.json`);
-      return Response.json(dialect.toResponse(upstream, parsed.ctx));
-    }
-    const body = pieces(fixtureBytes(`openai/stream_${scenario}.sse`), 7)
-      .pipeThrough(translatorStream(dialect.streamTransformer(parsed.ctx)));
-    return new Response(body, { headers: { "content-type": dialect.streamContentType } });
-  });
+  return loopback((req) =>
+    answerAs(dialect, req, (body) => {
+      seen.push(body);
+      return lastSaid(body, SCENARIOS);
+    })
+  );
+}
+
+function rateLimited() {
+  return loopback(() => Response.json(dialect.errorBody(429, "Slow down."), { status: 429 }));
 }
 
 function client(url: string): Anthropic {
@@ -115,11 +98,15 @@ Deno.test("@anthropic-ai/sdk messages.stream() reports max_tokens and rejects on
 Deno.test("@anthropic-ai/sdk gets Anthropic-shaped errors: 429 and a refused server tool", async () => {
   const s = serve();
   try {
-    await assert.rejects(client(s.url).messages.create(ask("rate")), (err: Error) => {
-      assert(err instanceof Anthropic.RateLimitError);
-      assert.equal((err.error as { error: { type: string } }).error.type, "rate_limit_error");
-      return true;
-    });
+    const limited = rateLimited();
+    await assert.rejects(
+      client(limited.url).messages.create(ask("text")).finally(limited.close),
+      (err: Error) => {
+        assert(err instanceof Anthropic.RateLimitError);
+        assert.equal((err.error as { error: { type: string } }).error.type, "rate_limit_error");
+        return true;
+      },
+    );
     const withServerTool = {
       ...ask("text"),
       tools: [{ type: "web_search_20250305" as const, name: "web_search" as const }],

@@ -13,8 +13,9 @@
 
 import type { AnthropicCtx } from "./anthropic_request.ts";
 import { anthropicErrorBody, anthropicUsage, stopReason } from "./anthropic_response.ts";
-import { isRecord, type Json } from "./request_body.ts";
-import { createSseTranslator, type OpenAIStreamHandler } from "./sse_reader.ts";
+import type { Json } from "./request_body.ts";
+import { createChatStream } from "./chat_stream.ts";
+import type { ToolDelta } from "./openai_shape.ts";
 import type { StreamTranslator } from "./types.ts";
 
 function event(type: string, data: unknown): string {
@@ -46,29 +47,10 @@ type BlockKind = "text" | "thinking" | "tool_use";
  * ```
  */
 export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
-  let started = false;
-  let finished = false;
   let open: BlockKind | undefined;
   let blocks = 0;
   const tools = new Map<number, number>();
-  let finish: { stop_reason: string; stop_sequence: string | null } | undefined;
-  let usage: Json | undefined;
-
-  const start = (): string => {
-    if (started) return "";
-    started = true;
-    const message = {
-      id: ctx.id,
-      type: "message",
-      role: "assistant",
-      model: ctx.model,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { input_tokens: anthropicUsage(usage).input_tokens, output_tokens: 0 },
-    };
-    return event("message_start", { type: "message_start", message }) + event("ping", { type: "ping" });
-  };
+  let stop = { stop_reason: "end_turn", stop_sequence: null as string | null };
 
   const close = (): string => {
     if (open === undefined) return "";
@@ -95,68 +77,43 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     return out + delta(blocks - 1, kind === "text" ? "text_delta" : "thinking_delta", kind, value);
   };
 
-  const toolCalls = (calls: unknown[]): string => {
+  const toolCall = (d: ToolDelta): string => {
     let out = "";
-    for (const call of calls) {
-      if (!isRecord(call)) continue;
-      const key = typeof call.index === "number" ? call.index : 0;
-      const fn = isRecord(call.function) ? call.function : {};
-      let index = tools.get(key);
-      if (index === undefined) {
-        const id = typeof call.id === "string" && call.id !== "" ? call.id : `toolu_${ctx.id}_${tools.size}`;
-        out += begin("tool_use", { type: "tool_use", id, name: fn.name ?? "", input: {} });
-        index = blocks - 1;
-        tools.set(key, index);
-      }
-      if (typeof fn.arguments === "string" && fn.arguments !== "") {
-        out += delta(index, "input_json_delta", "partial_json", fn.arguments);
-      }
+    let index = tools.get(d.index);
+    if (index === undefined) {
+      const id = d.id ?? `toolu_${ctx.id}_${tools.size}`;
+      out = begin("tool_use", { type: "tool_use", id, name: d.name, input: {} });
+      index = blocks - 1;
+      tools.set(d.index, index);
     }
-    return out;
+    return d.args === "" ? out : out + delta(index, "input_json_delta", "partial_json", d.args);
   };
 
-  const finalize = (): string => {
-    if (finished) return "";
-    finished = true;
-    const end = finish ?? { stop_reason: "end_turn", stop_sequence: null };
-    return close() +
-      event("message_delta", { type: "message_delta", delta: end, usage: anthropicUsage(usage) }) +
-      event("message_stop", { type: "message_stop" });
-  };
-
-  const handler: OpenAIStreamHandler = {
-    chunk(value) {
-      if (finished) return "";
-      if (isRecord(value.usage)) usage = value.usage;
-      let out = start();
-      const choice = Array.isArray(value.choices) ? value.choices[0] : undefined;
-      if (isRecord(choice)) {
-        const d = isRecord(choice.delta) ? choice.delta : {};
-        const reasoning = d.reasoning_content ?? d.reasoning;
-        if (ctx.thinking && typeof reasoning === "string" && reasoning !== "") {
-          out += text("thinking", reasoning);
-        }
-        if (typeof d.content === "string" && d.content !== "") out += text("text", d.content);
-        if (Array.isArray(d.tool_calls)) out += toolCalls(d.tool_calls);
-        if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
-          const reason = tools.size > 0 ? "tool_calls" : choice.finish_reason;
-          finish = stopReason(reason, choice.stop_reason, ctx);
-          out += close();
-        }
-      }
-      if (finish && usage) out += finalize();
-      return out;
+  return createChatStream({
+    start() {
+      const message = {
+        id: ctx.id,
+        type: "message",
+        role: "assistant",
+        model: ctx.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
+      };
+      return event("message_start", { type: "message_start", message }) + event("ping", { type: "ping" });
     },
-    done: () => start() + finalize(),
+    reasoning: (t) => ctx.thinking ? text("thinking", t) : "",
+    content: (t) => text("text", t),
+    toolCall,
+    finish(reason, matched) {
+      stop = stopReason(tools.size > 0 ? "tool_calls" : reason, matched, ctx);
+      return close();
+    },
+    finalize: (_finish, usage) =>
+      close() +
+      event("message_delta", { type: "message_delta", delta: stop, usage: anthropicUsage(usage) }) +
+      event("message_stop", { type: "message_stop" }),
     error: (message) => event("error", anthropicErrorBody(502, message)),
-    end() {
-      if (finished) return "";
-      if (finish) return finalize();
-      return event(
-        "error",
-        anthropicErrorBody(502, "The upstream stream ended before the answer was complete."),
-      );
-    },
-  };
-  return createSseTranslator(handler);
+  });
 }

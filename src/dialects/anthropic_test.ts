@@ -1,30 +1,17 @@
 /** Anthropic Messages specifics beyond the shared contract: each mapping and each refusal. */
 import assert from "node:assert/strict";
 import { UpstreamError } from "../errors.ts";
-import { TEST_ENV } from "./_testing.ts";
+import { requestChecks } from "./_testing.ts";
 import { anthropicDialect as dialect, countTokens } from "./anthropic.ts";
 import { IMAGE_TOKENS, MESSAGE_TOKENS } from "./anthropic_count.ts";
 import { anthropicErrorType } from "./anthropic_response.ts";
 
 const enc = new TextEncoder();
-const base = { model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] };
-
-function parse(extra: Record<string, unknown>) {
-  return dialect.parseRequest(enc.encode(JSON.stringify({ ...base, ...extra })), TEST_ENV);
-}
-
-function body(extra: Record<string, unknown>): Record<string, unknown> {
-  const p = parse(extra);
-  assert(p.ok, JSON.stringify(p));
-  return p.body;
-}
-
-function refused(extra: Record<string, unknown>, message: RegExp): void {
-  const p = parse(extra);
-  assert(!p.ok, `expected a refusal for ${JSON.stringify(extra)}`);
-  assert.equal(p.status, 400);
-  assert.match(p.message, message);
-}
+const { parse, body, refused } = requestChecks(dialect, {
+  model: "m",
+  max_tokens: 10,
+  messages: [{ role: "user", content: "hi" }],
+});
 
 Deno.test("anthropic tool_choice auto/any/tool/none map to auto/required/function/none", () => {
   assert.equal(body({ tool_choice: { type: "auto" } }).tool_choice, "auto");

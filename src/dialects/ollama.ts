@@ -16,7 +16,8 @@ import {
 } from "./ollama_request.ts";
 import { ollamaErrorBody, toOllamaAnswer, toOllamaEmbed } from "./ollama_response.ts";
 import { createOllamaStream } from "./ollama_stream.ts";
-import { type Json, translate } from "./request_body.ts";
+import { defineDialect } from "./define.ts";
+import type { Json } from "./request_body.ts";
 import { createSseTranslator } from "./sse_reader.ts";
 import type { Dialect, DialectEnv } from "./types.ts";
 import type { ServiceKind } from "../types.ts";
@@ -36,31 +37,19 @@ function endpoint(
   read: Translate,
   toResponse: (openai: unknown, ctx: OllamaCtx) => unknown,
 ): Dialect<OllamaCtx> {
-  return {
+  return defineDialect({
     name: "ollama",
     route,
     service,
     upstreamRoute,
     contentType: "application/json; charset=utf-8",
     streamContentType: NDJSON_CONTENT_TYPE,
-    parseRequest: (bytes, env) =>
-      translate(() => {
-        const { body, ctx } = read(bytes, env);
-        return {
-          ok: true as const,
-          body,
-          model: ctx.model,
-          stream: body.stream === true,
-          service,
-          route: upstreamRoute,
-          ctx,
-        };
-      }),
+    read,
     toResponse,
     streamTransformer: createOllamaStream,
     errorBody: ollamaErrorBody,
     native: nativeOllama(route),
-  };
+  });
 }
 
 /**

@@ -9,6 +9,7 @@
 
 import { UpstreamError } from "../errors.ts";
 import type { OllamaCtx } from "./ollama_request.ts";
+import { firstChoice, reasoningOf } from "./openai_shape.ts";
 import { isRecord, type Json } from "./request_body.ts";
 
 /**
@@ -66,14 +67,6 @@ export function ollamaToolCalls(calls: unknown): Json[] {
   });
 }
 
-function choiceOf(openai: unknown): Json {
-  const choice = isRecord(openai) && Array.isArray(openai.choices) ? openai.choices[0] : undefined;
-  if (!isRecord(choice) || !isRecord(choice.message)) {
-    throw new UpstreamError("The upstream chat completion has no choices[0].message.");
-  }
-  return choice;
-}
-
 /**
  * A `chat.completion` → an `/api/chat` or `/api/generate` answer (by `ctx.kind`).
  *
@@ -88,25 +81,24 @@ function choiceOf(openai: unknown): Json {
  * ```
  */
 export function toOllamaAnswer(openai: unknown, ctx: OllamaCtx): Json {
-  const choice = choiceOf(openai);
-  const msg = choice.message as Json;
+  const { choice, message: msg, usage } = firstChoice(openai);
   const content = typeof msg.content === "string" ? msg.content : "";
-  const thinking = msg.reasoning_content ?? msg.reasoning;
+  const thinking = reasoningOf(msg);
   const calls = ollamaToolCalls(msg.tool_calls);
   const out: Json = { model: ctx.model, created_at: new Date(ctx.clock()).toISOString() };
   if (ctx.kind === "chat") {
     const message: Json = { role: "assistant", content };
-    if (typeof thinking === "string" && thinking !== "") message.thinking = thinking;
+    if (thinking !== undefined) message.thinking = thinking;
     if (calls.length > 0) message.tool_calls = calls;
     out.message = message;
   } else {
     out.response = content;
-    if (typeof thinking === "string" && thinking !== "") out.thinking = thinking;
+    if (thinking !== undefined) out.thinking = thinking;
     if (calls.length > 0) out.tool_calls = calls;
   }
   out.done = true;
   out.done_reason = doneReason(choice.finish_reason);
-  return Object.assign(out, metrics(ctx, isRecord(openai) ? openai.usage : undefined));
+  return Object.assign(out, metrics(ctx, usage));
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Ollama } from "ollama";
-import { fixtureBytes, fixtureJson, loopback, pieces, TEST_ENV } from "./_testing.ts";
+import { answerAs, lastSaid, loopback, TEST_ENV } from "./_testing.ts";
 import {
   ollamaChatDialect,
   ollamaEmbedDialect,
@@ -14,7 +14,6 @@ import {
   ollamaPs,
   ollamaTags,
 } from "./ollama.ts";
-import { translatorStream } from "./sse_reader.ts";
 import type { Dialect } from "./types.ts";
 import type { OllamaCtx } from "./ollama_request.ts";
 
@@ -25,32 +24,15 @@ const ROUTES: Record<string, Dialect<OllamaCtx>> = {
 };
 const MODELS = [{ name: "qwen3:8b", family: "qwen3", contextLength: 32768 }, { name: "all-minilm" }];
 
-function scenario(body: Record<string, unknown>): string {
-  const messages = body.messages as { content: unknown }[] | undefined;
-  const said = messages ? String(messages[messages.length - 1].content) : "";
-  return ["tools", "error", "length"].includes(said) ? said : "text";
-}
+const SCENARIOS = ["text", "tools", "error", "length"];
 
 function serve() {
-  return loopback(async (req) => {
+  return loopback((req) => {
     const path = new URL(req.url).pathname;
     if (path === "/api/tags") return Response.json(ollamaTags(MODELS, TEST_ENV.clock()));
     if (path === "/api/ps") return Response.json(ollamaPs(MODELS.slice(0, 1), TEST_ENV.clock() + 300_000));
-    const dialect = ROUTES[path];
-    const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
-    if (!parsed.ok) {
-      return Response.json(dialect.errorBody(parsed.status, parsed.message), { status: parsed.status });
-    }
-    if (parsed.ctx.kind === "embed") {
-      return Response.json(dialect.toResponse(fixtureJson("openai/embeddings.json"), parsed.ctx));
-    }
-    const name = scenario(parsed.body);
-    if (!parsed.stream) {
-      return Response.json(dialect.toResponse(fixtureJson(`openai/chat_${name}.json`), parsed.ctx));
-    }
-    const body = pieces(fixtureBytes(`openai/stream_${name}.sse`), 7)
-      .pipeThrough(translatorStream(dialect.streamTransformer(parsed.ctx)));
-    return new Response(body, { headers: { "content-type": dialect.streamContentType } });
+    const json = path === "/api/embed" ? "openai/embeddings.json" : undefined;
+    return answerAs(ROUTES[path], req, (body) => lastSaid(body, SCENARIOS), json);
   });
 }
 

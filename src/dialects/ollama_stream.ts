@@ -10,8 +10,9 @@
 
 import type { OllamaCtx } from "./ollama_request.ts";
 import { doneReason, metrics, ollamaToolCalls } from "./ollama_response.ts";
-import { isRecord, type Json } from "./request_body.ts";
-import { createSseTranslator, type OpenAIStreamHandler } from "./sse_reader.ts";
+import type { Json } from "./request_body.ts";
+import { createChatStream } from "./chat_stream.ts";
+import type { ToolDelta } from "./openai_shape.ts";
 import type { StreamTranslator } from "./types.ts";
 
 interface PendingCall {
@@ -43,9 +44,6 @@ export function createOllamaStream(ctx: OllamaCtx): StreamTranslator {
   let stamp = "";
   let stampJson = "";
   let firstTokenAt: number | undefined;
-  let finish: unknown;
-  let usage: Json | undefined;
-  let finished = false;
   const calls = new Map<number, PendingCall>();
 
   /** `created_at`, formatted once per clock millisecond. */
@@ -71,18 +69,14 @@ export function createOllamaStream(ctx: OllamaCtx): StreamTranslator {
       : `{"model":${model},"created_at":${at},"response":${body}${extra},"done":false}\n`;
   };
 
-  const collect = (deltas: unknown[]) => {
-    for (const d of deltas) {
-      if (!isRecord(d)) continue;
-      const key = typeof d.index === "number" ? d.index : 0;
-      const fn = isRecord(d.function) ? d.function : {};
-      let call = calls.get(key);
-      if (!call) {
-        call = { id: typeof d.id === "string" ? d.id : undefined, name: String(fn.name ?? ""), pieces: [] };
-        calls.set(key, call);
-      }
-      if (typeof fn.arguments === "string") call.pieces.push(fn.arguments);
+  const collect = (d: ToolDelta): string => {
+    let call = calls.get(d.index);
+    if (!call) {
+      call = { id: d.id, name: d.name, pieces: [] };
+      calls.set(d.index, call);
     }
+    call.pieces.push(d.args);
+    return "";
   };
 
   const flushCalls = (): string => {
@@ -100,59 +94,20 @@ export function createOllamaStream(ctx: OllamaCtx): StreamTranslator {
     return `${JSON.stringify(out)}\n`;
   };
 
-  const finalize = (): string => {
-    if (finished) return "";
-    finished = true;
-    const out: Json = { model: ctx.model, created_at: created() };
-    if (chat) out.message = { role: "assistant", content: "" };
-    else out.response = "";
-    out.done = true;
-    out.done_reason = doneReason(finish);
-    return `${JSON.stringify(Object.assign(out, metrics(ctx, usage, firstTokenAt)))}\n`;
-  };
-
-  const error = (message: string) => `${JSON.stringify({ error: message })}\n`;
-
-  const handler: OpenAIStreamHandler = {
-    chunk(value) {
-      if (finished) return "";
-      if (isRecord(value.usage)) usage = value.usage;
-      let out = "";
-      const choice = Array.isArray(value.choices) ? value.choices[0] : undefined;
-      if (isRecord(choice)) {
-        const d = isRecord(choice.delta) ? choice.delta : {};
-        const thinking = d.reasoning_content ?? d.reasoning;
-        if (typeof thinking === "string" && thinking !== "") out += line("", thinking);
-        if (typeof d.content === "string" && d.content !== "") out += line(d.content);
-        if (Array.isArray(d.tool_calls)) collect(d.tool_calls);
-        if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
-          finish = choice.finish_reason;
-          try {
-            out += flushCalls();
-          } catch (e) {
-            finished = true;
-            return out + error((e as Error).message);
-          }
-        }
-      }
-      if (finish !== undefined && usage) out += finalize();
-      return out;
+  return createChatStream({
+    start: () => "",
+    reasoning: (t) => line("", t),
+    content: (t) => line(t),
+    toolCall: collect,
+    finish: () => flushCalls(),
+    finalize(finish, usage) {
+      const out: Json = { model: ctx.model, created_at: created() };
+      if (chat) out.message = { role: "assistant", content: "" };
+      else out.response = "";
+      out.done = true;
+      out.done_reason = doneReason(finish);
+      return flushCalls() + `${JSON.stringify(Object.assign(out, metrics(ctx, usage, firstTokenAt)))}\n`;
     },
-    done() {
-      if (finished) return "";
-      try {
-        return flushCalls() + finalize();
-      } catch (e) {
-        finished = true;
-        return error((e as Error).message);
-      }
-    },
-    error,
-    end() {
-      if (finished) return "";
-      if (finish !== undefined) return finalize();
-      return error("The upstream stream ended before the answer was complete.");
-    },
-  };
-  return createSseTranslator(handler);
+    error: (message) => `${JSON.stringify({ error: message })}\n`,
+  });
 }

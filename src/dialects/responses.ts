@@ -6,8 +6,8 @@
  */
 
 import { SSE_CONTENT_TYPE } from "../adapters/sse.ts";
+import { defineDialect } from "./define.ts";
 import { NATIVE_RESPONSES } from "./native.ts";
-import { translate } from "./request_body.ts";
 import { type ResponsesCtx, translateResponses } from "./responses_request.ts";
 import { openaiErrorBody, toResponsesObject } from "./responses_response.ts";
 import { createResponsesStream } from "./responses_stream.ts";
@@ -28,28 +28,16 @@ export type { ResponsesCtx } from "./responses_request.ts";
  * assert(!bad.ok && bad.param === "previous_response_id" && /stateless/.test(bad.message));
  * ```
  */
-export const responsesDialect: Dialect<ResponsesCtx> = {
+export const responsesDialect: Dialect<ResponsesCtx> = defineDialect({
   name: "responses",
   route: "/v1/responses",
   service: "chat",
   upstreamRoute: "/v1/chat/completions",
   contentType: "application/json",
   streamContentType: SSE_CONTENT_TYPE,
-  parseRequest: (bytes, env) =>
-    translate(() => {
-      const { body, ctx } = translateResponses(bytes, env);
-      return {
-        ok: true as const,
-        body,
-        model: ctx.model,
-        stream: body.stream === true,
-        service: "chat" as const,
-        route: "/v1/chat/completions",
-        ctx,
-      };
-    }),
+  read: translateResponses,
   toResponse: toResponsesObject,
   streamTransformer: createResponsesStream,
   errorBody: (status, message, param) => openaiErrorBody(status, message, param ?? null),
   native: NATIVE_RESPONSES,
-};
+});

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { UpstreamError } from "../errors.ts";
+import { firstChoice, reasoningOf } from "./openai_shape.ts";
 import { isRecord, type Json } from "./request_body.ts";
 import type { ResponsesCtx } from "./responses_request.ts";
 
@@ -140,16 +140,10 @@ export function functionCallItem(
  * ```
  */
 export function toResponsesObject(openai: unknown, ctx: ResponsesCtx): Json {
-  const choice = isRecord(openai) && Array.isArray(openai.choices) ? openai.choices[0] : undefined;
-  if (!isRecord(choice) || !isRecord(choice.message)) {
-    throw new UpstreamError("The upstream chat completion has no choices[0].message.");
-  }
-  const msg = choice.message;
+  const { choice, message: msg, usage } = firstChoice(openai);
   const output: Json[] = [];
-  const reasoning = msg.reasoning_content ?? msg.reasoning;
-  if (typeof reasoning === "string" && reasoning !== "") {
-    output.push(reasoningItem(itemId(ctx, "rs", output.length), reasoning));
-  }
+  const reasoning = reasoningOf(msg);
+  if (reasoning !== undefined) output.push(reasoningItem(itemId(ctx, "rs", output.length), reasoning));
   if (typeof msg.content === "string" && msg.content !== "") {
     output.push(messageItem(itemId(ctx, "msg", output.length), msg.content));
   }
@@ -163,8 +157,5 @@ export function toResponsesObject(openai: unknown, ctx: ResponsesCtx): Json {
     }
   }
   const { status, incomplete_details } = responseStatus(choice.finish_reason);
-  return responseObject(ctx, status, output, {
-    incomplete_details,
-    usage: responsesUsage(isRecord(openai) ? openai.usage : undefined),
-  });
+  return responseObject(ctx, status, output, { incomplete_details, usage: responsesUsage(usage) });
 }

@@ -6,30 +6,13 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { fixtureBytes, fixtureJson, loopback, pieces, TEST_ENV } from "./_testing.ts";
+import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
-import { translatorStream } from "./sse_reader.ts";
 
-const SCENARIOS = new Set(["text", "tools", "error", "length", "reasoning"]);
+const SCENARIOS = ["text", "tools", "error", "length", "reasoning"];
 
 function serve() {
-  return loopback(async (req) => {
-    const parsed = dialect.parseRequest(new Uint8Array(await req.arrayBuffer()), TEST_ENV);
-    if (!parsed.ok) {
-      return Response.json(dialect.errorBody(parsed.status, parsed.message, parsed.param), {
-        status: parsed.status,
-      });
-    }
-    const messages = parsed.body.messages as { content: unknown }[];
-    const said = String(messages[messages.length - 1].content);
-    const scenario = SCENARIOS.has(said) ? said : "text";
-    if (!parsed.stream) {
-      return Response.json(dialect.toResponse(fixtureJson(`openai/chat_${scenario}.json`), parsed.ctx));
-    }
-    const body = pieces(fixtureBytes(`openai/stream_${scenario}.sse`), 7)
-      .pipeThrough(translatorStream(dialect.streamTransformer(parsed.ctx)));
-    return new Response(body, { headers: { "content-type": dialect.streamContentType } });
-  });
+  return loopback((req) => answerAs(dialect, req, (body) => lastSaid(body, SCENARIOS)));
 }
 
 function client(url: string): OpenAI {

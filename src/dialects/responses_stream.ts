@@ -12,7 +12,7 @@
  * @module
  */
 
-import { isRecord, type Json } from "./request_body.ts";
+import type { Json } from "./request_body.ts";
 import type { ResponsesCtx } from "./responses_request.ts";
 import {
   functionCallItem,
@@ -23,7 +23,8 @@ import {
   responseStatus,
   responsesUsage,
 } from "./responses_response.ts";
-import { createSseTranslator, type OpenAIStreamHandler } from "./sse_reader.ts";
+import { createChatStream } from "./chat_stream.ts";
+import type { ToolDelta } from "./openai_shape.ts";
 import type { StreamTranslator } from "./types.ts";
 
 type Kind = "message" | "reasoning" | "function_call";
@@ -58,13 +59,9 @@ const PART: Readonly<Record<"message" | "reasoning", string>> = {
  */
 export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
   let seq = 0;
-  let started = false;
-  let finished = false;
   let open: OpenItem | undefined;
   const done: Json[] = [];
   const tools = new Map<number, string>();
-  let finish: unknown;
-  let usage: Json | undefined;
 
   const event = (type: string, fields: Json): string =>
     `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...fields })}\n\n`;
@@ -74,13 +71,6 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
     `event: ${type}\ndata: {"type":"${type}","sequence_number":${seq++},"item_id":"${item.id}","output_index":${item.index},${tail}"delta":${
       JSON.stringify(text)
     }}\n\n`;
-
-  const start = (): string => {
-    if (started) return "";
-    started = true;
-    const response = responseObject(ctx, "in_progress", []);
-    return event("response.created", { response }) + event("response.in_progress", { response });
-  };
 
   const close = (): string => {
     const item = open;
@@ -143,68 +133,37 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       : out + delta("response.reasoning_text.delta", item, value, '"content_index":0,');
   };
 
-  const toolCalls = (calls: unknown[]): string => {
+  const toolCall = (d: ToolDelta): string => {
     let out = "";
-    for (const call of calls) {
-      if (!isRecord(call)) continue;
-      const key = typeof call.index === "number" ? call.index : 0;
-      const fn = isRecord(call.function) ? call.function : {};
-      if (!tools.has(key)) {
-        const callId = typeof call.id === "string" && call.id !== ""
-          ? call.id
-          : itemId(ctx, "fc", done.length);
-        out += begin("function_call", callId, String(fn.name ?? ""));
-        tools.set(key, open!.id);
-      }
-      const item = open;
-      if (typeof fn.arguments === "string" && fn.arguments !== "" && item && item.id === tools.get(key)) {
-        item.pieces.push(fn.arguments);
-        out += delta("response.function_call_arguments.delta", item, fn.arguments, "");
-      }
+    if (!tools.has(d.index)) {
+      out = begin("function_call", d.id ?? itemId(ctx, "fc", done.length), d.name);
+      tools.set(d.index, open!.id);
     }
-    return out;
+    // Arguments of a call that is no longer the open item cannot be appended to a done item.
+    const item = open;
+    if (d.args === "" || !item || item.id !== tools.get(d.index)) return out;
+    item.pieces.push(d.args);
+    return out + delta("response.function_call_arguments.delta", item, d.args, "");
   };
 
-  const finalize = (): string => {
-    if (finished) return "";
-    finished = true;
-    const out = start() + close();
-    const { status, incomplete_details } = responseStatus(finish);
-    const response = responseObject(ctx, status, done, { incomplete_details, usage: responsesUsage(usage) });
-    return out + event(status === "completed" ? "response.completed" : "response.incomplete", { response });
-  };
-
-  const handler: OpenAIStreamHandler = {
-    chunk(value) {
-      if (finished) return "";
-      if (isRecord(value.usage)) usage = value.usage;
-      let out = start();
-      const choice = Array.isArray(value.choices) ? value.choices[0] : undefined;
-      if (isRecord(choice)) {
-        const d = isRecord(choice.delta) ? choice.delta : {};
-        const reasoning = d.reasoning_content ?? d.reasoning;
-        if (typeof reasoning === "string" && reasoning !== "") out += text("reasoning", reasoning);
-        if (typeof d.content === "string" && d.content !== "") out += text("message", d.content);
-        if (Array.isArray(d.tool_calls)) out += toolCalls(d.tool_calls);
-        if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
-          finish = choice.finish_reason;
-          out += close();
-        }
-      }
-      if (finish !== undefined && usage) out += finalize();
-      return out;
+  return createChatStream({
+    start() {
+      const response = responseObject(ctx, "in_progress", []);
+      return event("response.created", { response }) + event("response.in_progress", { response });
     },
-    done: () => finalize(),
-    error: (message) => event("error", { code: "upstream_error", message, param: null }),
-    end() {
-      if (finished) return "";
-      if (finish !== undefined) return finalize();
-      return event("error", {
-        code: "upstream_error",
-        message: "The upstream stream ended before the answer was complete.",
-        param: null,
+    reasoning: (t) => text("reasoning", t),
+    content: (t) => text("message", t),
+    toolCall,
+    finish: () => close(),
+    finalize(finish, usage) {
+      const out = close();
+      const { status, incomplete_details } = responseStatus(finish);
+      const response = responseObject(ctx, status, done, {
+        incomplete_details,
+        usage: responsesUsage(usage),
       });
+      return out + event(status === "completed" ? "response.completed" : "response.incomplete", { response });
     },
-  };
-  return createSseTranslator(handler);
+    error: (message) => event("error", { code: "upstream_error", message, param: null }),
+  });
 }

@@ -1,28 +1,9 @@
 /** OpenAI Responses specifics beyond the shared contract: input items, tools, format, refusals. */
 import assert from "node:assert/strict";
-import { fixtureJson, TEST_ENV } from "./_testing.ts";
+import { fixtureJson, requestChecks } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
 
-const enc = new TextEncoder();
-const base = { model: "m", input: "hi" };
-
-function parse(extra: Record<string, unknown>) {
-  return dialect.parseRequest(enc.encode(JSON.stringify({ ...base, ...extra })), TEST_ENV);
-}
-
-function body(extra: Record<string, unknown>): Record<string, unknown> {
-  const p = parse(extra);
-  assert(p.ok, JSON.stringify(p));
-  return p.body;
-}
-
-function refused(extra: Record<string, unknown>, message: RegExp, param?: string): void {
-  const p = parse(extra);
-  assert(!p.ok, `expected a refusal for ${JSON.stringify(extra)}`);
-  assert.equal(p.status, 400);
-  assert.match(p.message, message);
-  if (param) assert.equal(p.param, param);
-}
+const { parse, body, refused } = requestChecks(dialect, { model: "m", input: "hi" });
 
 Deno.test("responses: a string input is one user message; developer messages become system", () => {
   assert.deepEqual(body({}).messages, [{ role: "user", content: "hi" }]);
