@@ -1,8 +1,8 @@
 /**
  * Reading an OpenAI chat stream (OpenAI API reference, "Streaming": `data: <json>` events, a blank
- * line after each, a final `data: [DONE]`) one upstream chunk at a time, and the generic
- * {@linkcode StreamTranslator} every dialect builds on: a dialect supplies a handler that turns
- * one parsed chunk into its own events; this file does the byte work once for all of them.
+ * line after each, a final `data: [DONE]`) one upstream chunk at a time: the byte layer of every
+ * dialect's {@linkcode StreamTranslator}. A handler turns each parsed event into output text
+ * (`chat_stream.ts` is the handler all chat dialects share); this file does the byte work once.
  *
  * Per chunk: one streaming UTF-8 decode (a character split across chunks stays whole), an
  * `indexOf` walk over line ends, one `JSON.parse` per event, one encode of the output. Only the
@@ -74,7 +74,7 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
       return;
     }
     if (!isRecord(value)) return;
-    if (value.error !== undefined && value.error !== null || value.object === "error") {
+    if ((value.error !== undefined && value.error !== null) || value.object === "error") {
       closed = true;
       out += handler.error(upstreamErrorMessage(value) ?? "The upstream reported an error.");
       return;
