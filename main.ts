@@ -13,6 +13,7 @@ import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
 const VERSION: string = denoJson.version;
@@ -109,8 +110,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
   }
 
   const logOut = createLineWriter({ sink: (b) => Deno.stdout.write(b) });
-  const adminOptions = { file: cli.config, env };
+  // The operator console (read at start): its history is fed by every access record.
+  const ui = loaded.config.console.enabled ? createConsole({ clock: Date.now, version: VERSION }) : undefined;
+  const adminOptions = { file: cli.config, env, console: ui };
   const gateway = createGateway(loaded.config, {
+    onAccess: ui?.record,
     extend: adminExtension(adminOptions),
     clock: Date.now,
     random: Math.random,
@@ -164,6 +168,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
         gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
     }, createAdminApp(gateway, adminOptions).fetch)
     : undefined;
+  if (ui) {
+    const a = (adminServer ?? httpServer).addr;
+    const address = `http://${a.hostname}:${a.port}${loaded.config.console.path}/`;
+    gateway.logger.info("console listening", { event: "start", address });
+  }
 
   const reload = async (why: string) => {
     try {
@@ -190,6 +199,7 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     stopping = true;
     gateway.logger.info("draining", { event: "stop", signal, deadlineMs: server.shutdownTimeoutMs });
     gateway.drain();
+    ui?.close();
     stopWatch();
     await gateway.close();
     const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), server.shutdownTimeoutMs));

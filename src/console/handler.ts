@@ -176,8 +176,10 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
     close: () => feed.close(),
     async handle(req, ctx) {
       const cfg = ctx.runtime().config.console;
+      // Cheap test first: this runs in front of every request of its listener.
+      if (!cfg.enabled || !req.url.includes(cfg.path)) return undefined;
       const url = new URL(req.url);
-      if (!cfg.enabled || !under(url.pathname, cfg.path)) return undefined;
+      if (!under(url.pathname, cfg.path)) return undefined;
       const rest = url.pathname.slice(cfg.path.length);
       const withHeaders = (res: Response) => {
         for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.headers.set(k, v);
