@@ -8,6 +8,7 @@
  * | `/`                         | the page (public: it holds no data), revalidated by ETag    |
  * | `/assets/<build>/…`         | scripts, styles, vendored libraries: immutable              |
  * | `/api/feed`                 | the live feed (SSE); the admin token unless `public-read`   |
+ * | `/api/access`               | `{"publicRead": bool}`: whether the page must ask for the token |
  *
  * Actions are not here: the page calls the admin API itself, so its validation, YAML write-back
  * and audit log are the API's.
@@ -194,6 +195,11 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
         return new Response(null, { status: 308, headers: { ...SECURITY_HEADERS, location: `${cfg.path}/` } });
       }
       if (rest === "/api/feed") return live(req, ctx);
+      if (rest === "/api/access") {
+        return Response.json({ publicRead: cfg.publicRead }, {
+          headers: { ...SECURITY_HEADERS, "cache-control": "no-store" },
+        });
+      }
       const set = await loaded();
       if (rest === "/" || rest === "/index.html") return serveAsset(set.page, req, false, SECURITY_HEADERS);
       const prefix = `/assets/${set.build}/`;
