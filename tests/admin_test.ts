@@ -282,7 +282,10 @@ Deno.test("admin: with admin.listen it answers on its own listener only", async 
 Deno.test("admin: POST /reload re-reads the file; an invalid file is a 400 and the running config stays", async () => {
   await withAdmin(async ({ gw, file, admin, b, client }) => {
     const text = await Deno.readTextFile(file);
-    await Deno.writeTextFile(file, text.replace(/- \{ name: slow, base-url: "[^"]+" \}/, `- { name: slow, base-url: "${b.url}" }`));
+    await Deno.writeTextFile(
+      file,
+      text.replace(/- \{ name: slow, base-url: "[^"]+" \}/, `- { name: slow, base-url: "${b.url}" }`),
+    );
     const ok = await admin("POST", "/reload");
     assert.equal(ok.status, 200);
     assert.equal((await ok.json()).reloaded, true);

@@ -59,7 +59,11 @@ function traffic(base: string) {
     for (let i = 0; i < 4000 && !stop && Date.now() < until; i++) {
       const messages = [{ role: "user", content: "hi" }];
       await Promise.all([
-        post("/v1/chat/completions", { model: i % 13 === 5 ? "no-such-model" : "demo-chat", stream: i % 2 === 0, messages }),
+        post("/v1/chat/completions", {
+          model: i % 13 === 5 ? "no-such-model" : "demo-chat",
+          stream: i % 2 === 0,
+          messages,
+        }),
         post("/v1/embeddings", { model: "demo-embed", input: "x" }),
       ]);
       await sleep(20 + 40 * Math.abs(Math.sin(i / 15)));
@@ -90,7 +94,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
-  const [a, b, c] = ["A", "B", "C"].map((name) => startFakeUpstream({ name, streamChunks: 8, chunkDelayMs: 15 }));
+  const [a, b, c] = ["A", "B", "C"].map((name) =>
+    startFakeUpstream({ name, streamChunks: 8, chunkDelayMs: 15 })
+  );
   const dir = await Deno.makeTempDir({ prefix: "dairouter-console-" });
   const file = `${dir}/dairouter.yaml`;
   await Deno.writeTextFile(file, yamlFor(a, b, c));
@@ -111,29 +117,35 @@ Deno.test({
     let transferred = 0;
     cdp.on("Network.loadingFinished", (e) => (transferred += e.encodedDataLength));
 
-    await t.step("the page has a strict CSP; its files come compressed and cached, within 250 KB", async () => {
-      const res = await page.goto(`${gw.url}/ui/`, { waitUntil: "networkidle0" });
-      assert.equal(res?.status(), 200);
-      const csp = res!.headers()["content-security-policy"];
-      assert.match(csp, /default-src 'none'/);
-      assert.match(csp, /script-src 'self'(;|$)/);
-      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
-      assert.equal(res!.headers()["cache-control"], "no-cache");
-      assert.ok(res!.headers().etag);
-      const scripts = await page.evaluate(
-        `[...document.querySelectorAll("script")].map((s) => ({ src: s.src, inline: s.textContent.trim() }))`,
-      ) as { src: string; inline: string }[];
-      assert.ok(scripts.every((s) => s.src !== "" && s.inline === ""), "no inline script");
-      const vendor = await fetch(`${gw.url}${new URL(scripts[0].src).pathname.replace("app.js", "vendor/uPlot.esm.js")}`, {
-        headers: { "accept-encoding": "br, gzip" },
-      });
-      await vendor.arrayBuffer();
-      assert.equal(vendor.headers.get("cache-control"), "public, max-age=31536000, immutable");
-      assert.equal(vendor.headers.get("content-type"), "text/javascript; charset=utf-8");
-      assert.ok(vendor.headers.get("etag"));
-      console.log(`console page + assets transferred: ${transferred} bytes (budget ${BUDGET_BYTES})`);
-      assert.ok(transferred > 10_000 && transferred <= BUDGET_BYTES, `${transferred} bytes`);
-    });
+    await t.step(
+      "the page has a strict CSP; its files come compressed and cached, within 250 KB",
+      async () => {
+        const res = await page.goto(`${gw.url}/ui/`, { waitUntil: "networkidle0" });
+        assert.equal(res?.status(), 200);
+        const csp = res!.headers()["content-security-policy"];
+        assert.match(csp, /default-src 'none'/);
+        assert.match(csp, /script-src 'self'(;|$)/);
+        assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+        assert.equal(res!.headers()["cache-control"], "no-cache");
+        assert.ok(res!.headers().etag);
+        const scripts = await page.evaluate(
+          `[...document.querySelectorAll("script")].map((s) => ({ src: s.src, inline: s.textContent.trim() }))`,
+        ) as { src: string; inline: string }[];
+        assert.ok(scripts.every((s) => s.src !== "" && s.inline === ""), "no inline script");
+        const vendor = await fetch(
+          `${gw.url}${new URL(scripts[0].src).pathname.replace("static/app.js", "vendor/uPlot.esm.js")}`,
+          {
+            headers: { "accept-encoding": "br, gzip" },
+          },
+        );
+        await vendor.arrayBuffer();
+        assert.equal(vendor.headers.get("cache-control"), "public, max-age=31536000, immutable");
+        assert.equal(vendor.headers.get("content-type"), "text/javascript; charset=utf-8");
+        assert.ok(vendor.headers.get("etag"));
+        console.log(`console page + assets transferred: ${transferred} bytes (budget ${BUDGET_BYTES})`);
+        assert.ok(transferred > 10_000 && transferred <= BUDGET_BYTES, `${transferred} bytes`);
+      },
+    );
 
     await t.step("a wrong token shows a clear message, not a blank page", async () => {
       const ctx = await chrome.browser.createBrowserContext();
@@ -163,7 +175,10 @@ Deno.test({
       await page.type("input[type=password]", TOKEN);
       await page.click("button[type=submit]");
       await page.waitForSelector("[data-instance]", { timeout: 5000 });
-      const shown = await page.$$eval("tr[data-instance]", (rows) => rows.map((r) => r.getAttribute("data-instance")));
+      const shown = await page.$$eval(
+        "tr[data-instance]",
+        (rows) => rows.map((r) => r.getAttribute("data-instance")),
+      );
       assert.deepEqual(shown.sort(), Object.values(ids).sort());
       assert.equal(await page.evaluate("sessionStorage.length"), 1, "the token is in session storage");
       assert.ok(!page.url().includes(TOKEN), "never in the URL");
@@ -177,24 +192,34 @@ Deno.test({
       assert.equal(await page.$$eval(".chart canvas", (c) => c.length), 8, "4 charts per service");
     });
 
-    await t.step("drain from the page: confirmed on screen, the YAML changes, traffic stops going there", async () => {
-      await page.click(`${row(ids.b)} button.drain`);
-      await page.waitForSelector(".dialog", { timeout: 2000 });
-      assert.match(await page.$eval(".dialog h2", (e) => e.textContent!), /Drain/);
-      await page.click(".dialog button[type=submit]");
-      await page.waitForSelector(".toast.ok", { timeout: 5000 });
-      assert.match(await page.$eval(".toast.ok", (e) => e.textContent!), /done/);
-      const yaml = await Deno.readTextFile(file);
-      assert.match(yaml, new RegExp(`base-url: "${b.url}", weight: 1, enabled: false`));
-      await waitIn(page, `document.querySelector('${row(ids.b)}')?.dataset.state === "drained"`, 5000, "drained row");
-      assert.ok(gw.lines.some((l) => l.includes("admin change applied") && l.includes("patch instance 1 of chat")));
-      await sleep(300); // requests already sent to B finish
-      const before = chatCalls(b);
-      const aBefore = chatCalls(a);
-      await sleep(2000);
-      assert.equal(chatCalls(b), before, "no new request reached the drained instance");
-      assert.ok(chatCalls(a) > aBefore, "the other instance took the traffic");
-    });
+    await t.step(
+      "drain from the page: confirmed on screen, the YAML changes, traffic stops going there",
+      async () => {
+        await page.click(`${row(ids.b)} button.drain`);
+        await page.waitForSelector(".dialog", { timeout: 2000 });
+        assert.match(await page.$eval(".dialog h2", (e) => e.textContent!), /Drain/);
+        await page.click(".dialog button[type=submit]");
+        await page.waitForSelector(".toast.ok", { timeout: 5000 });
+        assert.match(await page.$eval(".toast.ok", (e) => e.textContent!), /done/);
+        const yaml = await Deno.readTextFile(file);
+        assert.match(yaml, new RegExp(`base-url: "${b.url}", weight: 1, enabled: false`));
+        await waitIn(
+          page,
+          `document.querySelector('${row(ids.b)}')?.dataset.state === "drained"`,
+          5000,
+          "drained row",
+        );
+        assert.ok(
+          gw.lines.some((l) => l.includes("admin change applied") && l.includes("patch instance 1 of chat")),
+        );
+        await sleep(300); // requests already sent to B finish
+        const before = chatCalls(b);
+        const aBefore = chatCalls(a);
+        await sleep(2000);
+        assert.equal(chatCalls(b), before, "no new request reached the drained instance");
+        assert.ok(chatCalls(a) > aBefore, "the other instance took the traffic");
+      },
+    );
 
     await t.step("a killed upstream is marked unhealthy within the health interval + 2 s", async () => {
       await c.close();

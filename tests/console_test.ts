@@ -88,7 +88,7 @@ Deno.test("console: the page and its files, with CSP, ETag/304, immutable build 
     assert.match(page.headers.get("content-security-policy")!, /^default-src 'none'; script-src 'self';/);
     assert.equal(page.headers.get("x-content-type-options"), "nosniff");
     const html = await page.text();
-    const build = /assets\/([0-9a-f]{16})\/app\.js/.exec(html)?.[1];
+    const build = /assets\/([0-9a-f]{16})\/static\/app\.js/.exec(html)?.[1];
     assert.ok(build, "the page names the current build");
     assert.ok(!html.includes("assets/BUILD/"));
 
@@ -96,7 +96,12 @@ Deno.test("console: the page and its files, with CSP, ETag/304, immutable build 
     assert.equal(again.status, 304);
     await again.body?.cancel();
 
-    for (const [file, type] of [["app.js", "text/javascript"], ["app.css", "text/css"], ["icon.svg", "image/svg+xml"]]) {
+    for (
+      const [file, type] of [["static/app.js", "text/javascript"], ["static/app.css", "text/css"], [
+        "static/icon.svg",
+        "image/svg+xml",
+      ]]
+    ) {
       const res = await get(`/ui/assets/${build}/${file}`, { "accept-encoding": "gzip" });
       assert.equal(res.status, 200, file);
       assert.ok(res.headers.get("content-type")!.startsWith(type), file);
@@ -108,7 +113,7 @@ Deno.test("console: the page and its files, with CSP, ETag/304, immutable build 
     assert.equal(plain.headers.get("content-encoding"), null);
     assert.equal((await plain.arrayBuffer()).byteLength, 11970);
 
-    const stale = await get("/ui/assets/0000000000000000/app.js");
+    const stale = await get("/ui/assets/0000000000000000/static/app.js");
     assert.equal(stale.status, 404);
     await stale.body?.cancel();
     const post = await fetch(`${page.url}`, { method: "POST" });

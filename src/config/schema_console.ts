@@ -26,7 +26,9 @@ export const consoleBlock = z.strictObject({
     (v) => PATH.test(v) && !RESERVED.some((r) => v === r || v.startsWith(`${r}/`)),
     {
       error: (issue) =>
-        `must be a path such as "/ui", outside ${RESERVED.join(", ")}, received ${describeValue(issue.input)}`,
+        `must be a path such as "/ui", outside ${RESERVED.join(", ")}, received ${
+          describeValue(issue.input)
+        }`,
     },
   ).optional(),
   publicRead: bool(),

@@ -26,9 +26,15 @@ Deno.test("console: enabled without an admin token and without public-read is an
 });
 
 Deno.test("console: a path under /v1 or over the admin prefix is refused", () => {
-  assert.throws(() => parse(`${ADMIN}console: { enabled: true, path: /v1/ui }\n`), /console\.path must be a path/);
+  assert.throws(
+    () => parse(`${ADMIN}console: { enabled: true, path: /v1/ui }\n`),
+    /console\.path must be a path/,
+  );
   assert.throws(() => parse(`${ADMIN}console: { enabled: true, path: /admin }\n`), /must not overlap admin/);
-  assert.throws(() => parse(`${ADMIN}console: { enabled: true, path: "ui" }\n`), /console\.path must be a path/);
+  assert.throws(
+    () => parse(`${ADMIN}console: { enabled: true, path: "ui" }\n`),
+    /console\.path must be a path/,
+  );
 });
 
 Deno.test("console: an unknown key is a warning, not an error", () => {

@@ -5,7 +5,8 @@
  * with their content type, a strong ETag, and gzip or Brotli when the browser accepts it
  * (compressed once, off the event loop).
  *
- * Every file but the page lives under `assets/<build>/`, where `<build>` is a hash of all files:
+ * Every file but the page lives under `assets/<build>/`, laid out as on disk (`static/app.js` imports
+ * `../vendor/preact.mjs` both in the browser and for `deno check`); `<build>` is a hash of all files:
  * those URLs never change meaning, so they are cached `immutable`; the page itself is revalidated
  * (`no-cache` + ETag) and names the current build.
  *
@@ -44,7 +45,7 @@ const TYPES: Readonly<Record<string, string>> = {
 
 /** One file, ready to serve. */
 export interface Asset {
-  /** Path below `assets/<build>/` (`app.js`, `vendor/preact.mjs`); `index.html` for the page. */
+  /** Path below `assets/<build>/`, as on disk (`static/app.js`, `vendor/preact.mjs`); also for the page. */
   readonly path: string;
   readonly type: string;
   readonly body: Uint8Array<ArrayBuffer>;
@@ -99,7 +100,7 @@ export async function loadAssets(read: ReadAsset = readBeside): Promise<AssetSet
     files: { file: string }[];
   };
   const files: [string, Uint8Array<ArrayBuffer>][] = [];
-  for (const name of STATIC_FILES) files.push([name, await read(`./static/${name}`)]);
+  for (const name of STATIC_FILES) files.push([`static/${name}`, await read(`./static/${name}`)]);
   for (const { file } of manifest.files) files.push([`vendor/${file}`, await read(`./vendor/${file}`)]);
 
   const hash = createHash("sha256");
@@ -109,7 +110,7 @@ export async function loadAssets(read: ReadAsset = readBeside): Promise<AssetSet
   const byPath = new Map<string, Asset>();
   let page: Asset | undefined;
   for (const [name, body] of files) {
-    if (name === "index.html") {
+    if (name === "static/index.html") {
       const html = new TextDecoder().decode(body).replaceAll(BUILD_PLACEHOLDER, `assets/${build}/`);
       page = makeAsset(name, new TextEncoder().encode(html));
     } else {

@@ -79,7 +79,9 @@ function positiveInt(name: string, value: number): number {
  */
 export function createFeed(options: FeedOptions): Feed {
   if (typeof options?.tick !== "function") {
-    throw new TypeError(`Cannot create console feed: "tick" must be a function, received ${typeof options?.tick}`);
+    throw new TypeError(
+      `Cannot create console feed: "tick" must be a function, received ${typeof options?.tick}`,
+    );
   }
   const maxClients = positiveInt("maxClients", options.maxClients ?? 16);
   const maxQueued = positiveInt("maxQueuedBytes", options.maxQueuedBytes ?? 1024 * 1024);

@@ -188,11 +188,19 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
       };
       if (req.method !== "GET" && req.method !== "HEAD") {
         return withHeaders(errorResponse(
-          new GatewayError(405, "invalid_request_error", "method_not_allowed", "The console only answers GET."),
+          new GatewayError(
+            405,
+            "invalid_request_error",
+            "method_not_allowed",
+            "The console only answers GET.",
+          ),
         ));
       }
       if (rest === "") {
-        return new Response(null, { status: 308, headers: { ...SECURITY_HEADERS, location: `${cfg.path}/` } });
+        return new Response(null, {
+          status: 308,
+          headers: { ...SECURITY_HEADERS, location: `${cfg.path}/` },
+        });
       }
       if (rest === "/api/feed") return live(req, ctx);
       if (rest === "/api/access") {

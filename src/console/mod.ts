@@ -7,12 +7,19 @@
  */
 
 export {
-  CONTENT_SECURITY_POLICY,
   type ConsoleContext,
   type ConsoleDeps,
+  CONTENT_SECURITY_POLICY,
   createConsole,
   type OperatorConsole,
   type TokenCheck,
 } from "./handler.ts";
-export type { EngineLoad, HelloMessage, InstanceView, LoadSource, ServiceView, TickMessage } from "./snapshot.ts";
+export type {
+  EngineLoad,
+  HelloMessage,
+  InstanceView,
+  LoadSource,
+  ServiceView,
+  TickMessage,
+} from "./snapshot.ts";
 export { BYTES_PER_BUCKET, createStatsRing, type StatsRing } from "./stats_ring.ts";

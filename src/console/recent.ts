@@ -41,7 +41,9 @@ export interface RecentEvents {
 /** Longest `model` or request id kept: both are chosen by the client. */
 export const MAX_TEXT = 128;
 
-const cut = (s: string | undefined) => (s === undefined || s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT)}…`);
+const cut = (
+  s: string | undefined,
+) => (s === undefined || s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT)}…`);
 
 /**
  * Creates the list.
@@ -62,7 +64,9 @@ const cut = (s: string | undefined) => (s === undefined || s.length <= MAX_TEXT 
  */
 export function createRecentEvents(capacity = 100): RecentEvents {
   if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new RangeError(`Cannot create recent events: "capacity" must be an integer >= 1, received ${capacity}`);
+    throw new RangeError(
+      `Cannot create recent events: "capacity" must be an integer >= 1, received ${capacity}`,
+    );
   }
   const ring: (RecentEvent | undefined)[] = new Array(capacity);
   let seq = 0;

@@ -216,10 +216,12 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
     const now = deps.clock();
     const sec = Math.floor(now / 1000) - 1;
     const points: TickMessage["points"] = { services: {}, instances: {} };
-    for (const [ring, out] of [
-      [deps.stats.services, points.services],
-      [deps.stats.instances, points.instances],
-    ] as const) {
+    for (
+      const [ring, out] of [
+        [deps.stats.services, points.services],
+        [deps.stats.instances, points.instances],
+      ] as const
+    ) {
       for (const key of ring.keys()) {
         const p = ring.point(key, sec);
         // Empty seconds are left out: the page fills them with zeros.
@@ -242,7 +244,9 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
       const { revision, shown } = seen(rt.config);
       const history: HelloMessage["history"] = { services: {}, instances: {} };
       for (const key of deps.stats.services.keys()) history.services[key] = deps.stats.services.history(key)!;
-      for (const key of deps.stats.instances.keys()) history.instances[key] = deps.stats.instances.history(key)!;
+      for (const key of deps.stats.instances.keys()) {
+        history.instances[key] = deps.stats.instances.history(key)!;
+      }
       return {
         version: deps.version,
         startedAt: deps.startedAt,

@@ -6,7 +6,8 @@ import { createSnapshots, withoutCredentials } from "./snapshot.ts";
 import { createConsoleStats } from "./stats.ts";
 
 const T0 = 1_700_000_000_000;
-const yaml = (extra = "") => `model:
+const yaml = (extra = "") =>
+  `model:
   health-check: { enabled: false }
   services:
     chat:

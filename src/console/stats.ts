@@ -55,7 +55,11 @@ export interface ConsoleStats {
 export function createConsoleStats(options: ConsoleStatsOptions): ConsoleStats {
   const seconds = options.seconds ?? 900;
   const services = createStatsRing({ clock: options.clock, seconds, maxSeries: SERVICE_KINDS.length });
-  const instances = createStatsRing({ clock: options.clock, seconds, maxSeries: options.maxInstances ?? 256 });
+  const instances = createStatsRing({
+    clock: options.clock,
+    seconds,
+    maxSeries: options.maxInstances ?? 256,
+  });
   const recent = createRecentEvents(options.recent ?? 100);
   return {
     record(rec) {

@@ -10,7 +10,7 @@
  */
 
 import type { Clock } from "../types.ts";
-import { ttftBucket, TTFT_BUCKETS, ttftQuantile } from "./ttft_histogram.ts";
+import { TTFT_BUCKETS, ttftBucket, ttftQuantile } from "./ttft_histogram.ts";
 
 /** Bytes one bucket costs: second stamp, requests, errors, tokens (4 × 4) + 16 × 2 histogram. */
 export const BYTES_PER_BUCKET: number = 4 * 4 + TTFT_BUCKETS * 2;
@@ -98,14 +98,18 @@ function positiveInt(name: string, value: number): number {
  * ring.record("chat", false, 120, 30);
  * ring.record("chat", true, undefined, 0);
  * now += 1000;
- * assert.deepEqual(ring.point("chat", 1000), [2, 1, ring.window("chat", 1).ttftP95, 30]);
+ * const [requests, errors, ttftP95, tokens] = ring.point("chat", 1000)!;
+ * assert.deepEqual([requests, errors, tokens], [2, 1, 30]);
+ * assert(ttftP95! > 100 && ttftP95! <= 150); // the one TTFT sample, inside its bucket
  * assert.equal(ring.window("chat", 10).requests, 2);
  * assert.equal(ring.maxBytes, 8 * 60 * 48);
  * ```
  */
 export function createStatsRing(options: StatsRingOptions): StatsRing {
   if (typeof options?.clock !== "function") {
-    throw new TypeError(`Cannot create stats ring: "clock" must be a function, received ${typeof options?.clock}`);
+    throw new TypeError(
+      `Cannot create stats ring: "clock" must be a function, received ${typeof options?.clock}`,
+    );
   }
   const clock = options.clock;
   const size = positiveInt("seconds", options.seconds ?? 900);

@@ -34,7 +34,9 @@ export const VENDOR_FILES: readonly VendorFile[] = [
 export function pinnedVersion(pkg: string): string {
   const spec = (denoJson.imports as Record<string, string>)[pkg];
   const m = spec && /^npm:[^@]+@(\d+\.\d+\.\d+)$/.exec(spec);
-  if (!m) throw new Error(`deno.json must pin "${pkg}" to an exact version (npm:${pkg}@x.y.z), found ${spec}`);
+  if (!m) {
+    throw new Error(`deno.json must pin "${pkg}" to an exact version (npm:${pkg}@x.y.z), found ${spec}`);
+  }
   return m[1];
 }
 
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
     const pkgJson = JSON.parse(await Deno.readTextFile(new URL("package.json", dir)));
     const version = pinnedVersion(f.pkg);
     if (pkgJson.version !== version) {
-      throw new Error(`node_modules/${f.pkg} is ${pkgJson.version}, deno.json pins ${version}: run deno install`);
+      throw new Error(
+        `node_modules/${f.pkg} is ${pkgJson.version}, deno.json pins ${version}: run deno install`,
+      );
     }
     const bytes = await Deno.readFile(new URL(f.from, dir));
     await Deno.writeFile(new URL(f.to, out), bytes);

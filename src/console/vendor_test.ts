@@ -9,7 +9,11 @@ const manifest = JSON.parse(await Deno.readTextFile(new URL("manifest.json", dir
 Deno.test("vendor: every vendored file matches the SHA-256 and size in the manifest", async () => {
   for (const entry of manifest.files) {
     const bytes = await Deno.readFile(new URL(entry.file, dir));
-    assert.equal(sha256Hex(bytes), entry.sha256, `${entry.file} was changed by hand: run deno task vendor-console`);
+    assert.equal(
+      sha256Hex(bytes),
+      entry.sha256,
+      `${entry.file} was changed by hand: run deno task vendor-console`,
+    );
     assert.equal(bytes.byteLength, entry.bytes, entry.file);
   }
 });

@@ -8,7 +8,9 @@
 import puppeteer, { type Browser } from "puppeteer-core";
 
 /** Where Debian installs Chromium; `CHROMIUM_PATH` overrides. */
-export function chromiumPath(env: Record<string, string | undefined> = Deno.env.toObject()): string | undefined {
+export function chromiumPath(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): string | undefined {
   for (const path of [env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]) {
     if (!path) continue;
     try {

@@ -31,12 +31,10 @@ try:
 async function traffic(signal: AbortSignal): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
   for (let i = 0; !signal.aborted; i++) {
-    const body = i % 3 === 2
-      ? { path: "/v1/embeddings", json: { model: "demo-embed", input: "hello" } }
-      : {
-        path: "/v1/chat/completions",
-        json: { model: "demo-chat", stream: i % 2 === 0, messages: [{ role: "user", content: "hi" }] },
-      };
+    const body = i % 3 === 2 ? { path: "/v1/embeddings", json: { model: "demo-embed", input: "hello" } } : {
+      path: "/v1/chat/completions",
+      json: { model: "demo-chat", stream: i % 2 === 0, messages: [{ role: "user", content: "hi" }] },
+    };
     await fetch(`http://127.0.0.1:8080${body.path}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -47,9 +45,14 @@ async function traffic(signal: AbortSignal): Promise<void> {
   }
 }
 const stop = new AbortController();
-const background = withTraffic ? Promise.all([traffic(stop.signal), traffic(stop.signal)]) : Promise.resolve();
+const background = withTraffic
+  ? Promise.all([traffic(stop.signal), traffic(stop.signal)])
+  : Promise.resolve();
 
-const code = await main(["--config", config, ...Deno.args.filter((x) => x !== "--traffic")], Deno.env.toObject());
+const code = await main(
+  ["--config", config, ...Deno.args.filter((x) => x !== "--traffic")],
+  Deno.env.toObject(),
+);
 stop.abort();
 await background;
 await a.close();

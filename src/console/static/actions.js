@@ -19,7 +19,8 @@ export function createActions(app) {
     });
     return res;
   };
-  const confirm = (title, detail, action, input) => app.setState({ confirm: { title, detail, action, input } });
+  const confirm = (title, detail, action, input) =>
+    app.setState({ confirm: { title, detail, action, input } });
 
   return {
     setEnabled(svc, inst, enabled) {
@@ -37,7 +38,9 @@ export function createActions(app) {
       confirm(`${what}`, `Now ${inst.weight}. The new weight is written to the config file.`, (value) => {
         const weight = Number(value);
         if (value === "" || !Number.isFinite(weight) || weight < 0) {
-          app.setState({ toast: { kind: "error", text: `The weight must be a number >= 0, received "${value}".` } });
+          app.setState({
+            toast: { kind: "error", text: `The weight must be a number >= 0, received "${value}".` },
+          });
           return;
         }
         return run(`${what} to ${weight}`, "PATCH", instancePath(svc, inst), { weight });
@@ -45,8 +48,11 @@ export function createActions(app) {
     },
     resetBreaker(svc, inst) {
       const what = `Reset the breaker of ${inst.url}`;
-      confirm(`${what}?`, `It is ${inst.breaker.replace("_", "-")}; it closes now and traffic resumes.`, () =>
-        run(what, "POST", `${instancePath(svc, inst)}/breaker/reset`));
+      confirm(
+        `${what}?`,
+        `It is ${inst.breaker.replace("_", "-")}; it closes now and traffic resumes.`,
+        () => run(what, "POST", `${instancePath(svc, inst)}/breaker/reset`),
+      );
     },
     reload() {
       confirm(
@@ -67,16 +73,18 @@ export function ConfirmDialog({ app }) {
     const input = e.currentTarget.querySelector("input");
     c.action(input ? input.value.trim() : undefined);
   };
-  return html`<div class="dialog-back">
-    <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="dlg-title" onSubmit=${submit}>
-      <h2 id="dlg-title">${c.title}</h2>
-      <p>${c.detail}</p>
-      ${c.input !== undefined &&
-        html`<label>New weight <input name="value" inputmode="decimal" value=${c.input} autofocus /></label>`}
-      <div class="buttons">
-        <button type="button" onClick=${() => app.setState({ confirm: null })}>Cancel</button>
-        <button type="submit" class="primary" disabled=${app.state.busy}>Confirm</button>
-      </div>
-    </form>
-  </div>`;
+  return html`
+    <div class="dialog-back">
+      <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="dlg-title" onSubmit=${submit}>
+          <h2 id="dlg-title">${c.title}</h2>
+          <p>${c.detail}</p>
+          ${c.input !== undefined &&
+            html`<label>New weight <input name="value" inputmode="decimal" value=${c.input} autofocus /></label>`}
+          <div class="buttons">
+            <button type="button" onClick=${() => app.setState({ confirm: null })}>Cancel</button>
+            <button type="submit" class="primary" disabled=${app.state.busy}>Confirm</button>
+          </div>
+        </form>
+    </div>
+  `;
 }

@@ -39,7 +39,11 @@ export function openFeed(on) {
   const run = async () => {
     while (!ctl.signal.aborted) {
       try {
-        const res = await fetch("api/feed", { headers: authHeaders(), signal: ctl.signal, cache: "no-store" });
+        const res = await fetch("api/feed", {
+          headers: authHeaders(),
+          signal: ctl.signal,
+          cache: "no-store",
+        });
         if (res.status === 401) return on.denied(await messageOf(res));
         if (!res.ok) throw new Error(await messageOf(res));
         on.state("live");

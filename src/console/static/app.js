@@ -1,6 +1,6 @@
 // DAiRouter operator console: preact + htm (no build step), uPlot for the charts.
 
-import { Component, render } from "./vendor/preact.mjs";
+import { Component, render } from "../vendor/preact.mjs";
 import { ConfirmDialog, createActions } from "./actions.js";
 import { openFeed, publicRead, token } from "./api.js";
 import { addTick, loadHistory } from "./charts.js";
@@ -112,7 +112,8 @@ class App extends Component {
       ${services.map((svc) => html`<${ServiceCard} key=${svc.kind} app=${this} svc=${svc} />`)}
       <${Recent} events=${s.recent} />
       ${s.showConfig && s.config && html`<${ConfigView} config=${s.config} revision=${s.tick.revision} />`}
-      <${ConfirmDialog} app=${this} />`;
+      <${ConfirmDialog} app=${this} />
+    `;
   }
 }
 
@@ -124,9 +125,11 @@ function Login({ app }) {
   };
   return html`<form class="login" onSubmit=${submit}>
     <h1><img src=${app.asset("icon.svg")} alt="" width="28" height="28" /> DAiRouter console</h1>
-    ${app.state.message
+    ${
+    app.state.message
       ? html`<p class="error" role="alert">${app.state.message} Type the admin token again.</p>`
-      : html`<p>This console needs the admin token (<code>admin.token</code> in the configuration).</p>`}
+      : html`<p>This console needs the admin token (<code>admin.token</code> in the configuration).</p>`
+  }
     <label>Admin token <input type="password" name="token" autocomplete="current-password" autofocus required /></label>
     <button type="submit" class="primary">Open the console</button>
     <p class="quiet">The token is kept in this tab's session storage only, and sent in a header, never in a URL.</p>

@@ -1,8 +1,8 @@
 // Live charts: a 15-minute history per series (services and instances) kept in plain arrays and
 // drawn by uPlot; one feed message per second appends a point to every series.
 
-import { Component, createRef, h } from "./vendor/preact.mjs";
-import uPlot from "./vendor/uPlot.esm.js";
+import { Component, createRef, h } from "../vendor/preact.mjs";
+import uPlot from "../vendor/uPlot.esm.js";
 
 /** Seconds of history shown (the gateway keeps the same). */
 export const HISTORY_S = 900;
@@ -93,17 +93,25 @@ export class Chart extends Component {
 
   componentDidMount() {
     const { metric } = this.props;
-    const axis = { stroke: css("--muted"), grid: { stroke: css("--grid"), width: 1 }, ticks: { show: false } };
+    const axis = {
+      stroke: css("--muted"),
+      grid: { stroke: css("--grid"), width: 1 },
+      ticks: { show: false },
+    };
     const width = Math.max(160, this.root.current.clientWidth);
-    this.plot = new uPlot({
-      width,
-      height: 110,
-      legend: { show: false },
-      cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [{ ...axis, space: 60, size: 22 }, { ...axis, size: 40 }],
-      series: [{}, { stroke: metric.color, width: 1.5, fill: `${metric.color}22`, spanGaps: false }],
-    }, this.data(), this.target.current);
+    this.plot = new uPlot(
+      {
+        width,
+        height: 110,
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        axes: [{ ...axis, space: 60, size: 22 }, { ...axis, size: 40 }],
+        series: [{}, { stroke: metric.color, width: 1.5, fill: `${metric.color}22`, spanGaps: false }],
+      },
+      this.data(),
+      this.target.current,
+    );
     this.resize = new ResizeObserver(() => {
       const w = Math.max(160, this.root.current.clientWidth);
       if (w !== this.plot.width) this.plot.setSize({ width: w, height: 110 });
