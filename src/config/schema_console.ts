@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import type { Problem } from "./problem.ts";
+import { PREFIX, RESERVED } from "./schema_access.ts";
 import { bool } from "./schema_common.ts";
 import type { AdminConfig, ConsoleConfig } from "./types.ts";
 import { describeValue } from "./units.ts";
@@ -15,15 +16,11 @@ import { describeValue } from "./units.ts";
 /** `console` defaults: off, under `/ui`, data behind the admin token. */
 export const CONSOLE_DEFAULTS: ConsoleConfig = { enabled: false, path: "/ui", publicRead: false };
 
-const PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
-/** Paths the gateway serves itself: a console path over them would hide them. */
-const RESERVED = ["/v1", "/healthz", "/readyz", "/metrics"];
-
 /** The `console` block as written. */
 export const consoleBlock = z.strictObject({
   enabled: bool(),
   path: z.string().trim().transform((v) => v.replace(/\/+$/, "")).refine(
-    (v) => PATH.test(v) && !RESERVED.some((r) => v === r || v.startsWith(`${r}/`)),
+    (v) => PREFIX.test(v) && !RESERVED.some((r) => v === r || v.startsWith(`${r}/`)),
     {
       error: (issue) =>
         `must be a path such as "/ui", outside ${RESERVED.join(", ")}, received ${

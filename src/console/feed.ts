@@ -8,6 +8,7 @@
  * @module
  */
 
+import { positiveInt } from "./positive_int.ts";
 /** Timer functions (injected so tests drive ticks themselves). */
 export interface FeedTimers {
   setInterval(fn: () => void, ms: number): unknown;
@@ -52,13 +53,6 @@ export function sseMessage(event: string, data: unknown): Uint8Array {
   return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Cannot create console feed: "${name}" must be an integer >= 1, received ${value}`);
-  }
-  return value;
-}
-
 /**
  * Creates the broadcaster.
  *
@@ -83,9 +77,9 @@ export function createFeed(options: FeedOptions): Feed {
       `Cannot create console feed: "tick" must be a function, received ${typeof options?.tick}`,
     );
   }
-  const maxClients = positiveInt("maxClients", options.maxClients ?? 16);
-  const maxQueued = positiveInt("maxQueuedBytes", options.maxQueuedBytes ?? 1024 * 1024);
-  const intervalMs = positiveInt("intervalMs", options.intervalMs ?? 1000);
+  const maxClients = positiveInt("console feed", "maxClients", options.maxClients ?? 16);
+  const maxQueued = positiveInt("console feed", "maxQueuedBytes", options.maxQueuedBytes ?? 1024 * 1024);
+  const intervalMs = positiveInt("console feed", "intervalMs", options.intervalMs ?? 1000);
   const timers: FeedTimers = options.timers ?? {
     setInterval: (fn, ms) => setInterval(fn, ms),
     clearInterval: (handle) => clearInterval(handle as number),

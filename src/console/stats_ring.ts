@@ -9,6 +9,7 @@
  * @module
  */
 
+import { positiveInt } from "./positive_int.ts";
 import type { Clock } from "../types.ts";
 import { TTFT_BUCKETS, ttftBucket, ttftQuantile } from "./ttft_histogram.ts";
 
@@ -76,16 +77,6 @@ interface Series {
 const U16_MAX = 0xffff;
 const U32_MAX = 0xffff_ffff;
 
-function positiveInt(name: string, value: number): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`Cannot create stats ring: "${name}" must be a number, received ${typeof value}`);
-  }
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Cannot create stats ring: "${name}" must be an integer >= 1, received ${value}`);
-  }
-  return value;
-}
-
 /**
  * Creates a ring of per-second series.
  *
@@ -112,8 +103,8 @@ export function createStatsRing(options: StatsRingOptions): StatsRing {
     );
   }
   const clock = options.clock;
-  const size = positiveInt("seconds", options.seconds ?? 900);
-  const maxSeries = positiveInt("maxSeries", options.maxSeries ?? 256);
+  const size = positiveInt("stats ring", "seconds", options.seconds ?? 900);
+  const maxSeries = positiveInt("stats ring", "maxSeries", options.maxSeries ?? 256);
   const series = new Map<string, Series>();
   const scratch = new Uint32Array(TTFT_BUCKETS);
   let dropped = 0;
