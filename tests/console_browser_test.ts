@@ -243,13 +243,32 @@ Deno.test({
       assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
     });
 
+    await t.step("at phone width nothing spills sideways: wide tables scroll inside their card", async () => {
+      await page.setViewport({ width: 390, height: 844 });
+      await sleep(300);
+      const width = await page.evaluate("document.documentElement.scrollWidth") as number;
+      assert.ok(width <= 390, `page is ${width} px wide`);
+      assert.equal(await page.$$eval("tr[data-instance]", (r) => r.length), 4);
+      await page.setViewport({ width: 1280, height: 1000 });
+    });
+
     await t.step("no console errors in the page", () => {
       assert.deepEqual(errors, []);
+    });
+
+    await t.step("SIGTERM with the console open ends its feed: the gateway exits at once", async () => {
+      await stopTraffic();
+      const start = Date.now();
+      gw.kill("SIGTERM");
+      assert.equal(await gw.exited, 0);
+      assert.ok(Date.now() - start < 5000, `took ${Date.now() - start} ms (shutdown-timeout is 30 s)`);
     });
   } finally {
     await stopTraffic();
     await chrome.close();
-    gw.kill("SIGTERM");
+    try {
+      gw.kill("SIGTERM");
+    } catch { /* already exited */ }
     await gw.exited;
     for (const u of [a, b, c]) await u.close().catch(() => {});
     await Deno.remove(dir, { recursive: true });

@@ -42,7 +42,7 @@ export interface Feed {
   tick(): void;
   /** Pages connected. */
   readonly clients: number;
-  /** Ends every stream and stops the timer. */
+  /** Ends every stream, stops the timer and refuses new pages (the gateway is stopping). */
   close(): void;
 }
 
@@ -86,6 +86,7 @@ export function createFeed(options: FeedOptions): Feed {
   };
   const clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
   let timer: unknown;
+  let closed = false;
 
   const remove = (c: ReadableStreamDefaultController<Uint8Array>) => {
     if (!clients.delete(c)) return;
@@ -100,7 +101,7 @@ export function createFeed(options: FeedOptions): Feed {
 
   const feed: Feed = {
     connect(hello, signal) {
-      if (clients.size >= maxClients) return undefined;
+      if (closed || clients.size >= maxClients) return undefined;
       let self: ReadableStreamDefaultController<Uint8Array>;
       const stream = new ReadableStream<Uint8Array>({
         start(c) {
@@ -133,6 +134,7 @@ export function createFeed(options: FeedOptions): Feed {
       return clients.size;
     },
     close() {
+      closed = true;
       for (const c of [...clients]) remove(c);
     },
   };

@@ -157,7 +157,12 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
     const stream = feed.connect(hello, req.signal);
     if (!stream) {
       return errorResponse(
-        new GatewayError(503, "server_error", "too_many_consoles", "Too many consoles are open; close one."),
+        new GatewayError(
+          503,
+          "server_error",
+          "console_unavailable",
+          "Too many consoles are open (close one), or the gateway is stopping.",
+        ),
       );
     }
     return new Response(stream, {
