@@ -74,8 +74,15 @@ function parseArgs(args: readonly string[], env: Readonly<Record<string, string>
   return cli;
 }
 
-/** Runs the CLI; resolves with the process exit code. */
-export async function main(args: readonly string[], env: Readonly<Record<string, string>>): Promise<number> {
+/**
+ * Runs the CLI; resolves with the process exit code. `onListening` gets the gateway's address once
+ * it listens (the demo sends its traffic there).
+ */
+export async function main(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  onListening?: (address: string) => void,
+): Promise<number> {
   let cli: Cli;
   try {
     cli = parseArgs(args, env);
@@ -149,13 +156,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
   const httpServer = Deno.serve({
     hostname: cli.host ?? server.host,
     port: cli.port ?? server.port,
-    onListen: (addr) =>
-      gateway.logger.info("listening", {
-        event: "start",
-        version: VERSION,
-        address: `http://${addr.hostname}:${addr.port}`,
-        config: cli.config,
-      }),
+    onListen: (addr) => {
+      const address = `http://${addr.hostname}:${addr.port}`;
+      gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
+      onListening?.(address);
+    },
   }, gateway.fetch);
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.

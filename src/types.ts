@@ -27,6 +27,12 @@ export type Clock = () => number;
 /** A uniform random number in [0, 1). Injected so that tests are deterministic. */
 export type Random = () => number;
 
+/**
+ * Runs `fn` once after `ms` and returns a function that cancels it if it has not run yet. Injected
+ * (default: an unref'd `setTimeout`) so that tests drive timers instead of sleeping.
+ */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
 // ---------------------------------------------------------------------------------------------
 // Load balancing
 // ---------------------------------------------------------------------------------------------

@@ -86,22 +86,27 @@ function makeAsset(path: string, body: Uint8Array<ArrayBuffer>): Asset {
   return { path, type: typeOf(path), body, sha256: sha256(body), encoded };
 }
 
-/** Reads a file beside this module (`static/…`, `vendor/…`). */
-export type ReadAsset = (relative: string) => Promise<Uint8Array<ArrayBuffer>>;
+/** Reads file `name` of the console's `static/` or `vendor/` directory. */
+export type ReadAsset = (dir: "static" | "vendor", name: string) => Promise<Uint8Array<ArrayBuffer>>;
 
-const readBeside: ReadAsset = (relative) => Deno.readFile(new URL(relative, import.meta.url));
+// Literal directories, both embedded by `deno compile --include` (see deno.json's compile task).
+const STATIC_DIR = new URL("./static/", import.meta.url);
+const VENDOR_DIR = new URL("./vendor/", import.meta.url);
+
+const readBeside: ReadAsset = (dir, name) =>
+  Deno.readFile(new URL(name, dir === "static" ? STATIC_DIR : VENDOR_DIR));
 
 /**
  * Loads the console's files: `static/` as listed in {@linkcode STATIC_FILES}, `vendor/` as listed
  * in its manifest.
  */
 export async function loadAssets(read: ReadAsset = readBeside): Promise<AssetSet> {
-  const manifest = JSON.parse(new TextDecoder().decode(await read("./vendor/manifest.json"))) as {
+  const manifest = JSON.parse(new TextDecoder().decode(await read("vendor", "manifest.json"))) as {
     files: { file: string }[];
   };
   const files: [string, Uint8Array<ArrayBuffer>][] = [];
-  for (const name of STATIC_FILES) files.push([`static/${name}`, await read(`./static/${name}`)]);
-  for (const { file } of manifest.files) files.push([`vendor/${file}`, await read(`./vendor/${file}`)]);
+  for (const name of STATIC_FILES) files.push([`static/${name}`, await read("static", name)]);
+  for (const { file } of manifest.files) files.push([`vendor/${file}`, await read("vendor", file)]);
 
   const hash = createHash("sha256");
   for (const [name, body] of files) hash.update(name).update(sha256(body));
