@@ -11,7 +11,7 @@ import puppeteer, { type Browser } from "puppeteer-core";
 export function chromiumPath(
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): string | undefined {
-  for (const path of [env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]) {
+  for (const path of [env.CHROMIUM_PATH, "/usr/bin/chromium"]) {
     if (!path) continue;
     try {
       if (Deno.statSync(path).isFile) return path;
