@@ -23,7 +23,7 @@ const BUDGET_BYTES = 250 * 1024;
 
 const yamlFor = (a: FakeUpstream, b: FakeUpstream, c: FakeUpstream) =>
   `# like config/demo.yaml, with faster health checks
-server: { host: 127.0.0.1, port: 0 }
+server: { host: 127.0.0.1, port: 0, drain-delay: 0 }
 log: { level: info, format: json }
 model:
   load-balance: { type: round-robin }

@@ -70,7 +70,7 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
-      instances: resolveInstances(kind, block, adapter, origins, warnings),
+      instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }
 
@@ -87,6 +87,7 @@ export function resolveConfig(
       port: server.port ?? SERVER_DEFAULTS.port,
       bodyLimit: server.bodyLimit ?? SERVER_DEFAULTS.bodyLimit,
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
+      drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
     },
     log: { level: log.level ?? LOG_DEFAULTS.level, format: log.format ?? LOG_DEFAULTS.format },
@@ -116,6 +117,7 @@ function first(levels: Levels): PolicyInput["adapter"] {
 function resolveInstances(
   kind: ServiceKind,
   block: ServiceInput | undefined,
+  levels: Levels,
   serviceAdapter: InstanceConfig["adapter"],
   origins: Origins,
   warnings: Problem[],
@@ -154,6 +156,7 @@ function resolveInstances(
       headers: inst.headers ?? {},
       ...(rateLimit ? { rateLimit } : {}),
       enabled: inst.enabled ?? true,
+      health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       id,
       ...(line !== undefined ? { line } : {}),
     };
