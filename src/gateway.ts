@@ -35,6 +35,8 @@ export interface GatewayDeps {
   readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
   /** Deno's built-in OpenTelemetry is on (it then propagates `traceparent` itself). */
   readonly otel?: boolean;
+  /** Also called with every access record (the operator console's history). */
+  readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
 }
 
 /** A running gateway (without its listener). */
@@ -143,6 +145,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     access(rec) {
       metrics.recordRequest(rec);
       logger.access(rec);
+      deps.onAccess?.(rec);
     },
     retry: (u) => metrics.recordRetry(u.service, u.model, u.id),
     fallback: (service, model, strategy) => metrics.recordFallback(service, model, strategy),

@@ -20,6 +20,7 @@ import {
   resolveTimeouts,
 } from "./policy.ts";
 import type { Problem } from "./problem.ts";
+import { resolveConsole } from "./schema_console.ts";
 import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
@@ -78,6 +79,7 @@ export function resolveConfig(
 
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
+  const ui = resolveConsole(file.console, access.admin);
   const server = file.server ?? {};
   const log = file.log ?? {};
   const state = file.state ?? {};
@@ -101,8 +103,9 @@ export function resolveConfig(
     services,
     auth: access.auth,
     admin: access.admin,
+    console: ui.console,
   };
-  return { config, warnings, problems: access.problems };
+  return { config, warnings, problems: [...access.problems, ...ui.problems] };
 }
 
 /** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent, not `undefined`. */

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { parseExpectStatus } from "../health/expect_status.ts";
 import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
 import { admin, auth } from "./schema_access.ts";
+import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
@@ -199,6 +200,7 @@ export const fileSchema = z.strictObject({
   state: state.optional(),
   auth: auth.optional(),
   admin: admin.optional(),
+  console: consoleBlock.optional(),
 });
 
 type Out<T extends z.ZodType> = z.output<T>;

@@ -199,6 +199,16 @@ export interface AdminConfig {
   readonly listen?: { readonly host: string; readonly port: number };
 }
 
+/** `console` block: the live operator console (`src/console/`). */
+export interface ConsoleConfig {
+  /** Off unless written `true` (read at start, like `admin.listen`). */
+  readonly enabled: boolean;
+  /** Where the console lives, without trailing slash (default `/ui`). */
+  readonly path: string;
+  /** Read-only views without the admin token (actions always need it). */
+  readonly publicRead: boolean;
+}
+
 /** The whole validated configuration. */
 export interface Config {
   /** The file it came from (for messages and write-back). */
@@ -214,6 +224,8 @@ export interface Config {
   readonly auth: AuthConfig;
   /** The admin API. */
   readonly admin: AdminConfig;
+  /** The operator console. */
+  readonly console: ConsoleConfig;
 }
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
