@@ -10,7 +10,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, loadConfigFile } from "./src/config/load.ts";
 import type { ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
-import { createGateway } from "./src/gateway.ts";
+import { consoleLoad, createGateway } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
 import { createConsole } from "./src/console/mod.ts";
@@ -123,7 +123,9 @@ export async function main(
 
   const logOut = createLineWriter({ sink: (b) => Deno.stdout.write(b) });
   // The operator console (read at start): its history is fed by every access record.
-  const ui = loaded.config.console.enabled ? createConsole({ clock: Date.now, version: VERSION }) : undefined;
+  const ui = loaded.config.console.enabled
+    ? createConsole({ clock: Date.now, version: VERSION, loadOf: consoleLoad })
+    : undefined;
   const adminOptions = { file: cli.config, env, console: ui };
   const gateway = createGateway(loaded.config, {
     onAccess: ui?.record,

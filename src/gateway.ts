@@ -16,7 +16,14 @@ import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
-import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
+import {
+  buildRuntime,
+  createRuntimeState,
+  type Runtime,
+  type RuntimeState,
+  type Upstream,
+} from "./proxy/runtime.ts";
+import type { EngineLoad as ConsoleEngineLoad } from "./console/snapshot.ts";
 import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
 import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
@@ -75,6 +82,30 @@ export interface Gateway {
   close(): Promise<void>;
   /** Breakers and limiters by stable name, for `state.backend: kv` persistence. */
   persistTargets(): PersistTargets;
+}
+
+/**
+ * What the operator console shows of an instance's engine (its injected `loadOf`): the queue
+ * depth and KV-cache use the engine last reported, while that reading is trusted — the same
+ * numbers as `dairouter_engine_queue_depth` / `_kv_cache_usage`; `undefined` without one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { consoleLoad } from "./gateway.ts";
+ * const status = () => ({ waiting: 3, kvUsage: 0.5, trusted: true });
+ * const u = { stats: { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0, engine: { read: () => undefined, status } } };
+ * assert.deepEqual(consoleLoad(u), { queueDepth: 3, kvCacheUsage: 0.5 });
+ * ```
+ */
+export function consoleLoad(u: Pick<Upstream, "stats">): ConsoleEngineLoad | undefined {
+  const s = u.stats.engine?.status();
+  if (s === undefined || !s.trusted) return undefined;
+  if (s.waiting === undefined && s.kvUsage === undefined) return undefined;
+  return {
+    ...(s.waiting !== undefined ? { queueDepth: s.waiting } : {}),
+    ...(s.kvUsage !== undefined ? { kvCacheUsage: s.kvUsage } : {}),
+  };
 }
 
 /** Secrets of a config, so the logger can mask them wherever they appear. */

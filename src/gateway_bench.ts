@@ -60,6 +60,14 @@ const gateway = createGateway(config, {
   fetch: fakeFetch as typeof fetch,
   write: () => {},
 });
+// The same gateway with prefix-affinity on chat: what hashing the prompt adds per request.
+const affinity = createGateway(
+  parseConfig(
+    gatewayConfig(8080, UPSTREAMS).replace("type: least-connections", "type: prefix-affinity"),
+    { source: "bench.yaml", env: {} },
+  ).config,
+  { clock: Date.now, random: Math.random, fetch: fakeFetch as typeof fetch, write: () => {} },
+);
 const info = {
   remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 },
   completed: Promise.resolve(),
@@ -67,6 +75,14 @@ const info = {
 const CHAT = JSON.stringify({
   model: "bench",
   messages: [{ role: "user", content: "Say hello" }],
+  max_tokens: 16,
+});
+const LONG_CHAT = JSON.stringify({
+  model: "bench",
+  messages: [
+    { role: "system", content: "You are a helpful assistant for the ACME help desk. ".repeat(40) },
+    { role: "user", content: "Say hello" },
+  ],
   max_tokens: 16,
 });
 const STREAM = JSON.stringify({ model: "bench", stream: true, messages: [{ role: "user", content: "hi" }] });
@@ -96,6 +112,22 @@ Deno.bench("gateway.fetch chat", { group: "chat" }, async () => {
 
 Deno.bench("gateway.fetch stream (50 chunks)", { group: "stream" }, async () => {
   const res = await gateway.fetch(request(STREAM), info);
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+  await res.bytes();
+});
+
+Deno.bench(
+  "gateway.fetch chat, 2.1k-char prompt, least-connections",
+  { group: "prompt", baseline: true },
+  async () => {
+    const res = await gateway.fetch(request(LONG_CHAT), info);
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+    await res.bytes();
+  },
+);
+
+Deno.bench("gateway.fetch chat, 2.1k-char prompt, prefix-affinity", { group: "prompt" }, async () => {
+  const res = await affinity.fetch(request(LONG_CHAT), info);
   if (res.status !== 200) throw new Error(`status ${res.status}`);
   await res.bytes();
 });

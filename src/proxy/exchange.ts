@@ -58,7 +58,7 @@ export class Exchange implements AttemptOwner {
    */
   next(): Upstream | undefined {
     const pool = this.pool!;
-    this.#pick ??= pickInput(this.svc, this.req, this.tried);
+    this.#pick ??= pickInput(this.svc, pool, this.req, this.tried);
     for (;;) {
       const u = pool.strategy.pick(this.#pick);
       if (u === undefined) return undefined;

@@ -9,7 +9,7 @@
  */
 
 import { getAdapter } from "../adapters/mod.ts";
-import { createStrategy } from "../balancer/mod.ts";
+import { createStrategy, promptHasher } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
 import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
@@ -27,6 +27,7 @@ import type {
   UpstreamStats,
 } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
+import { loadSourceOf } from "../signals/targets.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
 
 /** One upstream instance as the request path sees it. */
@@ -46,6 +47,13 @@ export interface ModelPool {
   readonly name: string;
   readonly upstreams: readonly Upstream[];
   readonly strategy: Strategy<Upstream>;
+  /** Hashes a prompt for the strategy; only when it reads prompts (`prefix-affinity`). */
+  readonly hashPrompt?: (body: Record<string, unknown>) => Int32Array;
+  /**
+   * True when some instance of the pool has its load report scraped (`load-signals`): only then
+   * do picks get `PickContext.load` (residency and load-aware strategies read it).
+   */
+  readonly signals: boolean;
 }
 
 /** One service's routing and governance. */
@@ -240,7 +248,15 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
         kvSaturation: svc.loadBalance.kvSaturation,
         prefixCacheSize: svc.loadBalance.prefix.cacheSize,
       });
-      pools.set(name, { name, upstreams, strategy });
+      const lb = svc.loadBalance;
+      pools.set(name, {
+        name,
+        upstreams,
+        strategy,
+        signals: svc.loadSignals.enabled &&
+          upstreams.some((u) => loadSourceOf(u, svc.loadSignals) !== undefined),
+        ...(lb.type === "prefix-affinity" ? { hashPrompt: promptHasher(lb.prefix) } : {}),
+      });
     }
     const rl = svc.rateLimit;
     // `scope: client-ip` limits each client only; `client-ip-enable` adds per-client buckets to
