@@ -174,6 +174,20 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     }
   });
   for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+  metrics.setQueueSource(function* () {
+    for (const kind of SERVICE_KINDS) {
+      const pools = runtime.services[kind].pools.values();
+      if (pools.some((p) => p.gate !== undefined)) {
+        yield { service: kind, depth: state.budgets.get(kind)?.depth ?? 0 };
+      }
+    }
+  });
+  /** A slot may have freed without a request ending (an engine's queue shrank, a reading went stale). */
+  const drainQueues = (kind?: ServiceKind) => {
+    for (const [key, queue] of state.queues) {
+      if (kind === undefined || key.startsWith(`${kind}/`)) queue.drain();
+    }
+  };
   metrics.setEngineSource(function* () {
     for (const u of runtime.upstreams) {
       if (u.stats.engine) yield { service: u.service, instance: u.id, status: u.stats.engine.status() };
@@ -190,6 +204,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     fallback: (service, model, strategy) => metrics.recordFallback(service, model, strategy),
     rateLimited: (scope, service) => metrics.recordRateLimited(scope as "global", service),
     upstreamError: (u, kind) => metrics.recordUpstreamError(u.service, u.id, kind),
+    queueLeft: (service, outcome, waitedMs) => metrics.recordQueueWait(service, outcome, waitedMs),
   };
 
   /** The instances of `kind` with an active probe, as the prober's targets (read every round). */
@@ -241,6 +256,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
           timeoutMs: s.timeoutMs,
           maxBytes: s.maxBytes,
           targets: () => signalTargets(kind),
+          onScrape: () => drainQueues(kind),
           onError: (error) => logger.error("load signal error", { service: kind, error: String(error) }),
         });
       });
@@ -265,6 +281,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       runtime = built;
       for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
       attachSignals();
+      drainQueues();
       if (probing) {
         const old = probers;
         probers = makeProbers();

@@ -202,6 +202,11 @@ export interface RateLimitConfig {
   readonly warmUp?: { readonly periodMs: number; readonly initialFraction: number };
   /** Cap on keyed limiters kept in memory (per-client maps); idle ones are evicted first. */
   readonly maxKeys: number;
+  /**
+   * What one unit of `capacity` and `rate` is: a request (absent, the default), or a model token — a request
+   * then reserves its estimated tokens, corrected from the reported `usage` once it ends.
+   */
+  readonly unit?: "requests" | "tokens";
 }
 
 // ---------------------------------------------------------------------------------------------

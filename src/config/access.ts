@@ -99,6 +99,7 @@ export function resolveAccess(
         keySha256: digest,
         ...(k.models !== undefined ? { models: [...new Set(k.models)] } : {}),
         ...(rateLimit ? { rateLimit } : {}),
+        ...(k.priority !== undefined ? { priority: k.priority } : {}),
       });
     });
   }

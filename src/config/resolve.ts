@@ -22,6 +22,7 @@ import {
 import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
 import { resolveLoadSignals } from "./signals.ts";
+import { resolveQueue } from "./queue.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -73,6 +74,7 @@ export function resolveConfig(
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
+      queue: resolveQueue(levels.map((l) => l?.queue)),
       instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }
@@ -162,6 +164,7 @@ function resolveInstances(
       enabled: inst.enabled ?? true,
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
+      ...(inst.maxConcurrency !== undefined ? { maxConcurrency: inst.maxConcurrency } : {}),
       id,
       ...(line !== undefined ? { line } : {}),
     };

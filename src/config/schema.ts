@@ -20,6 +20,7 @@ import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
+import { maxConcurrency, queueBlock } from "./queue.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -126,6 +127,7 @@ const instance = z.strictObject({
   // Probes of one service run in one round, so `interval` is a service (or global) key.
   healthCheck: healthCheck.omit({ interval: true }).optional(),
   loadSignals: instanceLoadSignals.optional(),
+  maxConcurrency,
 });
 
 /** The blocks that may be written globally, and per service to override the global ones. */
@@ -139,6 +141,7 @@ const policyShape = {
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
   loadSignals: loadSignalsBlock.optional(),
+  queue: queueBlock.optional(),
 };
 
 const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });

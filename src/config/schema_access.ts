@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { bool, rateLimit, toText } from "./schema_common.ts";
+import { priorityLevel } from "./queue.ts";
 import { describeValue } from "./units.ts";
 
 /** Shortest accepted client API key (a key from `key` or `key-file`). */
@@ -42,6 +43,7 @@ const apiKey = z.strictObject({
   }).optional(),
   models: z.array(z.preprocess(toText, z.string().trim().min(1))).optional(),
   rateLimit: rateLimit.optional(),
+  priority: priorityLevel,
 }).superRefine((k, ctx) => {
   const sources = [k.key, k.keyFile, k.keySha256].filter((v) => v !== undefined).length;
   if (sources !== 1) {

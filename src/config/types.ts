@@ -17,8 +17,9 @@ import type {
   StrategyName,
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+import type { QueueConfig } from "./queue.ts";
 
-export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig };
+export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig, QueueConfig };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -111,6 +112,8 @@ export interface InstanceConfig {
   readonly health: HealthConfig;
   /** Where the instance's load report is (overrides the service's `load-signals.source`). */
   readonly loadSignals?: InstanceLoadSignalsConfig;
+  /** Requests in flight at once at most (streams until they end); absent = no limit. */
+  readonly maxConcurrency?: number;
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -131,6 +134,8 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
   /** Engine load scraping (`src/signals`). */
   readonly loadSignals: LoadSignalsConfig;
+  /** The admission queue: where requests wait when no instance can take them. */
+  readonly queue: QueueConfig;
   readonly instances: readonly InstanceConfig[];
 }
 
@@ -179,6 +184,8 @@ export interface ApiKeyConfig {
   readonly models?: readonly string[];
   /** Per-key limiter (scope `api-key`). */
   readonly rateLimit?: RateLimitConfig;
+  /** Admission-queue priority of the key's requests, 0–9 (higher first); absent = 0. */
+  readonly priority?: number;
 }
 
 /** `auth` block: client authentication. */

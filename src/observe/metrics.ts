@@ -20,6 +20,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
+import { type QueueSample, registerQueueMetrics } from "./queue_metrics.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
 
 export { METRIC_NAMES };
@@ -101,6 +102,10 @@ export interface Metrics {
    * as the engine last reported them (only while that reading is trusted), and the reading's age.
    */
   setEngineSource(fn: () => Iterable<EngineSample>): void;
+  /** Registers the function the queue-depth gauge reads at every scrape. */
+  setQueueSource(fn: () => Iterable<QueueSample>): void;
+  /** Observes one request leaving the admission queue (`outcome`: served, timeout, abort, gone, rejected). */
+  recordQueueWait(service: ServiceKind, outcome: string, waitedMs: number): void;
   /** The exposition text for `GET /metrics`. */
   render(): Promise<string>;
   /** The `Content-Type` of {@linkcode Metrics.render}'s text. */
@@ -167,6 +172,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
 
   const recordRequest = registerRequestMetrics(registry, buckets);
+  const queue = registerQueueMetrics(registry);
   const retries = new Counter({
     name: METRIC_NAMES.retries,
     help: "Failovers to another instance after the named instance failed.",
@@ -292,6 +298,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setEngineSource(fn) {
       engineSource = fn;
     },
+    setQueueSource: queue.setSource,
+    recordQueueWait: queue.left,
     render() {
       return registry.metrics();
     },

@@ -33,7 +33,10 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
     if (isDenial(admission)) throw x.denied(admission);
     x.limits = admission;
 
-    for (let u = x.next(); u !== undefined; u = x.next()) {
+    for (;;) {
+      let u = x.next();
+      if (u instanceof Promise) u = await u; // waiting in the admission queue
+      if (u === undefined) break;
       const attempt = x.start(u);
       const result = await attempt.run();
       if (result instanceof Response) {

@@ -11,6 +11,8 @@ import type { HeaderList } from "../header_list.ts";
 import type { Adapter, Decision, JsonBody, PickContext, UpstreamCall } from "../types.ts";
 import { denialError, instanceDenial, rateLimitHeaders } from "./access.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
+import { hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
+import { release } from "./outcome.ts";
 import { pickInput } from "./pick.ts";
 import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
@@ -18,7 +20,7 @@ import { withStreamUsage } from "./stream_usage.ts";
 import { usageFromTail } from "./usage.ts";
 
 /** The state of one request on its way through the instances of its model. */
-export class Exchange implements AttemptOwner {
+export class Exchange implements AttemptOwner, WaiterOwner {
   readonly timeouts: ServiceRuntime["config"]["timeouts"];
   readonly signal: AbortSignal;
   readonly shutdown: AbortSignal | undefined;
@@ -35,6 +37,11 @@ export class Exchange implements AttemptOwner {
   /** The tightest request-level limit that let the request in (for `X-RateLimit-*`). */
   limits: Decision | undefined;
   #pick: PickContext<Upstream> | undefined;
+  /** {@linkcode WaiterOwner}: instances the last pick found eligible but full (gated pools only). */
+  full = 0;
+  /** An instance whose slot the queue reserved for this request's next attempt. */
+  #reserved: Upstream | undefined;
+  #waiter: Waiter | undefined;
   /** The body asking for stream usage (computed once, when an adapter accepts it; `null`: none). */
   #usageBody: JsonBody | null | undefined;
 
@@ -52,13 +59,48 @@ export class Exchange implements AttemptOwner {
 
   /**
    * The next instance to try: picked by the strategy, then admitted by its own limiter and its
-   * breaker; `undefined` when none is left. An admission queue (engine-aware routing) plugs in
-   * here: when every eligible instance is at capacity, wait for a slot instead of returning
-   * `undefined`.
+   * breaker; `undefined` when none is left. In a pool with admission limits, a request that finds
+   * every eligible instance full — or others already waiting — waits in the pool's queue for a
+   * slot (a promise, only then).
    */
-  next(): Upstream | undefined {
+  next(): Upstream | undefined | Promise<Upstream | undefined> {
+    const gate = this.pool!.gate;
+    if (gate === undefined) return this.take();
+    // FIFO: slots that are free go to those already waiting; a newcomer waits behind them.
+    gate.queue.drain();
+    if (gate.queue.size === 0) {
+      const u = this.take();
+      if (u !== undefined || this.full === 0) return u;
+    }
+    this.#waiter ??= new Waiter(
+      this,
+      gate,
+      {
+        deadlines: this.deps.deadlines,
+        observer: this.deps.observer,
+        signal: this.signal,
+        shutdown: this.shutdown,
+      },
+      priorityOf(this.req, gate.config.priorityHeader),
+    );
+    return this.#waiter.wait(this.attempts > 0);
+  }
+
+  /** {@linkcode WaiterOwner}: picks and admits an instance now. */
+  take(): Upstream | undefined {
     const pool = this.pool!;
-    this.#pick ??= pickInput(this.svc, pool, this.req, this.tried);
+    const gate = pool.gate;
+    if (this.#pick === undefined) {
+      const max = gate?.config.maxEngineQueue;
+      this.#pick = pickInput(
+        this.svc,
+        pool,
+        this.req,
+        this.tried,
+        gate === undefined ? undefined : (u) => hasRoom(u, max) || (this.full++, false),
+      );
+    }
+    this.full = 0;
     for (;;) {
       const u = pool.strategy.pick(this.#pick);
       if (u === undefined) return undefined;
@@ -73,9 +115,20 @@ export class Exchange implements AttemptOwner {
     }
   }
 
-  /** Starts an attempt on `u`: the adapter builds the call, `u`'s in-flight count goes up. */
+  /** {@linkcode WaiterOwner}: holds `u`'s slot for the attempt that starts next. */
+  reserve(u: Upstream): void {
+    u.stats.inFlight++;
+    this.#reserved = u;
+  }
+
+  /**
+   * Starts an attempt on `u`: the adapter builds the call, `u`'s in-flight count goes up (unless
+   * the queue already reserved it).
+   */
   start(u: Upstream): Attempt {
     const req = this.req;
+    const reserved = this.#reserved === u;
+    this.#reserved = undefined;
     // Streamed chat reports usage only when asked; ask for it (and hide it again) for metrics.
     const usageBody = this.#usageBodyFor(u.adapter);
     let call: UpstreamCall;
@@ -90,10 +143,11 @@ export class Exchange implements AttemptOwner {
       });
     } catch (error) {
       u.breaker.onIgnored();
+      if (reserved) release(u);
       throw error;
     }
     if (this.attempts++ > 0) this.deps.observer.retry(u);
-    u.stats.inFlight++;
+    if (!reserved) u.stats.inFlight++;
     return new Attempt(this, u, call, usageBody !== undefined);
   }
 

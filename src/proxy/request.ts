@@ -10,6 +10,7 @@
 import type { ApiKeyConfig } from "../config/types.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { AccessRecord, Clock, Decision, JsonBody, LimitScope, RawBody, ServiceKind } from "../types.ts";
+import type { QueueOutcome } from "./admission.ts";
 import type { DeadlineSweep } from "./deadlines.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 
@@ -44,6 +45,8 @@ export interface DispatchObserver {
   fallback(service: ServiceKind, model: string, strategy: string): void;
   rateLimited(scope: LimitScope, service: ServiceKind): void;
   upstreamError(u: Upstream, kind: string): void;
+  /** A request left the admission queue after `waitedMs` (`rejected`: it found the queue full). */
+  queueLeft?(service: ServiceKind, outcome: QueueOutcome, waitedMs: number): void;
 }
 
 /** Dependencies injected by the composition root. */

@@ -28,6 +28,8 @@ import type {
 } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { loadSourceOf } from "../signals/targets.ts";
+import { budgetFor, type Gate, gateFor } from "./admission.ts";
+import type { AdmissionQueue, QueueBudget } from "./admission_queue.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
 
 /** One upstream instance as the request path sees it. */
@@ -40,6 +42,8 @@ export interface Upstream extends Endpoint {
   readonly breaker: CircuitBreaker;
   readonly health: HealthState;
   readonly limiter?: KeyedLimiter;
+  /** The queue of the instance's pool, when the pool has admission limits (drained on release). */
+  readonly admission?: AdmissionQueue;
 }
 
 /** All instances serving one model name within a service. */
@@ -54,6 +58,8 @@ export interface ModelPool {
    * do picks get `PickContext.load` (residency and load-aware strategies read it).
    */
   readonly signals: boolean;
+  /** Admission limits and queue; absent when no instance has `max-concurrency` and no engine queue gates. */
+  readonly gate?: Gate;
 }
 
 /** One service's routing and governance. */
@@ -100,6 +106,9 @@ export interface RuntimeState {
   readonly keyLimiters: Map<string, { key: string; limiter: KeyedLimiter }>;
   /** The newest object of each instance id (what state-change callbacks report). */
   readonly current: Map<string, Upstream>;
+  /** Admission queues by `service/model`, and each service's queue budget: waiters outlive a reload. */
+  readonly queues: Map<string, AdmissionQueue>;
+  readonly budgets: Map<ServiceKind, QueueBudget>;
 }
 
 /** A fresh, empty {@linkcode RuntimeState}. */
@@ -111,6 +120,8 @@ export function createRuntimeState(): RuntimeState {
     limiters: new Map(),
     keyLimiters: new Map(),
     current: new Map(),
+    queues: new Map(),
+    budgets: new Map(),
   };
 }
 
@@ -190,7 +201,12 @@ function healthFor(
   })).state;
 }
 
-function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): Upstream {
+function buildUpstream(
+  deps: RuntimeDeps,
+  svc: ServiceConfig,
+  inst: InstanceConfig,
+  admission: AdmissionQueue | undefined,
+): Upstream {
   let stats = deps.state.stats.get(inst.id);
   if (!stats) {
     stats = { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0 };
@@ -217,6 +233,7 @@ function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConf
     breaker,
     health,
     limiter: limiterFor(deps, `instance:${inst.id}`, inst.rateLimit),
+    ...(admission !== undefined ? { admission } : {}),
   };
   deps.state.current.set(inst.id, self);
   return self;
@@ -230,17 +247,19 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
   const services = {} as Record<ServiceKind, ServiceRuntime>;
   for (const kind of SERVICE_KINDS) {
     const svc = config.services[kind];
-    const byModel = new Map<string, Upstream[]>();
+    const byModel = new Map<string, InstanceConfig[]>();
     for (const inst of svc.instances) {
       if (!inst.enabled) continue;
-      const u = buildUpstream(deps, svc, inst);
-      all.push(u);
       const list = byModel.get(inst.name) ?? [];
-      list.push(u);
+      list.push(inst);
       byModel.set(inst.name, list);
     }
+    const budget = budgetFor(deps.state, svc);
     const pools = new Map<string, ModelPool>();
-    for (const [name, upstreams] of byModel) {
+    for (const [name, instances] of byModel) {
+      const gate = gateFor(deps.state, svc, name, instances, budget);
+      const upstreams = instances.map((inst) => buildUpstream(deps, svc, inst, gate?.queue));
+      all.push(...upstreams);
       const strategy = createStrategy<Upstream>(svc.loadBalance.type, upstreams, {
         random: deps.random,
         hashAlgorithm: svc.loadBalance.hashAlgorithm,
@@ -255,6 +274,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
         strategy,
         signals: svc.loadSignals.enabled &&
           upstreams.some((u) => loadSourceOf(u, svc.loadSignals) !== undefined),
+        ...(gate !== undefined ? { gate } : {}),
         ...(lb.type === "prefix-affinity" ? { hashPrompt: promptHasher(lb.prefix) } : {}),
       });
     }
