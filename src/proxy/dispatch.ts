@@ -13,6 +13,7 @@
 import { ShuttingDownError } from "../errors.ts";
 import { admit, isDenial, localLimits } from "./access.ts";
 import { Exchange } from "./exchange.ts";
+import { estimateTokens } from "./token_estimate.ts";
 import { exhausted, remember } from "./fallback.ts";
 import type { DispatchDeps, GatewayRequest } from "./request.ts";
 import type { Runtime } from "./runtime.ts";
@@ -28,10 +29,12 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
   const svc = rt.services[req.service];
   const x = new Exchange(rt, deps, svc, req);
   try {
-    let admission = admit(rt, svc, req, deps.limits ?? localLimits);
+    const tokens = svc.countsTokens ? estimateTokens(req.body) : undefined;
+    let admission = admit(rt, svc, req, deps.limits ?? localLimits, tokens ?? 0);
     if (admission instanceof Promise) admission = await admission;
     if (isDenial(admission)) throw x.denied(admission);
     x.limits = admission;
+    x.tokens = tokens;
 
     for (;;) {
       let u = x.next();

@@ -9,7 +9,14 @@
 import type { GatewayError } from "../errors.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { Adapter, Decision, JsonBody, PickContext, UpstreamCall } from "../types.ts";
-import { denialError, instanceDenial, rateLimitHeaders } from "./access.ts";
+import {
+  correctInstance,
+  denialError,
+  instanceDenial,
+  isDenial,
+  localLimits,
+  rateLimitHeaders,
+} from "./access.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
 import { hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
 import { release } from "./outcome.ts";
@@ -17,7 +24,8 @@ import { pickInput } from "./pick.ts";
 import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { withStreamUsage } from "./stream_usage.ts";
-import { usageFromTail } from "./usage.ts";
+import { tokenDelta } from "./token_charge.ts";
+import { type Usage, usageFromTail } from "./usage.ts";
 
 /** The state of one request on its way through the instances of its model. */
 export class Exchange implements AttemptOwner, WaiterOwner {
@@ -36,6 +44,11 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   limitedBy: Decision | undefined;
   /** The tightest request-level limit that let the request in (for `X-RateLimit-*`). */
   limits: Decision | undefined;
+  /**
+   * The request's estimated tokens, when some limit it meets counts tokens (`unit: tokens`):
+   * reserved before the call, corrected once it ends; `undefined` otherwise.
+   */
+  tokens: number | undefined;
   #pick: PickContext<Upstream> | undefined;
   /** {@linkcode WaiterOwner}: instances the last pick found eligible but full (gated pools only). */
   full = 0;
@@ -105,13 +118,14 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       const u = pool.strategy.pick(this.#pick);
       if (u === undefined) return undefined;
       this.tried.push(u);
-      const denied = instanceDenial(u);
+      const denied = instanceDenial(u, this.tokens ?? 0);
       if (denied !== undefined) {
         this.deps.observer.rateLimited("instance", this.req.service);
         if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
         continue;
       }
       if (u.breaker.tryAcquire()) return u;
+      if (this.tokens !== undefined) correctInstance(u, -this.tokens); // not tried after all
     }
   }
 
@@ -144,6 +158,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     } catch (error) {
       u.breaker.onIgnored();
       if (reserved) release(u);
+      if (this.tokens !== undefined) correctInstance(u, -this.tokens);
       throw error;
     }
     if (this.attempts++ > 0) this.deps.observer.retry(u);
@@ -164,8 +179,14 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     if (attempt.settled) this.#logAttempt(attempt);
   }
 
-  /** {@linkcode AttemptOwner}: logged once the attempt is both committed and settled. */
+  /**
+   * {@linkcode AttemptOwner}: the instance's token charge is corrected; the attempt is logged once
+   * it is both committed and settled.
+   */
   settled(attempt: Attempt): void {
+    if (this.tokens !== undefined && attempt.upstream.limiter?.config.unit === "tokens") {
+      correctInstance(attempt.upstream, tokenDelta(attempt, this.tokens, usageFromTail(attempt.tail)));
+    }
     if (attempt.committed) this.#logAttempt(attempt);
   }
 
@@ -213,6 +234,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
     const req = this.req;
     const usage = a === undefined ? undefined : usageFromTail(a.tail);
+    if (this.tokens !== undefined) this.#correct(a, usage);
     this.deps.observer.access({
       requestId: req.requestId,
       traceId: req.traceId,
@@ -233,6 +255,17 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       fallback,
       error,
     });
+  }
+
+  /** The request-level token charge, corrected once when the request ends (see `token_charge.ts`). */
+  #correct(a: Attempt | undefined, usage: Usage | undefined): void {
+    const admission = this.limits;
+    if (admission === undefined || isDenial(admission)) return;
+    const delta = a === undefined ? -this.tokens! : tokenDelta(a, this.tokens!, usage!);
+    const decider = this.deps.limits ?? localLimits;
+    if (delta === 0 || decider.correct === undefined) return;
+    const done = decider.correct(admission, delta);
+    if (done instanceof Promise) done.catch(() => {});
   }
 
   #usageBodyFor(adapter: Adapter): JsonBody | undefined {

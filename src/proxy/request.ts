@@ -83,7 +83,10 @@ export type Denial =
 
 /**
  * The answer of the request-level limits: a denial, or the tightest decision that allowed the
- * request (for its `X-RateLimit-*` headers), or `undefined` when no scope limits it.
+ * request (for its `X-RateLimit-*` headers), or `undefined` when no scope limits it. An allowing
+ * answer is handed back to {@linkcode ScopeDecider.correct} once the request has ended, so a
+ * decider that counted tokens may return its own `Decision` object carrying what it needs to
+ * correct them (which limiters, which keys).
  */
 export type Admission = Decision | Denial | undefined;
 
@@ -91,11 +94,29 @@ export type Admission = Decision | Denial | undefined;
  * Decides every request-level limit scope of one request in one call: api-key, global, service,
  * client IP, in that order, stopping at the first denial. The in-process implementation
  * (`localLimits` in `access.ts`) asks the runtime's limiters one after the other; a cluster
- * backend implements the same call with one round trip (one script call for all scopes), which
- * is why it may answer with a promise.
+ * backend implements the same calls with one round trip each (one script call for all scopes),
+ * which is why it may answer with a promise.
+ *
+ * **Cost per check.** A scope whose `rate-limit` has `unit: tokens` takes `tokens` (the request's
+ * estimated prompt + output tokens, `token_estimate.ts`); every other scope takes 1. A denial
+ * takes nothing anywhere: tokens an earlier scope took are given back before answering.
+ *
+ * **Correction.** Once the request has ended, the gateway calls {@linkcode ScopeDecider.correct}
+ * exactly once with the allowing admission `decide` returned and `deltaTokens`: actual − estimated
+ * from the reported `usage` (positive: take more, into debt when needed; negative: give back), or
+ * −estimated when no answer came from any instance (a refund), or 0 (nothing reported: the
+ * estimate stands — the call is then skipped). Only scopes that counted tokens change; a decider
+ * without token limits may leave `correct` out. Errors (a rejected promise) are ignored, never
+ * surfaced to the client (a backend that fails logs its own errors).
  */
 export interface ScopeDecider {
-  decide(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest): Admission | Promise<Admission>;
+  decide(
+    rt: Runtime,
+    svc: ServiceRuntime,
+    req: GatewayRequest,
+    tokens: number,
+  ): Admission | Promise<Admission>;
+  correct?(admission: Decision, deltaTokens: number): void | Promise<void>;
 }
 
 /**

@@ -72,6 +72,11 @@ export interface ServiceRuntime {
   /** Per-client-IP limiter (`client-ip-enable`). */
   readonly ipLimiter?: KeyedLimiter;
   readonly cache?: FallbackCache;
+  /**
+   * Some limit this service's requests meet counts tokens (`rate-limit.unit: tokens` at the
+   * global, service, client-IP, API-key or instance level): requests get a token estimate.
+   */
+  readonly countsTokens: boolean;
 }
 
 /** The whole live table. */
@@ -239,6 +244,13 @@ function buildUpstream(
   return self;
 }
 
+/** Whether a request to `svc` meets a limit that counts tokens (see `ServiceRuntime.countsTokens`). */
+function countsTokens(config: Config, svc: ServiceConfig): boolean {
+  const tokens = (rl: RateLimitConfig | undefined) => rl?.unit === "tokens";
+  return tokens(config.globalRateLimit) || tokens(svc.rateLimit) ||
+    config.auth.keys.some((k) => tokens(k.rateLimit)) || svc.instances.some((i) => tokens(i.rateLimit));
+}
+
 /**
  * Builds the routing table for `config`, reusing state from `deps.state`.
  */
@@ -292,6 +304,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
       cache: svc.fallback.enabled && svc.fallback.strategy === "cache"
         ? createFallbackCache(svc.fallback.cacheSize, svc.fallback.cacheTtlMs, deps.clock)
         : undefined,
+      countsTokens: countsTokens(config, svc),
     };
   }
   return {
