@@ -84,6 +84,11 @@ export interface EngineLoad {
   readonly kvUsage?: number;
   /** Whether the instance's model is loaded in memory (Ollama); absent = unknown. */
   readonly resident?: boolean;
+  /**
+   * The largest batch the engine was seen running while requests queued behind it (its batch is
+   * full at that size); absent until the engine has been seen with a queue.
+   */
+  readonly batch?: number;
 }
 
 /** What the status page and metrics show of an engine signal. */

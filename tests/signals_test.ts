@@ -2,8 +2,8 @@
  * Engine load signals end to end, through real sockets: the gateway's scrapers read fake engines'
  * /metrics, the status page and /metrics show the engines' queues, least-load picks by them, and a
  * scrape that hangs or answers garbage blocks nothing and leaves a stale signal that least-load
- * ignores. (Passing signals on the live request path is stage 2 of issue 14; here the gateway's own
- * pool strategy is asked directly, with the accessor the request path will pass.)
+ * ignores. Here the gateway's own pool strategy is asked directly, with the accessor the request
+ * path passes (`engineLoadOf`); `routing_test.ts` sends the requests through the gateway.
  */
 import assert from "node:assert/strict";
 import { engineLoadOf } from "../src/signals/mod.ts";

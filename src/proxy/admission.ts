@@ -75,8 +75,10 @@ export interface Slotted {
 }
 
 /**
- * Whether `u` can take one more request: below its `max-concurrency`, and its engine's queue (when
- * trusted) at most `maxEngineQueue`.
+ * Whether `u` can take one more request: below its `max-concurrency`; and, with
+ * `maxEngineQueue`, the request would not make the engine's own queue (trusted, corrected by
+ * what the gateway sent since) longer than that — it would run at once (no queue, a batch below
+ * its learned size), or fewer than `maxEngineQueue` wait.
  *
  * @example
  * ```ts
@@ -92,8 +94,11 @@ export function hasRoom(u: Slotted, maxEngineQueue: number | undefined): boolean
   const max = u.config.maxConcurrency;
   if (max !== undefined && u.stats.inFlight >= max) return false;
   if (maxEngineQueue === undefined) return true;
-  const waiting = engineLoadOf(u)?.waiting;
-  return waiting === undefined || waiting <= maxEngineQueue;
+  const load = engineLoadOf(u);
+  if (load === undefined) return true;
+  const waiting = load.waiting ?? 0;
+  const queues = waiting > 0 || (load.batch !== undefined && (load.running ?? 0) >= load.batch);
+  return !queues || waiting < maxEngineQueue;
 }
 
 const DIGIT = /^\s*(\d)\s*$/;

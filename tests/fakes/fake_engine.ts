@@ -27,6 +27,12 @@ export interface FakeEngine {
   readonly requests: number;
   /** `/metrics` requests received. */
   readonly scrapes: number;
+  /** Chat requests being served now (a stream until it ends or its client leaves). */
+  readonly active: number;
+  /** The most chat requests ever served at once. */
+  readonly peakActive: number;
+  /** The `user` field of every chat request, in arrival order (tests tag conversations with it). */
+  readonly users: readonly string[];
   metricsFault: MetricsFault;
   close(): Promise<void>;
 }
@@ -83,12 +89,35 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
   const model = options.model;
   let requests = 0;
   let scrapes = 0;
+  let active = 0;
+  let peakActive = 0;
+  const users: string[] = [];
   let counter = 0;
   const hung = new Set<() => void>();
 
+  /**
+   * Counts the request as active until its answer is complete (a stream: until it ends) or the
+   * engine learns that its client left (as vLLM aborts a request on disconnect).
+   */
   async function chat(req: Request): Promise<Response> {
     requests++;
+    peakActive = Math.max(peakActive, ++active);
+    let ended = false;
+    const end = () => void (ended || (ended = true, active--));
+    req.signal.addEventListener("abort", end, { once: true });
+    let streaming = false;
+    try {
+      const res = await answer(req, end);
+      streaming = res.headers.get("content-type") === "text/event-stream";
+      return res;
+    } finally {
+      if (!streaming) end();
+    }
+  }
+
+  async function answer(req: Request, end: () => void): Promise<Response> {
     const body = await req.json().catch(() => null);
+    if (typeof body?.user === "string") users.push(body.user);
     if (body === null || typeof body !== "object") {
       return Response.json({ error: { message: "invalid JSON", type: "invalid_request_error" } }, {
         status: 400,
@@ -105,6 +134,8 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
     });
     if (body.stream === true) {
       let produced = 0;
+      // vLLM ends with a chunk carrying `usage` (and no choices) when asked for it.
+      const usage = body.stream_options?.include_usage === true;
       const stream = new ReadableStream<Uint8Array>({
         async start(ctrl) {
           try {
@@ -119,12 +150,29 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
                 ),
               );
             }, Date.now);
-            ctrl.enqueue(enc.encode(`data: ${JSON.stringify(chunk({}, "stop"))}\n\ndata: [DONE]\n\n`));
+            ctrl.enqueue(enc.encode(`data: ${JSON.stringify(chunk({}, "stop"))}\n\n`));
+            if (usage) {
+              const counts = {
+                prompt_tokens: Math.ceil(simReq.prompt.length / 4),
+                completion_tokens: produced,
+              };
+              const last = {
+                id,
+                object: "chat.completion.chunk",
+                created: 0,
+                model,
+                choices: [],
+                usage: counts,
+              };
+              ctrl.enqueue(enc.encode(`data: ${JSON.stringify(last)}\n\n`));
+            }
+            ctrl.enqueue(enc.encode("data: [DONE]\n\n"));
             ctrl.close();
           } catch {
             // The client went away: the generation was aborted.
+          } finally {
+            end();
           }
-          void produced;
         },
       });
       return new Response(stream, { headers: { "content-type": "text/event-stream" } });
@@ -186,6 +234,13 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
     get scrapes() {
       return scrapes;
     },
+    get active() {
+      return active;
+    },
+    get peakActive() {
+      return peakActive;
+    },
+    users,
     metricsFault: "none",
     async close() {
       for (const release of hung) release();
