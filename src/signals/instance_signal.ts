@@ -7,9 +7,9 @@
  * `inFlight(now) − inFlight(at the reading)` is exactly *sent since − finished since*. The request
  * path therefore needs no new counter: it keeps incrementing and decrementing `inFlight` as it does,
  * and {@linkcode InstanceSignal.record} snapshots it when a reading lands. A positive delta joins
- * the queue when the engine had one (its batch was full), else the batch — up to the largest
- * batch the engine was ever seen running with a queue behind it (its learned batch size), the
- * rest then queues; a negative delta lets the queue advance first (a finished request frees a
+ * the queue when the engine had one (its batch was full), else the batch — up to the batch the
+ * engine was last seen running with a queue behind it (its learned batch size: memory can make
+ * it smaller than the engine's maximum), the rest then queues; a negative delta lets the queue advance first (a finished request frees a
  * slot for a waiting one), then shrinks the batch. Both stay ≥ 0.
  *
  * **Trust.** A reading older than `staleAfterMs`, or none at all, is not trusted:
@@ -60,7 +60,7 @@ export class InstanceSignal implements EngineSignal {
   private at = 0;
   private inFlightAtReading = 0;
   private resident: boolean | undefined;
-  /** The learned batch size: the most requests seen running with others queued behind them. */
+  /** The learned batch size: requests seen running with others queued behind them, lately. */
   private batch: number | undefined;
   private error: string | undefined;
   private readonly view: MutableLoad = {};
@@ -77,8 +77,11 @@ export class InstanceSignal implements EngineSignal {
     this.at = this.clock();
     this.inFlightAtReading = inFlight;
     this.resident = reading.models === undefined ? undefined : isResident(reading.models, this.model);
-    if ((reading.waiting ?? 0) > 0 && reading.running !== undefined && reading.running > (this.batch ?? 0)) {
-      this.batch = reading.running;
+    // A queue behind the batch says the batch is full at its size now (memory may make it smaller
+    // than the engine's maximum); a larger batch running without a queue raises it.
+    if (reading.running !== undefined) {
+      if ((reading.waiting ?? 0) > 0) this.batch = reading.running;
+      else if (this.batch !== undefined && reading.running > this.batch) this.batch = reading.running;
     }
     this.error = undefined;
   }

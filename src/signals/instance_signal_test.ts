@@ -29,8 +29,10 @@ Deno.test("InstanceSignal: once the batch size is learned, sends beyond it queue
   signal.record({ waiting: 1, running: 2 }, 3); // the batch is full at 2
   signal.record({ waiting: 0, running: 1 }, 1);
   assert.deepEqual([signal.read(4)?.running, signal.read(4)?.waiting, signal.read(4)?.batch], [2, 2, 2]);
-  signal.record({ waiting: 4, running: 1 }, 5); // a smaller full batch (KV-bound) does not shrink it
-  assert.equal(signal.read(5)?.batch, 2);
+  signal.record({ waiting: 0, running: 3 }, 3); // more running without a queue: the batch is larger
+  assert.equal(signal.read(3)?.batch, 3);
+  signal.record({ waiting: 4, running: 1 }, 5); // full at 1 now (its KV cache is): the batch shrinks
+  assert.equal(signal.read(5)?.batch, 1);
 });
 
 Deno.test("InstanceSignal: finishes since the reading let the queue advance, then shrink the batch, never below 0", () => {

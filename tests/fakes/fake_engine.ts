@@ -7,10 +7,10 @@
  * @module
  */
 
-import { EngineSim, type EngineSimOptions } from "./engine_sim.ts";
+import { EngineSim, type EngineSimOptions, promptOf } from "./engine_sim.ts";
 
 /** Options of {@linkcode startFakeEngine}. */
-export interface FakeEngineOptions extends Omit<EngineSimOptions, "sleep"> {
+export interface FakeEngineOptions extends Omit<EngineSimOptions, "sleep" | "schedule"> {
   /** The served model name (vLLM's `model_name` label). */
   readonly model: string;
   readonly port?: number;
@@ -39,17 +39,11 @@ export interface FakeEngine {
 
 const enc = new TextEncoder();
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+/** Real timers for the engine model. */
+const schedule = (fn: () => void, ms: number) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
 
 /** vLLM's exposition of the engine's state. */
 export function vllmMetrics(sim: EngineSim, model: string): string {
@@ -74,18 +68,9 @@ export function vllmMetrics(sim: EngineSim, model: string): string {
   ].join("\n");
 }
 
-function promptOf(body: { messages?: { role?: string; content?: unknown }[]; prompt?: unknown }): string {
-  if (Array.isArray(body.messages)) {
-    return body.messages.map((m) => `${m.role}\n${typeof m.content === "string" ? m.content : ""}\n`).join(
-      "",
-    );
-  }
-  return typeof body.prompt === "string" ? body.prompt : "";
-}
-
 /** Starts a fake engine on 127.0.0.1 (port 0 = any free port). */
 export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
-  const sim = new EngineSim({ ...options, sleep });
+  const sim = new EngineSim({ ...options, schedule });
   const model = options.model;
   let requests = 0;
   let scrapes = 0;
