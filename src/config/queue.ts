@@ -11,7 +11,7 @@
  *         max-size: 100        # requests waiting at most, over the service's models (then 429)
  *         max-wait: 30s        # longest wait for a slot (then 503 with Retry-After)
  *         priority: api-key    # api-key = auth.keys[].priority; or header:X-Priority
- *         max-engine-queue: 4  # an instance whose engine reports more queued requests takes none
+ *         max-engine-queue: 4  # an instance takes a request only while fewer wait in its engine's queue
  *       instances:
  *         - { name: qwen, base-url: "http://127.0.0.1:8000", max-concurrency: 16 }
  * auth:
@@ -60,7 +60,10 @@ export interface QueueConfig {
    * operator names (its value, at most the key's `priority` when the key has one).
    */
   readonly priorityHeader?: string;
-  /** An instance whose engine reports more queued requests than this takes no new one. */
+  /**
+   * An instance takes a request that would queue in its engine only while fewer than this many
+   * wait there (its trusted, corrected load report); absent = engine queues do not gate.
+   */
   readonly maxEngineQueue?: number;
 }
 

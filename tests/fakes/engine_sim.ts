@@ -80,9 +80,13 @@ function blockChain(text: string, blockChars: number): number[] {
  * The prompt text an OpenAI chat (or completions) body gives the engine: role and content of
  * each message, in order.
  */
-export function promptOf(body: { messages?: { role?: string; content?: unknown }[]; prompt?: unknown }): string {
+export function promptOf(
+  body: { messages?: { role?: string; content?: unknown }[]; prompt?: unknown },
+): string {
   if (Array.isArray(body.messages)) {
-    return body.messages.map((m) => `${m.role}\n${typeof m.content === "string" ? m.content : ""}\n`).join("");
+    return body.messages.map((m) => `${m.role}\n${typeof m.content === "string" ? m.content : ""}\n`).join(
+      "",
+    );
   }
   return typeof body.prompt === "string" ? body.prompt : "";
 }
