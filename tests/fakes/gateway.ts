@@ -30,7 +30,7 @@ export interface StartOptions {
   readonly extend?: GatewayDeps["extend"];
 }
 
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+const LOOPBACK = /^https?:\/\/([^@/]*@)?(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 /** Throws unless every instance of `config` is on loopback. */
 export function assertLoopbackOnly(config: Config): void {
