@@ -189,6 +189,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const forwardHeaders = forwardRequestHeaders(req.headers, {
       clientIp: peer,
       forwardedFor: trusted ? req.headers.get("x-forwarded-for") : null,
+      trustedPeer: trusted,
       requestId: rid,
       traceparent: deps.otel ? undefined : formatTraceparent(trace),
       // The client's key is for the gateway; upstreams get their own `api-key` from the config.

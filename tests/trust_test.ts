@@ -1,0 +1,106 @@
+/**
+ * Trust at the edge, end to end: what an untrusted client claims about its address changes
+ * nothing, and no client credential reaches an upstream that has its own, or any upstream when
+ * the gateway checked it. A real gateway, a fake upstream that records headers, real sockets.
+ */
+
+import assert from "node:assert/strict";
+import { startGateway } from "./fakes/gateway.ts";
+import { startFakeUpstream } from "./fakes/openai_upstream.ts";
+
+const UPSTREAM_KEY = "sk-instance-own-7777";
+const CLIENT_KEY = "sk-client-key-8888";
+
+const chat = (url: string, headers: Record<string, string>) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+  }).then(async (r) => ({ status: r.status, text: await r.text() }));
+
+Deno.test("a spoofed X-Forwarded-For / X-Real-IP from an untrusted peer moves neither the per-IP limit, the logged IP nor the upstream's view", async () => {
+  const up = startFakeUpstream({ name: "U" });
+  const gw = startGateway(`
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      rate-limit: { capacity: 2, rate: 0.001, scope: client-ip }
+      instances:
+        - { name: m, base-url: "${up.url}" }
+`);
+  try {
+    const spoof = (ip: string) => ({ "x-forwarded-for": ip, "x-real-ip": ip, "true-client-ip": ip });
+    assert.equal((await chat(gw.url, spoof("1.1.1.1"))).status, 200);
+    assert.equal((await chat(gw.url, spoof("2.2.2.2"))).status, 200);
+    const third = await chat(gw.url, spoof("3.3.3.3"));
+    assert.equal(third.status, 429, "one bucket for the real peer, whatever it claims");
+    assert.equal(up.requests.length, 2);
+    for (const r of up.requests) {
+      assert.equal(r.headers.get("x-forwarded-for"), "127.0.0.1");
+      assert.equal(r.headers.get("x-real-ip"), null);
+      assert.equal(r.headers.get("true-client-ip"), null);
+    }
+    const access = gw.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "access");
+    assert.equal(access.length, 3);
+    for (const rec of access) assert.equal(rec.clientIp, "127.0.0.1");
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
+
+Deno.test("auth off: an instance with its own api-key never receives the client's Authorization or X-API-Key", async () => {
+  const up = startFakeUpstream({ name: "U" });
+  const gw = startGateway(`
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${up.url}", api-key: "${UPSTREAM_KEY}" }
+`);
+  try {
+    const res = await chat(gw.url, { authorization: `Bearer ${CLIENT_KEY}`, "x-api-key": CLIENT_KEY });
+    assert.equal(res.status, 200);
+    const seen = up.requests[0].headers;
+    assert.equal(seen.get("authorization"), `Bearer ${UPSTREAM_KEY}`);
+    assert.equal(seen.get("x-api-key"), null);
+    for (const [, value] of seen) assert.ok(!value.includes(CLIENT_KEY), "no client credential upstream");
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
+
+Deno.test("auth on: an instance without a key of its own receives neither the client's Authorization nor its X-API-Key", async () => {
+  const up = startFakeUpstream({ name: "U" });
+  const gw = startGateway(`
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${up.url}" }
+auth:
+  keys:
+    - { name: c, key: "${CLIENT_KEY}" }
+`);
+  try {
+    const variants: Record<string, string>[] = [{ authorization: `Bearer ${CLIENT_KEY}` }, {
+      "x-api-key": CLIENT_KEY,
+    }];
+    for (const headers of variants) {
+      assert.equal((await chat(gw.url, { ...headers, "x-other": "kept" })).status, 200);
+    }
+    assert.equal(up.requests.length, 2);
+    for (const r of up.requests) {
+      assert.equal(r.headers.get("authorization"), null);
+      assert.equal(r.headers.get("x-api-key"), null);
+      assert.equal(r.headers.get("x-other"), "kept");
+    }
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
