@@ -104,3 +104,48 @@ auth:
     await up.close();
   }
 });
+
+Deno.test("a body naming model twice is refused with 400 before any upstream sees it (JSON and multipart)", async () => {
+  const up = startFakeUpstream({ name: "U" });
+  const gw = startGateway(`
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: allowed, base-url: "${up.url}" }
+        - { name: other, base-url: "${up.url}" }
+    stt:
+      instances:
+        - { name: allowed, base-url: "${up.url}" }
+auth:
+  keys:
+    - { name: c, key: "${CLIENT_KEY}", models: [allowed] }
+`);
+  try {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${CLIENT_KEY}` },
+      body: '{"model":"other","messages":[],"model":"allowed"}',
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.error.code, "duplicate_model");
+    assert.equal(body.error.param, "model");
+    const form = new FormData();
+    form.append("model", "other");
+    form.append("model", "allowed");
+    form.append("file", new Blob([new Uint8Array(8)]), "a.wav");
+    const stt = await fetch(`${gw.url}/v1/audio/transcriptions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+      body: form,
+    });
+    assert.equal(stt.status, 400);
+    assert.equal((await stt.json()).error.code, "duplicate_model");
+    assert.equal(up.requests.length, 0);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});

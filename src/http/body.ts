@@ -7,6 +7,7 @@
 
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.ts";
 import type { JsonBody, RawBody } from "../types.ts";
+import { hasDuplicateKey } from "./duplicate_key.ts";
 
 /** Which body shapes an endpoint takes. */
 export type BodyKind = "json" | "multipart" | "json-or-multipart";
@@ -76,11 +77,21 @@ function requireModel(model: unknown): string {
   return model;
 }
 
-/** Parses a JSON body: an object with a string `model`. */
+/** 400 for a body that names `model` twice (a backend might read the other one). */
+function duplicateModel(): BadRequestError {
+  return new BadRequestError(
+    "The request body names the model parameter more than once; send it exactly once.",
+    "duplicate_model",
+    "model",
+  );
+}
+
+/** Parses a JSON body: an object with a string `model`, named once. */
 export function parseJsonBody(bytes: Uint8Array): ParsedBody {
   let value: unknown;
+  const text = DECODER.decode(bytes);
   try {
-    value = JSON.parse(DECODER.decode(bytes));
+    value = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new BadRequestError(
@@ -92,6 +103,8 @@ export function parseJsonBody(bytes: Uint8Array): ParsedBody {
     throw new BadRequestError("The request body must be a JSON object.", "invalid_json");
   }
   const obj = value as Record<string, unknown>;
+  // The original bytes go upstream: they must not name another model than the one authorised.
+  if (hasDuplicateKey(text, "model")) throw duplicateModel();
   return {
     body: { kind: "json", bytes, value: obj },
     model: requireModel(obj.model),
@@ -129,7 +142,9 @@ export async function parseMultipartBody(bytes: Uint8Array, contentType: string)
       "invalid_multipart",
     );
   }
-  const model = form.get("model");
+  const models = form.getAll("model");
+  if (models.length > 1) throw duplicateModel();
+  const model = models[0] ?? null;
   if (model !== null && typeof model !== "string") {
     throw new BadRequestError("The model field must be a text field.", "invalid_model", "model");
   }

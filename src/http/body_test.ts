@@ -69,3 +69,21 @@ Deno.test("readRequestBody() checks the content type per endpoint and validates 
     "400 invalid_multipart",
   );
 });
+
+Deno.test("parseJsonBody() refuses a body naming model twice with 400 duplicate_model", async () => {
+  const enc = new TextEncoder();
+  assert.equal(
+    await code(() => parseJsonBody(enc.encode('{"model":"other","model":"allowed"}'))),
+    "400 duplicate_model",
+  );
+  assert.equal(await code(() => parseJsonBody(enc.encode('{"model":"a","tools":[{"model":"b"}]}'))), "ok");
+});
+
+Deno.test("readRequestBody() refuses a multipart body with two model fields", async () => {
+  const form = new FormData();
+  form.append("model", "other");
+  form.append("model", "allowed");
+  form.append("file", new Blob([new Uint8Array(4)]), "a.wav");
+  const body = new Request("http://x/", { method: "POST", body: form });
+  assert.equal(await code(readRequestBody(body, "multipart", 1 << 20)), "400 duplicate_model");
+});
