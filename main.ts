@@ -13,6 +13,8 @@ import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
+import { serveGateway } from "./src/http/serve_gateway.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
 const VERSION: string = denoJson.version;
@@ -142,9 +144,16 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
   const flushTimer = store ? setInterval(save, stateCfg.flushIntervalMs) : undefined;
 
   const server = loaded.config.server;
-  const httpServer = Deno.serve({
+  const procFs = {
+    statSync: Deno.statSync,
+    readDirSync: Deno.readDirSync,
+    readTextFileSync: Deno.readTextFileSync,
+  };
+  const httpServer = serveGateway(gateway, server, {
     hostname: cli.host ?? server.host,
     port: cli.port ?? server.port,
+    openFiles: createOpenFileCounter(procFs),
+    fileLimit: openFileLimit(procFs),
     onListen: (addr) =>
       gateway.logger.info("listening", {
         event: "start",
@@ -152,7 +161,7 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
         address: `http://${addr.hostname}:${addr.port}`,
         config: cli.config,
       }),
-  }, gateway.fetch);
+  });
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.
   const adm = loaded.config.admin;

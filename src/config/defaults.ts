@@ -19,11 +19,20 @@ import type {
   TimeoutConfig,
 } from "./types.ts";
 
-/** `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads), 30 s drain. */
+/**
+ * `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads), a body may pause
+ * 30 s and take 5 min in all, 256 MiB of bodies in reception at once, no connection sweep, the
+ * connection cap derived from the open-file limit, 30 s drain.
+ */
 export const SERVER_DEFAULTS: ServerConfig = {
   host: "0.0.0.0",
   port: 8080,
   bodyLimit: 25 * 1024 * 1024,
+  bodyIdleTimeoutMs: 30_000,
+  bodyTimeoutMs: 300_000,
+  maxPendingBodyBytes: 256 * 1024 * 1024,
+  headerTimeoutMs: 0,
+  maxConnections: 0,
   trustedProxies: [],
   shutdownTimeoutMs: 30_000,
 };

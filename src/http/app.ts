@@ -7,7 +7,7 @@
  */
 
 import { Hono } from "hono";
-import type { ApiKeyConfig, AuthConfig, Config } from "../config/types.ts";
+import type { ApiKeyConfig, AuthConfig, Config, ServerConfig } from "../config/types.ts";
 import {
   errorResponse,
   ForbiddenError,
@@ -25,6 +25,7 @@ import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { createKeyLimiters, findApiKey, type KeyLimiters, modelAllowed } from "./auth.ts";
 import { readRequestBody } from "./body.ts";
+import { type BodyGuardOptions, drainUnread, PendingBodies, readGuarded } from "./body_guard.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
 import { PROXY_ROUTES, type ProxyRoute, STATUS_ROUTES } from "./routes.ts";
 import { modelList, serviceStatus } from "./status.ts";
@@ -37,7 +38,12 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly random: Random;
   /** Prometheus exposition, when metrics are on. */
-  readonly metrics?: { render(): Promise<string>; readonly contentType: string };
+  readonly metrics?: {
+    render(): Promise<string>;
+    readonly contentType: string;
+    /** Registers what the pending-body-bytes gauge reads at scrape time. */
+    setPendingBodySource(fn: () => number): void;
+  };
   /** False while starting or draining (`/readyz` answers 503). */
   readonly ready?: () => boolean;
   /** Extra routes mounted by later layers (admin API, auth). */
@@ -120,6 +126,24 @@ function trustFor(config: Config): (ip: string) => boolean {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const keyLimiters = createKeyLimiters(deps.clock);
+  const pendingBodies = new PendingBodies();
+  deps.metrics?.setPendingBodySource(() => pendingBodies.bytes);
+  const guards = new WeakMap<ServerConfig, BodyGuardOptions>();
+  const bodyGuard = (server: ServerConfig): BodyGuardOptions => {
+    let guard = guards.get(server);
+    if (!guard) {
+      guard = {
+        limit: server.bodyLimit,
+        idleTimeoutMs: server.bodyIdleTimeoutMs,
+        totalTimeoutMs: server.bodyTimeoutMs,
+        maxPendingBytes: server.maxPendingBodyBytes,
+        pending: pendingBodies,
+        deadlines: deps.dispatch.deadlines,
+      };
+      guards.set(server, guard);
+    }
+    return guard;
+  };
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -128,6 +152,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const config = deps.runtime().config;
     c.set("clientIp", resolveClientIp(peer, c.req.header("x-forwarded-for") ?? null, trustFor(config)));
     await next();
+    // Answered without reading the body (401, 404, 415…): drain it under deadlines, not Deno's.
+    const req = c.req.raw;
+    if (req.method !== "GET" && req.method !== "HEAD" && !req.bodyUsed) {
+      drainUnread(req, bodyGuard(config.server));
+    }
     if (!c.res.headers.has("x-request-id")) c.res.headers.set("x-request-id", c.get("requestId"));
   });
 
@@ -164,7 +193,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         keyLimiters,
         () => deps.dispatch.observer.rateLimited("api-key", route.service),
       );
-      parsed = await readRequestBody(req, route.body, rt.config.server.bodyLimit);
+      parsed = await readRequestBody(req, route.body, (r) => readGuarded(r, bodyGuard(rt.config.server)));
       c.set("apiKey", admit(parsed.model));
     } catch (error) {
       // Rejected before routing: still one access-log line.

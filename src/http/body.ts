@@ -155,8 +155,11 @@ export async function parseMultipartBody(bytes: Uint8Array, contentType: string)
   };
 }
 
-/** Checks the content type against the endpoint, reads and parses the body. */
-export async function readRequestBody(req: Request, kind: BodyKind, limit: number): Promise<ParsedBody> {
+/** Reads a whole request body (bounded, see `body_guard.ts`). */
+export type BodyReader = (req: Request) => Promise<Uint8Array>;
+
+/** Checks the content type against the endpoint, reads (with `read`) and parses the body. */
+export async function readRequestBody(req: Request, kind: BodyKind, read: BodyReader): Promise<ParsedBody> {
   const contentType = req.headers.get("content-type") ?? "";
   const media = contentType.split(";", 1)[0].trim().toLowerCase();
   const isJson = media === "application/json" || media.endsWith("+json");
@@ -176,6 +179,6 @@ export async function readRequestBody(req: Request, kind: BodyKind, limit: numbe
       `This endpoint expects multipart/form-data or application/json, received "${contentType || "none"}".`,
     );
   }
-  const bytes = await readBounded(req, limit);
+  const bytes = await read(req);
   return isMultipart ? await parseMultipartBody(bytes, contentType) : parseJsonBody(bytes);
 }

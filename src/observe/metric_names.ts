@@ -28,4 +28,6 @@ export const METRIC_NAMES = {
   breakerState: "dairouter_circuit_breaker_state",
   healthy: "dairouter_instance_healthy",
   inFlight: "dairouter_in_flight_requests",
+  pendingBodyBytes: "dairouter_pending_body_bytes",
+  listenerRenewals: "dairouter_listener_renewals_total",
 } as const;
