@@ -278,3 +278,23 @@ Deno.test("the real binary with 256 file descriptors outlives 400 stalled connec
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an oversized request head is refused by Deno itself with 400 before the gateway sees it (431 is not ours to send)", async () => {
+  await withListener("", {}, async ({ listener, logs }) => {
+    // Deno 2.9 (ext/http write_h1_bad_request): heads over 64 KiB or 128 fields get a bare 400.
+    // When this starts failing, Deno lets the application answer: map it to 431 then.
+    for (
+      const head of [
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(70_000)}\r\n\r\n`,
+        `GET /healthz HTTP/1.1\r\nHost: x\r\n${
+          Array.from({ length: 130 }, (_, i) => `X-H${i}: 1\r\n`).join("")
+        }\r\n`,
+      ]
+    ) {
+      const conn = await stall(listener.addr.port, head);
+      assert.match(await conn.closed, /^HTTP\/1\.1 400 /);
+      conn.close();
+    }
+    assert.equal(logs.filter((l) => l.includes('"msg":"access"')).length, 0, "never reached the gateway");
+  });
+});
