@@ -15,9 +15,13 @@ import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
 import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
 import { serveGateway } from "./src/http/serve_gateway.ts";
+import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
 const VERSION: string = denoJson.version;
+
+/** After cutting what outlived the shutdown deadline, how long the cut responses get to end. */
+const CUT_GRACE_MS = 1000;
 
 const HELP = `dairouter ${VERSION} — OpenAI-compatible gateway for self-hosted model servers
 
@@ -32,7 +36,9 @@ Options:
   -p, --port PORT     listen port, overrides server.port (env DAIROUTER_PORT)
       --no-watch      do not reload when the config file changes (SIGHUP still reloads)
 
-Signals: SIGHUP reloads the config; SIGTERM/SIGINT drain in-flight requests, then exit 0.`;
+Signals: SIGHUP reloads the config; SIGTERM/SIGINT: /readyz turns 503, new requests are still served
+for server.drain-delay, then the listener closes and in-flight requests get server.shutdown-timeout;
+exit 0.`;
 
 /** Parsed command line. */
 interface Cli {
@@ -75,8 +81,15 @@ function parseArgs(args: readonly string[], env: Readonly<Record<string, string>
   return cli;
 }
 
-/** Runs the CLI; resolves with the process exit code. */
-export async function main(args: readonly string[], env: Readonly<Record<string, string>>): Promise<number> {
+/**
+ * Runs the CLI; resolves with the process exit code. `onListening` gets the gateway's address once
+ * it listens (the demo sends its traffic there).
+ */
+export async function main(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  onListening?: (address: string) => void,
+): Promise<number> {
   let cli: Cli;
   try {
     cli = parseArgs(args, env);
@@ -111,12 +124,17 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
   }
 
   const logOut = createLineWriter({ sink: (b) => Deno.stdout.write(b) });
-  const adminOptions = { file: cli.config, env };
+  // The operator console (read at start): its history is fed by every access record.
+  const ui = loaded.config.console.enabled ? createConsole({ clock: Date.now, version: VERSION }) : undefined;
+  const adminOptions = { file: cli.config, env, console: ui };
   const gateway = createGateway(loaded.config, {
+    onAccess: ui?.record,
     extend: adminExtension(adminOptions),
     clock: Date.now,
     random: Math.random,
     fetch: globalThis.fetch,
+    connect: async (a, signal) =>
+      (await Deno.connect({ hostname: a.hostname, port: a.port, signal })).close(),
     write: (line) => logOut.write(line),
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });
@@ -154,13 +172,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     port: cli.port ?? server.port,
     openFiles: createOpenFileCounter(procFs),
     fileLimit: openFileLimit(procFs),
-    onListen: (addr) =>
-      gateway.logger.info("listening", {
-        event: "start",
-        version: VERSION,
-        address: `http://${addr.hostname}:${addr.port}`,
-        config: cli.config,
-      }),
+    onListen: (addr) => {
+      const address = `http://${addr.hostname}:${addr.port}`;
+      gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
+      onListening?.(address);
+    },
   });
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.
@@ -173,6 +189,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
         gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
     }, createAdminApp(gateway, adminOptions).fetch)
     : undefined;
+  if (ui) {
+    const a = (adminServer ?? httpServer).addr;
+    const address = `http://${a.hostname}:${a.port}${loaded.config.console.path}/`;
+    gateway.logger.info("console listening", { event: "start", address });
+  }
 
   const reload = async (why: string) => {
     try {
@@ -194,22 +215,50 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
 
   const stopped = Promise.withResolvers<number>();
   let stopping = false;
+  const sleep = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
+  // SIGTERM: /readyz answers 503 at once while the listener keeps accepting and serving for
+  // `drain-delay` (load balancers and Kubernetes see "not ready" and move traffic away); then the
+  // listener closes, in-flight requests get `shutdown-timeout` to finish, and whatever still runs
+  // is cut (streams end with an SSE error event). State is saved; the exit code is 0.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    gateway.logger.info("draining", { event: "stop", signal, deadlineMs: server.shutdownTimeoutMs });
     gateway.drain();
+    ui?.close();
+    gateway.logger.info("draining", {
+      event: "stop",
+      signal,
+      drainDelayMs: server.drainDelayMs,
+      deadlineMs: server.shutdownTimeoutMs,
+    });
     stopWatch();
-    await gateway.close();
-    const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), server.shutdownTimeoutMs));
-    const result = await Promise.race([
-      Promise.all([httpServer.shutdown(), adminServer?.shutdown()]).then(() => "done" as const),
-      deadline,
+    await sleep(server.drainDelayMs, undefined);
+    gateway.logger.info("listener closed; waiting for in-flight requests", {
+      event: "stop",
+      inFlight: gateway.inFlight(),
+    });
+    const closed = Promise.all([httpServer.shutdown(), adminServer?.shutdown()]).then(() => "done" as const);
+    let result: "done" | "cut" | "timeout" = await Promise.race([
+      closed,
+      sleep(server.shutdownTimeoutMs, "timeout" as const),
     ]);
+    if (result === "timeout") {
+      const cut = gateway.cut();
+      gateway.logger.warn("shutdown deadline reached; cutting in-flight requests", {
+        event: "stop",
+        inFlight: cut,
+      });
+      // The cut requests end within a few event-loop turns; never wait on a client that stopped reading.
+      result = await Promise.race([
+        closed.then(() => "cut" as const),
+        sleep(CUT_GRACE_MS, "timeout" as const),
+      ]);
+    }
+    await gateway.close();
     clearInterval(flushTimer);
     await save();
     store?.close();
-    gateway.logger.info("stopped", { event: "stop", result });
+    gateway.logger.info("stopped", { event: "stop", result, inFlight: gateway.inFlight() });
     await logOut.flush();
     stopped.resolve(0);
   };

@@ -8,15 +8,19 @@
 
 import type { Hono } from "hono";
 import type { Config } from "./config/types.ts";
-import { createProber, type Prober } from "./health/mod.ts";
+import { ShuttingDownError } from "./errors.ts";
+import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "./health/mod.ts";
 import { type AppEnv, createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
+import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
 import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
+import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
+import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
-import type { Clock, Random } from "./types.ts";
+import type { Clock, Random, ServiceKind } from "./types.ts";
 import { SERVICE_KINDS } from "./types.ts";
 
 /** Handles to the outside world, created by `main.ts` (or a test). */
@@ -24,12 +28,23 @@ export interface GatewayDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly fetch: typeof fetch;
+  /** Opens TCP connections for `health-check.type: tcp` probes (`Deno.connect` in `main.ts`). */
+  readonly connect?: TcpConnect;
   /** Where log lines go. */
   readonly write: (line: string) => void;
   /** Mounts extra routes (admin API, auth) on the app. */
   readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
   /** Deno's built-in OpenTelemetry is on (it then propagates `traceparent` itself). */
   readonly otel?: boolean;
+  /** Watches attempt deadlines (default: one sweep on real, unref'd timers; tests pass manual ones). */
+  readonly deadlines?: DeadlineSweep;
+  /**
+   * Decides the request-level limit scopes (default: the in-process limiters). A cluster-wide
+   * backend (Redis) is injected here.
+   */
+  readonly limits?: ScopeDecider;
+  /** Also called with every access record (the operator console's history). */
+  readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
 }
 
 /** A running gateway (without its listener). */
@@ -43,11 +58,20 @@ export interface Gateway {
   runtime(): Runtime;
   /** Swaps in a new config atomically; requests in flight finish on the old table. */
   reload(config: Config): void;
-  /** Starts active health checks. */
+  /** Starts active health checks and engine load-signal scraping. */
   startProbes(): void;
-  /** Marks the gateway as draining (`/readyz` → 503). */
+  /** Marks the gateway as draining (`/readyz` → 503); requests are still served. */
   drain(): void;
-  /** Stops probes. */
+  /**
+   * Cuts every request still running (the shutdown deadline has passed): a stream ends with a final
+   * SSE error event (`gateway_shutdown`), a request still waiting for its upstream gets a 503, and
+   * later requests get a 503 at once. Counters are released by the usual end-of-attempt path.
+   * Returns the number of upstream attempts that were in flight.
+   */
+  cut(): number;
+  /** Upstream attempts in flight, over all instances. */
+  inFlight(): number;
+  /** Stops probes and the timeout sweep (after the last request has ended). */
   close(): Promise<void>;
   /** Breakers and limiters by stable name, for `state.backend: kv` persistence. */
   persistTargets(): PersistTargets;
@@ -82,7 +106,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
   const metrics = createMetrics();
   const state = createRuntimeState();
-  const deadlines = new DeadlineSweep();
+  const deadlines = deps.deadlines ?? new DeadlineSweep();
+  const shutdown = new AbortController();
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
       metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
@@ -97,12 +122,17 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     healthChanged(u: import("./proxy/runtime.ts").Upstream, healthy: boolean, reason: string) {
       metrics.setHealth(u.service, u.id, healthy);
       if (healthy) u.limiter?.restartWarmUp("instance");
-      logger.warn(healthy ? "instance recovered" : "instance ejected", {
+      // The level says how bad the news is: an ejection needs attention, a recovery does not.
+      const fields = { event: "health", service: u.service, instance: u.id, healthy, reason };
+      if (healthy) logger.info("instance recovered", fields);
+      else logger.warn("instance ejected", fields);
+    },
+    probeOverruled(u: import("./proxy/runtime.ts").Upstream, detail: string) {
+      logger.warn("health probe failing, instance kept: live requests succeed (check its health-check)", {
         event: "health",
         service: u.service,
         instance: u.id,
-        healthy,
-        reason,
+        reason: detail,
       });
     },
   };
@@ -113,11 +143,17 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     }
   });
   for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+  metrics.setEngineSource(function* () {
+    for (const u of runtime.upstreams) {
+      if (u.stats.engine) yield { service: u.service, instance: u.id, status: u.stats.engine.status() };
+    }
+  });
 
   const observer: DispatchObserver = {
     access(rec) {
       metrics.recordRequest(rec);
       logger.access(rec);
+      deps.onAccess?.(rec);
     },
     retry: (u) => metrics.recordRetry(u.service, u.model, u.id),
     fallback: (service, model, strategy) => metrics.recordFallback(service, model, strategy),
@@ -125,26 +161,63 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     upstreamError: (u, kind) => metrics.recordUpstreamError(u.service, u.id, kind),
   };
 
+  /** The instances of `kind` with an active probe, as the prober's targets (read every round). */
+  function* probeTargets(kind: import("./types.ts").ServiceKind) {
+    for (const u of runtime.upstreams) {
+      if (u.service !== kind) continue;
+      const plan = planProbe(u.config.health, () => u.adapter.probe(u.service, u.target), u.target.baseUrl);
+      if (plan) yield { id: u.id, state: u.health, ...plan };
+    }
+  }
+
   let probers: Prober[] = [];
   let probing = false;
+  /** One prober per service that has an actively probed instance; interval and timeout per service. */
   const makeProbers = (): Prober[] =>
-    SERVICE_KINDS.filter((k) => config.services[k].health.enabled && config.services[k].instances.length > 0)
+    SERVICE_KINDS.filter((k) => config.services[k].instances.some((i) => isActivelyProbed(i.health)))
       .map((kind) => {
         const h = config.services[kind].health;
         return createProber({
           fetch: deps.fetch,
+          connect: deps.connect,
           clock: deps.clock,
           intervalMs: h.intervalMs,
           timeoutMs: h.timeoutMs,
-          targets: () =>
-            runtime.upstreams.filter((u) => u.service === kind).map((u) => ({
-              id: u.id,
-              request: () => u.adapter.probe(u.service, u.target),
-              state: u.health,
-            })),
+          targets: () => probeTargets(kind),
           onError: (error) => logger.error("health probe error", { service: kind, error: String(error) }),
         });
       });
+
+  // Engine load signals: one scraper per service, like the probers; the targets are recomputed at
+  // every tick, which also attaches (or drops) each instance's `stats.engine`.
+  let scrapers: LoadScraper[] = [];
+  const signalTargets = (kind: ServiceKind) =>
+    scrapeTargets(
+      runtime.upstreams.filter((u) => u.service === kind),
+      config.services[kind].loadSignals,
+      deps.clock,
+    );
+  const makeScrapers = (): LoadScraper[] =>
+    SERVICE_KINDS.filter((k) =>
+      config.services[k].loadSignals.enabled && config.services[k].instances.length > 0
+    )
+      .map((kind) => {
+        const s = config.services[kind].loadSignals;
+        return createLoadScraper({
+          fetch: deps.fetch,
+          clock: deps.clock,
+          intervalMs: s.intervalMs,
+          timeoutMs: s.timeoutMs,
+          maxBytes: s.maxBytes,
+          targets: () => signalTargets(kind),
+          onError: (error) => logger.error("load signal error", { service: kind, error: String(error) }),
+        });
+      });
+  // Attach signals now (so status and metrics show them before the first scrape) and after reloads.
+  const attachSignals = () => {
+    for (const kind of SERVICE_KINDS) signalTargets(kind);
+  };
+  attachSignals();
 
   const gateway: Gateway = {
     fetch: (req, info) => app.fetch(req, info ?? {}),
@@ -160,11 +233,16 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       secretList = [...secretsOf(config)];
       runtime = built;
       for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+      attachSignals();
       if (probing) {
         const old = probers;
         probers = makeProbers();
         for (const p of probers) p.start();
         for (const p of old) void p.stop();
+        const oldScrapers = scrapers;
+        scrapers = makeScrapers();
+        for (const s of scrapers) s.start();
+        for (const s of oldScrapers) void s.stop();
       }
       logger.info("configuration applied", {
         event: "config",
@@ -177,9 +255,22 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       probing = true;
       probers = makeProbers();
       for (const p of probers) p.start();
+      scrapers = makeScrapers();
+      for (const s of scrapers) s.start();
     },
     drain() {
       draining = true;
+    },
+    cut() {
+      const n = gateway.inFlight();
+      draining = true;
+      if (!shutdown.signal.aborted) shutdown.abort(new ShuttingDownError());
+      return n;
+    },
+    inFlight() {
+      let n = 0;
+      for (const stats of state.stats.values()) n += stats.inFlight;
+      return n;
     },
     persistTargets() {
       const breakers = new Map([...state.breakers].map(([id, v]) => [id, v.breaker]));
@@ -189,14 +280,22 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     async close() {
       deadlines.stop();
       probing = false;
-      await Promise.all(probers.map((p) => p.stop()));
+      await Promise.all([...probers.map((p) => p.stop()), ...scrapers.map((s) => s.stop())]);
       probers = [];
+      scrapers = [];
     },
   };
 
   const app = createApp({
     runtime: () => runtime,
-    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer },
+    dispatch: {
+      fetch: deps.fetch,
+      clock: deps.clock,
+      deadlines,
+      observer,
+      shutdown: shutdown.signal,
+      limits: deps.limits,
+    },
     clock: deps.clock,
     random: deps.random,
     metrics,

@@ -33,6 +33,7 @@ export const LLAMACPP_PATHS: Readonly<
  */
 export const llamacppAdapter: Adapter = createCompatAdapter({
   name: "llamacpp",
+  acceptsStreamOptions: true,
   label: "llama.cpp",
   paths: {
     chat: LLAMACPP_PATHS.chat,
@@ -41,4 +42,6 @@ export const llamacppAdapter: Adapter = createCompatAdapter({
   },
   completionsPath: LLAMACPP_PATHS.completions,
   probePath: LLAMACPP_PATHS.probe,
+  // Served only when llama-server runs with `--metrics`.
+  loadSource: { path: "/metrics", parser: "llamacpp" },
 });

@@ -31,8 +31,11 @@ export const TRITON_PATHS: Readonly<Record<"chat" | "completions" | "embedding" 
  */
 export const tritonAdapter: Adapter = createCompatAdapter({
   name: "triton",
+  acceptsStreamOptions: true,
   label: "Triton",
   paths: { chat: TRITON_PATHS.chat, embedding: TRITON_PATHS.embedding },
   completionsPath: TRITON_PATHS.completions,
   probePath: TRITON_PATHS.probe,
+  // The OpenAI frontend serves Triton's metrics on its own port; plain tritonserver on :8002 (set `url`).
+  loadSource: { path: "/metrics", parser: "triton" },
 });

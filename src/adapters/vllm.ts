@@ -42,6 +42,7 @@ export const VLLM_STT_FORMATS: readonly string[] = ["json", "text", "verbose_jso
  */
 export const vllmAdapter: Adapter = createCompatAdapter({
   name: "vllm",
+  acceptsStreamOptions: true,
   label: "vLLM",
   paths: {
     chat: VLLM_PATHS.chat,
@@ -51,6 +52,8 @@ export const vllmAdapter: Adapter = createCompatAdapter({
   },
   completionsPath: VLLM_PATHS.completions,
   probePath: VLLM_PATHS.probe,
+  // vllm/v1/metrics/loggers.py: vllm:num_requests_waiting, …running, vllm:kv_cache_usage_perc.
+  loadSource: { path: "/metrics", parser: "vllm" },
   sttFormats: VLLM_STT_FORMATS,
   hooks: {
     rerank(input, path, auth): UpstreamCall | undefined {

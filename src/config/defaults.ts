@@ -18,11 +18,14 @@ import type {
   StateConfig,
   TimeoutConfig,
 } from "./types.ts";
+import { KV_SATURATION_DEFAULT, PREFIX_DEFAULTS } from "./signals.ts";
 
 /**
- * `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads), a body may pause
- * 30 s and take 5 min in all, 256 MiB of bodies in reception at once, no connection sweep, the
- * connection cap derived from the open-file limit, 30 s drain.
+ * `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads); a body may pause
+ * 30 s and take 5 min in all, 256 MiB of bodies in reception at once, no periodic listener renewal,
+ * the connection cap derived from the open-file limit. On SIGTERM: 5 s of
+ * accepting with `/readyz` at 503 (a few load-balancer check periods), then 30 s for what is in
+ * flight — 35 s in all, inside systemd's default 90 s stop timeout.
  */
 export const SERVER_DEFAULTS: ServerConfig = {
   host: "0.0.0.0",
@@ -34,6 +37,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   headerTimeoutMs: 0,
   maxConnections: 0,
   trustedProxies: [],
+  drainDelayMs: 5_000,
   shutdownTimeoutMs: 30_000,
 };
 
@@ -52,6 +56,8 @@ export const LOAD_BALANCE_DEFAULTS: LoadBalanceConfig = {
   hashAlgorithm: "fnv1a",
   hashKey: "client-ip",
   loadFactor: 1.25,
+  kvSaturation: KV_SATURATION_DEFAULT,
+  prefix: PREFIX_DEFAULTS,
 };
 
 /** `circuit-breaker` defaults (JAiRouter's numbers); on unless a block disables it. */
@@ -79,6 +85,7 @@ export const HEALTH_DEFAULTS: HealthConfig = {
   enabled: true,
   intervalMs: 10_000,
   timeoutMs: 3000,
+  type: "http",
   healthyThreshold: 1,
   unhealthyThreshold: 2,
   passiveFailures: 3,

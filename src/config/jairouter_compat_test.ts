@@ -91,6 +91,7 @@ Deno.test("parseConfig() gives the seed's instances stable ids, #n on repeats, a
     adapter: "gpustack",
     headers: {},
     enabled: true,
+    health: s.chat.health,
     id: `chat/qwen3:1.7B@${url}/v1-openai/chat/completions`,
     line: 44,
   });
@@ -163,6 +164,7 @@ Deno.test("parseConfig() loads a Spring application.yml, takes server.port and w
     "management is a Spring Boot setting, not a DAiRouter one: ignored (line 11)",
   ]);
   assert.deepEqual(warnings[1], {
+    kind: "unknown-key",
     message: "spring is a Spring Boot setting, not a DAiRouter one: ignored (line 5)",
     path: "spring",
     line: 5,

@@ -26,7 +26,9 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
       `    ${k("img-gen")}:`,
       "      instances:",
       `        - { name: m, ${k("base-url")}: "http://127.0.0.1:1", ${k("api-key")}: k }`,
-      `server: { ${k("body-limit")}: 1kb, ${k("trusted-proxies")}: [::1], ${k("shutdown-timeout")}: 5s }`,
+      `server: { ${k("body-limit")}: 1kb, ${k("trusted-proxies")}: [::1], ${k("drain-delay")}: 2s, ${
+        k("shutdown-timeout")
+      }: 5s }`,
       `state: { backend: kv, path: /tmp/s.kv, ${k("flush-interval")}: 2s }`,
     ].join("\n");
   const kebab = load(block((s) => s));
@@ -41,6 +43,8 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     hashAlgorithm: "sha1",
     hashKey: "body:user",
     loadFactor: 1.5,
+    kvSaturation: 0.9,
+    prefix: { blockSize: 64, maxBlocks: 512, cacheSize: 8192 },
   });
   assert.deepEqual(img.circuitBreaker, {
     enabled: true,
@@ -68,6 +72,7 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     headerTimeoutMs: 0,
     maxConnections: 0,
     trustedProxies: ["::1"],
+    drainDelayMs: 2000,
     shutdownTimeoutMs: 5000,
   });
   assert.deepEqual(kebab.config.state, { backend: "kv", path: "/tmp/s.kv", flushIntervalMs: 2000 });
@@ -97,6 +102,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     headerTimeoutMs: 0,
     maxConnections: 0,
     trustedProxies: [],
+    drainDelayMs: 5000,
     shutdownTimeoutMs: 30000,
   });
   assert.deepEqual(config.log, { level: "info", format: "json" });
@@ -106,6 +112,8 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     hashAlgorithm: "fnv1a",
     hashKey: "client-ip",
     loadFactor: 1.25,
+    kvSaturation: 0.9,
+    prefix: { blockSize: 64, maxBlocks: 512, cacheSize: 8192 },
   });
   assert.equal(rerank.adapter, "openai");
   assert.equal(rerank.rateLimit, undefined);
@@ -122,6 +130,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     enabled: true,
     intervalMs: 10000,
     timeoutMs: 3000,
+    type: "http",
     healthyThreshold: 1,
     unhealthyThreshold: 2,
     passiveFailures: 3,
@@ -225,5 +234,25 @@ Deno.test("parseConfig() binds values like Spring: quoted numbers, TOKEN_BUCKET,
   assert.deepEqual(config.services.chat.instances.map((i) => [i.name, i.baseUrl, i.weight]), [
     ["a", "http://127.0.0.1:1", 3],
     ["b", "http://127.0.0.1:1", 1],
+  ]);
+});
+
+Deno.test("parseConfig() tags every warning with a kind programs can test instead of its wording", () => {
+  const { warnings } = load([
+    "colour: blue",
+    "model:",
+    "  services:",
+    "    chat:",
+    "      instances:",
+    "        - { name: m, base-url: http://127.0.0.1:9090 }",
+    "        - { name: m, base-url: http://127.0.0.1:9090 }",
+    "auth:",
+    "  keys:",
+    "    - { name: ci, key: sk-123456, models: [nobody] }",
+  ].join("\n"));
+  assert.deepEqual(warnings.map((w) => [w.kind, w.line]), [
+    ["unknown-key", 1],
+    ["duplicate-instance", 7],
+    ["unserved-model", 10],
   ]);
 });

@@ -20,11 +20,17 @@ import {
   WARM_UP_INITIAL_FRACTION,
 } from "./defaults.ts";
 import type { PolicyInput, RateLimitInput } from "./schema.ts";
+import { resolvePrefix } from "./signals.ts";
 import type { FallbackConfig, HealthConfig, LoadBalanceConfig, RetryConfig, TimeoutConfig } from "./types.ts";
 
 /** The first defined value. */
 function first<T>(...values: (T | undefined)[]): T | undefined {
   return values.find((v) => v !== undefined);
+}
+
+/** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent. */
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** Policy blocks from the most specific level to the least (service, `model`, `model.services`). */
@@ -39,6 +45,8 @@ export function resolveLoadBalance(levels: Levels): LoadBalanceConfig {
     hashAlgorithm: first(...blocks.map((b) => b?.hashAlgorithm)) ?? d.hashAlgorithm,
     hashKey: first(...blocks.map((b) => b?.hashKey)) ?? d.hashKey,
     loadFactor: first(...blocks.map((b) => b?.loadFactor)) ?? d.loadFactor,
+    kvSaturation: first(...blocks.map((b) => b?.kvSaturation)) ?? d.kvSaturation,
+    prefix: resolvePrefix(blocks.map((b) => b?.prefix)),
   };
 }
 
@@ -99,6 +107,10 @@ export function resolveHealth(levels: Levels): HealthConfig {
     enabled: first(...blocks.map((b) => b?.enabled)) ?? d.enabled,
     intervalMs: first(...blocks.map((b) => b?.interval)) ?? d.intervalMs,
     timeoutMs: first(...blocks.map((b) => b?.timeout)) ?? d.timeoutMs,
+    type: first(...blocks.map((b) => b?.type)) ?? d.type,
+    ...defined("path", first(...blocks.map((b) => b?.path))),
+    ...defined("method", first(...blocks.map((b) => b?.method))),
+    ...defined("expectStatus", first(...blocks.map((b) => b?.expectStatus))),
     healthyThreshold: first(...blocks.map((b) => b?.healthyThreshold)) ?? d.healthyThreshold,
     unhealthyThreshold: first(...blocks.map((b) => b?.unhealthyThreshold)) ?? d.unhealthyThreshold,
     passiveFailures: first(...blocks.map((b) => b?.passiveFailures)) ?? d.passiveFailures,

@@ -19,7 +19,9 @@ import {
   resolveRetry,
   resolveTimeouts,
 } from "./policy.ts";
-import type { Problem } from "./problem.ts";
+import type { Problem, Warning } from "./problem.ts";
+import { resolveConsole } from "./schema_console.ts";
+import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -28,7 +30,7 @@ export interface Resolved {
   /** The configuration, defaults applied, not yet frozen. */
   readonly config: Config;
   /** Duplicate instances, key `models` that no instance serves. */
-  readonly warnings: Problem[];
+  readonly warnings: Warning[];
   /** Findings that make the config unusable (unreadable key files, duplicate keys). */
   readonly problems: Problem[];
 }
@@ -43,7 +45,7 @@ export function resolveConfig(
   origins: Origins,
   readFile?: ReadFile,
 ): Resolved {
-  const warnings: Problem[] = [];
+  const warnings: Warning[] = [];
   const model = file.model;
   const servicesBlock = model.services;
   // `model.services.load-balance` (and friends) is the seed's other spelling of a global block.
@@ -59,9 +61,10 @@ export function resolveConfig(
     const block: ServiceInput | undefined = servicesBlock?.[kind];
     const levels: Levels = [block, ...globals];
     const adapter = first(levels) ?? DEFAULT_ADAPTER;
+    const loadBalance = resolveLoadBalance(levels);
     services[kind] = {
       kind,
-      loadBalance: resolveLoadBalance(levels),
+      loadBalance,
       adapter,
       ...optional("rateLimit", resolveRateLimit(block?.rateLimit ?? serviceDefaultLimit, "service")),
       circuitBreaker: resolveBreaker(levels),
@@ -69,12 +72,14 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
-      instances: resolveInstances(kind, block, adapter, origins, warnings),
+      loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
+      instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }
 
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
+  const ui = resolveConsole(file.console, access.admin);
   const server = file.server ?? {};
   const log = file.log ?? {};
   const state = file.state ?? {};
@@ -92,6 +97,7 @@ export function resolveConfig(
       headerTimeoutMs: server.headerTimeout ?? SERVER_DEFAULTS.headerTimeoutMs,
       maxConnections: server.maxConnections ?? SERVER_DEFAULTS.maxConnections,
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
+      drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
     },
     log: { level: log.level ?? LOG_DEFAULTS.level, format: log.format ?? LOG_DEFAULTS.format },
@@ -104,8 +110,9 @@ export function resolveConfig(
     services,
     auth: access.auth,
     admin: access.admin,
+    console: ui.console,
   };
-  return { config, warnings, problems: access.problems };
+  return { config, warnings, problems: [...access.problems, ...ui.problems] };
 }
 
 /** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent, not `undefined`. */
@@ -120,9 +127,10 @@ function first(levels: Levels): PolicyInput["adapter"] {
 function resolveInstances(
   kind: ServiceKind,
   block: ServiceInput | undefined,
+  levels: Levels,
   serviceAdapter: InstanceConfig["adapter"],
   origins: Origins,
-  warnings: Problem[],
+  warnings: Warning[],
 ): InstanceConfig[] {
   const seen = new Map<string, { index: number; count: number }>();
   return (block?.instances ?? []).map((inst, index) => {
@@ -139,6 +147,7 @@ function resolveInstances(
       id = `${triple}#${earlier.count}`;
       const first = origins.locate([...path.slice(0, -1), earlier.index]);
       warnings.push({
+        kind: "duplicate-instance",
         path,
         message: `has the same name, base-url and path as ${first.written}` +
           `${first.line ? ` on line ${first.line}` : ""}; both are kept, this one as ${JSON.stringify(id)}`,
@@ -158,6 +167,8 @@ function resolveInstances(
       headers: inst.headers ?? {},
       ...(rateLimit ? { rateLimit } : {}),
       enabled: inst.enabled ?? true,
+      health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
+      ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
       id,
       ...(line !== undefined ? { line } : {}),
     };

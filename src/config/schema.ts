@@ -13,11 +13,14 @@
 
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseExpectStatus } from "../health/expect_status.ts";
 import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
 import { admin, auth } from "./schema_access.ts";
+import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { SERVER_DEFAULTS } from "./defaults.ts";
 import { describeValue, parseSize } from "./units.ts";
+import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -37,6 +40,8 @@ const loadBalance = z.strictObject({
     },
   ).optional(),
   loadFactor: num(z.number().min(1)),
+  kvSaturation: num(z.number().gt(0).max(1)),
+  prefix: prefixBlock.optional(),
 });
 
 const circuitBreaker = z.strictObject({
@@ -68,6 +73,22 @@ const healthCheck = z.strictObject({
   enabled: bool(),
   interval: duration(0, false),
   timeout: duration(0, false),
+  type: oneOf(["http", "tcp", "none"]),
+  path: z.string().trim().refine((v) => v.startsWith("/"), {
+    error: (issue) => `must start with "/", received ${describeValue(issue.input)}`,
+  }).optional(),
+  method: z.preprocess(
+    (v) => (typeof v === "string" ? v.trim().toUpperCase() : v),
+    z.enum(["GET", "HEAD", "POST", "OPTIONS"]),
+  ).optional(),
+  expectStatus: z.unknown().transform((v, ctx) => {
+    const r = parseExpectStatus(v);
+    if (!r.ok) {
+      ctx.issues.push({ code: "custom", message: r.error, input: v });
+      return z.NEVER;
+    }
+    return r.value;
+  }).optional(),
   healthyThreshold: int(1),
   unhealthyThreshold: int(1),
   passiveFailures: int(0),
@@ -103,6 +124,9 @@ const instance = z.strictObject({
   headers: headers.optional(),
   enabled: bool(),
   rateLimit: rateLimit.optional(),
+  // Probes of one service run in one round, so `interval` is a service (or global) key.
+  healthCheck: healthCheck.omit({ interval: true }).optional(),
+  loadSignals: instanceLoadSignals.optional(),
 });
 
 /** The blocks that may be written globally, and per service to override the global ones. */
@@ -115,6 +139,7 @@ const policyShape = {
   timeouts: timeouts.optional(),
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
+  loadSignals: loadSignalsBlock.optional(),
 };
 
 const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
@@ -158,6 +183,7 @@ const server = z.strictObject({
       }),
     ),
   ).optional(),
+  drainDelay: duration(0),
   shutdownTimeout: duration(0),
 }).superRefine((block, ctx) => {
   const limit = block.bodyLimit ?? SERVER_DEFAULTS.bodyLimit;
@@ -193,6 +219,7 @@ export const fileSchema = z.strictObject({
   state: state.optional(),
   auth: auth.optional(),
   admin: admin.optional(),
+  console: consoleBlock.optional(),
 });
 
 type Out<T extends z.ZodType> = z.output<T>;

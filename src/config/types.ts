@@ -10,10 +10,15 @@ import type {
   AdapterName,
   BreakerConfig,
   HashAlgorithm,
+  ProbeMethod,
   RateLimitConfig,
   ServiceKind,
+  StatusRange,
   StrategyName,
 } from "../types.ts";
+import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+
+export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -24,8 +29,12 @@ export interface LoadBalanceConfig {
    * (e.g. `header:X-Session-Id`) or `body:user`.
    */
   readonly hashKey: string;
-  /** Bounded-load factor for `consistent-hash-bounded` (default 1.25). */
+  /** Bounded-load factor for `consistent-hash-bounded` and `prefix-affinity` (default 1.25). */
   readonly loadFactor: number;
+  /** KV-cache use above which `least-load` / `prefix-affinity` penalise an instance (default 0.9). */
+  readonly kvSaturation: number;
+  /** How `prefix-affinity` hashes prompts and how many hashes it remembers per instance. */
+  readonly prefix: PrefixConfig;
 }
 
 /** Per-service timeouts in ms; 0 disables one. */
@@ -60,11 +69,20 @@ export interface RetryConfig {
   readonly budgetMs: number;
 }
 
-/** Active health checks. */
+/** Active health checks (per service, and resolved again per instance). */
 export interface HealthConfig {
   readonly enabled: boolean;
+  /** Time between probe rounds (a service's instances are probed in one round). */
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** `http`: an HTTP request; `tcp`: a TCP connect to the base URL; `none`: no active probe. */
+  readonly type: "http" | "tcp" | "none";
+  /** Probe path joined to the base URL; absent = the adapter's own probe path. */
+  readonly path?: string;
+  /** Probe method; absent = the adapter's (GET). */
+  readonly method?: ProbeMethod;
+  /** HTTP statuses that count as up; absent = any answer below 500. */
+  readonly expectStatus?: readonly StatusRange[];
   /** Consecutive probe successes that mark an unhealthy instance healthy. */
   readonly healthyThreshold: number;
   /** Consecutive probe failures that mark a healthy instance unhealthy. */
@@ -89,6 +107,10 @@ export interface InstanceConfig {
   readonly rateLimit?: RateLimitConfig;
   /** Disabled instances stay in the config but receive no traffic. */
   readonly enabled: boolean;
+  /** The instance's `health-check`, resolved key by key: instance → service → global → default. */
+  readonly health: HealthConfig;
+  /** Where the instance's load report is (overrides the service's `load-signals.source`). */
+  readonly loadSignals?: InstanceLoadSignalsConfig;
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -107,6 +129,8 @@ export interface ServiceConfig {
   readonly timeouts: TimeoutConfig;
   readonly retry: RetryConfig;
   readonly health: HealthConfig;
+  /** Engine load scraping (`src/signals`). */
+  readonly loadSignals: LoadSignalsConfig;
   readonly instances: readonly InstanceConfig[];
 }
 
@@ -131,7 +155,12 @@ export interface ServerConfig {
   readonly maxConnections: number;
   /** Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
   readonly trustedProxies: readonly string[];
-  /** Graceful shutdown deadline, ms. */
+  /**
+   * After SIGTERM: how long the listener keeps accepting (with `/readyz` at 503) so load balancers
+   * can take the instance out before connections are refused, ms.
+   */
+  readonly drainDelayMs: number;
+  /** After the drain delay: how long in-flight requests may take before they are cut, ms. */
   readonly shutdownTimeoutMs: number;
 }
 
@@ -183,6 +212,16 @@ export interface AdminConfig {
   readonly listen?: { readonly host: string; readonly port: number };
 }
 
+/** `console` block: the live operator console (`src/console/`). */
+export interface ConsoleConfig {
+  /** Off unless written `true` (read at start, like `admin.listen`). */
+  readonly enabled: boolean;
+  /** Where the console lives, without trailing slash (default `/ui`). */
+  readonly path: string;
+  /** Read-only views without the admin token (actions always need it). */
+  readonly publicRead: boolean;
+}
+
 /** The whole validated configuration. */
 export interface Config {
   /** The file it came from (for messages and write-back). */
@@ -198,10 +237,20 @@ export interface Config {
   readonly auth: AuthConfig;
   /** The admin API. */
   readonly admin: AdminConfig;
+  /** The operator console. */
+  readonly console: ConsoleConfig;
 }
+
+/**
+ * What a warning is about, for programs (the admin API) that must not read its wording: YAML
+ * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
+ * instance serves.
+ */
+export type WarningKind = "yaml" | "unknown-key" | "duplicate-instance" | "unserved-model";
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {
+  readonly kind: WarningKind;
   readonly message: string;
   readonly path: string;
   readonly line?: number;

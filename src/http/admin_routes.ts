@@ -10,9 +10,9 @@ import { Hono } from "hono";
 import { type Document, YAMLMap } from "yaml";
 import type { ReadFile } from "../config/access.ts";
 import { normalizeKey } from "../config/keys.ts";
-import { ConfigError, parseConfig } from "../config/load.ts";
+import { ConfigError, loadConfigFile, parseConfig } from "../config/load.ts";
 import { redactConfig } from "../config/redact.ts";
-import type { Config } from "../config/types.ts";
+import type { Config, ConfigWarning } from "../config/types.ts";
 import { updateYamlFile } from "../config/write.ts";
 import { BadRequestError, errorResponse, NotFoundError } from "../errors.ts";
 import type { Logger } from "../observe/logger.ts";
@@ -22,6 +22,7 @@ import { SERVICE_KINDS } from "../types.ts";
 import {
   assignMap,
   type AssignMode,
+  conflict,
   instanceMap,
   instancesSeq,
   removeInstance,
@@ -109,22 +110,30 @@ async function jsonObject(req: Request): Promise<Record<string, unknown>> {
 export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono {
   const env = options.env ?? {};
   let queue: Promise<unknown> = Promise.resolve();
+  /** Runs `run` after every change before it: two admin calls never interleave. */
+  const serialized = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = queue.then(run, run);
+    queue = next.catch(() => {});
+    return next;
+  };
+  const fileOf = () => options.file ?? gateway.runtime().config.source;
 
   /** Edits the file, validates, writes, reloads — one change at a time. */
   const change = (what: string, mutate: (doc: Document) => void, checkKeys = true): Promise<Runtime> => {
     const run = async () => {
-      const file = options.file ?? gateway.runtime().config.source;
+      const file = fileOf();
       const parseOptions = { source: file, env, ...(options.readFile ? { readFile: options.readFile } : {}) };
       let config: Config;
       try {
         ({ config } = await updateYamlFile(file, (doc) => {
           // Unknown keys are only warnings to the loader; sent to the API they are a typo.
-          const before = checkKeys ? ignoredKeys(doc, parseOptions) : new Map<string, string>();
+          const before = checkKeys ? ignoredKeys(doc, parseOptions) : new Map<string, ConfigWarning>();
           mutate(doc);
           if (!checkKeys) return;
           const added = [...ignoredKeys(doc, parseOptions)].filter(([path]) => !before.has(path));
           if (added.length > 0) {
-            const list = added.map(([, message]) => message.replace(/: ignored/, "")).join("; ");
+            const list = added.map(([path, w]) => (w.line === undefined ? path : `${path} (line ${w.line})`))
+              .join("; ");
             throw new BadRequestError(`Unknown key: ${list}. Nothing was written.`, "invalid_config");
           }
         }, parseOptions));
@@ -136,9 +145,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
       gateway.logger.info("admin change applied", { event: "admin", change: what, source: file });
       return gateway.runtime();
     };
-    const next = queue.then(run, run);
-    queue = next.catch(() => {});
-    return next;
+    return serialized(run);
   };
 
   const app = new Hono();
@@ -200,6 +207,42 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
     return c.json({ removed: { index, id: removed.id } });
   });
 
+  // Re-reads the file, as SIGHUP does; an invalid file is a 400 and the running config stays.
+  app.post("/reload", async (c) => {
+    const rt = await serialized(async () => {
+      const file = fileOf();
+      try {
+        const { config } = await loadConfigFile(file, env);
+        gateway.reload(config);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new BadRequestError(error.message, "invalid_config");
+        throw error;
+      }
+      gateway.logger.info("admin change applied", { event: "admin", change: "reload", source: file });
+      return gateway.runtime();
+    });
+    return c.json({ reloaded: true, source: rt.config.source, instances: rt.upstreams.length });
+  });
+
+  // Closes an instance's breaker now (state only: nothing is written to the file).
+  app.post("/services/:service/instances/:ref/breaker/reset", (c) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const rt = gateway.runtime();
+    const index = indexOf(rt.config, kind, c.req.param("ref") ?? "");
+    const id = rt.config.services[kind].instances[index].id;
+    const live = rt.upstreams.find((u) => u.id === id);
+    if (!live) throw conflict(`Instance ${index} of ${kind} is disabled: it has no breaker to reset.`);
+    const from = live.breaker.state;
+    live.breaker.restore({ state: "closed", failures: 0, successes: 0, openUntil: 0, parkedUntil: 0 });
+    gateway.logger.info("admin change applied", {
+      event: "admin",
+      change: `reset breaker of instance ${index} of ${kind}`,
+      instance: id,
+      from,
+    });
+    return c.json(instanceViews(gateway.runtime(), kind)[index]);
+  });
+
   const block = (remove: boolean) => async (c: import("hono").Context) => {
     const kind = serviceOf(c.req.param("service") ?? "");
     const name = c.req.param("block") ?? "";
@@ -228,16 +271,14 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
   return app;
 }
 
-/** Keys the loader would ignore in `doc` (unknown keys), by written path, with the loader's words. */
+/** Keys the loader would ignore in `doc` (unknown keys), by written path. */
 function ignoredKeys(
   doc: Document,
   options: { source: string; env: Readonly<Record<string, string>>; readFile?: ReadFile },
-): Map<string, string> {
+): Map<string, ConfigWarning> {
   try {
     const { warnings } = parseConfig(doc.toString({ lineWidth: 0 }), options);
-    return new Map(
-      warnings.filter((w) => /: ignored(?: \(line \d+\))?$/.test(w.message)).map((w) => [w.path, w.message]),
-    );
+    return new Map(warnings.filter((w) => w.kind === "unknown-key").map((w) => [w.path, w]));
   } catch {
     // An invalid document: updateYamlFile words the problems (with lines) when it validates.
     return new Map();

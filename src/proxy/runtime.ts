@@ -12,7 +12,7 @@ import { getAdapter } from "../adapters/mod.ts";
 import { createStrategy } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
-import { createHealthState, type HealthState } from "../health/mod.ts";
+import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
 import { createLimiter, type KeyedLimiter } from "../limiter/mod.ts";
 import type {
   Adapter,
@@ -65,6 +65,8 @@ export interface Runtime {
   readonly config: Config;
   readonly services: Readonly<Record<ServiceKind, ServiceRuntime>>;
   readonly globalLimiter?: KeyedLimiter;
+  /** Per-API-key limiters (scope `api-key`), by key name; only keys with a `rate-limit`. */
+  readonly keyLimiters: ReadonlyMap<string, KeyedLimiter>;
   /** Every instance of every service, for probes, status and metrics. */
   readonly upstreams: readonly Upstream[];
 }
@@ -73,6 +75,8 @@ export interface Runtime {
 export interface RuntimeEvents {
   breakerChanged(u: Upstream, from: BreakerState, to: BreakerState): void;
   healthChanged(u: Upstream, healthy: boolean, reason: string): void;
+  /** A failing probe was overruled by live traffic (the probe is probably misconfigured). */
+  probeOverruled?(u: Upstream, detail: string): void;
 }
 
 /** State that outlives one runtime: keyed by instance id / limiter scope. */
@@ -81,6 +85,11 @@ export interface RuntimeState {
   readonly breakers: Map<string, { key: string; breaker: CircuitBreaker }>;
   readonly health: Map<string, { key: string; state: HealthState }>;
   readonly limiters: Map<string, { key: string; limiter: KeyedLimiter }>;
+  /**
+   * Per-API-key limiters by key name. Apart from `limiters` because those are persisted
+   * (`state.backend: kv`) and key buckets never were.
+   */
+  readonly keyLimiters: Map<string, { key: string; limiter: KeyedLimiter }>;
   /** The newest object of each instance id (what state-change callbacks report). */
   readonly current: Map<string, Upstream>;
 }
@@ -92,6 +101,7 @@ export function createRuntimeState(): RuntimeState {
     breakers: new Map(),
     health: new Map(),
     limiters: new Map(),
+    keyLimiters: new Map(),
     current: new Map(),
   };
 }
@@ -118,9 +128,58 @@ function limiterFor(
   deps: RuntimeDeps,
   id: string,
   cfg: RateLimitConfig | undefined,
+  map = deps.state.limiters,
 ): KeyedLimiter | undefined {
   if (!cfg || !cfg.enabled) return undefined;
-  return reuse(deps.state.limiters, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
+  return reuse(map, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
+}
+
+/**
+ * The limiters of the API keys with a `rate-limit`. A key keeps its bucket across reloads while
+ * its name and its block stay the same (the block is compared here, once per reload, never per
+ * request).
+ */
+function keyLimitersFor(config: Config, deps: RuntimeDeps): Map<string, KeyedLimiter> {
+  const out = new Map<string, KeyedLimiter>();
+  for (const key of config.auth.keys) {
+    const limiter = limiterFor(deps, key.name, key.rateLimit, deps.state.keyLimiters);
+    if (limiter) out.set(key.name, limiter);
+  }
+  return out;
+}
+
+/**
+ * The instance's health state. Without an active probe nothing could readmit an ejected instance,
+ * so passive ejection is off too. A live success within `interval × unhealthy-threshold` (the span
+ * the failing probes cover) overrules a probe that would eject the instance.
+ */
+function healthFor(
+  deps: RuntimeDeps,
+  inst: InstanceConfig,
+  current: () => Upstream | undefined,
+): HealthState {
+  const h = inst.health;
+  const probed = isActivelyProbed(h);
+  const opts = {
+    healthyThreshold: h.healthyThreshold,
+    unhealthyThreshold: h.unhealthyThreshold,
+    passiveFailures: probed ? h.passiveFailures : 0,
+    liveGraceMs: probed ? h.intervalMs * h.unhealthyThreshold : 0,
+  };
+  return reuse(deps.state.health, inst.id, opts, () => ({
+    state: createHealthState({
+      ...opts,
+      clock: deps.clock,
+      onChange: (healthy, reason) => {
+        const u = current();
+        if (u) deps.events.healthChanged(u, healthy, reason);
+      },
+      onProbeOverruled: (detail) => {
+        const u = current();
+        if (u) deps.events.probeOverruled?.(u, detail);
+      },
+    }),
+  })).state;
 }
 
 function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): Upstream {
@@ -137,21 +196,7 @@ function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConf
       if (u) deps.events.breakerChanged(u, from, to);
     }),
   })).breaker;
-  const h = svc.health;
-  // Without active probes nothing could readmit an ejected instance, so passive ejection is off too.
-  const passiveFailures = h.enabled ? h.passiveFailures : 0;
-  const health =
-    reuse(deps.state.health, inst.id, [h.healthyThreshold, h.unhealthyThreshold, passiveFailures], () => ({
-      state: createHealthState({
-        healthyThreshold: h.healthyThreshold,
-        unhealthyThreshold: h.unhealthyThreshold,
-        passiveFailures,
-        onChange: (healthy, reason) => {
-          const u = current();
-          if (u) deps.events.healthChanged(u, healthy, reason);
-        },
-      }),
-    })).state;
+  const health = healthFor(deps, inst, current);
   const self: Upstream = {
     id: inst.id,
     weight: inst.weight,
@@ -192,6 +237,8 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
         random: deps.random,
         hashAlgorithm: svc.loadBalance.hashAlgorithm,
         loadFactor: svc.loadBalance.loadFactor,
+        kvSaturation: svc.loadBalance.kvSaturation,
+        prefixCacheSize: svc.loadBalance.prefix.cacheSize,
       });
       pools.set(name, { name, upstreams, strategy });
     }
@@ -215,6 +262,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
     config,
     services,
     globalLimiter: limiterFor(deps, "global", config.globalRateLimit),
+    keyLimiters: keyLimitersFor(config, deps),
     upstreams: all,
   };
 }

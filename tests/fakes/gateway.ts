@@ -29,6 +29,7 @@ export interface StartOptions {
   /** Run active health probes (off by default so tests control health). */
   readonly probes?: boolean;
   readonly extend?: GatewayDeps["extend"];
+  readonly onAccess?: GatewayDeps["onAccess"];
 }
 
 const LOOPBACK = /^https?:\/\/([^@/]*@)?(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
@@ -53,8 +54,12 @@ export function startGateway(yaml: string, options: StartOptions = {}): TestGate
     clock: options.clock ?? Date.now,
     random: options.random ?? seededRandom(42),
     fetch: globalThis.fetch,
+    // Real loopback sockets, as main.ts does, for `health-check.type: tcp`.
+    connect: async (a, signal) =>
+      (await Deno.connect({ hostname: a.hostname, port: a.port, signal })).close(),
     write: (line) => logs.push(line),
     extend: options.extend,
+    onAccess: options.onAccess,
   });
   if (options.probes) gateway.startProbes();
   // Served as main.ts serves it: on the renewable listener configured from `server.*`.
