@@ -57,6 +57,12 @@ export function serveGateway(
     : options.openFiles
     ? automaticMaxConnections(options.fileLimit)
     : 0;
+  if (server.maxConnections > 0 && !options.openFiles) {
+    gateway.logger.warn("server.max-connections is not enforced: the open-file count cannot be read here", {
+      event: "listener",
+      hint: "Linux /proc/self, which Deno opens only with --allow-all; the EMFILE renewal still applies",
+    });
+  }
   return serveRenewable({
     hostname: options.hostname,
     port: options.port,
