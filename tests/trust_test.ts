@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startGateway } from "./fakes/gateway.ts";
-import { startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { startGateway, type TestGateway } from "./fakes/gateway.ts";
+import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
 
 const UPSTREAM_KEY = "sk-instance-own-7777";
 const CLIENT_KEY = "sk-client-key-8888";
@@ -18,18 +18,31 @@ const chat = (url: string, headers: Record<string, string>) =>
     body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
   }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
-Deno.test("a spoofed X-Forwarded-For / X-Real-IP from an untrusted peer moves neither the per-IP limit, the logged IP nor the upstream's view", async () => {
+/** A gateway for `yaml(upstreamUrl)` in front of a recording fake upstream, both closed after `fn`. */
+async function withGateway(
+  yaml: (upstream: string) => string,
+  fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>,
+): Promise<void> {
   const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(`
+  const gw = startGateway(yaml(up.url));
+  try {
+    await fn(gw, up);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+}
+
+Deno.test("a spoofed X-Forwarded-For / X-Real-IP from an untrusted peer moves neither the per-IP limit, the logged IP nor the upstream's view", async () => {
+  await withGateway((u) => `
 model:
   health-check: { enabled: false }
   services:
     chat:
       rate-limit: { capacity: 2, rate: 0.001, scope: client-ip }
       instances:
-        - { name: m, base-url: "${up.url}" }
-`);
-  try {
+        - { name: m, base-url: "${u}" }
+`, async (gw, up) => {
     const spoof = (ip: string) => ({ "x-forwarded-for": ip, "x-real-ip": ip, "true-client-ip": ip });
     assert.equal((await chat(gw.url, spoof("1.1.1.1"))).status, 200);
     assert.equal((await chat(gw.url, spoof("2.2.2.2"))).status, 200);
@@ -44,49 +57,39 @@ model:
     const access = gw.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "access");
     assert.equal(access.length, 3);
     for (const rec of access) assert.equal(rec.clientIp, "127.0.0.1");
-  } finally {
-    await gw.close();
-    await up.close();
-  }
+  });
 });
 
 Deno.test("auth off: an instance with its own api-key never receives the client's Authorization or X-API-Key", async () => {
-  const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(`
+  await withGateway((u) => `
 model:
   health-check: { enabled: false }
   services:
     chat:
       instances:
-        - { name: m, base-url: "${up.url}", api-key: "${UPSTREAM_KEY}" }
-`);
-  try {
+        - { name: m, base-url: "${u}", api-key: "${UPSTREAM_KEY}" }
+`, async (gw, up) => {
     const res = await chat(gw.url, { authorization: `Bearer ${CLIENT_KEY}`, "x-api-key": CLIENT_KEY });
     assert.equal(res.status, 200);
     const seen = up.requests[0].headers;
     assert.equal(seen.get("authorization"), `Bearer ${UPSTREAM_KEY}`);
     assert.equal(seen.get("x-api-key"), null);
     for (const [, value] of seen) assert.ok(!value.includes(CLIENT_KEY), "no client credential upstream");
-  } finally {
-    await gw.close();
-    await up.close();
-  }
+  });
 });
 
 Deno.test("auth on: an instance without a key of its own receives neither the client's Authorization nor its X-API-Key", async () => {
-  const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(`
+  await withGateway((u) => `
 model:
   health-check: { enabled: false }
   services:
     chat:
       instances:
-        - { name: m, base-url: "${up.url}" }
+        - { name: m, base-url: "${u}" }
 auth:
   keys:
     - { name: c, key: "${CLIENT_KEY}" }
-`);
-  try {
+`, async (gw, up) => {
     const variants: Record<string, string>[] = [{ authorization: `Bearer ${CLIENT_KEY}` }, {
       "x-api-key": CLIENT_KEY,
     }];
@@ -99,30 +102,25 @@ auth:
       assert.equal(r.headers.get("x-api-key"), null);
       assert.equal(r.headers.get("x-other"), "kept");
     }
-  } finally {
-    await gw.close();
-    await up.close();
-  }
+  });
 });
 
 Deno.test("a body naming model twice is refused with 400 before any upstream sees it (JSON and multipart)", async () => {
-  const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(`
+  await withGateway((u) => `
 model:
   health-check: { enabled: false }
   services:
     chat:
       instances:
-        - { name: allowed, base-url: "${up.url}" }
-        - { name: other, base-url: "${up.url}" }
+        - { name: allowed, base-url: "${u}" }
+        - { name: other, base-url: "${u}" }
     stt:
       instances:
-        - { name: allowed, base-url: "${up.url}" }
+        - { name: allowed, base-url: "${u}" }
 auth:
   keys:
     - { name: c, key: "${CLIENT_KEY}", models: [allowed] }
-`);
-  try {
+`, async (gw, up) => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${CLIENT_KEY}` },
@@ -144,8 +142,5 @@ auth:
     assert.equal(stt.status, 400);
     assert.equal((await stt.json()).error.code, "duplicate_model");
     assert.equal(up.requests.length, 0);
-  } finally {
-    await gw.close();
-    await up.close();
-  }
+  });
 });

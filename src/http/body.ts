@@ -7,6 +7,7 @@
 
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.ts";
 import type { JsonBody, RawBody } from "../types.ts";
+import { concatChunks } from "./body_guard.ts";
 import { hasDuplicateKey } from "./duplicate_key.ts";
 
 /** Which body shapes an endpoint takes. */
@@ -55,14 +56,7 @@ export async function readBounded(req: Request, limit: number): Promise<Uint8Arr
     }
     parts.push(value);
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return concatChunks(parts, size);
 }
 
 const DECODER = new TextDecoder();

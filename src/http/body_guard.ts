@@ -282,7 +282,7 @@ async function readChunks(
       parts.push(chunk);
     }
     complete = true;
-    return concat(parts, size);
+    return concatChunks(parts, size);
   } finally {
     read.finish(complete);
   }
@@ -298,7 +298,8 @@ export function drainUnread(req: Request, o: BodyGuardOptions): void {
   new BodyRead(o, req.body).finish(false);
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
+/** The pieces of a body as one buffer (the piece itself when there is one). */
+export function concatChunks(parts: readonly Uint8Array[], size: number): Uint8Array {
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(size);
   let offset = 0;
