@@ -30,46 +30,14 @@
 
 import { GatewayError, OverloadedError, PayloadTooLargeError, RequestTimeoutError } from "../errors.ts";
 import type { DeadlineSweep, Watch } from "../proxy/deadlines.ts";
+import type { PendingBodies } from "./pending_bodies.ts";
+
+export { PendingBodies } from "./pending_bodies.ts";
 
 /** Seconds a client refused for pending bytes is asked to wait. */
 const RETRY_AFTER_S = 1;
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * The gateway-wide count of request-body bytes being received.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { PendingBodies } from "./body_guard.ts";
- * const pending = new PendingBodies();
- * assert.equal(pending.tryReserve(600, 1000), true);
- * assert.equal(pending.tryReserve(600, 1000), false); // would pass the cap: nothing reserved
- * pending.release(600);
- * assert.equal(pending.bytes, 0);
- * ```
- */
-export class PendingBodies {
-  #bytes = 0;
-
-  /** Bytes reserved now. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** Reserves `n` bytes unless that would pass `cap` (the cap of the current config). */
-  tryReserve(n: number, cap: number): boolean {
-    if (this.#bytes + n > cap) return false;
-    this.#bytes += n;
-    return true;
-  }
-
-  /** Gives back `n` reserved bytes. */
-  release(n: number): void {
-    this.#bytes -= n;
-  }
-}
 
 /** Limits of {@linkcode readGuarded}, from `server.*`. */
 export interface BodyGuardOptions {

@@ -26,7 +26,16 @@ export async function spawnGateway(
   env: Record<string, string> = {},
   options: { readonly fdLimit?: number; readonly permissions?: string[] } = {},
 ): Promise<GatewayProcess> {
-  const argv = ["run", ...(options.permissions ?? ["-A"]), MAIN, "--port", "0", "--host", "127.0.0.1", ...args];
+  const argv = [
+    "run",
+    ...(options.permissions ?? ["-A"]),
+    MAIN,
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    ...args,
+  ];
   // A lower open-file limit (soft and hard, so Deno cannot raise it) for resource-exhaustion tests.
   const child = new Deno.Command(options.fdLimit ? "bash" : Deno.execPath(), {
     args: options.fdLimit
