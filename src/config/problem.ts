@@ -18,6 +18,8 @@ export interface Problem {
   readonly line?: number;
   /** The path as written, when the normalised path would not find it (a key written twice). */
   readonly written?: string;
+  /** The file the finding is in, when it is not the one its path leads to (or the root). */
+  readonly file?: string;
 }
 
 /** Whether `inner` equals `outer` or lies below it. */

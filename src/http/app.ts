@@ -23,7 +23,7 @@ import { forwardRequestHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
-import { createKeyLimiters, findApiKey, type KeyLimiters, modelAllowed } from "./auth.ts";
+import { createKeyLimiters, findApiKey, type KeyLimiters, modelAllowed, serviceAllowed } from "./auth.ts";
 import { readRequestBody } from "./body.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
 import { PROXY_ROUTES, type ProxyRoute, STATUS_ROUTES } from "./routes.ts";
@@ -76,10 +76,14 @@ function admitKey(
   headers: Headers,
   limiters: KeyLimiters,
   onLimited: () => void,
+  at: { now: number; service: ServiceKind },
 ): (model: string) => ApiKeyConfig | undefined {
   if (!auth.enabled) return () => undefined;
-  const key = findApiKey(headers, auth.keys);
+  const key = findApiKey(headers, auth, at.now);
   if (!key) throw new UnauthorizedError();
+  if (!serviceAllowed(key, at.service)) {
+    throw new ForbiddenError(`This API key is not allowed to use the ${at.service} service.`);
+  }
   return (model) => {
     if (!modelAllowed(key, model)) {
       throw new ForbiddenError(`This API key is not allowed to use the model "${model}".`);
@@ -140,7 +144,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       config.auth.enabled && !OPEN_PATHS.has(path) && !PROXY_PATHS.has(path) &&
       !underPrefix(path, config.admin.pathPrefix)
     ) {
-      const key = findApiKey(c.req.raw.headers, config.auth.keys);
+      const key = findApiKey(c.req.raw.headers, config.auth, deps.clock());
       if (!key) throw new UnauthorizedError();
       c.set("apiKey", key);
     }
@@ -163,6 +167,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         req.headers,
         keyLimiters,
         () => deps.dispatch.observer.rateLimited("api-key", route.service),
+        { now: receivedAt, service: route.service },
       );
       parsed = await readRequestBody(req, route.body, rt.config.server.bodyLimit);
       c.set("apiKey", admit(parsed.model));
@@ -193,6 +198,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       traceparent: deps.otel ? undefined : formatTraceparent(trace),
       // The client's key is for the gateway; upstreams get their own `api-key` from the config.
       dropClientAuth: rt.config.auth.enabled,
+      ...(rt.config.auth.enabled && rt.config.auth.header ? { authHeader: rt.config.auth.header } : {}),
       proto: req.url.startsWith("https:") ? "https" : "http",
     });
     return await dispatch(rt, deps.dispatch, {
