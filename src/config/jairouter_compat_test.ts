@@ -158,12 +158,13 @@ Deno.test("parseConfig() loads a Spring application.yml, takes server.port and w
   assert.equal(config.server.port, 8081);
   assert.deepEqual(warnings.map((w) => w.message), [
     "server.servlet is a Spring Boot setting DAiRouter does not use: ignored (line 3)",
-    "spring is a Spring Boot setting, not a DAiRouter one: ignored (line 5)",
+    "spring is a Spring Boot setting, not a DAiRouter one: ignored (but for config.import and profiles, which are followed) (line 5)",
     "logging is a Spring Boot setting, not a DAiRouter one: ignored (line 8)",
     "management is a Spring Boot setting, not a DAiRouter one: ignored (line 11)",
   ]);
   assert.deepEqual(warnings[1], {
-    message: "spring is a Spring Boot setting, not a DAiRouter one: ignored (line 5)",
+    message:
+      "spring is a Spring Boot setting, not a DAiRouter one: ignored (but for config.import and profiles, which are followed) (line 5)",
     path: "spring",
     line: 5,
   });

@@ -156,8 +156,10 @@ export function resolveJairouterSecurity(
     }
     return { problems, warnings };
   }
+  const before = problems.length;
   const keys = mapKeys(block?.keys ?? [], problems, warnings);
-  if (keys.length === 0) {
+  // A key refused for what it asks is reported already; "no key at all" would be noise then.
+  if (keys.length === 0 && problems.length === before) {
     problems.push({
       path: [...SEC, "apiKey", ...(block?.keys ? ["keys"] : [])],
       message: "lists no enabled key, so every request would be refused. DAiRouter reads keys from the " +

@@ -85,8 +85,10 @@ function owner(path: readonly PathSegment[]): "Spring Boot" | "JAiRouter" | unde
   const key = String(path[path.length - 1]);
   const parent = path[path.length - 2];
   if (path.length === 1) {
-    if (SPRING_ROOTS.has(key)) return "Spring Boot";
-    return JAIROUTER_ROOTS.has(key) ? "JAiRouter" : undefined;
+    // Spring also reads flattened keys (`spring.config.import: …`): the first segment says whose.
+    const head = key.split(".")[0];
+    if (SPRING_ROOTS.has(head)) return "Spring Boot";
+    return JAIROUTER_ROOTS.has(head) ? "JAiRouter" : undefined;
   }
   if (root === "server" && path.length === 2) return SPRING_SERVER_KEYS.has(key) ? "Spring Boot" : undefined;
   if (root === "jairouter") {
@@ -130,6 +132,9 @@ export function classifyUnknownKey(
       ? "a Spring Boot setting, not a DAiRouter one"
       : `a ${who} setting DAiRouter does not use`;
     return { level: "warning", message: `is ${what}: ignored` };
+  }
+  if (path.length === 1 && OWN_ROOT_KEYS.has(written.split(".")[0])) {
+    return { level: "error", message: "is a dotted key, which DAiRouter does not expand: write it nested" };
   }
   const candidates = path.length === 1 ? [...OWN_ROOT_KEYS] : schemaKeysAt(schema, path.slice(0, -1));
   const suggestion = closest(written, candidates);

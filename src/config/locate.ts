@@ -87,7 +87,14 @@ export function readYaml(
   options: ReadOptions = {},
 ): ReadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, keepSourceTokens: false });
+  // uniqueKeys: false — the library's check compares each key with every earlier one (20,000 keys
+  // in one mapping: 4 s); the walk below finds keys written twice with a map, after normalisation.
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    keepSourceTokens: false,
+    uniqueKeys: false,
+  });
   const lineOf = (offset: number) => lines.linePos(offset).line;
   const file = options.file;
   const at = file === undefined ? {} : { file };
@@ -145,12 +152,21 @@ function refuse(node: unknown, path: PathSegment[], message: string, ctx: Ctx): 
 }
 
 /**
- * The context that decides how the keys below `path` are spelled (see `keys.ts`): a value built
- * in one context can be reused for an alias used in the same one.
+ * The context that decides how the keys below `path` are spelled and read (`keyModeAt`,
+ * `normalizeKey`, `readPolicy` in `keys.ts`): a value built in one context is reused for an alias
+ * used in the same one. Only the root, `model`, `model.services` and `jairouter` depend on the
+ * whole path; elsewhere it is whether keys are verbatim, and whether the value is a `response`
+ * (whose `body` is data).
  */
 function keyContext(path: readonly PathSegment[]): string {
-  const last = path[path.length - 1];
-  return `${keyModeAt(path)}|${path.length <= 2 ? path.join(".") : typeof last === "number" ? "#" : last}`;
+  const [first, second] = path;
+  if (
+    path.length === 0 || first === "jairouter" ||
+    (first === "model" && (path.length === 1 || (path.length === 2 && second === "services")))
+  ) {
+    return path.join(".");
+  }
+  return `${keyModeAt(path)}|${path[path.length - 1] === "response" ? "response" : ""}`;
 }
 
 /** Charges `node`'s expanded size to the alias budget, or refuses at the alias's line. */

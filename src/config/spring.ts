@@ -8,8 +8,8 @@
  *
  * Locations follow Spring Boot's rules (reference: "Importing Additional Data"):
  * - `optional:` — a missing file is skipped instead of refused;
- * - `classpath:x` — relative to the classpath root, here the `resources` directory the root file
- *   sits in (or the root file's directory);
+ * - `classpath:x` — relative to the classpath root: the directory of the root file (JAiRouter's
+ *   `src/main/resources`, where `application.yml` is);
  * - `file:x` — a path on its own; a relative one is relative to the working directory;
  * - `x` — relative to the file that declares the import.
  *
@@ -136,13 +136,9 @@ export function resolveLocation(raw: string, importer: string, classpathRoot: st
 }
 
 /**
- * The classpath root for `rootFile`: the nearest enclosing directory named `resources` (as in a
- * Maven or Gradle project, `src/main/resources`), else the root file's own directory.
+ * The classpath root for `rootFile`: the directory it sits in — for JAiRouter, `src/main/resources`
+ * (or wherever that tree was copied), the directory `application.yml` is in.
  */
 export function classpathRootOf(rootFile: string): string {
-  const start = dirname(resolve(rootFile));
-  for (let dir = start;; dir = dirname(dir)) {
-    if (dir.split(/[\\/]/).pop() === "resources") return dir;
-    if (dirname(dir) === dir) return start;
-  }
+  return dirname(resolve(rootFile));
 }

@@ -88,7 +88,8 @@ async function update(
 ): Promise<LoadResult> {
   const options = { source: path, ...settings, readSource: readBoundedSync };
   const before = readSource(path, settings.maxBytes);
-  const doc = parseDocument(before, { prettyErrors: false });
+  // uniqueKeys: false — the library's duplicate check is quadratic; parseConfig finds duplicates.
+  const doc = parseDocument(before, { prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     // parseConfig words syntax errors with their lines.
     parseConfig(before, options);
