@@ -27,6 +27,12 @@ export type Clock = () => number;
 /** A uniform random number in [0, 1). Injected so that tests are deterministic. */
 export type Random = () => number;
 
+/**
+ * Runs `fn` once after `ms` and returns a function that cancels it if it has not run yet. Injected
+ * (default: an unref'd `setTimeout`) so that tests drive timers instead of sleeping.
+ */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
 // ---------------------------------------------------------------------------------------------
 // Load balancing
 // ---------------------------------------------------------------------------------------------
@@ -246,13 +252,25 @@ export interface UpstreamCall {
   readonly streamContentType?: string;
 }
 
+/** HTTP methods a health probe may use (`health-check.method`). */
+export type ProbeMethod = "GET" | "HEAD" | "POST" | "OPTIONS";
+
 /** A cheap request that tells whether a backend is up, without spending tokens. */
 export interface ProbeRequest {
   readonly url: string;
-  readonly method: "GET" | "POST";
+  readonly method: ProbeMethod;
   readonly headers: Headers;
   readonly body?: string;
 }
+
+/** Where a `type: tcp` health probe connects (the host and port of the instance's base URL). */
+export interface TcpAddress {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** HTTP statuses from `lo` to `hi`, both included (`health-check.expect-status`). */
+export type StatusRange = readonly [lo: number, hi: number];
 
 /** One backend dialect. Adapters only translate; they never route. */
 export interface Adapter {

@@ -6,7 +6,10 @@
 import assert from "node:assert/strict";
 import OpenAI, { toFile } from "openai";
 import { eventually, startGateway, type TestGateway } from "./fakes/gateway.ts";
+import { toneOf } from "./fakes/media.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { parsePng } from "./fakes/png.ts";
+import { parseWav } from "./fakes/wav.ts";
 
 function config(a: FakeUpstream, b: FakeUpstream, extra = ""): string {
   const pair = (model: string) => `
@@ -148,23 +151,47 @@ Deno.test("embeddings, rerank, speech, transcription, image generation and edit 
     assert.equal(rr.results.length, 2);
     assert.ok(rr.results[0].relevance_score >= rr.results[1].relevance_score);
 
-    const speech = await client.audio.speech.create({ model: "cosyvoice", voice: "alloy", input: "hello" });
-    const audio = new TextDecoder().decode(await speech.arrayBuffer());
-    assert.match(audio, /^AUDIO-[AB]-0;AUDIO-[AB]-1;/);
-    assert.equal(speech.headers.get("content-type"), "audio/mpeg");
-
-    const file = await toFile(new Uint8Array(1000).fill(7), "speech.wav", { type: "audio/wav" });
-    const tr = await client.audio.transcriptions.create({ model: "whisper", file });
-    assert.match(tr.text, /^[AB] heard 1000 bytes from speech\.wav$/);
+    // Speech is a real WAV; transcribing it tells its length and the speaker's note.
+    const speech = await client.audio.speech.create({
+      model: "cosyvoice",
+      voice: "alloy",
+      input: "hello there",
+    });
+    assert.equal(speech.headers.get("content-type"), "audio/wav");
+    const wav = new Uint8Array(await speech.arrayBuffer());
+    const spoken = parseWav(wav);
+    assert.equal(spoken.seconds, 0.3);
+    const speaker = spoken.toneHz === toneOf("A") ? "A" : "B";
+    assert.equal(spoken.toneHz, toneOf(speaker));
+    const tr = await client.audio.transcriptions.create({
+      model: "whisper",
+      file: await toFile(wav, "speech.wav", { type: "audio/wav" }),
+    });
+    assert.match(
+      tr.text,
+      new RegExp(`^[AB] heard 0\\.30 s of a ${toneOf(speaker)} Hz tone in speech\\.wav$`),
+    );
     const upload = [...a.requests, ...b.requests].find((r) => r.path === "/v1/audio/transcriptions")!;
     assert.match(upload.headers.get("content-type") ?? "", /^multipart\/form-data; boundary=/);
+    // Bytes that are not a WAV get the upstream's 400, passed through as it came.
+    await assert.rejects(
+      client.audio.transcriptions.create({
+        model: "whisper",
+        file: await toFile(new Uint8Array(1000).fill(7), "noise.wav", { type: "audio/wav" }),
+      }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && /noise\.wav is not a valid WAV/.test(e.message),
+    );
 
-    const gen = await client.images.generate({ model: "sd", prompt: "a cat" });
-    assert.match(atob(gen.data![0].b64_json!), /^[AB]:a cat$/);
-
-    const image = await toFile(new Uint8Array(321), "cat.png", { type: "image/png" });
+    // Images are real PNGs, and the edit takes the generated one back.
+    const gen = await client.images.generate({ model: "sd", prompt: "a cat", size: "256x256" });
+    const png = Uint8Array.from(atob(gen.data![0].b64_json!), (c) => c.charCodeAt(0));
+    assert.deepEqual([parsePng(png).width, parsePng(png).height], [256, 256]);
+    assert.match(gen.data![0].revised_prompt!, /^[AB]: a cat$/);
+    const image = await toFile(png, "cat.png", { type: "image/png" });
     const edit = await client.images.edit({ model: "sd", image, prompt: "add a hat" });
-    assert.match(atob(edit.data![0].b64_json!), /^[AB]:add a hat:321$/);
+    const edited = parsePng(Uint8Array.from(atob(edit.data![0].b64_json!), (c) => c.charCodeAt(0)));
+    assert.deepEqual([edited.width, edited.height], [256, 256]);
+    assert.match(edit.data![0].revised_prompt!, /^[AB]: add a hat$/);
   });
 });
 

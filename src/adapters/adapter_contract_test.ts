@@ -1,18 +1,49 @@
 /**
- * The contract every adapter passes, whatever its dialect: auth and instance headers, no double
- * slash, unknown request fields survive, multipart bytes are never touched, a lacking service is
- * a 400 unless the instance configures a path, and the probe is a body-less GET with the key.
+ * The contract every adapter passes, whatever its dialect: it serves the services its backend
+ * serves at the backend's own paths; auth and instance headers, no double slash, unknown request
+ * fields survive, multipart bytes are never touched; a service it lacks is a 400 unless the
+ * instance configures a path; the probe is a body-less GET with the key. The last test runs the
+ * contract against deliberately broken adapters — one that refuses everything among them — and
+ * checks each one fails it.
  */
 import assert from "node:assert/strict";
 import { BadRequestError } from "../errors.ts";
-import type { AdapterInput, ServiceKind, UpstreamCall } from "../types.ts";
+import type { Adapter, AdapterInput, AdapterName, ServiceKind, UpstreamCall } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { callJson, fixtureJson, jsonInput, multipartInput } from "./_testing.ts";
-import { ADAPTER_NAMES, getAdapter } from "./mod.ts";
+import { ADAPTER_NAMES, getAdapter, OPENAI_PATHS, openaiAdapter } from "./mod.ts";
 
 const BASE = "http://127.0.0.1:9000/";
 const TARGET = { baseUrl: BASE, apiKey: "sk-up", headers: { "x-extra": "1" } };
 const EXTRA = { keep: true, nested: [1, 2] };
+
+const OPENAI: Partial<Record<ServiceKind, string>> = OPENAI_PATHS;
+const { tts: _tts, stt: _stt, imgGen: _imgGen, imgEdit: _imgEdit, ...TEXT_ONLY } = OPENAI;
+
+/**
+ * What each backend serves without any configured `path`, and where (from each server's API
+ * documentation). An adapter may serve more; it may not refuse these or send them elsewhere.
+ */
+const NATIVE: Readonly<Record<AdapterName, Partial<Record<ServiceKind, string>>>> = {
+  openai: OPENAI,
+  normal: OPENAI,
+  xinference: OPENAI,
+  // GPUStack serves the OpenAI API under /v1-openai, and rerank under /v1.
+  gpustack: Object.fromEntries(
+    Object.entries(OPENAI_PATHS).map(([service, path]) => [
+      service,
+      service === "rerank" ? path : path.replace(/^\/v1\//, "/v1-openai/"),
+    ]),
+  ),
+  localai: { ...TEXT_ONLY, tts: OPENAI.tts, stt: OPENAI.stt, imgGen: OPENAI.imgGen },
+  vllm: { ...TEXT_ONLY, stt: OPENAI.stt },
+  llamacpp: TEXT_ONLY,
+  // Transcriptions since Ollama v0.20.0; image generation v0.15.0–v0.32.5 (see ollama.ts).
+  ollama: { chat: OPENAI.chat, embedding: "/api/embed", stt: OPENAI.stt, imgGen: OPENAI.imgGen },
+  triton: { chat: OPENAI.chat, embedding: OPENAI.embedding },
+  tei: { embedding: "/embed", rerank: "/rerank" },
+  infinity: { embedding: "/embeddings", rerank: "/rerank" },
+};
 
 function bodyFor(service: ServiceKind): Record<string, unknown> {
   const base = { model: "m", x_vendor_extra: EXTRA };
@@ -64,10 +95,17 @@ function checkCall(call: UpstreamCall, input: AdapterInput, where: string): void
   }
 }
 
-for (const name of ADAPTER_NAMES) {
-  const adapter = getAdapter(name);
-
-  Deno.test(`${name}: every service is either served with the contract kept or refused with a 400`, () => {
+/** The contract, clause by clause; each throws when `adapter` (configured as `name`) breaks it. */
+const CONTRACT: Record<string, (name: AdapterName, adapter: Adapter) => void | Promise<void>> = {
+  "serves its backend's services at the backend's paths, keeping the contract": (name, adapter) => {
+    for (const [service, path] of Object.entries(NATIVE[name]) as [ServiceKind, string][]) {
+      const input = inputFor(service);
+      const call = adapter.prepare(input);
+      assert.equal(new URL(call.url).pathname, path, `${name}/${service}`);
+      checkCall(call, input, `${name}/${service}`);
+    }
+  },
+  "any other service is either served with the contract kept or refused with a 400": (name, adapter) => {
     for (const service of SERVICE_KINDS) {
       const input = inputFor(service);
       let call: UpstreamCall;
@@ -75,42 +113,97 @@ for (const name of ADAPTER_NAMES) {
         call = adapter.prepare(input);
       } catch (e) {
         assert.ok(e instanceof BadRequestError, `${name}/${service}: ${e}`);
+        assert.ok(!(service in NATIVE[name]), `${name}/${service} refused: ${e}`);
         continue;
       }
       checkCall(call, input, `${name}/${service}`);
     }
-  });
-
-  Deno.test(`${name}: a configured instance path wins for every service`, () => {
+  },
+  "a configured instance path wins for every service": (name, adapter) => {
     for (const service of SERVICE_KINDS) {
       const input = inputFor(service, "/custom/endpoint");
       const call = adapter.prepare(input);
       assert.equal(call.url, "http://127.0.0.1:9000/custom/endpoint", `${name}/${service}`);
       checkCall(call, input, `${name}/${service}`);
     }
-  });
-
-  Deno.test(`${name}: chat tools, response_format, image parts and extras survive`, async () => {
+  },
+  "chat tools, response_format, image parts and extras survive": async (name, adapter) => {
     const value = await fixtureJson("openai", "chat_request.json") as Record<string, unknown>;
     const input = jsonInput("chat", value, { target: TARGET });
-    let call: UpstreamCall;
-    try {
-      call = adapter.prepare(input);
-    } catch (e) {
-      assert.ok(e instanceof BadRequestError);
+    if (!("chat" in NATIVE[name])) {
+      assert.throws(() => adapter.prepare(input), BadRequestError);
       return;
     }
-    assert.equal(call.body, input.body.bytes);
-  });
-
-  Deno.test(`${name}: probes are body-less GETs with the key, for every service`, () => {
+    assert.equal(adapter.prepare(input).body, input.body.bytes, name);
+  },
+  "probes are body-less GETs with the key, for every service": (name, adapter) => {
     for (const service of SERVICE_KINDS) {
       const probe = adapter.probe(service, TARGET);
-      assert.equal(probe.method, "GET");
+      assert.equal(probe.method, "GET", `${name}/${service}`);
       assert.equal(probe.body, undefined);
       assert.ok(probe.url.startsWith("http://127.0.0.1:9000/") && !probe.url.endsWith("9000//"));
       assert.equal(probe.headers.get("authorization"), "Bearer sk-up");
       assert.equal(probe.headers.get("x-extra"), "1");
     }
-  });
+  },
+};
+
+for (const name of ADAPTER_NAMES) {
+  for (const [clause, check] of Object.entries(CONTRACT)) {
+    Deno.test(`${name}: ${clause}`, () => check(name, getAdapter(name)));
+  }
 }
+
+/** The openai adapter with `prepare` changed by `change`. */
+function broken(change: (call: UpstreamCall, input: AdapterInput) => UpstreamCall): Adapter {
+  return { ...openaiAdapter, prepare: (input) => change(openaiAdapter.prepare(input), input) };
+}
+
+const BROKEN: Record<string, Adapter> = {
+  "refuses everything": {
+    ...openaiAdapter,
+    prepare: () => {
+      throw new BadRequestError("this backend does nothing");
+    },
+  },
+  "refuses everything without a configured path": {
+    ...openaiAdapter,
+    prepare: (input) => {
+      if (input.target.path) return openaiAdapter.prepare(input);
+      throw new BadRequestError("no path");
+    },
+  },
+  "drops the instance's key": broken((call) => {
+    const headers = call.headers.clone();
+    headers.delete("authorization");
+    return { ...call, headers };
+  }),
+  "copies multipart bytes": broken((call, input) => ({
+    ...call,
+    body: input.body.kind === "raw" ? input.body.bytes.slice() : call.body,
+  })),
+  "re-encodes JSON without unknown fields": broken((call, input) => {
+    if (input.body.kind !== "json") return call;
+    const { x_vendor_extra: _, ...rest } = input.body.value as Record<string, unknown>;
+    return { ...call, body: JSON.stringify(rest) };
+  }),
+  "sends every service to the chat path": broken((call) => ({
+    ...call,
+    url: call.url.replace(/\/v1\/.*$/, "/v1/chat/completions"),
+  })),
+};
+
+Deno.test("the adapter contract fails adapters that refuse everything, drop keys, touch bodies or misroute", async () => {
+  for (const check of Object.values(CONTRACT)) await check("openai", openaiAdapter);
+  for (const [what, adapter] of Object.entries(BROKEN)) {
+    let failures = 0;
+    for (const check of Object.values(CONTRACT)) {
+      try {
+        await check("openai", adapter);
+      } catch {
+        failures++;
+      }
+    }
+    assert.ok(failures > 0, `an adapter that ${what} passes the contract`);
+  }
+});

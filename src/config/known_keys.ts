@@ -131,7 +131,8 @@ export function classifyUnknownKey(
     const what = who === "Spring Boot" && path.length === 1
       ? "a Spring Boot setting, not a DAiRouter one"
       : `a ${who} setting DAiRouter does not use`;
-    return { level: "warning", message: `is ${what}: ignored` };
+    const except = path[0] === "spring" ? " (but for config.import and profiles, which are followed)" : "";
+    return { level: "warning", message: `is ${what}: ignored${except}` };
   }
   if (path.length === 1 && OWN_ROOT_KEYS.has(written.split(".")[0])) {
     return { level: "error", message: "is a dotted key, which DAiRouter does not expand: write it nested" };

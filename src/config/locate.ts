@@ -254,7 +254,7 @@ function scalar(value: unknown, path: PathSegment[], ctx: Ctx): unknown {
 function mapping(pairs: readonly unknown[], path: PathSegment[], written: string, ctx: Ctx): unknown {
   const out: Record<string, unknown> = {};
   const merges: unknown[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, { written: string; line?: number }>();
   for (const pair of pairs) {
     if (!isPair(pair)) continue;
     const keyNode = pair.key;
@@ -275,15 +275,12 @@ function mapping(pairs: readonly unknown[], path: PathSegment[], written: string
     const childWritten = appendPath(written, rawKey);
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      report(ctx, {
-        path: childPath,
-        written: childWritten,
-        message: `is set twice (also as ${earlier})`,
-        line,
-      });
+      const where = earlier.line === undefined ? "" : ` on line ${earlier.line}`;
+      const first = earlier.written === childWritten ? `first${where}` : `also as ${earlier.written}${where}`;
+      report(ctx, { path: childPath, written: childWritten, message: `is set twice (${first})`, line });
       continue;
     }
-    seen.set(key, childWritten);
+    seen.set(key, { written: childWritten, ...(line !== undefined ? { line } : {}) });
     ctx.origins.set(childPath, origin(childWritten, line, ctx));
     // Foreign sections are recorded (so they can be reported) but never read.
     const value = policy === "record" ? undefined : walk(pair.value, childPath, childWritten, ctx);

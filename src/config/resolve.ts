@@ -72,7 +72,7 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
-      instances: resolveInstances(kind, block, adapter, origins, { warnings, problems, ids }),
+      instances: resolveInstances(kind, block, levels, adapter, origins, { warnings, problems, ids }),
     };
   }
 
@@ -89,6 +89,7 @@ export function resolveConfig(
       port: server.port ?? SERVER_DEFAULTS.port,
       bodyLimit: server.bodyLimit ?? SERVER_DEFAULTS.bodyLimit,
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
+      drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
     },
     log: { level: log.level ?? LOG_DEFAULTS.level, format: log.format ?? LOG_DEFAULTS.format },
@@ -130,6 +131,7 @@ interface InstanceFindings {
 function resolveInstances(
   kind: ServiceKind,
   block: ServiceInput | undefined,
+  levels: Levels,
   serviceAdapter: InstanceConfig["adapter"],
   origins: Origins,
   { warnings, problems, ids }: InstanceFindings,
@@ -182,6 +184,7 @@ function resolveInstances(
       ...(rateLimit ? { rateLimit } : {}),
       enabled: (inst.enabled ?? true) &&
         (inst.status === undefined || inst.status.toLowerCase() === "active"),
+      health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       id,
       ...(line !== undefined ? { line } : {}),
     };

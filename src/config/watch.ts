@@ -25,6 +25,7 @@
  */
 
 import { resolve } from "node:path";
+import type { Schedule } from "../types.ts";
 
 /** Options of `watchConfig`. */
 export interface WatchOptions {
@@ -44,7 +45,18 @@ export interface WatchOptions {
    * again. Watching goes on; a missing file is not an error but a change.
    */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Runs the next look after a delay; injected by tests to drive the watcher without sleeping.
+   * @default an unref'd setTimeout (watching never keeps a process alive)
+   */
+  readonly schedule?: Schedule;
 }
+
+const UNREF_TIMEOUT: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  Deno.unrefTimer(t);
+  return () => clearTimeout(t);
+};
 
 /** Stops watching. Safe to call more than once. */
 export type Disposer = () => void;
@@ -113,19 +125,18 @@ export function watchConfig(path: string, onChange: () => void, options: WatchOp
   let seen = lookSync(target);
   let changed = false;
   let failing = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   let closed = false;
+  const setTimer = options.schedule ?? UNREF_TIMEOUT;
 
   // One timer at a time, set after each look completes: looks never overlap, and none is under
   // way while `onChange` runs.
   const schedule = (ms: number) => {
-    const t = setTimeout(poll, ms);
-    Deno.unrefTimer(t);
-    timer = t;
+    cancel = setTimer(() => void poll(), ms);
   };
 
   async function poll(): Promise<void> {
-    timer = undefined;
+    cancel = undefined;
     const now = await look(target);
     if (closed) return;
     let fire = false;
@@ -154,7 +165,7 @@ export function watchConfig(path: string, onChange: () => void, options: WatchOp
   return () => {
     if (closed) return;
     closed = true;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    cancel?.();
+    cancel = undefined;
   };
 }

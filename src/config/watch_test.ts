@@ -1,34 +1,38 @@
 import assert from "node:assert/strict";
+import { manualSchedule } from "../../tests/fakes/manual_schedule.ts";
 import { watchConfig, type WatchOptions } from "./watch.ts";
 
-// Short enough for fast tests; the debounce is long next to a burst of local writes.
-const FAST: WatchOptions = { intervalMs: 5, debounceMs: 40 };
+// The watcher's timer is the injected manual schedule: each `look()` below runs exactly one poll
+// of the file and waits for it to finish, so "nothing happened" means "nothing after N looks", not
+// "nothing after a sleep".
+const INTERVAL = 1000;
+const DEBOUNCE = 200;
 
-/** Waits `ms` (a ref'd timer: the watcher's own timer would not keep the test alive). */
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Counts calls; `wait()` resolves on the next one, or fails after a deadline. */
-function signal() {
+/** A watcher on `file` driven by hand, counting calls and errors. */
+function drive(file: string, options: Omit<WatchOptions, "schedule"> = {}) {
+  const time = manualSchedule();
   let calls = 0;
-  let next = Promise.withResolvers<void>();
+  const errors: unknown[] = [];
+  const stop = watchConfig(file, () => calls++, {
+    intervalMs: INTERVAL,
+    debounceMs: DEBOUNCE,
+    onError: (e) => errors.push(e),
+    ...options,
+    schedule: time.schedule,
+  });
   return {
+    time,
+    stop,
+    errors,
     get calls() {
       return calls;
     },
-    callback: () => {
-      calls++;
-      next.resolve();
-    },
-    async wait(deadlineMs = 3_000) {
-      const deadline = setTimeout(
-        () => next.reject(new Error(`no call within ${deadlineMs} ms`)),
-        deadlineMs,
-      );
-      try {
-        await next.promise;
-      } finally {
-        clearTimeout(deadline);
-        next = Promise.withResolvers<void>();
+    /** Runs the next `n` polls, each to completion (a finished poll arms the next one). */
+    async look(n = 1) {
+      for (let i = 0; i < n; i++) {
+        const rearmed = time.scheduled();
+        assert.ok(time.runNext(), "the watcher has no poll scheduled");
+        await rearmed;
       }
     },
   };
@@ -46,55 +50,84 @@ async function withConfig(fn: (dir: string, file: string) => Promise<void>): Pro
   }
 }
 
-Deno.test("watchConfig() calls back once for a burst of writes to the file", async () => {
+Deno.test("watchConfig() looks every interval, confirms a change after the debounce, and calls back once for a burst", async () => {
   await withConfig(async (_dir, file) => {
-    const s = signal();
-    const stop = watchConfig(file, s.callback, FAST);
+    const w = drive(file);
     try {
+      assert.deepEqual(w.time.pending(), [INTERVAL]);
+      await w.look(3);
+      assert.equal(w.calls, 0, "called back with no change");
+      assert.deepEqual(w.time.pending(), [INTERVAL]);
       for (let i = 0; i < 5; i++) await Deno.writeTextFile(file, `model: {} ${"#".repeat(i + 1)}\n`);
-      await s.wait();
-      await pause(4 * FAST.debounceMs!);
-      assert.equal(s.calls, 1);
+      await w.look();
+      assert.equal(w.calls, 0, "called back before the debounce confirmed the file is complete");
+      assert.deepEqual(w.time.pending(), [DEBOUNCE]);
+      await w.look();
+      assert.equal(w.calls, 1);
+      await w.look(5);
+      assert.equal(w.calls, 1, "one burst, several calls");
+      assert.deepEqual(w.time.pending(), [INTERVAL]);
     } finally {
-      stop();
+      w.stop();
+    }
+  });
+});
+
+Deno.test("watchConfig() waits while the file keeps changing, then calls back once", async () => {
+  await withConfig(async (_dir, file) => {
+    const w = drive(file);
+    try {
+      for (let i = 0; i < 4; i++) {
+        await Deno.writeTextFile(file, `model: {} ${"#".repeat(i + 1)}\n`);
+        await w.look();
+        assert.equal(w.calls, 0, `called back mid-copy, write ${i}`);
+      }
+      await w.look();
+      assert.equal(w.calls, 1);
+    } finally {
+      w.stop();
     }
   });
 });
 
 Deno.test("watchConfig() sees a file replaced by rename and ignores writes next to it", async () => {
   await withConfig(async (dir, file) => {
-    const s = signal();
-    const stop = watchConfig(file, s.callback, FAST);
+    const w = drive(file);
     try {
       // A log file next to the config, written all the time: the case that woke the old watcher.
       for (let i = 0; i < 20; i++) {
         await Deno.writeTextFile(`${dir}/gateway.log`, `line ${i}\n`, { append: true });
+        if (i % 5 === 0) await w.look();
       }
       await Deno.writeTextFile(`${dir}/new.tmp`, "model: { adapter: ollama }\n");
-      await pause(2 * FAST.debounceMs!);
-      assert.equal(s.calls, 0);
+      await w.look(2);
+      assert.equal(w.calls, 0);
+      assert.deepEqual(w.time.pending(), [INTERVAL], "a write next to the file was taken for a change");
       await Deno.rename(`${dir}/new.tmp`, file);
-      await s.wait();
-      assert.equal(s.calls, 1);
+      await w.look(2);
+      assert.equal(w.calls, 1);
     } finally {
-      stop();
-      stop();
+      w.stop();
+      w.stop();
     }
   });
 });
 
 Deno.test("watchConfig() reports a removed file, then its return", async () => {
   await withConfig(async (_dir, file) => {
-    const s = signal();
-    const stop = watchConfig(file, s.callback, FAST);
+    const w = drive(file);
     try {
       await Deno.remove(file);
-      await s.wait();
+      await w.look(2);
+      assert.equal(w.calls, 1);
+      await w.look(3);
+      assert.equal(w.calls, 1, "a file still missing is not a new change");
       await Deno.writeTextFile(file, "model: {}\n");
-      await s.wait();
-      assert.equal(s.calls, 2);
+      await w.look(2);
+      assert.equal(w.calls, 2);
+      assert.deepEqual(w.errors, [], "a missing file is a change, not an error");
     } finally {
-      stop();
+      w.stop();
     }
   });
 });
@@ -112,15 +145,16 @@ Deno.test({
       await Deno.symlink("..v1", `${dir}/..data`);
       const file = `${dir}/linked.yaml`;
       await Deno.symlink("..data/dairouter.yaml", file);
-      const s = signal();
-      const stop = watchConfig(file, s.callback, FAST);
+      const w = drive(file);
       try {
+        await w.look(2);
+        assert.equal(w.calls, 0);
         await Deno.symlink("..v2", `${dir}/..data_tmp`);
         await Deno.rename(`${dir}/..data_tmp`, `${dir}/..data`);
-        await s.wait();
-        assert.equal(s.calls, 1);
+        await w.look(2);
+        assert.equal(w.calls, 1);
       } finally {
-        stop();
+        w.stop();
       }
     });
   },
@@ -131,25 +165,26 @@ Deno.test({
   ignore: Deno.build.os === "windows",
   fn: async () => {
     await withConfig(async (dir, file) => {
-      const errors: unknown[] = [];
-      const s = signal();
-      const stop = watchConfig(file, s.callback, { ...FAST, onError: (e) => errors.push(e) });
+      const w = drive(file);
       try {
         // A symlink loop: stat fails with an error other than "not found".
         await Deno.remove(file);
         await Deno.symlink("dairouter.yaml", file);
-        await pause(20 * FAST.intervalMs!);
-        assert.equal(errors.length, 1);
+        await w.look(20);
+        assert.equal(w.errors.length, 1);
         assert.ok(
-          errors[0] instanceof Error && !(errors[0] instanceof Deno.errors.NotFound),
-          String(errors[0]),
+          w.errors[0] instanceof Error && !(w.errors[0] instanceof Deno.errors.NotFound),
+          String(w.errors[0]),
         );
+        assert.equal(w.calls, 0);
+        assert.deepEqual(w.time.pending(), [INTERVAL], "watching stopped after an error");
         await Deno.remove(file);
         await Deno.writeTextFile(`${dir}/dairouter.yaml`, "model: { fixed: true }\n");
-        await s.wait();
-        assert.equal(errors.length, 1);
+        await w.look(2);
+        assert.equal(w.calls, 1);
+        assert.equal(w.errors.length, 1);
       } finally {
-        stop();
+        w.stop();
       }
     });
   },
@@ -157,15 +192,22 @@ Deno.test({
 
 Deno.test("watchConfig() stops calling back once stopped, even from inside the callback", async () => {
   await withConfig(async (_dir, file) => {
+    const time = manualSchedule();
     let calls = 0;
     const stop = watchConfig(file, () => {
       calls++;
       stop();
-    }, { ...FAST, debounceMs: 0 });
+    }, { intervalMs: INTERVAL, debounceMs: 0, schedule: time.schedule });
     await Deno.writeTextFile(file, "model: { a: 1 }\n");
-    await pause(20 * FAST.intervalMs!);
+    for (let i = 0; i < 2; i++) {
+      const rearmed = time.scheduled();
+      time.runNext();
+      await rearmed;
+    }
+    assert.equal(calls, 1);
+    assert.deepEqual(time.pending(), [], "a timer is still armed after stop()");
     await Deno.writeTextFile(file, "model: { a: 22 }\n");
-    await pause(20 * FAST.intervalMs!);
+    assert.equal(time.runNext(), false);
     assert.equal(calls, 1);
   });
 });

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { Schedule } from "../types.ts";
+
 /** A batching line writer. */
 export interface LineWriter {
   /** Queues one line (a newline is added). */
@@ -22,7 +24,14 @@ export interface LineWriterOptions {
   readonly flushMs?: number;
   /** Queued size that triggers a write at once. @default {65536} */
   readonly maxBytes?: number;
+  /** Arms the `flushMs` timer; injected by tests. @default setTimeout */
+  readonly schedule?: Schedule;
 }
+
+const TIMEOUT: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
 
 const ENCODER = new TextEncoder();
 
@@ -46,7 +55,8 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
   const maxBytes = options.maxBytes ?? 65536;
   let queued: string[] = [];
   let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const schedule = options.schedule ?? TIMEOUT;
+  let cancel: (() => void) | undefined;
   let writing: Promise<void> = Promise.resolve();
 
   const drain = async (bytes: Uint8Array) => {
@@ -54,8 +64,8 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
     while (offset < bytes.byteLength) offset += await options.sink(bytes.subarray(offset));
   };
   const flush = (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
+    cancel?.();
+    cancel = undefined;
     if (queued.length === 0) return writing;
     const bytes = ENCODER.encode(queued.join("\n") + "\n");
     queued = [];
@@ -69,7 +79,7 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       queued.push(line);
       size += line.length + 1;
       if (size >= maxBytes) void flush();
-      else if (timer === undefined) timer = setTimeout(flush, flushMs);
+      else if (cancel === undefined) cancel = schedule(() => void flush(), flushMs);
     },
     flush,
   };

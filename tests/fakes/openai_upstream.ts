@@ -1,10 +1,13 @@
 /**
  * A simulated OpenAI-compatible model server (test fixture and demo backend). It answers all seven
- * services with small, deterministic bodies that name the upstream, records every request, and can
+ * services with small, deterministic bodies that name the upstream — real WAV audio and PNG images
+ * for the media services (`media.ts`) — records every request, and can
  * inject faults: refuse, hang, 500, 429/503 with Retry-After, delay the first byte, reset mid-stream.
  *
  * @module
  */
+
+import { edit, generation, type MediaHost, speech, transcription } from "./media.ts";
 
 /** Faults the fake can inject into its next responses. */
 export type Fault =
@@ -53,6 +56,13 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const t = setTimeout(resolve, ms);
     signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
   });
+
+/** Parses a multipart body (an empty form when it is not one: the handlers then say what is missing). */
+function formOf(body: Uint8Array<ArrayBuffer>, contentType: string): Promise<FormData> {
+  return new Response(body, { headers: { "content-type": contentType } }).formData().catch(() =>
+    new FormData()
+  );
+}
 
 /** Starts a fake on 127.0.0.1 (port 0 = any free port). */
 export function startFakeUpstream(options: FakeOptions): FakeUpstream {
@@ -162,6 +172,12 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
   };
 
   let fault: Fault = { kind: "none" };
+  const media: MediaHost = {
+    name,
+    parts: chunks,
+    json,
+    stream: (parts, contentType, signal) => stream(parts, contentType, signal),
+  };
 
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
@@ -217,23 +233,14 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
           usage: { total_tokens: docs.length },
         });
       }
-      case "/v1/audio/speech": {
-        const parts = Array.from({ length: chunks }, (_, i) => enc.encode(`AUDIO-${name}-${i};`));
-        return stream(parts, "audio/mpeg", req.signal);
-      }
+      case "/v1/audio/speech":
+        return speech(media, parsed, req.signal);
       case "/v1/audio/transcriptions":
-      case "/v1/images/edits": {
-        const form = await new Response(body, { headers: { "content-type": ct } }).formData();
-        const file = form.get("file") ?? form.get("image");
-        const size = file instanceof File ? file.size : 0;
-        const fname = file instanceof File ? file.name : "";
-        if (url.pathname.endsWith("transcriptions")) {
-          return json({ text: `${name} heard ${size} bytes from ${fname}` });
-        }
-        return json({ created: 0, data: [{ b64_json: btoa(`${name}:${form.get("prompt")}:${size}`) }] });
-      }
+        return await transcription(media, await formOf(body, ct));
+      case "/v1/images/edits":
+        return await edit(media, await formOf(body, ct));
       case "/v1/images/generations":
-        return json({ created: 0, data: [{ b64_json: btoa(`${name}:${parsed.prompt}`) }] });
+        return generation(media, parsed);
       case "/v1/models":
         return json({ object: "list", data: [{ id: "fake", object: "model", owned_by: name }] });
       case "/health":
