@@ -15,6 +15,7 @@ import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
 const VERSION: string = denoJson.version;
@@ -115,8 +116,15 @@ function reportCheck(cli: Cli, loaded: LoadResult): number {
   return 0;
 }
 
-/** Runs the CLI; resolves with the process exit code. */
-export async function main(args: readonly string[], env: Readonly<Record<string, string>>): Promise<number> {
+/**
+ * Runs the CLI; resolves with the process exit code. `onListening` gets the gateway's address once
+ * it listens (the demo sends its traffic there).
+ */
+export async function main(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  onListening?: (address: string) => void,
+): Promise<number> {
   let cli: Cli;
   try {
     cli = parseArgs(args, env);
@@ -140,8 +148,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
   if (cli.command === "check") return reportCheck(cli, loaded);
 
   const logOut = createLineWriter({ sink: (b) => Deno.stdout.write(b) });
-  const adminOptions = { file: cli.config, env };
+  // The operator console (read at start): its history is fed by every access record.
+  const ui = loaded.config.console.enabled ? createConsole({ clock: Date.now, version: VERSION }) : undefined;
+  const adminOptions = { file: cli.config, env, console: ui };
   const gateway = createGateway(loaded.config, {
+    onAccess: ui?.record,
     extend: adminExtension(adminOptions),
     clock: Date.now,
     random: Math.random,
@@ -178,13 +189,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
   const httpServer = Deno.serve({
     hostname: cli.host ?? server.host,
     port: cli.port ?? server.port,
-    onListen: (addr) =>
-      gateway.logger.info("listening", {
-        event: "start",
-        version: VERSION,
-        address: `http://${addr.hostname}:${addr.port}`,
-        config: cli.config,
-      }),
+    onListen: (addr) => {
+      const address = `http://${addr.hostname}:${addr.port}`;
+      gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
+      onListening?.(address);
+    },
   }, gateway.fetch);
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.
@@ -197,6 +206,11 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
         gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
     }, createAdminApp(gateway, adminOptions).fetch)
     : undefined;
+  if (ui) {
+    const a = (adminServer ?? httpServer).addr;
+    const address = `http://${a.hostname}:${a.port}${loaded.config.console.path}/`;
+    gateway.logger.info("console listening", { event: "start", address });
+  }
 
   // Reloads parse in a worker: the event loop keeps serving on the current table meanwhile.
   const spawnLoader = () =>
@@ -230,6 +244,7 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     if (stopping) return;
     stopping = true;
     gateway.drain();
+    ui?.close();
     gateway.logger.info("draining", {
       event: "stop",
       signal,

@@ -182,7 +182,7 @@ Deno.test("parseConfig() refuses unknown keys in our blocks, listing the keys va
         "model.colour is an unknown key (known here: load-balance, adapter, rate-limit, circuit-breaker",
       ) &&
       err.message.includes(
-        "model.services.chat.load-balance.sticky is an unknown key (known here: type, hash-algorithm, hash-key, load-factor) (line 5)",
+        "model.services.chat.load-balance.sticky is an unknown key (known here: type, hash-algorithm, hash-key, load-factor",
       ),
   );
 });

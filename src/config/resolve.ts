@@ -21,6 +21,8 @@ import {
   resolveTimeouts,
 } from "./policy.ts";
 import type { Problem } from "./problem.ts";
+import { resolveConsole } from "./schema_console.ts";
+import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -62,9 +64,10 @@ export function resolveConfig(
     const block: ServiceInput | undefined = servicesBlock?.[kind];
     const levels: Levels = [block, ...globals];
     const adapter = first(levels) ?? DEFAULT_ADAPTER;
+    const loadBalance = resolveLoadBalance(levels);
     services[kind] = {
       kind,
-      loadBalance: resolveLoadBalance(levels),
+      loadBalance,
       adapter,
       ...optional("rateLimit", resolveRateLimit(block?.rateLimit ?? serviceDefaultLimit, "service")),
       circuitBreaker: resolveBreaker(levels),
@@ -72,6 +75,7 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
+      loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
       instances: resolveInstances(kind, block, levels, adapter, origins, { warnings, problems, ids }),
     };
   }
@@ -79,6 +83,7 @@ export function resolveConfig(
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
   problems.push(...access.problems);
+  const ui = resolveConsole(file.console, access.admin);
   const server = file.server ?? {};
   const log = file.log ?? {};
   const state = file.state ?? {};
@@ -102,6 +107,7 @@ export function resolveConfig(
     services,
     auth: access.auth,
     admin: access.admin,
+    console: ui.console,
   };
   if (server.host !== undefined && server.address !== undefined && server.host !== server.address) {
     problems.push({
@@ -109,6 +115,7 @@ export function resolveConfig(
       message: `says ${server.address}, but server.host says ${server.host}: keep one`,
     });
   }
+  problems.push(...ui.problems);
   return { config, warnings, problems };
 }
 
@@ -185,6 +192,7 @@ function resolveInstances(
       enabled: (inst.enabled ?? true) &&
         (inst.status === undefined || inst.status.toLowerCase() === "active"),
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
+      ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
       id,
       ...(line !== undefined ? { line } : {}),
     };
