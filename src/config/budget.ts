@@ -82,6 +82,21 @@ export class AliasIndex {
   }
 
   /**
+   * Charges what an alias to `target` (named `name`) adds to `budget`; returns the refusal when it
+   * would exceed what is left.
+   */
+  charge(target: unknown, name: string, budget: ReadBudget): string | undefined {
+    const size = this.size(target);
+    if (size > budget.aliasNodes) {
+      const what = Number.isFinite(size) ? `${size} nodes` : "an unbounded number of nodes";
+      return `uses the alias *${name}, which expands to ${what}; aliases may add at most ${MAX_ALIAS_NODES} ` +
+        "nodes to a configuration (a YAML alias bomb?)";
+    }
+    budget.aliasNodes -= size;
+    return undefined;
+  }
+
+  /**
    * The number of nodes `node` expands to (scalars, mappings, pairs, sequences), following
    * aliases. Each node of the syntax tree is counted once and remembered; a cycle is infinite.
    *

@@ -155,3 +155,31 @@ export function readPolicy(path: readonly PathSegment[]): ReadPolicy {
   }
   return "read";
 }
+
+/**
+ * The context that decides how the keys below `path` are spelled and read (`keyModeAt`,
+ * `normalizeKey`, `readPolicy` in `keys.ts`): a value built in one context is reused for an alias
+ * used in the same one. Only the root, `model`, `model.services` and `jairouter` depend on the
+ * whole path; elsewhere it is whether keys are verbatim, and whether the value is a `response`
+ * (whose `body` is data).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keyContextOf } from "./keys.ts";
+ * const a = ["model", "services", "chat", "instances", 0];
+ * const b = ["model", "services", "embedding", "instances", 3];
+ * assert.equal(keyContextOf(a), keyContextOf(b));
+ * assert.notEqual(keyContextOf(["model"]), keyContextOf(["server"]));
+ * ```
+ */
+export function keyContextOf(path: readonly PathSegment[]): string {
+  const [first, second] = path;
+  if (
+    path.length === 0 || first === "jairouter" ||
+    (first === "model" && (path.length === 1 || (path.length === 2 && second === "services")))
+  ) {
+    return path.join(".");
+  }
+  return `${keyModeAt(path)}|${path[path.length - 1] === "response" ? "response" : ""}`;
+}

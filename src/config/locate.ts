@@ -15,7 +15,7 @@
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { AliasIndex, MAX_ALIAS_NODES, MAX_DEPTH, type ReadBudget } from "./budget.ts";
 import { interpolate } from "./interpolate.ts";
-import { keyModeAt, normalizeKey, type PathSegment, readPolicy } from "./keys.ts";
+import { keyContextOf, normalizeKey, type PathSegment, readPolicy } from "./keys.ts";
 import { appendPath, Origins } from "./origins.ts";
 import type { Problem } from "./problem.ts";
 
@@ -151,38 +151,10 @@ function refuse(node: unknown, path: PathSegment[], message: string, ctx: Ctx): 
   });
 }
 
-/**
- * The context that decides how the keys below `path` are spelled and read (`keyModeAt`,
- * `normalizeKey`, `readPolicy` in `keys.ts`): a value built in one context is reused for an alias
- * used in the same one. Only the root, `model`, `model.services` and `jairouter` depend on the
- * whole path; elsewhere it is whether keys are verbatim, and whether the value is a `response`
- * (whose `body` is data).
- */
-function keyContext(path: readonly PathSegment[]): string {
-  const [first, second] = path;
-  if (
-    path.length === 0 || first === "jairouter" ||
-    (first === "model" && (path.length === 1 || (path.length === 2 && second === "services")))
-  ) {
-    return path.join(".");
-  }
-  return `${keyModeAt(path)}|${path[path.length - 1] === "response" ? "response" : ""}`;
-}
-
-/** Charges `node`'s expanded size to the alias budget, or refuses at the alias's line. */
+/** Charges the alias's expanded size to the budget, or refuses at the alias's line. */
 function chargeAlias(alias: unknown, target: unknown, path: PathSegment[], name: string, ctx: Ctx) {
-  const size = ctx.aliases.size(target);
-  if (size > ctx.budget.aliasNodes) {
-    const what = Number.isFinite(size) ? `${size} nodes` : "an unbounded number of nodes";
-    refuse(
-      alias,
-      path,
-      `uses the alias *${name}, which expands to ${what}; aliases may add at most ${MAX_ALIAS_NODES} ` +
-        "nodes to a configuration (a YAML alias bomb?)",
-      ctx,
-    );
-  }
-  ctx.budget.aliasNodes -= size;
+  const refusal = ctx.aliases.charge(target, name, ctx.budget);
+  if (refusal !== undefined) refuse(alias, path, refusal, ctx);
 }
 
 function walk(node: unknown, path: PathSegment[], written: string, ctx: Ctx): unknown {
@@ -193,7 +165,7 @@ function walk(node: unknown, path: PathSegment[], written: string, ctx: Ctx): un
       return undefined;
     }
     chargeAlias(node, target, path, node.source, ctx);
-    const context = keyContext(path);
+    const context = keyContextOf(path);
     const reused = ctx.built.get(target)?.get(context);
     if (reused !== undefined) return reused;
     return walk(target, path, written, ctx);
@@ -223,7 +195,7 @@ function remember(node: { anchor?: string }, path: PathSegment[], value: unknown
   if (node.anchor !== undefined && value !== undefined) {
     let byContext = ctx.built.get(node);
     if (!byContext) ctx.built.set(node, byContext = new Map());
-    byContext.set(keyContext(path), value);
+    byContext.set(keyContextOf(path), value);
   }
   return value;
 }
