@@ -14,6 +14,7 @@ import { type AppEnv, createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
+import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
 import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
 import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
@@ -35,6 +36,13 @@ export interface GatewayDeps {
   readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
   /** Deno's built-in OpenTelemetry is on (it then propagates `traceparent` itself). */
   readonly otel?: boolean;
+  /** Watches attempt deadlines (default: one sweep on real, unref'd timers; tests pass manual ones). */
+  readonly deadlines?: DeadlineSweep;
+  /**
+   * Decides the request-level limit scopes (default: the in-process limiters). A cluster-wide
+   * backend (Redis) is injected here.
+   */
+  readonly limits?: ScopeDecider;
   /** Also called with every access record (the operator console's history). */
   readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
 }
@@ -98,7 +106,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
   const metrics = createMetrics();
   const state = createRuntimeState();
-  const deadlines = new DeadlineSweep();
+  const deadlines = deps.deadlines ?? new DeadlineSweep();
   const shutdown = new AbortController();
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
@@ -280,7 +288,14 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   const app = createApp({
     runtime: () => runtime,
-    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer, shutdown: shutdown.signal },
+    dispatch: {
+      fetch: deps.fetch,
+      clock: deps.clock,
+      deadlines,
+      observer,
+      shutdown: shutdown.signal,
+      limits: deps.limits,
+    },
     clock: deps.clock,
     random: deps.random,
     metrics,

@@ -182,7 +182,7 @@ Deno.test("admin: an invalid change is a 400 with the loader's words, and the fi
         "PATCH",
         "/services/chat/instances/0",
         { healthy: true },
-        /Unknown key: .*instances\[0\]\.healthy is a JAiRouter setting/,
+        /Unknown key: model\.services\.chat\.instances\[0\]\.healthy \(line \d+\)/,
       ],
       ["PUT", "/services/chat/rate-limit", "{not json", /must be JSON/],
     ];

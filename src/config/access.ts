@@ -15,7 +15,7 @@ import { ADMIN_DEFAULTS } from "./defaults.ts";
 import { resolveJairouterSecurity } from "./jairouter_security.ts";
 import type { Origins } from "./locate.ts";
 import { resolveRateLimit } from "./policy.ts";
-import type { Problem } from "./problem.ts";
+import type { Problem, Warning } from "./problem.ts";
 import type { FileConfig } from "./schema.ts";
 import { MIN_KEY_LENGTH } from "./schema_access.ts";
 import type { AdminConfig, ApiKeyConfig, AuthConfig, ServiceConfig } from "./types.ts";
@@ -32,7 +32,7 @@ export interface ResolvedAccess {
   /** Unreadable key files, duplicate names or keys: the config cannot be used. */
   readonly problems: Problem[];
   /** Models a key allows that no instance serves (yet). */
-  readonly warnings: Problem[];
+  readonly warnings: Warning[];
 }
 
 /**
@@ -46,7 +46,7 @@ export function resolveAccess(
   readFile: ReadFile | undefined,
 ): ResolvedAccess {
   const problems: Problem[] = [];
-  const warnings: Problem[] = [];
+  const warnings: Warning[] = [];
   const block = file.auth;
   const enabled = block !== undefined && block.enabled !== false;
   const keys: ApiKeyConfig[] = [];
@@ -76,7 +76,11 @@ export function resolveAccess(
       byDigest.set(digest, i);
       (k.models ?? []).forEach((m, j) => {
         if (!models.has(m)) {
-          warnings.push({ path: [...path, "models", j], message: `names "${m}", which no instance serves` });
+          warnings.push({
+            kind: "unserved-model",
+            path: [...path, "models", j],
+            message: `names "${m}", which no instance serves`,
+          });
         }
       });
       const rateLimit = resolveRateLimit(k.rateLimit, "api-key");
@@ -102,7 +106,7 @@ export function resolveAccess(
   // JAiRouter's security section decides when it is on (and refuses what it cannot honour).
   const jairouter = resolveJairouterSecurity(file.jairouter, enabled);
   problems.push(...jairouter.problems);
-  warnings.push(...jairouter.warnings);
+  warnings.push(...jairouter.warnings.map((w) => ({ ...w, kind: "jairouter" as const })));
   return { auth: jairouter.auth ?? own, admin: resolveAdmin(file), problems, warnings };
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { findApiKey } from "../http/auth.ts";
+import { findApiKey } from "../proxy/api_keys.ts";
 import { ConfigError, parseConfig } from "./load.ts";
 
 const load = (text: string) => parseConfig(text, { source: "app.yml", env: {} });

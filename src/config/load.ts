@@ -22,7 +22,7 @@ import type { PathSegment } from "./keys.ts";
 import { classifyUnknownKey } from "./known_keys.ts";
 import { mergeLayers } from "./merge.ts";
 import type { Origins } from "./origins.ts";
-import { isWithin, type Problem } from "./problem.ts";
+import { isWithin, type Problem, type Warning } from "./problem.ts";
 import { readBoundedSync, type ReadSource, TooLargeError } from "./read.ts";
 import { resolveConfig } from "./resolve.ts";
 import { fileSchema } from "./schema.ts";
@@ -135,8 +135,8 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
   const resolved = resolveConfig(checked.file!, source, origins, readFile);
   if (resolved.problems.length > 0) fail(resolved.problems);
   const warnings: ConfigWarning[] = [
-    ...tree.files.flatMap((f) => f.read.yamlWarnings),
-    ...tree.warnings,
+    ...tree.files.flatMap((f) => f.read.yamlWarnings.map((w) => ({ ...w, kind: "yaml" as const }))),
+    ...tree.warnings.map((w) => ({ ...w, kind: "import" as const })),
     ...checked.warnings,
     ...resolved.warnings,
   ].map((w) => toWarning(w, origins)).sort((a, b) =>
@@ -156,7 +156,7 @@ function validate(data: Record<string, unknown>, origins: Origins) {
   if (first.success) return { file: first.data, problems: [], warnings: [], ignored: [] };
   const report = fromZodIssues(first.error.issues, data);
   const problems: Problem[] = [...report.problems];
-  const warnings: Problem[] = [];
+  const warnings: Warning[] = [];
   const ignored: PathSegment[][] = [];
   for (const path of report.unknownKeys) {
     const written = origins.locate(path).written.split(/[.[]/).pop() ?? String(path[path.length - 1]);
@@ -165,7 +165,7 @@ function validate(data: Record<string, unknown>, origins: Origins) {
     const sorted = own ? { level: "silent" } as const : classifyUnknownKey(fileSchema, path, written);
     if (sorted.level === "error") problems.push({ path, message: sorted.message });
     else {
-      if (sorted.level === "warning") warnings.push({ path, message: sorted.message });
+      if (sorted.level === "warning") warnings.push({ kind: "unknown-key", path, message: sorted.message });
       ignored.push(path);
     }
   }
@@ -256,12 +256,13 @@ function toConfigProblem(problem: Problem, origins: Origins): ConfigProblem {
   return configProblem(problem.written ?? origin.written, message, problem.line ?? origin.line, file);
 }
 
-function toWarning(problem: Problem, origins: Origins): ConfigWarning {
+function toWarning(problem: Warning, origins: Origins): ConfigWarning {
   const origin = origins.locate(problem.path);
   const line = problem.line ?? origin.line;
   const file = problem.line !== undefined ? problem.file : problem.file ?? origin.file;
   const path = problem.written ?? origin.written;
   return {
+    kind: problem.kind,
     message: problemText(path, problem.message, line, file),
     path,
     ...(line !== undefined ? { line } : {}),

@@ -7,6 +7,7 @@
  */
 
 import type { PathSegment } from "./keys.ts";
+import type { WarningKind } from "./types.ts";
 
 /** One finding, addressed by normalised path. */
 export interface Problem {
@@ -20,6 +21,11 @@ export interface Problem {
   readonly written?: string;
   /** The file the finding is in, when it is not the one its path leads to (or the root). */
   readonly file?: string;
+}
+
+/** A finding that becomes a warning, with what it is about. */
+export interface Warning extends Problem {
+  readonly kind: WarningKind;
 }
 
 /** Whether `inner` equals `outer` or lies below it. */

@@ -20,7 +20,7 @@ import {
   resolveRetry,
   resolveTimeouts,
 } from "./policy.ts";
-import type { Problem } from "./problem.ts";
+import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
 import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
@@ -31,7 +31,7 @@ export interface Resolved {
   /** The configuration, defaults applied, not yet frozen. */
   readonly config: Config;
   /** Duplicate instances, key `models` that no instance serves. */
-  readonly warnings: Problem[];
+  readonly warnings: Warning[];
   /** Findings that make the config unusable (unreadable key files, duplicate keys). */
   readonly problems: Problem[];
 }
@@ -46,7 +46,7 @@ export function resolveConfig(
   origins: Origins,
   readFile?: ReadFile,
 ): Resolved {
-  const warnings: Problem[] = [];
+  const warnings: Warning[] = [];
   const model = file.model;
   const servicesBlock = model.services;
   // `model.services.load-balance` (and friends) is the seed's other spelling of a global block.
@@ -130,7 +130,7 @@ function first(levels: Levels): PolicyInput["adapter"] {
 
 /** Findings of instance resolution, and the ids taken so far (they must be unique in the config). */
 interface InstanceFindings {
-  readonly warnings: Problem[];
+  readonly warnings: Warning[];
   readonly problems: Problem[];
   readonly ids: Map<string, readonly PathSegment[]>;
 }
@@ -159,6 +159,7 @@ function resolveInstances(
       id = `${triple}#${earlier.count}`;
       const first = origins.locate([...path.slice(0, -1), earlier.index]);
       warnings.push({
+        kind: "duplicate-instance",
         path,
         message: `has the same name, base-url and path as ${first.written}` +
           `${first.line ? ` on line ${first.line}` : ""}; both are kept, this one as ${JSON.stringify(id)}`,

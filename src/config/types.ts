@@ -239,8 +239,23 @@ export interface Config {
   readonly console: ConsoleConfig;
 }
 
+/**
+ * What a warning is about, for programs (the admin API) that must not read its wording: YAML
+ * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
+ * instance serves, a note on how JAiRouter's security section was mapped, an optional import
+ * skipped.
+ */
+export type WarningKind =
+  | "yaml"
+  | "unknown-key"
+  | "duplicate-instance"
+  | "unserved-model"
+  | "jairouter"
+  | "import";
+
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {
+  readonly kind: WarningKind;
   readonly message: string;
   readonly path: string;
   readonly line?: number;
