@@ -88,7 +88,11 @@ const embed = (gw: TestGateway) =>
     body: JSON.stringify({ model: "e", input: "x" }),
   }).then(async (r) => (await r.arrayBuffer(), r.status));
 
-async function withGateway(server: string, fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>) {
+async function withGateway(
+  server: string,
+  fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>,
+  extra = "",
+) {
   const up = startFakeUpstream({ name: "U" });
   const gw = startGateway(`
 server:
@@ -99,12 +103,10 @@ model:
     embedding:
       instances:
         - { name: e, base-url: "${up.url}" }
-`);
-  const clients: RawClient[] = [];
+${extra}`);
   try {
     await fn(gw, up);
   } finally {
-    for (const c of clients) c.close();
     await gw.close();
     await up.close();
   }
@@ -214,34 +216,20 @@ Deno.test("bodies in reception past max-pending-body-bytes are refused with 503 
 });
 
 Deno.test("a request answered before its body was read (401) whose client then stalls is closed at the next renewal, not held by Deno's discard", async () => {
-  const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(`
-server:
-  body-idle-timeout: 200ms
-  header-timeout: 500ms
-model:
-  health-check: { enabled: false }
-  services:
-    embedding:
-      instances:
-        - { name: e, base-url: "${up.url}" }
-auth:
-  keys:
-    - { name: k, key: sk-the-only-key-0001 }
-`);
-  try {
-    const c = await RawClient.open(gw.url);
-    await c.write(head(gw, "Content-Length: 100000\r\n") + "x".repeat(50_000));
-    await c.answered();
-    assert.equal(c.status, 401, "answered at once, before the body is through");
-    // Left to Deno, the other 50 kB would be awaited by a discard that has no deadline and that
-    // no graceful shutdown ends (the gateway drains it itself, so the renewal can).
-    const ms = await c.closed;
-    assert.ok(ms < 2000, `closed ${Math.round(ms)} ms after opening`);
-    c.close();
-    assert.equal(up.requests.length, 0);
-  } finally {
-    await gw.close();
-    await up.close();
-  }
+  await withGateway(
+    "  body-idle-timeout: 200ms\n  header-timeout: 500ms",
+    async (gw, up) => {
+      const c = await RawClient.open(gw.url);
+      await c.write(head(gw, "Content-Length: 100000\r\n") + "x".repeat(50_000));
+      await c.answered();
+      assert.equal(c.status, 401, "answered at once, before the body is through");
+      // Left to Deno, the other 50 kB would be awaited by a discard that has no deadline and that
+      // no graceful shutdown ends (the gateway drains it itself, so the renewal can).
+      const ms = await c.closed;
+      assert.ok(ms < 2000, `closed ${Math.round(ms)} ms after opening`);
+      c.close();
+      assert.equal(up.requests.length, 0);
+    },
+    "auth:\n  keys:\n    - { name: k, key: sk-the-only-key-0001 }\n",
+  );
 });
