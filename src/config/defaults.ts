@@ -34,7 +34,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   bodyIdleTimeoutMs: 30_000,
   bodyTimeoutMs: 300_000,
   maxPendingBodyBytes: 256 * 1024 * 1024,
-  headerTimeoutMs: 0,
+  headerTimeoutMs: 10_000,
   maxConnections: 0,
   trustedProxies: [],
   drainDelayMs: 5_000,

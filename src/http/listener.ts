@@ -11,7 +11,7 @@
  * in-flight streams finish on the old server; connections that were idle or stuck before their
  * request are closed. It renews:
  *
- * - every `server.header-timeout` (off by default): a bound on how long a connection can stay
+ * - every `server.header-timeout` (10 s by default): a bound on how long a connection can stay
  *   without a request — it also closes idle keep-alive connections, so a client that reuses one
  *   at that instant can see a closed connection (the race every keep-alive timeout has);
  * - when the process holds more than `server.max-connections` open files (sockets included),
