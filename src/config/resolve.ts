@@ -22,6 +22,7 @@ import {
 import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
 import { resolveLoadSignals } from "./signals.ts";
+import { resolveOutlier } from "./outlier.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -73,6 +74,7 @@ export function resolveConfig(
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
+      outlier: resolveOutlier(levels.map((l) => l?.outlierDetection)),
       instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }

@@ -20,6 +20,7 @@ import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
+import { outlierBlock } from "./outlier.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -139,6 +140,7 @@ const policyShape = {
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
   loadSignals: loadSignalsBlock.optional(),
+  outlierDetection: outlierBlock.optional(),
 };
 
 const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
