@@ -55,6 +55,20 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "headers in but no first byte yet: still waiting, so an ejection fails it over",
+    config: serviceConfig(["a", "b"], probed),
+    script: { a: [{ body: ["hang"] }], b: [{ body: [C1, DONE] }] },
+    request: { ...CHAT, stream: true },
+    drive: probeFails("a"),
+    status: 200,
+    answer: (body) => assert.equal(body, C1 + DONE),
+    tried: ["a", "b"],
+    after: (h) => {
+      abortedByEjection(h, 0);
+      assert.equal(h.upstream("a").breaker.snapshot().failures, 0);
+    },
+  },
+  {
     name: "an operator's eject fails over the waiting requests the same way",
     config: serviceConfig(["a", "b"]),
     script: { a: ["hang"], b: [OK] },
