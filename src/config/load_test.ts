@@ -207,7 +207,7 @@ Deno.test("parseConfig() returns deeply frozen values", () => {
 Deno.test("parseConfig() binds values like Spring: quoted numbers, TOKEN_BUCKET, anchors and merge keys", () => {
   const { config } = load(
     [
-      "defaults: &up { base-url: 'http://127.0.0.1:1', weight: '3' }",
+      "x-defaults: &up { base-url: 'http://127.0.0.1:1', weight: '3' }",
       "model:",
       "  rate-limit: { algorithm: LEAKY_BUCKET, capacity: '10', rate: 2 }",
       "  load-balance: { type: leastConnections }",
@@ -229,7 +229,7 @@ Deno.test("parseConfig() binds values like Spring: quoted numbers, TOKEN_BUCKET,
 
 Deno.test("parseConfig() tags every warning with a kind programs can test instead of its wording", () => {
   const { warnings } = load([
-    "colour: blue",
+    "logging: { level: { root: INFO } }",
     "model:",
     "  services:",
     "    chat:",

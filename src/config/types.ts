@@ -176,10 +176,16 @@ export interface StateConfig {
 export interface ApiKeyConfig {
   /** Who the key belongs to: logs, metrics and messages name the key by this. */
   readonly name: string;
-  /** Lower-case hex SHA-256 of the key's UTF-8 bytes. */
+  /** Lower-case hex SHA-256 of the key's UTF-8 bytes (after `keySalt`, when there is one). */
   readonly keySha256: string;
+  /** Hex salt hashed before the key: JAiRouter's `key-hash` is SHA-256(salt + key). */
+  readonly keySalt?: string;
+  /** When the key stops being accepted, ms since the epoch (`expires-at`); absent = never. */
+  readonly expiresAt?: number;
   /** Model names this key may use; absent = every model. */
   readonly models?: readonly string[];
+  /** Services this key may use (JAiRouter's `permissions`); absent = every service. */
+  readonly services?: readonly ServiceKind[];
   /** Per-key limiter (scope `api-key`). */
   readonly rateLimit?: RateLimitConfig;
 }
@@ -189,6 +195,11 @@ export interface AuthConfig {
   /** When false every client is let in and its `Authorization` is forwarded upstream. */
   readonly enabled: boolean;
   readonly keys: readonly ApiKeyConfig[];
+  /**
+   * Another header that carries the key (lower-case; `auth.header-name`, JAiRouter's
+   * `api-key.header-name`), besides `Authorization: Bearer` and `X-API-Key`.
+   */
+  readonly header?: string;
 }
 
 /** `admin` block: the admin API. */
@@ -234,9 +245,16 @@ export interface Config {
 /**
  * What a warning is about, for programs (the admin API) that must not read its wording: YAML
  * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
- * instance serves.
+ * instance serves, a note on how JAiRouter's security section was mapped, an optional import
+ * skipped.
  */
-export type WarningKind = "yaml" | "unknown-key" | "duplicate-instance" | "unserved-model";
+export type WarningKind =
+  | "yaml"
+  | "unknown-key"
+  | "duplicate-instance"
+  | "unserved-model"
+  | "jairouter"
+  | "import";
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {
@@ -244,4 +262,6 @@ export interface ConfigWarning {
   readonly message: string;
   readonly path: string;
   readonly line?: number;
+  /** The imported file it is in (`spring.config.import`); absent for the file that was loaded. */
+  readonly file?: string;
 }

@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       // The console checks the admin token itself (mounted by `extend`).
       !(config.console.enabled && underPrefix(path, config.console.path))
     ) {
-      const key = authenticate(config.auth, c.req.raw.headers);
+      const key = authenticate(config.auth, c.req.raw.headers, deps.clock());
       if (isDenial(key)) throw denialError(key);
       c.set("apiKey", key);
     }
@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     try {
       // The key is checked before the body is read: no unauthenticated upload is buffered. Its
       // model list and rate limit are checked by dispatch, with every other limit.
-      const key = authenticate(rt.config.auth, req.headers);
+      const key = authenticate(rt.config.auth, req.headers, receivedAt);
       if (isDenial(key)) throw denialError(key);
       apiKey = key;
       parsed = await readRequestBody(req, route.body, rt.config.server.bodyLimit);
@@ -154,6 +154,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       traceparent: deps.otel ? undefined : formatTraceparent(trace),
       // The client's key is for the gateway; upstreams get their own `api-key` from the config.
       dropClientAuth: rt.config.auth.enabled,
+      ...(rt.config.auth.enabled && rt.config.auth.header ? { authHeader: rt.config.auth.header } : {}),
       proto: req.url.startsWith("https:") ? "https" : "http",
     });
     c.set("apiKey", apiKey);

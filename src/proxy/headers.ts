@@ -58,6 +58,8 @@ export interface ForwardHeaderOptions {
   readonly traceparent?: string;
   /** Drop the client's `Authorization` / `X-API-Key` (they authenticated at the gateway). */
   readonly dropClientAuth: boolean;
+  /** Another header (lower-case) that carried the client's key (`auth.header-name`): dropped too. */
+  readonly authHeader?: string;
   /** The original scheme. */
   readonly proto: string;
 }
@@ -84,7 +86,10 @@ export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderO
   // (`forEach`, not `for…of`: Deno's iterator allocates per entry, ~5× slower.)
   incoming.forEach((value, name) => {
     if (REQUEST_DROP.has(name) || listed?.has(name)) return;
-    if (options.dropClientAuth && (name === "authorization" || name === "x-api-key")) return;
+    if (
+      options.dropClientAuth &&
+      (name === "authorization" || name === "x-api-key" || name === options.authHeader)
+    ) return;
     out.push([name, value]);
   });
   const chain = options.forwardedFor ? `${options.forwardedFor}, ${options.clientIp}` : options.clientIp;

@@ -69,7 +69,7 @@ export interface DispatchDeps {
  * limiter of `scope` that said no (429).
  */
 export type Denial =
-  | { readonly allowed: false; readonly reason: "unauthenticated" | "model-forbidden" }
+  | { readonly allowed: false; readonly reason: "unauthenticated" | "service-forbidden" | "model-forbidden" }
   | { readonly allowed: false; readonly reason: "unknown-model"; readonly available: readonly string[] }
   | {
     readonly allowed: false;
