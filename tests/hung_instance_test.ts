@@ -17,7 +17,8 @@ import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { spawnGateway } from "./fakes/process.ts";
 
 const CLIENTS = 12;
-const RUN_MS = 6000;
+/** The clients run at least this long, and until the hung instance was ejected twice. */
+const RUN_MS = 4000;
 /** Each client's pause between requests (a steady trickle, not a load test). */
 const PAUSE_MS = 50;
 /** Every request's bound: min-wait (1 s) + a check interval + a failover, with room for a busy machine. */
@@ -54,9 +55,9 @@ ${ups.map((u) => `        - { name: m, base-url: "${u.url}" }`).join("\n")}
   const gw = await spawnGateway(["--config", config, "--no-watch"]);
   try {
     const results: { ms: number; status: number; by: string | null }[] = [];
-    const until = Date.now() + RUN_MS;
-    await Promise.all(Array.from({ length: CLIENTS }, async () => {
-      while (Date.now() < until) {
+    let running = true;
+    const clients = Promise.all(Array.from({ length: CLIENTS }, async () => {
+      while (running) {
         const t = performance.now();
         const res = await chat(gw.url);
         await res.text();
@@ -68,6 +69,13 @@ ${ups.map((u) => `        - { name: m, base-url: "${u.url}" }`).join("\n")}
         await new Promise((r) => setTimeout(r, PAUSE_MS));
       }
     }));
+    // Ejected (at about 1 s), back after 2 s, ejected again for twice as long.
+    await Promise.all([
+      new Promise((r) => setTimeout(r, RUN_MS)),
+      gw.waitFor(/"msg":"instance ejected".*ejected for 4 s"/, 30_000),
+    ]);
+    running = false;
+    await clients;
     const failed = results.filter((r) => r.status !== 200);
     assert.deepEqual(failed, [], "no request failed");
     const slowest = Math.max(...results.map((r) => r.ms));

@@ -56,11 +56,6 @@ export class OutlierMonitor implements Watch {
     };
   }
 
-  /** Whether it is waiting in the sweep for its next check. */
-  get armed(): boolean {
-    return this.#inSweep;
-  }
-
   /** {@linkcode Watch}: time for a check; then stays in the sweep while there is work. */
   expire(): void {
     this.#inSweep = false;
