@@ -15,6 +15,8 @@ import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
+import { serveGateway } from "./src/http/serve_gateway.ts";
 import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
@@ -186,15 +188,22 @@ export async function main(
   const flushTimer = store ? setInterval(save, stateCfg.flushIntervalMs) : undefined;
 
   const server = loaded.config.server;
-  const httpServer = Deno.serve({
+  const procFs = {
+    statSync: Deno.statSync,
+    readDirSync: Deno.readDirSync,
+    readTextFileSync: Deno.readTextFileSync,
+  };
+  const httpServer = serveGateway(gateway, server, {
     hostname: cli.host ?? server.host,
     port: cli.port ?? server.port,
+    openFiles: createOpenFileCounter(procFs),
+    fileLimit: openFileLimit(procFs),
     onListen: (addr) => {
       const address = `http://${addr.hostname}:${addr.port}`;
       gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
       onListening?.(address);
     },
-  }, gateway.fetch);
+  });
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.
   const adm = loaded.config.admin;

@@ -95,6 +95,13 @@ export function resolveConfig(
       host: server.host ?? server.address ?? SERVER_DEFAULTS.host,
       port: server.port ?? SERVER_DEFAULTS.port,
       bodyLimit: server.bodyLimit ?? SERVER_DEFAULTS.bodyLimit,
+      bodyIdleTimeoutMs: server.bodyIdleTimeout ?? SERVER_DEFAULTS.bodyIdleTimeoutMs,
+      bodyTimeoutMs: server.bodyTimeout ?? SERVER_DEFAULTS.bodyTimeoutMs,
+      // Never below the body limit, or one large upload could never be taken.
+      maxPendingBodyBytes: server.maxPendingBodyBytes ??
+        Math.max(SERVER_DEFAULTS.maxPendingBodyBytes, server.bodyLimit ?? 0),
+      headerTimeoutMs: server.headerTimeout ?? SERVER_DEFAULTS.headerTimeoutMs,
+      maxConnections: server.maxConnections ?? SERVER_DEFAULTS.maxConnections,
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
       drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,

@@ -20,6 +20,7 @@ import { jairouterSchema } from "./jairouter_security.ts";
 import { admin, auth } from "./schema_access.ts";
 import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
+import { SERVER_DEFAULTS } from "./defaults.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
 import { outlierBlock } from "./outlier.ts";
@@ -161,6 +162,17 @@ const services = z.strictObject({
   imgEdit: service.optional(),
 });
 
+/** A byte size: a number or `"25mb"`, `"512kb"`. */
+const size = () =>
+  z.unknown().transform((v, ctx) => {
+    const r = parseSize(v);
+    if (!r.ok) {
+      ctx.issues.push({ code: "custom", message: r.error, input: v });
+      return z.NEVER;
+    }
+    return r.value;
+  }).pipe(z.number().gt(0)).optional();
+
 const server = z.strictObject({
   host: z.string().trim().min(1).optional(),
   /** Spring Boot's name for the listen address. */
@@ -176,14 +188,12 @@ const server = z.strictObject({
     });
   }).optional(),
   port: int(0, 65535),
-  bodyLimit: z.unknown().transform((v, ctx) => {
-    const r = parseSize(v);
-    if (!r.ok) {
-      ctx.issues.push({ code: "custom", message: r.error, input: v });
-      return z.NEVER;
-    }
-    return r.value;
-  }).pipe(z.number().gt(0)).optional(),
+  bodyLimit: size(),
+  bodyIdleTimeout: duration(0, false),
+  bodyTimeout: duration(0, false),
+  maxPendingBodyBytes: size(),
+  headerTimeout: duration(0),
+  maxConnections: int(0),
   trustedProxies: z.preprocess(
     (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v),
     z.array(
@@ -194,6 +204,15 @@ const server = z.strictObject({
   ).optional(),
   drainDelay: duration(0),
   shutdownTimeout: duration(0),
+}).superRefine((block, ctx) => {
+  const limit = block.bodyLimit ?? SERVER_DEFAULTS.bodyLimit;
+  if (block.maxPendingBodyBytes !== undefined && block.maxPendingBodyBytes < limit) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxPendingBodyBytes"],
+      message: `must be at least server.body-limit (${limit} bytes), received ${block.maxPendingBodyBytes}`,
+    });
+  }
 });
 
 const log = z.strictObject({

@@ -143,6 +143,19 @@ export interface ServerConfig {
   readonly port: number;
   /** Largest accepted request body in bytes. */
   readonly bodyLimit: number;
+  /** Longest gap between two pieces of a request body, ms (then 408). */
+  readonly bodyIdleTimeoutMs: number;
+  /** Longest time to receive a whole request body, ms (then 408). */
+  readonly bodyTimeoutMs: number;
+  /** Cap on the bytes of all request bodies being received at once (then 503 + Retry-After). */
+  readonly maxPendingBodyBytes: number;
+  /**
+   * How often idle connections and connections that have not sent a whole request head are
+   * closed, ms (0: never). Read at start.
+   */
+  readonly headerTimeoutMs: number;
+  /** Open sockets and files above which idle and half-sent connections are shed (0: automatic). Read at start. */
+  readonly maxConnections: number;
   /** Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
   readonly trustedProxies: readonly string[];
   /**
