@@ -23,6 +23,7 @@ import {
 import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
 import { resolveLoadSignals } from "./signals.ts";
+import { resolveOutlier } from "./outlier.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -76,6 +77,7 @@ export function resolveConfig(
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
+      outlier: resolveOutlier(levels.map((l) => l?.outlierDetection)),
       instances: resolveInstances(kind, block, levels, adapter, origins, { warnings, problems, ids }),
     };
   }

@@ -23,6 +23,7 @@ import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./sch
 import { SERVER_DEFAULTS } from "./defaults.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
+import { outlierBlock } from "./outlier.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -145,6 +146,7 @@ const policyShape = {
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
   loadSignals: loadSignalsBlock.optional(),
+  outlierDetection: outlierBlock.optional(),
 };
 
 const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });

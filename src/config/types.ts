@@ -17,8 +17,9 @@ import type {
   StrategyName,
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+import type { OutlierConfig } from "./outlier.ts";
 
-export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig };
+export type { InstanceLoadSignalsConfig, LoadSignalsConfig, OutlierConfig, PrefixConfig };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -131,6 +132,8 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
   /** Engine load scraping (`src/signals`). */
   readonly loadSignals: LoadSignalsConfig;
+  /** Latency outlier detection (`outlier-detection`). */
+  readonly outlier: OutlierConfig;
   readonly instances: readonly InstanceConfig[];
 }
 
