@@ -33,4 +33,6 @@ export const METRIC_NAMES = {
   engineSignalAge: "dairouter_engine_signal_age_seconds",
   queueDepth: "dairouter_queue_depth",
   queueWait: "dairouter_queue_wait_seconds",
+  pendingBodyBytes: "dairouter_pending_body_bytes",
+  listenerRenewals: "dairouter_listener_renewals_total",
 } as const;

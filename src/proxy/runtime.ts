@@ -9,10 +9,15 @@
  */
 
 import { getAdapter } from "../adapters/mod.ts";
-import { createStrategy, promptHasher } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
 import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
+import {
+  createOutlierDetector,
+  FirstByteTimes,
+  InstanceProgress,
+  type OutlierDetector,
+} from "../health/outlier.ts";
 import { createLimiter, type KeyedLimiter } from "../limiter/mod.ts";
 import type {
   Adapter,
@@ -27,10 +32,12 @@ import type {
   UpstreamStats,
 } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
-import { loadSourceOf } from "../signals/targets.ts";
 import { budgetFor, type Gate, gateFor } from "./admission.ts";
 import type { AdmissionQueue, QueueBudget } from "./admission_queue.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
+import { poolRouting } from "./pool.ts";
+import { countsTokens } from "./token_estimate.ts";
+import { WaitCount, WaitingList } from "./waiting.ts";
 
 /** One upstream instance as the request path sees it. */
 export interface Upstream extends Endpoint {
@@ -44,6 +51,8 @@ export interface Upstream extends Endpoint {
   readonly limiter?: KeyedLimiter;
   /** The queue of the instance's pool, when the pool has admission limits (drained on release). */
   readonly admission?: AdmissionQueue;
+  /** Its attempts still waiting for a first byte (failed over when it is ejected). */
+  readonly waiting: WaitingList;
 }
 
 /** All instances serving one model name within a service. */
@@ -60,6 +69,8 @@ export interface ModelPool {
   readonly signals: boolean;
   /** Admission limits and queue; absent when no instance has `max-concurrency` and no engine queue gates. */
   readonly gate?: Gate;
+  /** The pool's recent successful first-byte times (outlier detection's reference). */
+  readonly firstByteTimes: FirstByteTimes;
 }
 
 /** One service's routing and governance. */
@@ -77,6 +88,8 @@ export interface ServiceRuntime {
    * global, service, client-IP, API-key or instance level): requests get a token estimate.
    */
   readonly countsTokens: boolean;
+  /** Latency outlier detection (`undefined`: `outlier-detection` is off). */
+  readonly outlier?: OutlierDetector;
 }
 
 /** The whole live table. */
@@ -114,6 +127,12 @@ export interface RuntimeState {
   /** Admission queues by `service/model`, and each service's queue budget: waiters outlive a reload. */
   readonly queues: Map<string, AdmissionQueue>;
   readonly budgets: Map<ServiceKind, QueueBudget>;
+  /** Per instance id, the attempts waiting for a first byte. */
+  readonly waiting: Map<string, WaitingList>;
+  /** Per pool (`<service>/<model>`), the recent successful first-byte times. */
+  readonly firstByteTimes: Map<string, FirstByteTimes>;
+  /** Attempts waiting over all instances. */
+  readonly waitCount: WaitCount;
 }
 
 /** A fresh, empty {@linkcode RuntimeState}. */
@@ -127,6 +146,9 @@ export function createRuntimeState(): RuntimeState {
     current: new Map(),
     queues: new Map(),
     budgets: new Map(),
+    waiting: new Map(),
+    firstByteTimes: new Map(),
+    waitCount: new WaitCount(),
   };
 }
 
@@ -181,6 +203,7 @@ function healthFor(
   deps: RuntimeDeps,
   inst: InstanceConfig,
   current: () => Upstream | undefined,
+  waiting: WaitingList,
 ): HealthState {
   const h = inst.health;
   const probed = isActivelyProbed(h);
@@ -197,6 +220,8 @@ function healthFor(
       onChange: (healthy, reason) => {
         const u = current();
         if (u) deps.events.healthChanged(u, healthy, reason);
+        // Requests waiting on an instance now out would wait for nothing: they fail over.
+        if (!healthy) waiting.ejectAll(reason);
       },
       onProbeOverruled: (detail) => {
         const u = current();
@@ -204,6 +229,25 @@ function healthFor(
       },
     }),
   })).state;
+}
+
+/** The first-byte times of the pool serving `model` in service `kind` (kept across reloads). */
+function firstByteTimesFor(deps: RuntimeDeps, kind: ServiceKind, model: string): FirstByteTimes {
+  const key = `${kind}/${model}`;
+  let times = deps.state.firstByteTimes.get(key);
+  if (!times) deps.state.firstByteTimes.set(key, times = new FirstByteTimes());
+  return times;
+}
+
+/** The instance's waiting list (kept across reloads by id, like its counters). */
+function waitingFor(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): WaitingList {
+  let list = deps.state.waiting.get(inst.id);
+  if (!list) {
+    const times = firstByteTimesFor(deps, svc.kind, inst.name);
+    list = new WaitingList(deps.state.waitCount, times, new InstanceProgress());
+    deps.state.waiting.set(inst.id, list);
+  }
+  return list;
 }
 
 function buildUpstream(
@@ -219,13 +263,15 @@ function buildUpstream(
   }
   // Breakers and health outlive one runtime; their callbacks report the instance's current object.
   const current = () => deps.state.current.get(inst.id);
+  const waiting = waitingFor(deps, svc, inst);
   const breaker = reuse(deps.state.breakers, inst.id, svc.circuitBreaker, () => ({
     breaker: createBreaker(svc.circuitBreaker, deps.clock, (from, to) => {
       const u = current();
       if (u) deps.events.breakerChanged(u, from, to);
+      if (to === "open") waiting.ejectAll("circuit breaker opened");
     }),
   })).breaker;
-  const health = healthFor(deps, inst, current);
+  const health = healthFor(deps, inst, current, waiting);
   const self: Upstream = {
     id: inst.id,
     weight: inst.weight,
@@ -239,16 +285,10 @@ function buildUpstream(
     health,
     limiter: limiterFor(deps, `instance:${inst.id}`, inst.rateLimit),
     ...(admission !== undefined ? { admission } : {}),
+    waiting,
   };
   deps.state.current.set(inst.id, self);
   return self;
-}
-
-/** Whether a request to `svc` meets a limit that counts tokens (see `ServiceRuntime.countsTokens`). */
-function countsTokens(config: Config, svc: ServiceConfig): boolean {
-  const tokens = (rl: RateLimitConfig | undefined) => rl?.unit === "tokens";
-  return tokens(config.globalRateLimit) || tokens(svc.rateLimit) ||
-    config.auth.keys.some((k) => tokens(k.rateLimit)) || svc.instances.some((i) => tokens(i.rateLimit));
 }
 
 /**
@@ -272,22 +312,11 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
       const gate = gateFor(deps.state, svc, name, instances, budget);
       const upstreams = instances.map((inst) => buildUpstream(deps, svc, inst, gate?.queue));
       all.push(...upstreams);
-      const strategy = createStrategy<Upstream>(svc.loadBalance.type, upstreams, {
-        random: deps.random,
-        hashAlgorithm: svc.loadBalance.hashAlgorithm,
-        loadFactor: svc.loadBalance.loadFactor,
-        kvSaturation: svc.loadBalance.kvSaturation,
-        prefixCacheSize: svc.loadBalance.prefix.cacheSize,
-      });
-      const lb = svc.loadBalance;
       pools.set(name, {
         name,
         upstreams,
-        strategy,
-        signals: svc.loadSignals.enabled &&
-          upstreams.some((u) => loadSourceOf(u, svc.loadSignals) !== undefined),
-        ...(gate !== undefined ? { gate } : {}),
-        ...(lb.type === "prefix-affinity" ? { hashPrompt: promptHasher(lb.prefix) } : {}),
+        ...poolRouting(svc, upstreams, gate, deps.random),
+        firstByteTimes: firstByteTimesFor(deps, kind, name),
       });
     }
     const rl = svc.rateLimit;
@@ -305,6 +334,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
         ? createFallbackCache(svc.fallback.cacheSize, svc.fallback.cacheTtlMs, deps.clock)
         : undefined,
       countsTokens: countsTokens(config, svc),
+      outlier: svc.outlier.enabled ? createOutlierDetector(svc.outlier) : undefined,
     };
   }
   return {

@@ -13,7 +13,8 @@
  * @module
  */
 
-import type { JsonBody, RawBody } from "../types.ts";
+import type { Config, ServiceConfig } from "../config/types.ts";
+import type { JsonBody, RateLimitConfig, RawBody } from "../types.ts";
 
 /** Characters per token of the estimate. */
 export const CHARS_PER_TOKEN = 4;
@@ -80,4 +81,14 @@ export function estimateTokens(body: JsonBody | RawBody): number {
   }
   const output = outputLimit(v) ?? (generates ? DEFAULT_OUTPUT_TOKENS : 0);
   return Math.ceil(chars / CHARS_PER_TOKEN) + overhead + output;
+}
+
+/**
+ * Whether a request to `svc` meets a limit that counts tokens (`rate-limit.unit: tokens` at the
+ * global, service, client-IP, API-key or instance level), so that it needs an estimate.
+ */
+export function countsTokens(config: Config, svc: ServiceConfig): boolean {
+  const tokens = (rl: RateLimitConfig | undefined) => rl?.unit === "tokens";
+  return tokens(config.globalRateLimit) || tokens(svc.rateLimit) ||
+    config.auth.keys.some((k) => tokens(k.rateLimit)) || svc.instances.some((i) => tokens(i.rateLimit));
 }
