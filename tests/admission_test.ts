@@ -5,7 +5,7 @@
  * limits charge what the engines report, streams included.
  */
 import assert from "node:assert/strict";
-import { startFakeEngine } from "./fakes/fake_engine.ts";
+import { generateDirectly, startFakeEngine } from "./fakes/fake_engine.ts";
 import { eventually, startGateway } from "./fakes/gateway.ts";
 
 const gatewayYaml = (urls: string[], service: string, instance = "", top = "") => `
@@ -148,15 +148,10 @@ model:
   try {
     const [u] = gw.gateway.runtime().upstreams;
     // Other traffic once filled the engine: its reports show a full batch of 2 with a queue.
-    const direct = Array.from({ length: 4 }, () =>
-      fetch(`${slow.url}/v1/chat/completions`, {
-        method: "POST",
-        body: JSON.stringify({ model: "qwen", messages: [{ role: "user", content: "x" }], max_tokens: 400 }),
-        signal: warmUp.signal,
-      }).then((r) => r.text()).catch(() => {}));
+    const direct = generateDirectly(slow.url, 4, warmUp.signal, 400);
     await eventually(() => engineBatch(u) === 2, "the engine's batch size learned from its reports", 5000);
     warmUp.abort();
-    await Promise.all(direct);
+    await direct;
     await eventually(() => u.stats.engine?.status().waiting === 0 && slow.sim.running === 0, "drained");
     peakWaiting = 0;
     const statuses = await Promise.all(

@@ -234,3 +234,26 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
   };
   return engine;
 }
+
+/**
+ * Sends `n` long generations straight to an engine (not through a gateway), as other clients of a
+ * shared engine would; abort `signal` to end them. Resolves when they have all ended.
+ */
+export function generateDirectly(
+  url: string,
+  n: number,
+  signal: AbortSignal,
+  maxTokens = 500,
+): Promise<void> {
+  const one = () =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "qwen",
+        messages: [{ role: "user", content: "hello" }],
+        max_tokens: maxTokens,
+      }),
+      signal,
+    }).then((r) => r.text()).catch(() => {});
+  return Promise.all(Array.from({ length: n }, one)).then(() => {});
+}
