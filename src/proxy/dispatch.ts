@@ -3,8 +3,9 @@
  * one pick → adapter → attempt → outcome recorded once → failover (bounded) → fallback.
  * Testable without Hono: it takes a parsed {@linkcode GatewayRequest} and returns a `Response`.
  *
- * Where the next capabilities plug in: `access.ts` (`ScopeDecider`, cluster-wide limits),
- * `Exchange.next` (an admission queue), `pick.ts` (per-request inputs of the strategy), and a
+ * Where capabilities plug in: `access.ts` (`ScopeDecider`: cluster-wide limits, token charges and
+ * their correction), `Exchange.next` (the admission queue: a request may wait there for a slot),
+ * `pick.ts` (per-request inputs of the strategy: engine loads, prompt hashes), and a
  * {@linkcode RequestHandler} wrapping `dispatch` (client dialects).
  *
  * @module
