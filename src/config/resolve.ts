@@ -21,6 +21,14 @@ import {
 } from "./policy.ts";
 import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
+import {
+  checkNativeDialects,
+  instanceCatalogue,
+  mergeFallbacks,
+  resolveAliases,
+  resolveFallbacks,
+  servedModels,
+} from "./catalogue.ts";
 import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
@@ -73,10 +81,13 @@ export function resolveConfig(
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
+      fallbacks: [],
       instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }
 
+  const catalogue = resolveCatalogue(file, services);
+  warnings.push(...catalogue.warnings);
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
   const ui = resolveConsole(file.console, access.admin);
@@ -104,8 +115,9 @@ export function resolveConfig(
     auth: access.auth,
     admin: access.admin,
     console: ui.console,
+    catalogue: { aliases: catalogue.aliases },
   };
-  return { config, warnings, problems: [...access.problems, ...ui.problems] };
+  return { config, warnings, problems: [...catalogue.problems, ...access.problems, ...ui.problems] };
 }
 
 /** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent, not `undefined`. */
@@ -162,8 +174,30 @@ function resolveInstances(
       enabled: inst.enabled ?? true,
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
+      ...instanceCatalogue(inst),
       id,
       ...(line !== undefined ? { line } : {}),
     };
   });
+}
+
+/**
+ * The catalogue (`catalogue.ts`): aliases checked against the served models, each service's
+ * fallback chains (its own over the global ones), instances' `native-dialects` against their
+ * adapters. Fills `services[kind].fallbacks` in place.
+ */
+function resolveCatalogue(file: FileConfig, services: Record<ServiceKind, ServiceConfig>) {
+  const problems: Problem[] = [];
+  const warnings: Warning[] = [];
+  const models = servedModels(services);
+  const aliases = resolveAliases(file.model.aliases, models, problems, warnings);
+  const known = new Set([...models, ...aliases.filter((a) => !a.pattern).map((a) => a.name)]);
+  const global = resolveFallbacks(file.model.fallbacks, ["model", "fallbacks"], known, problems, warnings);
+  for (const kind of SERVICE_KINDS) {
+    const at = ["model", "services", kind, "fallbacks"];
+    const own = resolveFallbacks(file.model.services?.[kind]?.fallbacks, at, known, problems, warnings);
+    services[kind] = { ...services[kind], fallbacks: mergeFallbacks(own, global) };
+    checkNativeDialects(kind, services[kind].instances, problems);
+  }
+  return { aliases, problems, warnings };
 }

@@ -20,6 +20,7 @@ import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
+import { aliasesBlock, fallbacksBlock, nativeDialectsField, upstreamModelField } from "./catalogue.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -126,6 +127,9 @@ const instance = z.strictObject({
   // Probes of one service run in one round, so `interval` is a service (or global) key.
   healthCheck: healthCheck.omit({ interval: true }).optional(),
   loadSignals: instanceLoadSignals.optional(),
+  // The model catalogue (catalogue.ts).
+  upstreamModel: upstreamModelField.optional(),
+  nativeDialects: nativeDialectsField.optional(),
 });
 
 /** The blocks that may be written globally, and per service to override the global ones. */
@@ -141,7 +145,11 @@ const policyShape = {
   loadSignals: loadSignalsBlock.optional(),
 };
 
-const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
+const service = z.strictObject({
+  ...policyShape,
+  fallbacks: fallbacksBlock.optional(),
+  instances: z.array(instance).optional(),
+});
 
 const services = z.strictObject({
   ...policyShape,
@@ -194,7 +202,12 @@ const state = z.strictObject({
 
 /** The whole file. `model` is required: it is what makes a file a JAiRouter configuration. */
 export const fileSchema = z.strictObject({
-  model: z.strictObject({ ...policyShape, services: services.optional() }),
+  model: z.strictObject({
+    ...policyShape,
+    aliases: aliasesBlock.optional(),
+    fallbacks: fallbacksBlock.optional(),
+    services: services.optional(),
+  }),
   server: server.optional(),
   log: log.optional(),
   state: state.optional(),

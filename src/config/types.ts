@@ -17,8 +17,10 @@ import type {
   StrategyName,
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+import type { AliasConfig, CatalogueConfig, DialectName, FallbackChain } from "./catalogue.ts";
 
 export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig };
+export type { AliasConfig, CatalogueConfig, FallbackChain };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -111,6 +113,10 @@ export interface InstanceConfig {
   readonly health: HealthConfig;
   /** Where the instance's load report is (overrides the service's `load-signals.source`). */
   readonly loadSignals?: InstanceLoadSignalsConfig;
+  /** The model name the backend knows, sent upstream in place of `name` (absent: `name`). */
+  readonly upstreamModel?: string;
+  /** Client dialects forwarded to this instance untranslated (its backend speaks them). */
+  readonly nativeDialects?: readonly DialectName[];
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -131,6 +137,8 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
   /** Engine load scraping (`src/signals`). */
   readonly loadSignals: LoadSignalsConfig;
+  /** Cross-model fallback chains: the service's own, then the global ones for other models. */
+  readonly fallbacks: readonly FallbackChain[];
   readonly instances: readonly InstanceConfig[];
 }
 
@@ -226,6 +234,8 @@ export interface Config {
   readonly admin: AdminConfig;
   /** The operator console. */
   readonly console: ConsoleConfig;
+  /** The model catalogue: aliases and patterns (`model.aliases`). */
+  readonly catalogue: CatalogueConfig;
 }
 
 /**

@@ -28,6 +28,8 @@ export {
   ollamaTags,
 } from "./ollama.ts";
 export type { ListedModel } from "./ollama.ts";
+export { DIALECT_NAMES } from "./types.ts";
+export { nativeAdapters } from "./native.ts";
 export { NDJSON_CONTENT_TYPE } from "./ollama.ts";
 export { responsesDialect } from "./responses.ts";
 export { createSseTranslator, translatorStream } from "./sse_reader.ts";

@@ -18,8 +18,11 @@
 
 import type { Clock, ServiceKind } from "../types.ts";
 
-/** Names of the client dialects; also the value of the metrics `dialect` label. */
-export type DialectName = "anthropic" | "responses" | "ollama";
+/** Names of the client dialects; also the values of the metrics `dialect` label (beside `openai`). */
+export const DIALECT_NAMES = ["anthropic", "responses", "ollama"] as const;
+
+/** A client dialect's name. */
+export type DialectName = typeof DIALECT_NAMES[number];
 
 /** What a dialect may read from the outside world: injected, never global. */
 export interface DialectEnv {

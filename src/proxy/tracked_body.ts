@@ -61,15 +61,27 @@ const ENCODER = new TextEncoder();
  * ```
  */
 export function sseErrorEvent(error: unknown): Uint8Array {
-  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
+  const message = streamFailure(error);
   const body = error instanceof GatewayError ? { error: { message, type: error.type, code: error.code } } : {
-    error: {
-      message: `Upstream stream ended abnormally: ${message}`,
-      type: "upstream_error",
-      code: "upstream_stream_error",
-    },
+    error: { message, type: "upstream_error", code: "upstream_stream_error" },
   };
   return ENCODER.encode(`data: ${JSON.stringify(body)}\n\n`);
+}
+
+/**
+ * What a client is told when its stream breaks: the gateway's reason (a `GatewayError`, e.g. the
+ * shutdown cut) as it is, anything else as the upstream's failure.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { streamFailure } from "./tracked_body.ts";
+ * assert.equal(streamFailure(new Error("reset")), "Upstream stream ended abnormally: reset");
+ * ```
+ */
+export function streamFailure(error: unknown): string {
+  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
+  return error instanceof GatewayError ? message : `Upstream stream ended abnormally: ${message}`;
 }
 
 const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
