@@ -7,7 +7,6 @@
 
 import type { Runtime } from "../proxy/runtime.ts";
 import type { ServiceKind } from "../types.ts";
-import { SERVICE_KINDS } from "../types.ts";
 
 /** One service's status: every instance with health, in-flight count and breaker state. */
 export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
