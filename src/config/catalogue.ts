@@ -41,18 +41,38 @@ export { DIALECT_NAMES, type DialectName };
 
 const modelName = z.preprocess(toText, z.string().trim().min(1, "must not be empty"));
 
+/** One alias value: `model`, or `{ model, hidden }`. */
+const aliasValue = z.unknown().transform((v, ctx): { model: string; hidden?: boolean } => {
+  const fail = () => {
+    ctx.issues.push({
+      code: "custom",
+      message: `must be a model name or { model, hidden }, received ${describeValue(v)}`,
+      input: v,
+    });
+    return z.NEVER;
+  };
+  const text = toText(v);
+  if (typeof text === "string") return text.trim() === "" ? fail() : { model: text.trim() };
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return fail();
+  const { model, hidden, ...rest } = v as Record<string, unknown>;
+  const name = toText(model);
+  if (Object.keys(rest).length > 0 || typeof name !== "string" || name.trim() === "") return fail();
+  if (hidden !== undefined && typeof hidden !== "boolean") return fail();
+  return { model: name.trim(), hidden: hidden as boolean | undefined };
+});
+
 /** `model.aliases`: `name: model`, or `name: { model, hidden }`; a name with `*` is a pattern. */
-export const aliasesBlock = z.record(
-  z.string(),
-  z.union([modelName, z.strictObject({ model: modelName, hidden: z.boolean().optional() })], {
-    error: (issue) => `must be a model name or { model, hidden }, received ${describeValue(issue.input)}`,
-  }),
-);
+export const aliasesBlock = z.record(z.string(), aliasValue);
 
 /** `fallbacks`: `model: [next, …]` (a single name is a chain of one). */
 export const fallbacksBlock = z.record(
   z.string(),
-  z.preprocess((v) => (typeof v === "string" ? [v] : v), z.array(modelName).min(1, "must name a model")),
+  z.preprocess(
+    (v) => (typeof v === "string" ? [v] : v),
+    z.array(modelName).superRefine((list, ctx) => {
+      if (list.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one model" });
+    }),
+  ),
 );
 
 /** Instance `native-dialects`: a list (or comma-separated text) of dialect names. */
@@ -123,13 +143,8 @@ export function resolveAliases(
   const patterns: AliasConfig[] = [];
   for (const [name, value] of Object.entries(block ?? {})) {
     const path = ["model", "aliases", name];
-    const model = typeof value === "string" ? value : value.model;
-    const alias = {
-      name,
-      model,
-      hidden: typeof value === "string" ? false : value.hidden ?? false,
-      pattern: name.includes("*"),
-    };
+    const model = value.model;
+    const alias = { name, model, hidden: value.hidden ?? false, pattern: name.includes("*") };
     if (name.trim() === "" || name !== name.trim()) {
       problems.push({ path, message: "must be a name without surrounding spaces" });
     } else if (models.has(name)) {
