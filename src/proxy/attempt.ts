@@ -59,7 +59,8 @@ export interface AttemptOwner {
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
-const JSON_TYPE = /json/i;
+// A JSON document (`application/json`, `…+json`), not a stream of them (`application/x-ndjson`).
+const JSON_TYPE = /^\s*application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
 const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
 const NO_TAIL: readonly Uint8Array[] = Object.freeze([]);
 
