@@ -42,7 +42,12 @@ for (const { model, backend } of BACKENDS) {
       const sent = fakeOf(model).requests.at(-1)!.json!;
       assert.equal(sent.model, backend === "vllm" ? "Qwen/Qwen3-8B" : "qwen3:0.6b");
       const line = accessLines(gw).at(-1)!;
-      assert.deepEqual([line.route, line.dialect, line.model, line.status], ["/v1/messages", "anthropic", model, 200]);
+      assert.deepEqual([line.route, line.dialect, line.model, line.status], [
+        "/v1/messages",
+        "anthropic",
+        model,
+        200,
+      ]);
     });
   });
 
@@ -101,7 +106,10 @@ Deno.test("@anthropic-ai/sdk with a Claude model name reaches the aliased model,
     assert.equal(response.headers.get("x-dairouter-model"), "qwen3-vllm");
     assert.equal(vllm.last("/v1/chat/completions").json!.model, "Qwen/Qwen3-8B");
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    assert.match(metrics, /dairouter_requests_total\{service="chat",model="qwen3-vllm",instance="[^"]+",status="200",dialect="anthropic"\} 1/);
+    assert.match(
+      metrics,
+      /dairouter_requests_total\{service="chat",model="qwen3-vllm",instance="[^"]+",status="200",dialect="anthropic"\} 1/,
+    );
   });
 });
 

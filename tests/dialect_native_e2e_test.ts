@@ -59,7 +59,11 @@ Deno.test("Responses requests for a native instance go to vLLM's /v1/responses a
 Deno.test("Ollama requests for a native instance reach Ollama untranslated; its model name goes back public", async () => {
   await withDialectGateway(async ({ gw, ollama }) => {
     const client = new Ollama({ host: gw.url });
-    const chat = await client.chat({ model: OLLAMA_NATIVE, messages: [{ role: "user", content: "hi" }], keep_alive: "1m" });
+    const chat = await client.chat({
+      model: OLLAMA_NATIVE,
+      messages: [{ role: "user", content: "hi" }],
+      keep_alive: "1m",
+    });
     assert.equal(chat.message.content, REPLY_WORDS.join(""));
     assert.equal(chat.model, OLLAMA_NATIVE, "Ollama said llama3.2:1b");
     assert.deepEqual(ollama.last("/api/chat").json, {

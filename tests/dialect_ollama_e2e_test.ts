@@ -34,8 +34,14 @@ for (const { model, backend } of BACKENDS) {
       const gen = await ollama.generate({ model, prompt: "hi", system: "Be brief." });
       assert.equal(gen.response, TEXT);
       assert.equal(gen.done_reason, "stop");
-      assert.equal(fakeOf(model).requests.at(-1)!.json!.model, backend === "vllm" ? "Qwen/Qwen3-8B" : "qwen3:0.6b");
-      assert.deepEqual(accessLines(gw).map((l) => [l.route, l.dialect]), [["/api/chat", "ollama"], ["/api/generate", "ollama"]]);
+      assert.equal(
+        fakeOf(model).requests.at(-1)!.json!.model,
+        backend === "vllm" ? "Qwen/Qwen3-8B" : "qwen3:0.6b",
+      );
+      assert.deepEqual(accessLines(gw).map((l) => [l.route, l.dialect]), [["/api/chat", "ollama"], [
+        "/api/generate",
+        "ollama",
+      ]]);
     });
   });
 
@@ -74,7 +80,11 @@ for (const { model, backend } of BACKENDS) {
   Deno.test(`ollama chat() gets a tool call from ${backend}`, async () => {
     await withDialectGateway(async ({ gw }) => {
       const ollama = new Ollama({ host: gw.url });
-      const res = await ollama.chat({ model, messages: [{ role: "user", content: "Weather?" }], tools: [WEATHER] });
+      const res = await ollama.chat({
+        model,
+        messages: [{ role: "user", content: "Weather?" }],
+        tools: [WEATHER],
+      });
       assert.deepEqual(res.message.tool_calls?.map((c) => [c.function.name, c.function.arguments]), [
         ["get_weather", { city: "Paris" }],
       ]);
@@ -102,6 +112,7 @@ Deno.test("ollama list(), ps() and version() answer from the gateway's catalogue
       "embed-vllm",
       "gpt-4o-mini",
       "qwen3-broken",
+      "qwen3-missing",
       "qwen3-native",
       "qwen3-ollama",
       "qwen3-ollama-native",

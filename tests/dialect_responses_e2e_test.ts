@@ -64,7 +64,11 @@ for (const { model, backend } of BACKENDS) {
 
   Deno.test(`openai responses.stream() rebuilds a function call from ${backend}`, async () => {
     await withDialectGateway(async ({ gw }) => {
-      const final = await client(gw.url).responses.stream({ model, input: "Weather in Paris?", tools: [WEATHER] })
+      const final = await client(gw.url).responses.stream({
+        model,
+        input: "Weather in Paris?",
+        tools: [WEATHER],
+      })
         .finalResponse();
       const calls = final.output.filter((o) => o.type === "function_call");
       assert.equal(calls.length, 1);
@@ -118,7 +122,10 @@ Deno.test("openai chat completions with an aliased model name: the answer and th
 Deno.test("openai chat completions: a backend's own model name comes back as the public one (JSON and SSE)", async () => {
   await withDialectGateway(async ({ gw, vllm }) => {
     const c = client(gw.url);
-    const whole = await c.chat.completions.create({ model: "qwen3-vllm", messages: [{ role: "user", content: "hi" }] });
+    const whole = await c.chat.completions.create({
+      model: "qwen3-vllm",
+      messages: [{ role: "user", content: "hi" }],
+    });
     assert.equal(whole.model, "qwen3-vllm");
     assert.equal(vllm.last("/v1/chat/completions").json!.model, "Qwen/Qwen3-8B");
     const stream = await c.chat.completions.create({

@@ -73,7 +73,10 @@ export function extraPath(
 ): string {
   const extra = EXTRA_ROUTES[route];
   if (ownPath === undefined) {
-    throw new BadRequestError(`The ${label} backend does not serve ${extra.label}.`, "unsupported_by_backend");
+    throw new BadRequestError(
+      `The ${label} backend does not serve ${extra.label}.`,
+      "unsupported_by_backend",
+    );
   }
   if (configured === undefined || configured === "") return ownPath;
   const clean = configured.replace(/\/+$/, "");

@@ -24,8 +24,14 @@ const SERVED: Readonly<Record<AdapterName, Partial<Record<string, string>>>> = {
 };
 
 const MULTIPART = "multipart/form-data; boundary=b";
-const form = new TextEncoder().encode('--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nw\r\n--b--\r\n');
-const json = { kind: "json" as const, bytes: new TextEncoder().encode('{"model":"g","input":"x"}'), value: { model: "g", input: "x" } };
+const form = new TextEncoder().encode(
+  '--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nw\r\n--b--\r\n',
+);
+const json = {
+  kind: "json" as const,
+  bytes: new TextEncoder().encode('{"model":"g","input":"x"}'),
+  value: { model: "g", input: "x" },
+};
 
 function prepare(adapter: AdapterName, route: string, path?: string) {
   const extra = EXTRA_ROUTES[route];
@@ -61,7 +67,10 @@ for (const [adapter, served] of Object.entries(SERVED) as [AdapterName, Partial<
 }
 
 Deno.test("an instance path gives the extra endpoint's path beside it, or a clear refusal", () => {
-  assert.equal(prepare("xinference", T, "/xinf/v1/audio/transcriptions").url, "http://127.0.0.1:1/xinf/v1/audio/translations");
+  assert.equal(
+    prepare("xinference", T, "/xinf/v1/audio/transcriptions").url,
+    "http://127.0.0.1:1/xinf/v1/audio/translations",
+  );
   assert.equal(prepare("openai", V, "/v2/images/edits/").url, "http://127.0.0.1:1/v2/images/variations");
   assert.equal(prepare("localai", M, "/v1/chat/completions").url, "http://127.0.0.1:1/v1/moderations");
   assert.throws(() => prepare("vllm", T, "/asr"), /path "\/asr" does not end in "\/audio\/transcriptions"/);

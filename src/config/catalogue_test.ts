@@ -56,7 +56,10 @@ Deno.test("catalogue keys load: aliases keep their names, patterns sort most spe
     { model: "qwen3-8b", then: ["qwen3-1.7b"] },
     { model: "qwen3-32b", then: ["qwen3-8b", "qwen3-1.7b"] },
   ]);
-  assert.deepEqual(config.services.embedding.fallbacks, [{ model: "qwen3-32b", then: ["qwen3-8b", "qwen3-1.7b"] }]);
+  assert.deepEqual(config.services.embedding.fallbacks, [{
+    model: "qwen3-32b",
+    then: ["qwen3-8b", "qwen3-1.7b"],
+  }]);
   const [big, small, tiny] = config.services.chat.instances;
   assert.equal(big.upstreamModel, undefined);
   assert.equal(big.nativeDialects, undefined);
@@ -75,8 +78,19 @@ Deno.test("an alias may not hide a model, nor point to another alias", () => {
     problems(BASE.replace("gpt-4o-mini: qwen3-8b", "gpt-4o-mini: internal")),
     /model\.aliases\.gpt-4o-mini points to "internal", which is an alias itself: name a model/,
   );
-  assert.match(problems(BASE.replace("gpt-4o-mini: qwen3-8b", "gpt-4o-mini: [1]")), /model\.aliases\.gpt-4o-mini must be a model name or \{ model, hidden \}, received a list \(line 4\)/);
-  assert.match(problems(BASE.replace("internal: { model: qwen3-8b, hidden: true }", "internal: { model: qwen3-8b, hiden: true }")), /model\.aliases\.internal must be a model name or \{ model, hidden \}/);
+  assert.match(
+    problems(BASE.replace("gpt-4o-mini: qwen3-8b", "gpt-4o-mini: [1]")),
+    /model\.aliases\.gpt-4o-mini must be a model name or \{ model, hidden \}, received a list \(line 4\)/,
+  );
+  assert.match(
+    problems(
+      BASE.replace(
+        "internal: { model: qwen3-8b, hidden: true }",
+        "internal: { model: qwen3-8b, hiden: true }",
+      ),
+    ),
+    /model\.aliases\.internal must be a model name or \{ model, hidden \}/,
+  );
 });
 
 Deno.test("a chain may not name its own model or one model twice", () => {
@@ -88,14 +102,19 @@ Deno.test("a chain may not name its own model or one model twice", () => {
     problems(BASE.replace("qwen3-8b: qwen3-1.7b", "qwen3-8b: [qwen3-1.7b, qwen3-1.7b]")),
     /model\.services\.chat\.fallbacks\.qwen3-8b\[1\] names "qwen3-1\.7b" twice in one chain/,
   );
-  assert.match(problems(BASE.replace("qwen3-8b: qwen3-1.7b", "qwen3-8b: []")), /fallbacks\.qwen3-8b must name at least one model/);
+  assert.match(
+    problems(BASE.replace("qwen3-8b: qwen3-1.7b", "qwen3-8b: []")),
+    /fallbacks\.qwen3-8b must name at least one model/,
+  );
 });
 
 Deno.test("names no instance serves are warnings with their line", () => {
-  const { warnings } = load(BASE.replace("gpt-4o-mini: qwen3-8b", "gpt-4o-mini: qwen3-70b").replace(
-    "[qwen3-8b, qwen3-1.7b]",
-    "[qwen3-8b, llama4]",
-  ));
+  const { warnings } = load(
+    BASE.replace("gpt-4o-mini: qwen3-8b", "gpt-4o-mini: qwen3-70b").replace(
+      "[qwen3-8b, qwen3-1.7b]",
+      "[qwen3-8b, llama4]",
+    ),
+  );
   assert.deepEqual(warnings.map((w) => [w.kind, w.message]), [
     ["unserved-model", 'model.aliases.gpt-4o-mini points to "qwen3-70b", which no instance serves (line 4)'],
     ["unserved-model", 'model.fallbacks.qwen3-32b[1] names "llama4", which no instance serves (line 9)'],
@@ -118,5 +137,8 @@ Deno.test("native-dialects must name dialects the instance's backend speaks nati
 });
 
 Deno.test("upstream-model must not be empty", () => {
-  assert.match(problems(BASE.replace("upstream-model: Qwen/Qwen3-8B", 'upstream-model: ""')), /upstream-model must not be empty/);
+  assert.match(
+    problems(BASE.replace("upstream-model: Qwen/Qwen3-8B", 'upstream-model: ""')),
+    /upstream-model must not be empty/,
+  );
 });

@@ -48,7 +48,10 @@ Deno.test("buildCatalogue() leaves out aliases and chain entries naming models t
 
 Deno.test("buildCatalogue() resolves chain keys and entries through exact aliases, without duplicates", () => {
   const [a, b, c] = [pool("a"), pool("b"), pool("c")];
-  const cat = buildCatalogue(new Map([["a", a], ["b", b], ["c", c]]), [alias("big", "a"), alias("small", "c")], [
+  const cat = buildCatalogue(new Map([["a", a], ["b", b], ["c", c]]), [
+    alias("big", "a"),
+    alias("small", "c"),
+  ], [
     { model: "big", then: ["b", "small", "c"] },
   ]);
   assert.deepEqual(resolveModel(cat, "a")?.fallbacks, [b, c]);

@@ -53,12 +53,15 @@ function chainConfig(
 }
 
 const eject = (label: string) => (h: Harness) => Promise.resolve(h.upstream(label).health.eject("test"));
-const content = (body: unknown) => (body as { choices: { message: { content: string } }[] }).choices[0].message.content;
+const content = (body: unknown) =>
+  (body as { choices: { message: { content: string } }[] }).choices[0].message.content;
 const modelOf = (body: unknown) => (body as { model: string }).model;
 const SCRIPT = { a: [answer("m")], b: [answer("m2")], c: [answer("m3")] };
 
 async function fallbacksCounted(h: Harness): Promise<string> {
-  return (await h.gateway.metrics.render()).split("\n").filter((l) => l.startsWith("dairouter_fallbacks_total"))
+  return (await h.gateway.metrics.render()).split("\n").filter((l) =>
+    l.startsWith("dairouter_fallbacks_total")
+  )
     .join("\n");
 }
 
@@ -165,7 +168,8 @@ const CASES: Case[] = [
     status: 200,
     headers: { "x-dairouter-model": "m2", "x-dairouter-fallback": "model" },
     tried: ["b"],
-    after: (h) => assert.equal(JSON.parse(h.upstreams.calls[0].body).model, "m2", "the body names the model sent"),
+    after: (h) =>
+      assert.equal(JSON.parse(h.upstreams.calls[0].body).model, "m2", "the body names the model sent"),
   },
   {
     name: "a service's own chain replaces the global one for that model",
@@ -195,7 +199,10 @@ const CASES: Case[] = [
     tried: ["a"],
     after: (h) => {
       assert.equal(JSON.parse(h.logs.at(-1)!).fallback, null);
-      assert.equal(h.upstreams.calls[0].body, JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }));
+      assert.equal(
+        h.upstreams.calls[0].body,
+        JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+      );
     },
   },
 ];
@@ -210,6 +217,9 @@ Deno.test("model fallback: dairouter_fallbacks_total counts an answer from the c
   const res = await h.post({ model: "m", messages: [] });
   assert.equal(res.status, 200);
   await res.text();
-  assert.equal(await fallbacksCounted(h), 'dairouter_fallbacks_total{service="chat",model="m",strategy="model"} 1');
+  assert.equal(
+    await fallbacksCounted(h),
+    'dairouter_fallbacks_total{service="chat",model="m",strategy="model"} 1',
+  );
   h.assertIdle();
 });

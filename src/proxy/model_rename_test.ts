@@ -31,7 +31,8 @@ Deno.test("modelRename(): an answer without the backend's name is the same bytes
 });
 
 Deno.test("modelRename(): SSE split anywhere gives the same renamed stream, whole events at once", () => {
-  const sse = 'data: {"model":"Qwen/Qwen3-8B","c":1}\n\ndata: {"model":"Qwen/Qwen3-8B","c":2}\n\ndata: [DONE]\n\n';
+  const sse =
+    'data: {"model":"Qwen/Qwen3-8B","c":1}\n\ndata: {"model":"Qwen/Qwen3-8B","c":2}\n\ndata: [DONE]\n\n';
   const want = sse.replaceAll("Qwen/Qwen3-8B", "qwen3-8b");
   assert.equal(run([sse]), want);
   for (let size = 1; size < 12; size++) {
@@ -40,11 +41,17 @@ Deno.test("modelRename(): SSE split anywhere gives the same renamed stream, whol
     assert.equal(run(parts), want, `cut every ${size} bytes`);
   }
   const s = modelRename("Qwen/Qwen3-8B", "qwen3-8b").stream("text/event-stream")!;
-  assert.equal(dec.decode(s.push(enc.encode('data: {"model":"Qwen/Qwen3-8B"}\n\n'))!), 'data: {"model":"qwen3-8b"}\n\n');
+  assert.equal(
+    dec.decode(s.push(enc.encode('data: {"model":"Qwen/Qwen3-8B"}\n\n'))!),
+    'data: {"model":"qwen3-8b"}\n\n',
+  );
 });
 
 Deno.test("modelRename(): NDJSON lines are renamed; an unfinished last line comes out at the end", () => {
-  const out = run(['{"model":"Qwen/Qwen3-8B","done":false}\n{"model":"Qwen', '/Qwen3-8B","done":true}'], "application/x-ndjson");
+  const out = run(
+    ['{"model":"Qwen/Qwen3-8B","done":false}\n{"model":"Qwen', '/Qwen3-8B","done":true}'],
+    "application/x-ndjson",
+  );
   assert.equal(out, '{"model":"qwen3-8b","done":false}\n{"model":"qwen3-8b","done":true}');
 });
 

@@ -31,7 +31,12 @@ function request(body: JsonBody | RawBody, over: Partial<GatewayRequest> = {}): 
   };
 }
 
-function upstream(model: string, upstreamModel = model, adapter: AdapterName = "openai", native: string[] = []) {
+function upstream(
+  model: string,
+  upstreamModel = model,
+  adapter: AdapterName = "openai",
+  native: string[] = [],
+) {
   return {
     id: `chat/${model}`,
     model,
@@ -54,7 +59,10 @@ Deno.test("UpstreamBodies: upstream-model renames the JSON model once per reques
   const bodies = new UpstreamBodies(request(body));
   const first = bodies.for(upstream("m", "Org/M"));
   assert.equal(first.usage, true);
-  assert.equal(dec.decode(first.body.bytes), '{"model":"Org/M","stream":true,"messages":[],"stream_options":{"include_usage":true}}');
+  assert.equal(
+    dec.decode(first.body.bytes),
+    '{"model":"Org/M","stream":true,"messages":[],"stream_options":{"include_usage":true}}',
+  );
   assert.equal(bodies.for(upstream("m", "Org/M")).body, first.body, "a retry reuses it");
   const plain = bodies.for(upstream("m", "m", "tei"));
   assert.equal(plain.body, body, "an adapter that takes no stream_options gets the bytes as they came");
@@ -72,8 +80,13 @@ Deno.test("UpstreamBodies: a multipart upload gets its model field replaced, the
       '--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n--b--\r\n',
   );
   const body: RawBody = { kind: "raw", bytes, contentType: "multipart/form-data; boundary=b" };
-  const out = new UpstreamBodies(request(body, { service: "stt" })).for(upstream("whisper", "openai/whisper-large-v3")).body;
-  assert.equal(dec.decode(out.bytes), dec.decode(bytes).replace("\r\n\r\nwhisper\r\n", "\r\n\r\nopenai/whisper-large-v3\r\n"));
+  const out =
+    new UpstreamBodies(request(body, { service: "stt" })).for(upstream("whisper", "openai/whisper-large-v3"))
+      .body;
+  assert.equal(
+    dec.decode(out.bytes),
+    dec.decode(bytes).replace("\r\n\r\nwhisper\r\n", "\r\n\r\nopenai/whisper-large-v3\r\n"),
+  );
 });
 
 function dialect(): DialectCall {

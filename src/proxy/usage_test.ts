@@ -22,7 +22,9 @@ Deno.test("usageFromTail() reports embeddings usage (no completion tokens) and n
 
 Deno.test("usageFromTail() reads Anthropic's and Responses' input_tokens/output_tokens", () => {
   const anthropic = usageFromTail([
-    enc('event: message_delta\ndata: {"type":"message_delta","usage":{"input_tokens":12,"output_tokens":6}}\n\n'),
+    enc(
+      'event: message_delta\ndata: {"type":"message_delta","usage":{"input_tokens":12,"output_tokens":6}}\n\n',
+    ),
     enc('event: message_stop\ndata: {"type":"message_stop"}\n\n'),
   ]);
   assert.deepEqual(anthropic, { tokensIn: 12, tokensOut: 6 });

@@ -21,6 +21,8 @@ export const BACKENDS: readonly { readonly model: string; readonly backend: "vll
 
 /** A model on the Ollama fake that breaks mid-stream. */
 export const BROKEN = "qwen3-broken";
+/** A model the Ollama fake lacks: it answers Ollama's own 404. */
+export const MISSING = "qwen3-missing";
 /** A model on vLLM that takes Anthropic and Responses requests natively. */
 export const VLLM_NATIVE = "qwen3-native";
 /** A model on Ollama that takes Ollama's API natively. */
@@ -63,6 +65,11 @@ ${extra}
           adapter: ollama
           path: /api/chat
           upstream-model: "${OLLAMA_MODELS.broken}"
+        - name: ${MISSING}
+          base-url: ${ollama.url}
+          adapter: ollama
+          path: /api/chat
+          upstream-model: "missing:1b"
         - name: ${VLLM_NATIVE}
           base-url: ${vllm.url}
           adapter: vllm
