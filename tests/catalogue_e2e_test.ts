@@ -41,7 +41,7 @@ model:
 }
 
 /** A port nothing listens on: connections are refused at once. */
-async function deadUrl(): Promise<string> {
+function deadUrl(): string {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -50,7 +50,7 @@ async function deadUrl(): Promise<string> {
 
 async function withCatalogue(fn: (url: string, vllm: ReturnType<typeof startVllm>) => Promise<void>) {
   const vllm = startVllm();
-  const gw = startGateway(yaml(vllm.url, await deadUrl()));
+  const gw = startGateway(yaml(vllm.url, deadUrl()));
   try {
     await fn(gw.url, vllm);
     assert.equal(gw.gateway.inFlight(), 0);
