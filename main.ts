@@ -7,12 +7,16 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import { ConfigError, loadConfigFile } from "./src/config/load.ts";
+import { ConfigError, loadConfigFile, type LoadResult } from "./src/config/load.ts";
+import { createReloader, loadOffThread } from "./src/config/reload.ts";
+import { parseSize } from "./src/config/units.ts";
 import type { ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
+import { serveGateway } from "./src/http/serve_gateway.ts";
 import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
@@ -25,14 +29,20 @@ const HELP = `dairouter ${VERSION} — OpenAI-compatible gateway for self-hosted
 
 Usage:
   dairouter [--config FILE] [--host HOST] [--port PORT]   start the gateway
-  dairouter check --config FILE                           validate a config file and exit
+  dairouter check --config FILE [--strict]                validate a config file and exit
   dairouter --version | --help
 
 Options:
-  -c, --config FILE   configuration file (env DAIROUTER_CONFIG; default config/dairouter.yaml)
+  -c, --config FILE   configuration file (env DAIROUTER_CONFIG; default config/dairouter.yaml);
+                      a JAiRouter application.yml loads with its spring.config.import files
       --host HOST     listen address, overrides server.host (env DAIROUTER_HOST)
   -p, --port PORT     listen port, overrides server.port (env DAIROUTER_PORT)
       --no-watch      do not reload when the config file changes (SIGHUP still reloads)
+      --strict        check: treat every warning (ignored JAiRouter/Spring keys…) as an error
+      --max-config-size SIZE
+                      cap on the bytes of all config files together (default 1mb)
+
+Exit codes: 0 ok; 1 the configuration has errors (or warnings, with --strict); 2 bad arguments.
 
 Signals: SIGHUP reloads the config; SIGTERM/SIGINT: /readyz turns 503, new requests are still served
 for server.drain-delay, then the listener closes and in-flight requests get server.shutdown-timeout;
@@ -45,6 +55,8 @@ interface Cli {
   host?: string;
   port?: number;
   watch: boolean;
+  strict: boolean;
+  maxConfigBytes?: number;
 }
 
 function parseArgs(args: readonly string[], env: Readonly<Record<string, string>>): Cli {
@@ -54,6 +66,7 @@ function parseArgs(args: readonly string[], env: Readonly<Record<string, string>
     host: env.DAIROUTER_HOST,
     port: env.DAIROUTER_PORT ? Number(env.DAIROUTER_PORT) : undefined,
     watch: true,
+    strict: false,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -71,12 +84,38 @@ function parseArgs(args: readonly string[], env: Readonly<Record<string, string>
     else if (a === "--host") cli.host = value();
     else if (a === "-p" || a === "--port") cli.port = Number(value());
     else if (a === "--no-watch") cli.watch = false;
-    else throw new TypeError(`Unknown argument "${a}" (see --help)`);
+    else if (a === "--strict") cli.strict = true;
+    else if (a === "--max-config-size") {
+      const size = parseSize(value());
+      if (!size.ok || size.value < 1) {
+        throw new TypeError(`--max-config-size ${size.ok ? "must be > 0" : size.error}`);
+      }
+      cli.maxConfigBytes = Math.floor(size.value);
+    } else throw new TypeError(`Unknown argument "${a}" (see --help)`);
   }
   if (cli.port !== undefined && !(Number.isInteger(cli.port) && cli.port >= 0 && cli.port < 65536)) {
     throw new TypeError(`Port must be an integer 0..65535, received ${cli.port}`);
   }
   return cli;
+}
+
+/** `check`: prints warnings (errors under `--strict`) and a summary; returns the exit code. */
+function reportCheck(cli: Cli, loaded: LoadResult): number {
+  const level = cli.strict ? "error" : "warning";
+  for (const w of loaded.warnings) console.error(`${level}: ${w.message}`);
+  const n = Object.values(loaded.config.services).reduce(
+    (sum, s) => sum + (s as ServiceConfig).instances.length,
+    0,
+  );
+  const from = loaded.files.length > 1 ? ` (${loaded.files.length} files)` : "";
+  if (cli.strict && loaded.warnings.length > 0) {
+    console.error(
+      `Config "${cli.config}"${from} is refused: ${loaded.warnings.length} warnings are errors under --strict.`,
+    );
+    return 1;
+  }
+  console.log(`Config "${cli.config}"${from} is valid: ${n} instances, ${loaded.warnings.length} warnings.`);
+  return 0;
 }
 
 /**
@@ -98,28 +137,17 @@ export async function main(
   if (cli.command === "help") return (console.log(HELP), 0);
   if (cli.command === "version") return (console.log(`dairouter ${VERSION}`), 0);
 
-  const load = async () => {
-    const { config, warnings } = await loadConfigFile(cli.config, env);
-    return { config, warnings };
-  };
+  const loadOptions = cli.maxConfigBytes === undefined ? {} : { maxBytes: cli.maxConfigBytes };
   let loaded;
   try {
-    loaded = await load();
+    loaded = await loadConfigFile(cli.config, env, loadOptions);
   } catch (error) {
     console.error(
       error instanceof ConfigError ? error.message : `Cannot load config "${cli.config}": ${String(error)}`,
     );
     return 1;
   }
-  if (cli.command === "check") {
-    for (const w of loaded.warnings) console.error(`warning: ${w.message}`);
-    const n = Object.values(loaded.config.services).reduce(
-      (sum, s) => sum + (s as ServiceConfig).instances.length,
-      0,
-    );
-    console.log(`Config "${cli.config}" is valid: ${n} instances, ${loaded.warnings.length} warnings.`);
-    return 0;
-  }
+  if (cli.command === "check") return reportCheck(cli, loaded);
 
   const logOut = createLineWriter({ sink: (b) => Deno.stdout.write(b) });
   // The operator console (read at start): its history is fed by every access record.
@@ -137,7 +165,7 @@ export async function main(
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });
   for (const w of loaded.warnings) {
-    gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line });
+    gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line, file: w.file });
   }
 
   // Optional persistence: breaker states and limiter levels survive a restart.
@@ -160,15 +188,22 @@ export async function main(
   const flushTimer = store ? setInterval(save, stateCfg.flushIntervalMs) : undefined;
 
   const server = loaded.config.server;
-  const httpServer = Deno.serve({
+  const procFs = {
+    statSync: Deno.statSync,
+    readDirSync: Deno.readDirSync,
+    readTextFileSync: Deno.readTextFileSync,
+  };
+  const httpServer = serveGateway(gateway, server, {
     hostname: cli.host ?? server.host,
     port: cli.port ?? server.port,
+    openFiles: createOpenFileCounter(procFs),
+    fileLimit: openFileLimit(procFs),
     onListen: (addr) => {
       const address = `http://${addr.hostname}:${addr.port}`;
       gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
       onListening?.(address);
     },
-  }, gateway.fetch);
+  });
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.
   const adm = loaded.config.admin;
@@ -186,21 +221,24 @@ export async function main(
     gateway.logger.info("console listening", { event: "start", address });
   }
 
-  const reload = async (why: string) => {
-    try {
-      const next = await load();
+  // Reloads parse in a worker: the event loop keeps serving on the current table meanwhile.
+  const spawnLoader = () =>
+    new Worker(new URL("./src/config/load_worker.ts", import.meta.url), { type: "module" });
+  const reload = createReloader({
+    load: () => loadOffThread(spawnLoader, cli.config, env, loadOptions),
+    apply: (next) => {
       for (const w of next.warnings) {
-        gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line });
+        gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line, file: w.file });
       }
       gateway.reload(next.config);
-    } catch (error) {
+    },
+    refuse: (error, why) =>
       gateway.logger.error("configuration rejected; keeping the previous one", {
         event: "config",
         trigger: why,
         error: (error as Error).message,
-      });
-    }
-  };
+      }),
+  });
   const stopWatch = cli.watch ? watchConfig(cli.config, () => void reload("file change")) : () => {};
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", () => void reload("SIGHUP"));
 

@@ -16,6 +16,7 @@ import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
+import { OutlierMonitor } from "./proxy/outlier_monitor.ts";
 import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
 import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
 import { scrapeTargets } from "./signals/targets.ts";
@@ -137,6 +138,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
   };
   let runtime = buildRuntime(config, { clock: deps.clock, random: deps.random, state, events });
+  // Latency outlier detection rides the deadline sweep while requests wait (no timer of its own).
+  new OutlierMonitor({ sweep: deadlines, runtime: () => runtime, clock: deps.clock, count: state.waitCount });
   metrics.setInFlightSource(function* () {
     for (const u of runtime.upstreams) {
       yield { service: u.service, instance: u.id, inFlight: u.stats.inFlight };

@@ -7,7 +7,7 @@
  */
 
 import { Hono } from "hono";
-import type { ApiKeyConfig, Config } from "../config/types.ts";
+import type { ApiKeyConfig, Config, ServerConfig } from "../config/types.ts";
 import { errorResponse, type GatewayError, NotFoundError } from "../errors.ts";
 import { createTraceContext, formatTraceparent, parseTraceparent, requestId } from "../observe/trace.ts";
 import { authenticate, denialError, isDenial } from "../proxy/access.ts";
@@ -16,7 +16,8 @@ import { forwardRequestHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
-import { type ParsedBody, readRequestBody } from "./body.ts";
+import { type BodyReader, type ParsedBody, readRequestBody } from "./body.ts";
+import { type BodyGuardOptions, drainUnread, PendingBodies, readGuarded } from "./body_guard.ts";
 import { DIALECT_PATHS, mountDialectRoutes } from "./dialect_routes.ts";
 import { modelDocument, modelList } from "./models.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
@@ -31,7 +32,12 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly random: Random;
   /** Prometheus exposition, when metrics are on. */
-  readonly metrics?: { render(): Promise<string>; readonly contentType: string };
+  readonly metrics?: {
+    render(): Promise<string>;
+    readonly contentType: string;
+    /** Registers what the pending-body-bytes gauge reads at scrape time. */
+    setPendingBodySource(fn: () => number): void;
+  };
   /** False while starting or draining (`/readyz` answers 503). */
   readonly ready?: () => boolean;
   /** Extra routes mounted by later layers (admin API, auth). */
@@ -57,7 +63,7 @@ export type AppEnv = {
  * (`readRequestBody`), or a client dialect's translated (`dialect_routes.ts`), which also says
  * the service and OpenAI route it goes to and carries the dialect's call.
  */
-export type Intake = (req: Request, route: ProxyRoute, limit: number) => Promise<Intaken>;
+export type Intake = (req: Request, route: ProxyRoute, read: BodyReader) => Promise<Intaken>;
 
 /** What an {@linkcode Intake} read. */
 export interface Intaken extends ParsedBody {
@@ -67,7 +73,7 @@ export interface Intaken extends ParsedBody {
 }
 
 /** The OpenAI endpoints' intake. */
-const openaiIntake: Intake = (req, route, limit) => readRequestBody(req, route.body, limit);
+const openaiIntake: Intake = (req, route, read) => readRequestBody(req, route.body, read);
 
 /** Serves a proxied route: {@linkcode Intake}, then `handler` (`dispatch`, or a wrapper of it). */
 export type ProxyHandler = (
@@ -107,6 +113,24 @@ function trustFor(config: Config): (ip: string) => boolean {
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const pendingBodies = new PendingBodies();
+  deps.metrics?.setPendingBodySource(() => pendingBodies.bytes);
+  const guards = new WeakMap<ServerConfig, BodyGuardOptions>();
+  const bodyGuard = (server: ServerConfig): BodyGuardOptions => {
+    let guard = guards.get(server);
+    if (!guard) {
+      guard = {
+        limit: server.bodyLimit,
+        idleTimeoutMs: server.bodyIdleTimeoutMs,
+        totalTimeoutMs: server.bodyTimeoutMs,
+        maxPendingBytes: server.maxPendingBodyBytes,
+        pending: pendingBodies,
+        deadlines: deps.dispatch.deadlines,
+      };
+      guards.set(server, guard);
+    }
+    return guard;
+  };
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -115,6 +139,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const config = deps.runtime().config;
     c.set("clientIp", resolveClientIp(peer, c.req.header("x-forwarded-for") ?? null, trustFor(config)));
     await next();
+    // Answered without reading the body (401, 404, 415…): drain it under deadlines, not Deno's.
+    const req = c.req.raw;
+    if (req.method !== "GET" && req.method !== "HEAD" && !req.bodyUsed) {
+      drainUnread(req, bodyGuard(config.server));
+    }
     if (!c.res.headers.has("x-request-id")) c.res.headers.set("x-request-id", c.get("requestId"));
   });
 
@@ -129,7 +158,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       // The console checks the admin token itself (mounted by `extend`).
       !(config.console.enabled && underPrefix(path, config.console.path))
     ) {
-      const key = authenticate(config.auth, c.req.raw.headers);
+      const key = authenticate(config.auth, c.req.raw.headers, deps.clock());
       if (isDenial(key)) throw denialError(key);
       c.set("apiKey", key);
     }
@@ -150,10 +179,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     try {
       // The key is checked before the body is read: no unauthenticated upload is buffered. Its
       // model list and rate limit are checked by dispatch, with every other limit.
-      const key = authenticate(rt.config.auth, req.headers);
+      const key = authenticate(rt.config.auth, req.headers, receivedAt);
       if (isDenial(key)) throw denialError(key);
       apiKey = key;
-      parsed = await intake(req, route, rt.config.server.bodyLimit);
+      parsed = await intake(req, route, (r) => readGuarded(r, bodyGuard(rt.config.server)));
     } catch (error) {
       // Rejected before routing: still one access-log line.
       deps.dispatch.observer.access({
@@ -177,10 +206,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const forwardHeaders = forwardRequestHeaders(req.headers, {
       clientIp: peer,
       forwardedFor: trusted ? req.headers.get("x-forwarded-for") : null,
+      trustedPeer: trusted,
       requestId: rid,
       traceparent: deps.otel ? undefined : formatTraceparent(trace),
       // The client's key is for the gateway; upstreams get their own `api-key` from the config.
       dropClientAuth: rt.config.auth.enabled,
+      ...(rt.config.auth.enabled && rt.config.auth.header ? { authHeader: rt.config.auth.header } : {}),
       proto: req.url.startsWith("https:") ? "https" : "http",
     });
     c.set("apiKey", apiKey);
@@ -203,7 +234,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     });
   };
   for (const route of PROXY_ROUTES) app.post(route.path, (c) => proxy(c, route, dispatch));
-  mountDialectRoutes(app, { runtime: deps.runtime, clock: deps.clock, random: deps.random, proxy });
+  mountDialectRoutes(app, {
+    runtime: deps.runtime,
+    clock: deps.clock,
+    random: deps.random,
+    proxy,
+    readBody: (req) => readGuarded(req, bodyGuard(deps.runtime().config.server)),
+  });
 
   app.get("/v1/models", (c) => c.json(modelsFor(deps.runtime(), c.get("apiKey"))));
   app.get("/v1/models/:id{.+}", (c) => {

@@ -32,7 +32,7 @@ import { dispatch } from "../proxy/dispatch.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random } from "../types.ts";
 import type { AppEnv, Intake, ProxyHandler } from "./app.ts";
-import { readBounded } from "./body.ts";
+import type { BodyReader } from "./body.ts";
 import { modelList } from "./models.ts";
 import type { ProxyRoute } from "./routes.ts";
 
@@ -59,6 +59,8 @@ export interface DialectRouteDeps {
   readonly random: Random;
   /** The app's proxied-route helper (the same as for the OpenAI endpoints). */
   readonly proxy: ProxyHandler;
+  /** Reads a whole body, bounded like every other (`body_guard.ts`). */
+  readonly readBody: BodyReader;
 }
 
 const ENCODER = new TextEncoder();
@@ -68,8 +70,8 @@ export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): v
   const env = { clock: deps.clock, randomId: () => requestId(deps.random) + requestId(deps.random) };
   for (const d of Object.values(DIALECTS)) {
     const route: ProxyRoute = { path: d.route, service: d.service, body: "json", dialect: d.name };
-    const intake: Intake = async (req, _route, limit) => {
-      const bytes = await readBounded(req, limit);
+    const intake: Intake = async (req, _route, read) => {
+      const bytes = await read(req);
       const parsed = d.parseRequest(bytes, env);
       if (!parsed.ok) {
         throw new GatewayError(
@@ -92,9 +94,9 @@ export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): v
     };
     app.post(d.route, (c) => shaped(d, c, () => deps.proxy(c, route, dispatch, intake)));
   }
-  app.post(COUNT_TOKENS, (c) => shaped(anthropicDialect, c, () => countRoute(c, deps.runtime())));
+  app.post(COUNT_TOKENS, (c) => shaped(anthropicDialect, c, () => countRoute(c, deps)));
   const listed = (c: Context<AppEnv>, live: boolean) =>
-    listedModels(deps.runtime(), keyOf(c, deps.runtime()), live);
+    listedModels(deps.runtime(), keyOf(c, deps.runtime(), deps.clock()), live);
   app.get(
     "/api/tags",
     (c) => shaped(ollamaChatDialect, c, () => c.json(ollamaTags(listed(c, false), deps.clock()))),
@@ -106,14 +108,14 @@ export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): v
   );
   app.get("/api/version", (c) =>
     shaped(ollamaChatDialect, c, () => {
-      keyOf(c, deps.runtime());
+      keyOf(c, deps.runtime(), deps.clock());
       return c.json({ version: OLLAMA_API_VERSION });
     }));
 }
 
 /** The client's key, checked (throws the 401 a dialect route shapes); `undefined` when auth is off. */
-function keyOf(c: Context<AppEnv>, rt: Runtime): ApiKeyConfig | undefined {
-  const key = authenticate(rt.config.auth, c.req.raw.headers);
+function keyOf(c: Context<AppEnv>, rt: Runtime, now: number): ApiKeyConfig | undefined {
+  const key = authenticate(rt.config.auth, c.req.raw.headers, now);
   if (isDenial(key)) throw denialError(key);
   return key;
 }
@@ -122,9 +124,10 @@ function keyOf(c: Context<AppEnv>, rt: Runtime): ApiKeyConfig | undefined {
  * `count_tokens`, answered by the gateway (an estimate, see `anthropic_count.ts`), for a model
  * the client's key may use and some chat instance serves.
  */
-async function countRoute(c: Context<AppEnv>, rt: Runtime): Promise<Response> {
-  const key = keyOf(c, rt);
-  const bytes = await readBounded(c.req.raw, rt.config.server.bodyLimit);
+async function countRoute(c: Context<AppEnv>, deps: DialectRouteDeps): Promise<Response> {
+  const rt = deps.runtime();
+  const key = keyOf(c, rt, deps.clock());
+  const bytes = await deps.readBody(c.req.raw);
   const counted = countTokens(bytes);
   if (!counted.ok) {
     throw new GatewayError(counted.status, "invalid_request_error", "invalid_request", counted.message);

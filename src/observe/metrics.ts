@@ -19,6 +19,7 @@
 
 import { Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
+import { type EdgeMetrics, registerEdgeMetrics } from "./edge_metrics.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
 
@@ -77,7 +78,7 @@ export interface MetricsOptions {
 }
 
 /** The gateway's metrics. Every method is cheap and never throws on odd input values. */
-export interface Metrics {
+export interface Metrics extends EdgeMetrics {
   /** Counts one finished request: status, duration, time to first byte and tokens. */
   recordRequest(rec: AccessRecord): void;
   /** Counts one failover: a further attempt after `instance` failed. */
@@ -167,6 +168,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
 
   const recordRequest = registerRequestMetrics(registry, buckets);
+  const edge = registerEdgeMetrics(registry);
   const retries = new Counter({
     name: METRIC_NAMES.retries,
     help: "Failovers to another instance after the named instance failed.",
@@ -263,6 +265,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     recordRequest,
+    ...edge,
     recordRetry(service, model, instance) {
       retriesChild(service, model, instance).inc();
     },

@@ -113,7 +113,8 @@ export function buildCatalogue(
  * ```ts
  * import assert from "node:assert/strict";
  * import { buildCatalogue, resolveModel } from "./catalogue.ts";
- * const pool = { name: "qwen3-8b", upstreams: [], strategy: { pick: () => undefined } };
+ * import type { ModelPool } from "./runtime.ts";
+ * const pool = { name: "qwen3-8b" } as ModelPool;
  * const cat = buildCatalogue(new Map([["qwen3-8b", pool]]), [
  *   { name: "gpt-4o-mini", model: "qwen3-8b", hidden: false, pattern: false },
  *   { name: "gpt-*", model: "qwen3-8b", hidden: false, pattern: true },
