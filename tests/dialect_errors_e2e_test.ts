@@ -60,6 +60,12 @@ const ANTHROPIC_BAD: Check[] = [
   { path: "/v1/messages", body: "{", status: 400, error: /not valid JSON/ },
   {
     path: "/v1/messages",
+    body: '{"model":"qwen3-vllm","model":"qwen3-broken","max_tokens":8,"messages":[]}',
+    status: 400,
+    error: /names the model parameter more than once/,
+  },
+  {
+    path: "/v1/messages",
     body: { ...MSG, max_tokens: undefined },
     status: 400,
     error: /"max_tokens" must be an integer >= 1/,

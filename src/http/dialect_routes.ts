@@ -32,7 +32,8 @@ import { dispatch } from "../proxy/dispatch.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random } from "../types.ts";
 import type { AppEnv, Intake, ProxyHandler } from "./app.ts";
-import type { BodyReader } from "./body.ts";
+import { type BodyReader, duplicateModel } from "./body.ts";
+import { hasDuplicateKey } from "./duplicate_key.ts";
 import { modelList } from "./models.ts";
 import type { ProxyRoute } from "./routes.ts";
 
@@ -64,6 +65,7 @@ export interface DialectRouteDeps {
 }
 
 const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
 
 /** Mounts every dialect route on `app`. */
 export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): void {
@@ -72,6 +74,8 @@ export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): v
     const route: ProxyRoute = { path: d.route, service: d.service, body: "json", dialect: d.name };
     const intake: Intake = async (req, _route, read) => {
       const bytes = await read(req);
+      // A native backend gets these bytes: they must not name another model than the one checked.
+      if (hasDuplicateKey(DECODER.decode(bytes), "model")) throw duplicateModel();
       const parsed = d.parseRequest(bytes, env);
       if (!parsed.ok) {
         throw new GatewayError(
