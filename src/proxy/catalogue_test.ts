@@ -3,7 +3,8 @@ import type { AliasConfig } from "../config/types.ts";
 import { buildCatalogue, globMatch, resolveModel } from "./catalogue.ts";
 import type { ModelPool } from "./runtime.ts";
 
-const pool = (name: string) => ({ name, upstreams: [], strategy: { pick: () => undefined } }) as unknown as ModelPool;
+const pool = (name: string) =>
+  ({ name, upstreams: [], strategy: { pick: () => undefined } }) as unknown as ModelPool;
 const alias = (name: string, model: string): AliasConfig => ({
   name,
   model,
