@@ -1,9 +1,9 @@
 /**
- * Backends that serve a client dialect themselves, so stage 2 may forward such a request to them
+ * Backends that serve a client dialect themselves, so the request path may forward such a request to them
  * untranslated (a capability, like envoy ai-gateway's optional translator interfaces). Keyed by
  * adapter name; each entry was confirmed in the backend's own source, named in `since`.
- * Declarations only: the request path does not use them yet, and an instance may run an older
- * release than the one named, so wiring should let the configuration switch pass-through off.
+ * An instance uses them only when its `native-dialects` says so (`config/catalogue.ts` checks the
+ * adapter against these lists): it may run an older release than the one named.
  *
  * @module
  */

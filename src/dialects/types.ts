@@ -4,7 +4,7 @@
  * shape the rest of the gateway governs. The mirror of `Adapter`: adapters translate OpenAI
  * → backend, dialects translate client → OpenAI and back.
  *
- * How the request path wraps a dialect (stage 2):
+ * How the request path wraps a dialect (`http/dialect_routes.ts`, `proxy/dialect_call.ts`):
  * 1. `parseRequest(bytes, env)` → a `DialectRequest` (an OpenAI body, its `model`, `stream`, the
  *    service and OpenAI route to dispatch as, and a `ctx` for the way back) or a `DialectFailure`
  *    answered with `errorBody(failure.status, failure.message)`.

@@ -5,8 +5,9 @@
  * Testable without Hono: it takes a parsed {@linkcode GatewayRequest} and returns a `Response`.
  *
  * Where the next capabilities plug in: `access.ts` (`ScopeDecider`, cluster-wide limits),
- * `Exchange.next` (an admission queue), `pick.ts` (per-request inputs of the strategy), and a
- * {@linkcode RequestHandler} wrapping `dispatch` (client dialects).
+ * `Exchange.next` (an admission queue), `pick.ts` (per-request inputs of the strategy),
+ * `upstream_call.ts` (what each attempt sends: upstream model names, client dialects natively or
+ * translated), and a {@linkcode RequestHandler} wrapping `dispatch`.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The types the request path shares, and nothing else: the parsed request handed to
- * {@linkcode dispatch} (by the HTTP layer today, by a client dialect tomorrow), the handles
+ * {@linkcode dispatch} (by the HTTP layer, for OpenAI endpoints and client dialects alike), the handles
  * dispatch runs with, and how one upstream attempt ends. Every module of `src/proxy/` may import
  * this file; it imports no behaviour, so no import cycle can run through it.
  *
@@ -144,10 +144,11 @@ export interface ScopeDecider {
 }
 
 /**
- * Serves one parsed request: {@linkcode dispatch} itself, or a wrapper around it. A client
- * dialect (Anthropic, Responses, Ollama) is such a wrapper: it translates its request into a
- * {@linkcode GatewayRequest}, calls the handler it wraps, and translates the `Response` (JSON or
- * stream) and any thrown `GatewayError` back into its own shape.
+ * Serves one parsed request: {@linkcode dispatch} itself, or a wrapper around it (a cache, a
+ * shadow). Client dialects are no wrapper: their request carries a {@linkcode DialectCall}, since
+ * whether an answer is translated is decided per attempt (an instance may speak the dialect
+ * natively) and a stream is translated inside the attempt's relay, chunk by chunk; their route
+ * shapes every error.
  */
 export type RequestHandler = (rt: Runtime, deps: DispatchDeps, req: GatewayRequest) => Promise<Response>;
 
