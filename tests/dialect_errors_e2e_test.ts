@@ -44,6 +44,7 @@ function anthropicError(body: Record<string, unknown>, status: number): string {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
     429: "rate_limit_error",
     503: "overloaded_error",
   };
@@ -116,6 +117,10 @@ Deno.test("Anthropic Messages: every refusal in Anthropic's error shape, read by
         assert.equal(res.headers.get("content-type"), "application/json");
       }
       assert.equal(vllm.requests.length, before, "no refused request reached a backend");
+      const get = await fetch(`${gw.url}/v1/messages`);
+      assert.equal(get.status, 405);
+      assert.equal(get.headers.get("allow"), "POST");
+      assert.match(anthropicError(await get.json(), 405), /GET \/v1\/messages is not served; use POST/);
       const noKey = await post(gw.url, "/v1/messages", MSG, { "x-api-key": "wrong" });
       assert.equal(noKey.status, 401);
       assert.match(anthropicError(noKey.body, 401), /Invalid or missing API key/);
@@ -254,6 +259,10 @@ Deno.test("Ollama: every refusal as Ollama's {error}, raised by the ollama clien
         },
       );
       await assert.rejects(bad.list(), (err: Error & { status_code?: number }) => err.status_code === 401);
+      const wrongMethod = await post(gw.url, "/api/tags", {}, auth);
+      assert.deepEqual([wrongMethod.status, wrongMethod.body], [405, {
+        error: "POST /api/tags is not served; use GET, HEAD.",
+      }]);
       const ok = new Ollama({ host: gw.url, headers: auth });
       assert.deepEqual((await ok.list()).models.map((m) => m.name), [
         "gpt-4o-mini",

@@ -115,6 +115,34 @@ export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): v
       keyOf(c, deps.runtime(), deps.clock());
       return c.json({ version: OLLAMA_API_VERSION });
     }));
+  // Any other method on these paths: 405 in the dialect's shape (not the OpenAI 404 of unknown URLs).
+  const posts: [string, Dialect][] = [
+    ...Object.values(DIALECTS).map((d) => [d.route, d] as [string, Dialect]),
+  ];
+  posts.push([COUNT_TOKENS, anthropicDialect]);
+  for (const [path, d] of posts) app.on(OTHER_THAN_POST, path, (c) => notAllowed(d, c, "POST"));
+  for (const path of OLLAMA_LISTS) {
+    app.on(OTHER_THAN_GET, path, (c) => notAllowed(ollamaChatDialect, c, "GET, HEAD"));
+  }
+}
+
+const OTHER_THAN_POST = ["GET", "PUT", "PATCH", "DELETE"];
+const OTHER_THAN_GET = ["POST", "PUT", "PATCH", "DELETE"];
+
+/** 405 with `Allow`, in the dialect's error shape. */
+function notAllowed(d: Dialect, c: Context<AppEnv>, allow: string): Response {
+  const res = dialectError(
+    d,
+    new GatewayError(
+      405,
+      "invalid_request_error",
+      "method_not_allowed",
+      `${c.req.method} ${c.req.path} is not served; use ${allow}.`,
+    ),
+    c.get("requestId"),
+  );
+  res.headers.set("allow", allow);
+  return res;
 }
 
 /** The client's key, checked (throws the 401 a dialect route shapes); `undefined` when auth is off. */
