@@ -17,8 +17,10 @@ import type {
   StrategyName,
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+import type { AliasConfig, CatalogueConfig, DialectName, FallbackChain } from "./catalogue.ts";
 import type { OutlierConfig } from "./outlier.ts";
 
+export type { AliasConfig, CatalogueConfig, FallbackChain };
 export type { InstanceLoadSignalsConfig, LoadSignalsConfig, OutlierConfig, PrefixConfig };
 
 /** `load-balance` block (global, per service). */
@@ -112,6 +114,10 @@ export interface InstanceConfig {
   readonly health: HealthConfig;
   /** Where the instance's load report is (overrides the service's `load-signals.source`). */
   readonly loadSignals?: InstanceLoadSignalsConfig;
+  /** The model name the backend knows, sent upstream in place of `name` (absent: `name`). */
+  readonly upstreamModel?: string;
+  /** Client dialects forwarded to this instance untranslated (its backend speaks them). */
+  readonly nativeDialects?: readonly DialectName[];
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -132,6 +138,8 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
   /** Engine load scraping (`src/signals`). */
   readonly loadSignals: LoadSignalsConfig;
+  /** Cross-model fallback chains: the service's own, then the global ones for other models. */
+  readonly fallbacks: readonly FallbackChain[];
   /** Latency outlier detection (`outlier-detection`). */
   readonly outlier: OutlierConfig;
   readonly instances: readonly InstanceConfig[];
@@ -253,6 +261,8 @@ export interface Config {
   readonly admin: AdminConfig;
   /** The operator console. */
   readonly console: ConsoleConfig;
+  /** The model catalogue: aliases and patterns (`model.aliases`). */
+  readonly catalogue: CatalogueConfig;
 }
 
 /**
