@@ -378,7 +378,10 @@ export interface AccessRecord {
   readonly method: string;
   readonly route: string;
   readonly service?: ServiceKind;
+  /** The model that answered (or was asked for): a configured name, never the client's alias. */
   readonly model?: string;
+  /** The client dialect of the request (`anthropic`, `responses`, `ollama`); absent: OpenAI. */
+  readonly dialect?: string;
   /** Id of the instance that produced the response (last attempt). */
   readonly instance?: string;
   readonly status: number;

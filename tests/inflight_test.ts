@@ -11,12 +11,7 @@ import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 Deno.test("10k mixed requests (streams, client aborts, upstream errors) leave every in-flight counter at 0", async () => {
   const ups = [0, 1, 2].map((i) => startFakeUpstream({ name: `U${i}`, streamChunks: 3, chunkDelayMs: 1 }));
   ups[2].fault = { kind: "status", status: 500 };
-  // header-timeout 0: a listener renewal closes idle keep-alive connections, and a client that
-  // reuses one at that instant gets "fetch failed" (it does not retry a POST); this test is about
-  // in-flight counts, and a loaded machine stretches it past the 10 s renewal.
   const gw = startGateway(`
-server:
-  header-timeout: 0
 model:
   health-check:
     enabled: false

@@ -22,6 +22,14 @@ import {
 } from "./policy.ts";
 import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
+import {
+  checkNativeDialects,
+  instanceCatalogue,
+  mergeFallbacks,
+  resolveAliases,
+  resolveFallbacks,
+  servedModels,
+} from "./catalogue.ts";
 import { resolveLoadSignals } from "./signals.ts";
 import { resolveQueue } from "./queue.ts";
 import { resolveOutlier } from "./outlier.ts";
@@ -80,10 +88,13 @@ export function resolveConfig(
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
       queue: resolveQueue(levels.map((l) => l?.queue)),
       outlier: resolveOutlier(levels.map((l) => l?.outlierDetection)),
+      fallbacks: [],
       instances: resolveInstances(kind, block, levels, adapter, origins, { warnings, problems, ids }),
     };
   }
 
+  const catalogue = resolveCatalogue(file, services);
+  warnings.push(...catalogue.warnings);
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
   problems.push(...access.problems);
@@ -119,6 +130,7 @@ export function resolveConfig(
     auth: access.auth,
     admin: access.admin,
     console: ui.console,
+    catalogue: { aliases: catalogue.aliases },
   };
   if (server.host !== undefined && server.address !== undefined && server.host !== server.address) {
     problems.push({
@@ -126,7 +138,7 @@ export function resolveConfig(
       message: `says ${server.address}, but server.host says ${server.host}: keep one`,
     });
   }
-  problems.push(...ui.problems);
+  problems.push(...catalogue.problems, ...ui.problems);
   return { config, warnings, problems };
 }
 
@@ -206,8 +218,30 @@ function resolveInstances(
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
       ...(inst.maxConcurrency !== undefined ? { maxConcurrency: inst.maxConcurrency } : {}),
+      ...instanceCatalogue(inst),
       id,
       ...(line !== undefined ? { line } : {}),
     };
   });
+}
+
+/**
+ * The catalogue (`catalogue.ts`): aliases checked against the served models, each service's
+ * fallback chains (its own over the global ones), instances' `native-dialects` against their
+ * adapters. Fills `services[kind].fallbacks` in place.
+ */
+function resolveCatalogue(file: FileConfig, services: Record<ServiceKind, ServiceConfig>) {
+  const problems: Problem[] = [];
+  const warnings: Warning[] = [];
+  const models = servedModels(services);
+  const aliases = resolveAliases(file.model.aliases, models, problems, warnings);
+  const known = new Set([...models, ...aliases.filter((a) => !a.pattern).map((a) => a.name)]);
+  const global = resolveFallbacks(file.model.fallbacks, ["model", "fallbacks"], known, problems, warnings);
+  for (const kind of SERVICE_KINDS) {
+    const at = ["model", "services", kind, "fallbacks"];
+    const own = resolveFallbacks(file.model.services?.[kind]?.fallbacks, at, known, problems, warnings);
+    services[kind] = { ...services[kind], fallbacks: mergeFallbacks(own, global) };
+    checkNativeDialects(kind, services[kind].instances, problems);
+  }
+  return { aliases, problems, warnings };
 }

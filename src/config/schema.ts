@@ -24,6 +24,7 @@ import { SERVER_DEFAULTS } from "./defaults.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
 import { maxConcurrency, queueBlock } from "./queue.ts";
+import { aliasesBlock, fallbacksBlock, nativeDialectsField, upstreamModelField } from "./catalogue.ts";
 import { outlierBlock } from "./outlier.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
@@ -132,6 +133,9 @@ const instance = z.strictObject({
   healthCheck: healthCheck.omit({ interval: true }).optional(),
   loadSignals: instanceLoadSignals.optional(),
   maxConcurrency,
+  // The model catalogue (catalogue.ts).
+  upstreamModel: upstreamModelField.optional(),
+  nativeDialects: nativeDialectsField.optional(),
   // JAiRouter: the instance's identity, and `status` (anything but "active" takes it out of rotation).
   instanceId: z.preprocess(toText, z.string().trim().min(1)).optional(),
   status: z.preprocess(toText, z.string().trim().min(1)).optional(),
@@ -152,7 +156,11 @@ const policyShape = {
   outlierDetection: outlierBlock.optional(),
 };
 
-const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
+const service = z.strictObject({
+  ...policyShape,
+  fallbacks: fallbacksBlock.optional(),
+  instances: z.array(instance).optional(),
+});
 
 const services = z.strictObject({
   ...policyShape,
@@ -235,7 +243,12 @@ const state = z.strictObject({
 
 /** The whole file. `model` is required: it is what makes a file a JAiRouter configuration. */
 export const fileSchema = z.strictObject({
-  model: z.strictObject({ ...policyShape, services: services.optional() }),
+  model: z.strictObject({
+    ...policyShape,
+    aliases: aliasesBlock.optional(),
+    fallbacks: fallbacksBlock.optional(),
+    services: services.optional(),
+  }),
   server: server.optional(),
   log: log.optional(),
   state: state.optional(),

@@ -18,8 +18,10 @@ import type {
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
 import type { QueueConfig } from "./queue.ts";
+import type { AliasConfig, CatalogueConfig, DialectName, FallbackChain } from "./catalogue.ts";
 import type { OutlierConfig } from "./outlier.ts";
 
+export type { AliasConfig, CatalogueConfig, FallbackChain };
 export type { InstanceLoadSignalsConfig, LoadSignalsConfig, OutlierConfig, PrefixConfig, QueueConfig };
 
 /** `load-balance` block (global, per service). */
@@ -115,6 +117,10 @@ export interface InstanceConfig {
   readonly loadSignals?: InstanceLoadSignalsConfig;
   /** Requests in flight at once at most (streams until they end); absent = no limit. */
   readonly maxConcurrency?: number;
+  /** The model name the backend knows, sent upstream in place of `name` (absent: `name`). */
+  readonly upstreamModel?: string;
+  /** Client dialects forwarded to this instance untranslated (its backend speaks them). */
+  readonly nativeDialects?: readonly DialectName[];
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -137,6 +143,8 @@ export interface ServiceConfig {
   readonly loadSignals: LoadSignalsConfig;
   /** The admission queue: where requests wait when no instance can take them. */
   readonly queue: QueueConfig;
+  /** Cross-model fallback chains: the service's own, then the global ones for other models. */
+  readonly fallbacks: readonly FallbackChain[];
   /** Latency outlier detection (`outlier-detection`). */
   readonly outlier: OutlierConfig;
   readonly instances: readonly InstanceConfig[];
@@ -260,6 +268,8 @@ export interface Config {
   readonly admin: AdminConfig;
   /** The operator console. */
   readonly console: ConsoleConfig;
+  /** The model catalogue: aliases and patterns (`model.aliases`). */
+  readonly catalogue: CatalogueConfig;
 }
 
 /**

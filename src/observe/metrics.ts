@@ -163,7 +163,7 @@ function validateBuckets(buckets: readonly number[]): number[] {
  * });
  * const text = await metrics.render();
  * assert.ok(text.includes(
- *   'dairouter_requests_total{service="chat",model="qwen",instance="chat/qwen#0",status="200"} 1',
+ *   'dairouter_requests_total{service="chat",model="qwen",instance="chat/qwen#0",status="200",dialect="openai"} 1',
  * ));
  * ```
  */

@@ -21,6 +21,7 @@ import type { KeyedLimiter } from "../limiter/mod.ts";
 import type { ApiKeyConfig } from "../config/types.ts";
 import type { Decision, LimitScope, ServiceKind } from "../types.ts";
 import { findApiKey, modelAllowed, serviceAllowed } from "./api_keys.ts";
+import type { ModelRoute } from "./catalogue.ts";
 import type { Admission, Denial, GatewayRequest, ScopeDecider } from "./request.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 
@@ -172,20 +173,25 @@ export function authenticate(
 }
 
 /**
- * Everything a parsed request must pass before an instance is picked: its key's model list, the
- * model itself (after the key, so a key limited to some models learns nothing of the others),
- * then every request-level limit scope through `limits`.
+ * Everything a parsed request must pass before an instance is picked: its key's model list (the
+ * name asked for, or the model an alias of it stands for), the model itself (after the key, so a
+ * key limited to some models learns nothing of the others), then every request-level limit scope
+ * through `limits`.
  */
 export function admit(
   rt: Runtime,
   svc: ServiceRuntime,
   req: GatewayRequest,
+  route: ModelRoute | undefined,
   limits: ScopeDecider,
   tokens: number,
 ): Admission | Promise<Admission> {
-  if (req.apiKey !== undefined && !serviceAllowed(req.apiKey, req.service)) return SERVICE_FORBIDDEN;
-  if (req.apiKey !== undefined && !modelAllowed(req.apiKey, req.model)) return MODEL_FORBIDDEN;
-  if (!svc.pools.has(req.model)) {
+  const key = req.apiKey;
+  if (key !== undefined && !serviceAllowed(key, req.service)) return SERVICE_FORBIDDEN;
+  if (key !== undefined && !modelAllowed(key, req.model) && !(route && modelAllowed(key, route.pool.name))) {
+    return MODEL_FORBIDDEN;
+  }
+  if (route === undefined) {
     return { allowed: false, reason: "unknown-model", available: [...svc.pools.keys()] };
   }
   return limits.decide(rt, svc, req, tokens);

@@ -5,7 +5,15 @@
  */
 
 import assert from "node:assert/strict";
-import { type Harness, harness, type PostOptions, serviceConfig, settle, type Step } from "./_testing.ts";
+import {
+  type Harness,
+  harness,
+  type PostOptions,
+  ScriptedUpstreams,
+  serviceConfig,
+  settle,
+  type Step,
+} from "./_testing.ts";
 
 /** A stream that holds its slot for `ms` after its first chunk. */
 const held = (ms: number): Step => ({ body: ["data: {}\n\n", ms, "data: [DONE]\n\n"] });
@@ -202,5 +210,38 @@ Deno.test("admission: a waiter nothing can serve any more (breaker opened) gets 
   assert.equal(res.status, 503);
   assert.match((await res.json()).error.message, /1 circuit-open/);
   assert.deepEqual(served(h), ["r0"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: a request that finds its model full waits for it; the fallback chain is for a model with nothing", async () => {
+  const config = {
+    model: {
+      fallbacks: { m: ["m2"] },
+      services: {
+        chat: {
+          "load-balance": { type: "round-robin" },
+          "health-check": { enabled: false },
+          queue: { "max-size": 10, "max-wait": 5000 },
+          instances: [
+            { name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 },
+            { name: "m2", "base-url": ScriptedUpstreams.url("b") },
+          ],
+        },
+      },
+    },
+  };
+  const h = harness(config, { a: [held(500)], b: [held(500)] });
+  const first = (await post(h, "r0")).text();
+  const second = post(h, "r1");
+  await settle();
+  assert.equal(depth(h), 1, "r1 waits for m rather than falling back to m2");
+  await h.time.advance(500);
+  await first;
+  const res = await second;
+  assert.equal(res.headers.get("x-dairouter-fallback"), null);
+  const body = res.text();
+  await h.time.advance(500);
+  await body;
+  assert.deepEqual(h.upstreams.tried, ["a", "a"]);
   h.assertIdle();
 });

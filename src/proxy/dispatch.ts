@@ -1,12 +1,14 @@
 /**
  * The rules of one request, steps 2–8 of the design: access and limits → candidates → exactly
- * one pick → adapter → attempt → outcome recorded once → failover (bounded) → fallback.
+ * one pick → adapter → attempt → outcome recorded once → failover (bounded) → the next model of
+ * the fallback chain → fallback.
  * Testable without Hono: it takes a parsed {@linkcode GatewayRequest} and returns a `Response`.
  *
  * Where capabilities plug in: `access.ts` (`ScopeDecider`: cluster-wide limits, token charges and
  * their correction), `Exchange.next` (the admission queue: a request may wait there for a slot),
- * `pick.ts` (per-request inputs of the strategy: engine loads, prompt hashes), and a
- * {@linkcode RequestHandler} wrapping `dispatch` (client dialects).
+ * `pick.ts` (per-request inputs of the strategy: engine loads, prompt hashes), `upstream_call.ts`
+ * (what each attempt sends: upstream model names, client dialects natively or translated), and a
+ * {@linkcode RequestHandler} wrapping `dispatch`.
  *
  * @module
  */
@@ -14,8 +16,8 @@
 import { ShuttingDownError } from "../errors.ts";
 import { admit, isDenial, localLimits } from "./access.ts";
 import { Exchange } from "./exchange.ts";
+import { exhausted, remember, substitute } from "./fallback.ts";
 import { estimateTokens } from "./token_estimate.ts";
-import { exhausted, remember } from "./fallback.ts";
 import type { DispatchDeps, GatewayRequest } from "./request.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -31,7 +33,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
   const x = new Exchange(rt, deps, svc, req);
   try {
     const tokens = svc.countsTokens ? estimateTokens(req.body) : undefined;
-    let admission = admit(rt, svc, req, deps.limits ?? localLimits, tokens ?? 0);
+    let admission = admit(rt, svc, req, x.route, deps.limits ?? localLimits, tokens ?? 0);
     if (admission instanceof Promise) admission = await admission;
     if (isDenial(admission)) throw x.denied(admission);
     x.limits = admission;
@@ -39,7 +41,12 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
 
     for (;;) {
       let u = x.next();
-      if (u instanceof Promise) u = await u; // waiting in the admission queue
+      if (u instanceof Promise) u = await u; // waited in the admission queue
+      if (u === undefined) {
+        // Each model of the fallback chain in turn, while one has no instance that can take the request.
+        const v = substitute(x);
+        u = v instanceof Promise ? await v : v;
+      }
       if (u === undefined) break;
       const attempt = x.start(u);
       const result = await attempt.run();

@@ -8,7 +8,7 @@
 
 import type { GatewayError } from "../errors.ts";
 import type { HeaderList } from "../header_list.ts";
-import type { Adapter, Decision, JsonBody, PickContext, UpstreamCall } from "../types.ts";
+import type { Decision, PickContext } from "../types.ts";
 import {
   correctInstance,
   denialError,
@@ -17,13 +17,14 @@ import {
   localLimits,
   rateLimitHeaders,
 } from "./access.ts";
-import { Attempt, type AttemptOwner } from "./attempt.ts";
 import { hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
+import { Attempt, type AttemptOwner } from "./attempt.ts";
 import { release } from "./outcome.ts";
 import { pickInput } from "./pick.ts";
+import { type ModelRoute, resolveModel } from "./catalogue.ts";
 import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
-import { withStreamUsage } from "./stream_usage.ts";
+import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
 import { tokenDelta } from "./token_charge.ts";
 import { type Usage, usageFromTail } from "./usage.ts";
 
@@ -32,8 +33,17 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   readonly timeouts: ServiceRuntime["config"]["timeouts"];
   readonly signal: AbortSignal;
   readonly shutdown: AbortSignal | undefined;
-  /** The model's instances (`undefined` for a model nobody serves: it is denied first). */
-  readonly pool: ModelPool | undefined;
+  /** Where the requested name goes (`undefined` for a name nobody serves: it is denied first). */
+  readonly route: ModelRoute | undefined;
+  /**
+   * The instances of the model being tried: the route's own, then those of each model of its
+   * fallback chain in turn (`undefined` for a name nobody serves).
+   */
+  pool: ModelPool | undefined;
+  /** The next position in the route's fallback chain. */
+  chainAt = 0;
+  /** Another model than the one asked for is tried (a fallback chain was followed). */
+  substituted = false;
   /** Instances picked so far, in order (whether or not their limiter let them be tried). */
   readonly tried: Upstream[] = [];
   /** Attempts started (upstream calls); those after the first are retries. */
@@ -51,14 +61,16 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    * reserved before the call, corrected once it ends; `undefined` otherwise.
    */
   tokens: number | undefined;
-  #pick: PickContext<Upstream> | undefined;
   /** {@linkcode WaiterOwner}: instances the last pick found eligible but full (gated pools only). */
   full = 0;
+  /** What the strategy sees of the request, for the current pool (built at its first pick). */
+  #pick: PickContext<Upstream> | undefined;
   /** An instance whose slot the queue reserved for this request's next attempt. */
   #reserved: Upstream | undefined;
+  /** The request's place in the current pool's admission queue, when it had to wait. */
   #waiter: Waiter | undefined;
-  /** The body asking for stream usage (computed once, when an adapter accepts it; `null`: none). */
-  #usageBody: JsonBody | null | undefined;
+  /** The request's bodies as its instances need them (model renamed, usage asked for). */
+  readonly #bodies: UpstreamBodies;
 
   constructor(
     readonly rt: Runtime,
@@ -69,7 +81,9 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     this.timeouts = svc.config.timeouts;
     this.signal = req.signal;
     this.shutdown = deps.shutdown;
-    this.pool = svc.pools.get(req.model);
+    this.route = resolveModel(svc.catalogue, req.model);
+    this.pool = this.route?.pool;
+    this.#bodies = new UpstreamBodies(req);
   }
 
   /**
@@ -101,11 +115,11 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     return this.#waiter.wait(this.attempts > 0);
   }
 
-  /** {@linkcode WaiterOwner}: picks and admits an instance now. */
+  /** {@linkcode WaiterOwner}: picks and admits an instance of the current pool now. */
   take(): Upstream | undefined {
     const pool = this.pool!;
-    const gate = pool.gate;
     if (this.#pick === undefined) {
+      const gate = pool.gate;
       const max = gate?.config.maxEngineQueue;
       this.#pick = pickInput(
         this.svc,
@@ -138,25 +152,16 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   }
 
   /**
-   * Starts an attempt on `u`: the adapter builds the call, `u`'s in-flight count goes up (unless
-   * the queue already reserved it).
+   * Starts an attempt on `u`: the call is prepared (the adapter's translation, or the client's
+   * own bytes for a backend that speaks its dialect), `u`'s in-flight count goes up (unless the
+   * queue already reserved it).
    */
   start(u: Upstream): Attempt {
-    const req = this.req;
     const reserved = this.#reserved === u;
     this.#reserved = undefined;
-    // Streamed chat reports usage only when asked; ask for it (and hide it again) for metrics.
-    const usageBody = this.#usageBodyFor(u.adapter);
-    let call: UpstreamCall;
+    let prepared: PreparedCall;
     try {
-      call = u.adapter.prepare({
-        service: req.service,
-        route: req.route,
-        target: u.target,
-        body: usageBody ?? req.body,
-        stream: req.stream,
-        headers: req.forwardHeaders,
-      });
+      prepared = prepareCall(this.req, this.#bodies, u);
     } catch (error) {
       u.breaker.onIgnored();
       if (reserved) release(u);
@@ -165,7 +170,26 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     }
     if (this.attempts++ > 0) this.deps.observer.retry(u);
     if (!reserved) u.stats.inFlight++;
-    return new Attempt(this, u, call, usageBody !== undefined);
+    return new Attempt(this, u, prepared.call, prepared.stripUsage, prepared.reply);
+  }
+
+  /**
+   * Moves on to model `pool` of the fallback chain: its instances are picked from now on, and
+   * the answer will say it came from another model.
+   */
+  substitute(pool: ModelPool): void {
+    this.pool = pool;
+    this.substituted = true;
+    // The strategy's inputs and the admission queue are the new pool's.
+    this.#pick = undefined;
+    this.#waiter = undefined;
+  }
+
+  /** Whether `retry.max-attempts` and `retry.budget` allow another attempt. */
+  withinBudget(): boolean {
+    const retry = this.svc.config.retry;
+    return this.attempts - this.ejected < retry.maxAttempts &&
+      this.deps.clock() - this.req.receivedAt < retry.budgetMs;
   }
 
   /**
@@ -177,14 +201,13 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   mayRetry(failure: AttemptFailure): boolean {
     this.lastFailure = failure;
     if (failure.kind === "ejected") this.ejected++;
-    const retry = this.svc.config.retry;
-    return this.attempts - this.ejected < retry.maxAttempts &&
-      this.deps.clock() - this.req.receivedAt < retry.budgetMs;
+    return this.withinBudget();
   }
 
   /** The attempt's answer goes to the client. */
   commit(attempt: Attempt): void {
     attempt.committed = true;
+    if (this.substituted) this.deps.observer.fallback(this.req.service, this.route!.pool.name, "model");
     if (attempt.settled) this.#logAttempt(attempt);
   }
 
@@ -202,6 +225,11 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   /** {@linkcode AttemptOwner}: the request id and the `X-RateLimit-*` of the request's limits. */
   decorate(headers: HeaderList): void {
     headers.set("x-request-id", this.req.requestId);
+    // The model that answered, when it is not the name asked for (an alias, a fallback).
+    if (this.pool !== undefined && this.pool.name !== this.req.model) {
+      headers.set("x-dairouter-model", this.pool.name);
+      if (this.substituted) headers.set("x-dairouter-fallback", "model");
+    }
     if (this.limits === undefined) return;
     const h = rateLimitHeaders(this.limits, false);
     for (const k in h) headers.set(k, h[k]);
@@ -237,7 +265,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       : a.outcome === "failure"
       ? `upstream_${a.kind}`
       : undefined;
-    this.#access(a.status ?? 502, error, a.upstream.id, undefined, a);
+    this.#access(a.status ?? 502, error, a.upstream.id, this.substituted ? "model" : undefined, a);
   }
 
   #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
@@ -249,11 +277,13 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       traceId: req.traceId,
       clientIp: req.clientIp,
       method: req.method,
-      route: req.route,
+      route: req.dialect?.route ?? req.route,
       service: req.service,
       stream: req.stream,
-      // A name nobody serves is not a label value (clients could grow the metrics at will).
-      model: this.pool ? req.model : "unknown",
+      // The model that answered (or was to): a client's own name (a pattern alias matches any)
+      // is no label value, or clients could grow the metrics at will.
+      model: this.pool ? this.pool.name : "unknown",
+      dialect: req.dialect?.name,
       status,
       durationMs: this.deps.clock() - req.receivedAt,
       retries: this.attempts > 0 ? this.attempts - 1 : 0,
@@ -275,12 +305,5 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     if (delta === 0 || decider.correct === undefined) return;
     const done = decider.correct(admission, delta);
     if (done instanceof Promise) done.catch(() => {});
-  }
-
-  #usageBodyFor(adapter: Adapter): JsonBody | undefined {
-    const body = this.req.body;
-    if (!this.req.stream || body.kind !== "json" || adapter.acceptsStreamOptions !== true) return undefined;
-    if (this.#usageBody === undefined) this.#usageBody = withStreamUsage(body, adapter) ?? null;
-    return this.#usageBody ?? undefined;
   }
 }

@@ -34,15 +34,26 @@ import type {
 import { SERVICE_KINDS } from "../types.ts";
 import { budgetFor, type Gate, gateFor } from "./admission.ts";
 import type { AdmissionQueue, QueueBudget } from "./admission_queue.ts";
-import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
 import { poolRouting } from "./pool.ts";
 import { countsTokens } from "./token_estimate.ts";
+import type { DialectName } from "../dialects/types.ts";
+import { buildCatalogue, type ServiceCatalogue } from "./catalogue.ts";
+import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
+import { modelRename } from "./model_rename.ts";
+import type { Reply } from "./request.ts";
 import { WaitCount, WaitingList } from "./waiting.ts";
 
 /** One upstream instance as the request path sees it. */
 export interface Upstream extends Endpoint {
   readonly service: ServiceKind;
+  /** The public name (the instance `name`): the model clients ask for. */
   readonly model: string;
+  /** The name the backend knows (`upstream-model`, else `model`): what the body carries upstream. */
+  readonly upstreamModel: string;
+  /** Client dialects this instance takes untranslated (`native-dialects`); empty for most. */
+  readonly nativeDialects: ReadonlySet<DialectName>;
+  /** Puts `model` back where the backend answers with `upstreamModel` (absent when they are equal). */
+  readonly rename?: Reply;
   readonly config: InstanceConfig;
   readonly target: InstanceTarget;
   readonly adapter: Adapter;
@@ -78,6 +89,8 @@ export interface ServiceRuntime {
   readonly kind: ServiceKind;
   readonly config: ServiceConfig;
   readonly pools: ReadonlyMap<string, ModelPool>;
+  /** Every name a client may send (models, aliases, patterns) → its pool and fallback chain. */
+  readonly catalogue: ServiceCatalogue;
   /** Service-wide limiter (`rate-limit` of the service, or the global default). */
   readonly limiter?: KeyedLimiter;
   /** Per-client-IP limiter (`client-ip-enable`). */
@@ -278,6 +291,11 @@ function buildUpstream(
     stats,
     service: svc.kind,
     model: inst.name,
+    upstreamModel: inst.upstreamModel ?? inst.name,
+    nativeDialects: new Set(inst.nativeDialects),
+    ...(inst.upstreamModel !== undefined && inst.upstreamModel !== inst.name
+      ? { rename: modelRename(inst.upstreamModel, inst.name) }
+      : {}),
     config: inst,
     target: { baseUrl: inst.baseUrl, path: inst.path, apiKey: inst.apiKey, headers: inst.headers },
     adapter: getAdapter(inst.adapter),
@@ -328,6 +346,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
       kind,
       config: svc,
       pools,
+      catalogue: buildCatalogue(pools, config.catalogue.aliases, svc.fallbacks),
       limiter: perClientOnly ? undefined : limiterFor(deps, `service:${kind}`, rl),
       ipLimiter: limiterFor(deps, `client-ip:${kind}`, ipCfg),
       cache: svc.fallback.enabled && svc.fallback.strategy === "cache"

@@ -162,7 +162,7 @@ async function bench(o: Options): Promise<number> {
     const rows: Measurement[] = [];
     let gatewayLoad = 0;
     for (const s of selected) {
-      const targets = s.kind === "soak"
+      const targets = s.kind === "soak" || s.compare !== undefined
         ? [viaGateway]
         : [direct, viaGateway, ...(s.baseline && bare ? [bare] : [])];
       const rounds = s.kind === "requests" || s.kind === "stream" ? Math.round(o.rounds) : 1;
