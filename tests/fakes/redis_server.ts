@@ -9,6 +9,14 @@
  * @module
  */
 
+import { createClient } from "redis";
+import {
+  createRedisLink,
+  type RedisClientLike,
+  type RedisLink,
+  type RedisLinkOptions,
+} from "../../src/state/redis_link.ts";
+
 /** A running test Redis. */
 export interface TestRedis {
   readonly port: number;
@@ -127,4 +135,35 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
       current = await launch(port, options);
     },
   };
+}
+
+/** A node-redis client factory for `url` as `main.ts` makes it (no offline queue, no own reconnects). */
+export function redisConnector(url: string): () => RedisClientLike {
+  return () =>
+    createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: false, connectTimeout: 1000 },
+    }) as unknown as RedisClientLike;
+}
+
+/** A started {@linkcode RedisLink} to `url` on real time, for tests. */
+export async function openLink(
+  url: string,
+  options: { timeoutMs?: number; log?: RedisLinkOptions["log"] } = {},
+): Promise<RedisLink> {
+  const link = createRedisLink({
+    connect: redisConnector(url),
+    timeoutMs: options.timeoutMs ?? 500,
+    clock: Date.now,
+    random: Math.random,
+    schedule: (fn, ms) => {
+      const t = setTimeout(fn, ms);
+      Deno.unrefTimer(t);
+      return () => clearTimeout(t);
+    },
+    log: options.log ?? (() => {}),
+  });
+  await link.start();
+  return link;
 }

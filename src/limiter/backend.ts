@@ -1,0 +1,95 @@
+/**
+ * Where limit decisions are made: a {@linkcode LimitBackend} decides every scope of one request
+ * in one call, all-or-nothing — either every check admits and each consumes, or the first one
+ * that denies is reported and nothing is consumed. The memory backend here runs the step
+ * functions of this folder in the process; the Redis backend (`src/state/redis_limits.ts`) runs
+ * the same algorithms in one script call on Redis server time, so replicas share one count.
+ *
+ * @module
+ */
+
+import type { Clock, Decision, LimitScope, RateLimitConfig } from "../types.ts";
+import { createLimiter, type KeyedLimiter } from "./keyed_limiter.ts";
+
+/** One scope of one request to decide. */
+export interface LimitCheck {
+  readonly scope: LimitScope;
+  /** The limiter's stable name, e.g. `service:chat` (with `key`, it names the state). */
+  readonly name: string;
+  /** The key within the limiter: `global`, a client IP, an API key's name, `instance`. */
+  readonly key: string;
+  readonly config: RateLimitConfig;
+  /** @default {1} */
+  readonly cost?: number;
+}
+
+/** The answer for a list of checks. */
+export interface LimitVerdict {
+  /** Index of the first check that denied, or -1 when all admitted (and consumed). */
+  readonly denied: number;
+  /** One decision per check decided (up to and including the denying one). */
+  readonly decisions: readonly Decision[];
+}
+
+/** Decides lists of checks (memory: synchronously; Redis: in one round trip). */
+export interface LimitBackend {
+  decide(checks: readonly LimitCheck[]): LimitVerdict | Promise<LimitVerdict>;
+  /** Restarts the warm-up ramp of each check's key (an instance that recovered). */
+  rewarm(checks: readonly LimitCheck[]): void | Promise<void>;
+}
+
+/** A backend that answers at once (the memory one). */
+export interface SyncLimitBackend extends LimitBackend {
+  decide(checks: readonly LimitCheck[]): LimitVerdict;
+  rewarm(checks: readonly LimitCheck[]): void;
+}
+
+/**
+ * An in-process backend: one keyed limiter per limiter name and config, all-or-nothing by
+ * peeking every check before taking any.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMemoryLimits } from "./backend.ts";
+ * const config = {
+ *   enabled: true, algorithm: "fixed-window", capacity: 1, rate: 1, windowMs: 1000,
+ *   scope: "service", clientIpEnable: false, maxKeys: 10,
+ * } as const;
+ * const limits = createMemoryLimits(() => 0);
+ * const a = { scope: "service", name: "service:chat", key: "service", config } as const;
+ * const b = { ...a, name: "global", key: "global" } as const;
+ * assert.equal(limits.decide([a]).denied, -1);
+ * assert.equal(limits.decide([b, a]).denied, 1); // a is spent; b was not consumed
+ * assert.equal(limits.decide([b]).denied, -1);
+ * ```
+ */
+export function createMemoryLimits(clock: Clock): SyncLimitBackend {
+  const limiters = new Map<string, { config: RateLimitConfig; limiter: KeyedLimiter }>();
+  const limiterOf = (c: LimitCheck): KeyedLimiter => {
+    const held = limiters.get(c.name);
+    if (held !== undefined && held.config === c.config) return held.limiter;
+    const limiter = createLimiter(c.config, clock);
+    limiters.set(c.name, { config: c.config, limiter });
+    return limiter;
+  };
+  return {
+    decide(checks) {
+      const decisions: Decision[] = [];
+      for (let i = 0; i < checks.length; i++) {
+        const c = checks[i];
+        const d = limiterOf(c).peek(c.key, c.cost ?? 1);
+        decisions.push(d);
+        if (!d.allowed) return { denied: i, decisions };
+      }
+      for (let i = 0; i < checks.length; i++) {
+        const c = checks[i];
+        decisions[i] = limiterOf(c).take(c.key, c.cost ?? 1);
+      }
+      return { denied: -1, decisions };
+    },
+    rewarm(checks) {
+      for (const c of checks) limiterOf(c).restartWarmUp(c.key);
+    },
+  };
+}
