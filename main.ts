@@ -17,6 +17,9 @@ import { openKvStore, restoreState, saveState, type StateStore } from "./src/sta
 
 const VERSION: string = denoJson.version;
 
+/** After cutting what outlived the shutdown deadline, how long the cut responses get to end. */
+const CUT_GRACE_MS = 1000;
+
 const HELP = `dairouter ${VERSION} — OpenAI-compatible gateway for self-hosted model servers
 
 Usage:
@@ -30,7 +33,9 @@ Options:
   -p, --port PORT     listen port, overrides server.port (env DAIROUTER_PORT)
       --no-watch      do not reload when the config file changes (SIGHUP still reloads)
 
-Signals: SIGHUP reloads the config; SIGTERM/SIGINT drain in-flight requests, then exit 0.`;
+Signals: SIGHUP reloads the config; SIGTERM/SIGINT: /readyz turns 503, new requests are still served
+for server.drain-delay, then the listener closes and in-flight requests get server.shutdown-timeout;
+exit 0.`;
 
 /** Parsed command line. */
 interface Cli {
@@ -115,6 +120,8 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
     clock: Date.now,
     random: Math.random,
     fetch: globalThis.fetch,
+    connect: async (a, signal) =>
+      (await Deno.connect({ hostname: a.hostname, port: a.port, signal })).close(),
     write: (line) => logOut.write(line),
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });
@@ -185,22 +192,49 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
 
   const stopped = Promise.withResolvers<number>();
   let stopping = false;
+  const sleep = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
+  // SIGTERM: /readyz answers 503 at once while the listener keeps accepting and serving for
+  // `drain-delay` (load balancers and Kubernetes see "not ready" and move traffic away); then the
+  // listener closes, in-flight requests get `shutdown-timeout` to finish, and whatever still runs
+  // is cut (streams end with an SSE error event). State is saved; the exit code is 0.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    gateway.logger.info("draining", { event: "stop", signal, deadlineMs: server.shutdownTimeoutMs });
     gateway.drain();
+    gateway.logger.info("draining", {
+      event: "stop",
+      signal,
+      drainDelayMs: server.drainDelayMs,
+      deadlineMs: server.shutdownTimeoutMs,
+    });
     stopWatch();
-    await gateway.close();
-    const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), server.shutdownTimeoutMs));
-    const result = await Promise.race([
-      Promise.all([httpServer.shutdown(), adminServer?.shutdown()]).then(() => "done" as const),
-      deadline,
+    await sleep(server.drainDelayMs, undefined);
+    gateway.logger.info("listener closed; waiting for in-flight requests", {
+      event: "stop",
+      inFlight: gateway.inFlight(),
+    });
+    const closed = Promise.all([httpServer.shutdown(), adminServer?.shutdown()]).then(() => "done" as const);
+    let result: "done" | "cut" | "timeout" = await Promise.race([
+      closed,
+      sleep(server.shutdownTimeoutMs, "timeout" as const),
     ]);
+    if (result === "timeout") {
+      const cut = gateway.cut();
+      gateway.logger.warn("shutdown deadline reached; cutting in-flight requests", {
+        event: "stop",
+        inFlight: cut,
+      });
+      // The cut requests end within a few event-loop turns; never wait on a client that stopped reading.
+      result = await Promise.race([
+        closed.then(() => "cut" as const),
+        sleep(CUT_GRACE_MS, "timeout" as const),
+      ]);
+    }
+    await gateway.close();
     clearInterval(flushTimer);
     await save();
     store?.close();
-    gateway.logger.info("stopped", { event: "stop", result });
+    gateway.logger.info("stopped", { event: "stop", result, inFlight: gateway.inFlight() });
     await logOut.flush();
     stopped.resolve(0);
   };

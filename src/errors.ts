@@ -121,6 +121,17 @@ export class NoUpstreamError extends GatewayError {
   }
 }
 
+/**
+ * 503: the gateway reached its shutdown deadline (`server.shutdown-timeout`) and cut the request.
+ * Also the abort reason the cut streams see, so their final SSE error event says so.
+ */
+export class ShuttingDownError extends GatewayError {
+  override name = "ShuttingDownError";
+  constructor(message = "The gateway is shutting down; the request was cut at its shutdown deadline.") {
+    super(503, "server_error", "gateway_shutdown", message);
+  }
+}
+
 /** 504: the upstream did not answer in time. */
 export class UpstreamTimeoutError extends GatewayError {
   override name = "UpstreamTimeoutError";

@@ -8,7 +8,8 @@
 
 import type { Hono } from "hono";
 import type { Config } from "./config/types.ts";
-import { createProber, type Prober } from "./health/mod.ts";
+import { ShuttingDownError } from "./errors.ts";
+import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "./health/mod.ts";
 import { type AppEnv, createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
@@ -24,6 +25,8 @@ export interface GatewayDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly fetch: typeof fetch;
+  /** Opens TCP connections for `health-check.type: tcp` probes (`Deno.connect` in `main.ts`). */
+  readonly connect?: TcpConnect;
   /** Where log lines go. */
   readonly write: (line: string) => void;
   /** Mounts extra routes (admin API, auth) on the app. */
@@ -45,9 +48,18 @@ export interface Gateway {
   reload(config: Config): void;
   /** Starts active health checks. */
   startProbes(): void;
-  /** Marks the gateway as draining (`/readyz` → 503). */
+  /** Marks the gateway as draining (`/readyz` → 503); requests are still served. */
   drain(): void;
-  /** Stops probes. */
+  /**
+   * Cuts every request still running (the shutdown deadline has passed): a stream ends with a final
+   * SSE error event (`gateway_shutdown`), a request still waiting for its upstream gets a 503, and
+   * later requests get a 503 at once. Counters are released by the usual end-of-attempt path.
+   * Returns the number of upstream attempts that were in flight.
+   */
+  cut(): number;
+  /** Upstream attempts in flight, over all instances. */
+  inFlight(): number;
+  /** Stops probes and the timeout sweep (after the last request has ended). */
   close(): Promise<void>;
   /** Breakers and limiters by stable name, for `state.backend: kv` persistence. */
   persistTargets(): PersistTargets;
@@ -83,6 +95,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const metrics = createMetrics();
   const state = createRuntimeState();
   const deadlines = new DeadlineSweep();
+  const shutdown = new AbortController();
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
       metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
@@ -97,12 +110,17 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     healthChanged(u: import("./proxy/runtime.ts").Upstream, healthy: boolean, reason: string) {
       metrics.setHealth(u.service, u.id, healthy);
       if (healthy) u.limiter?.restartWarmUp("instance");
-      logger.warn(healthy ? "instance recovered" : "instance ejected", {
+      // The level says how bad the news is: an ejection needs attention, a recovery does not.
+      const fields = { event: "health", service: u.service, instance: u.id, healthy, reason };
+      if (healthy) logger.info("instance recovered", fields);
+      else logger.warn("instance ejected", fields);
+    },
+    probeOverruled(u: import("./proxy/runtime.ts").Upstream, detail: string) {
+      logger.warn("health probe failing, instance kept: live requests succeed (check its health-check)", {
         event: "health",
         service: u.service,
         instance: u.id,
-        healthy,
-        reason,
+        reason: detail,
       });
     },
   };
@@ -125,23 +143,29 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     upstreamError: (u, kind) => metrics.recordUpstreamError(u.service, u.id, kind),
   };
 
+  /** The instances of `kind` with an active probe, as the prober's targets (read every round). */
+  function* probeTargets(kind: import("./types.ts").ServiceKind) {
+    for (const u of runtime.upstreams) {
+      if (u.service !== kind) continue;
+      const plan = planProbe(u.config.health, () => u.adapter.probe(u.service, u.target), u.target.baseUrl);
+      if (plan) yield { id: u.id, state: u.health, ...plan };
+    }
+  }
+
   let probers: Prober[] = [];
   let probing = false;
+  /** One prober per service that has an actively probed instance; interval and timeout per service. */
   const makeProbers = (): Prober[] =>
-    SERVICE_KINDS.filter((k) => config.services[k].health.enabled && config.services[k].instances.length > 0)
+    SERVICE_KINDS.filter((k) => config.services[k].instances.some((i) => isActivelyProbed(i.health)))
       .map((kind) => {
         const h = config.services[kind].health;
         return createProber({
           fetch: deps.fetch,
+          connect: deps.connect,
           clock: deps.clock,
           intervalMs: h.intervalMs,
           timeoutMs: h.timeoutMs,
-          targets: () =>
-            runtime.upstreams.filter((u) => u.service === kind).map((u) => ({
-              id: u.id,
-              request: () => u.adapter.probe(u.service, u.target),
-              state: u.health,
-            })),
+          targets: () => probeTargets(kind),
           onError: (error) => logger.error("health probe error", { service: kind, error: String(error) }),
         });
       });
@@ -181,6 +205,17 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     drain() {
       draining = true;
     },
+    cut() {
+      const n = gateway.inFlight();
+      draining = true;
+      if (!shutdown.signal.aborted) shutdown.abort(new ShuttingDownError());
+      return n;
+    },
+    inFlight() {
+      let n = 0;
+      for (const stats of state.stats.values()) n += stats.inFlight;
+      return n;
+    },
     persistTargets() {
       const breakers = new Map([...state.breakers].map(([id, v]) => [id, v.breaker]));
       const limiters = new Map([...state.limiters].map(([id, v]) => [id, v.limiter]));
@@ -196,7 +231,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   const app = createApp({
     runtime: () => runtime,
-    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer },
+    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer, shutdown: shutdown.signal },
     clock: deps.clock,
     random: deps.random,
     metrics,

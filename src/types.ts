@@ -252,13 +252,25 @@ export interface UpstreamCall {
   readonly streamContentType?: string;
 }
 
+/** HTTP methods a health probe may use (`health-check.method`). */
+export type ProbeMethod = "GET" | "HEAD" | "POST" | "OPTIONS";
+
 /** A cheap request that tells whether a backend is up, without spending tokens. */
 export interface ProbeRequest {
   readonly url: string;
-  readonly method: "GET" | "POST";
+  readonly method: ProbeMethod;
   readonly headers: Headers;
   readonly body?: string;
 }
+
+/** Where a `type: tcp` health probe connects (the host and port of the instance's base URL). */
+export interface TcpAddress {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** HTTP statuses from `lo` to `hi`, both included (`health-check.expect-status`). */
+export type StatusRange = readonly [lo: number, hi: number];
 
 /** One backend dialect. Adapters only translate; they never route. */
 export interface Adapter {

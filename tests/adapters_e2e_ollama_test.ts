@@ -9,7 +9,9 @@ import OpenAI from "openai";
 import {
   assertProbe,
   assertRefused,
+  audioFile,
   DOCS,
+  legacyVectorOf,
   OLLAMA_MODELS,
   OLLAMA_TOOL_CALL,
   REPLY_WORDS,
@@ -23,7 +25,8 @@ import type { Mount } from "./fakes/dialects/mod.ts";
 import type { DialectFake } from "./fakes/dialects/server.ts";
 
 const REPLY = REPLY_WORDS.join("");
-const { chat: CHAT, embed: EMBED, native: NATIVE, broken: BROKEN } = OLLAMA_MODELS;
+const { chat: CHAT, embed: EMBED, legacyEmbed: LEGACY, stt: STT, native: NATIVE, broken: BROKEN } =
+  OLLAMA_MODELS;
 
 function mounts(fake: DialectFake): Mount[] {
   return [
@@ -32,6 +35,9 @@ function mounts(fake: DialectFake): Mount[] {
     { service: "chat", model: BROKEN, fake, adapter: "ollama", path: "/api/chat" },
     { service: "chat", model: "ghost", fake, adapter: "ollama", path: "/api/chat" },
     { service: "embedding", model: EMBED, fake, adapter: "ollama" },
+    // As JAiRouter's src/main/resources/config/router/services.yml configures it.
+    { service: "embedding", model: LEGACY, fake, adapter: "ollama", path: "/api/embeddings" },
+    { service: "stt", model: STT, fake, adapter: "ollama" },
     { service: "rerank", model: "bge-reranker", fake, adapter: "ollama" },
   ];
 }
@@ -155,6 +161,53 @@ Deno.test("ollama adapter: /api/embed with the SDK's base64 default, refusals, m
       client.chat.completions.create({ model: "ghost", messages: USER }),
       (e: unknown) =>
         e instanceof OpenAI.NotFoundError && /ghost.*not found, try pulling it first/.test(e.message),
+    );
+  });
+});
+
+Deno.test("ollama adapter: JAiRouter's legacy /api/embeddings path gets {model, prompt}; batches are a clear 400", async () => {
+  const fake = startOllama();
+  await withGateway([fake], mounts(fake), async ({ client }) => {
+    // The SDK asks for base64 by default; the gateway encodes the legacy route's floats for it.
+    const emb = await client.embeddings.create({ model: LEGACY, input: "你好" });
+    assert.deepEqual(emb.data.map((d) => d.embedding), [legacyVectorOf("你好")]);
+    assert.equal(emb.model, LEGACY);
+    assert.deepEqual(fake.last("/api/embeddings").json, { model: LEGACY, prompt: "你好" });
+    const listed = await client.embeddings.create({
+      model: LEGACY,
+      input: ["abc"],
+      encoding_format: "float",
+    });
+    assert.deepEqual(listed.data[0].embedding, legacyVectorOf("abc"));
+
+    const before = fake.requests.length;
+    await assert.rejects(
+      client.embeddings.create({ model: LEGACY, input: ["a", "b"] }),
+      (e: unknown) =>
+        e instanceof OpenAI.BadRequestError && /one text per request; received 2/.test(e.message) &&
+        /path to \/api\/embed/.test(e.message),
+    );
+    assert.equal(fake.requests.length, before, "refused before reaching Ollama");
+  });
+});
+
+Deno.test("ollama adapter: transcriptions go to its /v1/audio/transcriptions (json and text); others refused", async () => {
+  const fake = startOllama();
+  await withGateway([fake], mounts(fake), async ({ client }) => {
+    const json = await client.audio.transcriptions.create({ model: STT, file: await audioFile() });
+    assert.equal(json.text, "heard 16 bytes of hello.wav");
+    const sent = fake.last("/v1/audio/transcriptions").form;
+    assert.equal(sent?.get("model"), STT);
+    assert.equal((sent?.get("file") as File).name, "hello.wav");
+    const text = await client.audio.transcriptions.create({
+      model: STT,
+      file: await audioFile(),
+      response_format: "text",
+    });
+    assert.equal(text, "heard 16 bytes of hello.wav");
+    await assert.rejects(
+      client.audio.transcriptions.create({ model: STT, file: await audioFile(), response_format: "srt" }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && /"srt" is not supported/.test(e.message),
     );
   });
 });

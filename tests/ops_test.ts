@@ -15,6 +15,7 @@ log:
   level: info
   format: json
 server:
+  drain-delay: 0
   shutdown-timeout: 10000
 model:
   health-check:

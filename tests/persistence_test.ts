@@ -16,6 +16,8 @@ Deno.test("with Deno KV state, an open breaker and a drained bucket survive a re
   await Deno.writeTextFile(
     path,
     `
+server:
+  drain-delay: 0
 state:
   backend: kv
   path: ${dir}/state.kv

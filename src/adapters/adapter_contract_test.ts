@@ -38,7 +38,8 @@ const NATIVE: Readonly<Record<AdapterName, Partial<Record<ServiceKind, string>>>
   localai: { ...TEXT_ONLY, tts: OPENAI.tts, stt: OPENAI.stt, imgGen: OPENAI.imgGen },
   vllm: { ...TEXT_ONLY, stt: OPENAI.stt },
   llamacpp: TEXT_ONLY,
-  ollama: { chat: OPENAI.chat, embedding: "/api/embed", imgGen: OPENAI.imgGen },
+  // Transcriptions since Ollama v0.20.0; image generation v0.15.0–v0.32.5 (see ollama.ts).
+  ollama: { chat: OPENAI.chat, embedding: "/api/embed", stt: OPENAI.stt, imgGen: OPENAI.imgGen },
   triton: { chat: OPENAI.chat, embedding: OPENAI.embedding },
   tei: { embedding: "/embed", rerank: "/rerank" },
   infinity: { embedding: "/embeddings", rerank: "/rerank" },

@@ -1,8 +1,21 @@
 /**
- * Ollama adapter. Chat, legacy completions and image generation use Ollama's OpenAI-compatible
- * `/v1/...` routes untouched. Embeddings go to the native `/api/embed` (batching, `dimensions`,
- * `truncate`) with request and response translated. An instance whose `path` is `/api/chat` gets
- * native chat with NDJSON → SSE translation; a configured `/v1/embeddings` is forwarded as is.
+ * Ollama adapter. Chat, legacy completions, transcription and image generation use Ollama's
+ * OpenAI-compatible `/v1/...` routes untouched. Embeddings go to the native `/api/embed`
+ * (batching, `dimensions`, `truncate`) with request and response translated; an instance whose
+ * `path` is the legacy `/api/embeddings` (JAiRouter's own example) gets that route's `prompt`
+ * body ({@linkcode toOllamaLegacyEmbeddings}). An instance whose `path` is `/api/chat` gets native
+ * chat with NDJSON → SSE translation; a configured `/v1/embeddings` is forwarded as is.
+ *
+ * What current Ollama serves (ollama/ollama `server/routes.go` at commit
+ * fb30760996871fa9460115c753afd2c60d4ab0f7, v0.33 line, 2026-08-21):
+ * - `/v1/audio/transcriptions` (since v0.20.0): multipart in, `{text}` out, or plain text for
+ *   `response_format: text`; every other format would also come back as `{text}`, so only `json`
+ *   and `text` are accepted.
+ * - No `/v1/images/*`: v0.15.0–v0.32.5 had `/v1/images/generations` and a JSON-only (base64)
+ *   `/v1/images/edits`; v0.32.6 removed both (commit 4713800b08b2, "imagegen: remove MLX image
+ *   generation code"). Generation keeps its default path for servers of those releases (an image
+ *   model cannot be configured on newer ones anyway); image edits stay refused, since OpenAI clients
+ *   send multipart, which no Ollama release accepted.
  *
  * @module
  */
@@ -10,27 +23,31 @@
 import type { Adapter, UpstreamCall } from "../types.ts";
 import { requireJson } from "./body.ts";
 import { createCompatAdapter, forward, sendJson } from "./compat.ts";
-import { readEmbeddingRequest, toEmbeddingList } from "./embeddings.ts";
 import { toOllamaChat, wantsStreamUsage } from "./ollama_chat.ts";
+import { toOllamaEmbed, toOllamaLegacyEmbeddings } from "./ollama_embed.ts";
 import { createOllamaChatStream, ollamaChatToOpenAI } from "./ollama_response.ts";
 import { SSE_CONTENT_TYPE } from "./sse.ts";
 import { COMPLETIONS_ROUTE, pathEndsWith } from "./url.ts";
 
 /** Paths an Ollama server serves, for adapters and fake upstreams. */
 export const OLLAMA_PATHS: Readonly<
-  Record<"chat" | "completions" | "embed" | "imgGen" | "nativeChat" | "probe", string>
+  Record<
+    "chat" | "completions" | "embed" | "legacyEmbeddings" | "stt" | "imgGen" | "nativeChat" | "probe",
+    string
+  >
 > = Object.freeze({
   chat: "/v1/chat/completions",
   completions: "/v1/completions",
   embed: "/api/embed",
+  legacyEmbeddings: "/api/embeddings",
+  stt: "/v1/audio/transcriptions",
   imgGen: "/v1/images/generations",
   nativeChat: "/api/chat",
   probe: "/api/tags",
 });
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+/** Transcription formats Ollama produces (`text` as plain text, anything else as `{text}`). */
+export const OLLAMA_STT_FORMATS: readonly string[] = ["json", "text"];
 
 /**
  * The Ollama adapter.
@@ -52,9 +69,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export const ollamaAdapter: Adapter = createCompatAdapter({
   name: "ollama",
   label: "Ollama",
-  paths: { chat: OLLAMA_PATHS.chat, embedding: OLLAMA_PATHS.embed, imgGen: OLLAMA_PATHS.imgGen },
+  paths: {
+    chat: OLLAMA_PATHS.chat,
+    embedding: OLLAMA_PATHS.embed,
+    stt: OLLAMA_PATHS.stt,
+    imgGen: OLLAMA_PATHS.imgGen,
+  },
   completionsPath: OLLAMA_PATHS.completions,
   probePath: OLLAMA_PATHS.probe,
+  sttFormats: OLLAMA_STT_FORMATS,
   hooks: {
     chat(input, path, auth): UpstreamCall | undefined {
       if (!pathEndsWith(path, OLLAMA_PATHS.nativeChat)) return undefined;
@@ -71,22 +94,10 @@ export const ollamaAdapter: Adapter = createCompatAdapter({
         : { ...call, mapJson: (up) => ollamaChatToOpenAI(up, ctx) };
     },
     embedding(input, path, auth): UpstreamCall | undefined {
-      if (!pathEndsWith(path, OLLAMA_PATHS.embed)) return undefined;
-      const req = readEmbeddingRequest(requireJson(input.body, "embeddings").value, "Ollama");
-      const body = { ...req.rest, model: req.model, input: req.single ? req.texts[0] : req.texts };
-      return {
-        ...sendJson(input, path, body, auth),
-        mapJson(up) {
-          const r = isRecord(up) ? up : {};
-          const tokens = typeof r.prompt_eval_count === "number" ? r.prompt_eval_count : 0;
-          return toEmbeddingList(
-            r.embeddings,
-            req,
-            tokens,
-            typeof r.model === "string" ? r.model : req.model,
-          );
-        },
-      };
+      if (pathEndsWith(path, OLLAMA_PATHS.legacyEmbeddings)) {
+        return toOllamaLegacyEmbeddings(input, path, auth);
+      }
+      return pathEndsWith(path, OLLAMA_PATHS.embed) ? toOllamaEmbed(input, path, auth) : undefined;
     },
   },
 });

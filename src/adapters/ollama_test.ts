@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { BadRequestError } from "../errors.ts";
-import { callJson, fixtureJson, fixtureText, headersObject, jsonInput, runStream } from "./_testing.ts";
+import {
+  callJson,
+  fixtureJson,
+  fixtureText,
+  headersObject,
+  jsonInput,
+  multipartInput,
+  runStream,
+} from "./_testing.ts";
 import { OLLAMA_PATHS, ollamaAdapter } from "./ollama.ts";
 import { createOllamaChatStream } from "./ollama_response.ts";
 
@@ -242,14 +250,96 @@ Deno.test("ollama sends /v1/completions to the OpenAI route even when the instan
   assert.equal(call.body, input.body.bytes);
 });
 
-Deno.test("ollama rejects services it lacks (rerank, tts, stt, image edits) unless a path is configured", () => {
-  for (const service of ["rerank", "tts", "stt", "imgEdit"] as const) {
+Deno.test("ollama rejects services it lacks (rerank, tts, image edits) unless a path is configured", () => {
+  for (const service of ["rerank", "tts", "imgEdit"] as const) {
     assert.throws(() => ollamaAdapter.prepare(jsonInput(service, { model: "m" })), BadRequestError);
   }
   const call = ollamaAdapter.prepare(jsonInput("rerank", { query: "q", documents: ["a"] }, {
     target: { path: "/v1/rerank" },
   }));
   assert.equal(call.url, "http://127.0.0.1:9000/v1/rerank");
+});
+
+// Ollama serves POST /v1/audio/transcriptions since v0.20.0 (ollama/ollama server/routes.go at
+// fb30760996871fa9460115c753afd2c60d4ab0f7; TranscriptionMiddleware in middleware/openai.go).
+Deno.test("ollama forwards transcriptions untouched to /v1/audio/transcriptions; formats it cannot produce are refused", () => {
+  for (const format of [undefined, "json", "text"]) {
+    const input = multipartInput("stt", {
+      model: "gemma4:e2b",
+      ...(format ? { response_format: format } : {}),
+    });
+    const call = ollamaAdapter.prepare(input);
+    assert.equal(call.url, "http://127.0.0.1:9000/v1/audio/transcriptions");
+    assert.equal(call.body, input.body.bytes);
+  }
+  for (const format of ["verbose_json", "srt", "vtt"]) {
+    const input = multipartInput("stt", { model: "gemma4:e2b", response_format: format });
+    assert.throws(() => ollamaAdapter.prepare(input), new RegExp(`"${format}" is not supported`));
+  }
+});
+
+// Ollama's legacy route (api/types.go EmbeddingRequest {model, prompt, keep_alive, options} →
+// EmbeddingResponse {embedding}, at fb30760996871fa9460115c753afd2c60d4ab0f7), which JAiRouter's
+// src/main/resources/config/router/services.yml configures as `path: "/api/embeddings"`.
+Deno.test("ollama translates embeddings for a configured legacy /api/embeddings path to {model, prompt}", async () => {
+  const target = { baseUrl: BASE, path: "/api/embeddings" };
+  for (const input of ["你好", ["你好"]]) {
+    const call = ollamaAdapter.prepare(jsonInput("embedding", {
+      model: "shaw/dmeta-embedding-zh:latest",
+      input,
+      encoding_format: "float",
+      keep_alive: "5m",
+      user: "u1",
+    }, { target }));
+    assert.equal(call.url, `${BASE}/api/embeddings`);
+    assert.deepEqual(callJson(call), {
+      keep_alive: "5m",
+      model: "shaw/dmeta-embedding-zh:latest",
+      prompt: "你好",
+    });
+    assert.deepEqual(call.mapJson!(await fixtureJson("ollama", "embeddings_legacy_response.json")), {
+      object: "list",
+      data: [{
+        object: "embedding",
+        index: 0,
+        embedding: [0.5670403838157654, 0.009260174818336964, 0.23178744316101074, -0.2916173040866852],
+      }],
+      model: "shaw/dmeta-embedding-zh:latest",
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    });
+  }
+  const b64 = ollamaAdapter.prepare(
+    jsonInput("embedding", { model: "m", input: "x", encoding_format: "base64" }, {
+      target,
+    }),
+  );
+  assert.deepEqual(b64.mapJson!({ embedding: [1] }), {
+    object: "list",
+    data: [{ object: "embedding", index: 0, embedding: "AACAPw==" }],
+    model: "m",
+    usage: { prompt_tokens: 0, total_tokens: 0 },
+  });
+});
+
+Deno.test("ollama legacy /api/embeddings refuses batches and dimensions with the fix in the message", () => {
+  const target = { baseUrl: BASE, path: "/api/embeddings" };
+  assert.throws(
+    () => ollamaAdapter.prepare(jsonInput("embedding", { model: "m", input: ["a", "b"] }, { target })),
+    (e: unknown) =>
+      e instanceof BadRequestError && e.param === "input" &&
+      /one text per request; received 2\. .*path to \/api\/embed/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      ollamaAdapter.prepare(jsonInput("embedding", { model: "m", input: "a", dimensions: 8 }, { target })),
+    (e: unknown) => e instanceof BadRequestError && e.param === "dimensions",
+  );
+  assert.throws(
+    () =>
+      ollamaAdapter.prepare(jsonInput("embedding", { model: "m", input: "a" }, { target }))
+        .mapJson!({ error: "model not found" }),
+    /no vector list/,
+  );
 });
 
 Deno.test("ollama probes GET /api/tags", () => {

@@ -19,12 +19,17 @@ import type {
   TimeoutConfig,
 } from "./types.ts";
 
-/** `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads), 30 s drain. */
+/**
+ * `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads). On SIGTERM: 5 s of
+ * accepting with `/readyz` at 503 (a few load-balancer check periods), then 30 s for what is in
+ * flight — 35 s in all, inside systemd's default 90 s stop timeout.
+ */
 export const SERVER_DEFAULTS: ServerConfig = {
   host: "0.0.0.0",
   port: 8080,
   bodyLimit: 25 * 1024 * 1024,
   trustedProxies: [],
+  drainDelayMs: 5_000,
   shutdownTimeoutMs: 30_000,
   workers: 1,
 };
@@ -81,6 +86,7 @@ export const HEALTH_DEFAULTS: HealthConfig = {
   enabled: true,
   intervalMs: 10_000,
   timeoutMs: 3000,
+  type: "http",
   healthyThreshold: 1,
   unhealthyThreshold: 2,
   passiveFailures: 3,

@@ -91,6 +91,7 @@ Deno.test("parseConfig() gives the seed's instances stable ids, #n on repeats, a
     adapter: "gpustack",
     headers: {},
     enabled: true,
+    health: s.chat.health,
     id: `chat/qwen3:1.7B@${url}/v1-openai/chat/completions`,
     line: 44,
   });

@@ -26,7 +26,9 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
       `    ${k("img-gen")}:`,
       "      instances:",
       `        - { name: m, ${k("base-url")}: "http://127.0.0.1:1", ${k("api-key")}: k }`,
-      `server: { ${k("body-limit")}: 1kb, ${k("trusted-proxies")}: [::1], ${k("shutdown-timeout")}: 5s }`,
+      `server: { ${k("body-limit")}: 1kb, ${k("trusted-proxies")}: [::1], ${k("drain-delay")}: 2s, ${
+        k("shutdown-timeout")
+      }: 5s }`,
       `state: { backend: kv, path: /tmp/s.kv, ${k("flush-interval")}: 2s }`,
     ].join("\n");
   const kebab = load(block((s) => s));
@@ -63,6 +65,7 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     port: 8080,
     bodyLimit: 1024,
     trustedProxies: ["::1"],
+    drainDelayMs: 2000,
     shutdownTimeoutMs: 5000,
   });
   assert.deepEqual(kebab.config.state, { backend: "kv", path: "/tmp/s.kv", flushIntervalMs: 2000 });
@@ -87,6 +90,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     port: 8080,
     bodyLimit: 25 * 1024 * 1024,
     trustedProxies: [],
+    drainDelayMs: 5000,
     shutdownTimeoutMs: 30000,
   });
   assert.deepEqual(config.log, { level: "info", format: "json" });
@@ -112,6 +116,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     enabled: true,
     intervalMs: 10000,
     timeoutMs: 3000,
+    type: "http",
     healthyThreshold: 1,
     unhealthyThreshold: 2,
     passiveFailures: 3,

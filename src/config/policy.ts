@@ -27,6 +27,11 @@ function first<T>(...values: (T | undefined)[]): T | undefined {
   return values.find((v) => v !== undefined);
 }
 
+/** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent. */
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
 /** Policy blocks from the most specific level to the least (service, `model`, `model.services`). */
 export type Levels = readonly (PolicyInput | undefined)[];
 
@@ -99,6 +104,10 @@ export function resolveHealth(levels: Levels): HealthConfig {
     enabled: first(...blocks.map((b) => b?.enabled)) ?? d.enabled,
     intervalMs: first(...blocks.map((b) => b?.interval)) ?? d.intervalMs,
     timeoutMs: first(...blocks.map((b) => b?.timeout)) ?? d.timeoutMs,
+    type: first(...blocks.map((b) => b?.type)) ?? d.type,
+    ...defined("path", first(...blocks.map((b) => b?.path))),
+    ...defined("method", first(...blocks.map((b) => b?.method))),
+    ...defined("expectStatus", first(...blocks.map((b) => b?.expectStatus))),
     healthyThreshold: first(...blocks.map((b) => b?.healthyThreshold)) ?? d.healthyThreshold,
     unhealthyThreshold: first(...blocks.map((b) => b?.unhealthyThreshold)) ?? d.unhealthyThreshold,
     passiveFailures: first(...blocks.map((b) => b?.passiveFailures)) ?? d.passiveFailures,

@@ -69,7 +69,7 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
-      instances: resolveInstances(kind, block, adapter, origins, warnings),
+      instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }
 
@@ -85,6 +85,7 @@ export function resolveConfig(
       port: server.port ?? SERVER_DEFAULTS.port,
       bodyLimit: server.bodyLimit ?? SERVER_DEFAULTS.bodyLimit,
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
+      drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
       workers: server.workers ?? SERVER_DEFAULTS.workers,
     },
@@ -119,6 +120,7 @@ function first(levels: Levels): PolicyInput["adapter"] {
 function resolveInstances(
   kind: ServiceKind,
   block: ServiceInput | undefined,
+  levels: Levels,
   serviceAdapter: InstanceConfig["adapter"],
   origins: Origins,
   warnings: Problem[],
@@ -157,6 +159,7 @@ function resolveInstances(
       headers: inst.headers ?? {},
       ...(rateLimit ? { rateLimit } : {}),
       enabled: inst.enabled ?? true,
+      health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       id,
       ...(line !== undefined ? { line } : {}),
     };

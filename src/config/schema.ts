@@ -13,6 +13,7 @@
 
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseExpectStatus } from "../health/expect_status.ts";
 import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
 import { admin, auth } from "./schema_access.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
@@ -67,6 +68,22 @@ const healthCheck = z.strictObject({
   enabled: bool(),
   interval: duration(0, false),
   timeout: duration(0, false),
+  type: oneOf(["http", "tcp", "none"]),
+  path: z.string().trim().refine((v) => v.startsWith("/"), {
+    error: (issue) => `must start with "/", received ${describeValue(issue.input)}`,
+  }).optional(),
+  method: z.preprocess(
+    (v) => (typeof v === "string" ? v.trim().toUpperCase() : v),
+    z.enum(["GET", "HEAD", "POST", "OPTIONS"]),
+  ).optional(),
+  expectStatus: z.unknown().transform((v, ctx) => {
+    const r = parseExpectStatus(v);
+    if (!r.ok) {
+      ctx.issues.push({ code: "custom", message: r.error, input: v });
+      return z.NEVER;
+    }
+    return r.value;
+  }).optional(),
   healthyThreshold: int(1),
   unhealthyThreshold: int(1),
   passiveFailures: int(0),
@@ -102,6 +119,8 @@ const instance = z.strictObject({
   headers: headers.optional(),
   enabled: bool(),
   rateLimit: rateLimit.optional(),
+  // Probes of one service run in one round, so `interval` is a service (or global) key.
+  healthCheck: healthCheck.omit({ interval: true }).optional(),
 });
 
 /** The blocks that may be written globally, and per service to override the global ones. */
@@ -148,6 +167,7 @@ const server = z.strictObject({
       }),
     ),
   ).optional(),
+  drainDelay: duration(0),
   shutdownTimeout: duration(0),
   workers: z.preprocess(
     (v) => (typeof v === "string" && v.trim().toLowerCase() === "auto" ? "auto" : v),

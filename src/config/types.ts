@@ -10,8 +10,10 @@ import type {
   AdapterName,
   BreakerConfig,
   HashAlgorithm,
+  ProbeMethod,
   RateLimitConfig,
   ServiceKind,
+  StatusRange,
   StrategyName,
 } from "../types.ts";
 
@@ -60,11 +62,20 @@ export interface RetryConfig {
   readonly budgetMs: number;
 }
 
-/** Active health checks. */
+/** Active health checks (per service, and resolved again per instance). */
 export interface HealthConfig {
   readonly enabled: boolean;
+  /** Time between probe rounds (a service's instances are probed in one round). */
   readonly intervalMs: number;
   readonly timeoutMs: number;
+  /** `http`: an HTTP request; `tcp`: a TCP connect to the base URL; `none`: no active probe. */
+  readonly type: "http" | "tcp" | "none";
+  /** Probe path joined to the base URL; absent = the adapter's own probe path. */
+  readonly path?: string;
+  /** Probe method; absent = the adapter's (GET). */
+  readonly method?: ProbeMethod;
+  /** HTTP statuses that count as up; absent = any answer below 500. */
+  readonly expectStatus?: readonly StatusRange[];
   /** Consecutive probe successes that mark an unhealthy instance healthy. */
   readonly healthyThreshold: number;
   /** Consecutive probe failures that mark a healthy instance unhealthy. */
@@ -89,6 +100,8 @@ export interface InstanceConfig {
   readonly rateLimit?: RateLimitConfig;
   /** Disabled instances stay in the config but receive no traffic. */
   readonly enabled: boolean;
+  /** The instance's `health-check`, resolved key by key: instance → service → global → default. */
+  readonly health: HealthConfig;
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -118,7 +131,12 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   /** Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
   readonly trustedProxies: readonly string[];
-  /** Graceful shutdown deadline, ms. */
+  /**
+   * After SIGTERM: how long the listener keeps accepting (with `/readyz` at 503) so load balancers
+   * can take the instance out before connections are refused, ms.
+   */
+  readonly drainDelayMs: number;
+  /** After the drain delay: how long in-flight requests may take before they are cut, ms. */
   readonly shutdownTimeoutMs: number;
   /** Gateway isolates sharing the port (`server.workers`; `auto` is resolved by `main.ts`). */
   readonly workers: number | "auto";

@@ -11,8 +11,16 @@
  * by its first failures or within one probe interval. Only probes bring an ejected instance back: an
  * ejected instance gets no traffic, so live traffic could never vouch for it.
  *
+ * Live traffic outranks probes: a probe verdict that would eject the instance is overruled while
+ * a live request succeeded within the last `liveGraceMs` (the gateway passes `interval ×
+ * unhealthy-threshold`, the span the failing probes cover). A probe that fails while real requests
+ * are being served proves the probe wrong, not the instance; `onProbeOverruled` reports it once per
+ * failing run. When live traffic stops, the next failing probe decides again.
+ *
  * @module
  */
+
+import type { Clock } from "../types.ts";
 
 /** Options of {@linkcode createHealthState}. */
 export interface HealthStateOptions {
@@ -22,6 +30,20 @@ export interface HealthStateOptions {
   readonly unhealthyThreshold: number;
   /** Consecutive live-traffic failures that eject the instance (integer >= 0; 0 disables passive ejection). */
   readonly passiveFailures: number;
+  /**
+   * How long a live success keeps probes from ejecting the instance, ms (>= 0; 0: probes alone
+   * decide). Needs `clock`.
+   *
+   * @default {0}
+   */
+  readonly liveGraceMs?: number;
+  /** Time source for `liveGraceMs`. Required when `liveGraceMs` > 0. */
+  readonly clock?: Clock;
+  /**
+   * Called once per failing probe run whose ejection live traffic overruled (log it: the probe is
+   * probably misconfigured). Not a transition: the instance stays healthy.
+   */
+  readonly onProbeOverruled?: (detail: string) => void;
   /**
    * Called after every transition (never for a result that changes nothing). The state is already
    * updated when it runs, so a throwing callback cannot leave the state half-changed; the error
@@ -44,6 +66,8 @@ export interface HealthSnapshot {
   readonly probeFailures: number;
   /** Current run of live-traffic failures (0 after a live success or a recovery). */
   readonly passiveFailures: number;
+  /** When a live request last succeeded (clock ms), if one did and a clock is set. */
+  readonly liveSuccessAt?: number;
 }
 
 /** Mutable health of one instance. Cheap enough to consult on every request. */
@@ -71,6 +95,12 @@ function checkCount(name: string, value: number, min: number): void {
     throw new RangeError(
       `Cannot create health state: "${name}" must be an integer >= ${min}, received ${value}`,
     );
+  }
+}
+
+function checkFn(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`Cannot create health state: "${name}" must be a function, received ${typeof value}`);
   }
 }
 
@@ -108,12 +138,20 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
   checkCount("healthyThreshold", opts.healthyThreshold, 1);
   checkCount("unhealthyThreshold", opts.unhealthyThreshold, 1);
   checkCount("passiveFailures", opts.passiveFailures, 0);
-  if (opts.onChange !== undefined && typeof opts.onChange !== "function") {
-    throw new TypeError(
-      `Cannot create health state: "onChange" must be a function, received ${typeof opts.onChange}`,
+  const liveGraceMs = opts.liveGraceMs ?? 0;
+  if (typeof liveGraceMs !== "number" || !(liveGraceMs >= 0) || !Number.isFinite(liveGraceMs)) {
+    throw new RangeError(
+      `Cannot create health state: "liveGraceMs" must be a finite number >= 0, received ${liveGraceMs}`,
     );
   }
-  const { healthyThreshold, unhealthyThreshold, passiveFailures: passiveLimit, onChange } = opts;
+  checkFn("onChange", opts.onChange);
+  checkFn("onProbeOverruled", opts.onProbeOverruled);
+  checkFn("clock", opts.clock);
+  if (liveGraceMs > 0 && opts.clock === undefined) {
+    throw new TypeError('Cannot create health state: "clock" is required when "liveGraceMs" > 0');
+  }
+  const { healthyThreshold, unhealthyThreshold, passiveFailures: passiveLimit, onChange, clock } = opts;
+  const { onProbeOverruled } = opts;
 
   let healthy = true;
   let reason = "initial";
@@ -121,6 +159,13 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
   let probeSuccesses = 0;
   let probeFailures = 0;
   let passiveFailures = 0;
+  let liveSuccessAt: number | undefined;
+  let overruled = false;
+
+  /** Whether live traffic succeeded recently enough to outrank a failing probe. */
+  function servingLive(): boolean {
+    return liveGraceMs > 0 && liveSuccessAt !== undefined && clock!() - liveSuccessAt <= liveGraceMs;
+  }
 
   function transition(to: boolean, why: string): void {
     healthy = to;
@@ -131,6 +176,7 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
     probeSuccesses = 0;
     probeFailures = 0;
     passiveFailures = 0;
+    overruled = false;
     onChange?.(to, why);
   }
 
@@ -141,6 +187,7 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
     probeResult(ok, detail) {
       if (ok) {
         probeFailures = 0;
+        overruled = false;
         probeSuccesses++;
         if (!healthy && probeSuccesses >= healthyThreshold) {
           transition(true, `${probeSuccesses} consecutive probe successes`);
@@ -148,14 +195,19 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
       } else {
         probeSuccesses = 0;
         probeFailures++;
-        if (healthy && probeFailures >= unhealthyThreshold) {
-          transition(false, withDetail(`${probeFailures} consecutive probe failures`, detail));
+        if (!healthy || probeFailures < unhealthyThreshold) return;
+        const why = withDetail(`${probeFailures} consecutive probe failures`, detail);
+        if (!servingLive()) return transition(false, why);
+        if (!overruled) {
+          overruled = true;
+          onProbeOverruled?.(`${why}; kept: a live request succeeded within ${liveGraceMs} ms`);
         }
       }
     },
     passiveResult(ok, detail) {
       if (ok) {
         passiveFailures = 0;
+        if (clock) liveSuccessAt = clock();
         return;
       }
       passiveFailures++;
@@ -176,7 +228,15 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
       }
     },
     snapshot() {
-      return { healthy, reason, transitions, probeSuccesses, probeFailures, passiveFailures };
+      return {
+        healthy,
+        reason,
+        transitions,
+        probeSuccesses,
+        probeFailures,
+        passiveFailures,
+        ...(liveSuccessAt === undefined ? {} : { liveSuccessAt }),
+      };
     },
   };
 }

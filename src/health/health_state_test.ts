@@ -184,3 +184,77 @@ Deno.test("createHealthState() rejects bad options with std-style messages", () 
     TypeError,
   );
 });
+
+function withClock(liveGraceMs: number) {
+  let now = 1_000;
+  const overruled: string[] = [];
+  const { state, changes } = make({
+    unhealthyThreshold: 2,
+    liveGraceMs,
+    clock: () => now,
+    onProbeOverruled: (d) => overruled.push(d),
+  });
+  return { state, changes, overruled, advance: (ms: number) => (now += ms) };
+}
+
+Deno.test("a failing probe does not eject an instance whose live requests succeeded within liveGraceMs", () => {
+  const { state, changes, overruled, advance } = withClock(20_000);
+  state.passiveResult(true);
+  advance(10_000);
+  state.probeResult(false, "HTTP 500");
+  advance(10_000);
+  state.probeResult(false, "HTTP 500"); // threshold reached 20 s after the live success: still kept
+  assert.equal(state.healthy, true);
+  assert.deepEqual(changes, []);
+  assert.deepEqual(overruled, [
+    "2 consecutive probe failures (last: HTTP 500); kept: a live request succeeded within 20000 ms",
+  ]);
+  state.probeResult(false);
+  assert.equal(overruled.length, 1, "reported once per failing run");
+  assert.equal(state.snapshot().liveSuccessAt, 1_000);
+});
+
+Deno.test("once live traffic stops for liveGraceMs, the next failing probe ejects", () => {
+  const { state, changes, advance } = withClock(20_000);
+  state.passiveResult(true);
+  state.probeResult(false);
+  state.probeResult(false);
+  assert.equal(state.healthy, true);
+  advance(20_001);
+  state.probeResult(false, "timeout after 3000 ms");
+  assert.equal(state.healthy, false);
+  assert.deepEqual(changes, ["down: 3 consecutive probe failures (last: timeout after 3000 ms)"]);
+});
+
+Deno.test("without any live success, or with liveGraceMs 0, probes alone decide", () => {
+  const idle = withClock(20_000);
+  idle.state.probeResult(false);
+  idle.state.probeResult(false);
+  assert.equal(idle.state.healthy, false, "never served: a failing probe ejects");
+  const off = withClock(0);
+  off.state.passiveResult(true);
+  off.state.probeResult(false);
+  off.state.probeResult(false);
+  assert.equal(off.state.healthy, false);
+  assert.deepEqual(off.overruled, []);
+});
+
+Deno.test("a probe success ends the overruled run, so a later failing run is reported again", () => {
+  const { state, overruled } = withClock(20_000);
+  state.passiveResult(true);
+  for (const ok of [false, false, true, false, false]) state.probeResult(ok);
+  assert.equal(state.healthy, true);
+  assert.equal(overruled.length, 2);
+});
+
+Deno.test("createHealthState() rejects a bad liveGraceMs and a grace without a clock", () => {
+  const base = { healthyThreshold: 1, unhealthyThreshold: 1, passiveFailures: 1 };
+  assert.throws(
+    () => createHealthState({ ...base, liveGraceMs: -1, clock: () => 0 }),
+    new RangeError('Cannot create health state: "liveGraceMs" must be a finite number >= 0, received -1'),
+  );
+  assert.throws(
+    () => createHealthState({ ...base, liveGraceMs: 10 }),
+    new TypeError('Cannot create health state: "clock" is required when "liveGraceMs" > 0'),
+  );
+});

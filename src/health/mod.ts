@@ -1,7 +1,9 @@
 /**
- * Health checking of upstream instances: per-instance state with thresholds and passive ejection
- * ({@linkcode createHealthState}), the active prober ({@linkcode createProber}) and the rule that
- * judges a probe's HTTP status ({@linkcode isProbeStatusUp}).
+ * Health checking of upstream instances: per-instance state with thresholds, passive ejection and
+ * the live-traffic veto ({@linkcode createHealthState}), the active prober ({@linkcode createProber})
+ * running HTTP or TCP probes ({@linkcode probeOnce}), the `expect-status` rule
+ * ({@linkcode isExpectedStatus}) and the probe an instance's `health-check` describes
+ * ({@linkcode planProbe}).
  *
  * @example
  * ```ts
@@ -17,6 +19,11 @@
 
 export { createHealthState } from "./health_state.ts";
 export type { HealthSnapshot, HealthState, HealthStateOptions } from "./health_state.ts";
-export { isProbeStatusUp } from "./probe_rule.ts";
+export { DEFAULT_EXPECT_STATUS, isExpectedStatus, parseExpectStatus } from "./expect_status.ts";
+export type { ExpectStatusResult } from "./expect_status.ts";
+export { isTcpProbe, probeOnce } from "./probe_once.ts";
+export type { ProbeContext, ProbeVerdict, TcpConnect } from "./probe_once.ts";
+export { isActivelyProbed, planProbe, tcpAddressOf } from "./probe_plan.ts";
+export type { ProbePlan } from "./probe_plan.ts";
 export { createProber } from "./prober.ts";
 export type { ProbeOutcome, Prober, ProberOptions, ProbeTarget, Schedule } from "./prober.ts";

@@ -1,10 +1,9 @@
 /**
  * Active health checks: every `intervalMs`, one round probes all targets concurrently, each probe
- * bounded by `timeoutMs`, and feeds the verdict to the target's {@linkcode HealthState}.
+ * bounded by its deadline, and feeds the verdict to the target's {@linkcode HealthState}.
  *
- * - Verdicts follow {@linkcode isProbeStatusUp}; network errors and timeouts are failures.
- * - The response body is never read, only cancelled, so a probe cannot hang on a slow body nor
- *   leave a connection half-read.
+ * - One probe is {@linkcode probeOnce}: HTTP (verdict by `expect-status`, default any answer below
+ *   500) or a TCP connect; network errors and timeouts are failures.
  * - Rounds run at a fixed rate and never overlap: a round still running when the next is due makes
  *   that tick a skip (counted in {@linkcode Prober.skipped}).
  * - `stop()` cancels the schedule and aborts the probes in flight; aborted probes are not counted
@@ -13,21 +12,27 @@
  * @module
  */
 
-import type { Clock, ProbeRequest } from "../types.ts";
+import type { Clock, ProbeRequest, StatusRange, TcpAddress } from "../types.ts";
 import type { HealthState } from "./health_state.ts";
-import { isProbeStatusUp } from "./probe_rule.ts";
+import { probeOnce, type Schedule, type TcpConnect } from "./probe_once.ts";
 
-/** Runs `fn` once after `ms`; the returned function cancels it if it has not run yet. */
-export type Schedule = (fn: () => void, ms: number) => () => void;
+export type { Schedule, TcpConnect };
 
 /** One instance to probe. */
 export interface ProbeTarget {
   /** Instance id, echoed in outcomes. */
   readonly id: string;
-  /** Builds the probe (usually `adapter.probe(service, target)`); called once per round. */
-  readonly request: () => ProbeRequest;
+  /**
+   * Builds the probe, called once per round: an HTTP request (usually `adapter.probe(service,
+   * target)` with the instance's `health-check` applied) or a TCP address.
+   */
+  readonly request: () => ProbeRequest | TcpAddress;
   /** Where the verdict goes. */
   readonly state: HealthState;
+  /** HTTP statuses that count as up. @default {any status below 500} */
+  readonly expect?: readonly StatusRange[];
+  /** This target's deadline, ms (> 0). @default {the prober's timeoutMs} */
+  readonly timeoutMs?: number;
 }
 
 /** What happened to one probe. */
@@ -41,7 +46,7 @@ export interface ProbeOutcome {
   readonly result: "up" | "down" | "aborted" | "error";
   /** The HTTP status, when a response arrived. */
   readonly status?: number;
-  /** Short human text: `HTTP 503`, `timeout after 100 ms`, the network error message. */
+  /** Short human text: `HTTP 503`, `TCP connect ok`, `timeout after 100 ms`, the network error. */
   readonly detail: string;
   /** From sending the request to the verdict, by the injected clock. */
   readonly durationMs: number;
@@ -51,6 +56,8 @@ export interface ProbeOutcome {
 export interface ProberOptions {
   /** The `fetch` to probe with (inject the global one in `main.ts`). */
   readonly fetch: typeof fetch;
+  /** Opens TCP connections for `type: tcp` targets (`main.ts` injects one on `Deno.connect`). */
+  readonly connect?: TcpConnect;
   /** Time source for the schedule and probe durations. */
   readonly clock: Clock;
   /** Milliseconds between round starts (> 0). */
@@ -131,6 +138,7 @@ export function createProber(options: ProberOptions): Prober {
     throw new TypeError(`Cannot create prober: options must be an object, received ${options}`);
   }
   fn("fetch", options.fetch, false);
+  fn("connect", options.connect, true);
   fn("clock", options.clock, false);
   fn("targets", options.targets, false);
   fn("schedule", options.schedule, true);
@@ -139,7 +147,7 @@ export function createProber(options: ProberOptions): Prober {
   positive("intervalMs", options.intervalMs);
   positive("timeoutMs", options.timeoutMs);
 
-  const { fetch: doFetch, clock, intervalMs, timeoutMs, targets, onProbe, onError } = options;
+  const { fetch: doFetch, connect, clock, intervalMs, timeoutMs, targets, onProbe, onError } = options;
   // Looked up on use, not at import time, and injectable so schedule tests need no real time.
   const schedule: Schedule = options.schedule ?? ((f, ms) => {
     const id = setTimeout(f, ms);
@@ -163,60 +171,23 @@ export function createProber(options: ProberOptions): Prober {
 
   async function probe(target: ProbeTarget, stopSignal: AbortSignal): Promise<ProbeOutcome> {
     const begin = clock();
-    const done = (result: ProbeOutcome["result"], detail: string, status?: number): ProbeOutcome => ({
-      id: target.id,
-      result,
-      detail,
-      durationMs: clock() - begin,
-      ...(status === undefined ? {} : { status }),
-    });
-
-    let req: ProbeRequest;
+    let req: ProbeRequest | TcpAddress;
     try {
       req = target.request();
     } catch (error) {
       report(error);
-      return done("error", `probe request could not be built: ${(error as Error)?.message ?? error}`);
+      const detail = `probe request could not be built: ${(error as Error)?.message ?? error}`;
+      return { id: target.id, result: "error", detail, durationMs: clock() - begin };
     }
-
-    const ctrl = new AbortController();
-    let cause: "timeout" | "stopped" | undefined;
-    const onStop = () => {
-      cause ??= "stopped";
-      ctrl.abort(new DOMException("Prober stopped", "AbortError"));
-    };
-    if (stopSignal.aborted) onStop();
-    else stopSignal.addEventListener("abort", onStop, { once: true });
-    const cancelDeadline = schedule(() => {
-      cause ??= "timeout";
-      ctrl.abort(new DOMException(`Probe timed out after ${timeoutMs} ms`, "TimeoutError"));
-    }, timeoutMs);
-
-    try {
-      const res = await doFetch(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        // A probe judges the host it was sent to; following a redirect would judge another one.
-        redirect: "manual",
-        signal: ctrl.signal,
-      });
-      // Only the status matters. Cancelling frees the connection without waiting for a body that
-      // may be large or never end; the deadline still bounds the cancel itself.
-      await res.body?.cancel().catch(() => {});
-      if (cause === "stopped") return done("aborted", "prober stopped", res.status);
-      if (cause === "timeout") return done("down", `timeout after ${timeoutMs} ms`, res.status);
-      // In runtimes that hide manual redirects, the response is opaque with status 0: still an answer.
-      const up = res.type === "opaqueredirect" || isProbeStatusUp(res.status);
-      return done(up ? "up" : "down", `HTTP ${res.status}`, res.status);
-    } catch (error) {
-      if (cause === "stopped") return done("aborted", "prober stopped");
-      if (cause === "timeout") return done("down", `timeout after ${timeoutMs} ms`);
-      return done("down", (error as Error)?.message ?? String(error));
-    } finally {
-      cancelDeadline();
-      stopSignal.removeEventListener("abort", onStop);
-    }
+    const verdict = await probeOnce(req, {
+      fetch: doFetch,
+      connect,
+      schedule,
+      timeoutMs: target.timeoutMs ?? timeoutMs,
+      stopSignal,
+      expect: target.expect,
+    });
+    return { id: target.id, ...verdict, durationMs: clock() - begin };
   }
 
   async function probeAndRecord(target: ProbeTarget, stopSignal: AbortSignal): Promise<ProbeOutcome> {

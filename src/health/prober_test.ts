@@ -95,7 +95,7 @@ Deno.test("runOnce() judges 200 up, 500 down, a hang as timeout and a closed por
   }
 });
 
-Deno.test("runOnce() applies the status rule: 401 and 302 up, 404 and 405 down", async () => {
+Deno.test("runOnce() by default counts any answer below 500 as up: 401, 302, 404, 405 up; 500 down", async () => {
   const server = serve((req) => {
     const status = Number(new URL(req.url).pathname.slice(1));
     // The redirect leads to a 500: following it would wrongly judge the target down.
@@ -104,15 +104,98 @@ Deno.test("runOnce() applies the status rule: 401 and 302 up, 404 and 405 down",
       : new Response(`status ${status}`, { status });
   });
   try {
-    const outcomes = await prober([401, 302, 404, 405].map((s) => target(`s${s}`, `${server.url}/${s}`)))
+    const outcomes = await prober([401, 302, 404, 405, 500].map((s) => target(`s${s}`, `${server.url}/${s}`)))
       .runOnce();
     assert.deepEqual(
       outcomes.map((o) => [o.id.slice(1), o.result, o.status]),
-      [["401", "up", 401], ["302", "up", 302], ["404", "down", 404], ["405", "down", 405]],
+      [["401", "up", 401], ["302", "up", 302], ["404", "up", 404], ["405", "up", 405], ["500", "down", 500]],
     );
   } finally {
     await server.close();
   }
+});
+
+Deno.test("runOnce() judges by a target's expect-status and applies its own timeout", async () => {
+  const server = serve(async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/slow") await new Promise((r) => setTimeout(r, 120));
+    return new Response(null, { status: path === "/slow" ? 200 : Number(path.slice(1)) });
+  });
+  try {
+    const t = (id: string, path: string, extra: Partial<ProbeTarget>) => ({
+      ...target(id, `${server.url}${path}`),
+      ...extra,
+    });
+    const outcomes = await prober([
+      t("404-needs-2xx", "/404", { expect: [[200, 299]] }),
+      t("204-needs-2xx", "/204", { expect: [[200, 299]] }),
+      t("503-listed", "/503", { expect: [[200, 200], [503, 503]] }),
+      t("slow", "/slow", { timeoutMs: 20 }),
+    ], { timeoutMs: 5_000 }).runOnce();
+    assert.deepEqual(outcomes.map((o) => [o.id, o.result, o.detail]), [
+      ["404-needs-2xx", "down", "HTTP 404"],
+      ["204-needs-2xx", "up", "HTTP 204"],
+      ["503-listed", "up", "HTTP 503"],
+      ["slow", "down", "timeout after 20 ms"],
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("runOnce() TCP probes: a listening port is up, a closed port down, through the injected connector", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  const dialed: string[] = [];
+  const connect = async (a: { hostname: string; port: number }, signal: AbortSignal) => {
+    dialed.push(`${a.hostname}:${a.port}`);
+    (await Deno.connect({ hostname: a.hostname, port: a.port, signal })).close();
+  };
+  const open = (listener.addr as Deno.NetAddr).port;
+  const closed = closedPort();
+  const tcp = (id: string, port: number): ProbeTarget => ({
+    ...target(id, "unused"),
+    request: () => ({ hostname: "127.0.0.1", port }),
+  });
+  try {
+    const outcomes = await prober([tcp("open", open), tcp("closed", closed)], { connect }).runOnce();
+    assert.deepEqual(outcomes.map((o) => [o.id, o.result]), [["open", "up"], ["closed", "down"]]);
+    assert.equal(outcomes[0].detail, "TCP connect ok");
+    assert.deepEqual(dialed, [`127.0.0.1:${open}`, `127.0.0.1:${closed}`]);
+    const none = await prober([tcp("no-connector", open)]).runOnce();
+    assert.deepEqual(none.map((o) => [o.result, o.detail]), [["down", "no TCP connector configured"]]);
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const c of accepted) c.close();
+  }
+});
+
+Deno.test("runOnce() TCP probe that does not connect in time is down, and stop() aborts it uncounted", async () => {
+  let signalSeen: AbortSignal | undefined;
+  // A connector that never connects by itself: only its signal ends it (a black-holed host).
+  const connect = (_a: unknown, signal: AbortSignal) =>
+    new Promise<void>((_, reject) => {
+      signalSeen = signal;
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  const t: ProbeTarget = {
+    ...target("blackhole", "unused"),
+    request: () => ({ hostname: "10.255.255.1", port: 9 }),
+  };
+  const [late] = await prober([t], { connect, timeoutMs: 20 }).runOnce();
+  assert.deepEqual([late.result, late.detail], ["down", "timeout after 20 ms"]);
+  assert.equal(signalSeen?.aborted, true, "the connector was told to give up");
+  const before = t.state.snapshot();
+  const p = prober([t], { connect, timeoutMs: 5_000 });
+  const round = p.runOnce();
+  await p.stop();
+  const [stopped] = await round;
+  assert.equal(stopped.result, "aborted");
+  assert.deepEqual(t.state.snapshot(), before, "an aborted probe is no verdict");
 });
 
 Deno.test("runOnce() cancels a body that does not end instead of reading it", async () => {

@@ -7,7 +7,13 @@
  */
 
 import type { HeaderList } from "../header_list.ts";
-import { type GatewayError, NotFoundError, NoUpstreamError, RateLimitedError } from "../errors.ts";
+import {
+  type GatewayError,
+  NotFoundError,
+  NoUpstreamError,
+  RateLimitedError,
+  ShuttingDownError,
+} from "../errors.ts";
 import type {
   AccessRecord,
   Clock,
@@ -40,6 +46,8 @@ export interface DispatchDeps {
   readonly clock: Clock;
   /** Watches every attempt's timeouts (one timer for all). */
   readonly deadlines: DeadlineSweep;
+  /** Aborts (with a `ShuttingDownError`) when the gateway cuts what is left at its shutdown deadline. */
+  readonly shutdown?: AbortSignal;
   readonly observer: DispatchObserver;
 }
 
@@ -174,7 +182,9 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
           ttftMs: s.ttfbMs,
           tokensIn: usage.tokensIn,
           tokensOut: usage.tokensOut,
-          error: s.outcome === "abort"
+          error: s.kind === "shutdown"
+            ? "shutdown"
+            : s.outcome === "abort"
             ? "client_abort"
             : s.outcome === "failure"
             ? `upstream_${s.kind}`
@@ -188,6 +198,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
         call,
         timeouts: cfg.timeouts,
         clientSignal: req.signal,
+        shutdownSignal: deps.shutdown,
         extraHeaders,
         stripUsage: usageBody !== undefined,
         settle: (s) => {
@@ -204,6 +215,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
         return res;
       }
       lastFailure = result;
+      if (result.kind === "shutdown") throw new ShuttingDownError();
       if (result.kind === "abort") {
         logged(499, { instance: u.id, error: "client_abort" });
         return new Response(null, { status: 499 });

@@ -11,6 +11,7 @@
  */
 
 import type { TimeoutConfig } from "../config/types.ts";
+import { GatewayError } from "../errors.ts";
 import type { Clock, UpstreamCall } from "../types.ts";
 import type { HeaderList } from "../header_list.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
@@ -20,8 +21,8 @@ import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
 import { type BodyEnd, trackBody } from "./tracked_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 
-/** Why an attempt failed before committing. */
-export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort";
+/** Why an attempt failed before committing (`shutdown`: cut by the gateway at its shutdown deadline). */
+export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort" | "shutdown";
 
 /** How an attempt ended, reported exactly once. */
 export interface Settlement {
@@ -61,6 +62,11 @@ export interface ForwardOptions {
   readonly timeouts: TimeoutConfig;
   /** Aborts when the client goes away. */
   readonly clientSignal: AbortSignal;
+  /**
+   * Aborts when the gateway cuts what is still running at its shutdown deadline; the reason (a
+   * `ShuttingDownError`) becomes the final SSE error event of a stream. The instance is not blamed.
+   */
+  readonly shutdownSignal?: AbortSignal;
   /** Receives the attempt's end exactly once (failures: before `forward` returns). */
   readonly settle: (s: Settlement) => void;
   /** Headers added to the client response. */
@@ -82,10 +88,13 @@ function committed(body: BodyInit | null, status: number, headers: HeaderList): 
   return { type: "response", response: new Response(body, { status, headers: headers.toInit() }) };
 }
 
-/** The SSE event a client gets when the upstream fails mid-stream (OpenAI SDKs raise it). */
+/**
+ * The SSE event a client gets when the stream fails mid-way (OpenAI SDKs raise it): the upstream
+ * broke, or the gateway cut it (a `GatewayError` reason, e.g. at the shutdown deadline).
+ */
 function sseError(error: unknown): Uint8Array {
   const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
-  const body = {
+  const body = error instanceof GatewayError ? { error: { message, type: error.type, code: error.code } } : {
     error: {
       message: `Upstream stream ended abnormally: ${message}`,
       type: "upstream_error",
@@ -108,6 +117,10 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
 
   const onClientAbort = () => ctrl.abort(o.clientSignal.reason);
   o.clientSignal.addEventListener("abort", onClientAbort, { once: true });
+  const shutdown = o.shutdownSignal;
+  const onShutdown = () => ctrl.abort(shutdown!.reason);
+  if (shutdown?.aborted) onShutdown();
+  else shutdown?.addEventListener("abort", onShutdown, { once: true });
 
   // Headers must arrive within connect + first-byte (fetch does not expose the connect phase);
   // then the body may pause at most `idle` between chunks; `total` bounds the whole attempt.
@@ -138,6 +151,7 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     settled = true;
     sweep.delete(watch);
     o.clientSignal.removeEventListener("abort", onClientAbort);
+    shutdown?.removeEventListener("abort", onShutdown);
     o.settle(s);
   };
   const fail = (
@@ -146,10 +160,12 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
     status?: number,
     retryAfterMs?: number,
   ): AttemptFailure => {
-    settle({ outcome: kind === "abort" ? "abort" : "failure", kind, status, retryAfterMs, tail: [] });
+    const outcome = kind === "abort" || kind === "shutdown" ? "abort" : "failure";
+    settle({ outcome, kind, status, retryAfterMs, tail: [] });
     return { type: "failed", kind, message, status, retryAfterMs };
   };
   const classify = (error: unknown): AttemptFailure => {
+    if (shutdown?.aborted) return fail("shutdown", "the gateway is shutting down");
     if (o.clientSignal.aborted) return fail("abort", "client closed the connection");
     if (timedOut) return fail("timeout", `upstream ${timedOut} timeout`);
     const msg = error instanceof Error ? error.message : String(error);
@@ -249,7 +265,9 @@ export async function forward(o: ForwardOptions): Promise<AttemptResponse | Atte
       // A client that hangs up right after `data: [DONE]` got the whole answer.
       const complete = end.outcome === "success" || (sse && endsWithDone(tail));
       if (complete) settle({ outcome: verdict, status: res.status, ttfbMs, tail });
-      else if (end.outcome === "abort" || o.clientSignal.aborted) {
+      else if (shutdown?.aborted) {
+        settle({ outcome: "abort", kind: "shutdown", status: res.status, ttfbMs, tail });
+      } else if (end.outcome === "abort" || o.clientSignal.aborted) {
         settle({ outcome: "abort", kind: "abort", status: res.status, ttfbMs, tail });
       } else {
         settle({ outcome: "failure", kind: timedOut ? "timeout" : "body", status: res.status, ttfbMs, tail });

@@ -12,7 +12,7 @@ import { getAdapter } from "../adapters/mod.ts";
 import { createStrategy } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
-import { createHealthState, type HealthState } from "../health/mod.ts";
+import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
 import { createLimiter, type KeyedLimiter } from "../limiter/mod.ts";
 import type {
   Adapter,
@@ -73,6 +73,8 @@ export interface Runtime {
 export interface RuntimeEvents {
   breakerChanged(u: Upstream, from: BreakerState, to: BreakerState): void;
   healthChanged(u: Upstream, healthy: boolean, reason: string): void;
+  /** A failing probe was overruled by live traffic (the probe is probably misconfigured). */
+  probeOverruled?(u: Upstream, detail: string): void;
 }
 
 /** State that outlives one runtime: keyed by instance id / limiter scope. */
@@ -123,6 +125,40 @@ function limiterFor(
   return reuse(deps.state.limiters, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
 }
 
+/**
+ * The instance's health state. Without an active probe nothing could readmit an ejected instance,
+ * so passive ejection is off too. A live success within `interval × unhealthy-threshold` (the span
+ * the failing probes cover) overrules a probe that would eject the instance.
+ */
+function healthFor(
+  deps: RuntimeDeps,
+  inst: InstanceConfig,
+  current: () => Upstream | undefined,
+): HealthState {
+  const h = inst.health;
+  const probed = isActivelyProbed(h);
+  const opts = {
+    healthyThreshold: h.healthyThreshold,
+    unhealthyThreshold: h.unhealthyThreshold,
+    passiveFailures: probed ? h.passiveFailures : 0,
+    liveGraceMs: probed ? h.intervalMs * h.unhealthyThreshold : 0,
+  };
+  return reuse(deps.state.health, inst.id, opts, () => ({
+    state: createHealthState({
+      ...opts,
+      clock: deps.clock,
+      onChange: (healthy, reason) => {
+        const u = current();
+        if (u) deps.events.healthChanged(u, healthy, reason);
+      },
+      onProbeOverruled: (detail) => {
+        const u = current();
+        if (u) deps.events.probeOverruled?.(u, detail);
+      },
+    }),
+  })).state;
+}
+
 function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): Upstream {
   let stats = deps.state.stats.get(inst.id);
   if (!stats) {
@@ -137,21 +173,7 @@ function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConf
       if (u) deps.events.breakerChanged(u, from, to);
     }),
   })).breaker;
-  const h = svc.health;
-  // Without active probes nothing could readmit an ejected instance, so passive ejection is off too.
-  const passiveFailures = h.enabled ? h.passiveFailures : 0;
-  const health =
-    reuse(deps.state.health, inst.id, [h.healthyThreshold, h.unhealthyThreshold, passiveFailures], () => ({
-      state: createHealthState({
-        healthyThreshold: h.healthyThreshold,
-        unhealthyThreshold: h.unhealthyThreshold,
-        passiveFailures,
-        onChange: (healthy, reason) => {
-          const u = current();
-          if (u) deps.events.healthChanged(u, healthy, reason);
-        },
-      }),
-    })).state;
+  const health = healthFor(deps, inst, current);
   const self: Upstream = {
     id: inst.id,
     weight: inst.weight,

@@ -29,6 +29,7 @@ server:
   port: ${port}
   body-limit: 1mb
   trusted-proxies: [10.0.0.0/8]
+  drain-delay: 0 # the bench stops the gateway itself; no load balancer to tell
   shutdown-timeout: 5s
 log:
   level: info

@@ -52,6 +52,9 @@ export function startGateway(yaml: string, options: StartOptions = {}): TestGate
     clock: options.clock ?? Date.now,
     random: options.random ?? seededRandom(42),
     fetch: globalThis.fetch,
+    // Real loopback sockets, as main.ts does, for `health-check.type: tcp`.
+    connect: async (a, signal) =>
+      (await Deno.connect({ hostname: a.hostname, port: a.port, signal })).close(),
     write: (line) => logs.push(line),
     extend: options.extend,
   });

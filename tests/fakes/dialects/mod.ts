@@ -34,7 +34,7 @@ export {
   withGateway,
 } from "./harness.ts";
 export { startOpenai } from "./openai.ts";
-export { OLLAMA_MODELS, OLLAMA_TOOL_CALL, startOllama } from "./ollama.ts";
+export { legacyVectorOf, OLLAMA_MODELS, OLLAMA_TOOL_CALL, startOllama } from "./ollama.ts";
 export { startVllm } from "./vllm.ts";
 export { GPUSTACK_KEY, startGpustack } from "./gpustack.ts";
 export { startXinference } from "./xinference.ts";

@@ -1,8 +1,15 @@
 /**
  * A fake Ollama server (Ollama API docs, docs/api.md and docs/openai.md): native `GET /api/tags`,
- * `POST /api/embed` and `POST /api/chat` (NDJSON stream unless `stream: false`), and its
- * OpenAI-compatible `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`. Unknown routes
- * get Go's plain-text `404 page not found`; an unknown model gets Ollama's `{error}` body.
+ * `POST /api/embed`, the legacy `POST /api/embeddings` and `POST /api/chat` (NDJSON stream unless
+ * `stream: false`), and its OpenAI-compatible `/v1/chat/completions`, `/v1/completions`,
+ * `/v1/embeddings`, `/v1/audio/transcriptions`. Unknown routes get Go's plain-text
+ * `404 page not found`; an unknown model gets Ollama's `{error}` body.
+ *
+ * The legacy and transcription routes follow ollama/ollama at commit
+ * fb30760996871fa9460115c753afd2c60d4ab0f7: `EmbeddingsHandler` (server/routes.go) binds
+ * `{model, prompt, keep_alive, options}`, ignores other fields and answers an empty prompt with an
+ * empty vector; `TranscriptionMiddleware` (middleware/openai.go) needs `model` and a non-empty
+ * `file`, answers plain text for `response_format: text` and `{text}` otherwise.
  *
  * @module
  */
@@ -19,12 +26,39 @@ import {
 } from "./shapes.ts";
 
 /** Models the fake pretends to have pulled; others answer 404. `broken` fails mid-stream. */
-export const OLLAMA_MODELS: Readonly<Record<"chat" | "embed" | "native" | "broken", string>> = Object.freeze({
+export const OLLAMA_MODELS: Readonly<
+  Record<"chat" | "embed" | "legacyEmbed" | "stt" | "native" | "broken", string>
+> = Object.freeze({
   chat: "llama3.2:1b",
   embed: "nomic-embed-text",
+  // The embedding model of JAiRouter's own services.yml, served there through /api/embeddings.
+  legacyEmbed: "shaw/dmeta-embedding-zh:latest",
+  stt: "gemma4:e2b",
   native: "qwen3:0.6b",
   broken: "broken:7b",
 });
+
+/** The vector the legacy route returns for a prompt: its length in characters, then a constant. */
+export function legacyVectorOf(prompt: string): number[] {
+  return [prompt.length, 0.125];
+}
+
+/** OpenAI's error shape, as Ollama's OpenAI middleware writes it (openai.NewError). */
+const openaiError = (status: number, message: string) =>
+  json({ error: { message, type: "invalid_request_error", param: null, code: null } }, status);
+
+function transcription(req: Seen): Response {
+  const model = req.form?.get("model");
+  if (!model) return openaiError(400, "model is required");
+  const file = req.form?.get("file");
+  if (!(file instanceof File)) return openaiError(400, "file is required: http: no such file");
+  if (file.size === 0) return openaiError(400, "audio file is empty");
+  const text = `heard ${file.size} bytes of ${file.name}`;
+  if (req.form?.get("response_format") === "text") {
+    return new Response(text, { headers: { "content-type": "text/plain" } });
+  }
+  return json({ text });
+}
 
 /** The tool call the fake makes when the request offers tools (and no tool answered yet). */
 export const OLLAMA_TOOL_CALL: { readonly name: string; readonly arguments: Record<string, unknown> } = Object
@@ -106,6 +140,12 @@ export function startOllama(): DialectFake {
           prompt_eval_count: inputs.length * 3,
         });
       },
+      [`POST ${OLLAMA_PATHS.legacyEmbeddings}`]: (req) => {
+        const prompt = typeof req.json?.prompt === "string" ? req.json.prompt : "";
+        // An empty prompt only loads the model (EmbeddingsHandler): an empty vector, status 200.
+        return missing(req) ?? json({ embedding: prompt === "" ? [] : legacyVectorOf(prompt) });
+      },
+      [`POST ${OLLAMA_PATHS.stt}`]: transcription,
       [`POST ${OLLAMA_PATHS.nativeChat}`]: (req, ctx) => missing(req) ?? chat(req, ctx.stream),
       [`POST ${OLLAMA_PATHS.chat}`]: (req, ctx) => openaiChat(req, ctx, "fp_ollama"),
       [`POST ${OLLAMA_PATHS.completions}`]: (req) => openaiCompletion(req, "fp_ollama"),

@@ -1,0 +1,127 @@
+/**
+ * The life cycle every dialect's stream shares, in one place: opening events on the first chunk,
+ * the parts of each chunk handed to the dialect, the answer closed as soon as both the finish
+ * reason and the usage chunk are in (or at `[DONE]`, or when the upstream closes after its finish
+ * reason), and the dialect's error event for an upstream error, a broken connection, or an
+ * upstream that closes before it finished. A dialect supplies only its event writers.
+ *
+ * @module
+ */
+
+import { UpstreamError } from "../errors.ts";
+import { type ToolDelta, toolDelta, visitChunk } from "./openai_shape.ts";
+import type { Json } from "./request_body.ts";
+import { createSseTranslator } from "./sse_reader.ts";
+import type { StreamTranslator } from "./types.ts";
+
+/** The message of a stream the upstream closed before its finish reason. */
+export const TRUNCATED = "The upstream stream ended before the answer was complete.";
+
+/** A dialect's event writers; each returns the text to send. */
+export interface ChatStreamWriter {
+  /** The opening events, once, before anything else. */
+  start(): string;
+  reasoning(text: string): string;
+  content(text: string): string;
+  /** One tool-call delta (OpenAI sends `id` and `name` with a call's first delta only). */
+  toolCall(delta: ToolDelta): string;
+  /** The finish reason arrived (`matched`: vLLM's `stop_reason`). May throw `UpstreamError`. */
+  finish(reason: unknown, matched: unknown): string;
+  /** The closing events, once; `finish` is undefined when `[DONE]` came without one. */
+  finalize(finish: unknown, usage: Json | undefined): string;
+  /** The dialect's error event. */
+  error(message: string): string;
+}
+
+/**
+ * A push-style translator around a dialect's writers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createChatStream } from "./chat_stream.ts";
+ * import { runSplit } from "./_testing.ts";
+ * const t = createChatStream({
+ *   start: () => "<", reasoning: () => "", content: (s) => s, toolCall: () => "",
+ *   finish: () => "|", finalize: (_f, u) => `${u?.completion_tokens}>`, error: (m) => `!${m}`,
+ * });
+ * const out = runSplit(t, 'data: {"choices":[{"delta":{"content":"a"},"finish_reason":"stop"}]}\n\n' +
+ *   'data: {"choices":[],"usage":{"completion_tokens":1}}\n\n');
+ * assert.equal(out, "<a|1>");
+ * ```
+ */
+export function createChatStream(w: ChatStreamWriter): StreamTranslator {
+  let started = false;
+  let finished = false;
+  let sawFinish = false;
+  let finish: unknown;
+  let usage: Json | undefined;
+  let out = "";
+
+  const begin = (): string => {
+    if (started) return "";
+    started = true;
+    return w.start();
+  };
+  const close = (): string => {
+    finished = true;
+    return begin() + w.finalize(finish, usage);
+  };
+  const visitor = {
+    usage(u: Json) {
+      usage = u;
+    },
+    reasoning(t: string) {
+      out += w.reasoning(t);
+    },
+    content(t: string) {
+      out += w.content(t);
+    },
+    toolCalls(deltas: unknown[]) {
+      for (const call of deltas) {
+        const d = toolDelta(call);
+        if (d) out += w.toolCall(d);
+      }
+    },
+    finish(reason: unknown, matched: unknown) {
+      sawFinish = true;
+      finish = reason;
+      out += w.finish(reason, matched);
+    },
+  };
+  /** Runs a step; an `UpstreamError` from a writer (e.g. tool arguments that are not JSON) ends the stream. */
+  const guarded = (step: () => string): string => {
+    try {
+      return step();
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      finished = true;
+      return out + w.error(error.message);
+    }
+  };
+
+  return createSseTranslator({
+    chunk: (value) =>
+      finished ? "" : guarded(() => {
+        out = begin();
+        visitChunk(value, visitor);
+        if (sawFinish && usage) out += close();
+        return out;
+      }),
+    done: () =>
+      finished ? "" : guarded(() => {
+        out = "";
+        return close();
+      }),
+    error: (message) => {
+      finished = true;
+      return w.error(message);
+    },
+    end: () => {
+      if (finished) return "";
+      if (!sawFinish) return w.error(TRUNCATED);
+      out = "";
+      return guarded(close);
+    },
+  });
+}

@@ -1,0 +1,169 @@
+/**
+ * OpenAI chat stream → the Responses `response.*` event stream (OpenAI API reference,
+ * "Streaming events"): `response.created`, `response.in_progress`, then per output item
+ * `response.output_item.added`, its content part or argument events, `response.output_item.done`,
+ * and last `response.completed` (or `response.incomplete`), every event numbered by
+ * `sequence_number`. The order is the one the `openai` SDK's `responses.stream` accumulator checks.
+ *
+ * The protocol repeats each item's full text in its `.done` events and the whole output in
+ * `response.completed`, so the pieces of the open item are kept (as an array, joined once) and
+ * finished items are kept for the final event: the memory of one answer, which the client holds too.
+ *
+ * @module
+ */
+
+import type { Json } from "./request_body.ts";
+import type { ResponsesCtx } from "./responses_request.ts";
+import {
+  functionCallItem,
+  itemId,
+  messageItem,
+  reasoningItem,
+  responseObject,
+  responseStatus,
+  responsesUsage,
+} from "./responses_response.ts";
+import { createChatStream } from "./chat_stream.ts";
+import type { ToolDelta } from "./openai_shape.ts";
+import type { StreamTranslator } from "./types.ts";
+
+type Kind = "message" | "reasoning" | "function_call";
+
+interface OpenItem {
+  readonly kind: Kind;
+  readonly index: number;
+  readonly id: string;
+  readonly pieces: string[];
+  readonly callId: string;
+  readonly name: string;
+}
+
+const PART: Readonly<Record<"message" | "reasoning", string>> = {
+  message: "output_text",
+  reasoning: "reasoning_text",
+};
+
+/**
+ * A fresh translator for one response.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createResponsesStream } from "./responses_stream.ts";
+ * const t = createResponsesStream({ id: "resp_1", model: "m", createdAt: 0, echo: {} });
+ * const out = new TextDecoder().decode(t.push(new TextEncoder().encode(
+ *   'data: {"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\n',
+ * )));
+ * assert(out.startsWith("event: response.created\n") && out.includes('"delta":"Hi"'));
+ * ```
+ */
+export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
+  let seq = 0;
+  let open: OpenItem | undefined;
+  const done: Json[] = [];
+  const tools = new Map<number, string>();
+
+  const event = (type: string, fields: Json): string =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...fields })}\n\n`;
+
+  /** The hot path: a delta written from a template. */
+  const delta = (type: string, item: OpenItem, text: string, tail: string): string =>
+    `event: ${type}\ndata: {"type":"${type}","sequence_number":${seq++},"item_id":"${item.id}","output_index":${item.index},${tail}"delta":${
+      JSON.stringify(text)
+    }}\n\n`;
+
+  const close = (): string => {
+    const item = open;
+    if (!item) return "";
+    open = undefined;
+    const at = { item_id: item.id, output_index: item.index };
+    const text = item.pieces.join("");
+    let out = "";
+    let final: Json;
+    if (item.kind === "function_call") {
+      final = functionCallItem(item.id, item.callId, item.name, text, "completed");
+      out += event("response.function_call_arguments.done", { ...at, name: item.name, arguments: text });
+    } else {
+      final = item.kind === "message" ? messageItem(item.id, text) : reasoningItem(item.id, text);
+      const part = (final.content as Json[])[0];
+      const textDone = item.kind === "message" ? "response.output_text.done" : "response.reasoning_text.done";
+      out += event(
+        textDone,
+        item.kind === "message" ? { ...at, content_index: 0, text, logprobs: [] } : {
+          ...at,
+          content_index: 0,
+          text,
+        },
+      );
+      out += event("response.content_part.done", { ...at, content_index: 0, part });
+    }
+    done.push(final);
+    return out + event("response.output_item.done", { output_index: item.index, item: final });
+  };
+
+  const begin = (kind: Kind, callId = "", name = ""): string => {
+    let out = close();
+    const index = done.length;
+    const id = itemId(ctx, kind === "message" ? "msg" : kind === "reasoning" ? "rs" : "fc", index);
+    open = { kind, index, id, pieces: [], callId, name };
+    if (kind === "function_call") {
+      return out +
+        event("response.output_item.added", {
+          output_index: index,
+          item: functionCallItem(id, callId, name, "", "in_progress"),
+        });
+    }
+    const item = kind === "message"
+      ? { type: "message", id, status: "in_progress", role: "assistant", content: [] }
+      : { type: "reasoning", id, summary: [], content: [] };
+    const part = kind === "message"
+      ? { type: "output_text", text: "", annotations: [], logprobs: [] }
+      : { type: PART.reasoning, text: "" };
+    out += event("response.output_item.added", { output_index: index, item });
+    return out +
+      event("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part });
+  };
+
+  const text = (kind: "message" | "reasoning", value: string): string => {
+    const out = open?.kind === kind ? "" : begin(kind);
+    const item = open!;
+    item.pieces.push(value);
+    return kind === "message"
+      ? out + delta("response.output_text.delta", item, value, '"content_index":0,"logprobs":[],')
+      : out + delta("response.reasoning_text.delta", item, value, '"content_index":0,');
+  };
+
+  const toolCall = (d: ToolDelta): string => {
+    let out = "";
+    if (!tools.has(d.index)) {
+      out = begin("function_call", d.id ?? itemId(ctx, "fc", done.length), d.name);
+      tools.set(d.index, open!.id);
+    }
+    // Arguments of a call that is no longer the open item cannot be appended to a done item.
+    const item = open;
+    if (d.args === "" || !item || item.id !== tools.get(d.index)) return out;
+    item.pieces.push(d.args);
+    return out + delta("response.function_call_arguments.delta", item, d.args, "");
+  };
+
+  return createChatStream({
+    start() {
+      const response = responseObject(ctx, "in_progress", []);
+      return event("response.created", { response }) + event("response.in_progress", { response });
+    },
+    reasoning: (t) => text("reasoning", t),
+    content: (t) => text("message", t),
+    toolCall,
+    finish: () => close(),
+    finalize(finish, usage) {
+      const out = close();
+      const { status, incomplete_details } = responseStatus(finish);
+      const response = responseObject(ctx, status, done, {
+        incomplete_details,
+        usage: responsesUsage(usage),
+      });
+      return out + event(status === "completed" ? "response.completed" : "response.incomplete", { response });
+    },
+    error: (message) => event("error", { code: "upstream_error", message, param: null }),
+  });
+}

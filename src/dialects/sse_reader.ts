@@ -1,0 +1,163 @@
+/**
+ * Reading an OpenAI chat stream (OpenAI API reference, "Streaming": `data: <json>` events, a blank
+ * line after each, a final `data: [DONE]`) one upstream chunk at a time: the byte layer of every
+ * dialect's {@linkcode StreamTranslator}. A handler turns each parsed event into output text
+ * (`chat_stream.ts` is the handler all chat dialects share); this file does the byte work once.
+ *
+ * Per chunk: one streaming UTF-8 decode (a character split across chunks stays whole), an
+ * `indexOf` walk over line ends, one `JSON.parse` per event, one encode of the output. Only the
+ * partial line that straddles two chunks is carried over; a complete event is never held back.
+ *
+ * @module
+ */
+
+import { upstreamErrorMessage } from "../adapters/upstream_error.ts";
+import { isRecord, type Json } from "./request_body.ts";
+import type { StreamTranslator } from "./types.ts";
+
+/** What a dialect does with the events of an OpenAI stream. Each call returns text to send. */
+export interface OpenAIStreamHandler {
+  /** One `chat.completion.chunk` (or any other JSON event without an `error`). */
+  chunk(value: Json): string;
+  /** The upstream's `data: [DONE]`. */
+  done(): string;
+  /** The upstream failed (an error event, a broken event, a broken connection). Last call. */
+  error(message: string): string;
+  /** The upstream closed; the handler says whether that was complete. Last call. */
+  end(): string;
+}
+
+/**
+ * Builds a push-style translator from a handler.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSseTranslator } from "./sse_reader.ts";
+ * const seen: string[] = [];
+ * const t = createSseTranslator({
+ *   chunk: (v) => (seen.push(JSON.stringify(v)), "c"),
+ *   done: () => "d",
+ *   error: (m) => `e:${m}`,
+ *   end: () => "!",
+ * });
+ * const enc = new TextEncoder();
+ * const dec = new TextDecoder();
+ * assert.equal(dec.decode(t.push(enc.encode('data: {"a":1}\n\ndata: {"a"'))), "c");
+ * assert.equal(dec.decode(t.push(enc.encode(':2}\n\ndata: [DONE]\n\n'))), "cd");
+ * assert.equal(dec.decode(t.end()), "!");
+ * assert.deepEqual(seen, ['{"a":1}', '{"a":2}']);
+ * ```
+ */
+export function createSseTranslator(handler: OpenAIStreamHandler): StreamTranslator {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let carry = "";
+  let data: string | undefined;
+  let closed = false;
+  let out = "";
+
+  const dispatch = () => {
+    const payload = data;
+    data = undefined;
+    if (payload === undefined || closed) return;
+    if (payload === "[DONE]") {
+      out += handler.done();
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(payload);
+    } catch {
+      closed = true;
+      out += handler.error("The upstream sent a stream event that is not JSON.");
+      return;
+    }
+    if (!isRecord(value)) return;
+    if ((value.error !== undefined && value.error !== null) || value.object === "error") {
+      closed = true;
+      out += handler.error(upstreamErrorMessage(value) ?? "The upstream reported an error.");
+      return;
+    }
+    out += handler.chunk(value);
+  };
+
+  const line = (text: string) => {
+    if (text === "") return dispatch();
+    if (text.startsWith("data:")) {
+      const value = text.charCodeAt(5) === 32 ? text.slice(6) : text.slice(5);
+      data = data === undefined ? value : `${data}\n${value}`;
+    }
+    // `event:`, `id:`, `retry:` and `:` comments carry nothing an OpenAI chat stream needs.
+  };
+
+  const lines = (text: string) => {
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0 && !closed; nl = text.indexOf("\n", start)) {
+      line(text.charCodeAt(nl - 1) === 13 && nl > start ? text.slice(start, nl - 1) : text.slice(start, nl));
+      start = nl + 1;
+    }
+    carry = closed ? "" : text.slice(start);
+  };
+
+  const take = (): Uint8Array | undefined => {
+    if (out === "") return undefined;
+    const bytes = encoder.encode(out);
+    out = "";
+    return bytes;
+  };
+
+  return {
+    push(chunk) {
+      if (closed) return undefined;
+      const text = decoder.decode(chunk, { stream: true });
+      lines(carry === "" ? text : carry + text);
+      return take();
+    },
+    end() {
+      if (closed) return take();
+      const rest = carry + decoder.decode();
+      carry = "";
+      if (rest !== "") lines(`${rest}\n`);
+      if (!closed) dispatch();
+      if (!closed) {
+        closed = true;
+        out += handler.end();
+      }
+      return take();
+    },
+    fail(message) {
+      if (!closed) {
+        closed = true;
+        out += handler.error(message);
+      }
+      return take();
+    },
+  };
+}
+
+/**
+ * Wraps a translator as a `TransformStream` (for `pipeThrough`); the relay can also call the
+ * translator directly. The upstream's end calls `end()`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSseTranslator, translatorStream } from "./sse_reader.ts";
+ * const t = createSseTranslator({ chunk: () => "x", done: () => "", error: () => "", end: () => "." });
+ * const out = await new Response(new Response('data: {"a":1}\n\n').body!.pipeThrough(translatorStream(t))).text();
+ * assert.equal(out, "x.");
+ * ```
+ */
+export function translatorStream(t: StreamTranslator): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const out = t.push(chunk);
+      if (out) controller.enqueue(out);
+    },
+    flush(controller) {
+      const out = t.end();
+      if (out) controller.enqueue(out);
+    },
+  });
+}

@@ -1,0 +1,51 @@
+/** The OpenAI SSE reader under the translators: framing cases the fixtures do not cover. */
+import assert from "node:assert/strict";
+import { runSplit } from "./_testing.ts";
+import { createSseTranslator } from "./sse_reader.ts";
+
+function recorder() {
+  const calls: string[] = [];
+  const t = createSseTranslator({
+    chunk: (v) => (calls.push(`chunk ${JSON.stringify(v)}`), ""),
+    done: () => (calls.push("done"), ""),
+    error: (m) => (calls.push(`error ${m}`), ""),
+    end: () => (calls.push("end"), ""),
+  });
+  return { t, calls };
+}
+
+Deno.test("createSseTranslator() joins multi-line data and reads data: without a space", () => {
+  const { t, calls } = recorder();
+  runSplit(t, 'data: {"a":\ndata: 1}\n\ndata:{"b":2}\n\n', 3);
+  assert.deepEqual(calls, ['chunk {"a":1}', 'chunk {"b":2}', "end"]);
+});
+
+Deno.test("createSseTranslator() reads a last event that has no blank line before the end", () => {
+  const { t, calls } = recorder();
+  runSplit(t, 'data: {"a":1}');
+  assert.deepEqual(calls, ['chunk {"a":1}', "end"]);
+});
+
+Deno.test("createSseTranslator() passes [DONE] once and skips comments, event and id lines", () => {
+  const { t, calls } = recorder();
+  runSplit(t, ': hi\nevent: x\nid: 1\ndata: {"a":1}\n\ndata: [DONE]\n\n');
+  assert.deepEqual(calls, ['chunk {"a":1}', "done", "end"]);
+});
+
+Deno.test("createSseTranslator() turns vLLM's error object and broken JSON into one error call", () => {
+  const a = recorder();
+  runSplit(a.t, 'data: {"object":"error","message":"boom","code":500}\n\ndata: {"a":1}\n\n');
+  assert.deepEqual(a.calls, ["error boom"]);
+  const b = recorder();
+  runSplit(b.t, "data: {\n\n");
+  assert.deepEqual(b.calls, ["error The upstream sent a stream event that is not JSON."]);
+});
+
+Deno.test("createSseTranslator() carries only the partial line between chunks", () => {
+  const { t, calls } = recorder();
+  const enc = new TextEncoder();
+  assert.equal(t.push(enc.encode('data: {"a":')), undefined);
+  assert.deepEqual(calls, []);
+  t.push(enc.encode('"é"}\n\n'));
+  assert.deepEqual(calls, ['chunk {"a":"é"}']);
+});
