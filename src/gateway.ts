@@ -15,9 +15,16 @@ import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
-import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
+import {
+  buildRuntime,
+  createRuntimeState,
+  type Runtime,
+  type RuntimeDeps,
+  type RuntimeState,
+} from "./proxy/runtime.ts";
 import type { PersistTargets } from "./state/mod.ts";
-import type { Clock, Random } from "./types.ts";
+import type { ScopeLimits } from "./proxy/cluster_scopes.ts";
+import type { BreakerState, Clock, Random } from "./types.ts";
 import { SERVICE_KINDS } from "./types.ts";
 
 /** Handles to the outside world, created by `main.ts` (or a test). */
@@ -33,6 +40,25 @@ export interface GatewayDeps {
   readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
   /** Deno's built-in OpenTelemetry is on (it then propagates `traceparent` itself). */
   readonly otel?: boolean;
+  /** Shares state with other workers and replicas (`src/cluster/`); absent = this process alone. */
+  readonly cluster?: GatewayCluster;
+}
+
+/** What a cluster (workers on one host, replicas on one Redis) adds to a gateway. */
+export interface GatewayCluster {
+  /** Local limiters get limits ÷ this (see `RuntimeDeps.limitShare`). */
+  readonly limitShare?: number;
+  /** The `cache` fallback's store. */
+  readonly fallbackCache?: RuntimeDeps["fallbackCache"];
+  /** Told of every local breaker and health transition. */
+  breakerChanged?(id: string, to: BreakerState): void;
+  healthChanged?(id: string, healthy: boolean, reason: string): void;
+  /** The running configuration revision (`/readyz`, status pages). */
+  revision?(): string;
+  /** The host-wide `/metrics` text (all workers), instead of this isolate's own. */
+  renderMetrics?(): Promise<string>;
+  /** Decides request-level limits cluster-wide (Redis). */
+  readonly limits?: ScopeLimits;
 }
 
 /** A running gateway (without its listener). */
@@ -99,6 +125,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
       metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
+      deps.cluster?.breakerChanged?.(u.id, to as BreakerState);
       logger.warn("circuit breaker state changed", {
         event: "breaker",
         service: u.service,
@@ -109,6 +136,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     healthChanged(u: import("./proxy/runtime.ts").Upstream, healthy: boolean, reason: string) {
       metrics.setHealth(u.service, u.id, healthy);
+      deps.cluster?.healthChanged?.(u.id, healthy, reason);
       if (healthy) u.limiter?.restartWarmUp("instance");
       // The level says how bad the news is: an ejection needs attention, a recovery does not.
       const fields = { event: "health", service: u.service, instance: u.id, healthy, reason };
@@ -124,7 +152,15 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       });
     },
   };
-  let runtime = buildRuntime(config, { clock: deps.clock, random: deps.random, state, events });
+  const runtimeDeps: RuntimeDeps = {
+    clock: deps.clock,
+    random: deps.random,
+    state,
+    events,
+    limitShare: deps.cluster?.limitShare,
+    fallbackCache: deps.cluster?.fallbackCache,
+  };
+  let runtime = buildRuntime(config, runtimeDeps);
   metrics.setInFlightSource(function* () {
     for (const u of runtime.upstreams) {
       yield { service: u.service, instance: u.id, inFlight: u.stats.inFlight };
@@ -177,7 +213,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     state,
     runtime: () => runtime,
     reload(next) {
-      const built = buildRuntime(next, { clock: deps.clock, random: deps.random, state, events });
+      const built = buildRuntime(next, runtimeDeps);
       const gone = runtime.upstreams.filter((u) => !built.upstreams.some((n) => n.id === u.id));
       for (const u of gone) metrics.removeInstance(u.service, u.id);
       config = next;
@@ -231,11 +267,21 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   const app = createApp({
     runtime: () => runtime,
-    dispatch: { fetch: deps.fetch, clock: deps.clock, deadlines, observer, shutdown: shutdown.signal },
+    dispatch: {
+      fetch: deps.fetch,
+      clock: deps.clock,
+      deadlines,
+      observer,
+      shutdown: shutdown.signal,
+      limits: deps.cluster?.limits,
+    },
     clock: deps.clock,
     random: deps.random,
-    metrics,
+    metrics: deps.cluster?.renderMetrics
+      ? { render: deps.cluster.renderMetrics, contentType: metrics.contentType }
+      : metrics,
     ready: () => !draining,
+    revision: deps.cluster?.revision,
     otel: deps.otel,
     extend: deps.extend ? (a) => deps.extend!(a, gateway) : undefined,
   });

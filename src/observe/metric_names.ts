@@ -28,4 +28,5 @@ export const METRIC_NAMES = {
   breakerState: "dairouter_circuit_breaker_state",
   healthy: "dairouter_instance_healthy",
   inFlight: "dairouter_in_flight_requests",
+  stateBackendUp: "dairouter_state_backend_up",
 } as const;

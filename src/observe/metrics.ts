@@ -17,7 +17,10 @@
  * @module
  */
 
-import { Counter, Gauge, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
+
+/** Every metric of one registry as data (`Registry.getMetricsAsJSON`), for aggregation. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 import type { AccessRecord, BreakerState, LimitScope, ServiceKind } from "../types.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
@@ -89,6 +92,10 @@ export interface Metrics {
   removeInstance(service: ServiceKind, instance: string): void;
   /** Registers the function the in-flight gauge reads at every scrape (replaces the previous one). */
   setInFlightSource(fn: () => Iterable<InFlightSample>): void;
+  /** Sets `dairouter_state_backend_up` (1: the shared state backend answers, 0: it does not). */
+  setStateBackendUp(up: boolean): void;
+  /** Every metric as data, for {@linkcode aggregateMetrics} over the workers of one host. */
+  snapshot(): Promise<MetricsSnapshot>;
   /** The exposition text for `GET /metrics`. */
   render(): Promise<string>;
   /** The `Content-Type` of {@linkcode Metrics.render}'s text. */
@@ -184,14 +191,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: "Circuit breaker state: 0 closed, 1 half_open, 2 open.",
     labelNames: ["service", "instance"] as const,
     registers,
+    aggregator: "max",
   });
   const health = new Gauge({
     name: METRIC_NAMES.healthy,
     help: "Instance health: 1 healthy, 0 unhealthy.",
     labelNames: ["service", "instance"] as const,
     registers,
+    aggregator: "min",
   });
 
+  let stateUp: Gauge | undefined;
   let inFlightSource: (() => Iterable<InFlightSample>) | undefined;
   new Gauge({
     name: METRIC_NAMES.inFlight,
@@ -240,6 +250,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       breaker.remove(service, instance);
       health.remove(service, instance);
     },
+    setStateBackendUp(up) {
+      stateUp ??= new Gauge({
+        name: METRIC_NAMES.stateBackendUp,
+        help: "Whether the shared state backend (Redis) answers: 1 up, 0 down (per-replica fallback).",
+        registers,
+        aggregator: "min",
+      });
+      stateUp.set(up ? 1 : 0);
+    },
+    snapshot: () => registry.getMetricsAsJSON(),
     setInFlightSource(fn) {
       inFlightSource = fn;
     },
@@ -248,4 +268,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     contentType: registry.contentType,
   };
+}
+
+/**
+ * One exposition for the workers of a host: counters and histograms summed, in-flight summed,
+ * health the lowest, breaker state the highest, state backend up the lowest across workers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aggregateMetrics, createMetrics } from "./metrics.ts";
+ * const a = createMetrics(), b = createMetrics();
+ * a.recordRetry("chat", "m", "i");
+ * b.recordRetry("chat", "m", "i");
+ * const text = await aggregateMetrics([await a.snapshot(), await b.snapshot()]);
+ * assert.match(text, /dairouter_retries_total\{service="chat",model="m",instance="i"\} 2/);
+ * ```
+ */
+export function aggregateMetrics(snapshots: readonly MetricsSnapshot[]): Promise<string> {
+  return AggregatorRegistry.aggregate(snapshots as MetricsSnapshot[]).metrics();
 }

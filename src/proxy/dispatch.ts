@@ -25,6 +25,7 @@ import type {
 } from "../types.ts";
 import type { DeadlineSweep } from "./deadlines.ts";
 import { type AttemptFailure, forward, type Settlement } from "./forward.ts";
+import type { ScopeLimits } from "./cluster_scopes.ts";
 import { checkLimits, rateLimitHeaders } from "./limits.ts";
 import { failureError, recordOutcome, unavailableReason } from "./outcome.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
@@ -49,6 +50,8 @@ export interface DispatchDeps {
   /** Aborts (with a `ShuttingDownError`) when the gateway cuts what is left at its shutdown deadline. */
   readonly shutdown?: AbortSignal;
   readonly observer: DispatchObserver;
+  /** Decides the request-level limit scopes (default: this process's limiters, `checkLimits`). */
+  readonly limits?: ScopeLimits;
 }
 
 /** A request the HTTP layer has parsed and validated. */
@@ -121,7 +124,8 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
         }.`,
       );
     }
-    const decision = checkLimits(rt, svc, req, deps.observer);
+    let decision = (deps.limits ?? checkLimits)(rt, svc, req, deps.observer);
+    if (decision instanceof Promise) decision = await decision;
     const extraHeaders: Record<string, string> = { "x-request-id": req.requestId };
     if (decision) Object.assign(extraHeaders, rateLimitHeaders(decision, false));
 
@@ -225,7 +229,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
     }
 
     // Nothing answered: fallback, then the most precise error.
-    const cached = svc.cache?.get(svc.cache.key(req.model, req.body.bytes));
+    const cached = await svc.cache?.get(svc.cache.key(req.model, req.body.bytes));
     if (cached) {
       deps.observer.fallback(req.service, req.model, "cache");
       logged(cached.status, { fallback: "cache" });

@@ -22,7 +22,8 @@ export interface CachedResponse {
 export interface FallbackCache {
   /** Key for a request body of a given model. */
   key(model: string, body: Uint8Array): string;
-  get(key: string): CachedResponse | undefined;
+  /** The live entry of `key` (a promise when the cache is shared through Redis). */
+  get(key: string): CachedResponse | undefined | Promise<CachedResponse | undefined>;
   set(key: string, value: Omit<CachedResponse, "storedAt">): void;
   readonly size: number;
 }
