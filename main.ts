@@ -207,9 +207,10 @@ async function openCluster(
   });
 }
 
-/** Short digest of a config, for the revision that `/readyz` reports. */
+/** Short digest of a config (not of where it was read from), for the revision `/readyz` reports. */
 function configHash(config: Config): string {
-  return createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 12);
+  const { source: _, ...content } = config;
+  return createHash("sha256").update(JSON.stringify(content)).digest("hex").slice(0, 12);
 }
 
 /**

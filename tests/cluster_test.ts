@@ -1,0 +1,165 @@
+/**
+ * Three gateway processes (`main.ts`, as systemd runs them) sharing one real `redis-server`:
+ * a service limit holds for the cluster exactly, a breaker opened by one replica rejects on the
+ * other two within 1 s, and an admin change made on one replica is served by the others within
+ * 1 s. Each replica has its own config file, as on separate hosts.
+ */
+
+import assert from "node:assert/strict";
+import { startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { type GatewayProcess, spawnGateway } from "./fakes/process.ts";
+import { redisAvailable, startRedis, type TestRedis } from "./fakes/redis_server.ts";
+
+const ignore = !redisAvailable();
+const TOKEN = "cluster-admin-token-0123456789ab";
+
+/** One replica's config. */
+export function replicaYaml(redisUrl: string, upstream: string, extra = "", state = ""): string {
+  return `
+log: { level: info, format: json }
+server: { drain-delay: 0, shutdown-timeout: 2000 }
+state:
+  backend: redis
+  url: "${redisUrl}"
+  key-prefix: "t:"
+  timeout: 200ms
+  replicas: 3
+${state}
+admin:
+  token: ${TOKEN}
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+${extra}
+      instances:
+        - { name: m, base-url: "${upstream}" }
+`;
+}
+
+/** Starts `n` replicas, each on its own copy of `yaml`. */
+export async function startReplicas(n: number, yaml: string): Promise<GatewayProcess[]> {
+  return await Promise.all(Array.from({ length: n }, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dairouter-replica-" });
+    await Deno.writeTextFile(`${dir}/config.yaml`, yaml);
+    return await spawnGateway(["--config", `${dir}/config.yaml`, "--no-watch"]);
+  }));
+}
+
+/** Stops every replica (SIGTERM) and the Redis. */
+export async function stopAll(gws: GatewayProcess[], redis: TestRedis | undefined): Promise<void> {
+  for (const g of gws) g.kill("SIGTERM");
+  await Promise.all(gws.map((g) => g.exited));
+  await redis?.stop();
+}
+
+export const chat = (url: string, model = "m") =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+  });
+
+async function breakerOf(url: string): Promise<string> {
+  const status = await (await fetch(`${url}/v1/chat/status`)).json();
+  return status.instances[0].breaker;
+}
+
+/** Polls `check` every 10 ms until it holds; returns the ms it took (fails past `limitMs`). */
+async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  while (!(await check())) {
+    if (performance.now() - t0 > limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return performance.now() - t0;
+}
+
+Deno.test({
+  name: "three replicas on one Redis: a service limit of 10 lets exactly 10 of 30 requests through",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const redis = await startRedis();
+    const limit = "      rate-limit: { algorithm: token-bucket, capacity: 10, rate: 0.001 }";
+    const gws = await startReplicas(3, replicaYaml(redis.url, up.url, limit));
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const res = await chat(gws[i % 3].url);
+          await res.body?.cancel();
+          return res.status;
+        }),
+      );
+      assert.equal(statuses.filter((s) => s === 200).length, 10, statuses.join(","));
+      assert.equal(statuses.filter((s) => s === 429).length, 20);
+      assert.equal(up.requests.length, 10);
+    } finally {
+      await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "three replicas: a breaker opened by failures on one rejects on the other two within 1 s",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    up.fault = { kind: "status", status: 500 };
+    const redis = await startRedis();
+    const breaker =
+      "      circuit-breaker: { failure-threshold: 2, timeout: 30s }\n      retry: { max-attempts: 1 }";
+    const gws = await startReplicas(3, replicaYaml(redis.url, up.url, breaker));
+    try {
+      for (let i = 0; i < 2; i++) await (await chat(gws[0].url)).body?.cancel();
+      assert.equal(await breakerOf(gws[0].url), "open");
+      const seen = await Promise.all(
+        [gws[1], gws[2]].map((g) => within(1000, "breaker open on another replica", async () => (await breakerOf(g.url)) === "open")),
+      );
+      const before = up.requests.length;
+      for (const g of [gws[1], gws[2]]) {
+        const res = await chat(g.url);
+        assert.equal(res.status, 503);
+        await res.body?.cancel();
+      }
+      assert.equal(up.requests.length, before, "the other replicas sent nothing to the open instance");
+      console.log(`breaker propagation: ${seen.map((ms) => ms.toFixed(0)).join(" ms, ")} ms`);
+    } finally {
+      await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "three replicas: an admin change on one is served by the other two within 1 s, with its revision",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const redis = await startRedis();
+    const gws = await startReplicas(3, replicaYaml(redis.url, up.url));
+    try {
+      const res = await fetch(`${gws[0].url}/admin/services/chat/instances`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "added", "base-url": up.url }),
+      });
+      assert.equal(res.status, 201, await res.text());
+      const took = await Promise.all([gws[1], gws[2]].map((g) =>
+        within(1000, "the added model served by another replica", async () => {
+          const r = await chat(g.url, "added");
+          await r.body?.cancel();
+          return r.status === 200;
+        })
+      ));
+      console.log(`admin change propagation: ${took.map((ms) => ms.toFixed(0)).join(" ms, ")} ms`);
+      const revisions = await Promise.all(gws.map(async (g) => (await (await fetch(`${g.url}/readyz`)).json()).revision));
+      assert.match(revisions[1], /^1-/);
+      assert.equal(revisions[1], revisions[2]);
+    } finally {
+      await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
