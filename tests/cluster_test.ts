@@ -7,59 +7,10 @@
 
 import assert from "node:assert/strict";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
-import { type GatewayProcess, spawnGateway } from "./fakes/process.ts";
-import { redisAvailable, startRedis, type TestRedis } from "./fakes/redis_server.ts";
+import { redisAvailable, startRedis } from "./fakes/redis_server.ts";
+import { chat, replicaYaml, startReplicas, stopAll, TOKEN } from "./fakes/replicas.ts";
 
 const ignore = !redisAvailable();
-const TOKEN = "cluster-admin-token-0123456789ab";
-
-/** One replica's config. */
-export function replicaYaml(redisUrl: string, upstream: string, extra = "", state = ""): string {
-  return `
-log: { level: info, format: json }
-server: { drain-delay: 0, shutdown-timeout: 2000 }
-state:
-  backend: redis
-  url: "${redisUrl}"
-  key-prefix: "t:"
-  timeout: 200ms
-  replicas: 3
-${state}
-admin:
-  token: ${TOKEN}
-model:
-  health-check: { enabled: false }
-  services:
-    chat:
-${extra}
-      instances:
-        - { name: m, base-url: "${upstream}" }
-`;
-}
-
-/** Starts `n` replicas, each on its own copy of `yaml`. */
-export async function startReplicas(n: number, yaml: string): Promise<GatewayProcess[]> {
-  return await Promise.all(Array.from({ length: n }, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "dairouter-replica-" });
-    await Deno.writeTextFile(`${dir}/config.yaml`, yaml);
-    return await spawnGateway(["--config", `${dir}/config.yaml`, "--no-watch"]);
-  }));
-}
-
-/** Stops every replica (SIGTERM) and the Redis. */
-export async function stopAll(gws: GatewayProcess[], redis: TestRedis | undefined): Promise<void> {
-  for (const g of gws) g.kill("SIGTERM");
-  await Promise.all(gws.map((g) => g.exited));
-  await redis?.stop();
-}
-
-export const chat = (url: string, model = "m") =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
-  });
-
 async function breakerOf(url: string): Promise<string> {
   const status = await (await fetch(`${url}/v1/chat/status`)).json();
   return status.instances[0].breaker;
@@ -115,7 +66,9 @@ Deno.test({
       for (let i = 0; i < 2; i++) await (await chat(gws[0].url)).body?.cancel();
       assert.equal(await breakerOf(gws[0].url), "open");
       const seen = await Promise.all(
-        [gws[1], gws[2]].map((g) => within(1000, "breaker open on another replica", async () => (await breakerOf(g.url)) === "open")),
+        [gws[1], gws[2]].map((g) =>
+          within(1000, "breaker open on another replica", async () => (await breakerOf(g.url)) === "open")
+        ),
       );
       const before = up.requests.length;
       for (const g of [gws[1], gws[2]]) {
@@ -146,15 +99,19 @@ Deno.test({
         body: JSON.stringify({ name: "added", "base-url": up.url }),
       });
       assert.equal(res.status, 201, await res.text());
-      const took = await Promise.all([gws[1], gws[2]].map((g) =>
-        within(1000, "the added model served by another replica", async () => {
-          const r = await chat(g.url, "added");
-          await r.body?.cancel();
-          return r.status === 200;
-        })
-      ));
+      const took = await Promise.all(
+        [gws[1], gws[2]].map((g) =>
+          within(1000, "the added model served by another replica", async () => {
+            const r = await chat(g.url, "added");
+            await r.body?.cancel();
+            return r.status === 200;
+          })
+        ),
+      );
       console.log(`admin change propagation: ${took.map((ms) => ms.toFixed(0)).join(" ms, ")} ms`);
-      const revisions = await Promise.all(gws.map(async (g) => (await (await fetch(`${g.url}/readyz`)).json()).revision));
+      const revisions = await Promise.all(
+        gws.map(async (g) => (await (await fetch(`${g.url}/readyz`)).json()).revision),
+      );
       assert.match(revisions[1], /^1-/);
       assert.equal(revisions[1], revisions[2]);
     } finally {
