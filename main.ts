@@ -18,6 +18,7 @@ import { createGateway, type Gateway, type GatewayCluster } from "./src/gateway.
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { createLogger } from "./src/observe/logger.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 import { createRedisLink, type RedisClientLike } from "./src/state/redis_link.ts";
 
@@ -87,8 +88,15 @@ function parseArgs(args: readonly string[], env: Readonly<Record<string, string>
   return cli;
 }
 
-/** Runs the CLI; resolves with the process exit code. */
-export async function main(args: readonly string[], env: Readonly<Record<string, string>>): Promise<number> {
+/**
+ * Runs the CLI; resolves with the process exit code. `onListening` gets the gateway's address once
+ * it listens (the demo sends its traffic there).
+ */
+export async function main(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  onListening?: (address: string) => void,
+): Promise<number> {
   let cli: Cli;
   try {
     cli = parseArgs(args, env);
@@ -123,8 +131,8 @@ export async function main(args: readonly string[], env: Readonly<Record<string,
   }
 
   const count = workerCount(loaded.config.server.workers);
-  if (count > 1) return await supervise(cli, env, load, count);
-  return await serve(cli, env, loaded, undefined);
+  if (count > 1) return await supervise(cli, env, load, count, onListening);
+  return await serve(cli, env, loaded, undefined, onListening);
 }
 
 type Loaded = Awaited<ReturnType<typeof loadConfigFile>>;
@@ -222,6 +230,7 @@ async function serve(
   env: Readonly<Record<string, string>>,
   loaded: Loaded,
   host: WorkerHost | undefined,
+  onListening?: (address: string) => void,
 ): Promise<number> {
   const load = () => loadConfigFile(cli.config, env);
   const logOut = createLineWriter({
@@ -247,15 +256,19 @@ async function serve(
     },
     ...(host ? { renderMetrics: () => host.link.metrics() } : {}),
   };
+  // The operator console (read at start): its history is fed by every access record.
+  const ui = loaded.config.console.enabled ? createConsole({ clock: Date.now, version: VERSION }) : undefined;
   const adminOptions = {
     file: cli.config,
     env,
+    console: ui,
     changed(file: string) {
       if (host) host.link.adminChanged();
       if (cluster) void Deno.readTextFile(file).then((yaml) => cluster!.publishConfig(yaml));
     },
   };
   const gateway = createGateway(loaded.config, {
+    onAccess: ui?.record,
     cluster: hooks,
     extend: adminExtension(adminOptions),
     clock: Date.now,
@@ -309,6 +322,7 @@ async function serve(
       const address = `http://${addr.hostname}:${addr.port}`;
       if (host) return host.link.listening(address);
       gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
+      onListening?.(address);
     },
   }, gateway.fetch);
   gateway.startProbes();
@@ -322,6 +336,11 @@ async function serve(
         gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
     }, createAdminApp(gateway, adminOptions).fetch)
     : undefined;
+  if (ui) {
+    const a = (adminServer ?? httpServer).addr;
+    const address = `http://${a.hostname}:${a.port}${loaded.config.console.path}/`;
+    gateway.logger.info("console listening", { event: "start", address });
+  }
 
   const reload = async (why: string) => {
     try {
@@ -353,6 +372,7 @@ async function serve(
     if (stopping) return;
     stopping = true;
     gateway.drain();
+    ui?.close();
     gateway.logger.info("draining", {
       event: "stop",
       signal,
@@ -416,6 +436,7 @@ async function supervise(
   env: Readonly<Record<string, string>>,
   load: () => Promise<Loaded>,
   count: number,
+  onListening?: (address: string) => void,
 ): Promise<number> {
   const first = await load();
   const server = first.config.server;

@@ -22,9 +22,11 @@ import {
   type RuntimeDeps,
   type RuntimeState,
 } from "./proxy/runtime.ts";
+import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
+import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
 import type { ScopeLimits } from "./proxy/cluster_scopes.ts";
-import type { BreakerState, Clock, Random } from "./types.ts";
+import type { BreakerState, Clock, Random, ServiceKind } from "./types.ts";
 import { SERVICE_KINDS } from "./types.ts";
 
 /** Handles to the outside world, created by `main.ts` (or a test). */
@@ -40,6 +42,8 @@ export interface GatewayDeps {
   readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
   /** Deno's built-in OpenTelemetry is on (it then propagates `traceparent` itself). */
   readonly otel?: boolean;
+  /** Also called with every access record (the operator console's history). */
+  readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
   /** Shares state with other workers and replicas (`src/cluster/`); absent = this process alone. */
   readonly cluster?: GatewayCluster;
 }
@@ -72,7 +76,7 @@ export interface Gateway {
   runtime(): Runtime;
   /** Swaps in a new config atomically; requests in flight finish on the old table. */
   reload(config: Config): void;
-  /** Starts active health checks. */
+  /** Starts active health checks and engine load-signal scraping. */
   startProbes(): void;
   /** Marks the gateway as draining (`/readyz` → 503); requests are still served. */
   drain(): void;
@@ -167,11 +171,17 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     }
   });
   for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+  metrics.setEngineSource(function* () {
+    for (const u of runtime.upstreams) {
+      if (u.stats.engine) yield { service: u.service, instance: u.id, status: u.stats.engine.status() };
+    }
+  });
 
   const observer: DispatchObserver = {
     access(rec) {
       metrics.recordRequest(rec);
       logger.access(rec);
+      deps.onAccess?.(rec);
     },
     retry: (u) => metrics.recordRetry(u.service, u.model, u.id),
     fallback: (service, model, strategy) => metrics.recordFallback(service, model, strategy),
@@ -206,6 +216,37 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         });
       });
 
+  // Engine load signals: one scraper per service, like the probers; the targets are recomputed at
+  // every tick, which also attaches (or drops) each instance's `stats.engine`.
+  let scrapers: LoadScraper[] = [];
+  const signalTargets = (kind: ServiceKind) =>
+    scrapeTargets(
+      runtime.upstreams.filter((u) => u.service === kind),
+      config.services[kind].loadSignals,
+      deps.clock,
+    );
+  const makeScrapers = (): LoadScraper[] =>
+    SERVICE_KINDS.filter((k) =>
+      config.services[k].loadSignals.enabled && config.services[k].instances.length > 0
+    )
+      .map((kind) => {
+        const s = config.services[kind].loadSignals;
+        return createLoadScraper({
+          fetch: deps.fetch,
+          clock: deps.clock,
+          intervalMs: s.intervalMs,
+          timeoutMs: s.timeoutMs,
+          maxBytes: s.maxBytes,
+          targets: () => signalTargets(kind),
+          onError: (error) => logger.error("load signal error", { service: kind, error: String(error) }),
+        });
+      });
+  // Attach signals now (so status and metrics show them before the first scrape) and after reloads.
+  const attachSignals = () => {
+    for (const kind of SERVICE_KINDS) signalTargets(kind);
+  };
+  attachSignals();
+
   const gateway: Gateway = {
     fetch: (req, info) => app.fetch(req, info ?? {}),
     logger,
@@ -220,11 +261,16 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       secretList = [...secretsOf(config)];
       runtime = built;
       for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+      attachSignals();
       if (probing) {
         const old = probers;
         probers = makeProbers();
         for (const p of probers) p.start();
         for (const p of old) void p.stop();
+        const oldScrapers = scrapers;
+        scrapers = makeScrapers();
+        for (const s of scrapers) s.start();
+        for (const s of oldScrapers) void s.stop();
       }
       logger.info("configuration applied", {
         event: "config",
@@ -237,6 +283,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       probing = true;
       probers = makeProbers();
       for (const p of probers) p.start();
+      scrapers = makeScrapers();
+      for (const s of scrapers) s.start();
     },
     drain() {
       draining = true;
@@ -260,8 +308,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     async close() {
       deadlines.stop();
       probing = false;
-      await Promise.all(probers.map((p) => p.stop()));
+      await Promise.all([...probers.map((p) => p.stop()), ...scrapers.map((s) => s.stop())]);
       probers = [];
+      scrapers = [];
     },
   };
 

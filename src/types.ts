@@ -46,6 +46,8 @@ export const STRATEGY_NAMES = [
   "power-of-two",
   "least-latency",
   "consistent-hash-bounded",
+  "least-load",
+  "prefix-affinity",
 ] as const;
 
 /** A `load-balance.type`. */
@@ -65,6 +67,47 @@ export interface UpstreamStats {
   latencyEwmaMs: number;
   /** Exponentially weighted error ratio in [0, 1]. */
   errorEwma: number;
+  /** The engine's own load report (`src/signals`), when its load source is scraped. */
+  engine?: EngineSignal;
+}
+
+/**
+ * An engine's load as a strategy may trust it: fresh, and corrected by what the gateway sent and
+ * finished since the reading. Every field is optional: an engine reports what it knows.
+ */
+export interface EngineLoad {
+  /** Requests queued in the engine, not yet scheduled. */
+  readonly waiting?: number;
+  /** Requests the engine is running (in its batch). */
+  readonly running?: number;
+  /** KV-cache use in [0, 1]. */
+  readonly kvUsage?: number;
+  /** Whether the instance's model is loaded in memory (Ollama); absent = unknown. */
+  readonly resident?: boolean;
+}
+
+/** What the status page and metrics show of an engine signal. */
+export interface EngineSignalStatus {
+  /** The engine's queue as last reported (not corrected). */
+  readonly waiting?: number;
+  readonly running?: number;
+  readonly kvUsage?: number;
+  /** Models the engine reported loaded (Ollama). */
+  readonly models?: readonly string[];
+  /** Seconds since the last good reading; absent when there never was one. */
+  readonly ageSeconds?: number;
+  /** The reading is fresh enough to route on. */
+  readonly trusted: boolean;
+  /** Why the last scrape failed, when it did. */
+  readonly error?: string;
+}
+
+/** The live engine signal of one instance, kept up to date by the load-signal scraper. */
+export interface EngineSignal {
+  /** The trusted load now, corrected by `inFlight` (the instance's current in-flight count); `undefined` when missing or stale. */
+  read(inFlight: number): EngineLoad | undefined;
+  /** A view for status pages and metrics. */
+  status(): EngineSignalStatus;
 }
 
 /** What a balancing strategy sees of an instance: identity, weight and live counters. */
@@ -83,6 +126,13 @@ export interface PickContext<E extends Endpoint = Endpoint> {
   readonly key?: string;
   /** Which members may be chosen now (healthy, breaker admits, not yet tried). Absent = all. */
   readonly eligible?: (endpoint: E) => boolean;
+  /**
+   * The engine load of a member, already judged fresh and corrected (`engineLoadOf` from
+   * `src/signals`); `undefined` = unknown. Load-aware strategies fall back to `stats.inFlight`.
+   */
+  readonly load?: (endpoint: E) => EngineLoad | undefined;
+  /** Chained hashes of the request's prompt blocks (`hashPrompt` in `src/balancer/prompt_hash.ts`). */
+  readonly promptHashes?: ArrayLike<number>;
 }
 
 /** A balancing strategy over a fixed member list. It only chooses: no HTTP, clocks or I/O. */
@@ -99,6 +149,10 @@ export interface StrategyOptions {
   readonly hashAlgorithm: HashAlgorithm;
   /** Bounded-load factor c for `consistent-hash-bounded` (an instance may take c × average). */
   readonly loadFactor: number;
+  /** KV-cache use above which `least-load` and `prefix-affinity` penalise an instance. @default {0.9} */
+  readonly kvSaturation?: number;
+  /** Block-chain hashes `prefix-affinity` remembers per instance. @default {8192} */
+  readonly prefixCacheSize?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,6 +317,19 @@ export interface ProbeRequest {
   readonly body?: string;
 }
 
+/** Engines whose load reports `src/signals` can read (`load-signals.source`). */
+export const LOAD_SOURCES = ["vllm", "sglang", "tgi", "llamacpp", "triton", "tei", "ollama"] as const;
+
+/** A `load-signals.source`. */
+export type LoadSourceKind = typeof LOAD_SOURCES[number];
+
+/** Where a backend reports its load (`GET`, no body) and which parser reads it. */
+export interface LoadSource {
+  /** Path on the instance's base URL, e.g. `/metrics`. */
+  readonly path: string;
+  readonly parser: LoadSourceKind;
+}
+
 /** Where a `type: tcp` health probe connects (the host and port of the instance's base URL). */
 export interface TcpAddress {
   readonly hostname: string;
@@ -275,6 +342,8 @@ export type StatusRange = readonly [lo: number, hi: number];
 /** One backend dialect. Adapters only translate; they never route. */
 export interface Adapter {
   readonly name: AdapterName;
+  /** The backend's load report, when it has one (a capability: absent = none). */
+  readonly loadSource?: LoadSource;
   /** Builds the upstream request. Throws `BadRequestError` for what the backend cannot do. */
   prepare(input: AdapterInput): UpstreamCall;
   /** The health probe for an instance of the given service. */

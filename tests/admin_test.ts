@@ -278,3 +278,55 @@ Deno.test("admin: with admin.listen it answers on its own listener only", async 
     }
   });
 });
+
+Deno.test("admin: POST /reload re-reads the file; an invalid file is a 400 and the running config stays", async () => {
+  await withAdmin(async ({ gw, file, admin, b, client }) => {
+    const text = await Deno.readTextFile(file);
+    await Deno.writeTextFile(
+      file,
+      text.replace(/- \{ name: slow, base-url: "[^"]+" \}/, `- { name: slow, base-url: "${b.url}" }`),
+    );
+    const ok = await admin("POST", "/reload");
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).reloaded, true);
+    assert.equal(await chat(client, "slow"), "B");
+    assert.ok(gw.logs.some((l) => l.includes("admin change applied") && l.includes('"change":"reload"')));
+
+    await Deno.writeTextFile(file, text.replace("round-robin", "no-such-strategy"));
+    const bad = await admin("POST", "/reload");
+    assert.equal(bad.status, 400);
+    const error = (await bad.json()).error;
+    assert.equal(error.code, "invalid_config");
+    assert.match(error.message, /load-balance\.type .*line 4/);
+    assert.equal(await chat(client, "slow"), "B", "the previous config keeps serving");
+  });
+});
+
+Deno.test("admin: POST …/breaker/reset closes an open breaker now, audited, nothing written", async () => {
+  await withAdmin(async ({ gw, file, a, admin, client }) => {
+    const set = await admin("PUT", "/services/chat/circuit-breaker", {
+      enabled: true,
+      "failure-threshold": 1,
+      timeout: 600000,
+    });
+    assert.equal(set.status, 200);
+    await set.body?.cancel();
+    const before = await Deno.readTextFile(file);
+    a.fault = { kind: "status", status: 500 };
+    await assert.rejects(() => chat(client));
+    a.fault = { kind: "none" };
+    const open = await (await admin("GET", "/services/chat/instances/0")).json();
+    assert.equal(open.breaker, "open");
+    const res = await admin("POST", "/services/chat/instances/0/breaker/reset");
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).breaker, "closed");
+    assert.equal(await chat(client), "A");
+    assert.equal(await Deno.readTextFile(file), before);
+    assert.ok(
+      gw.logs.some((l) => l.includes("reset breaker of instance 0 of chat") && l.includes('"from":"open"')),
+    );
+    const missing = await admin("POST", "/services/chat/instances/9/breaker/reset");
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+  });
+});

@@ -11,6 +11,7 @@ import type {
   AdapterInput,
   AdapterName,
   InstanceTarget,
+  LoadSource,
   ProbeRequest,
   ServiceKind,
   UpstreamCall,
@@ -47,6 +48,8 @@ export interface CompatSpec {
   readonly hooks?: Partial<Record<ServiceKind, ServiceHook>>;
   /** Human name for messages, e.g. "Ollama". */
   readonly label: string;
+  /** Where the backend reports its load (`src/signals`); absent = it has no load report. */
+  readonly loadSource?: LoadSource;
 }
 
 /**
@@ -164,6 +167,7 @@ export function createCompatAdapter(spec: CompatSpec): Adapter {
   const label = spec.label;
   return Object.freeze({
     name: spec.name,
+    ...(spec.loadSource ? { loadSource: Object.freeze({ ...spec.loadSource }) } : {}),
     prepare(input: AdapterInput): UpstreamCall {
       const fallback = defaultPath(spec, input.service, input.route);
       if (fallback === undefined && !input.target.path) {

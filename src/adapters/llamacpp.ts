@@ -41,4 +41,6 @@ export const llamacppAdapter: Adapter = createCompatAdapter({
   },
   completionsPath: LLAMACPP_PATHS.completions,
   probePath: LLAMACPP_PATHS.probe,
+  // Served only when llama-server runs with `--metrics`.
+  loadSource: { path: "/metrics", parser: "llamacpp" },
 });

@@ -78,6 +78,8 @@ export const ollamaAdapter: Adapter = createCompatAdapter({
   completionsPath: OLLAMA_PATHS.completions,
   probePath: OLLAMA_PATHS.probe,
   sttFormats: OLLAMA_STT_FORMATS,
+  // `GET /api/ps`: the models loaded in memory.
+  loadSource: { path: "/api/ps", parser: "ollama" },
   hooks: {
     chat(input, path, auth): UpstreamCall | undefined {
       if (!pathEndsWith(path, OLLAMA_PATHS.nativeChat)) return undefined;

@@ -46,6 +46,7 @@ export const teiAdapter: Adapter = createCompatAdapter({
   paths: { embedding: TEI_PATHS.embed, rerank: TEI_PATHS.rerank },
   completionsPath: null,
   probePath: TEI_PATHS.probe,
+  loadSource: { path: "/metrics", parser: "tei" },
   hooks: {
     embedding(input, path, auth): UpstreamCall | undefined {
       // TEI also serves OpenAI's shape on /v1/embeddings: nothing to translate there.

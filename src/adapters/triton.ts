@@ -35,4 +35,6 @@ export const tritonAdapter: Adapter = createCompatAdapter({
   paths: { chat: TRITON_PATHS.chat, embedding: TRITON_PATHS.embedding },
   completionsPath: TRITON_PATHS.completions,
   probePath: TRITON_PATHS.probe,
+  // The OpenAI frontend serves Triton's metrics on its own port; plain tritonserver on :8002 (set `url`).
+  loadSource: { path: "/metrics", parser: "triton" },
 });

@@ -51,6 +51,8 @@ export const vllmAdapter: Adapter = createCompatAdapter({
   },
   completionsPath: VLLM_PATHS.completions,
   probePath: VLLM_PATHS.probe,
+  // vllm/v1/metrics/loggers.py: vllm:num_requests_waiting, …running, vllm:kv_cache_usage_perc.
+  loadSource: { path: "/metrics", parser: "vllm" },
   sttFormats: VLLM_STT_FORMATS,
   hooks: {
     rerank(input, path, auth): UpstreamCall | undefined {

@@ -6,7 +6,7 @@
  */
 
 import type { Endpoint, PickContext, Strategy } from "../types.ts";
-import { ArgminStrategy } from "./candidates.ts";
+import { LeastCostScan } from "./least_cost.ts";
 import { validateMembers } from "./validate.ts";
 
 /**
@@ -22,23 +22,37 @@ const UNSAMPLED_IDLE = 0;
 const SAMPLED = 1;
 const UNSAMPLED_BUSY = 2;
 
-class LeastLatency<E extends Endpoint> extends ArgminStrategy<E> {
+class LeastLatency<E extends Endpoint> implements Strategy<E> {
+  private readonly scan: LeastCostScan<E>;
+  /** The smallest positive weight: a member of that weight takes one request before it queues. */
+  private readonly unit: number;
+
+  constructor(members: readonly E[]) {
+    this.scan = new LeastCostScan(members);
+    let unit = Infinity;
+    for (const m of members) if (m.weight > 0 && m.weight < unit) unit = m.weight;
+    this.unit = unit === Infinity ? 1 : unit;
+  }
+
   pick(ctx: PickContext<E>): E | undefined {
     const scan = this.scan;
+    if (scan.begin(ctx.eligible) === 0) return undefined;
     const members = scan.members;
-    for (let i = scan.begin(ctx.eligible); i !== -1; i = scan.next(i)) {
+    const unit = scan.zeroTier ? 1 : this.unit;
+    for (let i = 0; i < members.length; i++) {
+      if (!scan.has(i)) continue;
       const s = members[i].stats;
-      const w = scan.weight(i);
+      // Requests the member serves before a new one queues behind them, relative to the lightest.
+      const queue = Math.max(1, ((s.inFlight + 1) * unit) / scan.weight(i));
       if (s.latencyEwmaMs > 0) {
-        const cost = (s.latencyEwmaMs * (1 + ERROR_PENALTY * s.errorEwma) * (s.inFlight + 1)) / w;
-        scan.offer(i, SAMPLED, cost, w);
+        scan.offer(i, SAMPLED, s.latencyEwmaMs * (1 + ERROR_PENALTY * s.errorEwma) * queue);
       } else if (s.inFlight <= 0) {
-        scan.offer(i, UNSAMPLED_IDLE, 0, w);
+        scan.offer(i, UNSAMPLED_IDLE, 0);
       } else {
-        scan.offer(i, UNSAMPLED_BUSY, (s.inFlight + 1) / w, w);
+        scan.offer(i, UNSAMPLED_BUSY, queue);
       }
     }
-    return scan.best();
+    return scan.choose();
   }
 }
 
@@ -48,14 +62,18 @@ class LeastLatency<E extends Endpoint> extends ArgminStrategy<E> {
  * 1. a member with no latency sample yet (`latencyEwmaMs === 0`) and nothing in flight, so that
  *    new or restarted instances get measured, one request at a time;
  * 2. otherwise the sampled member with the lowest
- *    `cost = latencyEwmaMs × (1 + ERROR_PENALTY × errorEwma) × (inFlight + 1) / weight`;
- * 3. only when no member is sampled, the lowest `(inFlight + 1) / weight`.
+ *    `cost = latencyEwmaMs × (1 + ERROR_PENALTY × errorEwma) × max(1, (inFlight + 1) / capacity)`,
+ *    where `capacity = weight / smallest weight` (a member of weight 3 beside one of weight 1
+ *    serves three requests before a new one waits behind them);
+ * 3. only when no member is sampled, the lowest `max(1, (inFlight + 1) / capacity)`.
  *
- * The `(inFlight + 1)` factor (Finagle's "peak EWMA" idea) is why this balances at all: the EWMA
- * only moves when responses come back, so plain lowest-latency sends every request of a burst to
- * the same instance. Multiplying by the queue a new request would join spreads load in proportion
- * to speed. Ties go to the heavier member, then rotate. Deterministic: no randomness is used.
- * Weight-0 members, counted as weight 1, are considered only when no weighted member is eligible.
+ * The queue factor (Finagle's "peak EWMA" idea) is why this balances at all: the EWMA only moves
+ * when responses come back, so plain lowest-latency sends every request of a burst to the same
+ * instance. Multiplying by the queue a new request would join spreads load in proportion to speed
+ * and weight. Costs within 5 % of the lowest (`NEAR_TIE`) are shared by smooth weighted round
+ * robin, so instances of equal latency take traffic in the ratio of their weights at any load —
+ * even one request at a time. Deterministic: no randomness is used. Weight-0 members, counted as
+ * weight 1, are considered only when no weighted member is eligible.
  *
  * Feed it with `observeLatency` / `observeOutcome` from `ewma.ts` once per attempt.
  *

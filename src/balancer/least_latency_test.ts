@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { assertShares, endpoints, runStrategyContract, simulateConstantConcurrency } from "./_testing.ts";
+import {
+  assertShares,
+  endpoints,
+  mulberry32,
+  runStrategyContract,
+  simulateConstantConcurrency,
+} from "./_testing.ts";
 import { leastLatency } from "./least_latency.ts";
 
 runStrategyContract("leastLatency()", (members) => leastLatency(members));
@@ -53,4 +59,24 @@ Deno.test("leastLatency() under load gives a 2× faster member about 2× the tra
   members[1].stats.latencyEwmaMs = 200;
   const counts = simulateConstantConcurrency(leastLatency(members), 100_000, 60);
   assertShares(counts, { a: 2 / 3, b: 1 / 3 }, 0.02);
+});
+
+Deno.test("leastLatency() shares equal-latency members by weight even one request at a time (3:1 → 75/25)", () => {
+  // Before the near-tie round robin every sequential request went to the heavier member (100/0).
+  for (const concurrency of [1, 2, 8]) {
+    const members = endpoints([3, 1]);
+    for (const m of members) m.stats.latencyEwmaMs = 120;
+    const counts = simulateConstantConcurrency(leastLatency(members), 20_000, concurrency);
+    assertShares(counts, { a: 0.75, b: 0.25 }, 0.06);
+  }
+});
+
+Deno.test("leastLatency() treats latencies within 5 % as equal, so measurement noise does not undo weights", () => {
+  const members = endpoints([3, 1]);
+  const rnd = mulberry32(5);
+  const counts = simulateConstantConcurrency(leastLatency(members), 20_000, 1, () => {
+    for (const m of members) m.stats.latencyEwmaMs = 100 + rnd() * 4 - 2;
+    return {};
+  });
+  assertShares(counts, { a: 0.75, b: 0.25 }, 0.02);
 });

@@ -13,11 +13,15 @@
  * | `power-of-two`            | better of two weighted-random draws                  |
  * | `least-latency`           | lowest latency EWMA × error penalty × queue / weight |
  * | `consistent-hash-bounded` | consistent hashing with bounded loads                |
+ * | `least-load`              | least engine work (queue, batch, KV) / weight        |
+ * | `prefix-affinity`         | longest cached prompt prefix, bounded by load        |
  *
  * Rules shared by all: weight-0 members are chosen only when no eligible member has weight > 0;
  * `pick` returns `undefined` when nothing is eligible; `eligible` is called at most once per
  * member per pick and must not have side effects; a pick allocates nothing that grows with the
- * number of members.
+ * number of members. `createStrategy` wraps every strategy in `preferResident` (`residency.ts`):
+ * when engine signals say some instance has the model loaded, instances known not to have it are
+ * skipped.
  *
  * @module
  */
@@ -27,7 +31,10 @@ import { consistentHashBounded } from "./consistent_hash_bounded.ts";
 import { ipHash } from "./ip_hash.ts";
 import { leastConnections } from "./least_connections.ts";
 import { leastLatency } from "./least_latency.ts";
+import { leastLoad } from "./least_load.ts";
 import { powerOfTwo } from "./power_of_two.ts";
+import { prefixAffinity } from "./prefix_affinity.ts";
+import { preferResident } from "./residency.ts";
 import { weightedRandom } from "./random.ts";
 import { roundRobin } from "./round_robin.ts";
 
@@ -35,6 +42,12 @@ export { consistentHashBounded } from "./consistent_hash_bounded.ts";
 export { ipHash } from "./ip_hash.ts";
 export { leastConnections } from "./least_connections.ts";
 export { ERROR_PENALTY, leastLatency } from "./least_latency.ts";
+export { DEFAULT_KV_SATURATION, engineWork, KV_PENALTY, leastLoad, WAITING_WEIGHT } from "./least_load.ts";
+export { LeastCostScan, NEAR_TIE } from "./least_cost.ts";
+export { prefixAffinity } from "./prefix_affinity.ts";
+export { DEFAULT_PREFIX_CACHE_SIZE, PrefixCache } from "./prefix_cache.ts";
+export { DEFAULT_BLOCK_SIZE, DEFAULT_MAX_BLOCKS, hashPrompt, type PromptHashOptions } from "./prompt_hash.ts";
+export { preferResident } from "./residency.ts";
 export { powerOfTwo } from "./power_of_two.ts";
 export { weightedRandom } from "./random.ts";
 export { roundRobin } from "./round_robin.ts";
@@ -62,6 +75,8 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyFactory>> = Objec
   "power-of-two": powerOfTwo,
   "least-latency": leastLatency,
   "consistent-hash-bounded": consistentHashBounded,
+  "least-load": leastLoad,
+  "prefix-affinity": prefixAffinity,
 });
 
 /** Every strategy name, in the order of {@linkcode STRATEGIES}. */
@@ -109,5 +124,5 @@ export function createStrategy<E extends Endpoint>(
       }`,
     );
   }
-  return factory(members, options);
+  return preferResident(factory(members, options), members);
 }

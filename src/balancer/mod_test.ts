@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { StrategyName } from "../types.ts";
-import { endpoints, testOptions } from "./_testing.ts";
+import { endpoints, runStrategyContract, testOptions } from "./_testing.ts";
 import { createStrategy, STRATEGIES, STRATEGY_NAMES } from "./mod.ts";
 
 const ALL: readonly StrategyName[] = [
@@ -11,6 +11,8 @@ const ALL: readonly StrategyName[] = [
   "power-of-two",
   "least-latency",
   "consistent-hash-bounded",
+  "least-load",
+  "prefix-affinity",
 ];
 
 Deno.test("createStrategy() knows every load-balance.type and each one picks", () => {
@@ -59,3 +61,11 @@ Deno.test("createStrategy() validates options each strategy uses", () => {
   // Deterministic strategies ignore the options they do not use.
   assert.ok(createStrategy("round-robin", endpoints([1]), bad).pick({}) !== undefined);
 });
+
+// Every registered strategy, as createStrategy builds it (wrapped by preferResident), keeps the contract.
+for (const name of ALL) {
+  runStrategyContract(
+    `createStrategy("${name}")`,
+    (members, options) => createStrategy(name, members, options),
+  );
+}

@@ -18,6 +18,7 @@ import type {
   StateConfig,
   TimeoutConfig,
 } from "./types.ts";
+import { KV_SATURATION_DEFAULT, PREFIX_DEFAULTS } from "./signals.ts";
 
 /**
  * `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads). On SIGTERM: 5 s of
@@ -59,6 +60,8 @@ export const LOAD_BALANCE_DEFAULTS: LoadBalanceConfig = {
   hashAlgorithm: "fnv1a",
   hashKey: "client-ip",
   loadFactor: 1.25,
+  kvSaturation: KV_SATURATION_DEFAULT,
+  prefix: PREFIX_DEFAULTS,
 };
 
 /** `circuit-breaker` defaults (JAiRouter's numbers); on unless a block disables it. */

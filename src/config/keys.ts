@@ -64,6 +64,7 @@ export const OWN_ROOT_KEYS: ReadonlySet<string> = new Set([
   "state",
   "auth",
   "admin",
+  "console",
 ]);
 
 /**

@@ -173,7 +173,7 @@ function ignoredMessage(path: readonly PathSegment[]): string {
     const key = String(path[0]);
     return SPRING_ROOT_KEYS.has(key)
       ? "is a Spring Boot setting, not a DAiRouter one: ignored"
-      : "is not a DAiRouter section (model, server, log, state, auth, admin): ignored";
+      : "is not a DAiRouter section (model, server, log, state, auth, admin, console): ignored";
   }
   return "is not a known key: ignored";
 }

@@ -70,7 +70,8 @@ Deno.test("parseConfig() rejects an unknown load-balance strategy", () => {
   assert.equal(
     err.message,
     'Cannot load config "x.yaml": model.services.rerank.load-balance.type must be one of random, round-robin, ' +
-      'least-connections, ip-hash, power-of-two, least-latency, consistent-hash-bounded, received "fastest" (line 5)',
+      "least-connections, ip-hash, power-of-two, least-latency, consistent-hash-bounded, least-load, " +
+      'prefix-affinity, received "fastest" (line 5)',
   );
 });
 

@@ -43,6 +43,8 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     hashAlgorithm: "sha1",
     hashKey: "body:user",
     loadFactor: 1.5,
+    kvSaturation: 0.9,
+    prefix: { blockSize: 64, maxBlocks: 512, cacheSize: 8192 },
   });
   assert.deepEqual(img.circuitBreaker, {
     enabled: true,
@@ -100,6 +102,8 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     hashAlgorithm: "fnv1a",
     hashKey: "client-ip",
     loadFactor: 1.25,
+    kvSaturation: 0.9,
+    prefix: { blockSize: 64, maxBlocks: 512, cacheSize: 8192 },
   });
   assert.equal(rerank.adapter, "openai");
   assert.equal(rerank.rateLimit, undefined);

@@ -20,6 +20,7 @@ import {
   WARM_UP_INITIAL_FRACTION,
 } from "./defaults.ts";
 import type { PolicyInput, RateLimitInput } from "./schema.ts";
+import { resolvePrefix } from "./signals.ts";
 import type { FallbackConfig, HealthConfig, LoadBalanceConfig, RetryConfig, TimeoutConfig } from "./types.ts";
 
 /** The first defined value. */
@@ -44,6 +45,8 @@ export function resolveLoadBalance(levels: Levels): LoadBalanceConfig {
     hashAlgorithm: first(...blocks.map((b) => b?.hashAlgorithm)) ?? d.hashAlgorithm,
     hashKey: first(...blocks.map((b) => b?.hashKey)) ?? d.hashKey,
     loadFactor: first(...blocks.map((b) => b?.loadFactor)) ?? d.loadFactor,
+    kvSaturation: first(...blocks.map((b) => b?.kvSaturation)) ?? d.kvSaturation,
+    prefix: resolvePrefix(blocks.map((b) => b?.prefix)),
   };
 }
 

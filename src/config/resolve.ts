@@ -20,6 +20,8 @@ import {
   resolveTimeouts,
 } from "./policy.ts";
 import type { Problem } from "./problem.ts";
+import { resolveConsole } from "./schema_console.ts";
+import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -59,9 +61,10 @@ export function resolveConfig(
     const block: ServiceInput | undefined = servicesBlock?.[kind];
     const levels: Levels = [block, ...globals];
     const adapter = first(levels) ?? DEFAULT_ADAPTER;
+    const loadBalance = resolveLoadBalance(levels);
     services[kind] = {
       kind,
-      loadBalance: resolveLoadBalance(levels),
+      loadBalance,
       adapter,
       ...optional("rateLimit", resolveRateLimit(block?.rateLimit ?? serviceDefaultLimit, "service")),
       circuitBreaker: resolveBreaker(levels),
@@ -69,12 +72,14 @@ export function resolveConfig(
       timeouts: resolveTimeouts(levels, kind),
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
+      loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
       instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
     };
   }
 
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
+  const ui = resolveConsole(file.console, access.admin);
   const server = file.server ?? {};
   const log = file.log ?? {};
   const state = file.state ?? {};
@@ -104,8 +109,9 @@ export function resolveConfig(
     services,
     auth: access.auth,
     admin: access.admin,
+    console: ui.console,
   };
-  return { config, warnings, problems: access.problems };
+  return { config, warnings, problems: [...access.problems, ...ui.problems] };
 }
 
 /** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent, not `undefined`. */
@@ -160,6 +166,7 @@ function resolveInstances(
       ...(rateLimit ? { rateLimit } : {}),
       enabled: inst.enabled ?? true,
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
+      ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
       id,
       ...(line !== undefined ? { line } : {}),
     };

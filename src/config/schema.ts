@@ -16,8 +16,10 @@ import { z } from "zod";
 import { parseExpectStatus } from "../health/expect_status.ts";
 import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
 import { admin, auth } from "./schema_access.ts";
+import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue, parseSize } from "./units.ts";
+import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -37,6 +39,8 @@ const loadBalance = z.strictObject({
     },
   ).optional(),
   loadFactor: num(z.number().min(1)),
+  kvSaturation: num(z.number().gt(0).max(1)),
+  prefix: prefixBlock.optional(),
 });
 
 const circuitBreaker = z.strictObject({
@@ -121,6 +125,7 @@ const instance = z.strictObject({
   rateLimit: rateLimit.optional(),
   // Probes of one service run in one round, so `interval` is a service (or global) key.
   healthCheck: healthCheck.omit({ interval: true }).optional(),
+  loadSignals: instanceLoadSignals.optional(),
 });
 
 /** The blocks that may be written globally, and per service to override the global ones. */
@@ -133,6 +138,7 @@ const policyShape = {
   timeouts: timeouts.optional(),
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
+  loadSignals: loadSignalsBlock.optional(),
 };
 
 const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
@@ -215,6 +221,7 @@ export const fileSchema = z.strictObject({
   state: state.optional(),
   auth: auth.optional(),
   admin: admin.optional(),
+  console: consoleBlock.optional(),
 });
 
 type Out<T extends z.ZodType> = z.output<T>;

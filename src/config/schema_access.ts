@@ -16,9 +16,10 @@ export const MIN_KEY_LENGTH = 8;
 export const MIN_TOKEN_LENGTH = 16;
 
 const HEX_DIGEST = /^[0-9a-fA-F]{64}$/;
-const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
-/** Paths the gateway serves itself: an admin prefix over them would hide them. */
-const RESERVED = ["/v1", "/healthz", "/readyz", "/metrics"];
+/** A path prefix the gateway may mount something under (the admin API, the console). */
+export const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
+/** Paths the gateway serves itself: an admin prefix (or console path) over them would hide them. */
+export const RESERVED = ["/v1", "/healthz", "/readyz", "/metrics"];
 
 /** A secret string (numbers are text). Its length is checked by the block, only when it is in use. */
 const secret = () => z.preprocess(toText, z.string()).optional();

@@ -16,6 +16,9 @@ import type {
   StatusRange,
   StrategyName,
 } from "../types.ts";
+import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+
+export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -26,8 +29,12 @@ export interface LoadBalanceConfig {
    * (e.g. `header:X-Session-Id`) or `body:user`.
    */
   readonly hashKey: string;
-  /** Bounded-load factor for `consistent-hash-bounded` (default 1.25). */
+  /** Bounded-load factor for `consistent-hash-bounded` and `prefix-affinity` (default 1.25). */
   readonly loadFactor: number;
+  /** KV-cache use above which `least-load` / `prefix-affinity` penalise an instance (default 0.9). */
+  readonly kvSaturation: number;
+  /** How `prefix-affinity` hashes prompts and how many hashes it remembers per instance. */
+  readonly prefix: PrefixConfig;
 }
 
 /** Per-service timeouts in ms; 0 disables one. */
@@ -102,6 +109,8 @@ export interface InstanceConfig {
   readonly enabled: boolean;
   /** The instance's `health-check`, resolved key by key: instance → service → global → default. */
   readonly health: HealthConfig;
+  /** Where the instance's load report is (overrides the service's `load-signals.source`). */
+  readonly loadSignals?: InstanceLoadSignalsConfig;
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -120,6 +129,8 @@ export interface ServiceConfig {
   readonly timeouts: TimeoutConfig;
   readonly retry: RetryConfig;
   readonly health: HealthConfig;
+  /** Engine load scraping (`src/signals`). */
+  readonly loadSignals: LoadSignalsConfig;
   readonly instances: readonly InstanceConfig[];
 }
 
@@ -200,6 +211,16 @@ export interface AdminConfig {
   readonly listen?: { readonly host: string; readonly port: number };
 }
 
+/** `console` block: the live operator console (`src/console/`). */
+export interface ConsoleConfig {
+  /** Off unless written `true` (read at start, like `admin.listen`). */
+  readonly enabled: boolean;
+  /** Where the console lives, without trailing slash (default `/ui`). */
+  readonly path: string;
+  /** Read-only views without the admin token (actions always need it). */
+  readonly publicRead: boolean;
+}
+
 /** The whole validated configuration. */
 export interface Config {
   /** The file it came from (for messages and write-back). */
@@ -215,6 +236,8 @@ export interface Config {
   readonly auth: AuthConfig;
   /** The admin API. */
   readonly admin: AdminConfig;
+  /** The operator console. */
+  readonly console: ConsoleConfig;
 }
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */

@@ -23,6 +23,8 @@
  * | DELETE | `/services/{service}/instances/{ref}`         | remove an instance                     |
  * | PUT    | `/services/{service}/{block}`                 | replace the service's block            |
  * | DELETE | `/services/{service}/{block}`                 | drop it (the global block applies)     |
+ * | POST   | `/services/{service}/instances/{ref}/breaker/reset` | close its breaker now (not written) |
+ * | POST   | `/reload`                                     | re-read the file, as SIGHUP does       |
  *
  * `{ref}` is the instance's index in the service's `instances` list (0-based, file order) or its
  * URL-encoded `id`; `{block}` is `load-balance`, `rate-limit` or `circuit-breaker`.
@@ -35,8 +37,28 @@ import { errorResponse, NotFoundError, UnauthorizedError } from "../errors.ts";
 import { type AdminGateway, type AdminOptions, adminRoutes } from "./admin_routes.ts";
 import type { AppEnv } from "./app.ts";
 import { bearerToken, secretMatches } from "./auth.ts";
+import { consoleMount } from "./console_mount.ts";
+import type { OperatorConsole } from "../console/mod.ts";
 
 export type { AdminGateway, AdminOptions } from "./admin_routes.ts";
+
+/** Options of {@linkcode createAdminApp} and {@linkcode adminExtension}. */
+export interface AdminMountOptions extends AdminOptions {
+  /** The operator console, served on the same listener as the admin API (`console.enabled`). */
+  readonly console?: OperatorConsole;
+}
+
+/** The console's answer first (when mounted), then the admin API's. */
+function withConsole(
+  admin: (req: Request, info?: unknown) => Promise<Response | undefined>,
+  gateway: AdminGateway,
+  options: AdminMountOptions,
+  separate: boolean,
+): (req: Request, info?: unknown) => Promise<Response | undefined> {
+  if (!options.console) return admin;
+  const ui = consoleMount(options.console, gateway, separate);
+  return async (req, info) => (await ui(req)) ?? (await admin(req, info));
+}
 
 /**
  * Answers an admin request when `req` is below the admin prefix: 404 while the API is off (or on
@@ -87,8 +109,8 @@ function handler(gateway: AdminGateway, options: AdminOptions, separate: boolean
  * assert(res.status === 200 && !JSON.stringify(await res.json()).includes("32-characters"));
  * ```
  */
-export function createAdminApp(gateway: AdminGateway, options: AdminOptions = {}): Hono {
-  const handle = handler(gateway, options, true);
+export function createAdminApp(gateway: AdminGateway, options: AdminMountOptions = {}): Hono {
+  const handle = withConsole(handler(gateway, options, true), gateway, options, true);
   const app = new Hono();
   app.all("*", async (c) => {
     const res = await handle(c.req.raw, c.env);
@@ -119,10 +141,10 @@ export function createAdminApp(gateway: AdminGateway, options: AdminOptions = {}
  * ```
  */
 export function adminExtension(
-  options: AdminOptions = {},
+  options: AdminMountOptions = {},
 ): (app: Hono<AppEnv>, gateway: AdminGateway) => void {
   return (app, gateway) => {
-    const handle = handler(gateway, options, false);
+    const handle = withConsole(handler(gateway, options, false), gateway, options, false);
     app.use(async (c, next) => {
       const res = await handle(c.req.raw, c.env);
       if (res) return res;

@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import { type Document, YAMLMap } from "yaml";
 import type { ReadFile } from "../config/access.ts";
 import { normalizeKey } from "../config/keys.ts";
-import { ConfigError, parseConfig } from "../config/load.ts";
+import { ConfigError, loadConfigFile, parseConfig } from "../config/load.ts";
 import { redactConfig } from "../config/redact.ts";
 import type { Config } from "../config/types.ts";
 import { updateYamlFile } from "../config/write.ts";
@@ -22,6 +22,7 @@ import { SERVICE_KINDS } from "../types.ts";
 import {
   assignMap,
   type AssignMode,
+  conflict,
   instanceMap,
   instancesSeq,
   removeInstance,
@@ -111,11 +112,18 @@ async function jsonObject(req: Request): Promise<Record<string, unknown>> {
 export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono {
   const env = options.env ?? {};
   let queue: Promise<unknown> = Promise.resolve();
+  /** Runs `run` after every change before it: two admin calls never interleave. */
+  const serialized = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = queue.then(run, run);
+    queue = next.catch(() => {});
+    return next;
+  };
+  const fileOf = () => options.file ?? gateway.runtime().config.source;
 
   /** Edits the file, validates, writes, reloads — one change at a time. */
   const change = (what: string, mutate: (doc: Document) => void, checkKeys = true): Promise<Runtime> => {
     const run = async () => {
-      const file = options.file ?? gateway.runtime().config.source;
+      const file = fileOf();
       const parseOptions = { source: file, env, ...(options.readFile ? { readFile: options.readFile } : {}) };
       let config: Config;
       try {
@@ -139,9 +147,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
       options.changed?.(file);
       return gateway.runtime();
     };
-    const next = queue.then(run, run);
-    queue = next.catch(() => {});
-    return next;
+    return serialized(run);
   };
 
   const app = new Hono();
@@ -201,6 +207,42 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
       removeInstance(doc, kind, index);
     }, false);
     return c.json({ removed: { index, id: removed.id } });
+  });
+
+  // Re-reads the file, as SIGHUP does; an invalid file is a 400 and the running config stays.
+  app.post("/reload", async (c) => {
+    const rt = await serialized(async () => {
+      const file = fileOf();
+      try {
+        const { config } = await loadConfigFile(file, env);
+        gateway.reload(config);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new BadRequestError(error.message, "invalid_config");
+        throw error;
+      }
+      gateway.logger.info("admin change applied", { event: "admin", change: "reload", source: file });
+      return gateway.runtime();
+    });
+    return c.json({ reloaded: true, source: rt.config.source, instances: rt.upstreams.length });
+  });
+
+  // Closes an instance's breaker now (state only: nothing is written to the file).
+  app.post("/services/:service/instances/:ref/breaker/reset", (c) => {
+    const kind = serviceOf(c.req.param("service") ?? "");
+    const rt = gateway.runtime();
+    const index = indexOf(rt.config, kind, c.req.param("ref") ?? "");
+    const id = rt.config.services[kind].instances[index].id;
+    const live = rt.upstreams.find((u) => u.id === id);
+    if (!live) throw conflict(`Instance ${index} of ${kind} is disabled: it has no breaker to reset.`);
+    const from = live.breaker.state;
+    live.breaker.restore({ state: "closed", failures: 0, successes: 0, openUntil: 0, parkedUntil: 0 });
+    gateway.logger.info("admin change applied", {
+      event: "admin",
+      change: `reset breaker of instance ${index} of ${kind}`,
+      instance: id,
+      from,
+    });
+    return c.json(instanceViews(gateway.runtime(), kind)[index]);
   });
 
   const block = (remove: boolean) => async (c: import("hono").Context) => {

@@ -64,7 +64,7 @@ export type AppEnv = {
 const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
 const PROXY_PATHS: ReadonlySet<string> = new Set(PROXY_ROUTES.map((r) => r.path));
 
-/** Whether `path` is the admin prefix or below it (the admin API checks its own token). */
+/** Whether `path` is the prefix or below it (the admin API and the console check their own token). */
 function underPrefix(path: string, prefix: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
@@ -140,7 +140,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const path = c.req.path;
     if (
       config.auth.enabled && !OPEN_PATHS.has(path) && !PROXY_PATHS.has(path) &&
-      !underPrefix(path, config.admin.pathPrefix)
+      !underPrefix(path, config.admin.pathPrefix) &&
+      // The console checks the admin token itself (mounted by `extend`).
+      !(config.console.enabled && underPrefix(path, config.console.path))
     ) {
       const key = findApiKey(c.req.raw.headers, config.auth.keys);
       if (!key) throw new UnauthorizedError();

@@ -47,6 +47,8 @@ export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
       inFlight: live ? live.stats.inFlight : 0,
       breaker: live ? live.breaker.state : "closed",
       latencyEwmaMs: live ? Math.round(live.stats.latencyEwmaMs * 10) / 10 : 0,
+      // Engine load signal (queue, KV cache, loaded models, age), when the instance is scraped.
+      ...(live?.stats.engine ? { engine: live.stats.engine.status() } : {}),
     };
   });
   const up = instances.filter((i) => i.enabled && i.healthy && i.breaker !== "open").length;

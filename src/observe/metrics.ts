@@ -18,10 +18,10 @@
  */
 
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
+import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
 
 /** Every metric of one registry as data (`Registry.getMetricsAsJSON`), for aggregation. */
 export type MetricsSnapshot = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
-import type { AccessRecord, BreakerState, LimitScope, ServiceKind } from "../types.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
 
@@ -61,6 +61,13 @@ export interface InFlightSample {
   readonly inFlight: number;
 }
 
+/** One instance's engine signal, read at scrape time. */
+export interface EngineSample {
+  readonly service: string;
+  readonly instance: string;
+  readonly status: EngineSignalStatus;
+}
+
 /** Options of {@linkcode createMetrics}. */
 export interface MetricsOptions {
   /**
@@ -96,6 +103,11 @@ export interface Metrics {
   setStateBackendUp(up: boolean): void;
   /** Every metric as data, for {@linkcode aggregateMetrics} over the workers of one host. */
   snapshot(): Promise<MetricsSnapshot>;
+  /**
+   * Registers the function the engine gauges read at every scrape: queue depth and KV-cache use
+   * as the engine last reported them (only while that reading is trusted), and the reading's age.
+   */
+  setEngineSource(fn: () => Iterable<EngineSample>): void;
   /** The exposition text for `GET /metrics`. */
   render(): Promise<string>;
   /** The `Content-Type` of {@linkcode Metrics.render}'s text. */
@@ -218,6 +230,40 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  let engineSource: (() => Iterable<EngineSample>) | undefined;
+  const engineGauge = (name: string, help: string, read: (s: EngineSignalStatus) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["service", "instance"] as const,
+      registers,
+      collect() {
+        this.reset();
+        if (engineSource === undefined) return;
+        for (const e of engineSource()) {
+          const v = read(e.status);
+          if (v !== undefined && Number.isFinite(v)) {
+            this.set({ service: e.service, instance: e.instance }, v);
+          }
+        }
+      },
+    });
+  engineGauge(
+    METRIC_NAMES.engineQueueDepth,
+    "Requests queued in the engine (not yet running), as it last reported them; absent when stale.",
+    (s) => (s.trusted ? s.waiting : undefined),
+  );
+  engineGauge(
+    METRIC_NAMES.engineKvCacheUsage,
+    "KV-cache use of the engine in [0, 1], as it last reported it; absent when stale.",
+    (s) => (s.trusted ? s.kvUsage : undefined),
+  );
+  engineGauge(
+    METRIC_NAMES.engineSignalAge,
+    "Seconds since the engine's last good load report.",
+    (s) => s.ageSeconds,
+  );
+
   const retriesChild = cached((v) => retries.labels(...v));
   const fallbacksChild = cached((v) => fallbacks.labels(...v));
   const rateLimitedChild = cached((v) => rateLimited.labels(...v));
@@ -262,6 +308,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     snapshot: () => registry.getMetricsAsJSON(),
     setInFlightSource(fn) {
       inFlightSource = fn;
+    },
+    setEngineSource(fn) {
+      engineSource = fn;
     },
     render() {
       return registry.metrics();

@@ -229,6 +229,8 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
         random: deps.random,
         hashAlgorithm: svc.loadBalance.hashAlgorithm,
         loadFactor: svc.loadBalance.loadFactor,
+        kvSaturation: svc.loadBalance.kvSaturation,
+        prefixCacheSize: svc.loadBalance.prefix.cacheSize,
       });
       pools.set(name, { name, upstreams, strategy });
     }

@@ -28,9 +28,10 @@ export interface StartOptions {
   /** Run active health probes (off by default so tests control health). */
   readonly probes?: boolean;
   readonly extend?: GatewayDeps["extend"];
+  readonly onAccess?: GatewayDeps["onAccess"];
 }
 
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+const LOOPBACK = /^https?:\/\/([^@/]*@)?(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 
 /** Throws unless every instance of `config` is on loopback. */
 export function assertLoopbackOnly(config: Config): void {
@@ -57,6 +58,7 @@ export function startGateway(yaml: string, options: StartOptions = {}): TestGate
       (await Deno.connect({ hostname: a.hostname, port: a.port, signal })).close(),
     write: (line) => logs.push(line),
     extend: options.extend,
+    onAccess: options.onAccess,
   });
   if (options.probes) gateway.startProbes();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, gateway.fetch);

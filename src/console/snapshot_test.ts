@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../config/load.ts";
+import { createGateway } from "../gateway.ts";
+import type { AccessRecord } from "../types.ts";
+import { createSnapshots, withoutCredentials } from "./snapshot.ts";
+import { createConsoleStats } from "./stats.ts";
+
+const T0 = 1_700_000_000_000;
+const yaml = (extra = "") =>
+  `model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "http://u:pw@127.0.0.1:1" }
+        - { name: m, base-url: "http://127.0.0.1:2", weight: 3 }
+        - { name: other, base-url: "http://127.0.0.1:3", enabled: false }
+${extra}`;
+
+function setup(extra = "") {
+  let now = T0;
+  const clock = () => now;
+  const { config } = parseConfig(yaml(extra), { source: "t.yaml", env: {} });
+  const gateway = createGateway(config, { clock, random: () => 0.5, fetch, write: () => {} });
+  const stats = createConsoleStats({ clock });
+  const snaps = createSnapshots({
+    clock,
+    version: "1.2.3",
+    startedAt: T0 - 65_000,
+    stats,
+    loadOf: (u) => (u.id.endsWith(":2") ? { queueDepth: 4, kvCacheUsage: 0.5 } : undefined),
+  });
+  const rec = (instance: string, status: number, extra: Partial<AccessRecord> = {}): AccessRecord => ({
+    requestId: "r",
+    clientIp: "127.0.0.1",
+    method: "POST",
+    route: "/v1/chat/completions",
+    service: "chat",
+    model: "m",
+    instance,
+    status,
+    durationMs: 5,
+    ttftMs: 40,
+    stream: false,
+    tokensOut: 10,
+    retries: 0,
+    ...extra,
+  });
+  return { gateway, stats, snaps, rec, tick: (ms: number) => (now += ms), config };
+}
+
+Deno.test("snapshot: per service → model → instance, drained ones included, rates from the ring", () => {
+  const { gateway, stats, snaps, rec, tick, config } = setup();
+  const [a, b] = config.services.chat.instances.map((i) => i.id);
+  for (let s = 0; s < 10; s++) {
+    stats.record(rec(a, 200));
+    stats.record(rec(a, 502));
+    stats.record(rec(b, 200));
+    tick(1000);
+  }
+  const t = snaps.tick(gateway.runtime(), 0);
+  assert.equal(t.sec, Math.floor(T0 / 1000) + 9);
+  assert.equal(t.uptimeS, 75);
+  assert.equal(t.services.length, 1, "only services with instances");
+  const chat = t.services[0];
+  assert.deepEqual(chat.models.map((m) => m.name), ["m", "other"]);
+  const [ia, ib] = chat.models[0].instances;
+  assert.equal(ia.url, "http://127.0.0.1:1", "no credentials");
+  assert.equal(ia.rps, 2);
+  assert.equal(ia.errorRatio, 0.5);
+  assert.equal(ia.tokensPerS, 20);
+  assert.ok(ia.ttftP50! > 25 && ia.ttftP50! <= 50);
+  assert.equal(ib.weight, 3);
+  assert.deepEqual(ib.load, { queueDepth: 4, kvCacheUsage: 0.5 }, "engine load when known");
+  assert.equal(ia.load, undefined, "absent otherwise");
+  const drained = chat.models[1].instances[0];
+  assert.equal(drained.enabled, false);
+  assert.equal(drained.rps, 0);
+  assert.equal(chat.status, "degraded", "a drained instance is not up");
+  // p95 of two samples in (25, 50]: 25 + 25 × 1.9 / 2, interpolated inside the bucket.
+  assert.deepEqual(t.points.instances[a], [2, 1, 49, 20]);
+  assert.equal(t.recent.length, 10, "the 502s");
+  assert.equal(snaps.tick(gateway.runtime(), t.recent.at(-1)!.seq).recent.length, 0);
+});
+
+Deno.test("snapshot: hello carries the redacted config, its revision and the history; a reload changes the revision", () => {
+  const { gateway, stats, snaps, rec, tick, config } = setup();
+  stats.record(rec(config.services.chat.instances[0].id, 200));
+  tick(3000);
+  const hello = snaps.hello(gateway.runtime(), "admin", "/admin");
+  assert.equal(hello.version, "1.2.3");
+  assert.equal(hello.adminPath, "/admin");
+  assert.match(hello.revision.hash, /^[0-9a-f]{12}$/);
+  assert.ok(!JSON.stringify(hello).includes("pw@"), "no URL password anywhere");
+  assert.deepEqual(hello.history.services.chat.requests, [1, 0, 0]);
+  const next = parseConfig(yaml().replace("weight: 3", "weight: 4"), { source: "t.yaml", env: {} }).config;
+  gateway.reload(next);
+  assert.notEqual(snaps.tick(gateway.runtime(), 0).revision.hash, hello.revision.hash);
+  // The same config again gives the same revision: it names content, not a count.
+  gateway.reload(parseConfig(yaml(), { source: "t.yaml", env: {} }).config);
+  assert.equal(snaps.tick(gateway.runtime(), 0).revision.hash, hello.revision.hash);
+});
+
+Deno.test("snapshot: a reload that removes an instance frees its series", () => {
+  const { gateway, stats, snaps, rec, config } = setup();
+  const gone = config.services.chat.instances[1].id;
+  stats.record(rec(gone, 200));
+  snaps.tick(gateway.runtime(), 0);
+  assert.ok([...stats.instances.keys()].includes(gone));
+  gateway.reload(parseConfig(yaml().replace(/.*weight: 3 }\n/, ""), { source: "t.yaml", env: {} }).config);
+  snaps.tick(gateway.runtime(), 0);
+  assert.ok(![...stats.instances.keys()].includes(gone));
+});
+
+Deno.test("withoutCredentials() strips user:password@ from every URL in a text", () => {
+  assert.equal(
+    withoutCredentials("error sending request for url (http://a:b@127.0.0.1:9/v1/models): refused"),
+    "error sending request for url (http://127.0.0.1:9/v1/models): refused",
+  );
+});

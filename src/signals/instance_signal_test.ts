@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { engineLoadOf, InstanceSignal } from "./instance_signal.ts";
+
+function setup(staleAfterMs = 3000) {
+  const time = { now: 1000 };
+  const signal = new InstanceSignal({ clock: () => time.now, staleAfterMs, model: "llama3" });
+  return { time, signal };
+}
+
+Deno.test("InstanceSignal: sends since the reading join the queue when the engine had one, else the batch", () => {
+  const { signal } = setup();
+  signal.record({ waiting: 3, running: 8 }, 10);
+  assert.deepEqual({ ...signal.read(12) }, {
+    waiting: 5,
+    running: 8,
+    kvUsage: undefined,
+    resident: undefined,
+  });
+  signal.record({ waiting: 0, running: 4 }, 10);
+  assert.equal(signal.read(13)?.running, 7);
+  assert.equal(signal.read(13)?.waiting, 0);
+});
+
+Deno.test("InstanceSignal: finishes since the reading let the queue advance, then shrink the batch, never below 0", () => {
+  const { signal } = setup();
+  signal.record({ waiting: 2, running: 8 }, 10);
+  assert.deepEqual([signal.read(9)?.waiting, signal.read(9)?.running], [1, 8]);
+  assert.deepEqual([signal.read(5)?.waiting, signal.read(5)?.running], [0, 5]);
+  assert.deepEqual([signal.read(-100)?.waiting, signal.read(-100)?.running], [0, 0]);
+});
+
+Deno.test("InstanceSignal: engines with a queue only (TEI, Triton) take the delta on the queue", () => {
+  const { signal } = setup();
+  signal.record({ waiting: 0 }, 0);
+  assert.equal(signal.read(3)?.waiting, 3);
+});
+
+Deno.test("InstanceSignal: stale after staleAfterMs, trusted again after a new reading; a failure keeps the old one", () => {
+  const { time, signal } = setup(3000);
+  assert.equal(signal.read(0), undefined);
+  assert.deepEqual(signal.status(), { trusted: false });
+  signal.record({ waiting: 1, running: 2, kvUsage: 0.3 }, 0);
+  time.now += 3000;
+  assert.equal(signal.read(0)?.waiting, 1);
+  signal.fail("timeout after 500 ms");
+  assert.equal(signal.read(0)?.waiting, 1, "a failed scrape does not erase the reading");
+  time.now += 1;
+  assert.equal(signal.read(0), undefined);
+  assert.deepEqual(signal.status(), {
+    waiting: 1,
+    running: 2,
+    kvUsage: 0.3,
+    ageSeconds: 3.001,
+    trusted: false,
+    error: "timeout after 500 ms",
+  });
+  signal.record({ waiting: 0, running: 0 }, 0);
+  assert.deepEqual(signal.status(), { waiting: 0, running: 0, ageSeconds: 0, trusted: true });
+});
+
+Deno.test("InstanceSignal: Ollama residency of the instance's model; queue left unknown", () => {
+  const { signal } = setup();
+  signal.record({ models: ["llama3:latest"] }, 0);
+  assert.deepEqual({ ...signal.read(2) }, {
+    waiting: undefined,
+    running: undefined,
+    kvUsage: undefined,
+    resident: true,
+  });
+  signal.record({ models: ["qwen2.5:7b"] }, 0);
+  assert.equal(signal.read(0)?.resident, false);
+});
+
+Deno.test("engineLoadOf() reads stats.engine with the endpoint's own in-flight count", () => {
+  const { signal } = setup();
+  signal.record({ waiting: 0, running: 1 }, 0);
+  const endpoint = {
+    id: "a",
+    weight: 1,
+    stats: { inFlight: 2, latencyEwmaMs: 0, errorEwma: 0, engine: signal },
+  };
+  assert.equal(engineLoadOf(endpoint)?.running, 3);
+});

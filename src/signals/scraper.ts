@@ -1,0 +1,343 @@
+/**
+ * The load-signal scheduler: every `intervalMs` it scrapes each target's load source (a `GET`, no
+ * body) concurrently, reads the answer as it streams in, and records the reading on the target's
+ * {@linkcode InstanceSignal}. Built like `health/prober.ts`: fetch, clock and timers are injected.
+ *
+ * Bounds, so that nothing an engine sends can stall or bloat the gateway:
+ * - one scrape per target at a time, and never more than one per tick: a target whose previous
+ *   scrape is still running is skipped (counted in {@linkcode LoadScraper.skipped}) while the others
+ *   go ahead — a hung engine delays only its own signal, which then goes stale;
+ * - `timeoutMs` covers headers and body; `maxBytes` caps the body (the rest is cancelled, and the
+ *   scrape counts as failed); lines and samples are bounded by the reader (`prometheus.ts`);
+ * - redirects are not followed (a load report judges the host it was asked of);
+ * - a failed scrape (network, status, size, garbage, timeout) keeps the previous reading, which
+ *   ages out after `stale-after`, and never throws out of the scheduler.
+ *
+ * @module
+ */
+
+import type { Clock, LoadSourceKind, Schedule } from "../types.ts";
+import { type EngineReading, PROM_ENGINES, readPromEngine, wantedNames } from "./engines.ts";
+import type { InstanceSignal } from "./instance_signal.ts";
+import { readOllamaPs } from "./ollama_ps.ts";
+import { PromTextReader } from "./prometheus.ts";
+
+/** One instance to scrape. */
+export interface ScrapeTarget {
+  /** Instance id, echoed in outcomes. */
+  readonly id: string;
+  /** Which parser reads the answer. */
+  readonly source: LoadSourceKind;
+  /** URL and headers (auth) of the load source; called once per scrape. */
+  readonly request: () => { readonly url: string; readonly headers: Headers };
+  /** Where the reading goes. */
+  readonly signal: InstanceSignal;
+  /** The gateway's in-flight count of the instance, snapshot when a reading lands. */
+  readonly inFlight: () => number;
+}
+
+/** What happened to one scrape. */
+export interface ScrapeOutcome {
+  readonly id: string;
+  /** `ok`: recorded. `error`: recorded as a failure. `aborted`: cut by `stop()`. `busy`: previous scrape still running. */
+  readonly result: "ok" | "error" | "aborted" | "busy";
+  /** `HTTP 200`, `timeout after 500 ms`, `body larger than 1048576 bytes`, `no load metrics found`… */
+  readonly detail: string;
+  readonly durationMs: number;
+  readonly reading?: EngineReading;
+}
+
+/** Options of {@linkcode createLoadScraper}. */
+export interface LoadScraperOptions {
+  readonly fetch: typeof fetch;
+  readonly clock: Clock;
+  /** Milliseconds between ticks (> 0). */
+  readonly intervalMs: number;
+  /** Per-scrape deadline, body included (> 0). */
+  readonly timeoutMs: number;
+  /** Largest body read (> 0). @default {1048576} */
+  readonly maxBytes?: number;
+  /** The current targets; read at every tick, so config reloads take effect. */
+  readonly targets: () => Iterable<ScrapeTarget>;
+  /** @default a wrapper over setTimeout / clearTimeout */
+  readonly schedule?: Schedule;
+  readonly onScrape?: (outcome: ScrapeOutcome) => void;
+  /** Errors that are nobody's reading: `targets()` or `request()` throwing, callbacks throwing. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A running or idle scraper. */
+export interface LoadScraper {
+  /** Scrapes now, then every `intervalMs`. Does nothing when already started. */
+  start(): void;
+  /** Cancels the schedule, aborts scrapes in flight and waits for them to settle. */
+  stop(): Promise<void>;
+  /** Scrapes every target that is not busy, concurrently; never rejects. */
+  runOnce(): Promise<readonly ScrapeOutcome[]>;
+  readonly started: boolean;
+  /** Scrapes skipped because the target's previous one was still running. */
+  readonly skipped: number;
+}
+
+/** Default cap on a load report's body. */
+export const DEFAULT_MAX_BYTES = 1024 * 1024;
+
+class ScrapeError extends Error {}
+
+function check(options: LoadScraperOptions): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Cannot create load scraper: options must be an object, received ${options}`);
+  }
+  for (const name of ["fetch", "clock", "targets"] as const) {
+    if (typeof options[name] !== "function") {
+      throw new TypeError(
+        `Cannot create load scraper: "${name}" must be a function, received ${typeof options[name]}`,
+      );
+    }
+  }
+  for (const name of ["intervalMs", "timeoutMs", "maxBytes"] as const) {
+    const v = options[name];
+    if (v === undefined && name === "maxBytes") continue;
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+      throw new RangeError(
+        `Cannot create load scraper: "${name}" must be a finite number > 0, received ${v}`,
+      );
+    }
+  }
+}
+
+/** Reads `body` as text into `onText`, failing past `maxBytes`. */
+async function readText(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  onText: (text: string) => void,
+): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > maxBytes) throw new ScrapeError(`body larger than ${maxBytes} bytes`);
+      onText(decoder.decode(value, { stream: true }));
+    }
+    onText(decoder.decode());
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** Reads one load report of `source` for the instance serving `model`. */
+async function readReport(
+  source: LoadSourceKind,
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  model: string,
+): Promise<EngineReading> {
+  if (source === "ollama") {
+    let text = "";
+    await readText(body, maxBytes, (t) => (text += t));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ScrapeError("not JSON");
+    }
+    const reading = readOllamaPs(parsed);
+    if (reading === undefined) throw new ScrapeError("no models list found");
+    return reading;
+  }
+  const spec = PROM_ENGINES[source];
+  const reader = new PromTextReader(wantedNames(spec));
+  await readText(body, maxBytes, (t) => reader.push(t));
+  reader.end();
+  const reading = readPromEngine(spec, reader.samples, model);
+  if (reading === undefined) throw new ScrapeError("no load metrics found");
+  return reading;
+}
+
+/**
+ * Creates a load-signal scraper.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createLoadScraper, InstanceSignal } from "./mod.ts";
+ *
+ * const signal = new InstanceSignal({ clock: () => 0, staleAfterMs: 3000, model: "qwen" });
+ * // A stand-in fetch keeps the example offline; main.ts passes the real one.
+ * const fakeFetch = () => Promise.resolve(new Response('vllm:num_requests_waiting{model_name="qwen"} 5\n'));
+ * const scraper = createLoadScraper({
+ *   fetch: fakeFetch,
+ *   clock: () => 0,
+ *   intervalMs: 1000,
+ *   timeoutMs: 500,
+ *   targets: () => [{
+ *     id: "chat/qwen@http://127.0.0.1:8000",
+ *     source: "vllm",
+ *     request: () => ({ url: "http://127.0.0.1:8000/metrics", headers: new Headers() }),
+ *     signal,
+ *     inFlight: () => 0,
+ *   }],
+ * });
+ * const [outcome] = await scraper.runOnce();
+ * assert.equal(outcome.result, "ok");
+ * assert.equal(signal.read(0)?.waiting, 5);
+ * ```
+ */
+export function createLoadScraper(options: LoadScraperOptions): LoadScraper {
+  check(options);
+  const { fetch: doFetch, clock, intervalMs, timeoutMs, targets, onScrape, onError } = options;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const schedule: Schedule = options.schedule ?? ((f, ms) => {
+    const id = setTimeout(f, ms);
+    return () => clearTimeout(id);
+  });
+
+  const running = new Map<string, Promise<ScrapeOutcome>>();
+  let stopCtrl = new AbortController();
+  let started = false;
+  let skipped = 0;
+  let nextDue = 0;
+  let cancelTimer: (() => void) | undefined;
+
+  function report(error: unknown): void {
+    try {
+      onError?.(error);
+    } catch {
+      // The error sink itself failed; nowhere left to report to.
+    }
+  }
+
+  async function scrape(t: ScrapeTarget, stop: AbortSignal): Promise<ScrapeOutcome> {
+    const begin = clock();
+    const done = (
+      result: ScrapeOutcome["result"],
+      detail: string,
+      reading?: EngineReading,
+    ): ScrapeOutcome => ({
+      id: t.id,
+      result,
+      detail,
+      durationMs: clock() - begin,
+      ...(reading ? { reading } : {}),
+    });
+    const ctrl = new AbortController();
+    let cause: "timeout" | "stopped" | undefined;
+    const onStop = () => {
+      cause ??= "stopped";
+      ctrl.abort();
+    };
+    if (stop.aborted) onStop();
+    else stop.addEventListener("abort", onStop, { once: true });
+    const cancelDeadline = schedule(() => {
+      cause ??= "timeout";
+      ctrl.abort();
+    }, timeoutMs);
+    try {
+      const req = t.request();
+      const res = await doFetch(req.url, {
+        method: "GET",
+        headers: req.headers,
+        redirect: "manual",
+        signal: ctrl.signal,
+      });
+      if (res.status !== 200) {
+        await res.body?.cancel().catch(() => {});
+        throw new ScrapeError(`HTTP ${res.status}`);
+      }
+      if (res.body === null) throw new ScrapeError("empty body");
+      const reading = await readReport(t.source, res.body, maxBytes, t.signal.model);
+      if (cause !== undefined) throw new ScrapeError("cut short");
+      t.signal.record(reading, t.inFlight());
+      return done("ok", "HTTP 200", reading);
+    } catch (error) {
+      if (cause === "stopped") return done("aborted", "scraper stopped");
+      const detail = cause === "timeout"
+        ? `timeout after ${timeoutMs} ms`
+        : error instanceof ScrapeError
+        ? error.message
+        : (error as Error)?.message ?? String(error);
+      t.signal.fail(detail);
+      return done("error", detail);
+    } finally {
+      cancelDeadline();
+      stop.removeEventListener("abort", onStop);
+    }
+  }
+
+  function launch(t: ScrapeTarget): Promise<ScrapeOutcome> {
+    const p = scrape(t, stopCtrl.signal).then((outcome) => {
+      try {
+        onScrape?.(outcome);
+      } catch (error) {
+        report(error);
+      }
+      return outcome;
+    }).finally(() => {
+      if (running.get(t.id) === p) running.delete(t.id);
+    });
+    running.set(t.id, p);
+    return p;
+  }
+
+  function round(): Promise<ScrapeOutcome>[] {
+    let list: ScrapeTarget[];
+    try {
+      list = [...targets()];
+    } catch (error) {
+      report(error);
+      return [];
+    }
+    return list.map((t) => {
+      if (running.has(t.id)) {
+        skipped++;
+        return Promise.resolve({
+          id: t.id,
+          result: "busy",
+          detail: "previous scrape still running",
+          durationMs: 0,
+        });
+      }
+      return launch(t);
+    });
+  }
+
+  function tick(): void {
+    cancelTimer = undefined;
+    if (!started) return;
+    void Promise.all(round());
+    const now = clock();
+    nextDue += intervalMs;
+    // Fell behind (event loop blocked, clock jumped): drop the missed ticks, keep the phase.
+    if (nextDue <= now) nextDue += Math.ceil((now - nextDue + 1) / intervalMs) * intervalMs;
+    cancelTimer = schedule(tick, nextDue - now);
+  }
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      stopCtrl = new AbortController();
+      nextDue = clock();
+      tick();
+    },
+    async stop() {
+      started = false;
+      cancelTimer?.();
+      cancelTimer = undefined;
+      stopCtrl.abort();
+      await Promise.all([...running.values()]);
+      stopCtrl = new AbortController();
+    },
+    runOnce: () => Promise.all(round()),
+    get started() {
+      return started;
+    },
+    get skipped() {
+      return skipped;
+    },
+  };
+}
