@@ -237,10 +237,10 @@ async function serve(
     sink: host ? (b) => (host.link.write(b), Promise.resolve(b.length)) : (b) => Deno.stdout.write(b),
   });
   const workers = host?.count ?? 1;
-  let gatewayRef: Gateway | undefined;
+  const ref: { gateway?: Gateway } = {};
   let cluster: RedisCluster | undefined;
   try {
-    cluster = await openCluster(cli, env, loaded.config, workers, host?.index ?? 0, () => gatewayRef);
+    cluster = await openCluster(cli, env, loaded.config, workers, host?.index ?? 0, () => ref.gateway);
   } catch (error) {
     console.error(`dairouter: cannot set up the Redis state backend: ${(error as Error).message}`);
     return 1;
@@ -249,7 +249,7 @@ async function serve(
   const hooks: GatewayCluster = {
     ...(cluster?.hooks ?? { limitShare: workers }),
     revision() {
-      const config = gatewayRef?.runtime().config;
+      const config = ref.gateway?.runtime().config;
       if (!config) return "";
       if (hashed?.config !== config) hashed = { config, hash: configHash(config) };
       return `${cluster?.revision ?? 0}-${hashed.hash}`;
@@ -279,7 +279,7 @@ async function serve(
     write: (line) => logOut.write(line),
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });
-  gatewayRef = gateway;
+  ref.gateway = gateway;
   for (const w of loaded.warnings) {
     gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line });
   }
@@ -509,6 +509,7 @@ async function supervise(
       config: cli.config,
       workers: count,
     });
+    onListening?.(address);
   } catch (error) {
     reserve.close();
     logger.error("a worker failed to start", { event: "start", error: (error as Error).message });
