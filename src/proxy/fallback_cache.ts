@@ -39,7 +39,7 @@ export interface FallbackCache {
  * const cache = createFallbackCache(2, 1000, () => now);
  * const k = cache.key("m", new TextEncoder().encode("{}"));
  * cache.set(k, { status: 200, contentType: "application/json", body: new Uint8Array([1]) });
- * assert(cache.get(k)?.status === 200);
+ * assert((await cache.get(k))?.status === 200);
  * now = 1001;
  * assert(cache.get(k) === undefined);
  * ```
