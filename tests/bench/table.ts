@@ -9,7 +9,7 @@
 export interface Measurement {
   readonly scenario: string;
   readonly label: string;
-  readonly target: "direct" | "gateway" | "deno proxy";
+  readonly target: "direct" | "gateway" | "deno proxy" | "gateway redis" | "gateway workers=2";
   readonly kind: "requests" | "stream" | "hold" | "soak";
   readonly requests: number;
   readonly errors: number;
