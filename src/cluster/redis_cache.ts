@@ -18,8 +18,9 @@ redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
 redis.call("ZADD", KEYS[2], ARGV[3], KEYS[1])
 local over = redis.call("ZCARD", KEYS[2]) - tonumber(ARGV[4])
 if over > 0 then
-  for _, k in ipairs(redis.call("ZPOPMIN", KEYS[2], over)) do
-    if _ % 2 == 1 then redis.call("DEL", k) end
+  -- ZPOPMIN answers member, score, member, score…: delete the members.
+  for i, v in ipairs(redis.call("ZPOPMIN", KEYS[2], over)) do
+    if i % 2 == 1 then redis.call("DEL", v) end
   end
 end
 return 0
