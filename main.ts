@@ -158,14 +158,14 @@ function unrefSchedule(fn: () => void, ms: number): () => void {
 }
 
 /** Connects to the shared state (`state.backend: redis`), or returns undefined. */
-async function openCluster(
+function openCluster(
   cli: Cli,
   env: Readonly<Record<string, string>>,
   config: Config,
   workers: number,
   index: number,
   gatewayRef: () => Gateway | undefined,
-): Promise<RedisCluster | undefined> {
+): RedisCluster | undefined {
   const state = config.state;
   if (state.backend !== "redis" || !state.url) return undefined;
   const url = state.url;
@@ -183,7 +183,7 @@ async function openCluster(
     log: (level, msg, fields) => gatewayRef()?.logger[level](msg, fields),
   });
   const replica = `${Deno.hostname()}/${Deno.pid}/${index}/${Math.random().toString(36).slice(2, 6)}`;
-  return await createRedisCluster({
+  return createRedisCluster({
     link,
     state,
     workers,
@@ -240,7 +240,7 @@ async function serve(
   const ref: { gateway?: Gateway } = {};
   let cluster: RedisCluster | undefined;
   try {
-    cluster = await openCluster(cli, env, loaded.config, workers, host?.index ?? 0, () => ref.gateway);
+    cluster = openCluster(cli, env, loaded.config, workers, host?.index ?? 0, () => ref.gateway);
   } catch (error) {
     console.error(`dairouter: cannot set up the Redis state backend: ${(error as Error).message}`);
     return 1;
@@ -270,6 +270,7 @@ async function serve(
   const gateway = createGateway(loaded.config, {
     onAccess: ui?.record,
     cluster: hooks,
+    limits: cluster?.decider,
     extend: adminExtension(adminOptions),
     clock: Date.now,
     random: Math.random,

@@ -14,6 +14,7 @@ import { type AppEnv, createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
+import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
 import {
   buildRuntime,
@@ -25,7 +26,6 @@ import {
 import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
 import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
-import type { ScopeLimits } from "./proxy/cluster_scopes.ts";
 import type { BreakerState, Clock, Random, ServiceKind } from "./types.ts";
 import { SERVICE_KINDS } from "./types.ts";
 
@@ -42,6 +42,13 @@ export interface GatewayDeps {
   readonly extend?: (app: Hono<AppEnv>, gateway: Gateway) => void;
   /** Deno's built-in OpenTelemetry is on (it then propagates `traceparent` itself). */
   readonly otel?: boolean;
+  /** Watches attempt deadlines (default: one sweep on real, unref'd timers; tests pass manual ones). */
+  readonly deadlines?: DeadlineSweep;
+  /**
+   * Decides the request-level limit scopes (default: the in-process limiters). A cluster-wide
+   * backend (Redis) is injected here.
+   */
+  readonly limits?: ScopeDecider;
   /** Also called with every access record (the operator console's history). */
   readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
   /** Shares state with other workers and replicas (`src/cluster/`); absent = this process alone. */
@@ -61,8 +68,6 @@ export interface GatewayCluster {
   revision?(): string;
   /** The host-wide `/metrics` text (all workers), instead of this isolate's own. */
   renderMetrics?(): Promise<string>;
-  /** Decides request-level limits cluster-wide (Redis). */
-  readonly limits?: ScopeLimits;
 }
 
 /** A running gateway (without its listener). */
@@ -124,7 +129,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
   const metrics = createMetrics();
   const state = createRuntimeState();
-  const deadlines = new DeadlineSweep();
+  const deadlines = deps.deadlines ?? new DeadlineSweep();
   const shutdown = new AbortController();
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
@@ -322,7 +327,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       deadlines,
       observer,
       shutdown: shutdown.signal,
-      limits: deps.cluster?.limits,
+      limits: deps.limits,
     },
     clock: deps.clock,
     random: deps.random,

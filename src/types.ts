@@ -342,6 +342,12 @@ export type StatusRange = readonly [lo: number, hi: number];
 /** One backend dialect. Adapters only translate; they never route. */
 export interface Adapter {
   readonly name: AdapterName;
+  /**
+   * The backend's chat accepts `stream_options.include_usage` (OpenAI API reference): the gateway
+   * then asks for usage on a stream the client did not ask it for, counts it, and hides it again.
+   * Absent or false: the body is forwarded as sent.
+   */
+  readonly acceptsStreamOptions?: boolean;
   /** The backend's load report, when it has one (a capability: absent = none). */
   readonly loadSource?: LoadSource;
   /** Builds the upstream request. Throws `BadRequestError` for what the backend cannot do. */

@@ -48,6 +48,8 @@ export interface CompatSpec {
   readonly hooks?: Partial<Record<ServiceKind, ServiceHook>>;
   /** Human name for messages, e.g. "Ollama". */
   readonly label: string;
+  /** The backend's chat accepts `stream_options.include_usage` (see `Adapter`). @default {false} */
+  readonly acceptsStreamOptions?: boolean;
   /** Where the backend reports its load (`src/signals`); absent = it has no load report. */
   readonly loadSource?: LoadSource;
 }
@@ -167,6 +169,7 @@ export function createCompatAdapter(spec: CompatSpec): Adapter {
   const label = spec.label;
   return Object.freeze({
     name: spec.name,
+    acceptsStreamOptions: spec.acceptsStreamOptions === true,
     ...(spec.loadSource ? { loadSource: Object.freeze({ ...spec.loadSource }) } : {}),
     prepare(input: AdapterInput): UpstreamCall {
       const fallback = defaultPath(spec, input.service, input.route);

@@ -33,6 +33,7 @@ export const LLAMACPP_PATHS: Readonly<
  */
 export const llamacppAdapter: Adapter = createCompatAdapter({
   name: "llamacpp",
+  acceptsStreamOptions: true,
   label: "llama.cpp",
   paths: {
     chat: LLAMACPP_PATHS.chat,

@@ -68,6 +68,7 @@ export const OLLAMA_STT_FORMATS: readonly string[] = ["json", "text"];
  */
 export const ollamaAdapter: Adapter = createCompatAdapter({
   name: "ollama",
+  acceptsStreamOptions: true,
   label: "Ollama",
   paths: {
     chat: OLLAMA_PATHS.chat,

@@ -33,6 +33,7 @@ export const OPENAI_PROBE_PATH = "/v1/models";
  */
 export const openaiAdapter: Adapter = createCompatAdapter({
   name: "openai",
+  acceptsStreamOptions: true,
   label: "OpenAI-compatible",
   paths: OPENAI_PATHS,
   completionsPath: "/v1/completions",

@@ -31,6 +31,7 @@ export const TRITON_PATHS: Readonly<Record<"chat" | "completions" | "embedding" 
  */
 export const tritonAdapter: Adapter = createCompatAdapter({
   name: "triton",
+  acceptsStreamOptions: true,
   label: "Triton",
   paths: { chat: TRITON_PATHS.chat, embedding: TRITON_PATHS.embedding },
   completionsPath: TRITON_PATHS.completions,

@@ -42,6 +42,7 @@ export const VLLM_STT_FORMATS: readonly string[] = ["json", "text", "verbose_jso
  */
 export const vllmAdapter: Adapter = createCompatAdapter({
   name: "vllm",
+  acceptsStreamOptions: true,
   label: "vLLM",
   paths: {
     chat: VLLM_PATHS.chat,

@@ -10,10 +10,10 @@
 
 import { createHash } from "node:crypto";
 import type { CachedResponse, FallbackCache } from "../proxy/fallback_cache.ts";
-import type { RedisLink } from "../state/redis_link.ts";
+import { luaScript, type RedisLink } from "../state/redis_link.ts";
 import type { Clock } from "../types.ts";
 
-const SET_LUA = `
+const SET_LUA = luaScript(`
 redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
 redis.call("ZADD", KEYS[2], ARGV[3], KEYS[1])
 local over = redis.call("ZCARD", KEYS[2]) - tonumber(ARGV[4])
@@ -24,7 +24,7 @@ if over > 0 then
   end
 end
 return 0
-`;
+`);
 
 interface Stored {
   readonly s: number;
@@ -78,9 +78,9 @@ export function createRedisFallbackCache(
       const text = JSON.stringify(
         { s: value.status, t: value.contentType, b: btoa(bin), at } satisfies Stored,
       );
-      link.send([
-        "EVAL",
-        SET_LUA,
+      link.runScript(SET_LUA, [
+        "EVALSHA",
+        SET_LUA.sha,
         "2",
         `${index}:${key}`,
         index,

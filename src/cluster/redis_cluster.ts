@@ -9,13 +9,14 @@
 
 import type { StateConfig } from "../config/types.ts";
 import type { Gateway, GatewayCluster } from "../gateway.ts";
-import { clusterScopes } from "../proxy/cluster_scopes.ts";
+import type { ScopeDecider } from "../proxy/request.ts";
 import { createRedisLimits } from "../state/redis_limits.ts";
 import type { RedisLink } from "../state/redis_link.ts";
 import { createRedisStore } from "../state/redis.ts";
 import type { Clock } from "../types.ts";
 import { createConfigSync } from "./config_sync.ts";
 import { createGovernanceSync, type GovernanceSync } from "./governance.ts";
+import { clusterDecider, instanceLimitCheck } from "./decider.ts";
 import { createClusterLimits } from "./limits.ts";
 import { createRedisFallbackCache } from "./redis_cache.ts";
 
@@ -36,6 +37,8 @@ export interface RedisClusterOptions {
 export interface RedisCluster {
   /** What the gateway is created with. */
   readonly hooks: GatewayCluster;
+  /** Decides limits cluster-wide (the gateway's `limits`). */
+  readonly decider: ScopeDecider;
   /** The cluster revision of the running config (0: this replica's file). */
   readonly revision: number;
   /** Why Redis is unavailable (the link's last error), or `undefined` while it is up. */
@@ -48,14 +51,14 @@ export interface RedisCluster {
 }
 
 /** Composes a replica's cluster state on `link` (not started). */
-export async function createRedisCluster(options: RedisClusterOptions): Promise<RedisCluster> {
+export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
   const { link, state, workers, replica, clock } = options;
   const prefix = state.keyPrefix;
   let gateway: Gateway | undefined;
   const log = (level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown>) =>
     gateway?.logger[level](msg, fields);
 
-  const backend = await createRedisLimits({ link, keyPrefix: prefix });
+  const backend = createRedisLimits({ link, keyPrefix: prefix });
   const limits = createClusterLimits({ backend, up: () => link.up, onUnavailable: state.onUnavailable });
   const store = createRedisStore(link, prefix, clock);
   const configSync = createConfigSync({
@@ -79,14 +82,20 @@ export async function createRedisCluster(options: RedisClusterOptions): Promise<
 
   const hooks: GatewayCluster = {
     limitShare: workers * state.replicas,
-    limits: clusterScopes(limits),
     fallbackCache: (size, ttlMs) => createRedisFallbackCache(link, prefix, "cache", size, ttlMs, clock),
     breakerChanged: (id, to) => governance?.breakerChanged(id, to),
-    healthChanged: (id, healthy, reason) => governance?.healthChanged(id, healthy, reason),
+    healthChanged(id, healthy, reason) {
+      governance?.healthChanged(id, healthy, reason);
+      // A recovered instance restarts its warm-up ramp once for the cluster (here, where it was seen).
+      const u = healthy ? gateway?.state.current.get(id) : undefined;
+      const check = u?.config.rateLimit?.warmUp ? instanceLimitCheck(u) : undefined;
+      if (check && link.up) Promise.resolve(backend.rewarm([check])).catch(() => {});
+    },
   };
 
   return {
     hooks,
+    decider: clusterDecider(limits),
     get revision() {
       return configSync.revision;
     },

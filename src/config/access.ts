@@ -13,7 +13,7 @@ import { SERVICE_KINDS } from "../types.ts";
 import { ADMIN_DEFAULTS } from "./defaults.ts";
 import type { Origins } from "./locate.ts";
 import { resolveRateLimit } from "./policy.ts";
-import type { Problem } from "./problem.ts";
+import type { Problem, Warning } from "./problem.ts";
 import type { FileConfig } from "./schema.ts";
 import { MIN_KEY_LENGTH } from "./schema_access.ts";
 import type { AdminConfig, ApiKeyConfig, AuthConfig, ServiceConfig } from "./types.ts";
@@ -28,7 +28,7 @@ export interface ResolvedAccess {
   /** Unreadable key files, duplicate names or keys: the config cannot be used. */
   readonly problems: Problem[];
   /** Models a key allows that no instance serves (yet). */
-  readonly warnings: Problem[];
+  readonly warnings: Warning[];
 }
 
 /**
@@ -56,7 +56,7 @@ export function resolveAccess(
   readFile: ReadFile | undefined,
 ): ResolvedAccess {
   const problems: Problem[] = [];
-  const warnings: Problem[] = [];
+  const warnings: Warning[] = [];
   const block = file.auth;
   const enabled = block !== undefined && block.enabled !== false;
   const keys: ApiKeyConfig[] = [];
@@ -86,7 +86,11 @@ export function resolveAccess(
       byDigest.set(digest, i);
       (k.models ?? []).forEach((m, j) => {
         if (!models.has(m)) {
-          warnings.push({ path: [...path, "models", j], message: `names "${m}", which no instance serves` });
+          warnings.push({
+            kind: "unserved-model",
+            path: [...path, "models", j],
+            message: `names "${m}", which no instance serves`,
+          });
         }
       });
       const rateLimit = resolveRateLimit(k.rateLimit, "api-key");

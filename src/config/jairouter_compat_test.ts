@@ -164,6 +164,7 @@ Deno.test("parseConfig() loads a Spring application.yml, takes server.port and w
     "management is a Spring Boot setting, not a DAiRouter one: ignored (line 11)",
   ]);
   assert.deepEqual(warnings[1], {
+    kind: "unknown-key",
     message: "spring is a Spring Boot setting, not a DAiRouter one: ignored (line 5)",
     path: "spring",
     line: 5,

@@ -16,7 +16,7 @@ import { deepFreeze } from "./freeze.ts";
 import { fromZodIssues, valueAt } from "./issues.ts";
 import { type PathSegment, SPRING_ROOT_KEYS } from "./keys.ts";
 import { type Origins, readYaml } from "./locate.ts";
-import { isWithin, type Problem } from "./problem.ts";
+import { isWithin, type Problem, type Warning } from "./problem.ts";
 import { resolveConfig } from "./resolve.ts";
 import { fileSchema } from "./schema.ts";
 import type { Config, ConfigWarning } from "./types.ts";
@@ -113,8 +113,10 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
   const resolved = resolveConfig(parsed.data, source, origins, readFile);
   if (resolved.problems.length > 0) fail(resolved.problems);
   const warnings: ConfigWarning[] = [
-    ...read.yamlWarnings.map((w) => toWarning(w, origins)),
-    ...ignored.map((path) => toWarning({ path, message: ignoredMessage(path) }, origins)),
+    ...read.yamlWarnings.map((w) => toWarning({ ...w, kind: "yaml" }, origins)),
+    ...ignored.map((path) =>
+      toWarning({ kind: "unknown-key", path, message: ignoredMessage(path) }, origins)
+    ),
     ...resolved.warnings.map((w) => toWarning(w, origins)),
   ].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
   return deepFreeze({ config: resolved.config, warnings });
@@ -187,10 +189,11 @@ function toConfigProblem(problem: Problem, origins: Origins): ConfigProblem {
   return configProblem(problem.written ?? origin.written, message, problem.line ?? origin.line);
 }
 
-function toWarning(problem: Problem, origins: Origins): ConfigWarning {
+function toWarning(problem: Warning, origins: Origins): ConfigWarning {
   const origin = origins.locate(problem.path);
   const line = problem.line ?? origin.line;
   return {
+    kind: problem.kind,
     message: problemText(origin.written, problem.message, line),
     path: origin.written,
     ...(line !== undefined ? { line } : {}),

@@ -243,3 +243,23 @@ Deno.test("parseConfig() binds values like Spring: quoted numbers, TOKEN_BUCKET,
     ["b", "http://127.0.0.1:1", 1],
   ]);
 });
+
+Deno.test("parseConfig() tags every warning with a kind programs can test instead of its wording", () => {
+  const { warnings } = load([
+    "colour: blue",
+    "model:",
+    "  services:",
+    "    chat:",
+    "      instances:",
+    "        - { name: m, base-url: http://127.0.0.1:9090 }",
+    "        - { name: m, base-url: http://127.0.0.1:9090 }",
+    "auth:",
+    "  keys:",
+    "    - { name: ci, key: sk-123456, models: [nobody] }",
+  ].join("\n"));
+  assert.deepEqual(warnings.map((w) => [w.kind, w.line]), [
+    ["unknown-key", 1],
+    ["duplicate-instance", 7],
+    ["unserved-model", 10],
+  ]);
+});

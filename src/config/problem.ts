@@ -7,6 +7,7 @@
  */
 
 import type { PathSegment } from "./keys.ts";
+import type { WarningKind } from "./types.ts";
 
 /** One finding, addressed by normalised path. */
 export interface Problem {
@@ -18,6 +19,11 @@ export interface Problem {
   readonly line?: number;
   /** The path as written, when the normalised path would not find it (a key written twice). */
   readonly written?: string;
+}
+
+/** A finding that becomes a warning, with what it is about. */
+export interface Warning extends Problem {
+  readonly kind: WarningKind;
 }
 
 /** Whether `inner` equals `outer` or lies below it. */

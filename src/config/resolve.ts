@@ -19,7 +19,7 @@ import {
   resolveRetry,
   resolveTimeouts,
 } from "./policy.ts";
-import type { Problem } from "./problem.ts";
+import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
 import { resolveLoadSignals } from "./signals.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
@@ -30,7 +30,7 @@ export interface Resolved {
   /** The configuration, defaults applied, not yet frozen. */
   readonly config: Config;
   /** Duplicate instances, key `models` that no instance serves. */
-  readonly warnings: Problem[];
+  readonly warnings: Warning[];
   /** Findings that make the config unusable (unreadable key files, duplicate keys). */
   readonly problems: Problem[];
 }
@@ -45,7 +45,7 @@ export function resolveConfig(
   origins: Origins,
   readFile?: ReadFile,
 ): Resolved {
-  const warnings: Problem[] = [];
+  const warnings: Warning[] = [];
   const model = file.model;
   const servicesBlock = model.services;
   // `model.services.load-balance` (and friends) is the seed's other spelling of a global block.
@@ -129,7 +129,7 @@ function resolveInstances(
   levels: Levels,
   serviceAdapter: InstanceConfig["adapter"],
   origins: Origins,
-  warnings: Problem[],
+  warnings: Warning[],
 ): InstanceConfig[] {
   const seen = new Map<string, { index: number; count: number }>();
   return (block?.instances ?? []).map((inst, index) => {
@@ -146,6 +146,7 @@ function resolveInstances(
       id = `${triple}#${earlier.count}`;
       const first = origins.locate([...path.slice(0, -1), earlier.index]);
       warnings.push({
+        kind: "duplicate-instance",
         path,
         message: `has the same name, base-url and path as ${first.written}` +
           `${first.line ? ` on line ${first.line}` : ""}; both are kept, this one as ${JSON.stringify(id)}`,

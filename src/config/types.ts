@@ -240,8 +240,16 @@ export interface Config {
   readonly console: ConsoleConfig;
 }
 
+/**
+ * What a warning is about, for programs (the admin API) that must not read its wording: YAML
+ * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
+ * instance serves.
+ */
+export type WarningKind = "yaml" | "unknown-key" | "duplicate-instance" | "unserved-model";
+
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {
+  readonly kind: WarningKind;
   readonly message: string;
   readonly path: string;
   readonly line?: number;

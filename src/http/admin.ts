@@ -36,7 +36,7 @@ import { Hono } from "hono";
 import { errorResponse, NotFoundError, UnauthorizedError } from "../errors.ts";
 import { type AdminGateway, type AdminOptions, adminRoutes } from "./admin_routes.ts";
 import type { AppEnv } from "./app.ts";
-import { bearerToken, secretMatches } from "./auth.ts";
+import { bearerToken, secretMatches } from "../proxy/api_keys.ts";
 import { consoleMount } from "./console_mount.ts";
 import type { OperatorConsole } from "../console/mod.ts";
 

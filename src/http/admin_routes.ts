@@ -12,7 +12,7 @@ import type { ReadFile } from "../config/access.ts";
 import { normalizeKey } from "../config/keys.ts";
 import { ConfigError, loadConfigFile, parseConfig } from "../config/load.ts";
 import { redactConfig } from "../config/redact.ts";
-import type { Config } from "../config/types.ts";
+import type { Config, ConfigWarning } from "../config/types.ts";
 import { updateYamlFile } from "../config/write.ts";
 import { BadRequestError, errorResponse, NotFoundError } from "../errors.ts";
 import type { Logger } from "../observe/logger.ts";
@@ -129,12 +129,13 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
       try {
         ({ config } = await updateYamlFile(file, (doc) => {
           // Unknown keys are only warnings to the loader; sent to the API they are a typo.
-          const before = checkKeys ? ignoredKeys(doc, parseOptions) : new Map<string, string>();
+          const before = checkKeys ? ignoredKeys(doc, parseOptions) : new Map<string, ConfigWarning>();
           mutate(doc);
           if (!checkKeys) return;
           const added = [...ignoredKeys(doc, parseOptions)].filter(([path]) => !before.has(path));
           if (added.length > 0) {
-            const list = added.map(([, message]) => message.replace(/: ignored/, "")).join("; ");
+            const list = added.map(([path, w]) => (w.line === undefined ? path : `${path} (line ${w.line})`))
+              .join("; ");
             throw new BadRequestError(`Unknown key: ${list}. Nothing was written.`, "invalid_config");
           }
         }, parseOptions));
@@ -273,16 +274,14 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
   return app;
 }
 
-/** Keys the loader would ignore in `doc` (unknown keys), by written path, with the loader's words. */
+/** Keys the loader would ignore in `doc` (unknown keys), by written path. */
 function ignoredKeys(
   doc: Document,
   options: { source: string; env: Readonly<Record<string, string>>; readFile?: ReadFile },
-): Map<string, string> {
+): Map<string, ConfigWarning> {
   try {
     const { warnings } = parseConfig(doc.toString({ lineWidth: 0 }), options);
-    return new Map(
-      warnings.filter((w) => /: ignored(?: \(line \d+\))?$/.test(w.message)).map((w) => [w.path, w.message]),
-    );
+    return new Map(warnings.filter((w) => w.kind === "unknown-key").map((w) => [w.path, w]));
   } catch {
     // An invalid document: updateYamlFile words the problems (with lines) when it validates.
     return new Map();

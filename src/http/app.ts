@@ -7,23 +7,15 @@
  */
 
 import { Hono } from "hono";
-import type { ApiKeyConfig, AuthConfig, Config } from "../config/types.ts";
-import {
-  errorResponse,
-  ForbiddenError,
-  type GatewayError,
-  NotFoundError,
-  RateLimitedError,
-  UnauthorizedError,
-} from "../errors.ts";
+import type { ApiKeyConfig, Config } from "../config/types.ts";
+import { errorResponse, type GatewayError, NotFoundError } from "../errors.ts";
 import { createTraceContext, formatTraceparent, parseTraceparent, requestId } from "../observe/trace.ts";
-import { dispatch, type DispatchDeps } from "../proxy/dispatch.ts";
-import { rateLimitHeaders } from "../proxy/limits.ts";
+import { authenticate, denialError, isDenial } from "../proxy/access.ts";
+import { dispatch, type DispatchDeps, type RequestHandler } from "../proxy/dispatch.ts";
 import { forwardRequestHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
-import { createKeyLimiters, findApiKey, type KeyLimiters, modelAllowed } from "./auth.ts";
 import { readRequestBody } from "./body.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
 import { PROXY_ROUTES, type ProxyRoute, STATUS_ROUTES } from "./routes.ts";
@@ -69,37 +61,6 @@ function underPrefix(path: string, prefix: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
 
-/**
- * The key of a proxied request, checked against `model`: 401, 403 or 429 as errors. Absent when
- * `auth` is off.
- */
-function admitKey(
-  auth: AuthConfig,
-  headers: Headers,
-  limiters: KeyLimiters,
-  onLimited: () => void,
-): (model: string) => ApiKeyConfig | undefined {
-  if (!auth.enabled) return () => undefined;
-  const key = findApiKey(headers, auth.keys);
-  if (!key) throw new UnauthorizedError();
-  return (model) => {
-    if (!modelAllowed(key, model)) {
-      throw new ForbiddenError(`This API key is not allowed to use the model "${model}".`);
-    }
-    const d = limiters.take(key);
-    if (d && !d.allowed) {
-      onLimited();
-      throw new RateLimitedError(
-        `Rate limit exceeded for this API key; retry after ${
-          Math.max(1, Math.ceil(d.retryAfterMs / 1000))
-        } s.`,
-        rateLimitHeaders(d, true),
-      );
-    }
-    return key;
-  };
-}
-
 const REQUEST_ID = /^[\w.:\-]{1,128}$/;
 const trustCache = new WeakMap<Config, (ip: string) => boolean>();
 
@@ -121,7 +82,6 @@ function trustFor(config: Config): (ip: string) => boolean {
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const keyLimiters = createKeyLimiters(deps.clock);
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -144,14 +104,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       // The console checks the admin token itself (mounted by `extend`).
       !(config.console.enabled && underPrefix(path, config.console.path))
     ) {
-      const key = findApiKey(c.req.raw.headers, config.auth.keys);
-      if (!key) throw new UnauthorizedError();
+      const key = authenticate(config.auth, c.req.raw.headers);
+      if (isDenial(key)) throw denialError(key);
       c.set("apiKey", key);
     }
     await next();
   });
 
-  const proxy = async (c: import("hono").Context<AppEnv>, route: ProxyRoute) => {
+  /** Parses a proxied request and hands it to `handler` (`dispatch`, or a dialect wrapping it). */
+  const proxy = async (c: import("hono").Context<AppEnv>, route: ProxyRoute, handler: RequestHandler) => {
     const rt = deps.runtime();
     const receivedAt = deps.clock();
     const req = c.req.raw;
@@ -160,16 +121,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const parent = parseTraceparent(req.headers.get("traceparent"));
     const trace = createTraceContext(parent, deps.random);
     let parsed: Awaited<ReturnType<typeof readRequestBody>> | undefined;
+    let apiKey: ApiKeyConfig | undefined;
     try {
-      // The key is checked before the body is read: no unauthenticated upload is buffered.
-      const admit = admitKey(
-        rt.config.auth,
-        req.headers,
-        keyLimiters,
-        () => deps.dispatch.observer.rateLimited("api-key", route.service),
-      );
+      // The key is checked before the body is read: no unauthenticated upload is buffered. Its
+      // model list and rate limit are checked by dispatch, with every other limit.
+      const key = authenticate(rt.config.auth, req.headers);
+      if (isDenial(key)) throw denialError(key);
+      apiKey = key;
       parsed = await readRequestBody(req, route.body, rt.config.server.bodyLimit);
-      c.set("apiKey", admit(parsed.model));
     } catch (error) {
       // Rejected before routing: still one access-log line.
       deps.dispatch.observer.access({
@@ -199,7 +158,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       dropClientAuth: rt.config.auth.enabled,
       proto: req.url.startsWith("https:") ? "https" : "http",
     });
-    return await dispatch(rt, deps.dispatch, {
+    c.set("apiKey", apiKey);
+    return await handler(rt, deps.dispatch, {
       service: route.service,
       route: route.path,
       method: req.method,
@@ -209,13 +169,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       clientIp,
       requestId: rid,
       traceId: trace.traceId,
+      apiKey,
       clientHeaders: req.headers,
       forwardHeaders,
       signal: req.signal,
       receivedAt,
     });
   };
-  for (const route of PROXY_ROUTES) app.post(route.path, (c) => proxy(c, route));
+  for (const route of PROXY_ROUTES) app.post(route.path, (c) => proxy(c, route, dispatch));
 
   app.get("/v1/models", (c) => c.json(modelsFor(deps.runtime(), c.get("apiKey"))));
   for (const kind of SERVICE_KINDS) {

@@ -9,7 +9,7 @@
 
 import type { OperatorConsole, TokenCheck } from "../console/mod.ts";
 import type { AdminGateway } from "./admin_routes.ts";
-import { bearerToken, secretMatches } from "./auth.ts";
+import { bearerToken, secretMatches } from "../proxy/api_keys.ts";
 
 /**
  * The console's handler for one listener (`separate`: the admin listener). `undefined` for

@@ -19,7 +19,10 @@ export interface LimitCheck {
   /** The key within the limiter: `global`, a client IP, an API key's name, `instance`. */
   readonly key: string;
   readonly config: RateLimitConfig;
-  /** @default {1} */
+  /**
+   * What the request takes (requests, or tokens for a token limit); for
+   * {@linkcode LimitBackend.adjust}, the signed correction. @default {1}
+   */
   readonly cost?: number;
 }
 
@@ -29,11 +32,20 @@ export interface LimitVerdict {
   readonly denied: number;
   /** One decision per check decided (up to and including the denying one). */
   readonly decisions: readonly Decision[];
+  /** The backend's time of the decision (what {@linkcode LimitBackend.adjust} is given back). */
+  readonly at: number;
 }
 
 /** Decides lists of checks (memory: synchronously; Redis: in one round trip). */
 export interface LimitBackend {
   decide(checks: readonly LimitCheck[]): LimitVerdict | Promise<LimitVerdict>;
+  /**
+   * Corrects what a request admitted at `at` took, by each check's signed `cost`: a charge
+   * (> 0) always applies, a refund (< 0) gives back at most what the admission took (token
+   * limits: the estimate reserved before the call, corrected from the reported usage). Absent
+   * where the limiters cannot (the in-process ones, until token limits give them a correction).
+   */
+  adjust?(checks: readonly LimitCheck[], at: number): void | Promise<void>;
   /** Restarts the warm-up ramp of each check's key (an instance that recovered). */
   rewarm(checks: readonly LimitCheck[]): void | Promise<void>;
 }
@@ -80,13 +92,13 @@ export function createMemoryLimits(clock: Clock): SyncLimitBackend {
         const c = checks[i];
         const d = limiterOf(c).peek(c.key, c.cost ?? 1);
         decisions.push(d);
-        if (!d.allowed) return { denied: i, decisions };
+        if (!d.allowed) return { denied: i, decisions, at: clock() };
       }
       for (let i = 0; i < checks.length; i++) {
         const c = checks[i];
         decisions[i] = limiterOf(c).take(c.key, c.cost ?? 1);
       }
-      return { denied: -1, decisions };
+      return { denied: -1, decisions, at: clock() };
     },
     rewarm(checks) {
       for (const c of checks) limiterOf(c).restartWarmUp(c.key);

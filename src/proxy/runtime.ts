@@ -65,6 +65,8 @@ export interface Runtime {
   readonly config: Config;
   readonly services: Readonly<Record<ServiceKind, ServiceRuntime>>;
   readonly globalLimiter?: KeyedLimiter;
+  /** Per-API-key limiters (scope `api-key`), by key name; only keys with a `rate-limit`. */
+  readonly keyLimiters: ReadonlyMap<string, KeyedLimiter>;
   /** Every instance of every service, for probes, status and metrics. */
   readonly upstreams: readonly Upstream[];
 }
@@ -83,6 +85,11 @@ export interface RuntimeState {
   readonly breakers: Map<string, { key: string; breaker: CircuitBreaker }>;
   readonly health: Map<string, { key: string; state: HealthState }>;
   readonly limiters: Map<string, { key: string; limiter: KeyedLimiter }>;
+  /**
+   * Per-API-key limiters by key name. Apart from `limiters` because those are persisted
+   * (`state.backend: kv`) and key buckets never were.
+   */
+  readonly keyLimiters: Map<string, { key: string; limiter: KeyedLimiter }>;
   /** The newest object of each instance id (what state-change callbacks report). */
   readonly current: Map<string, Upstream>;
 }
@@ -94,6 +101,7 @@ export function createRuntimeState(): RuntimeState {
     breakers: new Map(),
     health: new Map(),
     limiters: new Map(),
+    keyLimiters: new Map(),
     current: new Map(),
   };
 }
@@ -133,11 +141,26 @@ function limiterFor(
   deps: RuntimeDeps,
   id: string,
   cfg: RateLimitConfig | undefined,
+  map = deps.state.limiters,
 ): KeyedLimiter | undefined {
   if (!cfg || !cfg.enabled) return undefined;
   const share = deps.limitShare ?? 1;
   if (share !== 1) cfg = shareOf(cfg, share);
-  return reuse(deps.state.limiters, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
+  return reuse(map, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
+}
+
+/**
+ * The limiters of the API keys with a `rate-limit`. A key keeps its bucket across reloads while
+ * its name and its block stay the same (the block is compared here, once per reload, never per
+ * request).
+ */
+function keyLimitersFor(config: Config, deps: RuntimeDeps): Map<string, KeyedLimiter> {
+  const out = new Map<string, KeyedLimiter>();
+  for (const key of config.auth.keys) {
+    const limiter = limiterFor(deps, key.name, key.rateLimit, deps.state.keyLimiters);
+    if (limiter) out.set(key.name, limiter);
+  }
+  return out;
 }
 
 /**
@@ -257,6 +280,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
     config,
     services,
     globalLimiter: limiterFor(deps, "global", config.globalRateLimit),
+    keyLimiters: keyLimitersFor(config, deps),
     upstreams: all,
   };
 }

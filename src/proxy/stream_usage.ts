@@ -7,23 +7,14 @@
  * @module
  */
 
-import type { AdapterName, JsonBody } from "../types.ts";
-
-/** Backends whose OpenAI-compatible chat accepts `stream_options.include_usage`. */
-const SUPPORTED: ReadonlySet<AdapterName> = new Set([
-  "openai",
-  "normal",
-  "vllm",
-  "ollama",
-  "llamacpp",
-  "triton",
-]);
+import type { Adapter, JsonBody } from "../types.ts";
 
 const ENCODER = new TextEncoder();
 
 /**
- * When the client streams chat without asking for usage and the backend can report it, returns a
- * body that asks for it; otherwise `undefined` (forward the original bytes).
+ * When the client streams chat without asking for usage and the backend can report it (its
+ * adapter says {@linkcode Adapter.acceptsStreamOptions}), returns a body that asks for it;
+ * otherwise `undefined` (forward the original bytes).
  *
  * @example
  * ```ts
@@ -31,12 +22,15 @@ const ENCODER = new TextEncoder();
  * import { withStreamUsage } from "./stream_usage.ts";
  * const value = { model: "m", stream: true, messages: [] };
  * const body = { kind: "json" as const, bytes: new TextEncoder().encode(JSON.stringify(value)), value };
- * const asked = withStreamUsage(body, "vllm");
+ * const asked = withStreamUsage(body, { acceptsStreamOptions: true });
  * assert(asked !== undefined && (asked.value.stream_options as { include_usage: boolean }).include_usage);
  * ```
  */
-export function withStreamUsage(body: JsonBody, adapter: AdapterName): JsonBody | undefined {
-  if (!SUPPORTED.has(adapter) || body.value.stream !== true) return undefined;
+export function withStreamUsage(
+  body: JsonBody,
+  adapter: Pick<Adapter, "acceptsStreamOptions">,
+): JsonBody | undefined {
+  if (adapter.acceptsStreamOptions !== true || body.value.stream !== true) return undefined;
   const opts = body.value.stream_options;
   if (opts !== undefined && (typeof opts !== "object" || opts === null || Array.isArray(opts))) {
     return undefined;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ADAPTER_NAMES, getAdapter } from "../adapters/mod.ts";
 import type { JsonBody } from "../types.ts";
 import { containsUsage, stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
 
@@ -9,21 +10,32 @@ const body = (value: Record<string, unknown>): JsonBody => ({
 });
 
 Deno.test("withStreamUsage() asks for usage only for streams that did not, on backends that can", () => {
-  const asked = withStreamUsage(body({ model: "m", stream: true, stream_options: { x: 1 } }), "openai")!;
+  const asked = withStreamUsage(
+    body({ model: "m", stream: true, stream_options: { x: 1 } }),
+    getAdapter("openai"),
+  )!;
   assert.deepEqual(JSON.parse(new TextDecoder().decode(asked.bytes)).stream_options, {
     x: 1,
     include_usage: true,
   });
   assert.equal(
-    withStreamUsage(body({ model: "m", stream: true, stream_options: { include_usage: true } }), "vllm"),
+    withStreamUsage(
+      body({ model: "m", stream: true, stream_options: { include_usage: true } }),
+      getAdapter("vllm"),
+    ),
     undefined,
   );
-  assert.equal(withStreamUsage(body({ model: "m", stream: false }), "vllm"), undefined);
-  assert.equal(withStreamUsage(body({ model: "m", stream: true }), "tei"), undefined);
+  assert.equal(withStreamUsage(body({ model: "m", stream: false }), getAdapter("vllm")), undefined);
+  assert.equal(withStreamUsage(body({ model: "m", stream: true }), getAdapter("tei")), undefined);
   assert.equal(
-    withStreamUsage(body({ model: "m", stream: true, stream_options: "odd" }), "openai"),
+    withStreamUsage(body({ model: "m", stream: true, stream_options: "odd" }), getAdapter("openai")),
     undefined,
   );
+});
+
+Deno.test("the adapters that accept stream_options say so themselves: OpenAI-compatible chat servers only", () => {
+  const accepting = ADAPTER_NAMES.filter((n) => getAdapter(n).acceptsStreamOptions === true);
+  assert.deepEqual(accepting, ["openai", "normal", "ollama", "vllm", "llamacpp", "triton"]);
 });
 
 Deno.test("stripUsageEvents() drops only the usage-only event, even when events are split across chunks", async () => {

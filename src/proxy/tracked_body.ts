@@ -4,11 +4,12 @@
  * every chunk, keeps the last two chunks for usage accounting, optionally rewrites chunks with a
  * synchronous {@linkcode ChunkFilter} (in the same relay: one JS stream per body, not one per
  * rewrite), and calls `onEnd` exactly once: when the body completes, errors, or the client
- * cancels it.
+ * cancels it. Its observer is told through methods (no closure per body).
  *
  * @module
  */
 
+import { GatewayError } from "../errors.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
 import type { ChunkFilter } from "./stream_usage.ts";
 
@@ -18,16 +19,23 @@ export type BodyEnd =
   | { readonly outcome: "failure"; readonly error: unknown }
   | { readonly outcome: "abort" };
 
+/**
+ * Who is told about the body's progress (an `Attempt`): methods on one object rather than
+ * closures, so relaying a body allocates no functions.
+ */
+export interface BodyObserver {
+  /** A chunk arrived (re-arms idle timers). */
+  chunk(): void;
+  /** Called exactly once with how the body ended and its last bytes. */
+  ended(end: BodyEnd, tail: readonly Uint8Array[]): void;
+  /** The client cancelled: abort the upstream (`ended` follows). */
+  cancelled(): void;
+}
+
 /** Options for {@linkcode trackBody}. */
 export interface TrackBodyOptions {
-  /** Chunk already read from `reader` (`forward` reads one before committing). */
+  /** Chunk already read from `reader` (an attempt reads one before committing). */
   readonly first?: Uint8Array;
-  /** Called on each chunk (re-arms idle timers). */
-  readonly onChunk?: () => void;
-  /** Called exactly once with how the body ended and its last bytes. */
-  readonly onEnd: (end: BodyEnd, tail: readonly Uint8Array[]) => void;
-  /** Called when the client cancels: abort the upstream. */
-  readonly onCancel: () => void;
   /**
    * For SSE: the bytes to send when the upstream fails mid-stream, so the client sees a proper
    * end of stream (an error event, then close) instead of a hang or a reset.
@@ -36,6 +44,36 @@ export interface TrackBodyOptions {
   /** Rewrites the chunks on their way to the client (the tail keeps the upstream's own bytes). */
   readonly filter?: ChunkFilter;
 }
+
+const ENCODER = new TextEncoder();
+
+/**
+ * The SSE event a client gets when its stream fails mid-way, in OpenAI's error shape (the OpenAI
+ * SDKs raise it as an error instead of hanging or seeing a reset): the upstream broke, or the
+ * gateway cut the stream (a `GatewayError` reason, e.g. at the shutdown deadline).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sseErrorEvent } from "./tracked_body.ts";
+ * const event = new TextDecoder().decode(sseErrorEvent(new Error("reset")));
+ * assert.equal(JSON.parse(event.slice(6)).error.code, "upstream_stream_error");
+ * ```
+ */
+export function sseErrorEvent(error: unknown): Uint8Array {
+  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
+  const body = error instanceof GatewayError ? { error: { message, type: error.type, code: error.code } } : {
+    error: {
+      message: `Upstream stream ended abnormally: ${message}`,
+      type: "upstream_error",
+      code: "upstream_stream_error",
+    },
+  };
+  return ENCODER.encode(`data: ${JSON.stringify(body)}\n\n`);
+}
+
+const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
+const ABORT: BodyEnd = Object.freeze({ outcome: "abort" });
 
 /**
  * Returns a stream that relays `reader` and reports its end once.
@@ -47,13 +85,14 @@ export interface TrackBodyOptions {
  * import { trackBody } from "./tracked_body.ts";
  * let ended = "";
  * const src = chunkReader(new Response("hello").body!);
- * const body = trackBody(src, { onEnd: (e) => (ended = e.outcome), onCancel: () => {} });
+ * const body = trackBody(src, { chunk() {}, ended: (e) => (ended = e.outcome), cancelled() {} });
  * assert((await new Response(body).text()) === "hello" && ended === "success");
  * ```
  */
 export function trackBody(
   reader: ChunkReader,
-  options: TrackBodyOptions,
+  observer: BodyObserver,
+  options: TrackBodyOptions = {},
 ): ReadableStream<Uint8Array> {
   let ended = false;
   let prev: Uint8Array | undefined;
@@ -63,7 +102,7 @@ export function trackBody(
   const end = (e: BodyEnd) => {
     if (ended) return;
     ended = true;
-    options.onEnd(e, tail());
+    observer.ended(e, tail());
   };
   const filter = options.filter;
   return new ReadableStream<Uint8Array>({
@@ -92,11 +131,11 @@ export function trackBody(
           if (next === undefined) {
             const rest = filter?.end();
             if (rest) controller.enqueue(rest);
-            end({ outcome: "success" });
+            end(SUCCESS);
             controller.close();
             return;
           }
-          options.onChunk?.();
+          observer.chunk();
           prev = last;
           last = chunk = next;
         }
@@ -105,8 +144,8 @@ export function trackBody(
       }
     },
     cancel(reason) {
-      options.onCancel();
-      end({ outcome: "abort" });
+      observer.cancelled();
+      end(ABORT);
       reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });

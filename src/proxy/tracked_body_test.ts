@@ -18,22 +18,25 @@ function source(parts: string[], failAfter?: number) {
 Deno.test("trackBody() relays every chunk and reports success once with the last two chunks", async () => {
   const ends: BodyEnd[] = [];
   let tail: readonly Uint8Array[] = [];
+  let chunks = 0;
   const body = trackBody(source(["a", "b", "c"]), {
-    onEnd: (e, t) => (ends.push(e), (tail = t)),
-    onCancel: () => {},
+    chunk: () => chunks++,
+    ended: (e, t) => (ends.push(e), (tail = t)),
+    cancelled: () => {},
   });
   assert.equal(await new Response(body).text(), "abc");
   assert.deepEqual(ends, [{ outcome: "success" }]);
   assert.deepEqual(tail.map((t) => new TextDecoder().decode(t)), ["b", "c"]);
+  assert.equal(chunks, 3, "every chunk re-arms the idle watch");
 });
 
 Deno.test("trackBody() ends an SSE stream that fails mid-way with an error event instead of an error", async () => {
   const ends: string[] = [];
   const body = trackBody(source(["data: 1\n\n"], 1), {
-    onEnd: (e) => ends.push(e.outcome),
-    onCancel: () => {},
-    errorEvent: () => new TextEncoder().encode('data: {"error":1}\n\n'),
-  });
+    chunk() {},
+    ended: (e) => ends.push(e.outcome),
+    cancelled: () => {},
+  }, { errorEvent: () => new TextEncoder().encode('data: {"error":1}\n\n') });
   assert.equal(await new Response(body).text(), 'data: 1\n\ndata: {"error":1}\n\n');
   assert.deepEqual(ends, ["failure"]);
 });
@@ -42,8 +45,9 @@ Deno.test("trackBody() reports a client cancel once as an abort and cancels the 
   const ends: string[] = [];
   let cancelled = 0;
   const body = trackBody(source(["a", "b", "c"]), {
-    onEnd: (e) => ends.push(e.outcome),
-    onCancel: () => cancelled++,
+    chunk() {},
+    ended: (e) => ends.push(e.outcome),
+    cancelled: () => cancelled++,
   });
   const reader = body.getReader();
   await reader.read();

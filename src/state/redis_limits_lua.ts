@@ -6,19 +6,28 @@
  * decides exactly as one process would. `redis_limits_test.ts` replays seeded traffic through
  * both and requires equal decisions.
  *
- * Call: `EVALSHA sha 2n state1 ws1 … staten wsn now op n [alg cap rate windowMs period fraction
- * cost ttlMs] × n`.
+ * Call: `EVALSHA sha 2n state1 ws1 … staten wsn now op n at [alg cap rate windowMs period
+ * fraction cost ttlMs] × n`.
  * - `now`: "" for Redis `TIME` (production), or a fixed ms time (tests compare with TypeScript).
- * - `op`: `take` (all-or-nothing: nothing is written unless every check allows) or `rewarm`
- *   (restart each key's warm-up ramp, as `KeyedLimiter.restartWarmUp`).
+ * - `op`:
+ *   - `take`: all-or-nothing — nothing is written unless every check allows its `cost`;
+ *   - `adjust`: corrects what an admitted request took (token limits: the estimate reserved
+ *     before the call, corrected from the reported usage after it) — `cost` is signed, a charge
+ *     (> 0) always applies (a bucket may go into debt, later requests wait for it), a refund
+ *     (< 0) gives back at most what the state still holds of the admission at `at`;
+ *   - `rewarm`: restarts each key's warm-up ramp, as `KeyedLimiter.restartWarmUp`.
+ * - `at`: for `adjust`, the Redis time of the admission (the `take` reply's second element).
  * - `alg`: 1 token bucket, 2 leaky bucket, 3 sliding window, 4 fixed window.
- * - `ws_i`: the limiter's warm-up start, set once (`SET NX`) when warm-up is configured.
+ * - `ws_i`: the limiter's warm-up start, set once (`SET NX`) when warm-up is configured, and
+ *   expiring with the limiter's states (`ttlMs` after its last use): a limiter nobody used for
+ *   that long starts over as a fresh one, ramp included — as a restarted process would.
  * - States are MessagePack (exact doubles); each state key expires `ttlMs` after its last write,
  *   by which time it would be back to a fresh state (the memory limiter's idle eviction).
  *
- * Reply: `{ denied, d_1 … d_n }`, `denied` = 1-based index of the first denying check (0 when all
- * allowed), each `d_i` = `{ allowed, retryAfterMs, limit, remaining, resetMs }` as `%.17g` text
- * (integer replies would truncate fractions), `inf` for an endless wait.
+ * Reply: `{ denied, now, d_1 … d_n }`, `denied` = 1-based index of the first denying check (0
+ * when all allowed), `now` = the decision's time, each `d_i` = `{ allowed, retryAfterMs, limit,
+ * remaining, resetMs }`; numbers as `%.17g` text (integer replies would truncate fractions),
+ * `inf` for an endless wait. `adjust` and `rewarm` reply `{ 0, now }`.
  *
  * @module
  */
@@ -225,6 +234,37 @@ local function rewarm(c, s, now)
   return { now, r[2], r[3] }
 end
 
+-- corrections (token limits): d > 0 charges, d < 0 refunds what the admission at 'at' took
+local function adjust(c, s, now, at, d)
+  if c.alg <= 2 then
+    s = b_advance(c, s, now)
+    if c.alg == 1 then return { s[1], s[2], min(c.cap, s[3] - d) } end
+    return { s[1], s[2], max(0, s[3] + d) }
+  end
+  if c.alg == 3 then
+    local log = sw_prune(c, s[2], now)
+    local out = {}
+    for j = 1, #log do out[j] = log[j] end
+    if d > 0 then
+      local n = #out
+      if n > 0 and out[n - 1] >= now then out[n] = out[n] + d else out[n + 1] = now; out[n + 2] = d end
+    elseif at then
+      for j = 1, #out, 2 do
+        if out[j] == at then
+          out[j + 1] = max(0, out[j + 1] + d)
+          if out[j + 1] <= EPS then table.remove(out, j + 1); table.remove(out, j) end
+          break
+        end
+      end
+    end
+    return { s[1], out }
+  end
+  s = fw_roll(c, s, now)
+  if d > 0 then return { s[1], s[2], s[3] + d } end
+  if at and floor(at / c.win) * c.win == s[2] then return { s[1], s[2], max(0, s[3] + d) } end
+  return s
+end
+
 local function decode(c, raw)
   if not raw then return nil end
   local ok, a, b, d, e = pcall(cmsgpack.unpack, raw)
@@ -251,11 +291,11 @@ if ARGV[1] == "" then
 else
   now = tonumber(ARGV[1])
 end
-local op, n = ARGV[2], tonumber(ARGV[3])
+local op, n, at = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local checks, states, decisions = {}, {}, {}
 local first_denied = 0
 for i = 1, n do
-  local o = 3 + (i - 1) * 8
+  local o = 4 + (i - 1) * 8
   local c = {
     alg = tonumber(ARGV[o + 1]), cap = tonumber(ARGV[o + 2]), win = tonumber(ARGV[o + 4]),
     cost = tonumber(ARGV[o + 7]), ttl = tonumber(ARGV[o + 8]),
@@ -267,24 +307,30 @@ for i = 1, n do
   local ws = now
   if c.w then
     ws = tonumber(redis.call("SET", KEYS[2 * i], fmt(now), "NX", "GET") or now)
+    redis.call("PEXPIRE", KEYS[2 * i], c.ttl)
   end
   local s = decode(c, redis.call("GET", KEYS[2 * i - 1])) or init(c, now, ws)
   if op == "rewarm" then
     states[i] = rewarm(c, s, now)
+  elseif op == "adjust" then
+    states[i] = adjust(c, s, now, at, c.cost)
   else
     local nxt, d = step(c, s, now, c.cost)
     states[i] = nxt
     decisions[i] = d
-    if d[1] == 0 and first_denied == 0 then first_denied = i end
+    if d[1] == 0 then
+      first_denied = i
+      break
+    end
   end
 end
 if first_denied == 0 then
   for i = 1, n do redis.call("SET", KEYS[2 * i - 1], encode(checks[i], states[i]), "PX", checks[i].ttl) end
 end
-local reply = { first_denied }
+local reply = { first_denied, fmt(now) }
 for i = 1, #decisions do
   local d = decisions[i]
-  reply[i + 1] = { d[1], fmt(d[2]), fmt(d[3]), fmt(d[4]), fmt(d[5]) }
+  reply[i + 2] = { d[1], fmt(d[2]), fmt(d[3]), fmt(d[4]), fmt(d[5]) }
 end
 return reply
 `;

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { Clock, Random, Schedule } from "../types.ts";
 
 /** What the link needs of a node-redis client (the real one satisfies it). */
@@ -48,8 +49,12 @@ export interface RedisLink {
   readonly lastError: string | undefined;
   /** Sends one command within the deadline; rejects at once while down. */
   send(args: readonly string[]): Promise<unknown>;
-  /** Runs a Lua script by its SHA-1, sending its text first when Redis does not know it. */
-  evalScript(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /**
+   * Runs a Lua script by its SHA-1: `command` is the whole `EVALSHA <sha> <numkeys> keys… args…`
+   * (built by the caller in one array); when Redis does not know the script (`NOSCRIPT`, say
+   * after a restart) it is sent again as `EVAL <text> …`.
+   */
+  runScript(script: LuaScript, command: string[]): Promise<unknown>;
   /** Delivers messages of `channel` (subscribed again on every new session). */
   subscribe(channel: string, listener: (message: string) => void): void;
   /** Called after every transition, with the new state. */
@@ -67,10 +72,8 @@ export interface LuaScript {
 }
 
 /** Prepares a script: its SHA-1 as Redis computes it. */
-export async function luaScript(text: string): Promise<LuaScript> {
-  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
-  const sha = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return { text, sha };
+export function luaScript(text: string): LuaScript {
+  return { text, sha: createHash("sha1").update(text).digest("hex") };
 }
 
 /** The error of a command refused while the link is down. */
@@ -237,14 +240,13 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
       return lastError;
     },
     send,
-    async evalScript(script, keys, args) {
-      const tail = [String(keys.length), ...keys, ...args];
-      try {
-        return await send(["EVALSHA", script.sha, ...tail]);
-      } catch (error) {
+    runScript(script, command) {
+      return send(command).catch((error) => {
         if (!messageOf(error).startsWith("NOSCRIPT")) throw error;
-        return await send(["EVAL", script.text, ...tail]);
-      }
+        command[0] = "EVAL";
+        command[1] = script.text;
+        return send(command);
+      });
     },
     subscribe(channel, listener) {
       channels.set(channel, listener);

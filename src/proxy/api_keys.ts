@@ -1,8 +1,8 @@
 /**
- * Client authentication: which configured API key a request carries (`Authorization: Bearer <key>`
- * or `X-API-Key: <key>`), whether that key may use a model, and the per-key rate limit. Every
- * answer is a value; `app.ts` turns "no key" into a 401, "not this model" into a 403 and a denial
- * into a 429.
+ * Client credentials: which configured API key a request carries (`Authorization: Bearer <key>`
+ * or `X-API-Key: <key>`) and whether that key may use a model. Every answer is a value;
+ * `access.ts` turns "no key" into a 401 and "not this model" into a 403, and holds the per-key
+ * rate limit with every other limit.
  *
  * Keys are compared as SHA-256 digests with `timingSafeEqual`, against every configured key
  * without stopping at the first match, so the time taken says nothing about which bytes matched
@@ -14,8 +14,6 @@
 import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { ApiKeyConfig } from "../config/types.ts";
-import { createLimiter, type KeyedLimiter } from "../limiter/mod.ts";
-import type { Clock, Decision } from "../types.ts";
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
@@ -25,7 +23,7 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { bearerToken } from "./auth.ts";
+ * import { bearerToken } from "./api_keys.ts";
  * assert(bearerToken(new Headers({ authorization: "bearer t0k" })) === "t0k");
  * assert(bearerToken(new Headers({ authorization: "Basic dTpw" })) === undefined);
  * ```
@@ -40,7 +38,7 @@ export function bearerToken(headers: Headers): string | undefined {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { credentialsOf } from "./auth.ts";
+ * import { credentialsOf } from "./api_keys.ts";
  * const h = new Headers({ authorization: "Bearer sk-a", "x-api-key": "sk-b" });
  * assert(credentialsOf(h).join() === "sk-a,sk-b");
  * ```
@@ -65,7 +63,7 @@ function digestOf(secret: string): Buffer {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { secretMatches } from "./auth.ts";
+ * import { secretMatches } from "./api_keys.ts";
  * const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
  * assert(secretMatches("abc", abc) && !secretMatches("abd", abc));
  * ```
@@ -94,7 +92,7 @@ function digestsOf(keys: readonly ApiKeyConfig[]): Buffer[] {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { findApiKey } from "./auth.ts";
+ * import { findApiKey } from "./api_keys.ts";
  * const keys = [{ name: "ci", keySha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" }];
  * assert(findApiKey(new Headers({ "x-api-key": "abc" }), keys)?.name === "ci");
  * assert(findApiKey(new Headers({ authorization: "Bearer abd" }), keys) === undefined);
@@ -119,57 +117,11 @@ export function findApiKey(headers: Headers, keys: readonly ApiKeyConfig[]): Api
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { modelAllowed } from "./auth.ts";
+ * import { modelAllowed } from "./api_keys.ts";
  * const key = { name: "ci", keySha256: "00", models: ["llama3"] };
  * assert(modelAllowed(key, "llama3") && !modelAllowed(key, "gpt-4o"));
  * ```
  */
 export function modelAllowed(key: ApiKeyConfig, model: string): boolean {
   return key.models === undefined || key.models.includes(model);
-}
-
-/** The per-key limiters of the live config. */
-export interface KeyLimiters {
-  /** Takes one request from `key`'s limiter; `undefined` when the key has no limit. */
-  take(key: ApiKeyConfig): Decision | undefined;
-}
-
-/**
- * Per-key limiters (scope `api-key`). A limiter lives as long as its key keeps its name and its
- * `rate-limit` block, so a config reload that does not touch a key does not refill its bucket.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { createKeyLimiters } from "./auth.ts";
- * const limiters = createKeyLimiters(() => 0);
- * const key = {
- *   name: "ci",
- *   keySha256: "00",
- *   rateLimit: {
- *     enabled: true, algorithm: "fixed-window", capacity: 1, rate: 1, windowMs: 1000,
- *     scope: "api-key", clientIpEnable: false, maxKeys: 1,
- *   },
- * } as const;
- * assert(limiters.take(key)?.allowed === true && limiters.take(key)?.allowed === false);
- * ```
- */
-export function createKeyLimiters(clock: Clock): KeyLimiters {
-  if (typeof clock !== "function") {
-    throw new TypeError(`Cannot create key limiters: "clock" must be a function, received ${typeof clock}`);
-  }
-  const limiters = new Map<string, { spec: string; limiter: KeyedLimiter }>();
-  return {
-    take(key) {
-      const cfg = key.rateLimit;
-      if (!cfg) return undefined;
-      const spec = JSON.stringify(cfg);
-      let entry = limiters.get(key.name);
-      if (!entry || entry.spec !== spec) {
-        entry = { spec, limiter: createLimiter(cfg, clock) };
-        limiters.set(key.name, entry);
-      }
-      return entry.limiter.take(key.name);
-    },
-  };
 }

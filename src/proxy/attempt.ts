@@ -1,0 +1,340 @@
+/**
+ * One try against one upstream instance, as an object: the chosen instance and its call, the
+ * attempt's deadlines, and — once it ends — its {@linkcode Settlement}. Its steps are named:
+ *
+ * 1. {@linkcode Attempt.awaitHeaders}: `fetch` with the client's abort tied in, within the
+ *    connect + first-byte budget;
+ * 2. {@linkcode Attempt.commitWhole} (a small JSON answer with a declared length, read in one
+ *    go) or {@linkcode Attempt.commitStream} (the first chunk is read before committing, so an
+ *    upstream that dies before producing anything is a retryable failure, not a broken stream);
+ * 3. settle: exactly once — on a failure before commit, at once; on a committed body, when it
+ *    ends, errors or the client cancels it. The instance's counters are released there.
+ *
+ * The attempt is its own deadline watch, abort listener and body observer (methods, not
+ * closures), so a try allocates this one object plus what `fetch` and the body need. Upstream
+ * trouble never throws: a failure before commit comes back as an {@linkcode AttemptFailure}.
+ *
+ * @module
+ */
+
+import type { TimeoutConfig } from "../config/types.ts";
+import type { HeaderList } from "../header_list.ts";
+import type { UpstreamCall } from "../types.ts";
+import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
+import type { Watch } from "./deadlines.ts";
+import { responseHeaders } from "./headers.ts";
+import { recordOutcome } from "./outcome.ts";
+import type { AttemptFailure, DispatchDeps, FailureKind, Settlement } from "./request.ts";
+import type { Upstream } from "./runtime.ts";
+import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
+import { type BodyEnd, type BodyObserver, sseErrorEvent, trackBody } from "./tracked_body.ts";
+import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
+
+/** What an attempt needs from the request it belongs to (an `Exchange`). */
+export interface AttemptOwner {
+  readonly deps: DispatchDeps;
+  readonly timeouts: TimeoutConfig;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+  /** Aborts when the gateway cuts what is left at its shutdown deadline. */
+  readonly shutdown: AbortSignal | undefined;
+  /** Adds the gateway's own headers to an answer (request id, `X-RateLimit-*`). */
+  decorate(headers: HeaderList): void;
+  /** The attempt settled; its outcome is already recorded on the instance. */
+  settled(attempt: Attempt): void;
+}
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+const JSON_TYPE = /json/i;
+const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
+const NO_TAIL: readonly Uint8Array[] = Object.freeze([]);
+
+/** Largest declared JSON answer read whole instead of streamed (embeddings of big batches fit). */
+const WHOLE_BODY_MAX = 8 * 1024 * 1024;
+
+/** A committed answer carrying the gateway's response headers. */
+function committed(body: BodyInit | null, status: number, headers: HeaderList): Response {
+  return new Response(body, { status, headers: headers.toInit() });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One try against one upstream (see the module documentation for its steps). */
+export class Attempt implements Settlement, Watch, BodyObserver, EventListenerObject {
+  /** How it ended (meaningful once {@linkcode Attempt.settled}). */
+  outcome: Settlement["outcome"] = "abort";
+  kind: FailureKind | undefined = undefined;
+  /** The upstream's status, once its headers arrived. */
+  status: number | undefined = undefined;
+  /** Upstream time to first body byte (ms). */
+  ttfbMs: number | undefined = undefined;
+  /** The last chunks of the body, for usage accounting. */
+  tail: readonly Uint8Array[] = NO_TAIL;
+  retryAfterMs: number | undefined = undefined;
+  /** The outcome is recorded (in-flight released, breaker and health told). */
+  settled = false;
+  /** The answer went to the client (set by the request once it returns it). */
+  committed = false;
+  /** When the next deadline passes, on the sweep's clock (the {@linkcode Watch} contract). */
+  due: number;
+
+  readonly #owner: AttemptOwner;
+  readonly #ctrl = new AbortController();
+  /** When the attempt started (request clock), for `ttfbMs`. */
+  readonly #startedAt: number;
+  readonly #totalAt: number;
+  #phase: "first-byte" | "idle" = "first-byte";
+  #timedOut: "first-byte" | "idle" | "total" | undefined = undefined;
+  /** The committed body is SSE: a client leaving after `data: [DONE]` got the whole answer. */
+  #sse = false;
+
+  /**
+   * @param owner The request this attempt serves.
+   * @param upstream The instance, already admitted by its limiter and breaker; its in-flight
+   * count is taken by the caller and released when the attempt settles.
+   * @param call What the adapter asks to send.
+   * @param stripUsage Remove the usage-only event the gateway asked for from a successful stream.
+   */
+  constructor(
+    owner: AttemptOwner,
+    readonly upstream: Upstream,
+    readonly call: UpstreamCall,
+    readonly stripUsage: boolean,
+  ) {
+    this.#owner = owner;
+    this.#startedAt = owner.deps.clock();
+    // Headers must arrive within connect + first-byte (fetch does not expose the connect phase);
+    // then the body may pause at most `idle` between chunks; `total` bounds the whole attempt.
+    const t = owner.timeouts;
+    const t0 = owner.deps.deadlines.now();
+    this.#totalAt = t.totalMs > 0 ? t0 + t.totalMs : Infinity;
+    this.due = Math.min(this.#totalAt, t.firstByteMs > 0 ? t0 + t.connectMs + t.firstByteMs : Infinity);
+  }
+
+  /** Runs the steps: headers, then a whole answer or a stream. Never throws for upstream trouble. */
+  async run(): Promise<Response | AttemptFailure> {
+    const res = await this.awaitHeaders();
+    if (!(res instanceof Response)) return res;
+    this.status = res.status;
+    if (res.status >= 500 || res.status === 429) return await this.#refused(res);
+    const headers = responseHeaders(res.headers);
+    this.#owner.decorate(headers);
+    if (res.status >= 400) {
+      // The client's own mistake (4xx): passed on, in OpenAI's error shape whatever the backend's.
+      const response = await clientErrorResponse(res, headers);
+      this.#settle("ignored");
+      return response;
+    }
+    if (!res.body) {
+      this.#settle(res.ok ? "success" : "ignored");
+      return committed(null, res.status, headers);
+    }
+    const contentType = headers.get("content-type") ?? "";
+    const json = JSON_TYPE.test(contentType);
+    if (json && Number(res.headers.get("content-length") ?? NaN) <= WHOLE_BODY_MAX) {
+      return await this.commitWhole(res, headers);
+    }
+    return await this.commitStream(res, headers, contentType, json);
+  }
+
+  /** Step 1: sends the request; resolves with the response once its headers are in. */
+  async awaitHeaders(): Promise<Response | AttemptFailure> {
+    const { deps, signal, shutdown } = this.#owner;
+    signal.addEventListener("abort", this, ONCE);
+    shutdown?.addEventListener("abort", this, ONCE);
+    // A client that left (or a gateway that cut everything) before this attempt began is not
+    // worth a request upstream.
+    if (shutdown?.aborted) this.#ctrl.abort(shutdown.reason);
+    else if (signal.aborted) this.#ctrl.abort(signal.reason);
+    deps.deadlines.add(this);
+    const call = this.call;
+    let res: Response;
+    try {
+      res = await deps.fetch(call.url, {
+        method: call.method,
+        headers: call.headers.toInit(),
+        body: call.body,
+        signal: this.#ctrl.signal,
+      });
+    } catch (error) {
+      return this.#classify(error);
+    }
+    // Headers arrived: from now on the idle gap is watched, re-armed on every chunk.
+    this.#phase = "idle";
+    const idleMs = this.#owner.timeouts.idleMs;
+    this.due = idleMs > 0 ? Math.min(this.#totalAt, deps.deadlines.now() + idleMs) : this.#totalAt;
+    deps.deadlines.moved(this);
+    return res;
+  }
+
+  /**
+   * Step 2a: a small JSON answer with a declared length is no stream: read in one go (one native
+   * read instead of a JS stream per chunk), rewritten by the adapter if it must be, committed.
+   */
+  async commitWhole(res: Response, headers: HeaderList): Promise<Response | AttemptFailure> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await res.bytes();
+    } catch (error) {
+      return this.#bodyFailure(error);
+    }
+    this.ttfbMs = this.#owner.deps.clock() - this.#startedAt;
+    return this.#whole(bytes, headers);
+  }
+
+  /**
+   * Step 2b: reads the first chunk, then commits a body that relays the rest as it arrives (and
+   * settles the attempt when it ends). A JSON answer the adapter rewrites is read whole instead.
+   */
+  async commitStream(
+    res: Response,
+    headers: HeaderList,
+    contentType: string,
+    json: boolean,
+  ): Promise<Response | AttemptFailure> {
+    const reader = chunkReader(res.body!);
+    let first: Uint8Array | undefined;
+    try {
+      first = await reader.read();
+    } catch (error) {
+      reader.cancel().catch(() => {});
+      return this.#bodyFailure(error);
+    }
+    this.ttfbMs = this.#owner.deps.clock() - this.#startedAt;
+    if (first === undefined) {
+      this.#settle(res.ok ? "success" : "ignored");
+      return committed(null, res.status, headers);
+    }
+    if (res.ok && this.call.mapJson && json) return await this.#readRest(reader, first, headers);
+    const mapped = res.ok && this.call.mapStream !== undefined;
+    this.#sse = mapped || contentType.startsWith("text/event-stream");
+    // Usage is stripped in the relay itself, unless an adapter's mapper comes first.
+    const strip = res.ok && this.stripUsage;
+    let body = trackBody(reader, this, {
+      first,
+      errorEvent: this.#sse ? sseErrorEvent : undefined,
+      filter: strip && !mapped ? usageStripper() : undefined,
+    });
+    if (mapped) {
+      body = body.pipeThrough(this.call.mapStream!());
+      if (strip) body = body.pipeThrough(stripUsageEvents());
+      headers.set("content-type", this.call.streamContentType ?? "text/event-stream");
+    }
+    return committed(body, res.status, headers);
+  }
+
+  /** {@linkcode Watch}: a deadline passed — abort the upstream and remember which one. */
+  expire(): void {
+    this.#timedOut = this.due === this.#totalAt ? "total" : this.#phase;
+    this.#ctrl.abort(new DOMException(`upstream ${this.#timedOut} timeout`, "TimeoutError"));
+  }
+
+  /** The `abort` event of the client's signal or the gateway's shutdown: abort the upstream too. */
+  handleEvent(event: Event): void {
+    this.#ctrl.abort((event.target as AbortSignal).reason);
+  }
+
+  /** {@linkcode BodyObserver}: a chunk arrived — the idle deadline moves later. */
+  chunk(): void {
+    const idleMs = this.#owner.timeouts.idleMs;
+    if (idleMs > 0) this.due = Math.min(this.#totalAt, this.#owner.deps.deadlines.now() + idleMs);
+  }
+
+  /** {@linkcode BodyObserver}: the client cancelled the body. */
+  cancelled(): void {
+    this.#ctrl.abort(new DOMException("client closed the connection", "AbortError"));
+  }
+
+  /** {@linkcode BodyObserver}: the committed body ended; step 3 for a stream. */
+  ended(end: BodyEnd, tail: readonly Uint8Array[]): void {
+    // A client that hangs up right after `data: [DONE]` got the whole answer.
+    if (end.outcome === "success" || (this.#sse && endsWithDone(tail))) {
+      this.#settle(this.status! < 300 ? "success" : "ignored", undefined, tail);
+    } else if (this.#owner.shutdown?.aborted) {
+      this.#settle("abort", "shutdown", tail);
+    } else if (end.outcome === "abort" || this.#owner.signal.aborted) {
+      this.#settle("abort", "abort", tail);
+    } else {
+      this.#settle("failure", this.#timedOut ? "timeout" : "body", tail);
+    }
+  }
+
+  /** Step 3: records the end on the instance, exactly once, and tells the request. */
+  #settle(outcome: Settlement["outcome"], kind?: FailureKind, tail: readonly Uint8Array[] = NO_TAIL): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.outcome = outcome;
+    this.kind = kind;
+    this.tail = tail;
+    const { deps, signal, shutdown } = this.#owner;
+    deps.deadlines.delete(this);
+    signal.removeEventListener("abort", this);
+    shutdown?.removeEventListener("abort", this);
+    recordOutcome(this.upstream, this, deps.clock(), deps.observer);
+    this.#owner.settled(this);
+  }
+
+  /** A failure before commit: settled at once, returned as a value (the instance is not blamed for an abort). */
+  #fail(kind: FailureKind, message: string): AttemptFailure {
+    this.#settle(kind === "abort" || kind === "shutdown" ? "abort" : "failure", kind);
+    return { type: "failed", kind, message, status: this.status, retryAfterMs: this.retryAfterMs };
+  }
+
+  /** Why `fetch` or a body read threw: shutdown, the client left, a deadline passed, or the network. */
+  #classify(error: unknown): AttemptFailure {
+    if (this.#owner.shutdown?.aborted) return this.#fail("shutdown", "the gateway is shutting down");
+    if (this.#owner.signal.aborted) return this.#fail("abort", "client closed the connection");
+    if (this.#timedOut) return this.#fail("timeout", `upstream ${this.#timedOut} timeout`);
+    return this.#fail("connect", messageOf(error));
+  }
+
+  #bodyFailure(error: unknown): AttemptFailure {
+    if (this.#owner.shutdown?.aborted || this.#owner.signal.aborted || this.#timedOut) {
+      return this.#classify(error);
+    }
+    return this.#fail("body", `upstream body failed: ${messageOf(error)}`);
+  }
+
+  /** A 5xx or 429: a failure another instance may make up for (parked when it says how long). */
+  async #refused(res: Response): Promise<AttemptFailure> {
+    this.retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), this.#owner.deps.clock());
+    const snippet = await errorSnippet(res);
+    return this.#fail("status", `upstream answered ${res.status}${snippet ? `: ${snippet}` : ""}`);
+  }
+
+  /** Reads the rest of a JSON answer whose length was not declared, then commits it whole. */
+  async #readRest(
+    reader: ChunkReader,
+    first: Uint8Array,
+    headers: HeaderList,
+  ): Promise<Response | AttemptFailure> {
+    const parts = [first];
+    try {
+      for (let part = await reader.read(); part !== undefined; part = await reader.read()) parts.push(part);
+    } catch (error) {
+      return this.#bodyFailure(error);
+    }
+    return this.#whole(concat(parts), headers);
+  }
+
+  /** Commits a whole JSON answer, rewritten by the adapter's `mapJson` when it has one. */
+  #whole(bytes: Uint8Array, headers: HeaderList): Response | AttemptFailure {
+    const status = this.status!;
+    let out = bytes;
+    if (this.call.mapJson && status < 300) {
+      try {
+        out = ENCODER.encode(JSON.stringify(this.call.mapJson(JSON.parse(DECODER.decode(bytes)))));
+      } catch (error) {
+        return this.#fail("body", `upstream answered with an unreadable body: ${messageOf(error)}`);
+      }
+      headers.set("content-type", "application/json");
+    }
+    this.#settle(status < 300 ? "success" : "ignored", undefined, [
+      out.subarray(Math.max(0, out.byteLength - 1024)),
+    ]);
+    return committed(out as Uint8Array<ArrayBuffer>, status, headers);
+  }
+}

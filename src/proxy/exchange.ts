@@ -1,0 +1,200 @@
+/**
+ * One client request across its attempts: which instances it tried, how many attempts it took,
+ * the limits that let it in, and its one access-log line. `dispatch` drives it; each upstream
+ * try is an {@linkcode Attempt} it owns.
+ *
+ * @module
+ */
+
+import type { GatewayError } from "../errors.ts";
+import type { HeaderList } from "../header_list.ts";
+import type { Adapter, Decision, JsonBody, PickContext, UpstreamCall } from "../types.ts";
+import { denialError, instanceDenial, rateLimitHeaders } from "./access.ts";
+import { Attempt, type AttemptOwner } from "./attempt.ts";
+import { pickInput } from "./pick.ts";
+import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
+import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
+import { withStreamUsage } from "./stream_usage.ts";
+import { usageFromTail } from "./usage.ts";
+
+/** The state of one request on its way through the instances of its model. */
+export class Exchange implements AttemptOwner {
+  readonly timeouts: ServiceRuntime["config"]["timeouts"];
+  readonly signal: AbortSignal;
+  readonly shutdown: AbortSignal | undefined;
+  /** The model's instances (`undefined` for a model nobody serves: it is denied first). */
+  readonly pool: ModelPool | undefined;
+  /** Instances picked so far, in order (whether or not their limiter let them be tried). */
+  readonly tried: Upstream[] = [];
+  /** Attempts started (upstream calls); those after the first are retries. */
+  attempts = 0;
+  /** Why the last attempt failed, for the error when nothing is left. */
+  lastFailure: AttemptFailure | undefined;
+  /** The soonest-to-clear instance limiter denial, when instances were skipped for their limit. */
+  limitedBy: Decision | undefined;
+  /** The tightest request-level limit that let the request in (for `X-RateLimit-*`). */
+  limits: Decision | undefined;
+  #pick: PickContext<Upstream> | undefined;
+  /** The body asking for stream usage (computed once, when an adapter accepts it; `null`: none). */
+  #usageBody: JsonBody | null | undefined;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly deps: DispatchDeps,
+    readonly svc: ServiceRuntime,
+    readonly req: GatewayRequest,
+  ) {
+    this.timeouts = svc.config.timeouts;
+    this.signal = req.signal;
+    this.shutdown = deps.shutdown;
+    this.pool = svc.pools.get(req.model);
+  }
+
+  /**
+   * The next instance to try: picked by the strategy, then admitted by its own limiter and its
+   * breaker; `undefined` when none is left. An admission queue (engine-aware routing) plugs in
+   * here: when every eligible instance is at capacity, wait for a slot instead of returning
+   * `undefined`.
+   */
+  next(): Upstream | undefined | Promise<Upstream | undefined> {
+    const pool = this.pool!;
+    this.#pick ??= pickInput(this.svc, this.req, this.tried);
+    const decider = this.deps.limits;
+    for (;;) {
+      const u = pool.strategy.pick(this.#pick);
+      if (u === undefined) return undefined;
+      this.tried.push(u);
+      if (u.limiter === undefined) {
+        if (u.breaker.tryAcquire()) return u;
+        continue;
+      }
+      // A cluster-wide instance limit answers later: the rest of the loop continues from there.
+      const denied = decider?.instance ? decider.instance(u) : instanceDenial(u);
+      if (denied instanceof Promise) return denied.then((d) => this.#admitted(u, d) ? u : this.next());
+      if (this.#admitted(u, denied)) return u;
+    }
+  }
+
+  /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */
+  #admitted(u: Upstream, denied: Decision | undefined): boolean {
+    if (denied === undefined) return u.breaker.tryAcquire();
+    this.deps.observer.rateLimited("instance", this.req.service);
+    if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+    return false;
+  }
+
+  /** Starts an attempt on `u`: the adapter builds the call, `u`'s in-flight count goes up. */
+  start(u: Upstream): Attempt {
+    const req = this.req;
+    // Streamed chat reports usage only when asked; ask for it (and hide it again) for metrics.
+    const usageBody = this.#usageBodyFor(u.adapter);
+    let call: UpstreamCall;
+    try {
+      call = u.adapter.prepare({
+        service: req.service,
+        route: req.route,
+        target: u.target,
+        body: usageBody ?? req.body,
+        stream: req.stream,
+        headers: req.forwardHeaders,
+      });
+    } catch (error) {
+      u.breaker.onIgnored();
+      throw error;
+    }
+    if (this.attempts++ > 0) this.deps.observer.retry(u);
+    u.stats.inFlight++;
+    return new Attempt(this, u, call, usageBody !== undefined);
+  }
+
+  /** Records a failed attempt; whether `retry.max-attempts` and `retry.budget` allow another. */
+  mayRetry(failure: AttemptFailure): boolean {
+    this.lastFailure = failure;
+    const retry = this.svc.config.retry;
+    return this.attempts < retry.maxAttempts && this.deps.clock() - this.req.receivedAt < retry.budgetMs;
+  }
+
+  /** The attempt's answer goes to the client. */
+  commit(attempt: Attempt): void {
+    attempt.committed = true;
+    if (attempt.settled) this.#logAttempt(attempt);
+  }
+
+  /** {@linkcode AttemptOwner}: logged once the attempt is both committed and settled. */
+  settled(attempt: Attempt): void {
+    if (attempt.committed) this.#logAttempt(attempt);
+  }
+
+  /** {@linkcode AttemptOwner}: the request id and the `X-RateLimit-*` of the request's limits. */
+  decorate(headers: HeaderList): void {
+    headers.set("x-request-id", this.req.requestId);
+    if (this.limits === undefined) return;
+    const h = rateLimitHeaders(this.limits, false);
+    for (const k in h) headers.set(k, h[k]);
+  }
+
+  /** The client left while an attempt was waiting: 499 (nginx's "client closed request"). */
+  abandoned(attempt: Attempt): Response {
+    this.log(499, "client_abort", attempt.upstream.id);
+    return new Response(null, { status: 499 });
+  }
+
+  /** The error of a denial (counted when a limiter said no). */
+  denied(d: Denial): GatewayError {
+    if (d.reason === "rate-limited") this.deps.observer.rateLimited(d.scope, this.req.service);
+    return denialError(d, this.req);
+  }
+
+  /** Logs the request's end when it ends by an error. */
+  failed(error: unknown): void {
+    this.log((error as GatewayError).status ?? 500, (error as GatewayError).code ?? "internal_error");
+  }
+
+  /** The request's one access-log line (and its metrics). */
+  log(status: number, error?: string, instance?: string, fallback?: string): void {
+    this.#access(status, error, instance, fallback, undefined);
+  }
+
+  #logAttempt(a: Attempt): void {
+    const error = a.kind === "shutdown"
+      ? "shutdown"
+      : a.outcome === "abort"
+      ? "client_abort"
+      : a.outcome === "failure"
+      ? `upstream_${a.kind}`
+      : undefined;
+    this.#access(a.status ?? 502, error, a.upstream.id, undefined, a);
+  }
+
+  #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
+    const req = this.req;
+    const usage = a === undefined ? undefined : usageFromTail(a.tail);
+    this.deps.observer.access({
+      requestId: req.requestId,
+      traceId: req.traceId,
+      clientIp: req.clientIp,
+      method: req.method,
+      route: req.route,
+      service: req.service,
+      stream: req.stream,
+      // A name nobody serves is not a label value (clients could grow the metrics at will).
+      model: this.pool ? req.model : "unknown",
+      status,
+      durationMs: this.deps.clock() - req.receivedAt,
+      retries: this.attempts > 0 ? this.attempts - 1 : 0,
+      instance,
+      ttftMs: a?.ttfbMs,
+      tokensIn: usage?.tokensIn,
+      tokensOut: usage?.tokensOut,
+      fallback,
+      error,
+    });
+  }
+
+  #usageBodyFor(adapter: Adapter): JsonBody | undefined {
+    const body = this.req.body;
+    if (!this.req.stream || body.kind !== "json" || adapter.acceptsStreamOptions !== true) return undefined;
+    if (this.#usageBody === undefined) this.#usageBody = withStreamUsage(body, adapter) ?? null;
+    return this.#usageBody ?? undefined;
+  }
+}
