@@ -11,6 +11,8 @@ import { redisAvailable, startRedis } from "./fakes/redis_server.ts";
 import { chat, replicaYaml, startReplicas, stopAll, TOKEN } from "./fakes/replicas.ts";
 
 const ignore = !redisAvailable();
+const OPEN_KEY = "sk-cluster-open-0123456789abcdef";
+const METERED_KEY = "sk-cluster-metered-0123456789abcd";
 async function breakerOf(url: string): Promise<string> {
   const status = await (await fetch(`${url}/v1/chat/status`)).json();
   return status.instances[0].breaker;
@@ -48,6 +50,50 @@ Deno.test({
     } finally {
       await stopAll(gws, redis);
       await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "three replicas on one Redis: an instance limit of 4 and an API-key limit of 6 hold for the cluster exactly",
+  ignore,
+  async fn() {
+    const a = startFakeUpstream({ name: "A" });
+    const b = startFakeUpstream({ name: "B" });
+    const redis = await startRedis();
+    const yaml = replicaYaml(redis.url, b.url, "      load-balance: { type: round-robin }")
+      .replace(
+        "      instances:\n",
+        `      instances:\n        - { name: m, base-url: "${a.url}", rate-limit: { capacity: 4, rate: 0.001 } }\n`,
+      ) + `
+auth:
+  keys:
+    - { name: open, key: "${OPEN_KEY}" }
+    - name: metered
+      key: "${METERED_KEY}"
+      rate-limit: { algorithm: fixed-window, capacity: 6, window: 1m }
+`;
+    const gws = await startReplicas(3, yaml);
+    try {
+      // Unevenly spread (8, 4, 0): per-replica shares (6 ÷ 3) would let only 4 through.
+      const send = (key: string) =>
+        Promise.all(Array.from({ length: 12 }, async (_, i) => {
+          const res = await chat(gws[i < 8 ? 0 : 1].url, "m", key);
+          await res.body?.cancel();
+          return res.status;
+        }));
+      const open = await send(OPEN_KEY);
+      assert.deepEqual(open.filter((s) => s !== 200), [], "B serves what A's limit turns away");
+      assert.equal(a.requests.length, 4, "A's own limit held across the three replicas");
+      assert.equal(b.requests.length, 8);
+      const metered = await send(METERED_KEY);
+      assert.equal(metered.filter((s) => s === 200).length, 6, metered.join(","));
+      assert.equal(metered.filter((s) => s === 429).length, 6);
+    } finally {
+      await stopAll(gws, redis);
+      await a.close();
+      await b.close();
     }
   },
 });

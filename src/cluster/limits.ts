@@ -29,7 +29,17 @@ export interface ClusterLimits {
    * The shared verdict for `checks`, or `local()` when the backend cannot answer and
    * `on-unavailable` is `local`; throws {@linkcode LimitsUnavailableError} when it is `deny`.
    */
-  decide<T>(checks: readonly LimitCheck[], local: () => T): Promise<LimitVerdict | T> | T;
+  decide<T>(
+    checks: readonly LimitCheck[],
+    local: () => T,
+    extra?: readonly LimitCheck[],
+  ): Promise<LimitVerdict | T> | LimitVerdict | T;
+  /**
+   * Corrects an admission made at `at` by each check's signed cost (token limits: estimate
+   * reserved, then usage reported). Best effort: while the backend is down, or for an admission
+   * decided locally, nothing is corrected (the in-process limiters have no correction yet).
+   */
+  adjust(checks: readonly LimitCheck[], at: number): Promise<void>;
 }
 
 /**
@@ -60,15 +70,23 @@ export function createClusterLimits(options: ClusterLimitsOptions): ClusterLimit
     return local();
   };
   return {
-    decide(checks, local) {
+    decide(checks, local, extra) {
       if (!up()) return fallback(local, "down");
       let pending: Promise<LimitVerdict> | LimitVerdict;
       try {
-        pending = backend.decide(checks);
+        pending = backend.decide(checks, extra);
       } catch {
         return fallback(local, "error");
       }
-      return Promise.resolve(pending).catch(() => fallback(local, "error"));
+      return pending instanceof Promise ? pending.catch(() => fallback(local, "error")) : pending;
+    },
+    async adjust(checks, at) {
+      if (!up() || backend.adjust === undefined) return;
+      try {
+        await backend.adjust(checks, at);
+      } catch {
+        fellBack?.("error");
+      }
     },
   };
 }

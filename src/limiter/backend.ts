@@ -30,18 +30,27 @@ export interface LimitCheck {
 export interface LimitVerdict {
   /** Index of the first check that denied, or -1 when all admitted (and consumed). */
   readonly denied: number;
-  /** One decision per check decided (up to and including the denying one). */
-  readonly decisions: readonly Decision[];
+  /**
+   * The denying decision, or else the tightest allowing one — least of its limit left, the
+   * first on ties (for `X-RateLimit-*`); `undefined` when there were no checks.
+   */
+  readonly decision: Decision | undefined;
+  /** One decision per `extra` check, when the checks admitted (else empty). */
+  readonly extra: readonly Decision[];
   /** The backend's time of the decision (what {@linkcode LimitBackend.adjust} is given back). */
   readonly at: number;
 }
 
 /** Decides lists of checks (memory: synchronously; Redis: in one round trip). */
 export interface LimitBackend {
-  decide(checks: readonly LimitCheck[]): LimitVerdict | Promise<LimitVerdict>;
+  /**
+   * Decides `checks` all-or-nothing; then, only when they admitted, each of `extra` on its own
+   * (an instance's limit, decided in the same round trip as the request's scopes).
+   */
+  decide(checks: readonly LimitCheck[], extra?: readonly LimitCheck[]): LimitVerdict | Promise<LimitVerdict>;
   /**
    * Corrects what a request admitted at `at` took, by each check's signed `cost`: a charge
-   * (> 0) always applies, a refund (< 0) gives back at most what the admission took (token
+   * (> 0) always applies, a refund (< 0) gives back room, never past a fresh state (token
    * limits: the estimate reserved before the call, corrected from the reported usage). Absent
    * where the limiters cannot (the in-process ones, until token limits give them a correction).
    */
@@ -52,9 +61,16 @@ export interface LimitBackend {
 
 /** A backend that answers at once (the memory one). */
 export interface SyncLimitBackend extends LimitBackend {
-  decide(checks: readonly LimitCheck[]): LimitVerdict;
+  decide(checks: readonly LimitCheck[], extra?: readonly LimitCheck[]): LimitVerdict;
   rewarm(checks: readonly LimitCheck[]): void;
 }
+
+/** The tighter of two allowing decisions: less of its limit left (`a` on ties). */
+export function tighter(a: Decision | undefined, b: Decision): Decision {
+  return !a || b.remaining / b.limit < a.remaining / a.limit ? b : a;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /**
  * An in-process backend: one keyed limiter per limiter name and config, all-or-nothing by
@@ -86,19 +102,20 @@ export function createMemoryLimits(clock: Clock): SyncLimitBackend {
     return limiter;
   };
   return {
-    decide(checks) {
-      const decisions: Decision[] = [];
+    decide(checks, extra = NONE) {
       for (let i = 0; i < checks.length; i++) {
         const c = checks[i];
         const d = limiterOf(c).peek(c.key, c.cost ?? 1);
-        decisions.push(d);
-        if (!d.allowed) return { denied: i, decisions, at: clock() };
+        if (!d.allowed) return { denied: i, decision: d, extra: NONE, at: clock() };
       }
-      for (let i = 0; i < checks.length; i++) {
-        const c = checks[i];
-        decisions[i] = limiterOf(c).take(c.key, c.cost ?? 1);
-      }
-      return { denied: -1, decisions, at: clock() };
+      let decision: Decision | undefined;
+      for (const c of checks) decision = tighter(decision, limiterOf(c).take(c.key, c.cost ?? 1));
+      return {
+        denied: -1,
+        decision,
+        extra: extra.map((c) => limiterOf(c).take(c.key, c.cost ?? 1)),
+        at: clock(),
+      };
     },
     rewarm(checks) {
       for (const c of checks) limiterOf(c).restartWarmUp(c.key);

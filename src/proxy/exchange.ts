@@ -9,10 +9,16 @@
 import type { GatewayError } from "../errors.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { Adapter, Decision, JsonBody, PickContext, UpstreamCall } from "../types.ts";
-import { denialError, instanceDenial, rateLimitHeaders } from "./access.ts";
+import { denialError, instanceDenial, isDenial, rateLimitHeaders } from "./access.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
 import { pickInput } from "./pick.ts";
-import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
+import {
+  type AttemptFailure,
+  DEFERRED,
+  type Denial,
+  type DispatchDeps,
+  type GatewayRequest,
+} from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { withStreamUsage } from "./stream_usage.ts";
 import { usageFromTail } from "./usage.ts";
@@ -32,8 +38,11 @@ export class Exchange implements AttemptOwner {
   lastFailure: AttemptFailure | undefined;
   /** The soonest-to-clear instance limiter denial, when instances were skipped for their limit. */
   limitedBy: Decision | undefined;
-  /** The tightest request-level limit that let the request in (for `X-RateLimit-*`). */
-  limits: Decision | undefined;
+  /**
+   * The tightest request-level limit that let the request in (for `X-RateLimit-*`), or
+   * `DEFERRED` until it is decided with the first instance picked.
+   */
+  limits: Decision | undefined | typeof DEFERRED;
   #pick: PickContext<Upstream> | undefined;
   /** The body asking for stream usage (computed once, when an adapter accepts it; `null`: none). */
   #usageBody: JsonBody | null | undefined;
@@ -62,6 +71,7 @@ export class Exchange implements AttemptOwner {
     const decider = this.deps.limits;
     for (;;) {
       const u = pool.strategy.pick(this.#pick);
+      if (this.limits === DEFERRED) return this.#admitWith(u);
       if (u === undefined) return undefined;
       this.tried.push(u);
       if (u.limiter === undefined) {
@@ -73,6 +83,21 @@ export class Exchange implements AttemptOwner {
       if (denied instanceof Promise) return denied.then((d) => this.#admitted(u, d) ? u : this.next());
       if (this.#admitted(u, denied)) return u;
     }
+  }
+
+  /**
+   * The request-level limits decided together with the first pick `u` (one round trip): throws
+   * the 429 of a request-level denial; else `u` when its own limit and breaker admit it, or
+   * the next pick.
+   */
+  async #admitWith(u: Upstream | undefined): Promise<Upstream | undefined> {
+    let both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u);
+    if (both instanceof Promise) both = await both;
+    if (isDenial(both.admission)) throw this.denied(both.admission);
+    this.limits = both.admission;
+    if (u === undefined) return undefined;
+    this.tried.push(u);
+    return this.#admitted(u, both.instance) ? u : await this.next();
   }
 
   /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */
@@ -128,7 +153,7 @@ export class Exchange implements AttemptOwner {
   /** {@linkcode AttemptOwner}: the request id and the `X-RateLimit-*` of the request's limits. */
   decorate(headers: HeaderList): void {
     headers.set("x-request-id", this.req.requestId);
-    if (this.limits === undefined) return;
+    if (this.limits === undefined || this.limits === DEFERRED) return;
     const h = rateLimitHeaders(this.limits, false);
     for (const k in h) headers.set(k, h[k]);
   }

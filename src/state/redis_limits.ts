@@ -13,6 +13,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { setImmediate } from "node:timers";
 import type { LimitBackend, LimitCheck, LimitVerdict } from "../limiter/backend.ts";
 import type { Decision, LimitAlgorithm, RateLimitConfig } from "../types.ts";
 import { LIMITS_LUA } from "./redis_limits_lua.ts";
@@ -25,6 +26,13 @@ export interface RedisLimitsOptions {
   readonly keyPrefix: string;
   /** Tests only: decide at this time instead of Redis `TIME`. */
   readonly now?: () => number;
+  /**
+   * Schedules the call of the requests gathered so far. The default, `setImmediate`, waits for
+   * the end of this turn of the event loop: the requests whose bodies arrived together go in one
+   * call (measured: 17 requests per call at 64 connections; a microtask would send each alone).
+   * @default {setImmediate}
+   */
+  readonly defer?: (flush: () => void) => void;
 }
 
 const ALG: Readonly<Record<LimitAlgorithm, string>> = {
@@ -37,9 +45,8 @@ const ALG: Readonly<Record<LimitAlgorithm, string>> = {
 /** What a config contributes to every call, computed once per config object. */
 interface Prepared {
   readonly tag: string;
-  /** alg, capacity, rate, windowMs, period, fraction (cost and ttl follow per call). */
-  readonly head: readonly string[];
-  readonly ttl: string;
+  /** alg, capacity, rate, windowMs, period, fraction, ttlMs: the config's arguments. */
+  readonly args: readonly string[];
   /** Whether the script touches the warm-up start key. */
   readonly warm: boolean;
   /** Key bases by limiter name: `<prefix>rl:<name>:<tag>:` (built once, not per request). */
@@ -60,42 +67,137 @@ function prepare(c: RateLimitConfig): Prepared {
   const idleMs = (bucket ? Math.ceil(c.capacity / c.rate * 1000) : c.windowMs) + period + 1000;
   return {
     tag,
-    head: [
+    args: [
       ALG[c.algorithm],
       String(c.capacity),
       String(bucket ? c.rate : 1),
       String(c.windowMs),
       String(period),
       String(c.warmUp?.initialFraction ?? 1),
+      String(Math.min(idleMs, 2 ** 31)),
     ],
-    ttl: String(Math.min(idleMs, 2 ** 31)),
     warm: period > 0,
     bases: new Map(),
   };
 }
 
-function number(text: unknown): number {
-  return text === "inf" ? Infinity : Number(text);
+/** A whole number of the reply (-1: an endless wait). */
+function ms(n: number): number {
+  return n === -1 ? Infinity : n;
 }
 
-function decision(raw: unknown): Decision {
-  const r = raw as [number, string, string, string, string];
+/** The decision at `reply[i…i+3]` of a check with `limit` (its capacity). */
+function decision(reply: readonly number[], i: number, limit: number): Decision {
   return {
-    allowed: r[0] === 1,
-    retryAfterMs: number(r[1]),
-    limit: number(r[2]),
-    remaining: number(r[3]),
-    resetMs: number(r[4]),
+    allowed: reply[i] === 1,
+    retryAfterMs: ms(reply[i + 1]),
+    limit,
+    remaining: reply[i + 2],
+    resetMs: ms(reply[i + 3]),
   };
 }
 
-const ONE = "1";
-/** Arguments per check after its keys (see the call layout in `redis_limits_lua.ts`). */
-const ARGS_PER_CHECK = 8;
+/** One request of a batch. */
+interface Pending {
+  readonly checks: readonly LimitCheck[];
+  readonly extra: readonly LimitCheck[];
+  resolve(v: LimitVerdict): void;
+  reject(error: unknown): void;
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+/** Small numbers as text, made once (indexes and counts of every call). */
+const DIGITS: readonly string[] = Array.from({ length: 1024 }, (_, i) => String(i));
+const text = (n: number) => n < DIGITS.length ? DIGITS[n] : String(n);
+/** Requests per script call at most (a busier turn makes several calls). */
+const MAX_BATCH = 256;
+
+/** The command of one batch, built in place. */
+class CallBuilder {
+  readonly keys: string[] = [];
+  readonly keyConfs: string[] = [];
+  readonly confArgs: string[] = [];
+  readonly requests: string[] = [];
+  readonly #keyIndex = new Map<string, number>();
+  readonly #confIndex = new Map<Prepared, number>();
+
+  constructor(readonly prep: (c: RateLimitConfig) => Prepared, readonly prefix: string) {}
+
+  /** Adds one request's checks. */
+  add(checks: readonly LimitCheck[], extra: readonly LimitCheck[]): void {
+    this.requests.push(text(checks.length), text(extra.length));
+    for (const c of checks) this.#check(c);
+    for (const c of extra) this.#check(c);
+  }
+
+  #check(c: LimitCheck): void {
+    const p = this.prep(c.config);
+    let base = p.bases.get(c.name);
+    if (base === undefined) p.bases.set(c.name, base = `${this.prefix}rl:${c.name}:${p.tag}:`);
+    const state = base + c.key;
+    let i = this.#keyIndex.get(state);
+    if (i === undefined) {
+      let conf = this.#confIndex.get(p);
+      if (conf === undefined) {
+        this.#confIndex.set(p, conf = this.#confIndex.size + 1);
+        for (const a of p.args) this.confArgs.push(a);
+      }
+      this.keys.push(state, p.warm ? base + "~ws" : base);
+      this.keyConfs.push(text(conf));
+      this.#keyIndex.set(state, i = this.#keyIndex.size + 1);
+    }
+    this.requests.push(text(i), c.cost === undefined ? "1" : String(c.cost));
+  }
+
+  /** `EVALSHA sha …` for `nreq` requests. */
+  command(sha: string, now: string, op: string, at: string, nreq: number): string[] {
+    const m = this.#keyIndex.size;
+    return [
+      "EVALSHA",
+      sha,
+      text(2 * m),
+      ...this.keys,
+      now,
+      op,
+      at,
+      text(this.#confIndex.size),
+      text(m),
+      text(nreq),
+      ...this.confArgs,
+      ...this.keyConfs,
+      ...this.requests,
+    ];
+  }
+}
+
+/** The verdict of one request from its part of the reply. */
+function verdictOf(p: Pending, r: readonly number[], at: number): LimitVerdict {
+  const denied = r[0] - 1;
+  const decisive = r[1];
+  let i = 2;
+  let decision: Decision | undefined;
+  if (decisive > 0) {
+    decision = decision4(r, i, p.checks[decisive - 1]);
+    i += 4;
+  }
+  if (denied >= 0 || p.extra.length === 0) return { denied, decision, extra: NONE, at };
+  const extra: Decision[] = [];
+  for (const c of p.extra) {
+    extra.push(decision4(r, i, c));
+    i += 4;
+  }
+  return { denied, decision, extra, at };
+}
+
+function decision4(r: readonly number[], i: number, c: LimitCheck): Decision {
+  return decision(r, i, c.config.capacity);
+}
 
 /**
- * Creates the Redis limit backend on a link. Calls reject while the link is down or past its
- * deadline; the caller (the cluster limits of `src/cluster/`) decides what then happens.
+ * Creates the Redis limit backend on a link. Requests made in the same turn of the event loop
+ * go to Redis together, in one script call (see `redis_limits_lua.ts`). Calls reject while the
+ * link is down or past its deadline; the caller (the cluster limits of `src/cluster/`) decides
+ * what then happens.
  */
 export function createRedisLimits(options: RedisLimitsOptions): LimitBackend {
   const { link, keyPrefix, now } = options;
@@ -106,52 +208,53 @@ export function createRedisLimits(options: RedisLimitsOptions): LimitBackend {
     if (p === undefined) prepared.set(c, p = prepare(c));
     return p;
   };
-  const baseOf = (p: Prepared, name: string): string => {
-    let base = p.bases.get(name);
-    if (base === undefined) p.bases.set(name, base = `${keyPrefix}rl:${name}:${p.tag}:`);
-    return base;
-  };
+  const clockText = () => now === undefined ? "" : String(now());
+  // Loaded as soon as a session is up, so the first requests do not pay for its compilation.
+  const preload = (up: boolean) => up && link.send(["SCRIPT", "LOAD", script.text]).catch(() => {});
+  link.onChange(preload);
+  preload(link.up);
 
-  /** The whole command in one array, filled in place (no spread, no intermediate lists). */
-  const call = (op: string, checks: readonly LimitCheck[], at: string): Promise<unknown> => {
-    const n = checks.length;
-    const cmd = new Array<string>(3 + 2 * n + 4 + ARGS_PER_CHECK * n);
-    cmd[0] = "EVALSHA";
-    cmd[1] = script.sha;
-    cmd[2] = String(2 * n);
-    let k = 3;
-    let a = 3 + 2 * n;
-    cmd[a++] = now === undefined ? "" : String(now());
-    cmd[a++] = op;
-    cmd[a++] = String(n);
-    cmd[a++] = at;
-    for (let i = 0; i < n; i++) {
-      const c = checks[i];
-      const p = prep(c.config);
-      const base = baseOf(p, c.name);
-      cmd[k++] = base + c.key;
-      cmd[k++] = p.warm ? base + "~ws" : base;
-      const head = p.head;
-      for (let j = 0; j < head.length; j++) cmd[a++] = head[j];
-      cmd[a++] = c.cost === undefined || c.cost === 1 ? ONE : String(c.cost);
-      cmd[a++] = p.ttl;
-    }
-    return link.runScript(script, cmd);
+  let queue: Pending[] = [];
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    const b = new CallBuilder(prep, keyPrefix);
+    for (const p of batch) b.add(p.checks, p.extra);
+    link.runScript(script, b.command(script.sha, clockText(), "take", "", batch.length)).then(
+      (raw) => {
+        const reply = raw as unknown[];
+        const at = Number(reply[0]);
+        for (let r = 0; r < batch.length; r++) {
+          batch[r].resolve(verdictOf(batch[r], reply[r + 1] as number[], at));
+        }
+      },
+      (error) => {
+        for (const p of batch) p.reject(error);
+      },
+    );
+  };
+  const defer = options.defer ?? ((fn: () => void) => void setImmediate(fn));
+
+  const single = async (op: string, checks: readonly LimitCheck[], at: string) => {
+    if (checks.length === 0) return;
+    const b = new CallBuilder(prep, keyPrefix);
+    b.add(checks, NONE);
+    await link.runScript(script, b.command(script.sha, clockText(), op, at, 1));
   };
 
   return {
-    async decide(checks): Promise<LimitVerdict> {
-      if (checks.length === 0) return { denied: -1, decisions: [], at: now?.() ?? 0 };
-      const reply = await call("take", checks, "") as unknown[];
-      const decisions = new Array<Decision>(reply.length - 2);
-      for (let i = 2; i < reply.length; i++) decisions[i - 2] = decision(reply[i]);
-      return { denied: Number(reply[0]) - 1, decisions, at: number(reply[1]) };
+    decide(checks, extra = NONE): Promise<LimitVerdict> {
+      if (checks.length + extra.length === 0) {
+        return Promise.resolve({ denied: -1, decision: undefined, extra: NONE, at: 0 });
+      }
+      const { promise, resolve, reject } = Promise.withResolvers<LimitVerdict>();
+      if (queue.length === 0) defer(flush);
+      queue.push({ checks, extra, resolve, reject });
+      if (queue.length >= MAX_BATCH) flush();
+      return promise;
     },
-    async adjust(checks, at) {
-      if (checks.length > 0) await call("adjust", checks, String(at));
-    },
-    async rewarm(checks) {
-      if (checks.length > 0) await call("rewarm", checks, "");
-    },
+    adjust: (checks, at) => single("adjust", checks, String(at)),
+    rewarm: (checks) => single("rewarm", checks, ""),
   };
 }

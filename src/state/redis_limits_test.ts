@@ -31,7 +31,7 @@ const ALGORITHMS: readonly LimitAlgorithm[] = [
 
 Deno.test({
   name:
-    "createRedisLimits() decides seeded traffic exactly as the memory limiters, every algorithm, with and without warm-up",
+    "createRedisLimits() decides seeded traffic exactly as the memory limiters, every algorithm, with and without warm-up, with and without an instance check after the scopes",
   ignore,
   async fn() {
     const redis = await startRedis();
@@ -64,8 +64,12 @@ Deno.test({
               { scope: "global", name: "global", key: "global", config: outer },
               { scope: "client-ip", name: "client-ip:chat", key: ip, config: inner, cost },
             ];
-            const want = memory.decide(checks);
-            const got = await cluster.decide(checks);
+            // Half of the requests also take an instance's own limit, once the scopes admitted.
+            const extra: LimitCheck[] = random() < 0.5
+              ? [{ scope: "instance", name: "instance:a", key: "instance", config: inner }]
+              : [];
+            const want = memory.decide(checks, extra);
+            const got = await cluster.decide(checks, extra);
             assert.deepEqual(
               got,
               want,
@@ -86,6 +90,63 @@ Deno.test({
           assert.ok(denials > 20, `${algorithm} warm=${warm}: traffic must hit the limits (${denials})`);
         }
       }
+    } finally {
+      link.close();
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "createRedisLimits() decides a batch (requests made in one turn) in order, as the memory limiters decide them one by one",
+  ignore,
+  async fn() {
+    const redis = await startRedis();
+    const link = await openLink(redis.url);
+    try {
+      const now = T0;
+      const memory = createMemoryLimits(() => now);
+      let calls = 0;
+      const cluster = createRedisLimits({
+        link,
+        keyPrefix: "batch:",
+        now: () => now,
+        defer: (flush) => (calls++, queueMicrotask(flush)),
+      });
+      const random = seededRandom(99);
+      const [outer, ipLimit, instanceLimit] = [
+        config("token-bucket", false, 40),
+        config("sliding-window", false, 15),
+        config("fixed-window", false, 9),
+      ];
+      const requests = Array.from({ length: 60 }, () => {
+        const ip = random() < 0.5 ? "10.0.0.1" : "10.0.0.2";
+        const checks: LimitCheck[] = [
+          { scope: "global", name: "global", key: "global", config: outer },
+          {
+            scope: "client-ip",
+            name: "client-ip:chat",
+            key: ip,
+            config: ipLimit,
+          },
+        ];
+        const extra: LimitCheck[] = [
+          {
+            scope: "instance",
+            name: random() < 0.5 ? "instance:a" : "instance:b",
+            key: "instance",
+            config: instanceLimit,
+          },
+        ];
+        return { checks, extra };
+      });
+      const got = await Promise.all(requests.map((r) => cluster.decide(r.checks, r.extra)));
+      assert.equal(calls, 1, "one script call for the batch");
+      const want = requests.map((r) => memory.decide(r.checks, r.extra));
+      assert.deepEqual(got, want);
+      const outcomes = new Set(want.map((v) => `${v.denied}:${v.extra[0]?.allowed}`));
+      assert.ok(outcomes.size >= 3, `admitted, scope-denied and instance-denied all occur: ${[...outcomes]}`);
     } finally {
       link.close();
       await redis.stop();
@@ -118,13 +179,80 @@ Deno.test({
       );
       assert.equal(verdicts.filter((v) => v.denied === -1).length, 10);
       const denied = verdicts.find((v) => v.denied === 0)!;
-      assert.equal(denied.decisions[0].allowed, false);
+      assert.equal(denied.decision!.allowed, false);
       assert.ok(
-        denied.decisions[0].retryAfterMs > 900_000,
-        `retry after ${denied.decisions[0].retryAfterMs}`,
+        denied.decision!.retryAfterMs > 900_000,
+        `retry after ${denied.decision!.retryAfterMs}`,
       );
     } finally {
       for (const l of links) l.close();
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "createRedisLimits() adjust(): a refund gives back room (never past a fresh state), a charge goes into debt, every algorithm",
+  ignore,
+  async fn() {
+    const redis = await startRedis();
+    const link = await openLink(redis.url);
+    try {
+      for (const algorithm of ALGORITHMS) {
+        let now = T0;
+        const limits = createRedisLimits({ link, keyPrefix: `adj:${algorithm}:`, now: () => now });
+        const c = { ...config(algorithm, false, 100), rate: 0.001, windowMs: 60_000 };
+        const check = (cost: number) =>
+          [{ scope: "api-key", name: "api-key:k", key: "k", config: c, cost }] as const;
+        // Reserve 60 (an estimate), then learn the call used 20: 40 come back.
+        const first = await limits.decide(check(60));
+        assert.equal(first.denied, -1);
+        assert.equal(first.decision!.remaining, 40, algorithm);
+        now += 5;
+        assert.equal((await limits.decide(check(50))).denied, 0, `${algorithm}: 50 > 40 left`);
+        await limits.adjust!(check(-40), first.at);
+        const after = await limits.decide(check(50));
+        assert.equal(after.denied, -1, `${algorithm}: the refund made room`);
+        assert.equal(after.decision!.remaining, 30, algorithm);
+        // A refund never leaves more than a fresh state; the sliding window knows each admission's
+        // own entry and gives back no more than it holds (50 of the 70 in its log).
+        await limits.adjust!(check(-1000), after.at);
+        const left = (await limits.decide(check(0))).decision!.remaining;
+        assert.equal(left, algorithm === "sliding-window" ? 80 : 100, algorithm);
+        // A charge beyond what is left applies anyway: the next request waits for the debt.
+        await limits.adjust!(check(150), after.at);
+        const owed = await limits.decide(check(1));
+        assert.equal(owed.denied, 0, algorithm);
+        assert.equal(owed.decision!.remaining, 0, algorithm);
+      }
+    } finally {
+      link.close();
+      await redis.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "createRedisLimits() keys, the warm-up start included, expire once the limiter is idle",
+  ignore,
+  async fn() {
+    const redis = await startRedis();
+    const link = await openLink(redis.url);
+    try {
+      const limits = createRedisLimits({ link, keyPrefix: "ttl:" });
+      const c = config("token-bucket", true, 5);
+      await limits.decide([{ scope: "service", name: "service:chat", key: "service", config: c }]);
+      const keys = await link.send(["KEYS", "ttl:*"]) as string[];
+      assert.equal(keys.length, 2, keys.join(","));
+      assert.ok(keys.some((k) => k.endsWith(":~ws")));
+      // Refill 5/4 s + warm-up 3 s + 1 s: every key goes after 5.25 s without a request.
+      for (const k of keys) {
+        const ttl = Number(await link.send(["PTTL", k]));
+        assert.ok(ttl > 5000 && ttl <= 5250, `${k}: ${ttl} ms`);
+      }
+    } finally {
+      link.close();
       await redis.stop();
     }
   },

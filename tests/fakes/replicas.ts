@@ -51,11 +51,11 @@ export async function stopAll(gws: GatewayProcess[], redis: TestRedis | undefine
   await redis?.stop();
 }
 
-/** Posts a small chat request for `model`. */
-export const chat = (url: string, model = "m") =>
+/** Posts a small chat request for `model` (with a client API key when given). */
+export const chat = (url: string, model = "m", key?: string) =>
   fetch(`${url}/v1/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
   });
 
