@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import denoJson from "./deno.json" with { type: "json" };
 import { createRedisCluster, type RedisCluster } from "./src/cluster/redis_cluster.ts";
+import { createWorkerCluster } from "./src/cluster/worker_cluster.ts";
 import { connectSupervisor, superviseWorkers, type SupervisorLink } from "./src/cluster/workers.ts";
 import { ConfigError, loadConfigFile, parseConfig } from "./src/config/load.ts";
 import type { Config, ServiceConfig } from "./src/config/types.ts";
@@ -189,6 +190,7 @@ function openCluster(
     workers,
     replica,
     clock: Date.now,
+    schedule: unrefSchedule,
     async applyConfig(yaml, rev, at) {
       const gateway = gatewayRef();
       if (!gateway) return;
@@ -245,9 +247,19 @@ async function serve(
     console.error(`dairouter: cannot set up the Redis state backend: ${(error as Error).message}`);
     return 1;
   }
+  // Without Redis, the workers of this host share breakers, health and load through the main thread.
+  const siblings = host && !cluster
+    ? createWorkerCluster({
+      link: host.link,
+      replica: `worker-${host.index + 1}`,
+      clock: Date.now,
+      schedule: unrefSchedule,
+      shareIntervalMs: loaded.config.state.shareIntervalMs,
+    })
+    : undefined;
   let hashed: { config: Config; hash: string } | undefined;
   const hooks: GatewayCluster = {
-    ...(cluster?.hooks ?? { limitShare: workers }),
+    ...(cluster?.hooks ?? { limitShare: workers, ...siblings?.hooks }),
     revision() {
       const config = ref.gateway?.runtime().config;
       if (!config) return "";
@@ -281,6 +293,7 @@ async function serve(
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
   });
   ref.gateway = gateway;
+  siblings?.start(gateway);
   for (const w of loaded.warnings) {
     gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line });
   }
@@ -405,6 +418,7 @@ async function serve(
     }
     await gateway.close();
     cluster?.close();
+    siblings?.close();
     clearInterval(flushTimer);
     await save();
     store?.close();
@@ -489,6 +503,7 @@ async function supervise(
   const supervisor = superviseWorkers({
     count,
     port,
+    clock: Date.now,
     spawn: (i) => {
       const w = new Worker(new URL("./main.ts", import.meta.url), {
         type: "module",

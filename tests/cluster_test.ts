@@ -132,6 +132,46 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "three replicas: half-open admits half-open-max-calls trial calls for the whole cluster, not per replica",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    up.fault = { kind: "status", status: 500 };
+    const redis = await startRedis();
+    const breaker = "      circuit-breaker: { failure-threshold: 2, timeout: 1s, success-threshold: 1, " +
+      "half-open-max-calls: 2 }\n      retry: { max-attempts: 1 }";
+    const gws = await startReplicas(3, replicaYaml(redis.url, up.url, breaker));
+    try {
+      // Every replica sees the failures itself and opens its own breaker: one of them owns it.
+      await Promise.all(gws.flatMap((g) => [0, 1].map(async () => await (await chat(g.url)).body?.cancel())));
+      const opened = performance.now();
+      for (const g of gws) assert.equal(await breakerOf(g.url), "open");
+      // Past the open period (1 s), well before the followers' hold ends: per replica, each would
+      // now admit 2 trials (6 in all).
+      await new Promise((r) => setTimeout(r, Math.max(0, opened + 1200 - performance.now())));
+      up.fault = { kind: "delay", ms: 400 }; // trials stay in flight while the burst arrives
+      const before = up.requests.length;
+      const statuses = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+        const res = await chat(gws[i % 3].url);
+        await res.body?.cancel();
+        return res.status;
+      }));
+      assert.equal(
+        up.requests.length - before,
+        2,
+        `trial calls reaching the instance (${statuses.join(",")})`,
+      );
+      assert.equal(statuses.filter((s) => s === 200).length, 2);
+      assert.equal(statuses.filter((s) => s === 503).length, 10);
+    } finally {
+      await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
   name: "three replicas: an admin change on one is served by the other two within 1 s, with its revision",
   ignore,
   async fn() {

@@ -91,3 +91,81 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
     await up.close();
   }
 });
+
+/** GETs `path` on a fresh connection (so either worker may answer). */
+async function getFresh(url: string, path: string): Promise<unknown> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    return await (await fetch(`${url}${path}`, { client, headers: { connection: "close" } })).json();
+  } finally {
+    client.close();
+  }
+}
+
+Deno.test("workers: 2 without Redis — a breaker opened by one worker rejects on the other; half-open trials run once for the host", async () => {
+  const up = startFakeUpstream({ name: "A" });
+  up.fault = { kind: "status", status: 500 };
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
+  const file = `${dir}/c.yaml`;
+  const breaker = "      circuit-breaker: { failure-threshold: 2, timeout: 2s, success-threshold: 1, " +
+    "half-open-max-calls: 1 }\n      retry: { max-attempts: 1 }";
+  await Deno.writeTextFile(file, yaml(up.url, ["m"], breaker));
+  const gw = await spawnGateway(["--config", file, "--no-watch"]);
+  try {
+    // Fresh connections land on either worker. Alone, each worker lets two failures through before
+    // its own breaker opens (4 in all); shared, the first breaker to open holds the other open (the
+    // 30 ms between requests leave time for the message): 2 or 3 failures, never 4.
+    const statuses: number[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < 16; i++) {
+      statuses.push(await chatFresh(gw.url));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const failures = up.requests.length;
+    assert.ok(failures <= 3, `failures that reached the instance: ${statuses.join(",")}`);
+    assert.deepEqual(statuses.slice(3).filter((s) => s !== 503), []);
+    for (let i = 0; i < 8; i++) {
+      const status = await getFresh(gw.url, "/v1/chat/status") as { instances: { breaker: string }[] };
+      assert.equal(status.instances[0].breaker, "open", "both workers report it open");
+    }
+    // After the open period (2 s) one trial runs for the host, however the burst spreads.
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 2300 - performance.now())));
+    up.fault = { kind: "delay", ms: 400 };
+    const burst = await Promise.all(Array.from({ length: 10 }, () => chatFresh(gw.url)));
+    assert.equal(up.requests.length - failures, 1, `one trial call (${burst.join(",")})`);
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.exited;
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("workers: 2 without Redis — an instance ejected by one worker's passive health check is ejected on the other", async () => {
+  const up = startFakeUpstream({ name: "A" });
+  up.fault = { kind: "status", status: 500 };
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
+  const file = `${dir}/c.yaml`;
+  const health = "      health-check: { enabled: true, interval: 60s, passive-failures: 2 }\n" +
+    "      circuit-breaker: { failure-threshold: 100 }\n      retry: { max-attempts: 1 }";
+  await Deno.writeTextFile(file, yaml(up.url, ["m"], health));
+  const gw = await spawnGateway(["--config", file, "--no-watch"]);
+  const chats = () => up.requests.filter((r) => r.path === "/v1/chat/completions").length;
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      statuses.push(await chatFresh(gw.url));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.ok(chats() <= 3, `failures that reached the instance: ${statuses.join(",")}`);
+    for (let i = 0; i < 8; i++) {
+      const status = await getFresh(gw.url, "/v1/chat/status") as { instances: { healthy: boolean }[] };
+      assert.equal(status.instances[0].healthy, false, "both workers report it ejected");
+    }
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.exited;
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

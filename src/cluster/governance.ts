@@ -1,13 +1,15 @@
 /**
- * Breakers and health shared by every replica on one Redis: what one replica learns about an
- * instance, the others apply within one pub/sub hop (milliseconds; the tests hold it to 1 s).
+ * Breakers and health shared by every process of a cluster — the replicas on one Redis, or the
+ * workers of one host through their main thread (a {@linkcode GovernanceBus} each): what one
+ * process learns about an instance, the others apply within one hop (milliseconds; the tests
+ * hold it to 1 s).
  *
  * - **Breakers.** A replica whose breaker opens claims the instance's breaker for the open
- *   period (`SET brk:<id> <replica> NX PX`). The owner publishes `open`; every other replica
+ *   period (Redis: `SET brk:<id> <replica> NX PX`; workers: the main thread's table). The owner publishes `open`; every other replica
  *   holds its breaker open until the owner publishes the verdict of its half-open trials, so the
  *   configured `half-open-max-calls` trials run once for the cluster, not once per replica. If the
  *   owner goes silent (it died), the others take over after the open timeout plus a grace period.
- * - **Health.** Ejections and recoveries are published and kept in the state store
+ * - **Health.** Ejections and recoveries are published and, on Redis, kept in the state store
  *   (`["health", id]`), so a replica that starts late ejects at once what the others found down.
  * - **Resync.** After every reconnection each replica republishes what it holds and reads the
  *   stored health again: state lost with a restarted Redis is rebuilt from the replicas.
@@ -18,9 +20,9 @@
  */
 
 import type { CircuitBreaker } from "../breaker/mod.ts";
+import type { Gateway } from "../gateway.ts";
 import type { HealthState } from "../health/mod.ts";
 import type { StateStore } from "../state/store.ts";
-import type { RedisLink } from "../state/redis_link.ts";
 import type { BreakerState, Clock } from "../types.ts";
 
 /** What the sync needs of one instance. */
@@ -31,12 +33,29 @@ export interface GovernedInstance {
   readonly breakerTimeoutMs: number;
 }
 
+/** How the processes of a cluster reach each other (Redis, or a host's main thread). */
+export interface GovernanceBus {
+  /** Sends `message` to every other process (best effort: dropped while unreachable). */
+  publish(message: string): void;
+  /** Receives the other processes' messages. */
+  subscribe(listener: (message: string) => void): void;
+  /**
+   * Takes `key` for `owner` for `ttlMs` unless another owner holds it; answers the holder
+   * before the call (`null`: it was free, `owner` now holds it). Rejects when it cannot tell.
+   */
+  claim(key: string, owner: string, ttlMs: number): Promise<string | null>;
+  /** Extends `owner`'s hold on `key` (best effort). */
+  renew(key: string, owner: string, ttlMs: number): void;
+  /** Frees `key` (best effort). */
+  release(key: string): void;
+  /** Where health verdicts are kept for processes that start later (absent: not kept). */
+  readonly store?: StateStore;
+}
+
 /** Options of {@linkcode createGovernanceSync}. */
 export interface GovernanceSyncOptions {
-  readonly link: RedisLink;
-  readonly store: StateStore;
-  readonly keyPrefix: string;
-  /** This replica's id (host, pid and a random part: unique per process). */
+  readonly bus: GovernanceBus;
+  /** This process's id (host, pid, worker and a random part: unique per process). */
   readonly replica: string;
   readonly clock: Clock;
   /** The live instance of an id (the newest runtime's). */
@@ -69,15 +88,11 @@ interface StoredHealth {
   readonly replica: string;
 }
 
-/** Creates the sync and subscribes it to the events channel. */
+/** Creates the sync and subscribes it to the bus. */
 export function createGovernanceSync(options: GovernanceSyncOptions): GovernanceSync {
-  const { link, store, keyPrefix, replica, clock, lookup, ids, log } = options;
-  const channel = `${keyPrefix}events`;
+  const { bus, replica, clock, lookup, ids, log } = options;
   let muted = false;
-  const publish = (m: Message) => {
-    if (!link.up) return;
-    link.send(["PUBLISH", channel, JSON.stringify(m)]).catch(() => {});
-  };
+  const publish = (m: Message) => bus.publish(JSON.stringify(m));
   const quietly = (fn: () => void) => {
     muted = true;
     try {
@@ -92,20 +107,20 @@ export function createGovernanceSync(options: GovernanceSyncOptions): Governance
     );
 
   const opened = async (id: string, inst: GovernedInstance) => {
-    const lease = String(inst.breakerTimeoutMs + OWNER_GRACE_MS);
-    const key = `${keyPrefix}brk:${id}`;
-    let owner: unknown;
+    const lease = inst.breakerTimeoutMs + OWNER_GRACE_MS;
+    const key = `brk:${id}`;
+    let owner: string | null;
     try {
-      owner = await link.send(["SET", key, replica, "NX", "PX", lease, "GET"]);
+      owner = await bus.claim(key, replica, lease);
     } catch {
-      return; // Redis unavailable: this replica's breaker works alone meanwhile.
+      return; // Nobody to ask: this process's breaker works alone meanwhile.
     }
     if (owner !== null && owner !== replica) {
-      // Another replica opened it first and runs the trials: wait for its verdict.
-      holdOpen(inst.breaker, inst.breakerTimeoutMs + OWNER_GRACE_MS);
+      // Another process opened it first and runs the trials: wait for its verdict.
+      holdOpen(inst.breaker, lease);
       return;
     }
-    if (owner === replica) link.send(["SET", key, replica, "XX", "PX", lease]).catch(() => {});
+    if (owner === replica) bus.renew(key, replica, lease);
     publish({ r: replica, t: "breaker", id, state: "open", forMs: inst.breakerTimeoutMs });
   };
 
@@ -126,7 +141,7 @@ export function createGovernanceSync(options: GovernanceSyncOptions): Governance
     quietly(() => m.healthy ? inst.health.readmit(why) : inst.health.eject(why));
   };
 
-  link.subscribe(channel, (text) => {
+  bus.subscribe((text) => {
     try {
       apply(JSON.parse(text) as Message);
     } catch (error) {
@@ -142,18 +157,19 @@ export function createGovernanceSync(options: GovernanceSyncOptions): Governance
       if (to === "open") void opened(id, inst);
       else if (to === "closed") {
         publish({ r: replica, t: "breaker", id, state: "closed", forMs: 0 });
-        link.send(["DEL", `${keyPrefix}brk:${id}`]).catch(() => {});
+        bus.release(`brk:${id}`);
       }
     },
     healthChanged(id, healthy, reason) {
       if (muted) return;
       publish({ r: replica, t: "health", id, healthy, reason });
-      store.set(["health", id], { healthy, reason, replica } satisfies StoredHealth).catch(() => {});
+      bus.store?.set(["health", id], { healthy, reason, replica } satisfies StoredHealth).catch(() => {});
     },
     async resync() {
+      const store = bus.store;
       let stored: Array<{ key: string[]; value: StoredHealth }> = [];
       try {
-        stored = await store.list<StoredHealth>(["health"]);
+        stored = await store?.list<StoredHealth>(["health"]) ?? [];
       } catch {
         return;
       }
@@ -166,7 +182,7 @@ export function createGovernanceSync(options: GovernanceSyncOptions): Governance
       for (const id of ids()) {
         const inst = lookup(id);
         if (inst === undefined) continue;
-        if (!inst.health.healthy) {
+        if (!inst.health.healthy && store !== undefined) {
           const reason = inst.health.snapshot().reason;
           store.set(["health", id], { healthy: false, reason, replica } satisfies StoredHealth).catch(
             () => {},
@@ -175,5 +191,20 @@ export function createGovernanceSync(options: GovernanceSyncOptions): Governance
         if (inst.breaker.state === "open") void opened(id, inst);
       }
     },
+  };
+}
+
+/** What the sync reads of a running gateway: its newest instances and their breaker timeouts. */
+export function gatewayInstances(
+  g: Pick<Gateway, "state" | "runtime">,
+): Pick<GovernanceSyncOptions, "lookup" | "ids"> {
+  return {
+    lookup(id) {
+      const u = g.state.current.get(id);
+      if (u === undefined) return undefined;
+      const timeoutMs = g.runtime().config.services[u.service].circuitBreaker.timeoutMs;
+      return { breaker: u.breaker, health: u.health, breakerTimeoutMs: timeoutMs };
+    },
+    ids: () => g.runtime().upstreams.map((u) => u.id),
   };
 }

@@ -13,9 +13,12 @@ import type { ScopeDecider } from "../proxy/request.ts";
 import { createRedisLimits } from "../state/redis_limits.ts";
 import type { RedisLink } from "../state/redis_link.ts";
 import { createRedisStore } from "../state/redis.ts";
-import type { Clock } from "../types.ts";
+import type { Clock, Schedule } from "../types.ts";
 import { createConfigSync } from "./config_sync.ts";
-import { createGovernanceSync, type GovernanceSync } from "./governance.ts";
+import { createGovernanceSync, gatewayInstances, type GovernanceSync } from "./governance.ts";
+import { staleAfterMs, startLoadShare } from "./load_share.ts";
+import { redisBus } from "./redis_bus.ts";
+import { redisLoadExchange } from "./redis_load.ts";
 import { clusterDecider, instanceLimitCheck } from "./decider.ts";
 import { createClusterLimits } from "./limits.ts";
 import { createRedisFallbackCache } from "./redis_cache.ts";
@@ -29,6 +32,8 @@ export interface RedisClusterOptions {
   /** Unique id of this replica (logged with the changes it publishes). */
   readonly replica: string;
   readonly clock: Clock;
+  /** Timers of the load exchange (`state.share-interval`). */
+  readonly schedule: Schedule;
   /** Validates and applies a config document published by another replica (throws when invalid). */
   readonly applyConfig: (yaml: string, rev: number, at: number) => Promise<void>;
 }
@@ -70,6 +75,7 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
     log,
   });
   let governance: GovernanceSync | undefined;
+  let stopShare = () => {};
 
   const resync = async () => {
     await governance?.resync();
@@ -106,19 +112,17 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
       gateway = g;
       g.metrics.setStateBackendUp(false);
       governance = createGovernanceSync({
-        link,
-        store,
-        keyPrefix: prefix,
+        bus: redisBus(link, prefix, store),
         replica,
         clock,
-        lookup: (id) => {
-          const u = g.state.current.get(id);
-          if (u === undefined) return undefined;
-          const timeoutMs = g.runtime().config.services[u.service].circuitBreaker.timeoutMs;
-          return { breaker: u.breaker, health: u.health, breakerTimeoutMs: timeoutMs };
-        },
-        ids: () => g.runtime().upstreams.map((u) => u.id),
+        ...gatewayInstances(g),
         log,
+      });
+      stopShare = startLoadShare({
+        intervalMs: state.shareIntervalMs,
+        schedule: options.schedule,
+        instances: () => g.runtime().upstreams,
+        exchange: redisLoadExchange(link, prefix, replica, staleAfterMs(state.shareIntervalMs)),
       });
       await link.start();
       if (!link.up) {
@@ -141,6 +145,9 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
         });
       }
     },
-    close: () => link.close(),
+    close() {
+      stopShare();
+      link.close();
+    },
   };
 }

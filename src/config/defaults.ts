@@ -43,7 +43,8 @@ export const ADMIN_DEFAULTS: AdminConfig = { enabled: false, pathPrefix: "/admin
 
 /**
  * `state` defaults: in memory, flushed every second when a store is used. For Redis: keys under
- * `dairouter:`, 50 ms per call, per-replica limits (÷ `replicas`) while Redis is unreachable.
+ * `dairouter:`, 50 ms per call, per-replica limits (÷ `replicas`) while Redis is unreachable;
+ * in-flight counts and latency shared every 100 ms.
  */
 export const STATE_DEFAULTS: StateConfig = {
   backend: "memory",
@@ -52,6 +53,7 @@ export const STATE_DEFAULTS: StateConfig = {
   timeoutMs: 50,
   onUnavailable: "local",
   replicas: 1,
+  shareIntervalMs: 100,
 };
 
 /** `load-balance` defaults: JAiRouter's default strategy is `random`. */

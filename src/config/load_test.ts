@@ -79,6 +79,7 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     timeoutMs: 50,
     onUnavailable: "local",
     replicas: 1,
+    shareIntervalMs: 100,
   });
 });
 
@@ -113,6 +114,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     timeoutMs: 50,
     onUnavailable: "local",
     replicas: 1,
+    shareIntervalMs: 100,
   });
   assert.deepEqual(rerank.loadBalance, {
     type: "random",

@@ -104,6 +104,7 @@ export function resolveConfig(
       timeoutMs: state.timeout ?? STATE_DEFAULTS.timeoutMs,
       onUnavailable: state.onUnavailable ?? STATE_DEFAULTS.onUnavailable,
       replicas: state.replicas ?? STATE_DEFAULTS.replicas,
+      shareIntervalMs: state.shareInterval ?? STATE_DEFAULTS.shareIntervalMs,
     },
     ...(globalRateLimit ? { globalRateLimit } : {}),
     services,

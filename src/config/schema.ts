@@ -204,6 +204,7 @@ const state = z.strictObject({
   timeout: duration(0, false),
   onUnavailable: oneOf(["local", "deny"]),
   replicas: int(1, 1024),
+  shareInterval: duration(0, false),
 }).superRefine((block, ctx) => {
   if (block.backend === "kv" && block.path === undefined) {
     ctx.addIssue({ code: "custom", path: ["path"], message: "is required when state.backend is kv" });

@@ -176,6 +176,13 @@ export interface StateConfig {
   readonly onUnavailable: "local" | "deny";
   /** How many replicas share the Redis (divides limits while it is unreachable). */
   readonly replicas: number;
+  /**
+   * How often each replica (through Redis) and each worker (through the main thread) publishes
+   * its per-instance in-flight counts and latency and reads the others', ms: what
+   * least-connections and least-latency see of the rest of the cluster is at most about twice
+   * this old.
+   */
+  readonly shareIntervalMs: number;
 }
 
 /**
