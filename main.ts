@@ -12,13 +12,17 @@ import denoJson from "./deno.json" with { type: "json" };
 import { createRedisCluster, type RedisCluster } from "./src/cluster/redis_cluster.ts";
 import { createWorkerCluster } from "./src/cluster/worker_cluster.ts";
 import { connectSupervisor, superviseWorkers, type SupervisorLink } from "./src/cluster/workers.ts";
-import { ConfigError, loadConfigFile, parseConfig } from "./src/config/load.ts";
+import { ConfigError, loadConfigFile, type LoadResult, parseConfig } from "./src/config/load.ts";
+import { createReloader, loadOffThread } from "./src/config/reload.ts";
+import { parseSize } from "./src/config/units.ts";
 import type { Config, ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createGateway, type Gateway, type GatewayCluster } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { createLogger } from "./src/observe/logger.ts";
 import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
+import { serveGateway } from "./src/http/serve_gateway.ts";
 import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 import { createRedisLink, type RedisClientLike } from "./src/state/redis_link.ts";
@@ -32,14 +36,20 @@ const HELP = `dairouter ${VERSION} — OpenAI-compatible gateway for self-hosted
 
 Usage:
   dairouter [--config FILE] [--host HOST] [--port PORT]   start the gateway
-  dairouter check --config FILE                           validate a config file and exit
+  dairouter check --config FILE [--strict]                validate a config file and exit
   dairouter --version | --help
 
 Options:
-  -c, --config FILE   configuration file (env DAIROUTER_CONFIG; default config/dairouter.yaml)
+  -c, --config FILE   configuration file (env DAIROUTER_CONFIG; default config/dairouter.yaml);
+                      a JAiRouter application.yml loads with its spring.config.import files
       --host HOST     listen address, overrides server.host (env DAIROUTER_HOST)
   -p, --port PORT     listen port, overrides server.port (env DAIROUTER_PORT)
       --no-watch      do not reload when the config file changes (SIGHUP still reloads)
+      --strict        check: treat every warning (ignored JAiRouter/Spring keys…) as an error
+      --max-config-size SIZE
+                      cap on the bytes of all config files together (default 1mb)
+
+Exit codes: 0 ok; 1 the configuration has errors (or warnings, with --strict); 2 bad arguments.
 
 Signals: SIGHUP reloads the config; SIGTERM/SIGINT: /readyz turns 503, new requests are still served
 for server.drain-delay, then the listener closes and in-flight requests get server.shutdown-timeout;
@@ -52,6 +62,8 @@ interface Cli {
   host?: string;
   port?: number;
   watch: boolean;
+  strict: boolean;
+  maxConfigBytes?: number;
   /** The arguments as given (handed to the workers). */
   args: readonly string[];
 }
@@ -63,6 +75,7 @@ function parseArgs(args: readonly string[], env: Readonly<Record<string, string>
     host: env.DAIROUTER_HOST,
     port: env.DAIROUTER_PORT ? Number(env.DAIROUTER_PORT) : undefined,
     watch: true,
+    strict: false,
     args,
   };
   for (let i = 0; i < args.length; i++) {
@@ -81,12 +94,38 @@ function parseArgs(args: readonly string[], env: Readonly<Record<string, string>
     else if (a === "--host") cli.host = value();
     else if (a === "-p" || a === "--port") cli.port = Number(value());
     else if (a === "--no-watch") cli.watch = false;
-    else throw new TypeError(`Unknown argument "${a}" (see --help)`);
+    else if (a === "--strict") cli.strict = true;
+    else if (a === "--max-config-size") {
+      const size = parseSize(value());
+      if (!size.ok || size.value < 1) {
+        throw new TypeError(`--max-config-size ${size.ok ? "must be > 0" : size.error}`);
+      }
+      cli.maxConfigBytes = Math.floor(size.value);
+    } else throw new TypeError(`Unknown argument "${a}" (see --help)`);
   }
   if (cli.port !== undefined && !(Number.isInteger(cli.port) && cli.port >= 0 && cli.port < 65536)) {
     throw new TypeError(`Port must be an integer 0..65535, received ${cli.port}`);
   }
   return cli;
+}
+
+/** `check`: prints warnings (errors under `--strict`) and a summary; returns the exit code. */
+function reportCheck(cli: Cli, loaded: LoadResult): number {
+  const level = cli.strict ? "error" : "warning";
+  for (const w of loaded.warnings) console.error(`${level}: ${w.message}`);
+  const n = Object.values(loaded.config.services).reduce(
+    (sum, s) => sum + (s as ServiceConfig).instances.length,
+    0,
+  );
+  const from = loaded.files.length > 1 ? ` (${loaded.files.length} files)` : "";
+  if (cli.strict && loaded.warnings.length > 0) {
+    console.error(
+      `Config "${cli.config}"${from} is refused: ${loaded.warnings.length} warnings are errors under --strict.`,
+    );
+    return 1;
+  }
+  console.log(`Config "${cli.config}"${from} is valid: ${n} instances, ${loaded.warnings.length} warnings.`);
+  return 0;
 }
 
 /**
@@ -108,10 +147,7 @@ export async function main(
   if (cli.command === "help") return (console.log(HELP), 0);
   if (cli.command === "version") return (console.log(`dairouter ${VERSION}`), 0);
 
-  const load = async () => {
-    const { config, warnings } = await loadConfigFile(cli.config, env);
-    return { config, warnings };
-  };
+  const load = () => loadConfigFile(cli.config, env, loadOptionsOf(cli));
   let loaded;
   try {
     loaded = await load();
@@ -121,22 +157,19 @@ export async function main(
     );
     return 1;
   }
-  if (cli.command === "check") {
-    for (const w of loaded.warnings) console.error(`warning: ${w.message}`);
-    const n = Object.values(loaded.config.services).reduce(
-      (sum, s) => sum + (s as ServiceConfig).instances.length,
-      0,
-    );
-    console.log(`Config "${cli.config}" is valid: ${n} instances, ${loaded.warnings.length} warnings.`);
-    return 0;
-  }
+  if (cli.command === "check") return reportCheck(cli, loaded);
 
   const count = workerCount(loaded.config.server.workers);
   if (count > 1) return await supervise(cli, env, load, count, onListening);
   return await serve(cli, env, loaded, undefined, onListening);
 }
 
-type Loaded = Awaited<ReturnType<typeof loadConfigFile>>;
+type Loaded = LoadResult;
+
+/** `--max-config-size` as loader options. */
+function loadOptionsOf(cli: Cli): { maxBytes?: number } {
+  return cli.maxConfigBytes === undefined ? {} : { maxBytes: cli.maxConfigBytes };
+}
 
 /** `server.workers` as a number: `auto` is the cores this process may use. */
 function workerCount(workers: number | "auto"): number {
@@ -234,7 +267,6 @@ async function serve(
   host: WorkerHost | undefined,
   onListening?: (address: string) => void,
 ): Promise<number> {
-  const load = () => loadConfigFile(cli.config, env);
   const logOut = createLineWriter({
     sink: host ? (b) => (host.link.write(b), Promise.resolve(b.length)) : (b) => Deno.stdout.write(b),
   });
@@ -295,7 +327,7 @@ async function serve(
   ref.gateway = gateway;
   siblings?.start(gateway);
   for (const w of loaded.warnings) {
-    gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line });
+    gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line, file: w.file });
   }
   if (cluster) {
     await cluster.start(gateway);
@@ -328,17 +360,24 @@ async function serve(
   const flushTimer = store ? setInterval(save, stateCfg.flushIntervalMs) : undefined;
 
   const server = loaded.config.server;
-  const httpServer = Deno.serve({
+  const procFs = {
+    statSync: Deno.statSync,
+    readDirSync: Deno.readDirSync,
+    readTextFileSync: Deno.readTextFileSync,
+  };
+  // The listener always binds with SO_REUSEPORT (to renew itself), which is also how workers share it.
+  const httpServer = serveGateway(gateway, server, {
     hostname: cli.host ?? server.host,
     port: host ? host.port : cli.port ?? server.port,
-    reusePort: host !== undefined,
+    openFiles: createOpenFileCounter(procFs),
+    fileLimit: openFileLimit(procFs),
     onListen: (addr) => {
       const address = `http://${addr.hostname}:${addr.port}`;
       if (host) return host.link.listening(address);
       gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
       onListening?.(address);
     },
-  }, gateway.fetch);
+  });
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.
   const adm = loaded.config.admin;
@@ -356,21 +395,24 @@ async function serve(
     gateway.logger.info("console listening", { event: "start", address });
   }
 
-  const reload = async (why: string) => {
-    try {
-      const next = await load();
+  // Reloads parse in a worker: the event loop keeps serving on the current table meanwhile.
+  const spawnLoader = () =>
+    new Worker(new URL("./src/config/load_worker.ts", import.meta.url), { type: "module" });
+  const reload = createReloader({
+    load: () => loadOffThread(spawnLoader, cli.config, env, loadOptionsOf(cli)),
+    apply: (next) => {
       for (const w of next.warnings) {
-        gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line });
+        gateway.logger.warn(w.message, { event: "config", path: w.path, line: w.line, file: w.file });
       }
       gateway.reload(next.config);
-    } catch (error) {
+    },
+    refuse: (error, why) =>
       gateway.logger.error("configuration rejected; keeping the previous one", {
         event: "config",
         trigger: why,
         error: (error as Error).message,
-      });
-    }
-  };
+      }),
+  });
   // A worker is reloaded by the supervisor, which alone watches the file and takes signals.
   const stopWatch = cli.watch && !host ? watchConfig(cli.config, () => void reload("file change")) : () => {};
   if (Deno.build.os !== "windows" && !host) Deno.addSignalListener("SIGHUP", () => void reload("SIGHUP"));
@@ -564,7 +606,7 @@ async function runWorker(): Promise<void> {
   const place = await link.init;
   try {
     const cli = parseArgs(argsMessage.args, argsMessage.env);
-    const loaded = await loadConfigFile(cli.config, argsMessage.env);
+    const loaded = await loadConfigFile(cli.config, argsMessage.env, loadOptionsOf(cli));
     const code = await serve(cli, argsMessage.env, loaded, { link, ...place });
     if (code !== 0) link.failed(`exit code ${code}`);
   } catch (error) {

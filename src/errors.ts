@@ -89,6 +89,22 @@ export class PayloadTooLargeError extends GatewayError {
   }
 }
 
+/** 408: the client stopped sending its request (`server.body-idle-timeout`, `server.body-timeout`). */
+export class RequestTimeoutError extends GatewayError {
+  override name = "RequestTimeoutError";
+  constructor(message: string) {
+    super(408, "timeout_error", "request_timeout", message, { connection: "close" });
+  }
+}
+
+/** 503 with `Retry-After`: the gateway is receiving too much at once to take this request now. */
+export class OverloadedError extends GatewayError {
+  override name = "OverloadedError";
+  constructor(message: string, retryAfterSeconds: number) {
+    super(503, "server_error", "server_busy", message, { "retry-after": String(retryAfterSeconds) });
+  }
+}
+
 /** 415: the content type does not fit the endpoint. */
 export class UnsupportedMediaTypeError extends GatewayError {
   override name = "UnsupportedMediaTypeError";

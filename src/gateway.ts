@@ -16,6 +16,7 @@ import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
+import { OutlierMonitor } from "./proxy/outlier_monitor.ts";
 import {
   buildRuntime,
   createRuntimeState,
@@ -170,6 +171,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     fallbackCache: deps.cluster?.fallbackCache,
   };
   let runtime = buildRuntime(config, runtimeDeps);
+  // Latency outlier detection rides the deadline sweep while requests wait (no timer of its own).
+  new OutlierMonitor({ sweep: deadlines, runtime: () => runtime, clock: deps.clock, count: state.waitCount });
   metrics.setInFlightSource(function* () {
     for (const u of runtime.upstreams) {
       yield { service: u.service, instance: u.id, inFlight: u.stats.inFlight };
@@ -332,7 +335,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     clock: deps.clock,
     random: deps.random,
     metrics: deps.cluster?.renderMetrics
-      ? { render: deps.cluster.renderMetrics, contentType: metrics.contentType }
+      ? {
+        render: deps.cluster.renderMetrics,
+        contentType: metrics.contentType,
+        setPendingBodySource: (fn: () => number) => metrics.setPendingBodySource(fn),
+      }
       : metrics,
     ready: () => !draining,
     revision: deps.cluster?.revision,

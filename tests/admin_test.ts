@@ -172,7 +172,18 @@ Deno.test("admin: an invalid change is a 400 with the loader's words, and the fi
       ["PUT", "/services/chat/load-balance", { type: "fastest" }, /load-balance\.type must be one of random/],
       ["PATCH", "/services/chat/instances/0", { weight: -1 }, /instances\[0\]\.weight must be >= 0/],
       ["POST", "/services/chat/instances", { name: "x" }, /instances\[2\]\.base-url is required/],
-      ["PATCH", "/services/chat/instances/0", { wieght: 2 }, /Unknown key: .*instances\[0\]\.wieght/],
+      [
+        "PATCH",
+        "/services/chat/instances/0",
+        { wieght: 2 },
+        /instances\[0\]\.wieght is an unknown key — did you mean weight\?/,
+      ],
+      [
+        "PATCH",
+        "/services/chat/instances/0",
+        { healthy: true },
+        /Unknown key: model\.services\.chat\.instances\[0\]\.healthy \(line \d+\)/,
+      ],
       ["PUT", "/services/chat/rate-limit", "{not json", /must be JSON/],
     ];
     for (const [method, path, body, message] of cases) {

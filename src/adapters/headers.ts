@@ -20,6 +20,28 @@ export interface AuthStyle {
 /** `Authorization: Bearer <key>`, what every OpenAI-compatible server expects. */
 export const BEARER: AuthStyle = Object.freeze({ header: "authorization", scheme: "Bearer" });
 
+/** Request headers that carry a client's credential (OpenAI SDKs send the first, others the second). */
+const CLIENT_CREDENTIALS: ReadonlySet<string> = new Set(["authorization", "x-api-key", "api-key"]);
+
+/** Instance header names that carry a secret of the instance's own. */
+const SECRET_NAME = /auth|key|token|secret/i;
+
+const ownCredential = new WeakMap<InstanceTarget, boolean>();
+
+/**
+ * Whether the instance sends a credential of its own (`api-key`, or a secret-named header): the
+ * client's credential must then never reach it, whether or not the gateway checked it.
+ */
+function hasOwnCredential(target: InstanceTarget): boolean {
+  let own = ownCredential.get(target);
+  if (own === undefined) {
+    own = target.apiKey !== undefined && target.apiKey !== "" ||
+      Object.keys(target.headers).some((name) => SECRET_NAME.test(name));
+    ownCredential.set(target, own);
+  }
+  return own;
+}
+
 /** JSON content type sent with rewritten JSON bodies. */
 export const JSON_CONTENT_TYPE = "application/json";
 
@@ -48,12 +70,13 @@ export function upstreamHeaders(
 ): HeaderList {
   // One pass over the client's list; the names replaced below are skipped instead of deleted.
   const out: [string, string][] = [];
+  const own = hasOwnCredential(target);
   for (const pair of client) {
     const name = pair[0];
     if (name === "content-length") continue;
     if (contentType !== undefined && name === "content-type") continue;
-    // The client's own credential is for the gateway, never for the backend.
-    if (target.apiKey && (name === "authorization" || name === auth.header)) continue;
+    // The client's own credential is for the gateway, never for a backend that has its own.
+    if (own && (CLIENT_CREDENTIALS.has(name) || name === auth.header)) continue;
     out.push(pair);
   }
   const headers = new HeaderList(out);

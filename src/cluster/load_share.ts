@@ -101,7 +101,9 @@ export function applyPeers(
  * ```ts
  * import assert from "node:assert/strict";
  * import { startLoadShare } from "./load_share.ts";
- * const a = { id: "a", stats: { inFlight: 2, latencyEwmaMs: 0, errorEwma: 0 } };
+ * import type { UpstreamStats } from "../types.ts";
+ * const stats: UpstreamStats = { inFlight: 2, latencyEwmaMs: 0, errorEwma: 0 };
+ * const a = { id: "a", stats };
  * let tick = () => {};
  * const stop = startLoadShare({
  *   intervalMs: 100,

@@ -7,16 +7,20 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import type { ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
+import { parseDateTime } from "./date_time.ts";
+import { sha256Hex } from "./digest.ts";
 import { ADMIN_DEFAULTS } from "./defaults.ts";
+import { resolveJairouterSecurity } from "./jairouter_security.ts";
 import type { Origins } from "./locate.ts";
 import { resolveRateLimit } from "./policy.ts";
 import type { Problem, Warning } from "./problem.ts";
 import type { FileConfig } from "./schema.ts";
 import { MIN_KEY_LENGTH } from "./schema_access.ts";
 import type { AdminConfig, ApiKeyConfig, AuthConfig, ServiceConfig } from "./types.ts";
+
+export { sha256Hex } from "./digest.ts";
 
 /** Reads a file named in the config (`key-file`) and returns its text; throws when it cannot. */
 export type ReadFile = (path: string) => string;
@@ -29,20 +33,6 @@ export interface ResolvedAccess {
   readonly problems: Problem[];
   /** Models a key allows that no instance serves (yet). */
   readonly warnings: Warning[];
-}
-
-/**
- * Lower-case hex SHA-256 of a credential's UTF-8 bytes.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { sha256Hex } from "./access.ts";
- * assert(sha256Hex("abc") === "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
- * ```
- */
-export function sha256Hex(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
 }
 
 /**
@@ -94,15 +84,30 @@ export function resolveAccess(
         }
       });
       const rateLimit = resolveRateLimit(k.rateLimit, "api-key");
+      const expiresAt = k.expiresAt === undefined ? undefined : parseDateTime(k.expiresAt);
       keys.push({
         name: k.name,
         keySha256: digest,
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
         ...(k.models !== undefined ? { models: [...new Set(k.models)] } : {}),
+        ...(k.services !== undefined ? { services: [...new Set(k.services as ServiceKind[])] } : {}),
         ...(rateLimit ? { rateLimit } : {}),
       });
     });
   }
-  return { auth: { enabled, keys }, admin: resolveAdmin(file), problems, warnings };
+  const header = block?.headerName?.toLowerCase();
+  const own: AuthConfig = {
+    enabled,
+    keys,
+    ...(enabled && header !== undefined && header !== "x-api-key" && header !== "authorization"
+      ? { header }
+      : {}),
+  };
+  // JAiRouter's security section decides when it is on (and refuses what it cannot honour).
+  const jairouter = resolveJairouterSecurity(file.jairouter, enabled);
+  problems.push(...jairouter.problems);
+  warnings.push(...jairouter.warnings.map((w) => ({ ...w, kind: "jairouter" as const })));
+  return { auth: jairouter.auth ?? own, admin: resolveAdmin(file), problems, warnings };
 }
 
 type KeyInput = NonNullable<NonNullable<FileConfig["auth"]>["keys"]>[number];

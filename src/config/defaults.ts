@@ -21,7 +21,9 @@ import type {
 import { KV_SATURATION_DEFAULT, PREFIX_DEFAULTS } from "./signals.ts";
 
 /**
- * `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads). On SIGTERM: 5 s of
+ * `server` defaults: all interfaces, port 8080, 25 MiB bodies (audio uploads); a body may pause
+ * 30 s and take 5 min in all, 256 MiB of bodies in reception at once, no periodic listener renewal,
+ * the connection cap derived from the open-file limit. On SIGTERM: 5 s of
  * accepting with `/readyz` at 503 (a few load-balancer check periods), then 30 s for what is in
  * flight — 35 s in all, inside systemd's default 90 s stop timeout.
  */
@@ -29,6 +31,11 @@ export const SERVER_DEFAULTS: ServerConfig = {
   host: "0.0.0.0",
   port: 8080,
   bodyLimit: 25 * 1024 * 1024,
+  bodyIdleTimeoutMs: 30_000,
+  bodyTimeoutMs: 300_000,
+  maxPendingBodyBytes: 256 * 1024 * 1024,
+  headerTimeoutMs: 10_000,
+  maxConnections: 0,
   trustedProxies: [],
   drainDelayMs: 5_000,
   shutdownTimeoutMs: 30_000,

@@ -13,16 +13,34 @@ export interface ConfigProblem {
   readonly key?: string;
   /** 1-based line in the file. */
   readonly line?: number;
+  /**
+   * The file the key is written in, when the configuration is spread over several files by
+   * `spring.config.import` and it is not the file that was loaded.
+   */
+  readonly file?: string;
   /** The finding, e.g. `must be >= 0, received -1`. */
   readonly message: string;
   /** The full sentence: `model.services.chat.instances[1].weight must be >= 0, received -1 (line 42)`. */
   readonly text: string;
 }
 
-/** Formats one problem as a sentence: path, message, line. */
-export function problemText(path: string, message: string, line?: number): string {
+/**
+ * Formats one problem as a sentence: path, message, line (and file, for an imported one).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { problemText } from "./error.ts";
+ * assert.equal(problemText("model.adapter", "is wrong", 3), "model.adapter is wrong (line 3)");
+ * assert.equal(problemText("model.adapter", "is wrong", 3, "a.yml"), "model.adapter is wrong (line 3 of a.yml)");
+ * ```
+ */
+export function problemText(path: string, message: string, line?: number, file?: string): string {
   const subject = path === "" ? message : `${path} ${message}`;
-  return line === undefined ? subject : `${subject} (line ${line})`;
+  const where = line === undefined
+    ? (file === undefined ? "" : `in ${file}`)
+    : `line ${line}${file === undefined ? "" : ` of ${file}`}`;
+  return where === "" ? subject : `${subject} (${where})`;
 }
 
 /** The last key of a written path (`a.b[2].c` → `c`; `a[2]` → `undefined`). */
@@ -32,14 +50,15 @@ function lastKey(path: string): string | undefined {
 }
 
 /** Builds a `ConfigProblem`. */
-export function configProblem(path: string, message: string, line?: number): ConfigProblem {
+export function configProblem(path: string, message: string, line?: number, file?: string): ConfigProblem {
   const key = lastKey(path);
   return {
     path,
     ...(key !== undefined ? { key } : {}),
     ...(line !== undefined ? { line } : {}),
+    ...(file !== undefined ? { file } : {}),
     message,
-    text: problemText(path, message, line),
+    text: problemText(path, message, line, file),
   };
 }
 
@@ -67,12 +86,16 @@ export class ConfigError extends Error {
   readonly line?: number;
   /** Last key of the first problem's path. */
   readonly key?: string;
+  /** File of the first problem, when it is an imported one. */
+  readonly file?: string;
   /** Every problem found. */
   readonly problems: readonly ConfigProblem[];
 
-  /** Builds the error from its problems (at least one), which it sorts by line. */
+  /** Builds the error from its problems (at least one), which it sorts by file, then line. */
   constructor(source: string, problems: readonly ConfigProblem[], options?: ErrorOptions) {
-    const sorted = [...problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+    const sorted = [...problems].sort((a, b) =>
+      (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? Infinity) - (b.line ?? Infinity)
+    );
     const head = `Cannot load config ${JSON.stringify(source)}:`;
     const message = sorted.length === 1
       ? `${head} ${sorted[0].text}`
@@ -84,5 +107,6 @@ export class ConfigError extends Error {
     this.path = firstProblem?.path ?? "";
     if (firstProblem?.line !== undefined) this.line = firstProblem.line;
     if (firstProblem?.key !== undefined) this.key = firstProblem.key;
+    if (firstProblem?.file !== undefined) this.file = firstProblem.file;
   }
 }

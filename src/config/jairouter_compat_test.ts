@@ -158,26 +158,32 @@ Deno.test("parseConfig() loads a Spring application.yml, takes server.port and w
   const { config, warnings } = load(text);
   assert.equal(config.server.port, 8081);
   assert.deepEqual(warnings.map((w) => w.message), [
-    "server.servlet is not a known key: ignored (line 3)",
-    "spring is a Spring Boot setting, not a DAiRouter one: ignored (line 5)",
+    "server.servlet is a Spring Boot setting DAiRouter does not use: ignored (line 3)",
+    "spring is a Spring Boot setting, not a DAiRouter one: ignored (but for config.import and profiles, which are followed) (line 5)",
     "logging is a Spring Boot setting, not a DAiRouter one: ignored (line 8)",
     "management is a Spring Boot setting, not a DAiRouter one: ignored (line 11)",
   ]);
   assert.deepEqual(warnings[1], {
     kind: "unknown-key",
-    message: "spring is a Spring Boot setting, not a DAiRouter one: ignored (line 5)",
+    message:
+      "spring is a Spring Boot setting, not a DAiRouter one: ignored (but for config.import and profiles, which are followed) (line 5)",
     path: "spring",
     line: 5,
   });
 });
 
-Deno.test("parseConfig() names unknown keys inside our blocks and ignores them", () => {
-  const { config, warnings } = load(
-    "model:\n  colour: blue\n  services:\n    chat:\n      load-balance: { type: random, sticky: yes }\n",
+Deno.test("parseConfig() refuses unknown keys in our blocks, listing the keys valid there", () => {
+  assert.throws(
+    () =>
+      load(
+        "model:\n  colour: blue\n  services:\n    chat:\n      load-balance: { type: random, sticky: yes }\n",
+      ),
+    (err: Error) =>
+      err.message.includes(
+        "model.colour is an unknown key (known here: load-balance, adapter, rate-limit, circuit-breaker",
+      ) &&
+      err.message.includes(
+        "model.services.chat.load-balance.sticky is an unknown key (known here: type, hash-algorithm, hash-key, load-factor",
+      ),
   );
-  assert.equal(config.services.chat.loadBalance.type, "random");
-  assert.deepEqual(warnings.map((w) => w.message), [
-    "model.colour is not a known key: ignored (line 2)",
-    "model.services.chat.load-balance.sticky is not a known key: ignored (line 5)",
-  ]);
 });

@@ -67,25 +67,6 @@ export const OWN_ROOT_KEYS: ReadonlySet<string> = new Set([
   "console",
 ]);
 
-/**
- * Keys found at the root of a Spring Boot `application.yml`, so the warning can say where they
- * come from. Not exhaustive: any other unknown root key is still ignored, with a plainer warning.
- */
-export const SPRING_ROOT_KEYS: ReadonlySet<string> = new Set([
-  "spring",
-  "logging",
-  "management",
-  "info",
-  "springdoc",
-  "webclient",
-  "jwt",
-  "security",
-  "eureka",
-  "feign",
-  "debug",
-  "trace",
-]);
-
 /** How the walker treats the keys of one mapping. */
 export type KeyMode = "normalize" | "verbatim";
 
@@ -132,11 +113,73 @@ export function normalizeKey(parent: readonly PathSegment[], key: string): strin
   return camel;
 }
 
+/** What the walker does with the value of one key. */
+export type ReadPolicy = "read" | "record" | "skip";
+
+/** `jairouter.security` keys that are read (the rest of `jairouter` is only recorded). */
+const JAIROUTER_SECURITY_READ: ReadonlySet<string> = new Set(["enabled", "apiKey", "jwt", "sanitization"]);
+/** Keys of `jairouter.security.sanitization.{request,response}` that decide whether it is on. */
+const SANITIZATION_READ: ReadonlySet<string> = new Set(["enabled", "sensitiveWords", "piiPatterns"]);
+
 /**
- * Whether the value under `path` should be read at all. Foreign root sections (Spring's `spring:`,
- * `logging:`, …) are skipped whole: their `${…}` placeholders are Spring property references, not
- * environment variables, and their keys are not ours to normalise.
+ * What to do with the value under `path` (normalised keys): `read` it; `record` where it is
+ * written but not read it (foreign root sections such as Spring's `spring:` and `logging:`, whose
+ * `${…}` placeholders are Spring property references, not environment variables; they are reported
+ * as ignored); or `skip` it silently (the parts of a JAiRouter security block that only matter when
+ * the block is on, which is reported whole).
+ *
+ * Of JAiRouter's own `jairouter:` section only what DAiRouter maps is read: `security.enabled`,
+ * `security.api-key`, `security.jwt.enabled` and the `enabled` switches and rule lists of
+ * `security.sanitization`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readPolicy } from "./keys.ts";
+ * assert(readPolicy(["logging"]) === "record");
+ * assert(readPolicy(["jairouter", "security", "apiKey"]) === "read");
+ * assert(readPolicy(["jairouter", "security", "jwt", "secret"]) === "skip");
+ * ```
  */
-export function isForeign(path: readonly PathSegment[]): boolean {
-  return path.length === 1 && typeof path[0] === "string" && !OWN_ROOT_KEYS.has(path[0]);
+export function readPolicy(path: readonly PathSegment[]): ReadPolicy {
+  const [root, second, third, fourth, fifth] = path;
+  if (path.length === 1) return OWN_ROOT_KEYS.has(String(root)) || root === "jairouter" ? "read" : "record";
+  if (root !== "jairouter") return "read";
+  if (path.length === 2) return second === "security" ? "read" : "record";
+  if (second !== "security") return "read";
+  if (path.length === 3) return JAIROUTER_SECURITY_READ.has(String(third)) ? "read" : "record";
+  if (third === "jwt") return path.length === 4 && fourth === "enabled" ? "read" : "skip";
+  if (third === "sanitization") {
+    if (path.length === 4) return fourth === "request" || fourth === "response" ? "read" : "skip";
+    if (path.length === 5) return SANITIZATION_READ.has(String(fifth)) ? "read" : "skip";
+  }
+  return "read";
+}
+
+/**
+ * The context that decides how the keys below `path` are spelled and read (`keyModeAt`,
+ * `normalizeKey`, `readPolicy` in `keys.ts`): a value built in one context is reused for an alias
+ * used in the same one. Only the root, `model`, `model.services` and `jairouter` depend on the
+ * whole path; elsewhere it is whether keys are verbatim, and whether the value is a `response`
+ * (whose `body` is data).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keyContextOf } from "./keys.ts";
+ * const a = ["model", "services", "chat", "instances", 0];
+ * const b = ["model", "services", "embedding", "instances", 3];
+ * assert.equal(keyContextOf(a), keyContextOf(b));
+ * assert.notEqual(keyContextOf(["model"]), keyContextOf(["server"]));
+ * ```
+ */
+export function keyContextOf(path: readonly PathSegment[]): string {
+  const [first, second] = path;
+  if (
+    path.length === 0 || first === "jairouter" ||
+    (first === "model" && (path.length === 1 || (path.length === 2 && second === "services")))
+  ) {
+    return path.join(".");
+  }
+  return `${keyModeAt(path)}|${path[path.length - 1] === "response" ? "response" : ""}`;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { camelize, isForeign, kebabize, keyModeAt, normalizeKey } from "./keys.ts";
+import { camelize, kebabize, keyModeAt, normalizeKey, readPolicy } from "./keys.ts";
 
 Deno.test("camelize() turns kebab-case and snake_case into camelCase and keeps camelCase", () => {
   assert.deepEqual(
@@ -35,9 +35,22 @@ Deno.test("normalizeKey() maps service aliases only directly under model.service
   assert.equal(normalizeKey(["model"], "embeddings"), "embeddings");
 });
 
-Deno.test("isForeign() marks root sections that are not DAiRouter's", () => {
+Deno.test("readPolicy() records foreign root sections and reads only the mapped part of jairouter:", () => {
   assert.deepEqual(
-    [["spring"], ["logging"], ["model"], ["server"], ["log"], ["state"], ["model", "spring"]].map(isForeign),
-    [true, true, false, false, false, false, false],
+    [["spring"], ["logging"], ["model"], ["server"], ["log"], ["state"], ["model", "spring"]].map(readPolicy),
+    ["record", "record", "read", "read", "read", "read", "read"],
+  );
+  assert.deepEqual(
+    [
+      ["jairouter"],
+      ["jairouter", "tracing"],
+      ["jairouter", "security", "audit"],
+      ["jairouter", "security", "apiKey", "keys", 0, "keyValue"],
+      ["jairouter", "security", "jwt", "enabled"],
+      ["jairouter", "security", "jwt", "secret"],
+      ["jairouter", "security", "sanitization", "response", "enabled"],
+      ["jairouter", "security", "sanitization", "response", "maskingChar"],
+    ].map(readPolicy),
+    ["read", "record", "record", "read", "read", "skip", "read", "skip"],
   );
 });

@@ -1,33 +1,46 @@
 /**
  * The configuration loader: YAML text → validated, frozen `Config`, or one `ConfigError` that lists
- * every problem with its key path (as written) and line.
+ * every problem with its key path (as written), line and — for imported files — file.
  *
- * Pipeline: `locate.ts` parses the YAML, normalises keys and fills `${ENV}` placeholders while
- * remembering where each key was written; `schema.ts` validates; `issues.ts` words the findings;
- * `resolve.ts` applies the global → service → default inheritance; `freeze.ts` freezes.
+ * Pipeline: `sources.ts` reads the file and what its `spring.config.import` and Spring profiles
+ * lead to, each through `locate.ts` (keys normalised, `${ENV}` filled, origins kept, within the read
+ * budget of `budget.ts`); `merge.ts` merges them as Spring does; `schema.ts` validates, and
+ * `known_keys.ts` sorts unknown keys into typos (errors) and JAiRouter/Spring keys (warnings);
+ * `resolve.ts` applies the global → service → default inheritance and maps JAiRouter's security
+ * section; `freeze.ts` freezes.
  *
  * @module
  */
 
 import { dirname, isAbsolute, join } from "node:path";
 import type { ReadFile } from "./access.ts";
+import { createBudget, DEFAULT_MAX_CONFIG_BYTES, sizeRefusal } from "./budget.ts";
 import { ConfigError, type ConfigProblem, configProblem, problemText } from "./error.ts";
 import { deepFreeze } from "./freeze.ts";
 import { fromZodIssues, valueAt } from "./issues.ts";
-import { type PathSegment, SPRING_ROOT_KEYS } from "./keys.ts";
-import { type Origins, readYaml } from "./locate.ts";
+import type { PathSegment } from "./keys.ts";
+import { classifyUnknownKey } from "./known_keys.ts";
+import { mergeLayers } from "./merge.ts";
+import type { Origins } from "./origins.ts";
 import { isWithin, type Problem, type Warning } from "./problem.ts";
+import { readBoundedSync, type ReadSource, TooLargeError } from "./read.ts";
 import { resolveConfig } from "./resolve.ts";
 import { fileSchema } from "./schema.ts";
+import { readSources } from "./sources.ts";
 import type { Config, ConfigWarning } from "./types.ts";
 
 export type { ReadFile } from "./access.ts";
 export { ConfigError } from "./error.ts";
 export type { ConfigProblem } from "./error.ts";
+export { DEFAULT_MAX_CONFIG_BYTES } from "./budget.ts";
+export type { ReadSource } from "./read.ts";
+
+/** Appended to a size refusal: the one way to raise the limit. */
+const LIMIT_HINT = " (raise it with --max-config-size)";
 
 /** Options of `parseConfig`. */
 export interface ParseOptions {
-  /** Name of the file, for messages and `Config.source`. */
+  /** Name of the file, for messages and `Config.source`; imports are relative to it. */
   readonly source: string;
   /** Environment for `${VAR}` placeholders (passed in: `src/` never reads `Deno.env`). */
   readonly env: Readonly<Record<string, string>>;
@@ -36,6 +49,16 @@ export interface ParseOptions {
    * `ConfigError`; `loadConfigFile` passes {@linkcode fileReader}.
    */
   readonly readFile?: ReadFile;
+  /**
+   * Reads the files `spring.config.import` and Spring profiles lead to. Without it a file that
+   * imports others is a `ConfigError`; `loadConfigFile` passes a bounded file reader.
+   */
+  readonly readSource?: ReadSource;
+  /**
+   * Cap on the bytes of all the files of the configuration together.
+   * @default {DEFAULT_MAX_CONFIG_BYTES} (1 MiB)
+   */
+  readonly maxBytes?: number;
 }
 
 /** A loaded configuration and the non-fatal findings; both frozen. */
@@ -44,10 +67,12 @@ export interface LoadResult {
   readonly config: Config;
   /** Ignored keys, duplicate instances, YAML warnings. `message` is a full sentence with path and line. */
   readonly warnings: readonly ConfigWarning[];
+  /** The files it was read from: the source first, then imported and profile files as named in messages. */
+  readonly files: readonly string[];
 }
 
 /**
- * Parses and validates a configuration text. Pure: no file or environment access.
+ * Parses and validates a configuration text. Pure unless `readSource` is given (imports).
  *
  * @throws {ConfigError} listing every problem, e.g.
  * `Cannot load config "x.yaml": model.services.chat.instances[1].weight must be >= 0, received -1 (line 42)`.
@@ -75,80 +100,131 @@ export interface LoadResult {
  */
 export function parseConfig(text: string, options: ParseOptions): LoadResult {
   const { source, env, readFile } = options;
-  const read = readYaml(text, env);
-  const origins = read.origins;
+  const budget = createBudget(options.maxBytes ?? DEFAULT_MAX_CONFIG_BYTES);
+  const tree = readSources(text, { source, env, budget, limitHint: LIMIT_HINT, ...pick(options) });
+  const merged = mergeLayers(tree.files);
+  const origins = merged.origins;
   const fail = (problems: readonly Problem[]): never => {
     throw new ConfigError(source, problems.map((p) => toConfigProblem(p, origins)));
   };
-  if (read.problems.length > 0 && read.value === undefined) fail(read.problems);
-  const data = read.value;
+  // A placeholder that cannot be filled matters only where its file's value wins.
+  const unresolved = tree.files.flatMap((f) => f.read.unresolved.map((path) => ({ path, file: f.file })));
+  const overridden = (p: Problem) =>
+    unresolved.some((u) => u.path === p.path && origins.locate(p.path).file !== u.file);
+  const readProblems = tree.problems.filter((p) => !overridden(p));
+  if (
+    readProblems.some((p) => p.path.length === 0) ||
+    tree.files.some((f) => f.value === undefined && f.read.problems.length > 0)
+  ) {
+    fail(readProblems);
+  }
+  const data = merged.value;
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     fail([{ path: [], message: "the file must be a YAML mapping with a model: section at its root" }]);
   }
 
-  let parsed = fileSchema.safeParse(data);
-  const report = parsed.success
-    ? { problems: [], unknownKeys: [] }
-    : fromZodIssues(parsed.error.issues, data);
-  const ignored = report.unknownKeys;
-  const outside = (p: Problem) => !ignored.some((k) => isWithin(p.path, k));
+  const checked = validate(data as Record<string, unknown>, origins);
+  const unresolvedPaths = unresolved.map((u) => u.path);
   const problems = [
-    ...read.problems.filter(outside),
+    ...readProblems.filter((p) => !checked.ignored.some((k) => isWithin(p.path, k))),
     // A failed placeholder leaves its raw text behind; a type error on top of it would be noise.
-    ...report.problems.filter((p) => outside(p) && !read.unresolved.some((u) => isWithin(p.path, u))),
+    ...checked.problems.filter((p) => !unresolvedPaths.some((u) => isWithin(p.path, u))),
   ];
-  if (problems.length > 0) fail(problems);
+  if (problems.length > 0 || !checked.file) fail(problems);
 
-  if (!parsed.success) {
-    // Only unknown keys were found: drop them and validate what is left.
-    for (const key of ignored) {
-      const parent = valueAt(data, key.slice(0, -1)) as Record<PathSegment, unknown>;
-      delete parent[key[key.length - 1]];
-    }
-    parsed = fileSchema.safeParse(data);
-    if (!parsed.success) fail(fromZodIssues(parsed.error.issues, data).problems);
-  }
-  if (!parsed.success) throw new Error("unreachable: validation failed without problems");
-
-  const resolved = resolveConfig(parsed.data, source, origins, readFile);
+  const resolved = resolveConfig(checked.file!, source, origins, readFile);
   if (resolved.problems.length > 0) fail(resolved.problems);
   const warnings: ConfigWarning[] = [
-    ...read.yamlWarnings.map((w) => toWarning({ ...w, kind: "yaml" }, origins)),
-    ...ignored.map((path) =>
-      toWarning({ kind: "unknown-key", path, message: ignoredMessage(path) }, origins)
-    ),
-    ...resolved.warnings.map((w) => toWarning(w, origins)),
-  ].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-  return deepFreeze({ config: resolved.config, warnings });
+    ...tree.files.flatMap((f) => f.read.yamlWarnings.map((w) => ({ ...w, kind: "yaml" as const }))),
+    ...tree.warnings.map((w) => ({ ...w, kind: "import" as const })),
+    ...checked.warnings,
+    ...resolved.warnings,
+  ].map((w) => toWarning(w, origins)).sort((a, b) =>
+    (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? Infinity) - (b.line ?? Infinity)
+  );
+  const files = [source, ...tree.files.slice(1).map((f) => f.file ?? source)];
+  return deepFreeze({ config: resolved.config, warnings, files });
+}
+
+function pick(options: ParseOptions): { readSource?: ReadSource } {
+  return options.readSource ? { readSource: options.readSource } : {};
+}
+
+/** Schema validation with unknown keys sorted: typos are problems, JAiRouter/Spring keys warnings. */
+function validate(data: Record<string, unknown>, origins: Origins) {
+  const first = fileSchema.safeParse(data);
+  if (first.success) return { file: first.data, problems: [], warnings: [], ignored: [] };
+  const report = fromZodIssues(first.error.issues, data);
+  const problems: Problem[] = [...report.problems];
+  const warnings: Warning[] = [];
+  const ignored: PathSegment[][] = [];
+  for (const path of report.unknownKeys) {
+    const written = origins.locate(path).written.split(/[.[]/).pop() ?? String(path[path.length - 1]);
+    // `x-` root keys are the author's own (a home for YAML anchors, as in Compose files).
+    const own = path.length === 1 && written.startsWith("x-");
+    const sorted = own ? { level: "silent" } as const : classifyUnknownKey(fileSchema, path, written);
+    if (sorted.level === "error") problems.push({ path, message: sorted.message });
+    else {
+      if (sorted.level === "warning") warnings.push({ kind: "unknown-key", path, message: sorted.message });
+      ignored.push(path);
+    }
+  }
+  const outside = (p: Problem) => !ignored.some((k) => isWithin(p.path, k));
+  const kept = problems.filter(outside);
+  if (kept.length > 0) return { problems: kept, warnings, ignored };
+  // Only ignorable keys were found: drop them and validate what is left.
+  for (const key of ignored) {
+    const parent = valueAt(data, key.slice(0, -1)) as Record<PathSegment, unknown>;
+    delete parent[key[key.length - 1]];
+  }
+  const second = fileSchema.safeParse(data);
+  if (!second.success) {
+    return { problems: fromZodIssues(second.error.issues, data).problems, warnings, ignored };
+  }
+  return { file: second.data, problems: [], warnings, ignored };
 }
 
 /**
- * Reads a configuration file and parses it with `parseConfig`. A file that cannot be read is a
- * `ConfigError` too, so the caller has one error to report.
+ * Reads a configuration file (and the files it imports) and parses it with `parseConfig`. A file
+ * that cannot be read, or is larger than `maxBytes`, is a `ConfigError` too, so the caller has one
+ * error to report.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { ConfigError, loadConfigFile } from "./load.ts";
- * try {
- *   await loadConfigFile("./no-such-file.yaml", {});
- * } catch (err) {
- *   assert(err instanceof ConfigError);
- * }
+ * await assert.rejects(loadConfigFile("./no-such-file.yaml", {}), ConfigError);
  * ```
  */
-export async function loadConfigFile(
+export function loadConfigFile(
   path: string,
   env: Readonly<Record<string, string>>,
+  options: { readonly maxBytes?: number } = {},
 ): Promise<LoadResult> {
-  let text: string;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_CONFIG_BYTES;
   try {
-    text = await Deno.readTextFile(path);
+    let text: string | undefined;
+    try {
+      text = readBoundedSync(path, maxBytes);
+    } catch (err) {
+      const reason = err instanceof TooLargeError
+        ? sizeRefusal(undefined, createBudget(maxBytes), LIMIT_HINT)
+        : `cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+      throw new ConfigError(path, [configProblem("", reason)], { cause: err });
+    }
+    if (text === undefined) throw new ConfigError(path, [configProblem("", "cannot be read: no such file")]);
+    return Promise.resolve(
+      parseConfig(text, {
+        source: path,
+        env,
+        readFile: fileReader(path),
+        readSource: readBoundedSync,
+        maxBytes,
+      }),
+    );
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(path, [configProblem("", `cannot be read: ${reason}`)], { cause: err });
+    return Promise.reject(err);
   }
-  return parseConfig(text, { source: path, env, readFile: fileReader(path) });
 }
 
 /**
@@ -170,32 +246,26 @@ export function fileReader(configPath: string): ReadFile {
   return (path) => Deno.readTextFileSync(isAbsolute(path) ? path : join(base, path));
 }
 
-function ignoredMessage(path: readonly PathSegment[]): string {
-  if (path.length === 1) {
-    const key = String(path[0]);
-    return SPRING_ROOT_KEYS.has(key)
-      ? "is a Spring Boot setting, not a DAiRouter one: ignored"
-      : "is not a DAiRouter section (model, server, log, state, auth, admin, console): ignored";
-  }
-  return "is not a known key: ignored";
-}
-
 function toConfigProblem(problem: Problem, origins: Origins): ConfigProblem {
   const origin = origins.locate(problem.path);
   let message = problem.message;
   if (problem.path.length === 1 && problem.path[0] === "model" && message === "is required") {
     message = "is required: a JAiRouter configuration has a model: section at its root";
   }
-  return configProblem(problem.written ?? origin.written, message, problem.line ?? origin.line);
+  const file = problem.line !== undefined ? problem.file : problem.file ?? origin.file;
+  return configProblem(problem.written ?? origin.written, message, problem.line ?? origin.line, file);
 }
 
 function toWarning(problem: Warning, origins: Origins): ConfigWarning {
   const origin = origins.locate(problem.path);
   const line = problem.line ?? origin.line;
+  const file = problem.line !== undefined ? problem.file : problem.file ?? origin.file;
+  const path = problem.written ?? origin.written;
   return {
     kind: problem.kind,
-    message: problemText(origin.written, problem.message, line),
-    path: origin.written,
+    message: problemText(path, problem.message, line, file),
+    path,
     ...(line !== undefined ? { line } : {}),
+    ...(file !== undefined ? { file } : {}),
   };
 }

@@ -116,7 +116,7 @@ Deno.test("parseConfig() names the line of a YAML syntax error", () => {
   const dup = failure("model:\n  adapter: ollama\n  adapter: vllm\n");
   assert.equal(
     dup.message,
-    'Cannot load config "x.yaml": YAML syntax error: Map keys must be unique (line 3)',
+    'Cannot load config "x.yaml": model.adapter is set twice (first on line 2) (line 3)',
   );
 });
 
@@ -127,7 +127,7 @@ Deno.test("parseConfig() rejects the same key written in two spellings", () => {
   assert.equal(
     err.message,
     'Cannot load config "x.yaml": model.services.chat.instances[0].baseUrl is set twice ' +
-      "(also as model.services.chat.instances[0].base-url) (line 7)",
+      "(also as model.services.chat.instances[0].base-url on line 6) (line 7)",
   );
 });
 

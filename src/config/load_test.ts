@@ -66,6 +66,11 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     host: "0.0.0.0",
     port: 8080,
     bodyLimit: 1024,
+    bodyIdleTimeoutMs: 30000,
+    bodyTimeoutMs: 300000,
+    maxPendingBodyBytes: 256 * 1024 * 1024,
+    headerTimeoutMs: 10_000,
+    maxConnections: 0,
     trustedProxies: ["::1"],
     drainDelayMs: 2000,
     shutdownTimeoutMs: 5000,
@@ -101,6 +106,11 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     host: "0.0.0.0",
     port: 8080,
     bodyLimit: 25 * 1024 * 1024,
+    bodyIdleTimeoutMs: 30000,
+    bodyTimeoutMs: 300000,
+    maxPendingBodyBytes: 256 * 1024 * 1024,
+    headerTimeoutMs: 10_000,
+    maxConnections: 0,
     trustedProxies: [],
     drainDelayMs: 5000,
     shutdownTimeoutMs: 30000,
@@ -226,7 +236,7 @@ Deno.test("parseConfig() returns deeply frozen values", () => {
 Deno.test("parseConfig() binds values like Spring: quoted numbers, TOKEN_BUCKET, anchors and merge keys", () => {
   const { config } = load(
     [
-      "defaults: &up { base-url: 'http://127.0.0.1:1', weight: '3' }",
+      "x-defaults: &up { base-url: 'http://127.0.0.1:1', weight: '3' }",
       "model:",
       "  rate-limit: { algorithm: LEAKY_BUCKET, capacity: '10', rate: 2 }",
       "  load-balance: { type: leastConnections }",
@@ -248,7 +258,7 @@ Deno.test("parseConfig() binds values like Spring: quoted numbers, TOKEN_BUCKET,
 
 Deno.test("parseConfig() tags every warning with a kind programs can test instead of its wording", () => {
   const { warnings } = load([
-    "colour: blue",
+    "logging: { level: { root: INFO } }",
     "model:",
     "  services:",
     "    chat:",

@@ -4,56 +4,22 @@
  * `model.services.embeddings[0].base-url … (line 12)` although validation saw
  * `model.services.embedding[0].baseUrl`. `${ENV}` placeholders are filled in on the way.
  *
+ * Aliases are never walked twice: the value built for an anchored node is reused for every alias
+ * to it (in the same key context), and what aliases add is charged to the read budget
+ * (`budget.ts`) before anything is built, so an alias bomb is refused at the line of the alias that
+ * would exceed it, in time proportional to the file.
+ *
  * @module
  */
 
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { AliasIndex, MAX_ALIAS_NODES, MAX_DEPTH, type ReadBudget } from "./budget.ts";
 import { interpolate } from "./interpolate.ts";
-import { isForeign, kebabize, normalizeKey, type PathSegment } from "./keys.ts";
+import { keyContextOf, normalizeKey, type PathSegment, readPolicy } from "./keys.ts";
+import { appendPath, Origins } from "./origins.ts";
 import type { Problem } from "./problem.ts";
 
-/** Where a normalised path came from. */
-export interface Origin {
-  /** The path as written in the file, e.g. `model.services.chat.instances[1].base-url`. */
-  readonly written: string;
-  /** 1-based line of the key (mappings) or item (sequences). */
-  readonly line?: number;
-}
-
-/** Appends one segment to a written path: `a.b`, `a[1]`. */
-export function appendPath(written: string, segment: PathSegment): string {
-  if (typeof segment === "number") return `${written}[${segment}]`;
-  return written === "" ? segment : `${written}.${segment}`;
-}
-
-const SEP = "\u001f";
-
-/** Normalised path → origin, with a fallback to the nearest ancestor the file does contain. */
-export class Origins {
-  readonly #map = new Map<string, Origin>();
-
-  /** Records where `path` is written. */
-  set(path: readonly PathSegment[], origin: Origin): void {
-    this.#map.set(path.join(SEP), origin);
-  }
-
-  /**
-   * The origin of `path`. Keys missing from the file (a required key left out) are spelled in
-   * kebab-case after the written path of their nearest present ancestor, whose line is used.
-   */
-  locate(path: readonly PathSegment[]): Origin {
-    for (let n = path.length; n > 0; n--) {
-      const found = this.#map.get(path.slice(0, n).join(SEP));
-      if (!found) continue;
-      let written = found.written;
-      for (const segment of path.slice(n)) {
-        written = appendPath(written, typeof segment === "string" ? kebabize(segment) : segment);
-      }
-      return { written, line: found.line };
-    }
-    return { written: path.map((s) => (typeof s === "string" ? kebabize(s) : `[${s}]`)).join(".") };
-  }
-}
+export { appendPath, type Origin, Origins } from "./origins.ts";
 
 /** The outcome of reading a YAML text. */
 export interface ReadResult {
@@ -67,17 +33,40 @@ export interface ReadResult {
   readonly unresolved: readonly (readonly PathSegment[])[];
   /** Non-fatal YAML findings. */
   readonly yamlWarnings: readonly Problem[];
+  /** The parsed document (for `spring.config.*`, which is read from the syntax tree). */
+  readonly doc: Document;
+  /** Turns an offset in the text into a 1-based line. */
+  readonly lineOf: (offset: number) => number;
+}
+
+/** Options of `readYaml`. */
+export interface ReadOptions {
+  /** The file's name in messages; absent for the root file. */
+  readonly file?: string;
+  /** What the configuration may still cost; shared by all its files. Default: a fresh one. */
+  readonly budget?: ReadBudget;
 }
 
 interface Ctx {
-  readonly doc: Document;
+  readonly aliases: AliasIndex;
   readonly lines: LineCounter;
   readonly env: Readonly<Record<string, string>>;
   readonly origins: Origins;
   readonly problems: Problem[];
   readonly unresolved: PathSegment[][];
+  readonly file?: string;
+  readonly budget: ReadBudget;
   /** Nodes being walked, to stop alias cycles. */
   readonly stack: Set<unknown>;
+  /** Values already built for anchored nodes, by key context. */
+  readonly built: Map<unknown, Map<string, unknown>>;
+}
+
+/** Thrown inside the walk when a limit is hit; becomes one problem. */
+class Refusal extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.message);
+  }
 }
 
 /**
@@ -92,23 +81,59 @@ interface Ctx {
  * assert(r.origins.locate(["model", "services", "embedding"]).line === 3);
  * ```
  */
-export function readYaml(text: string, env: Readonly<Record<string, string>>): ReadResult {
+export function readYaml(
+  text: string,
+  env: Readonly<Record<string, string>>,
+  options: ReadOptions = {},
+): ReadResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, keepSourceTokens: false });
+  // uniqueKeys: false — the library's check compares each key with every earlier one (20,000 keys
+  // in one mapping: 4 s); the walk below finds keys written twice with a map, after normalisation.
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    keepSourceTokens: false,
+    uniqueKeys: false,
+  });
   const lineOf = (offset: number) => lines.linePos(offset).line;
-  const yamlWarnings = doc.warnings.map((w) => ({ path: [], message: w.message, line: lineOf(w.pos[0]) }));
+  const file = options.file;
+  const at = file === undefined ? {} : { file };
+  const yamlWarnings = doc.warnings.map((w) => ({
+    path: [],
+    message: w.message,
+    line: lineOf(w.pos[0]),
+    ...at,
+  }));
   const origins = new Origins();
+  const base = { origins, yamlWarnings, doc, lineOf, unresolved: [] };
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
       path: [],
       message: `YAML syntax error: ${e.message}`,
       line: lineOf(e.pos[0]),
+      ...at,
     }));
-    return { value: undefined, origins, problems, unresolved: [], yamlWarnings };
+    return { ...base, value: undefined, problems };
   }
-  const ctx: Ctx = { doc, lines, env, origins, problems: [], unresolved: [], stack: new Set() };
-  const value = walk(doc.contents, [], "", ctx);
-  return { value, origins, problems: ctx.problems, unresolved: ctx.unresolved, yamlWarnings };
+  const ctx: Ctx = {
+    aliases: new AliasIndex(doc),
+    lines,
+    env,
+    origins,
+    problems: [],
+    unresolved: [],
+    ...at,
+    budget: options.budget ?? { limit: Infinity, bytes: Infinity, aliasNodes: MAX_ALIAS_NODES },
+    stack: new Set(),
+    built: new Map(),
+  };
+  try {
+    const value = walk(doc.contents, [], "", ctx);
+    return { ...base, value, problems: ctx.problems, unresolved: ctx.unresolved };
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error;
+    return { ...base, value: undefined, problems: [error.problem] };
+  }
 }
 
 function lineOfNode(node: unknown, ctx: Ctx): number | undefined {
@@ -116,31 +141,76 @@ function lineOfNode(node: unknown, ctx: Ctx): number | undefined {
   return range ? ctx.lines.linePos(range[0]).line : undefined;
 }
 
+function refuse(node: unknown, path: PathSegment[], message: string, ctx: Ctx): never {
+  const line = lineOfNode(node, ctx);
+  throw new Refusal({
+    path,
+    message,
+    ...(line !== undefined ? { line } : {}),
+    ...(ctx.file !== undefined ? { file: ctx.file } : {}),
+  });
+}
+
+/** Charges the alias's expanded size to the budget, or refuses at the alias's line. */
+function chargeAlias(alias: unknown, target: unknown, path: PathSegment[], name: string, ctx: Ctx) {
+  const refusal = ctx.aliases.charge(target, name, ctx.budget);
+  if (refusal !== undefined) refuse(alias, path, refusal, ctx);
+}
+
 function walk(node: unknown, path: PathSegment[], written: string, ctx: Ctx): unknown {
   if (isAlias(node)) {
-    const target = node.resolve(ctx.doc);
+    const target = ctx.aliases.resolve(node);
     if (target === undefined || ctx.stack.has(target)) {
-      ctx.problems.push({ path, message: `uses the alias *${node.source}, which is undefined or circular` });
+      report(ctx, { path, message: `uses the alias *${node.source}, which is undefined or circular` });
       return undefined;
     }
+    chargeAlias(node, target, path, node.source, ctx);
+    const context = keyContextOf(path);
+    const reused = ctx.built.get(target)?.get(context);
+    if (reused !== undefined) return reused;
     return walk(target, path, written, ctx);
   }
-  if (isScalar(node)) return scalar(node.value, path, ctx);
+  if (isScalar(node)) return remember(node, path, scalar(node.value, path, ctx), ctx);
   if (!isMap(node) && !isSeq(node)) return node === null || node === undefined ? undefined : node;
+  if (ctx.stack.size >= MAX_DEPTH) refuse(node, path, `nests deeper than ${MAX_DEPTH} levels`, ctx);
   ctx.stack.add(node);
   try {
     if (isSeq(node)) {
-      return node.items.map((item, i) => {
+      const items = node.items.map((item, i) => {
         const itemWritten = appendPath(written, i);
-        ctx.origins.set([...path, i], { written: itemWritten, line: lineOfNode(item, ctx) });
+        ctx.origins.set([...path, i], origin(itemWritten, lineOfNode(item, ctx), ctx));
         const value = walk(item, [...path, i], itemWritten, ctx);
         return value === undefined ? null : value;
       });
+      return remember(node, path, items, ctx);
     }
-    return mapping(node.items, path, written, ctx);
+    return remember(node, path, mapping(node.items, path, written, ctx), ctx);
   } finally {
     ctx.stack.delete(node);
   }
+}
+
+/** Keeps the value built for an anchored node, for the aliases that refer to it. */
+function remember(node: { anchor?: string }, path: PathSegment[], value: unknown, ctx: Ctx): unknown {
+  if (node.anchor !== undefined && value !== undefined) {
+    let byContext = ctx.built.get(node);
+    if (!byContext) ctx.built.set(node, byContext = new Map());
+    byContext.set(keyContextOf(path), value);
+  }
+  return value;
+}
+
+/** Records a problem of this file. */
+function report(ctx: Ctx, problem: Problem): void {
+  ctx.problems.push(ctx.file === undefined ? problem : { ...problem, file: ctx.file });
+}
+
+function origin(written: string, line: number | undefined, ctx: Ctx) {
+  return {
+    written,
+    ...(line !== undefined ? { line } : {}),
+    ...(ctx.file !== undefined ? { file: ctx.file } : {}),
+  };
 }
 
 function scalar(value: unknown, path: PathSegment[], ctx: Ctx): unknown {
@@ -148,7 +218,7 @@ function scalar(value: unknown, path: PathSegment[], ctx: Ctx): unknown {
   if (typeof value !== "string") return value;
   const result = interpolate(value, ctx.env);
   if (result.ok) return result.value;
-  ctx.problems.push({ path, message: result.error });
+  report(ctx, { path, message: result.error });
   ctx.unresolved.push(path);
   return value;
 }
@@ -156,13 +226,13 @@ function scalar(value: unknown, path: PathSegment[], ctx: Ctx): unknown {
 function mapping(pairs: readonly unknown[], path: PathSegment[], written: string, ctx: Ctx): unknown {
   const out: Record<string, unknown> = {};
   const merges: unknown[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, { written: string; line?: number }>();
   for (const pair of pairs) {
     if (!isPair(pair)) continue;
     const keyNode = pair.key;
     const line = lineOfNode(keyNode, ctx) ?? lineOfNode(pair.value, ctx);
     if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object") {
-      ctx.problems.push({ path, message: "has a key that is not a plain scalar", line });
+      report(ctx, { path, message: "has a key that is not a plain scalar", line });
       continue;
     }
     const rawKey = String(keyNode.value);
@@ -171,21 +241,21 @@ function mapping(pairs: readonly unknown[], path: PathSegment[], written: string
       continue;
     }
     const key = normalizeKey(path, rawKey);
+    const childPath = [...path, key];
+    const policy = readPolicy(childPath);
+    if (policy === "skip") continue;
     const childWritten = appendPath(written, rawKey);
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      ctx.problems.push({
-        path: [...path, key],
-        written: childWritten,
-        message: `is set twice (also as ${earlier})`,
-        line,
-      });
+      const where = earlier.line === undefined ? "" : ` on line ${earlier.line}`;
+      const first = earlier.written === childWritten ? `first${where}` : `also as ${earlier.written}${where}`;
+      report(ctx, { path: childPath, written: childWritten, message: `is set twice (${first})`, line });
       continue;
     }
-    seen.set(key, childWritten);
-    ctx.origins.set([...path, key], { written: childWritten, line });
-    // Foreign root sections are recorded (so they can be reported) but never read.
-    const value = isForeign([...path, key]) ? undefined : walk(pair.value, [...path, key], childWritten, ctx);
+    seen.set(key, { written: childWritten, ...(line !== undefined ? { line } : {}) });
+    ctx.origins.set(childPath, origin(childWritten, line, ctx));
+    // Foreign sections are recorded (so they can be reported) but never read.
+    const value = policy === "record" ? undefined : walk(pair.value, childPath, childWritten, ctx);
     define(out, key, value);
   }
   for (const source of merges) mergeInto(out, source, path, written, ctx);
@@ -200,13 +270,19 @@ function mergeInto(
   written: string,
   ctx: Ctx,
 ) {
-  const resolved = isAlias(source) ? source.resolve(ctx.doc) : source;
+  let resolved = source;
+  if (isAlias(source)) {
+    resolved = ctx.aliases.resolve(source);
+    if (resolved !== undefined && !ctx.stack.has(resolved)) {
+      chargeAlias(source, resolved, path, source.source, ctx);
+    }
+  }
   if (isSeq(resolved)) {
     for (const item of resolved.items) mergeInto(out, item, path, written, ctx);
     return;
   }
   if (!isMap(resolved) || ctx.stack.has(resolved)) {
-    ctx.problems.push({ path, message: "has a merge key (<<) whose value is not a mapping" });
+    report(ctx, { path, message: "has a merge key (<<) whose value is not a mapping" });
     return;
   }
   // Only the pairs not already set are walked, so explicit keys keep their own origins.

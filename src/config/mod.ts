@@ -1,6 +1,7 @@
 /**
- * Configuration: the JAiRouter-compatible YAML loader (`parseConfig`, `loadConfigFile`), the
- * file watcher, the redacted view and the write-back used by the admin API.
+ * Configuration: the JAiRouter-compatible YAML loader (`parseConfig`, `loadConfigFile`, following
+ * `spring.config.import`), the file watcher and the off-thread reload, the redacted view and the
+ * write-back used by the admin API.
  *
  * @example
  * ```ts
@@ -16,6 +17,7 @@
 export {
   ConfigError,
   type ConfigProblem,
+  DEFAULT_MAX_CONFIG_BYTES,
   fileReader,
   loadConfigFile,
   type LoadResult,
@@ -27,6 +29,7 @@ export { sha256Hex } from "./access.ts";
 export { type ListenAddress, parseListen } from "./schema_access.ts";
 export { isSecretHeader, redactConfig, REDACTED } from "./redact.ts";
 export { type Disposer, watchConfig, type WatchOptions } from "./watch.ts";
+export { createReloader, loadOffThread, type OffThreadOptions, type SpawnLoader } from "./reload.ts";
 export { type UpdateOptions, updateYamlFile } from "./write.ts";
 export { parseDuration, parseSize, type UnitResult } from "./units.ts";
 export type * from "./types.ts";

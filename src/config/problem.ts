@@ -19,6 +19,8 @@ export interface Problem {
   readonly line?: number;
   /** The path as written, when the normalised path would not find it (a key written twice). */
   readonly written?: string;
+  /** The file the finding is in, when it is not the one its path leads to (or the root). */
+  readonly file?: string;
 }
 
 /** A finding that becomes a warning, with what it is about. */

@@ -56,7 +56,17 @@ function copy(value: unknown, path: readonly string[]): unknown {
   return out;
 }
 
-function redactUrl(url: string): string {
+/**
+ * `url` with the password of its userinfo replaced (`http://user:[redacted]@host`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redactUrl } from "./redact.ts";
+ * assert.equal(redactUrl("http://u:pw@10.0.0.1:8000/v1"), "http://u:[redacted]@10.0.0.1:8000/v1");
+ * ```
+ */
+export function redactUrl(url: string): string {
   // Not via URL: it would percent-encode the brackets of "[redacted]".
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, `$1${REDACTED}@`);
 }

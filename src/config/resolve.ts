@@ -8,7 +8,8 @@
 import { SERVICE_KINDS, type ServiceKind } from "../types.ts";
 import { type ReadFile, resolveAccess } from "./access.ts";
 import { DEFAULT_ADAPTER, LOG_DEFAULTS, SERVER_DEFAULTS, STATE_DEFAULTS } from "./defaults.ts";
-import type { Origins } from "./locate.ts";
+import type { PathSegment } from "./keys.ts";
+import type { Origins } from "./origins.ts";
 import {
   type Levels,
   resolveBreaker,
@@ -22,6 +23,7 @@ import {
 import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
 import { resolveLoadSignals } from "./signals.ts";
+import { resolveOutlier } from "./outlier.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
 
@@ -57,6 +59,8 @@ export function resolveConfig(
   const serviceDefaultLimit = isGatewayWide ? undefined : globalLimit;
 
   const services = {} as Record<ServiceKind, ServiceConfig>;
+  const problems: Problem[] = [];
+  const ids = new Map<string, readonly PathSegment[]>();
   for (const kind of SERVICE_KINDS) {
     const block: ServiceInput | undefined = servicesBlock?.[kind];
     const levels: Levels = [block, ...globals];
@@ -73,12 +77,14 @@ export function resolveConfig(
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
-      instances: resolveInstances(kind, block, levels, adapter, origins, warnings),
+      outlier: resolveOutlier(levels.map((l) => l?.outlierDetection)),
+      instances: resolveInstances(kind, block, levels, adapter, origins, { warnings, problems, ids }),
     };
   }
 
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
+  problems.push(...access.problems);
   const ui = resolveConsole(file.console, access.admin);
   const server = file.server ?? {};
   const log = file.log ?? {};
@@ -86,9 +92,16 @@ export function resolveConfig(
   const config: Config = {
     source,
     server: {
-      host: server.host ?? SERVER_DEFAULTS.host,
+      host: server.host ?? server.address ?? SERVER_DEFAULTS.host,
       port: server.port ?? SERVER_DEFAULTS.port,
       bodyLimit: server.bodyLimit ?? SERVER_DEFAULTS.bodyLimit,
+      bodyIdleTimeoutMs: server.bodyIdleTimeout ?? SERVER_DEFAULTS.bodyIdleTimeoutMs,
+      bodyTimeoutMs: server.bodyTimeout ?? SERVER_DEFAULTS.bodyTimeoutMs,
+      // Never below the body limit, or one large upload could never be taken.
+      maxPendingBodyBytes: server.maxPendingBodyBytes ??
+        Math.max(SERVER_DEFAULTS.maxPendingBodyBytes, server.bodyLimit ?? 0),
+      headerTimeoutMs: server.headerTimeout ?? SERVER_DEFAULTS.headerTimeoutMs,
+      maxConnections: server.maxConnections ?? SERVER_DEFAULTS.maxConnections,
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
       drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
@@ -112,7 +125,14 @@ export function resolveConfig(
     admin: access.admin,
     console: ui.console,
   };
-  return { config, warnings, problems: [...access.problems, ...ui.problems] };
+  if (server.host !== undefined && server.address !== undefined && server.host !== server.address) {
+    problems.push({
+      path: ["server", "address"],
+      message: `says ${server.address}, but server.host says ${server.host}: keep one`,
+    });
+  }
+  problems.push(...ui.problems);
+  return { config, warnings, problems };
 }
 
 /** `{ [key]: value }` when the value is defined, else `{}`: optional keys stay absent, not `undefined`. */
@@ -124,13 +144,20 @@ function first(levels: Levels): PolicyInput["adapter"] {
   return levels.find((l) => l?.adapter !== undefined)?.adapter;
 }
 
+/** Findings of instance resolution, and the ids taken so far (they must be unique in the config). */
+interface InstanceFindings {
+  readonly warnings: Warning[];
+  readonly problems: Problem[];
+  readonly ids: Map<string, readonly PathSegment[]>;
+}
+
 function resolveInstances(
   kind: ServiceKind,
   block: ServiceInput | undefined,
   levels: Levels,
   serviceAdapter: InstanceConfig["adapter"],
   origins: Origins,
-  warnings: Warning[],
+  { warnings, problems, ids }: InstanceFindings,
 ): InstanceConfig[] {
   const seen = new Map<string, { index: number; count: number }>();
   return (block?.instances ?? []).map((inst, index) => {
@@ -140,8 +167,9 @@ function resolveInstances(
     // Ids end up in logs and metric labels: never with the credentials a URL may carry.
     const publicUrl = baseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1");
     const triple = `${kind}/${inst.name}@${publicUrl}${instPath ?? ""}`;
-    const earlier = seen.get(triple);
-    let id = triple;
+    const earlier = inst.instanceId === undefined ? seen.get(triple) : undefined;
+    // JAiRouter's `instance-id` is the instance's identity: state, metrics and the admin API use it.
+    let id = inst.instanceId ?? triple;
     if (earlier) {
       earlier.count += 1;
       id = `${triple}#${earlier.count}`;
@@ -152,9 +180,21 @@ function resolveInstances(
         message: `has the same name, base-url and path as ${first.written}` +
           `${first.line ? ` on line ${first.line}` : ""}; both are kept, this one as ${JSON.stringify(id)}`,
       });
-    } else {
+    } else if (inst.instanceId === undefined) {
       seen.set(triple, { index, count: 1 });
     }
+    const taken = ids.get(id);
+    if (taken) {
+      const other = origins.locate(taken);
+      problems.push({
+        path: [...path, ...(inst.instanceId !== undefined ? ["instanceId"] : [])],
+        message: `has the id ${JSON.stringify(id)}, already the id of ${other.written}` +
+          `${other.line ? ` on line ${other.line}` : ""}${
+            other.file ? ` of ${other.file}` : ""
+          }; ids must be unique`,
+      });
+    }
+    ids.set(id, path);
     const rateLimit = resolveRateLimit(inst.rateLimit, "instance");
     const line = origins.locate(path).line;
     return {
@@ -166,7 +206,8 @@ function resolveInstances(
       ...(inst.apiKey !== undefined && inst.apiKey !== "" ? { apiKey: inst.apiKey } : {}),
       headers: inst.headers ?? {},
       ...(rateLimit ? { rateLimit } : {}),
-      enabled: inst.enabled ?? true,
+      enabled: (inst.enabled ?? true) &&
+        (inst.status === undefined || inst.status.toLowerCase() === "active"),
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
       id,

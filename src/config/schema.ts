@@ -2,7 +2,8 @@
  * Zod schemas of the configuration file, after key normalisation (camelCase, see `keys.ts`).
  * Every field is optional here: whether a value came from the file or from a default matters for
  * inheritance (service → global → built-in), which `resolve.ts` applies. Objects are strict so
- * unknown keys are found; the loader reports them as warnings, not errors.
+ * unknown keys are found; the loader sorts them into typos (errors) and JAiRouter or Spring keys it
+ * does not use (warnings), see `known_keys.ts`.
  *
  * Scalars are bound the way Spring binds them: `"8080"` is a number and `"true"` a boolean, which
  * also lets `${PORT:-8080}` placeholders feed numeric keys. Enum values are matched relaxed:
@@ -15,11 +16,14 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { parseExpectStatus } from "../health/expect_status.ts";
 import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
+import { jairouterSchema } from "./jairouter_security.ts";
 import { admin, auth } from "./schema_access.ts";
 import { consoleBlock } from "./schema_console.ts";
 import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
+import { SERVER_DEFAULTS } from "./defaults.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
+import { outlierBlock } from "./outlier.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
 
@@ -126,6 +130,9 @@ const instance = z.strictObject({
   // Probes of one service run in one round, so `interval` is a service (or global) key.
   healthCheck: healthCheck.omit({ interval: true }).optional(),
   loadSignals: instanceLoadSignals.optional(),
+  // JAiRouter: the instance's identity, and `status` (anything but "active" takes it out of rotation).
+  instanceId: z.preprocess(toText, z.string().trim().min(1)).optional(),
+  status: z.preprocess(toText, z.string().trim().min(1)).optional(),
 });
 
 /** The blocks that may be written globally, and per service to override the global ones. */
@@ -139,6 +146,7 @@ const policyShape = {
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
   loadSignals: loadSignalsBlock.optional(),
+  outlierDetection: outlierBlock.optional(),
 };
 
 const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
@@ -154,17 +162,38 @@ const services = z.strictObject({
   imgEdit: service.optional(),
 });
 
-const server = z.strictObject({
-  host: z.string().trim().min(1).optional(),
-  port: int(0, 65535),
-  bodyLimit: z.unknown().transform((v, ctx) => {
+/** A byte size: a number or `"25mb"`, `"512kb"`. */
+const size = () =>
+  z.unknown().transform((v, ctx) => {
     const r = parseSize(v);
     if (!r.ok) {
       ctx.issues.push({ code: "custom", message: r.error, input: v });
       return z.NEVER;
     }
     return r.value;
-  }).pipe(z.number().gt(0)).optional(),
+  }).pipe(z.number().gt(0)).optional();
+
+const server = z.strictObject({
+  host: z.string().trim().min(1).optional(),
+  /** Spring Boot's name for the listen address. */
+  address: z.string().trim().min(1).optional(),
+  /** Spring Boot's TLS settings: DAiRouter serves plain HTTP, so TLS that is on cannot be honoured. */
+  ssl: z.unknown().superRefine((v, ctx) => {
+    const enabled = v !== null && typeof v === "object" ? (v as Record<string, unknown>).enabled : undefined;
+    if (enabled === false || String(enabled).trim().toLowerCase() === "false") return;
+    ctx.addIssue({
+      code: "custom",
+      message: "turns on TLS, which DAiRouter does not terminate: put a TLS proxy (nginx, Caddy) in front " +
+        "and remove server.ssl (or set server.ssl.enabled: false)",
+    });
+  }).optional(),
+  port: int(0, 65535),
+  bodyLimit: size(),
+  bodyIdleTimeout: duration(0, false),
+  bodyTimeout: duration(0, false),
+  maxPendingBodyBytes: size(),
+  headerTimeout: duration(0),
+  maxConnections: int(0),
   trustedProxies: z.preprocess(
     (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s !== "") : v),
     z.array(
@@ -185,6 +214,15 @@ const server = z.strictObject({
       ),
     ]),
   ).optional(),
+}).superRefine((block, ctx) => {
+  const limit = block.bodyLimit ?? SERVER_DEFAULTS.bodyLimit;
+  if (block.maxPendingBodyBytes !== undefined && block.maxPendingBodyBytes < limit) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxPendingBodyBytes"],
+      message: `must be at least server.body-limit (${limit} bytes), received ${block.maxPendingBodyBytes}`,
+    });
+  }
 });
 
 const log = z.strictObject({
@@ -223,6 +261,7 @@ export const fileSchema = z.strictObject({
   auth: auth.optional(),
   admin: admin.optional(),
   console: consoleBlock.optional(),
+  jairouter: jairouterSchema.optional(),
 });
 
 type Out<T extends z.ZodType> = z.output<T>;

@@ -7,8 +7,14 @@
  */
 
 import { z } from "zod";
-import { bool, rateLimit, toText } from "./schema_common.ts";
+import { SERVICE_KINDS } from "../types.ts";
+import { parseDateTime } from "./date_time.ts";
+import { normalizeKey } from "./keys.ts";
+import { bool, rateLimit, TOKEN, toText } from "./schema_common.ts";
 import { describeValue } from "./units.ts";
+
+/** Service names a key may be limited to (`auth.keys[].services`). */
+const SERVICE_NAMES = SERVICE_KINDS as unknown as readonly [string, ...string[]];
 
 /** Shortest accepted client API key (a key from `key` or `key-file`). */
 export const MIN_KEY_LENGTH = 8;
@@ -41,6 +47,15 @@ const apiKey = z.strictObject({
     error: "must be 64 hexadecimal digits (the SHA-256 of the key, e.g. `printf %s KEY | sha256sum`)",
   }).optional(),
   models: z.array(z.preprocess(toText, z.string().trim().min(1))).optional(),
+  services: z.array(
+    z.preprocess(
+      (v) => (typeof v === "string" ? normalizeKey(["model", "services"], v.trim()) : v),
+      z.enum(SERVICE_NAMES),
+    ),
+  ).optional(),
+  expiresAt: z.preprocess(toText, z.string()).refine((v) => parseDateTime(v) !== undefined, {
+    error: "must be a date-time such as 2026-12-31T23:59:59Z (without an offset: the host's local time)",
+  }).optional(),
   rateLimit: rateLimit.optional(),
 }).superRefine((k, ctx) => {
   const sources = [k.key, k.keyFile, k.keySha256].filter((v) => v !== undefined).length;
@@ -56,6 +71,7 @@ const apiKey = z.strictObject({
 /** `auth`: client API keys. A written block is enabled unless it says `enabled: false`. */
 export const auth = z.strictObject({
   enabled: bool(),
+  headerName: z.string().trim().refine((v) => TOKEN.test(v), "is not a valid HTTP header name").optional(),
   keys: z.array(apiKey).optional(),
 }).superRefine((block, ctx) => {
   if (block.enabled === false) return;

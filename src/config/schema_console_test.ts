@@ -37,7 +37,9 @@ Deno.test("console: a path under /v1 or over the admin prefix is refused", () =>
   );
 });
 
-Deno.test("console: an unknown key is a warning, not an error", () => {
-  const { warnings } = parse(`${ADMIN}console: { enabled: true, colour: red }\n`);
-  assert.ok(warnings.some((w) => w.path === "console.colour"));
+Deno.test("console: an unknown key is an error naming the keys valid there (a typo, not a JAiRouter key)", () => {
+  assert.throws(
+    () => parse(`${ADMIN}console: { enabled: true, colour: red }\n`),
+    /console\.colour is an unknown key \(known here: enabled/,
+  );
 });

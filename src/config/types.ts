@@ -17,8 +17,9 @@ import type {
   StrategyName,
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+import type { OutlierConfig } from "./outlier.ts";
 
-export type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig };
+export type { InstanceLoadSignalsConfig, LoadSignalsConfig, OutlierConfig, PrefixConfig };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -131,6 +132,8 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
   /** Engine load scraping (`src/signals`). */
   readonly loadSignals: LoadSignalsConfig;
+  /** Latency outlier detection (`outlier-detection`). */
+  readonly outlier: OutlierConfig;
   readonly instances: readonly InstanceConfig[];
 }
 
@@ -140,6 +143,19 @@ export interface ServerConfig {
   readonly port: number;
   /** Largest accepted request body in bytes. */
   readonly bodyLimit: number;
+  /** Longest gap between two pieces of a request body, ms (then 408). */
+  readonly bodyIdleTimeoutMs: number;
+  /** Longest time to receive a whole request body, ms (then 408). */
+  readonly bodyTimeoutMs: number;
+  /** Cap on the bytes of all request bodies being received at once (then 503 + Retry-After). */
+  readonly maxPendingBodyBytes: number;
+  /**
+   * How often idle connections and connections that have not sent a whole request head are
+   * closed, ms (0: never). Read at start.
+   */
+  readonly headerTimeoutMs: number;
+  /** Open sockets and files above which idle and half-sent connections are shed (0: automatic). Read at start. */
+  readonly maxConnections: number;
   /** Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed. */
   readonly trustedProxies: readonly string[];
   /**
@@ -192,10 +208,16 @@ export interface StateConfig {
 export interface ApiKeyConfig {
   /** Who the key belongs to: logs, metrics and messages name the key by this. */
   readonly name: string;
-  /** Lower-case hex SHA-256 of the key's UTF-8 bytes. */
+  /** Lower-case hex SHA-256 of the key's UTF-8 bytes (after `keySalt`, when there is one). */
   readonly keySha256: string;
+  /** Hex salt hashed before the key: JAiRouter's `key-hash` is SHA-256(salt + key). */
+  readonly keySalt?: string;
+  /** When the key stops being accepted, ms since the epoch (`expires-at`); absent = never. */
+  readonly expiresAt?: number;
   /** Model names this key may use; absent = every model. */
   readonly models?: readonly string[];
+  /** Services this key may use (JAiRouter's `permissions`); absent = every service. */
+  readonly services?: readonly ServiceKind[];
   /** Per-key limiter (scope `api-key`). */
   readonly rateLimit?: RateLimitConfig;
 }
@@ -205,6 +227,11 @@ export interface AuthConfig {
   /** When false every client is let in and its `Authorization` is forwarded upstream. */
   readonly enabled: boolean;
   readonly keys: readonly ApiKeyConfig[];
+  /**
+   * Another header that carries the key (lower-case; `auth.header-name`, JAiRouter's
+   * `api-key.header-name`), besides `Authorization: Bearer` and `X-API-Key`.
+   */
+  readonly header?: string;
 }
 
 /** `admin` block: the admin API. */
@@ -250,9 +277,16 @@ export interface Config {
 /**
  * What a warning is about, for programs (the admin API) that must not read its wording: YAML
  * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
- * instance serves.
+ * instance serves, a note on how JAiRouter's security section was mapped, an optional import
+ * skipped.
  */
-export type WarningKind = "yaml" | "unknown-key" | "duplicate-instance" | "unserved-model";
+export type WarningKind =
+  | "yaml"
+  | "unknown-key"
+  | "duplicate-instance"
+  | "unserved-model"
+  | "jairouter"
+  | "import";
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {
@@ -260,4 +294,6 @@ export interface ConfigWarning {
   readonly message: string;
   readonly path: string;
   readonly line?: number;
+  /** The imported file it is in (`spring.config.import`); absent for the file that was loaded. */
+  readonly file?: string;
 }

@@ -1,17 +1,24 @@
 /**
- * Write-back for the admin API: edit the YAML document (so comments and layout survive), check that
- * the result still loads, keep the previous file as `<path>.bak`, and replace the file atomically
+ * Write-back for the admin API: edit the YAML document (so comments and layout survive — flow
+ * collections keep the spacing they were written with, `["a"]` stays `["a"]`), check that the
+ * result still loads, keep the previous file as `<path>.bak`, and replace the file atomically
  * (temporary file in the same directory, then rename), so a crash or a concurrent reader never
  * sees half a file.
+ *
+ * A configuration spread over several files by `spring.config.import` is not edited: the file
+ * named in the change may be overridden by another, so the change could silently not apply.
  *
  * @module
  */
 
 import { dirname } from "node:path";
 import { type Document, parseDocument } from "yaml";
+import { DEFAULT_MAX_CONFIG_BYTES, sizeRefusal } from "./budget.ts";
 import { ConfigError, configProblem } from "./error.ts";
 import type { ReadFile } from "./access.ts";
+import { keepFlowSpacing } from "./flow_style.ts";
 import { fileReader, type LoadResult, parseConfig } from "./load.ts";
+import { readBoundedSync, TooLargeError } from "./read.ts";
 
 /** Options of `updateYamlFile`. */
 export interface UpdateOptions {
@@ -19,6 +26,8 @@ export interface UpdateOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Reads `key-file`s while validating. @default {fileReader(path)} */
   readonly readFile?: ReadFile;
+  /** Cap on the file's bytes. @default {DEFAULT_MAX_CONFIG_BYTES} (1 MiB) */
+  readonly maxBytes?: number;
 }
 
 /** Updates of the same file, chained so that two admin calls cannot interleave read and write. */
@@ -51,7 +60,11 @@ export function updateYamlFile(
 ): Promise<LoadResult> {
   const previous = queues.get(path) ?? Promise.resolve();
   const next = previous.catch(() => {}).then(() =>
-    update(path, mutate, options.env ?? {}, options.readFile ?? fileReader(path))
+    update(path, mutate, {
+      env: options.env ?? {},
+      readFile: options.readFile ?? fileReader(path),
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_CONFIG_BYTES,
+    })
   );
   queues.set(path, next);
   // Forget the queue once idle, so the map does not grow with every file ever written.
@@ -62,28 +75,40 @@ export function updateYamlFile(
   return next;
 }
 
+interface Settings {
+  readonly env: Readonly<Record<string, string>>;
+  readonly readFile: ReadFile;
+  readonly maxBytes: number;
+}
+
 async function update(
   path: string,
   mutate: (doc: Document) => void,
-  env: Readonly<Record<string, string>>,
-  readFile: ReadFile,
+  settings: Settings,
 ): Promise<LoadResult> {
-  let before: string;
-  try {
-    before = await Deno.readTextFile(path);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(path, [configProblem("", `cannot be read: ${reason}`)], { cause: err });
-  }
-  const doc = parseDocument(before, { prettyErrors: false });
+  const options = { source: path, ...settings, readSource: readBoundedSync };
+  const before = readSource(path, settings.maxBytes);
+  // uniqueKeys: false — the library's duplicate check is quadratic; parseConfig finds duplicates.
+  const doc = parseDocument(before, { prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     // parseConfig words syntax errors with their lines.
-    parseConfig(before, { source: path, env, readFile });
+    parseConfig(before, options);
   }
+  keepFlowSpacing(doc, before);
   mutate(doc);
   // lineWidth 0: never fold long values into multi-line scalars the author did not write.
+  // Aliases stay aliases here; the limits on their expansion apply when the result is parsed.
   const after = doc.toString({ lineWidth: 0 });
-  const result = parseConfig(after, { source: path, env, readFile });
+  const result = parseConfig(after, options);
+  if (result.files.length > 1) {
+    throw new ConfigError(path, [
+      configProblem(
+        "spring.config.import",
+        `spreads the configuration over ${result.files.length} files, which the admin API does not edit ` +
+          "(another file could override the change): change the files by hand, the gateway reloads them",
+      ),
+    ]);
+  }
 
   const dir = dirname(path);
   const temp = await Deno.makeTempFile({ dir, prefix: ".dairouter-", suffix: ".tmp" });
@@ -105,4 +130,17 @@ async function update(
     throw err;
   }
   return result;
+}
+
+function readSource(path: string, maxBytes: number): string {
+  try {
+    const text = readBoundedSync(path, maxBytes);
+    if (text === undefined) throw new Deno.errors.NotFound("no such file");
+    return text;
+  } catch (err) {
+    const reason = err instanceof TooLargeError
+      ? sizeRefusal(undefined, { limit: maxBytes, bytes: maxBytes, aliasNodes: 0 })
+      : `cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+    throw new ConfigError(path, [configProblem("", reason)], { cause: err });
+  }
 }

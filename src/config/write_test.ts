@@ -93,3 +93,30 @@ Deno.test("updateYamlFile() validates with the given environment", async () => {
     );
   });
 });
+
+Deno.test('updateYamlFile() keeps flow collections as written: ["a"] stays ["a"], { a: 1 } stays padded', async () => {
+  await withFile(async (file) => {
+    const text = original.replace(
+      '          base-url: "http://127.0.0.1:1"',
+      '          base-url: "http://127.0.0.1:1"\n          headers: { X-Team: "a" }\nauth:\n  keys:\n    - { name: ci, key: "sk-0123456789", models: ["a"] }',
+    );
+    await Deno.writeTextFile(file, text);
+    await updateYamlFile(file, (doc) => doc.setIn(["model", "load-balance", "type"], "round-robin"));
+    const after = await Deno.readTextFile(file);
+    assert.ok(after.includes('models: ["a"]'), after);
+    assert.ok(after.includes('headers: { X-Team: "a" }'), after);
+    assert.equal(after, text.replace("type: random", "type: round-robin"));
+  });
+});
+
+Deno.test("updateYamlFile() does not edit a configuration spread over several files by spring.config.import", async () => {
+  await withFile(async (file, dir) => {
+    await Deno.writeTextFile(`${dir}/extra.yml`, "model:\n  adapter: ollama\n");
+    await Deno.writeTextFile(file, `spring.config.import: extra.yml\n${original}`);
+    await assert.rejects(
+      updateYamlFile(file, (doc) => doc.setIn(["model", "load-balance", "type"], "round-robin")),
+      /spring\.config\.import spreads the configuration over 2 files, which the admin API does not edit/,
+    );
+    assert.equal(await Deno.readTextFile(file), `spring.config.import: extra.yml\n${original}`);
+  });
+});

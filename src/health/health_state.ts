@@ -11,6 +11,11 @@
  * by its first failures or within one probe interval. Only probes bring an ejected instance back: an
  * ejected instance gets no traffic, so live traffic could never vouch for it.
  *
+ * Apart from that verdict, a *timed* ejection ({@linkcode HealthState.ejectUntil}, outlier detection's)
+ * keeps the instance out until a given time whatever probes say, and ends by
+ * {@linkcode HealthState.expireEjection} once that time has passed; the instance is then back if the
+ * verdict is healthy. `healthy` is both together, and `onChange` fires when that changes.
+ *
  * Live traffic outranks probes: a probe verdict that would eject the instance is overruled while
  * a live request succeeded within the last `liveGraceMs` (the gateway passes `interval ×
  * unhealthy-threshold`, the span the failing probes cover). A probe that fails while real requests
@@ -68,6 +73,8 @@ export interface HealthSnapshot {
   readonly passiveFailures: number;
   /** When a live request last succeeded (clock ms), if one did and a clock is set. */
   readonly liveSuccessAt?: number;
+  /** When a timed (outlier) ejection in force ends (clock ms). */
+  readonly ejectedUntil?: number;
 }
 
 /** Mutable health of one instance. Cheap enough to consult on every request. */
@@ -78,6 +85,18 @@ export interface HealthState {
   probeResult(ok: boolean, detail?: string): void;
   /** Records the outcome of one live request; `detail` is folded into the reason. */
   passiveResult(ok: boolean, detail?: string): void;
+  /**
+   * Takes the instance out until `untilMs` (clock ms) whatever probes say: outlier detection's
+   * ejection. A later `untilMs` extends one in force. Probes and live results go on being counted.
+   */
+  ejectUntil(untilMs: number, reason: string): void;
+  /**
+   * Ends the timed ejection once `now` has reached its end; the instance is back if nothing else
+   * keeps it out. Returns whether one ended.
+   */
+  expireEjection(now: number, reason: string): boolean;
+  /** When the timed ejection in force ends (clock ms; 0: none). */
+  readonly ejectedUntil: number;
   /**
    * Marks the instance unhealthy now (e.g. an operator action); `healthyThreshold` probe successes
    * counted from this call bring it back.
@@ -158,8 +177,11 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
   const { healthyThreshold, unhealthyThreshold, passiveFailures: passiveLimit, onChange, clock } = opts;
   const { onProbeOverruled } = opts;
 
+  /** The verdict of probes, live traffic and operators (a timed ejection aside). */
   let healthy = true;
   let reason = "initial";
+  let ejectedUntil = 0;
+  let ejectionReason = "";
   let transitions = 0;
   let probeSuccesses = 0;
   let probeFailures = 0;
@@ -172,22 +194,34 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
     return liveGraceMs > 0 && liveSuccessAt !== undefined && clock!() - liveSuccessAt <= liveGraceMs;
   }
 
+  const up = () => healthy && ejectedUntil === 0;
+
+  /** Reports a change of `healthy` (the verdict and the timed ejection together). */
+  function changed(was: boolean, why: string): void {
+    if (up() === was) return;
+    transitions++;
+    onChange?.(!was, why);
+  }
+
   function transition(to: boolean, why: string): void {
+    const was = up();
     healthy = to;
     reason = why;
-    transitions++;
     // Each state starts its own runs: successes seen before an ejection must not readmit the
     // instance, and failures seen before a recovery must not eject it again early.
     probeSuccesses = 0;
     probeFailures = 0;
     passiveFailures = 0;
     overruled = false;
-    onChange?.(to, why);
+    changed(was, why);
   }
 
   return {
     get healthy() {
-      return healthy;
+      return up();
+    },
+    get ejectedUntil() {
+      return ejectedUntil;
     },
     probeResult(ok, detail) {
       if (ok) {
@@ -223,6 +257,24 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
         );
       }
     },
+    ejectUntil(untilMs, why) {
+      if (typeof untilMs !== "number" || !Number.isFinite(untilMs) || untilMs <= 0) {
+        throw new RangeError(`Cannot eject: "untilMs" must be a finite number > 0, received ${untilMs}`);
+      }
+      const was = up();
+      ejectedUntil = Math.max(ejectedUntil, untilMs);
+      ejectionReason = why;
+      changed(was, why);
+    },
+    expireEjection(now, why) {
+      if (ejectedUntil === 0 || now < ejectedUntil) return false;
+      const was = up();
+      ejectedUntil = 0;
+      // Back in: the reason says why; still out by the verdict: its own reason stands.
+      if (healthy) reason = why;
+      changed(was, why);
+      return true;
+    },
     eject(why) {
       if (healthy) {
         transition(false, why);
@@ -237,13 +289,15 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
     },
     snapshot() {
       return {
-        healthy,
-        reason,
+        healthy: up(),
+        // Out by the verdict: its reason, which lasts longer than a timed ejection.
+        reason: healthy && ejectedUntil !== 0 ? ejectionReason : reason,
         transitions,
         probeSuccesses,
         probeFailures,
         passiveFailures,
         ...(liveSuccessAt === undefined ? {} : { liveSuccessAt }),
+        ...(ejectedUntil === 0 ? {} : { ejectedUntil }),
       };
     },
   };

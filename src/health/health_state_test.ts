@@ -258,3 +258,47 @@ Deno.test("createHealthState() rejects a bad liveGraceMs and a grace without a c
     new TypeError('Cannot create health state: "clock" is required when "liveGraceMs" > 0'),
   );
 });
+
+Deno.test("ejectUntil() takes the instance out until expireEjection() at that time brings it back", () => {
+  const { state, changes } = make();
+  state.ejectUntil(5000, "latency outlier");
+  assert.equal(state.healthy, false);
+  assert.equal(state.ejectedUntil, 5000);
+  assert.deepEqual(state.snapshot(), {
+    healthy: false,
+    reason: "latency outlier",
+    transitions: 1,
+    probeSuccesses: 0,
+    probeFailures: 0,
+    passiveFailures: 0,
+    ejectedUntil: 5000,
+  });
+  state.probeResult(true);
+  state.probeResult(true);
+  assert.equal(state.healthy, false, "probes do not cut a timed ejection short");
+  assert.equal(state.expireEjection(4999, "over"), false);
+  assert.equal(state.expireEjection(5000, "ejection over"), true);
+  assert.equal(state.healthy, true);
+  assert.equal(state.ejectedUntil, 0);
+  assert.deepEqual(changes, ["down: latency outlier", "up: ejection over"]);
+  assert.equal(state.expireEjection(9000, "again"), false);
+});
+
+Deno.test("a timed ejection and the probes' verdict: out while either says so, one change each way", () => {
+  const { state, changes } = make();
+  state.ejectUntil(5000, "latency outlier");
+  for (let i = 0; i < 3; i++) state.probeResult(false, "timeout");
+  assert.equal(state.snapshot().reason, "3 consecutive probe failures (last: timeout)", "the lasting reason");
+  state.expireEjection(5000, "ejection over");
+  assert.equal(state.healthy, false, "the probes keep it out");
+  assert.deepEqual(changes, ["down: latency outlier"]);
+  state.probeResult(true);
+  state.probeResult(true);
+  assert.equal(state.healthy, true);
+  assert.deepEqual(changes, ["down: latency outlier", "up: 2 consecutive probe successes"]);
+  // Probes down first, then a timed ejection: no second "down".
+  state.eject("operator");
+  state.ejectUntil(9000, "latency outlier");
+  assert.equal(changes.length, 3);
+  assert.throws(() => state.ejectUntil(Infinity, "x"), RangeError);
+});

@@ -128,7 +128,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
       let config: Config;
       try {
         ({ config } = await updateYamlFile(file, (doc) => {
-          // Unknown keys are only warnings to the loader; sent to the API they are a typo.
+          // Keys the loader only warns about (JAiRouter/Spring keys it ignores) are refused from the API.
           const before = checkKeys ? ignoredKeys(doc, parseOptions) : new Map<string, ConfigWarning>();
           mutate(doc);
           if (!checkKeys) return;

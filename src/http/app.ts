@@ -7,7 +7,7 @@
  */
 
 import { Hono } from "hono";
-import type { ApiKeyConfig, Config } from "../config/types.ts";
+import type { ApiKeyConfig, Config, ServerConfig } from "../config/types.ts";
 import { errorResponse, type GatewayError, NotFoundError } from "../errors.ts";
 import { createTraceContext, formatTraceparent, parseTraceparent, requestId } from "../observe/trace.ts";
 import { authenticate, denialError, isDenial } from "../proxy/access.ts";
@@ -17,6 +17,7 @@ import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { readRequestBody } from "./body.ts";
+import { type BodyGuardOptions, drainUnread, PendingBodies, readGuarded } from "./body_guard.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
 import { PROXY_ROUTES, type ProxyRoute, STATUS_ROUTES } from "./routes.ts";
 import { modelList, serviceStatus } from "./status.ts";
@@ -29,7 +30,12 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly random: Random;
   /** Prometheus exposition, when metrics are on. */
-  readonly metrics?: { render(): Promise<string>; readonly contentType: string };
+  readonly metrics?: {
+    render(): Promise<string>;
+    readonly contentType: string;
+    /** Registers what the pending-body-bytes gauge reads at scrape time. */
+    setPendingBodySource(fn: () => number): void;
+  };
   /** False while starting or draining (`/readyz` answers 503). */
   readonly ready?: () => boolean;
   /** The configuration revision this process runs (`/readyz` and the status pages report it). */
@@ -82,6 +88,24 @@ function trustFor(config: Config): (ip: string) => boolean {
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const pendingBodies = new PendingBodies();
+  deps.metrics?.setPendingBodySource(() => pendingBodies.bytes);
+  const guards = new WeakMap<ServerConfig, BodyGuardOptions>();
+  const bodyGuard = (server: ServerConfig): BodyGuardOptions => {
+    let guard = guards.get(server);
+    if (!guard) {
+      guard = {
+        limit: server.bodyLimit,
+        idleTimeoutMs: server.bodyIdleTimeoutMs,
+        totalTimeoutMs: server.bodyTimeoutMs,
+        maxPendingBytes: server.maxPendingBodyBytes,
+        pending: pendingBodies,
+        deadlines: deps.dispatch.deadlines,
+      };
+      guards.set(server, guard);
+    }
+    return guard;
+  };
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -90,6 +114,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const config = deps.runtime().config;
     c.set("clientIp", resolveClientIp(peer, c.req.header("x-forwarded-for") ?? null, trustFor(config)));
     await next();
+    // Answered without reading the body (401, 404, 415…): drain it under deadlines, not Deno's.
+    const req = c.req.raw;
+    if (req.method !== "GET" && req.method !== "HEAD" && !req.bodyUsed) {
+      drainUnread(req, bodyGuard(config.server));
+    }
     if (!c.res.headers.has("x-request-id")) c.res.headers.set("x-request-id", c.get("requestId"));
   });
 
@@ -104,7 +133,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       // The console checks the admin token itself (mounted by `extend`).
       !(config.console.enabled && underPrefix(path, config.console.path))
     ) {
-      const key = authenticate(config.auth, c.req.raw.headers);
+      const key = authenticate(config.auth, c.req.raw.headers, deps.clock());
       if (isDenial(key)) throw denialError(key);
       c.set("apiKey", key);
     }
@@ -125,10 +154,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     try {
       // The key is checked before the body is read: no unauthenticated upload is buffered. Its
       // model list and rate limit are checked by dispatch, with every other limit.
-      const key = authenticate(rt.config.auth, req.headers);
+      const key = authenticate(rt.config.auth, req.headers, receivedAt);
       if (isDenial(key)) throw denialError(key);
       apiKey = key;
-      parsed = await readRequestBody(req, route.body, rt.config.server.bodyLimit);
+      parsed = await readRequestBody(req, route.body, (r) => readGuarded(r, bodyGuard(rt.config.server)));
     } catch (error) {
       // Rejected before routing: still one access-log line.
       deps.dispatch.observer.access({
@@ -152,10 +181,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const forwardHeaders = forwardRequestHeaders(req.headers, {
       clientIp: peer,
       forwardedFor: trusted ? req.headers.get("x-forwarded-for") : null,
+      trustedPeer: trusted,
       requestId: rid,
       traceparent: deps.otel ? undefined : formatTraceparent(trace),
       // The client's key is for the gateway; upstreams get their own `api-key` from the config.
       dropClientAuth: rt.config.auth.enabled,
+      ...(rt.config.auth.enabled && rt.config.auth.header ? { authHeader: rt.config.auth.header } : {}),
       proto: req.url.startsWith("https:") ? "https" : "http",
     });
     c.set("apiKey", apiKey);

@@ -7,6 +7,8 @@
 
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.ts";
 import type { JsonBody, RawBody } from "../types.ts";
+import { concatChunks } from "./body_guard.ts";
+import { hasDuplicateKey } from "./duplicate_key.ts";
 
 /** Which body shapes an endpoint takes. */
 export type BodyKind = "json" | "multipart" | "json-or-multipart";
@@ -54,14 +56,7 @@ export async function readBounded(req: Request, limit: number): Promise<Uint8Arr
     }
     parts.push(value);
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return concatChunks(parts, size);
 }
 
 const DECODER = new TextDecoder();
@@ -76,11 +71,21 @@ function requireModel(model: unknown): string {
   return model;
 }
 
-/** Parses a JSON body: an object with a string `model`. */
+/** 400 for a body that names `model` twice (a backend might read the other one). */
+function duplicateModel(): BadRequestError {
+  return new BadRequestError(
+    "The request body names the model parameter more than once; send it exactly once.",
+    "duplicate_model",
+    "model",
+  );
+}
+
+/** Parses a JSON body: an object with a string `model`, named once. */
 export function parseJsonBody(bytes: Uint8Array): ParsedBody {
   let value: unknown;
+  const text = DECODER.decode(bytes);
   try {
-    value = JSON.parse(DECODER.decode(bytes));
+    value = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new BadRequestError(
@@ -92,6 +97,8 @@ export function parseJsonBody(bytes: Uint8Array): ParsedBody {
     throw new BadRequestError("The request body must be a JSON object.", "invalid_json");
   }
   const obj = value as Record<string, unknown>;
+  // The original bytes go upstream: they must not name another model than the one authorised.
+  if (hasDuplicateKey(text, "model")) throw duplicateModel();
   return {
     body: { kind: "json", bytes, value: obj },
     model: requireModel(obj.model),
@@ -129,7 +136,9 @@ export async function parseMultipartBody(bytes: Uint8Array, contentType: string)
       "invalid_multipart",
     );
   }
-  const model = form.get("model");
+  const models = form.getAll("model");
+  if (models.length > 1) throw duplicateModel();
+  const model = models[0] ?? null;
   if (model !== null && typeof model !== "string") {
     throw new BadRequestError("The model field must be a text field.", "invalid_model", "model");
   }
@@ -140,8 +149,11 @@ export async function parseMultipartBody(bytes: Uint8Array, contentType: string)
   };
 }
 
-/** Checks the content type against the endpoint, reads and parses the body. */
-export async function readRequestBody(req: Request, kind: BodyKind, limit: number): Promise<ParsedBody> {
+/** Reads a whole request body (bounded, see `body_guard.ts`). */
+export type BodyReader = (req: Request) => Promise<Uint8Array>;
+
+/** Checks the content type against the endpoint, reads (with `read`) and parses the body. */
+export async function readRequestBody(req: Request, kind: BodyKind, read: BodyReader): Promise<ParsedBody> {
   const contentType = req.headers.get("content-type") ?? "";
   const media = contentType.split(";", 1)[0].trim().toLowerCase();
   const isJson = media === "application/json" || media.endsWith("+json");
@@ -161,6 +173,6 @@ export async function readRequestBody(req: Request, kind: BodyKind, limit: numbe
       `This endpoint expects multipart/form-data or application/json, received "${contentType || "none"}".`,
     );
   }
-  const bytes = await readBounded(req, limit);
+  const bytes = await read(req);
   return isMultipart ? await parseMultipartBody(bytes, contentType) : parseJsonBody(bytes);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { redactUrl } from "../config/redact.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
@@ -31,7 +32,7 @@ export function modelList(rt: Runtime): unknown {
   };
 }
 
-/** One service's status: every instance with health, in-flight count and breaker state. */
+/** One service's status: every instance with health, in-flight count and breaker state (no secret). */
 export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
   const svc = rt.services[kind];
   const instances = rt.config.services[kind].instances.map((inst) => {
@@ -39,7 +40,8 @@ export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
     return {
       id: inst.id,
       name: inst.name,
-      url: `${inst.baseUrl}${inst.path ?? ""}`,
+      // Anyone may read this page when auth is off: a password in the base URL stays hidden.
+      url: redactUrl(`${inst.baseUrl}${inst.path ?? ""}`),
       weight: inst.weight,
       adapter: inst.adapter,
       enabled: inst.enabled,

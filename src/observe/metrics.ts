@@ -19,11 +19,12 @@
 
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
+import { type EdgeMetrics, registerEdgeMetrics } from "./edge_metrics.ts";
+import { METRIC_NAMES } from "./metric_names.ts";
+import { registerRequestMetrics } from "./request_metrics.ts";
 
 /** Every metric of one registry as data (`Registry.getMetricsAsJSON`), for aggregation. */
 export type MetricsSnapshot = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
-import { METRIC_NAMES } from "./metric_names.ts";
-import { registerRequestMetrics } from "./request_metrics.ts";
 
 export { METRIC_NAMES };
 
@@ -80,7 +81,7 @@ export interface MetricsOptions {
 }
 
 /** The gateway's metrics. Every method is cheap and never throws on odd input values. */
-export interface Metrics {
+export interface Metrics extends EdgeMetrics {
   /** Counts one finished request: status, duration, time to first byte and tokens. */
   recordRequest(rec: AccessRecord): void;
   /** Counts one failover: a further attempt after `instance` failed. */
@@ -174,6 +175,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
 
   const recordRequest = registerRequestMetrics(registry, buckets);
+  const edge = registerEdgeMetrics(registry);
   const retries = new Counter({
     name: METRIC_NAMES.retries,
     help: "Failovers to another instance after the named instance failed.",
@@ -273,6 +275,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     recordRequest,
+    ...edge,
     recordRetry(service, model, instance) {
       retriesChild(service, model, instance).inc();
     },

@@ -95,6 +95,17 @@ Deno.test("createMetrics() counts requests per service, model, instance and stat
   assert.equal(total, 11);
 });
 
+Deno.test("createMetrics() counts a stream the client abandoned after its 200 as status 499, not 200", async () => {
+  const m = createMetrics();
+  m.recordRequest(record({ stream: true }));
+  m.recordRequest(record({ stream: true, status: 200, error: "client_abort" }));
+  m.recordRequest(record({ status: 499, error: "client_abort" }));
+  const { samples } = parse(await m.render());
+  const labels = { service: "chat", model: "qwen", instance: "chat/qwen#0" };
+  assert.equal(value(samples, "dairouter_requests_total", { ...labels, status: "200" }), 1);
+  assert.equal(value(samples, "dairouter_requests_total", { ...labels, status: "499" }), 2);
+});
+
 Deno.test("createMetrics() keeps counter totals across repeated scrapes", async () => {
   const m = createMetrics();
   m.recordRequest(record({ tokensIn: 4 }));

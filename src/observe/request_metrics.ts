@@ -26,6 +26,11 @@ interface RequestSeries {
   readonly ttfb: { observe(value: number): void };
 }
 
+/** The access record's `error` of a request the client abandoned. */
+const CLIENT_ABORT = "client_abort";
+/** The status label of an abandoned request (nginx's "client closed request"). */
+const CLIENT_CLOSED_STATUS = 499;
+
 /** True for a number that may be observed (durations and token counts). */
 function usable(n: number | undefined): n is number {
   return typeof n === "number" && Number.isFinite(n) && n >= 0;
@@ -118,11 +123,13 @@ export function registerRequestMetrics(
   }
   return (rec) => {
     // Requests that never reached a service (404 route, global 429) still count, under "none".
+    // A stream the client left after its 200 went out is not a success: it counts as 499
+    // ("client closed request", as before any byte was sent), the access log keeps the 200.
     const s = requestSeries(
       rec.service ?? "none",
       rec.model ?? "unknown",
       rec.instance ?? "none",
-      rec.status,
+      rec.error === CLIENT_ABORT ? CLIENT_CLOSED_STATUS : rec.status,
       rec.stream,
     );
     s.requests++;

@@ -30,7 +30,10 @@ export interface Harness {
   post(body: unknown, options?: PostOptions): Promise<Response>;
   /** The runtime's instance by label. */
   upstream(label: string): Upstream;
-  /** Asserts that nothing is held any more: in-flight counts, half-open permits, deadlines, upstream bodies. */
+  /**
+   * Asserts that nothing is held any more: in-flight counts, half-open permits, attempts waiting
+   * for a first byte, deadlines (outlier checks included), upstream bodies.
+   */
   assertIdle(): void;
 }
 
@@ -94,6 +97,7 @@ export function harness(
           assert.ok(u.breaker.canPass(), `half-open permits of ${u.id}`);
         }
       }
+      assert.equal(gateway.state.waitCount.waiting, 0, "attempts still waiting for a first byte");
       assert.equal(deadlines.size, 0, "deadlines still watched");
       assert.equal(upstreams.openBodies, 0, "upstream bodies still open");
     },

@@ -21,7 +21,7 @@ import { tighter } from "../limiter/backend.ts";
 import type { KeyedLimiter } from "../limiter/mod.ts";
 import type { ApiKeyConfig } from "../config/types.ts";
 import type { Decision, LimitScope, ServiceKind } from "../types.ts";
-import { findApiKey, modelAllowed } from "./api_keys.ts";
+import { findApiKey, modelAllowed, serviceAllowed } from "./api_keys.ts";
 import type { Admission, DEFERRED, Denial, GatewayRequest, ScopeDecider } from "./request.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 
@@ -30,6 +30,7 @@ const ENDLESS_WAIT_S = 60;
 
 const UNAUTHENTICATED: Denial = Object.freeze({ allowed: false, reason: "unauthenticated" });
 const MODEL_FORBIDDEN: Denial = Object.freeze({ allowed: false, reason: "model-forbidden" });
+const SERVICE_FORBIDDEN: Denial = Object.freeze({ allowed: false, reason: "service-forbidden" });
 
 /**
  * Whole seconds to wait before retrying: at least 1, rounded up; an endless wait (`Infinity`,
@@ -145,6 +146,8 @@ export function denialError(d: Denial, subject: Subject = NO_SUBJECT): GatewayEr
       return new UnauthorizedError();
     case "model-forbidden":
       return new ForbiddenError(`This API key is not allowed to use the model "${model}".`);
+    case "service-forbidden":
+      return new ForbiddenError(`This API key is not allowed to use the ${service} service.`);
     case "unknown-model":
       return new NotFoundError(
         `The model "${model}" does not exist for service ${service}. Available: ${
@@ -158,11 +161,15 @@ export function denialError(d: Denial, subject: Subject = NO_SUBJECT): GatewayEr
 
 /**
  * The client's key, checked before its body is read (no unauthenticated upload is buffered):
- * `undefined` when `auth` is off, a denial when no configured key matches.
+ * `undefined` when `auth` is off, a denial when no configured key matches (or it expired by `now`).
  */
-export function authenticate(auth: AuthConfig, headers: Headers): ApiKeyConfig | Denial | undefined {
+export function authenticate(
+  auth: AuthConfig,
+  headers: Headers,
+  now: number,
+): ApiKeyConfig | Denial | undefined {
   if (!auth.enabled) return undefined;
-  return findApiKey(headers, auth.keys) ?? UNAUTHENTICATED;
+  return findApiKey(headers, auth, now) ?? UNAUTHENTICATED;
 }
 
 /**
@@ -176,6 +183,7 @@ export function admit(
   req: GatewayRequest,
   limits: ScopeDecider,
 ): Admission | typeof DEFERRED | Promise<Admission> {
+  if (req.apiKey !== undefined && !serviceAllowed(req.apiKey, req.service)) return SERVICE_FORBIDDEN;
   if (req.apiKey !== undefined && !modelAllowed(req.apiKey, req.model)) return MODEL_FORBIDDEN;
   if (!svc.pools.has(req.model)) {
     return { allowed: false, reason: "unknown-model", available: [...svc.pools.keys()] };

@@ -10,9 +10,15 @@
  * 3. settle: exactly once — on a failure before commit, at once; on a committed body, when it
  *    ends, errors or the client cancels it. The instance's counters are released there.
  *
- * The attempt is its own deadline watch, abort listener and body observer (methods, not
- * closures), so a try allocates this one object plus what `fetch` and the body need. Upstream
- * trouble never throws: a failure before commit comes back as an {@linkcode AttemptFailure}.
+ * The attempt is its own deadline watch, abort listener, body observer and node of its instance's
+ * {@linkcode WaitingList} (methods and fields, not closures), so a try allocates this one object
+ * plus what `fetch` and the body need. Upstream trouble never throws: a failure before commit comes
+ * back as an {@linkcode AttemptFailure}.
+ *
+ * Until its first byte the attempt waits in its instance's list: if the instance is ejected
+ * meanwhile (probe, breaker, outlier detection), the attempt gives up at once as an `ejected`
+ * failure — retryable, not counted against the instance a second time — and the request fails
+ * over. Once a byte is in, nothing but the client, the deadlines and the shutdown cut it short.
  *
  * @module
  */
@@ -29,6 +35,7 @@ import type { Upstream } from "./runtime.ts";
 import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
 import { type BodyEnd, type BodyObserver, sseErrorEvent, trackBody } from "./tracked_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
+import type { Waiter, WaitingList } from "./waiting.ts";
 
 /** What an attempt needs from the request it belongs to (an `Exchange`). */
 export interface AttemptOwner {
@@ -63,7 +70,7 @@ function messageOf(error: unknown): string {
 }
 
 /** One try against one upstream (see the module documentation for its steps). */
-export class Attempt implements Settlement, Watch, BodyObserver, EventListenerObject {
+export class Attempt implements Settlement, Watch, BodyObserver, EventListenerObject, Waiter {
   /** How it ended (meaningful once {@linkcode Attempt.settled}). */
   outcome: Settlement["outcome"] = "abort";
   kind: FailureKind | undefined = undefined;
@@ -80,16 +87,22 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   committed = false;
   /** When the next deadline passes, on the sweep's clock (the {@linkcode Watch} contract). */
   due: number;
+  /** When the attempt started (request clock), for `ttfbMs` and the {@linkcode Waiter} contract. */
+  readonly startedAt: number;
+  /** {@linkcode Waiter}: the list it waits in, and its neighbours there. */
+  waitingOn: WaitingList | undefined = undefined;
+  prevWaiter: Waiter | undefined = undefined;
+  nextWaiter: Waiter | undefined = undefined;
 
   readonly #owner: AttemptOwner;
   readonly #ctrl = new AbortController();
-  /** When the attempt started (request clock), for `ttfbMs`. */
-  readonly #startedAt: number;
   readonly #totalAt: number;
   #phase: "first-byte" | "idle" = "first-byte";
   #timedOut: "first-byte" | "idle" | "total" | undefined = undefined;
   /** The committed body is SSE: a client leaving after `data: [DONE]` got the whole answer. */
   #sse = false;
+  /** Why its instance was ejected while it waited (it then gave up). */
+  #ejected: string | undefined = undefined;
 
   /**
    * @param owner The request this attempt serves.
@@ -105,7 +118,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     readonly stripUsage: boolean,
   ) {
     this.#owner = owner;
-    this.#startedAt = owner.deps.clock();
+    this.startedAt = owner.deps.clock();
     // Headers must arrive within connect + first-byte (fetch does not expose the connect phase);
     // then the body may pause at most `idle` between chunks; `total` bounds the whole attempt.
     const t = owner.timeouts;
@@ -150,6 +163,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     if (shutdown?.aborted) this.#ctrl.abort(shutdown.reason);
     else if (signal.aborted) this.#ctrl.abort(signal.reason);
     deps.deadlines.add(this);
+    this.upstream.waiting.add(this);
     const call = this.call;
     let res: Response;
     try {
@@ -181,7 +195,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     } catch (error) {
       return this.#bodyFailure(error);
     }
-    this.ttfbMs = this.#owner.deps.clock() - this.#startedAt;
+    this.#firstByte();
     return this.#whole(bytes, headers);
   }
 
@@ -203,7 +217,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
       reader.cancel().catch(() => {});
       return this.#bodyFailure(error);
     }
-    this.ttfbMs = this.#owner.deps.clock() - this.#startedAt;
+    this.#firstByte();
     if (first === undefined) {
       this.#settle(res.ok ? "success" : "ignored");
       return committed(null, res.status, headers);
@@ -230,6 +244,16 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   expire(): void {
     this.#timedOut = this.due === this.#totalAt ? "total" : this.#phase;
     this.#ctrl.abort(new DOMException(`upstream ${this.#timedOut} timeout`, "TimeoutError"));
+  }
+
+  /**
+   * {@linkcode Waiter}: its instance was ejected before a byte came; abort the upstream so the
+   * request fails over (unless the attempt is already ending for another reason, which then stands).
+   */
+  ejected(reason: string): void {
+    if (this.#ctrl.signal.aborted) return;
+    this.#ejected = reason;
+    this.#ctrl.abort(new DOMException(`instance ejected: ${reason}`, "AbortError"));
   }
 
   /** The `abort` event of the client's signal or the gateway's shutdown: abort the upstream too. */
@@ -271,28 +295,45 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     this.tail = tail;
     const { deps, signal, shutdown } = this.#owner;
     deps.deadlines.delete(this);
+    this.upstream.waiting.remove(this);
     signal.removeEventListener("abort", this);
     shutdown?.removeEventListener("abort", this);
     recordOutcome(this.upstream, this, deps.clock(), deps.observer);
     this.#owner.settled(this);
   }
 
-  /** A failure before commit: settled at once, returned as a value (the instance is not blamed for an abort). */
+  /** The first body byte is in: the time is measured, and the attempt no longer waits. */
+  #firstByte(): void {
+    const now = this.#owner.deps.clock();
+    this.ttfbMs = now - this.startedAt;
+    this.upstream.waiting.served(this, now, this.status! < 300 ? this.ttfbMs : undefined);
+  }
+
+  /**
+   * A failure before commit: settled at once, returned as a value. The instance is not blamed
+   * for an abort, the shutdown, or an ejection (it is out already).
+   */
   #fail(kind: FailureKind, message: string): AttemptFailure {
-    this.#settle(kind === "abort" || kind === "shutdown" ? "abort" : "failure", kind);
+    this.#settle(kind === "abort" || kind === "shutdown" || kind === "ejected" ? "abort" : "failure", kind);
     return { type: "failed", kind, message, status: this.status, retryAfterMs: this.retryAfterMs };
   }
 
-  /** Why `fetch` or a body read threw: shutdown, the client left, a deadline passed, or the network. */
+  /**
+   * Why `fetch` or a body read threw: shutdown, the client left, the instance was ejected, a
+   * deadline passed, or the network.
+   */
   #classify(error: unknown): AttemptFailure {
     if (this.#owner.shutdown?.aborted) return this.#fail("shutdown", "the gateway is shutting down");
     if (this.#owner.signal.aborted) return this.#fail("abort", "client closed the connection");
+    if (this.#ejected !== undefined) {
+      return this.#fail("ejected", `the instance was ejected while the request waited (${this.#ejected})`);
+    }
     if (this.#timedOut) return this.#fail("timeout", `upstream ${this.#timedOut} timeout`);
     return this.#fail("connect", messageOf(error));
   }
 
   #bodyFailure(error: unknown): AttemptFailure {
-    if (this.#owner.shutdown?.aborted || this.#owner.signal.aborted || this.#timedOut) {
+    if (this.#owner.shutdown?.aborted || this.#owner.signal.aborted || this.#timedOut || this.#ejected) {
       return this.#classify(error);
     }
     return this.#fail("body", `upstream body failed: ${messageOf(error)}`);

@@ -34,6 +34,8 @@ export class Exchange implements AttemptOwner {
   readonly tried: Upstream[] = [];
   /** Attempts started (upstream calls); those after the first are retries. */
   attempts = 0;
+  /** Attempts given up because their instance was ejected before a byte came (see `mayRetry`). */
+  ejected = 0;
   /** Why the last attempt failed, for the error when nothing is left. */
   lastFailure: AttemptFailure | undefined;
   /** The soonest-to-clear instance limiter denial, when instances were skipped for their limit. */
@@ -132,11 +134,18 @@ export class Exchange implements AttemptOwner {
     return new Attempt(this, u, call, usageBody !== undefined);
   }
 
-  /** Records a failed attempt; whether `retry.max-attempts` and `retry.budget` allow another. */
+  /**
+   * Records a failed attempt; whether `retry.max-attempts` and `retry.budget` allow another. An
+   * attempt given up because its instance was ejected does not count against `max-attempts`: the
+   * instance gave no verdict, the gateway gave up on it, and the request never returns to it, so
+   * such failovers are bounded by the pool's size. The time budget still bounds them.
+   */
   mayRetry(failure: AttemptFailure): boolean {
     this.lastFailure = failure;
+    if (failure.kind === "ejected") this.ejected++;
     const retry = this.svc.config.retry;
-    return this.attempts < retry.maxAttempts && this.deps.clock() - this.req.receivedAt < retry.budgetMs;
+    return this.attempts - this.ejected < retry.maxAttempts &&
+      this.deps.clock() - this.req.receivedAt < retry.budgetMs;
   }
 
   /** The attempt's answer goes to the client. */

@@ -85,6 +85,13 @@ function exhaustedError(x: Exchange): GatewayError {
   if (f?.kind === "timeout") {
     return new UpstreamTimeoutError(`Service ${service} (model "${model}"): ${f.message}.`);
   }
+  if (f?.kind === "ejected") {
+    return new NoUpstreamError(
+      `Service ${service} (model "${model}"): ${f.message}; no other instance could take the request (${
+        unavailableReason(x.pool!.upstreams, x.tried)
+      }).`,
+    );
+  }
   if (f) return new UpstreamError(`Service ${service} (model "${model}"): ${f.message}.`);
   if (x.limitedBy) return rateLimitError("instance", x.limitedBy, service, model);
   if (x.svc.config.fallback.enabled) x.deps.observer.fallback(service, model, "default");

@@ -38,6 +38,13 @@ const REQUEST_DROP = new Set([
   "forwarded",
 ]);
 
+/**
+ * Headers in which a proxy states the client's address. Like `X-Forwarded-For`, they are believed
+ * only from a peer in `server.trusted-proxies`; from anyone else they are a client's claim and an
+ * upstream that logs or limits by them would be fooled, so they are dropped.
+ */
+const CLIENT_IP_CLAIMS = new Set(["x-real-ip", "true-client-ip", "x-client-ip", "cf-connecting-ip"]);
+
 /** Response headers not passed back: hop-by-hop ones, plus length/encoding that no longer hold. */
 const RESPONSE_DROP = new Set([...HOP_BY_HOP, "content-length", "content-encoding", "date", "server"]);
 
@@ -53,11 +60,15 @@ export interface ForwardHeaderOptions {
   readonly clientIp: string;
   /** The `X-Forwarded-For` chain as received (only from a trusted proxy). */
   readonly forwardedFor?: string | null;
+  /** The peer is a trusted proxy: its `X-Real-IP` (and kin) are forwarded, else dropped. */
+  readonly trustedPeer?: boolean;
   readonly requestId: string;
   /** `traceparent` to send upstream. */
   readonly traceparent?: string;
   /** Drop the client's `Authorization` / `X-API-Key` (they authenticated at the gateway). */
   readonly dropClientAuth: boolean;
+  /** Another header (lower-case) that carried the client's key (`auth.header-name`): dropped too. */
+  readonly authHeader?: string;
   /** The original scheme. */
   readonly proto: string;
 }
@@ -84,7 +95,11 @@ export function forwardRequestHeaders(incoming: Headers, options: ForwardHeaderO
   // (`forEach`, not `for…of`: Deno's iterator allocates per entry, ~5× slower.)
   incoming.forEach((value, name) => {
     if (REQUEST_DROP.has(name) || listed?.has(name)) return;
-    if (options.dropClientAuth && (name === "authorization" || name === "x-api-key")) return;
+    if (!options.trustedPeer && CLIENT_IP_CLAIMS.has(name)) return;
+    if (
+      options.dropClientAuth &&
+      (name === "authorization" || name === "x-api-key" || name === options.authHeader)
+    ) return;
     out.push([name, value]);
   });
   const chain = options.forwardedFor ? `${options.forwardedFor}, ${options.clientIp}` : options.clientIp;

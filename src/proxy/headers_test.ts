@@ -59,3 +59,11 @@ Deno.test("responseHeaders() drops hop-by-hop, length and encoding but keeps rep
   assert.equal(h.has("transfer-encoding") || h.has("content-length") || h.has("content-encoding"), false);
   assert.deepEqual(new Headers(h).getSetCookie(), ["a=1", "b=2"]);
 });
+
+Deno.test("forwardRequestHeaders() drops X-Real-IP and its kin from an untrusted peer, keeps them from a trusted one", () => {
+  const claims = { "x-real-ip": "6.6.6.6", "true-client-ip": "6.6.6.6", "x-client-ip": "6.6.6.6" };
+  const untrusted = forwardRequestHeaders(new Headers(claims), base);
+  for (const name of Object.keys(claims)) assert.equal(untrusted.has(name), false, name);
+  const trusted = forwardRequestHeaders(new Headers(claims), { ...base, trustedPeer: true });
+  for (const name of Object.keys(claims)) assert.equal(trusted.get(name), "6.6.6.6", name);
+});

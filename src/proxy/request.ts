@@ -69,7 +69,7 @@ export interface DispatchDeps {
  * limiter of `scope` that said no (429).
  */
 export type Denial =
-  | { readonly allowed: false; readonly reason: "unauthenticated" | "model-forbidden" }
+  | { readonly allowed: false; readonly reason: "unauthenticated" | "service-forbidden" | "model-forbidden" }
   | { readonly allowed: false; readonly reason: "unknown-model"; readonly available: readonly string[] }
   | {
     readonly allowed: false;
@@ -139,8 +139,11 @@ export interface ScopeDecider {
  */
 export type RequestHandler = (rt: Runtime, deps: DispatchDeps, req: GatewayRequest) => Promise<Response>;
 
-/** Why an attempt failed (`shutdown`: cut by the gateway at its shutdown deadline). */
-export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort" | "shutdown";
+/**
+ * Why an attempt failed (`shutdown`: cut by the gateway at its shutdown deadline; `ejected`: its
+ * instance was ejected before the first byte — retryable, not counted against the instance).
+ */
+export type FailureKind = "connect" | "timeout" | "status" | "body" | "abort" | "shutdown" | "ejected";
 
 /** How an attempt ended, reported exactly once (an `Attempt` holds its own). */
 export interface Settlement {

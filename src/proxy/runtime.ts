@@ -13,6 +13,12 @@ import { createStrategy } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
 import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
+import {
+  createOutlierDetector,
+  FirstByteTimes,
+  InstanceProgress,
+  type OutlierDetector,
+} from "../health/outlier.ts";
 import { createLimiter, type KeyedLimiter } from "../limiter/mod.ts";
 import type {
   Adapter,
@@ -28,6 +34,7 @@ import type {
 } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
+import { WaitCount, WaitingList } from "./waiting.ts";
 
 /** One upstream instance as the request path sees it. */
 export interface Upstream extends Endpoint {
@@ -39,6 +46,8 @@ export interface Upstream extends Endpoint {
   readonly breaker: CircuitBreaker;
   readonly health: HealthState;
   readonly limiter?: KeyedLimiter;
+  /** Its attempts still waiting for a first byte (failed over when it is ejected). */
+  readonly waiting: WaitingList;
 }
 
 /** All instances serving one model name within a service. */
@@ -46,6 +55,8 @@ export interface ModelPool {
   readonly name: string;
   readonly upstreams: readonly Upstream[];
   readonly strategy: Strategy<Upstream>;
+  /** The pool's recent successful first-byte times (outlier detection's reference). */
+  readonly firstByteTimes: FirstByteTimes;
 }
 
 /** One service's routing and governance. */
@@ -58,6 +69,8 @@ export interface ServiceRuntime {
   /** Per-client-IP limiter (`client-ip-enable`). */
   readonly ipLimiter?: KeyedLimiter;
   readonly cache?: FallbackCache;
+  /** Latency outlier detection (`undefined`: `outlier-detection` is off). */
+  readonly outlier?: OutlierDetector;
 }
 
 /** The whole live table. */
@@ -92,6 +105,12 @@ export interface RuntimeState {
   readonly keyLimiters: Map<string, { key: string; limiter: KeyedLimiter }>;
   /** The newest object of each instance id (what state-change callbacks report). */
   readonly current: Map<string, Upstream>;
+  /** Per instance id, the attempts waiting for a first byte. */
+  readonly waiting: Map<string, WaitingList>;
+  /** Per pool (`<service>/<model>`), the recent successful first-byte times. */
+  readonly firstByteTimes: Map<string, FirstByteTimes>;
+  /** Attempts waiting over all instances. */
+  readonly waitCount: WaitCount;
 }
 
 /** A fresh, empty {@linkcode RuntimeState}. */
@@ -103,6 +122,9 @@ export function createRuntimeState(): RuntimeState {
     limiters: new Map(),
     keyLimiters: new Map(),
     current: new Map(),
+    waiting: new Map(),
+    firstByteTimes: new Map(),
+    waitCount: new WaitCount(),
   };
 }
 
@@ -172,6 +194,7 @@ function healthFor(
   deps: RuntimeDeps,
   inst: InstanceConfig,
   current: () => Upstream | undefined,
+  waiting: WaitingList,
 ): HealthState {
   const h = inst.health;
   const probed = isActivelyProbed(h);
@@ -188,6 +211,8 @@ function healthFor(
       onChange: (healthy, reason) => {
         const u = current();
         if (u) deps.events.healthChanged(u, healthy, reason);
+        // Requests waiting on an instance now out would wait for nothing: they fail over.
+        if (!healthy) waiting.ejectAll(reason);
       },
       onProbeOverruled: (detail) => {
         const u = current();
@@ -195,6 +220,25 @@ function healthFor(
       },
     }),
   })).state;
+}
+
+/** The first-byte times of the pool serving `model` in service `kind` (kept across reloads). */
+function firstByteTimesFor(deps: RuntimeDeps, kind: ServiceKind, model: string): FirstByteTimes {
+  const key = `${kind}/${model}`;
+  let times = deps.state.firstByteTimes.get(key);
+  if (!times) deps.state.firstByteTimes.set(key, times = new FirstByteTimes());
+  return times;
+}
+
+/** The instance's waiting list (kept across reloads by id, like its counters). */
+function waitingFor(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): WaitingList {
+  let list = deps.state.waiting.get(inst.id);
+  if (!list) {
+    const times = firstByteTimesFor(deps, svc.kind, inst.name);
+    list = new WaitingList(deps.state.waitCount, times, new InstanceProgress());
+    deps.state.waiting.set(inst.id, list);
+  }
+  return list;
 }
 
 function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): Upstream {
@@ -205,13 +249,15 @@ function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConf
   }
   // Breakers and health outlive one runtime; their callbacks report the instance's current object.
   const current = () => deps.state.current.get(inst.id);
+  const waiting = waitingFor(deps, svc, inst);
   const breaker = reuse(deps.state.breakers, inst.id, svc.circuitBreaker, () => ({
     breaker: createBreaker(svc.circuitBreaker, deps.clock, (from, to) => {
       const u = current();
       if (u) deps.events.breakerChanged(u, from, to);
+      if (to === "open") waiting.ejectAll("circuit breaker opened");
     }),
   })).breaker;
-  const health = healthFor(deps, inst, current);
+  const health = healthFor(deps, inst, current, waiting);
   const self: Upstream = {
     id: inst.id,
     weight: inst.weight,
@@ -224,6 +270,7 @@ function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConf
     breaker,
     health,
     limiter: limiterFor(deps, `instance:${inst.id}`, inst.rateLimit),
+    waiting,
   };
   deps.state.current.set(inst.id, self);
   return self;
@@ -255,7 +302,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
         kvSaturation: svc.loadBalance.kvSaturation,
         prefixCacheSize: svc.loadBalance.prefix.cacheSize,
       });
-      pools.set(name, { name, upstreams, strategy });
+      pools.set(name, { name, upstreams, strategy, firstByteTimes: firstByteTimesFor(deps, kind, name) });
     }
     const rl = svc.rateLimit;
     // `scope: client-ip` limits each client only; `client-ip-enable` adds per-client buckets to
@@ -274,6 +321,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
           svc.fallback.cacheTtlMs,
         )
         : undefined,
+      outlier: svc.outlier.enabled ? createOutlierDetector(svc.outlier) : undefined,
     };
   }
   return {

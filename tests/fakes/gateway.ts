@@ -8,6 +8,7 @@
 import { parseConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/types.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
+import { serveGateway } from "../../src/http/serve_gateway.ts";
 import { SERVICE_KINDS } from "../../src/types.ts";
 import { seededRandom } from "./random.ts";
 
@@ -61,7 +62,8 @@ export function startGateway(yaml: string, options: StartOptions = {}): TestGate
     onAccess: options.onAccess,
   });
   if (options.probes) gateway.startProbes();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, gateway.fetch);
+  // Served as main.ts serves it: on the renewable listener configured from `server.*`.
+  const server = serveGateway(gateway, config.server, { hostname: "127.0.0.1", port: 0 });
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     gateway,

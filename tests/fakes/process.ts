@@ -24,9 +24,23 @@ export interface GatewayProcess {
 export async function spawnGateway(
   args: string[],
   env: Record<string, string> = {},
+  options: { readonly fdLimit?: number; readonly permissions?: string[] } = {},
 ): Promise<GatewayProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--port", "0", "--host", "127.0.0.1", ...args],
+  const argv = [
+    "run",
+    ...(options.permissions ?? ["-A"]),
+    MAIN,
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    ...args,
+  ];
+  // A lower open-file limit (soft and hard, so Deno cannot raise it) for resource-exhaustion tests.
+  const child = new Deno.Command(options.fdLimit ? "bash" : Deno.execPath(), {
+    args: options.fdLimit
+      ? ["-c", `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, Deno.execPath(), ...argv]
+      : argv,
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",

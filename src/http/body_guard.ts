@@ -1,0 +1,279 @@
+/**
+ * Reading a request body against slow and greedy clients. A client that stops half-way through
+ * its body would otherwise hold the connection, and up to `server.body-limit` of memory, forever.
+ *
+ * - **Idle deadline** (`server.body-idle-timeout`): the longest gap between two pieces of the body.
+ *   A sized body up to {@linkcode WHOLE_READ_MAX} is read in one native call (the fast path: it
+ *   has nearly always arrived with the head) and must then arrive whole within one idle timeout —
+ *   64 KiB in 30 s is 2 KiB/s, no live client is slower.
+ * - **Total deadline** (`server.body-timeout`): the whole body, however steady.
+ * - **Pending bytes** (`server.max-pending-body-bytes`): one gateway-wide count of the bytes of
+ *   bodies being received. A body reserves its declared length before a byte is read (a chunked
+ *   one, each chunk as it comes); past the cap the request is refused with 503 and `Retry-After`
+ *   instead of memory growing. Every reservation is released exactly once, in `finally`, on every
+ *   path: complete, too large, timed out, refused, client gone.
+ *
+ * **Closing the connection.** Deno's HTTP/1.1 server (2.9, `ext/http/http_next.rs`), after
+ * answering a request whose body nobody reads, reads and discards the rest with no deadline, and
+ * a body read in flight cannot be aborted from JS: only data, the client's close, or the graceful
+ * shutdown of the listener that accepted it (see `listener.ts`) end it. So an early answer never
+ * leaves a body to Deno's discard: after a 408 the reader is cancelled as soon as its read in
+ * flight settles, which closes the connection; after any other early answer (413, 503, and via
+ * {@linkcode drainUnread} 401, 404, 415, a global 429…) the rest is read and dropped under the
+ * same deadlines, so a well-behaved client gets its answer and then a clean close.
+ *
+ * Deadlines ride the gateway's one {@linkcode DeadlineSweep} timer: no `setTimeout` per request,
+ * and a chunk only moves a number.
+ *
+ * @module
+ */
+
+import { GatewayError, OverloadedError, PayloadTooLargeError, RequestTimeoutError } from "../errors.ts";
+import type { DeadlineSweep, Watch } from "../proxy/deadlines.ts";
+import type { PendingBodies } from "./pending_bodies.ts";
+
+export { PendingBodies } from "./pending_bodies.ts";
+
+/** Seconds a client refused for pending bytes is asked to wait. */
+const RETRY_AFTER_S = 1;
+
+const EMPTY = new Uint8Array(0);
+
+/** Limits of {@linkcode readGuarded}, from `server.*`. */
+export interface BodyGuardOptions {
+  /** `server.body-limit`: larger → 413. */
+  readonly limit: number;
+  /** `server.body-idle-timeout`, ms. */
+  readonly idleTimeoutMs: number;
+  /** `server.body-timeout`, ms. */
+  readonly totalTimeoutMs: number;
+  /** `server.max-pending-body-bytes`. */
+  readonly maxPendingBytes: number;
+  readonly pending: PendingBodies;
+  readonly deadlines: DeadlineSweep;
+}
+
+/** Sized bodies up to this are read in one native call. */
+export const WHOLE_READ_MAX = 64 * 1024;
+
+/**
+ * One body being read: its deadline (as a {@linkcode Watch} of the sweep), its reservation, and
+ * what happens to the connection when reading stops early.
+ */
+class BodyRead implements Watch {
+  due: number;
+  reserved = 0;
+  timedOut: RequestTimeoutError | undefined;
+  readonly #start: number;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** Rejects the read in progress when the deadline passes (the reader itself stays open). */
+  readonly #expired = Promise.withResolvers<never>();
+  /** The read in flight, if any: Deno cannot abort it, only the client or a listener renewal. */
+  #inFlight: Promise<unknown> | undefined;
+
+  constructor(readonly o: BodyGuardOptions, body: ReadableStream<Uint8Array>) {
+    this.#start = o.deadlines.now();
+    this.due = this.#start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs);
+    this.#reader = body.getReader();
+    this.#expired.promise.catch(() => {});
+    o.deadlines.add(this);
+  }
+
+  /** Reserves `n` more pending bytes or throws 503. */
+  reserve(n: number): void {
+    if (!this.o.pending.tryReserve(n, this.o.maxPendingBytes)) throw overloaded();
+    this.reserved += n;
+  }
+
+  /**
+   * The next piece, or `undefined` at the end; throws 408 past a deadline, 499 if the client left.
+   * `settled` skips the deadline race when the end is known to be there already (all declared
+   * bytes read).
+   */
+  async next(settled = false): Promise<Uint8Array | undefined> {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      const read = this.#reader.read();
+      if (settled) result = await read;
+      else {
+        this.#inFlight = read;
+        result = await Promise.race([read, this.#expired.promise]);
+        this.#inFlight = undefined;
+      }
+    } catch (error) {
+      throw this.timedOut ?? clientGone(error);
+    }
+    if (result.done) return undefined;
+    const now = this.o.deadlines.now();
+    this.due = Math.min(now + this.o.idleTimeoutMs, this.#start + this.o.totalTimeoutMs);
+    return result.value;
+  }
+
+  /** Called by the sweep: a deadline passed. */
+  expire(): void {
+    const total = this.o.deadlines.now() >= this.#start + this.o.totalTimeoutMs;
+    this.timedOut = new RequestTimeoutError(
+      total
+        ? `The request body did not arrive within ${this.o.totalTimeoutMs} ms.`
+        : `The request body stalled: nothing arrived for ${this.o.idleTimeoutMs} ms.`,
+    );
+    this.#expired.reject(this.timedOut);
+  }
+
+  /**
+   * Reading is over: the reservation is given back (exactly once). Complete: the deadline is
+   * dropped. Timed out: the reader is cancelled (closing the connection) as soon as the read in
+   * flight settles. Otherwise (an early answer) the rest is drained under the same deadlines.
+   */
+  finish(complete: boolean): void {
+    this.o.pending.release(this.reserved);
+    this.reserved = 0;
+    if (complete) this.o.deadlines.delete(this);
+    else if (this.timedOut) this.#closeAfterRead();
+    else void this.#drain();
+  }
+
+  /** Reads and drops the rest; when it ends, stalls or the client leaves, the connection closes. */
+  async #drain(): Promise<void> {
+    try {
+      while (await this.next() !== undefined) { /* dropped */ }
+    } catch { /* stalled, or the client left */ }
+    this.o.deadlines.delete(this);
+    this.#closeAfterRead();
+  }
+
+  /**
+   * Cancels the reader once no read is in flight. Cancelling with a read in flight would not
+   * close the connection (Deno's read holds it until data, the client's close, or a listener
+   * renewal, which cancels it).
+   */
+  #closeAfterRead(): void {
+    const cancel = () => void this.#reader.cancel().catch(() => {});
+    if (this.#inFlight) this.#inFlight.then(cancel, cancel);
+    else cancel();
+  }
+}
+
+/** The client closed the connection before its body was complete: logged and counted as 499. */
+function clientGone(error: unknown): GatewayError {
+  return error instanceof GatewayError ? error : new GatewayError(
+    499,
+    "invalid_request_error",
+    "client_abort",
+    "The client closed the connection before the request body was complete.",
+  );
+}
+
+/**
+ * Reads the whole body of `req` within the limits of `o`: 413 past `limit`, 408 when it stalls or
+ * takes too long, 503 (`Retry-After`) when the gateway already receives `maxPendingBytes`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DeadlineSweep } from "../proxy/deadlines.ts";
+ * import { PendingBodies, readGuarded } from "./body_guard.ts";
+ * const o = {
+ *   limit: 1024, idleTimeoutMs: 30_000, totalTimeoutMs: 300_000, maxPendingBytes: 1 << 20,
+ *   pending: new PendingBodies(), deadlines: new DeadlineSweep(),
+ * };
+ * const bytes = await readGuarded(new Request("http://x", { method: "POST", body: "abc" }), o);
+ * assert.equal(bytes.byteLength, 3);
+ * assert.equal(o.pending.bytes, 0);
+ * o.deadlines.stop();
+ * ```
+ */
+export function readGuarded(req: Request, o: BodyGuardOptions): Promise<Uint8Array> {
+  if (!req.body) return Promise.resolve(EMPTY);
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  return declared >= 0 && declared <= WHOLE_READ_MAX && declared <= o.limit
+    ? readWhole(req, o, declared)
+    : readChunks(req.body, o, declared);
+}
+
+/** 503 for a body that does not fit under the pending-bytes cap. */
+function overloaded(): OverloadedError {
+  return new OverloadedError(
+    "The gateway is receiving too many request bodies at once; retry shortly.",
+    RETRY_AFTER_S,
+  );
+}
+
+/**
+ * A small sized body in one native read (the request path's fast path: usually already received
+ * with the head), which must arrive whole within one idle timeout. Its reservation lasts until
+ * that read settles, even past a 408: until then Deno may still be filling its buffer.
+ */
+async function readWhole(req: Request, o: BodyGuardOptions, declared: number): Promise<Uint8Array> {
+  if (!o.pending.tryReserve(declared, o.maxPendingBytes)) {
+    drainUnread(req, o);
+    throw overloaded();
+  }
+  const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
+  const start = o.deadlines.now();
+  const watch: Watch = {
+    due: start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs),
+    expire: () =>
+      reject(
+        new RequestTimeoutError(
+          `The request body did not arrive within ${Math.round(o.deadlines.now() - start)} ms.`,
+        ),
+      ),
+  };
+  o.deadlines.add(watch);
+  req.bytes().then(resolve, (error) => reject(clientGone(error))).finally(() => {
+    o.pending.release(declared);
+    o.deadlines.delete(watch);
+  });
+  return await promise;
+}
+
+/** Chunk by chunk, each moving the idle deadline; a chunked body reserves as it arrives. */
+async function readChunks(
+  body: ReadableStream<Uint8Array>,
+  o: BodyGuardOptions,
+  declared: number,
+): Promise<Uint8Array> {
+  const read = new BodyRead(o, body);
+  let complete = false;
+  try {
+    if (declared > o.limit) throw new PayloadTooLargeError(o.limit);
+    if (declared >= 0) read.reserve(declared);
+    // Bytes already reserved by the declared length; a chunked body reserves as it arrives.
+    const covered = declared >= 0 ? declared : 0;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (let chunk = await read.next(); chunk !== undefined; chunk = await read.next(size === declared)) {
+      size += chunk.byteLength;
+      if (size > o.limit) throw new PayloadTooLargeError(o.limit);
+      if (size > covered) read.reserve(Math.min(chunk.byteLength, size - covered));
+      parts.push(chunk);
+    }
+    complete = true;
+    return concatChunks(parts, size);
+  } finally {
+    read.finish(complete);
+  }
+}
+
+/**
+ * After an answer given without reading the body (401, 404, 415, a global 429…): reads and drops
+ * what the client still sends, under the body deadlines, then lets the connection close — rather
+ * than Deno's deadline-less discard. A no-op when the body was read or there is none.
+ */
+export function drainUnread(req: Request, o: BodyGuardOptions): void {
+  if (req.bodyUsed || req.body === null || req.body.locked) return;
+  new BodyRead(o, req.body).finish(false);
+}
+
+/** The pieces of a body as one buffer (the piece itself when there is one). */
+export function concatChunks(parts: readonly Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}

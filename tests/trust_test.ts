@@ -1,0 +1,146 @@
+/**
+ * Trust at the edge, end to end: what an untrusted client claims about its address changes
+ * nothing, and no client credential reaches an upstream that has its own, or any upstream when
+ * the gateway checked it. A real gateway, a fake upstream that records headers, real sockets.
+ */
+
+import assert from "node:assert/strict";
+import { startGateway, type TestGateway } from "./fakes/gateway.ts";
+import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
+
+const UPSTREAM_KEY = "sk-instance-own-7777";
+const CLIENT_KEY = "sk-client-key-8888";
+
+const chat = (url: string, headers: Record<string, string>) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+  }).then(async (r) => ({ status: r.status, text: await r.text() }));
+
+/** A gateway for `yaml(upstreamUrl)` in front of a recording fake upstream, both closed after `fn`. */
+async function withGateway(
+  yaml: (upstream: string) => string,
+  fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>,
+): Promise<void> {
+  const up = startFakeUpstream({ name: "U" });
+  const gw = startGateway(yaml(up.url));
+  try {
+    await fn(gw, up);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+}
+
+Deno.test("a spoofed X-Forwarded-For / X-Real-IP from an untrusted peer moves neither the per-IP limit, the logged IP nor the upstream's view", async () => {
+  await withGateway((u) => `
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      rate-limit: { capacity: 2, rate: 0.001, scope: client-ip }
+      instances:
+        - { name: m, base-url: "${u}" }
+`, async (gw, up) => {
+    const spoof = (ip: string) => ({ "x-forwarded-for": ip, "x-real-ip": ip, "true-client-ip": ip });
+    assert.equal((await chat(gw.url, spoof("1.1.1.1"))).status, 200);
+    assert.equal((await chat(gw.url, spoof("2.2.2.2"))).status, 200);
+    const third = await chat(gw.url, spoof("3.3.3.3"));
+    assert.equal(third.status, 429, "one bucket for the real peer, whatever it claims");
+    assert.equal(up.requests.length, 2);
+    for (const r of up.requests) {
+      assert.equal(r.headers.get("x-forwarded-for"), "127.0.0.1");
+      assert.equal(r.headers.get("x-real-ip"), null);
+      assert.equal(r.headers.get("true-client-ip"), null);
+    }
+    const access = gw.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "access");
+    assert.equal(access.length, 3);
+    for (const rec of access) assert.equal(rec.clientIp, "127.0.0.1");
+  });
+});
+
+Deno.test("auth off: an instance with its own api-key never receives the client's Authorization or X-API-Key", async () => {
+  await withGateway((u) => `
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${u}", api-key: "${UPSTREAM_KEY}" }
+`, async (gw, up) => {
+    const res = await chat(gw.url, { authorization: `Bearer ${CLIENT_KEY}`, "x-api-key": CLIENT_KEY });
+    assert.equal(res.status, 200);
+    const seen = up.requests[0].headers;
+    assert.equal(seen.get("authorization"), `Bearer ${UPSTREAM_KEY}`);
+    assert.equal(seen.get("x-api-key"), null);
+    for (const [, value] of seen) assert.ok(!value.includes(CLIENT_KEY), "no client credential upstream");
+  });
+});
+
+Deno.test("auth on: an instance without a key of its own receives neither the client's Authorization nor its X-API-Key", async () => {
+  await withGateway((u) => `
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${u}" }
+auth:
+  keys:
+    - { name: c, key: "${CLIENT_KEY}" }
+`, async (gw, up) => {
+    const variants: Record<string, string>[] = [{ authorization: `Bearer ${CLIENT_KEY}` }, {
+      "x-api-key": CLIENT_KEY,
+    }];
+    for (const headers of variants) {
+      assert.equal((await chat(gw.url, { ...headers, "x-other": "kept" })).status, 200);
+    }
+    assert.equal(up.requests.length, 2);
+    for (const r of up.requests) {
+      assert.equal(r.headers.get("authorization"), null);
+      assert.equal(r.headers.get("x-api-key"), null);
+      assert.equal(r.headers.get("x-other"), "kept");
+    }
+  });
+});
+
+Deno.test("a body naming model twice is refused with 400 before any upstream sees it (JSON and multipart)", async () => {
+  await withGateway((u) => `
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: allowed, base-url: "${u}" }
+        - { name: other, base-url: "${u}" }
+    stt:
+      instances:
+        - { name: allowed, base-url: "${u}" }
+auth:
+  keys:
+    - { name: c, key: "${CLIENT_KEY}", models: [allowed] }
+`, async (gw, up) => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${CLIENT_KEY}` },
+      body: '{"model":"other","messages":[],"model":"allowed"}',
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.error.code, "duplicate_model");
+    assert.equal(body.error.param, "model");
+    const form = new FormData();
+    form.append("model", "other");
+    form.append("model", "allowed");
+    form.append("file", new Blob([new Uint8Array(8)]), "a.wav");
+    const stt = await fetch(`${gw.url}/v1/audio/transcriptions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+      body: form,
+    });
+    assert.equal(stt.status, 400);
+    assert.equal((await stt.json()).error.code, "duplicate_model");
+    assert.equal(up.requests.length, 0);
+  });
+});
