@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startFakeUpstream } from "./fakes/openai_upstream.ts";
-import { spawnGateway } from "./fakes/process.ts";
+import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { type GatewayProcess, spawnGateway } from "./fakes/process.ts";
 
 const yaml = (upstream: string, models: string[], extra = "") => `
 log: { level: info, format: json }
@@ -102,25 +102,48 @@ async function getFresh(url: string, path: string): Promise<unknown> {
   }
 }
 
-Deno.test("workers: 2 without Redis — a breaker opened by one worker rejects on the other; half-open trials run once for the host", async () => {
+/** Runs `fn` against a `workers: 2` gateway (no Redis) in front of an upstream failing with 500. */
+async function withFailingWorkers(
+  extra: string,
+  fn: (gw: GatewayProcess, up: FakeUpstream) => Promise<void>,
+): Promise<void> {
   const up = startFakeUpstream({ name: "A" });
   up.fault = { kind: "status", status: 500 };
   const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
   const file = `${dir}/c.yaml`;
-  const breaker = "      circuit-breaker: { failure-threshold: 2, timeout: 2s, success-threshold: 1, " +
-    "half-open-max-calls: 1 }\n      retry: { max-attempts: 1 }";
-  await Deno.writeTextFile(file, yaml(up.url, ["m"], breaker));
+  await Deno.writeTextFile(file, yaml(up.url, ["m"], `${extra}\n      retry: { max-attempts: 1 }`));
   const gw = await spawnGateway(["--config", file, "--no-watch"]);
   try {
-    // Fresh connections land on either worker. Alone, each worker lets two failures through before
-    // its own breaker opens (4 in all); shared, the first breaker to open holds the other open (the
-    // 30 ms between requests leave time for the message): 2 or 3 failures, never 4.
-    const statuses: number[] = [];
+    await fn(gw, up);
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.exited;
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * 16 requests one after the other on fresh connections (either worker may take each), 30 ms
+ * apart: time for one worker's news to reach the other.
+ */
+async function spacedChats(url: string): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    statuses.push(await chatFresh(url));
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return statuses;
+}
+
+Deno.test("workers: 2 without Redis — a breaker opened by one worker rejects on the other; half-open trials run once for the host", async () => {
+  const breaker = "      circuit-breaker: { failure-threshold: 2, timeout: 2s, success-threshold: 1, " +
+    "half-open-max-calls: 1 }";
+  await withFailingWorkers(breaker, async (gw, up) => {
+    // Alone, each worker lets two failures through before its own breaker opens (4 in all);
+    // shared, the first breaker to open holds the other open: 2 or 3 failures, never 4.
     const t0 = performance.now();
-    for (let i = 0; i < 16; i++) {
-      statuses.push(await chatFresh(gw.url));
-      await new Promise((r) => setTimeout(r, 30));
-    }
+    const statuses = await spacedChats(gw.url);
     const failures = up.requests.length;
     assert.ok(failures <= 3, `failures that reached the instance: ${statuses.join(",")}`);
     assert.deepEqual(statuses.slice(3).filter((s) => s !== 503), []);
@@ -133,39 +156,19 @@ Deno.test("workers: 2 without Redis — a breaker opened by one worker rejects o
     up.fault = { kind: "delay", ms: 400 };
     const burst = await Promise.all(Array.from({ length: 10 }, () => chatFresh(gw.url)));
     assert.equal(up.requests.length - failures, 1, `one trial call (${burst.join(",")})`);
-  } finally {
-    gw.kill("SIGTERM");
-    await gw.exited;
-    await up.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("workers: 2 without Redis — an instance ejected by one worker's passive health check is ejected on the other", async () => {
-  const up = startFakeUpstream({ name: "A" });
-  up.fault = { kind: "status", status: 500 };
-  const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
-  const file = `${dir}/c.yaml`;
   const health = "      health-check: { enabled: true, interval: 60s, passive-failures: 2 }\n" +
-    "      circuit-breaker: { failure-threshold: 100 }\n      retry: { max-attempts: 1 }";
-  await Deno.writeTextFile(file, yaml(up.url, ["m"], health));
-  const gw = await spawnGateway(["--config", file, "--no-watch"]);
-  const chats = () => up.requests.filter((r) => r.path === "/v1/chat/completions").length;
-  try {
-    const statuses: number[] = [];
-    for (let i = 0; i < 16; i++) {
-      statuses.push(await chatFresh(gw.url));
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    assert.ok(chats() <= 3, `failures that reached the instance: ${statuses.join(",")}`);
+    "      circuit-breaker: { failure-threshold: 100 }";
+  await withFailingWorkers(health, async (gw, up) => {
+    const statuses = await spacedChats(gw.url);
+    const chats = up.requests.filter((r) => r.path === "/v1/chat/completions").length;
+    assert.ok(chats <= 3, `failures that reached the instance: ${statuses.join(",")}`);
     for (let i = 0; i < 8; i++) {
       const status = await getFresh(gw.url, "/v1/chat/status") as { instances: { healthy: boolean }[] };
       assert.equal(status.instances[0].healthy, false, "both workers report it ejected");
     }
-  } finally {
-    gw.kill("SIGTERM");
-    await gw.exited;
-    await up.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -4,8 +4,21 @@ import { openLink, redisAvailable, startRedis } from "../../tests/fakes/redis_se
 import { createMemoryLimits, type LimitCheck } from "../limiter/backend.ts";
 import type { LimitAlgorithm, RateLimitConfig } from "../types.ts";
 import { createRedisLimits } from "./redis_limits.ts";
+import type { RedisLink } from "./redis_link.ts";
 
 const ignore = !redisAvailable();
+
+/** Runs `fn` on a link to a fresh test Redis, stopped afterwards. */
+async function withRedis(fn: (link: RedisLink) => Promise<void>): Promise<void> {
+  const redis = await startRedis();
+  const link = await openLink(redis.url);
+  try {
+    await fn(link);
+  } finally {
+    link.close();
+    await redis.stop();
+  }
+}
 const T0 = 1_700_000_000_123.25;
 
 function config(algorithm: LimitAlgorithm, warm: boolean, capacity = 5): RateLimitConfig {
@@ -33,10 +46,8 @@ Deno.test({
   name:
     "createRedisLimits() decides seeded traffic exactly as the memory limiters, every algorithm, with and without warm-up, with and without an instance check after the scopes",
   ignore,
-  async fn() {
-    const redis = await startRedis();
-    const link = await openLink(redis.url);
-    try {
+  fn: () =>
+    withRedis(async (link) => {
       for (const algorithm of ALGORITHMS) {
         for (const warm of [false, true]) {
           let now = T0;
@@ -90,21 +101,15 @@ Deno.test({
           assert.ok(denials > 20, `${algorithm} warm=${warm}: traffic must hit the limits (${denials})`);
         }
       }
-    } finally {
-      link.close();
-      await redis.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name:
     "createRedisLimits() decides a batch (requests made in one turn) in order, as the memory limiters decide them one by one",
   ignore,
-  async fn() {
-    const redis = await startRedis();
-    const link = await openLink(redis.url);
-    try {
+  fn: () =>
+    withRedis(async (link) => {
       const now = T0;
       const memory = createMemoryLimits(() => now);
       let calls = 0;
@@ -147,11 +152,7 @@ Deno.test({
       assert.deepEqual(got, want);
       const outcomes = new Set(want.map((v) => `${v.denied}:${v.extra[0]?.allowed}`));
       assert.ok(outcomes.size >= 3, `admitted, scope-denied and instance-denied all occur: ${[...outcomes]}`);
-    } finally {
-      link.close();
-      await redis.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -195,10 +196,8 @@ Deno.test({
   name:
     "createRedisLimits() adjust(): a refund gives back room (never past a fresh state), a charge goes into debt, every algorithm",
   ignore,
-  async fn() {
-    const redis = await startRedis();
-    const link = await openLink(redis.url);
-    try {
+  fn: () =>
+    withRedis(async (link) => {
       for (const algorithm of ALGORITHMS) {
         let now = T0;
         const limits = createRedisLimits({ link, keyPrefix: `adj:${algorithm}:`, now: () => now });
@@ -226,20 +225,14 @@ Deno.test({
         assert.equal(owed.denied, 0, algorithm);
         assert.equal(owed.decision!.remaining, 0, algorithm);
       }
-    } finally {
-      link.close();
-      await redis.stop();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "createRedisLimits() keys, the warm-up start included, expire once the limiter is idle",
   ignore,
-  async fn() {
-    const redis = await startRedis();
-    const link = await openLink(redis.url);
-    try {
+  fn: () =>
+    withRedis(async (link) => {
       const limits = createRedisLimits({ link, keyPrefix: "ttl:" });
       const c = config("token-bucket", true, 5);
       await limits.decide([{ scope: "service", name: "service:chat", key: "service", config: c }]);
@@ -251,9 +244,5 @@ Deno.test({
         const ttl = Number(await link.send(["PTTL", k]));
         assert.ok(ttl > 5000 && ttl <= 5250, `${k}: ${ttl} ms`);
       }
-    } finally {
-      link.close();
-      await redis.stop();
-    }
-  },
+    }),
 });
