@@ -56,7 +56,6 @@ async function run(kind: "memory" | "redis", total: number, redis?: TestRedis) {
       fellBack: () => fellBack++,
     }))
     : undefined;
-  if (limits && Deno.args.includes("--no-instance")) delete (limits as { instance?: unknown }).instance;
   let fails = 0;
   const gateway = createGateway(config, {
     clock: Date.now,
