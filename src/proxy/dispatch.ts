@@ -36,7 +36,11 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
     x.limits = admission;
 
     // Each model of the fallback chain in turn, while one has no instance that can take the request.
-    for (let u = x.next() ?? substitute(x); u !== undefined; u = x.next() ?? substitute(x)) {
+    for (;;) {
+      let u = x.next();
+      if (u instanceof Promise) u = await u;
+      if (u === undefined) u = await substitute(x);
+      if (u === undefined) break;
       const attempt = x.start(u);
       const result = await attempt.run();
       if (result instanceof Response) {
@@ -48,7 +52,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
       if (result.kind === "abort") return x.abandoned(attempt);
       if (!x.mayRetry(result)) break;
     }
-    return exhausted(x);
+    return await exhausted(x);
   } catch (error) {
     x.failed(error);
     throw error;

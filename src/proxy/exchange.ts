@@ -9,11 +9,17 @@
 import type { GatewayError } from "../errors.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { Decision, PickContext } from "../types.ts";
-import { denialError, instanceDenial, rateLimitHeaders } from "./access.ts";
+import { denialError, instanceDenial, isDenial, rateLimitHeaders } from "./access.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
 import { pickInput } from "./pick.ts";
 import { type ModelRoute, resolveModel } from "./catalogue.ts";
-import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
+import {
+  type AttemptFailure,
+  DEFERRED,
+  type Denial,
+  type DispatchDeps,
+  type GatewayRequest,
+} from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
 import { usageFromTail } from "./usage.ts";
@@ -44,8 +50,11 @@ export class Exchange implements AttemptOwner {
   lastFailure: AttemptFailure | undefined;
   /** The soonest-to-clear instance limiter denial, when instances were skipped for their limit. */
   limitedBy: Decision | undefined;
-  /** The tightest request-level limit that let the request in (for `X-RateLimit-*`). */
-  limits: Decision | undefined;
+  /**
+   * The tightest request-level limit that let the request in (for `X-RateLimit-*`), or
+   * `DEFERRED` until it is decided with the first instance picked.
+   */
+  limits: Decision | undefined | typeof DEFERRED;
   #pick: PickContext<Upstream> | undefined;
   /** The request's bodies as its instances need them (model renamed, usage asked for). */
   readonly #bodies: UpstreamBodies;
@@ -70,21 +79,47 @@ export class Exchange implements AttemptOwner {
    * here: when every eligible instance is at capacity, wait for a slot instead of returning
    * `undefined`.
    */
-  next(): Upstream | undefined {
+  next(): Upstream | undefined | Promise<Upstream | undefined> {
     const pool = this.pool!;
     this.#pick ??= pickInput(this.svc, this.req, this.tried);
+    const decider = this.deps.limits;
     for (;;) {
       const u = pool.strategy.pick(this.#pick);
+      if (this.limits === DEFERRED) return this.#admitWith(u);
       if (u === undefined) return undefined;
       this.tried.push(u);
-      const denied = instanceDenial(u);
-      if (denied !== undefined) {
-        this.deps.observer.rateLimited("instance", this.req.service);
-        if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+      if (u.limiter === undefined) {
+        if (u.breaker.tryAcquire()) return u;
         continue;
       }
-      if (u.breaker.tryAcquire()) return u;
+      // A cluster-wide instance limit answers later: the rest of the loop continues from there.
+      const denied = decider?.instance ? decider.instance(u) : instanceDenial(u);
+      if (denied instanceof Promise) return denied.then((d) => this.#admitted(u, d) ? u : this.next());
+      if (this.#admitted(u, denied)) return u;
     }
+  }
+
+  /**
+   * The request-level limits decided together with the first pick `u` (one round trip): throws
+   * the 429 of a request-level denial; else `u` when its own limit and breaker admit it, or
+   * the next pick.
+   */
+  async #admitWith(u: Upstream | undefined): Promise<Upstream | undefined> {
+    let both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u);
+    if (both instanceof Promise) both = await both;
+    if (isDenial(both.admission)) throw this.denied(both.admission);
+    this.limits = both.admission;
+    if (u === undefined) return undefined;
+    this.tried.push(u);
+    return this.#admitted(u, both.instance) ? u : await this.next();
+  }
+
+  /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */
+  #admitted(u: Upstream, denied: Decision | undefined): boolean {
+    if (denied === undefined) return u.breaker.tryAcquire();
+    this.deps.observer.rateLimited("instance", this.req.service);
+    if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+    return false;
   }
 
   /**
@@ -152,7 +187,7 @@ export class Exchange implements AttemptOwner {
       headers.set("x-dairouter-model", this.pool.name);
       if (this.substituted) headers.set("x-dairouter-fallback", "model");
     }
-    if (this.limits === undefined) return;
+    if (this.limits === undefined || this.limits === DEFERRED) return;
     const h = rateLimitHeaders(this.limits, false);
     for (const k in h) headers.set(k, h[k]);
   }
