@@ -21,6 +21,7 @@ import {
   buildRuntime,
   createRuntimeState,
   type Runtime,
+  type RuntimeDeps,
   type RuntimeState,
   type Upstream,
 } from "./proxy/runtime.ts";
@@ -28,7 +29,7 @@ import type { EngineLoad as ConsoleEngineLoad } from "./console/snapshot.ts";
 import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
 import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
-import type { Clock, Random, ServiceKind } from "./types.ts";
+import type { BreakerState, Clock, Random, ServiceKind } from "./types.ts";
 import { SERVICE_KINDS } from "./types.ts";
 
 /** Handles to the outside world, created by `main.ts` (or a test). */
@@ -53,6 +54,23 @@ export interface GatewayDeps {
   readonly limits?: ScopeDecider;
   /** Also called with every access record (the operator console's history). */
   readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
+  /** Shares state with other workers and replicas (`src/cluster/`); absent = this process alone. */
+  readonly cluster?: GatewayCluster;
+}
+
+/** What a cluster (workers on one host, replicas on one Redis) adds to a gateway. */
+export interface GatewayCluster {
+  /** Local limiters get limits ÷ this (see `RuntimeDeps.limitShare`). */
+  readonly limitShare?: number;
+  /** The `cache` fallback's store. */
+  readonly fallbackCache?: RuntimeDeps["fallbackCache"];
+  /** Told of every local breaker and health transition. */
+  breakerChanged?(id: string, to: BreakerState): void;
+  healthChanged?(id: string, healthy: boolean, reason: string): void;
+  /** The running configuration revision (`/readyz`, status pages). */
+  revision?(): string;
+  /** The host-wide `/metrics` text (all workers), instead of this isolate's own. */
+  renderMetrics?(): Promise<string>;
 }
 
 /** A running gateway (without its listener). */
@@ -143,6 +161,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
       metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
+      deps.cluster?.breakerChanged?.(u.id, to as BreakerState);
       logger.warn("circuit breaker state changed", {
         event: "breaker",
         service: u.service,
@@ -153,6 +172,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     healthChanged(u: import("./proxy/runtime.ts").Upstream, healthy: boolean, reason: string) {
       metrics.setHealth(u.service, u.id, healthy);
+      deps.cluster?.healthChanged?.(u.id, healthy, reason);
       if (healthy) u.limiter?.restartWarmUp("instance");
       // The level says how bad the news is: an ejection needs attention, a recovery does not.
       const fields = { event: "health", service: u.service, instance: u.id, healthy, reason };
@@ -168,7 +188,15 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       });
     },
   };
-  let runtime = buildRuntime(config, { clock: deps.clock, random: deps.random, state, events });
+  const runtimeDeps: RuntimeDeps = {
+    clock: deps.clock,
+    random: deps.random,
+    state,
+    events,
+    limitShare: deps.cluster?.limitShare,
+    fallbackCache: deps.cluster?.fallbackCache,
+  };
+  let runtime = buildRuntime(config, runtimeDeps);
   // Latency outlier detection rides the deadline sweep while requests wait (no timer of its own).
   new OutlierMonitor({ sweep: deadlines, runtime: () => runtime, clock: deps.clock, count: state.waitCount });
   metrics.setInFlightSource(function* () {
@@ -276,7 +304,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     state,
     runtime: () => runtime,
     reload(next) {
-      const built = buildRuntime(next, { clock: deps.clock, random: deps.random, state, events });
+      const built = buildRuntime(next, runtimeDeps);
       const gone = runtime.upstreams.filter((u) => !built.upstreams.some((n) => n.id === u.id));
       for (const u of gone) metrics.removeInstance(u.service, u.id);
       config = next;
@@ -349,8 +377,15 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     clock: deps.clock,
     random: deps.random,
-    metrics,
+    metrics: deps.cluster?.renderMetrics
+      ? {
+        render: deps.cluster.renderMetrics,
+        contentType: metrics.contentType,
+        setPendingBodySource: (fn: () => number) => metrics.setPendingBodySource(fn),
+      }
+      : metrics,
     ready: () => !draining,
+    revision: deps.cluster?.revision,
     otel: deps.otel,
     extend: deps.extend ? (a) => deps.extend!(a, gateway) : undefined,
   });

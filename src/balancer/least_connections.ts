@@ -26,7 +26,9 @@ class LeastConnections<E extends Endpoint> implements Strategy<E> {
     if (scan.begin(ctx.eligible) === 0) return undefined;
     const members = scan.members;
     for (let i = 0; i < members.length; i++) {
-      if (scan.has(i)) scan.offer(i, 0, members[i].stats.inFlight / scan.weight(i));
+      if (!scan.has(i)) continue;
+      const s = members[i].stats;
+      scan.offer(i, 0, (s.inFlight + (s.peers?.inFlight ?? 0)) / scan.weight(i));
     }
     return scan.choose();
   }
@@ -35,9 +37,11 @@ class LeastConnections<E extends Endpoint> implements Strategy<E> {
 /**
  * Creates the `least-connections` strategy: lowest `stats.inFlight / weight` among the eligible
  * members (weight-0 members, counted as weight 1, only when no weighted member is eligible);
- * loads within 5 % of the lowest are shared in the ratio of the weights. Deterministic: no
- * randomness is used. The dispatcher must keep `inFlight` exact (+1 when an attempt starts, -1
- * exactly once when its body ends), since the choice depends on nothing else.
+ * loads within 5 % of the lowest are shared in the ratio of the weights. In a cluster, `inFlight`
+ * is this process's count plus what the other workers and replicas last reported
+ * (`stats.peers.inFlight`). Deterministic: no randomness is used. The dispatcher must keep
+ * `inFlight` exact (+1 when an attempt starts, -1 exactly once when its body ends), since the
+ * choice depends on nothing else.
  *
  * @throws {RangeError} when a weight is negative or not finite, or ids repeat.
  *

@@ -215,6 +215,16 @@ const server = z.strictObject({
   ).optional(),
   drainDelay: duration(0),
   shutdownTimeout: duration(0),
+  workers: z.preprocess(
+    (v) => (typeof v === "string" && v.trim().toLowerCase() === "auto" ? "auto" : v),
+    z.union([
+      z.literal("auto"),
+      z.preprocess(
+        (v) => (typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v),
+        z.number().int().min(1).max(256),
+      ),
+    ]),
+  ).optional(),
 }).superRefine((block, ctx) => {
   const limit = block.bodyLimit ?? SERVER_DEFAULTS.bodyLimit;
   if (block.maxPendingBodyBytes !== undefined && block.maxPendingBodyBytes < limit) {
@@ -232,12 +242,24 @@ const log = z.strictObject({
 });
 
 const state = z.strictObject({
-  backend: oneOf(["memory", "kv"]),
+  backend: oneOf(["memory", "kv", "redis"]),
   path: z.string().trim().min(1).optional(),
   flushInterval: duration(0, false),
+  url: z.string().trim().refine(isRedisUrl, {
+    error: (issue) =>
+      `must be a redis:// or rediss:// URL with a host, received ${describeValue(issue.input)}`,
+  }).optional(),
+  keyPrefix: z.string().min(1).max(64).optional(),
+  timeout: duration(0, false),
+  onUnavailable: oneOf(["local", "deny"]),
+  replicas: int(1, 1024),
+  shareInterval: duration(0, false),
 }).superRefine((block, ctx) => {
   if (block.backend === "kv" && block.path === undefined) {
     ctx.addIssue({ code: "custom", path: ["path"], message: "is required when state.backend is kv" });
+  }
+  if (block.backend === "redis" && block.url === undefined) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: "is required when state.backend is redis" });
   }
 });
 
@@ -278,6 +300,12 @@ function isHttpUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
   return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+}
+
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
 }
 
 function isIpOrCidr(value: string): boolean {

@@ -178,6 +178,8 @@ export interface ServerConfig {
   readonly drainDelayMs: number;
   /** After the drain delay: how long in-flight requests may take before they are cut, ms. */
   readonly shutdownTimeoutMs: number;
+  /** Gateway isolates sharing the port (`server.workers`; `auto` is resolved by `main.ts`). */
+  readonly workers: number | "auto";
 }
 
 /** `log` block. */
@@ -188,11 +190,28 @@ export interface LogConfig {
 
 /** `state` block: where breaker and limiter state is kept. */
 export interface StateConfig {
-  readonly backend: "memory" | "kv";
+  readonly backend: "memory" | "kv" | "redis";
   /** Deno KV file path (always explicit; required for `kv`). */
   readonly path?: string;
   /** How often state is written to the store, ms. */
   readonly flushIntervalMs: number;
+  /** Redis connection URL (`redis://` or `rediss://`; required for `redis`). */
+  readonly url?: string;
+  /** Prefix of every Redis key and channel, so several gateways can share one Redis. */
+  readonly keyPrefix: string;
+  /** Deadline of every Redis call, ms. */
+  readonly timeoutMs: number;
+  /** While Redis is unreachable: `local` per-replica state (limits ÷ `replicas`), or `deny` with 503. */
+  readonly onUnavailable: "local" | "deny";
+  /** How many replicas share the Redis (divides limits while it is unreachable). */
+  readonly replicas: number;
+  /**
+   * How often each replica (through Redis) and each worker (through the main thread) publishes
+   * its per-instance in-flight counts and latency and reads the others', ms: what
+   * least-connections and least-latency see of the rest of the cluster is at most about twice
+   * this old.
+   */
+  readonly shareIntervalMs: number;
 }
 
 /**

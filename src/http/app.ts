@@ -40,6 +40,8 @@ export interface AppDeps {
   };
   /** False while starting or draining (`/readyz` answers 503). */
   readonly ready?: () => boolean;
+  /** The configuration revision this process runs (`/readyz` and the status pages report it). */
+  readonly revision?: () => string;
   /** Extra routes mounted by later layers (admin API, auth). */
   readonly extend?: (app: Hono<AppEnv>) => void;
   /**
@@ -251,12 +253,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     return c.json(found);
   });
   for (const kind of SERVICE_KINDS) {
-    app.get(STATUS_ROUTES[kind], (c) => c.json(serviceStatus(deps.runtime(), kind)));
+    app.get(STATUS_ROUTES[kind], (c) => {
+      const revision = deps.revision?.();
+      const status = serviceStatus(deps.runtime(), kind) as Record<string, unknown>;
+      return c.json(revision ? { ...status, revision } : status);
+    });
   }
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     const ready = deps.ready ? deps.ready() : true;
-    return c.json({ status: ready ? "ready" : "draining" }, ready ? 200 : 503);
+    const revision = deps.revision?.();
+    return c.json(
+      { status: ready ? "ready" : "draining", ...(revision ? { revision } : {}) },
+      ready ? 200 : 503,
+    );
   });
   if (deps.metrics) {
     const metrics = deps.metrics;

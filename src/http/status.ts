@@ -28,6 +28,8 @@ export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
       latencyEwmaMs: live ? Math.round(live.stats.latencyEwmaMs * 10) / 10 : 0,
       // Engine load signal (queue, KV cache, loaded models, age), when the instance is scraped.
       ...(live?.stats.engine ? { engine: live.stats.engine.status() } : {}),
+      // What the other workers and replicas last reported of it (`state.share-interval`).
+      ...(live?.stats.peers ? { peers: live.stats.peers } : {}),
     };
   });
   const up = instances.filter((i) => i.enabled && i.healthy && i.breaker !== "open").length;

@@ -17,12 +17,15 @@
  * @module
  */
 
-import { Counter, Gauge, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
 import { type EdgeMetrics, registerEdgeMetrics } from "./edge_metrics.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 import { type QueueSample, registerQueueMetrics } from "./queue_metrics.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
+
+/** Every metric of one registry as data (`Registry.getMetricsAsJSON`), for aggregation. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 
 export { METRIC_NAMES };
 
@@ -98,6 +101,10 @@ export interface Metrics extends EdgeMetrics {
   removeInstance(service: ServiceKind, instance: string): void;
   /** Registers the function the in-flight gauge reads at every scrape (replaces the previous one). */
   setInFlightSource(fn: () => Iterable<InFlightSample>): void;
+  /** Sets `dairouter_state_backend_up` (1: the shared state backend answers, 0: it does not). */
+  setStateBackendUp(up: boolean): void;
+  /** Every metric as data, for {@linkcode aggregateMetrics} over the workers of one host. */
+  snapshot(): Promise<MetricsSnapshot>;
   /**
    * Registers the function the engine gauges read at every scrape: queue depth and KV-cache use
    * as the engine last reported them (only while that reading is trusted), and the reading's age.
@@ -204,14 +211,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: "Circuit breaker state: 0 closed, 1 half_open, 2 open.",
     labelNames: ["service", "instance"] as const,
     registers,
+    aggregator: "max",
   });
   const health = new Gauge({
     name: METRIC_NAMES.healthy,
     help: "Instance health: 1 healthy, 0 unhealthy.",
     labelNames: ["service", "instance"] as const,
     registers,
+    aggregator: "min",
   });
 
+  let stateUp: Gauge | undefined;
   let inFlightSource: (() => Iterable<InFlightSample>) | undefined;
   new Gauge({
     name: METRIC_NAMES.inFlight,
@@ -295,6 +305,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       breaker.remove(service, instance);
       health.remove(service, instance);
     },
+    setStateBackendUp(up) {
+      stateUp ??= new Gauge({
+        name: METRIC_NAMES.stateBackendUp,
+        help: "Whether the shared state backend (Redis) answers: 1 up, 0 down (per-replica fallback).",
+        registers,
+        aggregator: "min",
+      });
+      stateUp.set(up ? 1 : 0);
+    },
+    snapshot: () => registry.getMetricsAsJSON(),
     setInFlightSource(fn) {
       inFlightSource = fn;
     },
@@ -308,4 +328,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     contentType: registry.contentType,
   };
+}
+
+/**
+ * One exposition for the workers of a host: counters and histograms summed, in-flight summed,
+ * health the lowest, breaker state the highest, state backend up the lowest across workers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aggregateMetrics, createMetrics } from "./metrics.ts";
+ * const a = createMetrics(), b = createMetrics();
+ * a.recordRetry("chat", "m", "i");
+ * b.recordRetry("chat", "m", "i");
+ * const text = await aggregateMetrics([await a.snapshot(), await b.snapshot()]);
+ * assert.match(text, /dairouter_retries_total\{service="chat",model="m",instance="i"\} 2/);
+ * ```
+ */
+export function aggregateMetrics(snapshots: readonly MetricsSnapshot[]): Promise<string> {
+  return AggregatorRegistry.aggregate(snapshots as MetricsSnapshot[]).metrics();
 }

@@ -17,12 +17,13 @@ import {
   RateLimitedError,
   UnauthorizedError,
 } from "../errors.ts";
+import { tighter } from "../limiter/backend.ts";
 import type { KeyedLimiter } from "../limiter/mod.ts";
 import type { ApiKeyConfig } from "../config/types.ts";
 import type { Decision, LimitScope, ServiceKind } from "../types.ts";
 import { findApiKey, modelAllowed, serviceAllowed } from "./api_keys.ts";
 import type { ModelRoute } from "./catalogue.ts";
-import type { Admission, Denial, GatewayRequest, ScopeDecider } from "./request.ts";
+import type { Admission, DEFERRED, Denial, GatewayRequest, ScopeDecider } from "./request.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 
 /** A wait that can never end (a cost above capacity) is announced as this many seconds. */
@@ -116,9 +117,9 @@ export function rateLimitError(
   );
 }
 
-/** Whether `a` is a denial (rather than a key, an allowing decision or nothing). */
-export function isDenial(a: object | undefined): a is Denial {
-  return a !== undefined && "reason" in a;
+/** Whether `a` is a denial (rather than a key, an allowing decision, nothing or `DEFERRED`). */
+export function isDenial(a: object | symbol | undefined): a is Denial {
+  return typeof a === "object" && "reason" in a;
 }
 
 /** What a denial's message names: the request's service and model (none before routing). */
@@ -185,7 +186,7 @@ export function admit(
   route: ModelRoute | undefined,
   limits: ScopeDecider,
   tokens: number,
-): Admission | Promise<Admission> {
+): Admission | typeof DEFERRED | Promise<Admission> {
   const key = req.apiKey;
   if (key !== undefined && !serviceAllowed(key, req.service)) return SERVICE_FORBIDDEN;
   if (key !== undefined && !modelAllowed(key, req.model) && !(route && modelAllowed(key, route.pool.name))) {
@@ -207,7 +208,7 @@ function take(
   if (limiter === undefined) return tightest;
   const d = limiter.take(key);
   if (!d.allowed) return { allowed: false, reason: "rate-limited", scope, decision: d };
-  return !tightest || d.remaining / d.limit < tightest.remaining / tightest.limit ? d : tightest;
+  return tighter(tightest, d);
 }
 
 /**
@@ -215,8 +216,8 @@ function take(
  * (plain calls, no per-request list: this runs for every request). A service where some scope
  * counts tokens takes the slower path of {@linkcode decideTokens}.
  */
-export const localLimits: ScopeDecider = {
-  decide(rt, svc, req, tokens) {
+export const localLimits = {
+  decide(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest, tokens: number): Admission {
     if (svc.countsTokens) return decideTokens(rt, svc, req, tokens);
     const key = req.apiKey;
     let a = key ? take("api-key", rt.keyLimiters.get(key.name), key.name, undefined) : undefined;
@@ -225,11 +226,11 @@ export const localLimits: ScopeDecider = {
     if (!isDenial(a)) a = take("client-ip", svc.ipLimiter, req.clientIp, a);
     return a;
   },
-  correct(admission, deltaTokens) {
+  correct(admission: Decision, deltaTokens: number): void {
     if (!(admission instanceof TokenGrant)) return;
     for (const c of admission.charges) c.limiter.adjust(c.key, deltaTokens);
   },
-};
+} satisfies ScopeDecider;
 
 /** Cost of a request to `limiter`: its estimated tokens when the limiter counts tokens, else 1. */
 export function costFor(limiter: KeyedLimiter, tokens: number): number {
@@ -280,7 +281,7 @@ function decideTokens(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest, tok
       return { allowed: false, reason: "rate-limited", scope, decision: d };
     }
     if (limiter.config.unit === "tokens") charges.push({ limiter, key: k });
-    if (!tightest || d.remaining / d.limit < tightest.remaining / tightest.limit) tightest = d;
+    tightest = tighter(tightest, d);
   }
   return charges.length > 0 ? new TokenGrant(tightest!, charges) : tightest;
 }

@@ -39,14 +39,11 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
     x.limits = admission;
     x.tokens = tokens;
 
+    // Each model of the fallback chain in turn, while one has no instance that can take the request.
     for (;;) {
       let u = x.next();
-      if (u instanceof Promise) u = await u; // waited in the admission queue
-      if (u === undefined) {
-        // Each model of the fallback chain in turn, while one has no instance that can take the request.
-        const v = substitute(x);
-        u = v instanceof Promise ? await v : v;
-      }
+      if (u instanceof Promise) u = await u; // a cluster limit's answer, or a wait for a slot
+      if (u === undefined) u = await substitute(x);
       if (u === undefined) break;
       const attempt = x.start(u);
       const result = await attempt.run();
@@ -59,7 +56,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
       if (result.kind === "abort") return x.abandoned(attempt);
       if (!x.mayRetry(result)) break;
     }
-    return exhausted(x);
+    return await exhausted(x);
   } catch (error) {
     x.failed(error);
     throw error;

@@ -17,16 +17,22 @@ import {
   localLimits,
   rateLimitHeaders,
 } from "./access.ts";
-import { hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
+import { type Gate, hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
 import { release } from "./outcome.ts";
 import { pickInput } from "./pick.ts";
 import { type ModelRoute, resolveModel } from "./catalogue.ts";
-import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
+import {
+  type AttemptFailure,
+  DEFERRED,
+  type Denial,
+  type DispatchDeps,
+  type GatewayRequest,
+} from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
-import { tokenDelta } from "./token_charge.ts";
-import { type Usage, usageFromTail } from "./usage.ts";
+import { correctAdmission, tokenDelta } from "./token_charge.ts";
+import { usageFromTail } from "./usage.ts";
 
 /** The state of one request on its way through the instances of its model. */
 export class Exchange implements AttemptOwner, WaiterOwner {
@@ -54,8 +60,11 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   lastFailure: AttemptFailure | undefined;
   /** The soonest-to-clear instance limiter denial, when instances were skipped for their limit. */
   limitedBy: Decision | undefined;
-  /** The tightest request-level limit that let the request in (for `X-RateLimit-*`). */
-  limits: Decision | undefined;
+  /**
+   * The tightest request-level limit that let the request in (for `X-RateLimit-*`), or
+   * `DEFERRED` until it is decided with the first instance picked.
+   */
+  limits: Decision | undefined | typeof DEFERRED;
   /**
    * The request's estimated tokens, when some limit it meets counts tokens (`unit: tokens`):
    * reserved before the call, corrected once it ends; `undefined` otherwise.
@@ -88,19 +97,88 @@ export class Exchange implements AttemptOwner, WaiterOwner {
 
   /**
    * The next instance to try: picked by the strategy, then admitted by its own limiter and its
-   * breaker; `undefined` when none is left. In a pool with admission limits, a request that finds
-   * every eligible instance full — or others already waiting — waits in the pool's queue for a
-   * slot (a promise, only then).
+   * breaker; `undefined` when none is left. A promise when a cluster-wide limit answers later, or
+   * — in a pool with admission limits — when every eligible instance is full (or others already
+   * wait): the request then waits in the pool's queue for a slot.
    */
   next(): Upstream | undefined | Promise<Upstream | undefined> {
     const gate = this.pool!.gate;
-    if (gate === undefined) return this.take();
+    if (gate === undefined) return this.#pickNext();
     // FIFO: slots that are free go to those already waiting; a newcomer waits behind them.
     gate.queue.drain();
     if (gate.queue.size === 0) {
-      const u = this.take();
+      const u = this.#pickNext();
+      if (u instanceof Promise) {
+        return u.then((v) => (v !== undefined || this.full === 0 ? v : this.#wait(gate)));
+      }
       if (u !== undefined || this.full === 0) return u;
     }
+    return this.#wait(gate);
+  }
+
+  /** Picks and admits an instance; the limits may answer later (see {@linkcode Exchange.next}). */
+  #pickNext(): Upstream | undefined | Promise<Upstream | undefined> {
+    const pool = this.pool!;
+    const pick = this.#pickContext(pool);
+    const decider = this.deps.limits;
+    this.full = 0;
+    for (;;) {
+      const u = pool.strategy.pick(pick);
+      if (this.limits === DEFERRED) return this.#admitWith(u);
+      if (u === undefined) return undefined;
+      this.tried.push(u);
+      if (u.limiter === undefined) {
+        if (u.breaker.tryAcquire()) return u;
+        continue;
+      }
+      // A cluster-wide instance limit answers later: the rest of the loop continues from there.
+      const tokens = this.tokens ?? 0;
+      const denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
+      if (denied instanceof Promise) return denied.then((d) => this.#admitted(u, d) ? u : this.next());
+      if (this.#admitted(u, denied)) return u;
+    }
+  }
+
+  /**
+   * {@linkcode WaiterOwner}: picks and admits an instance of the current pool now, synchronously
+   * (a slot is handed over on the spot). The instance's own limit is its in-process limiter here.
+   */
+  take(): Upstream | undefined {
+    const pool = this.pool!;
+    const pick = this.#pickContext(pool);
+    this.full = 0;
+    for (;;) {
+      const u = pool.strategy.pick(pick);
+      if (u === undefined) return undefined;
+      this.tried.push(u);
+      if (this.#admitted(u, instanceDenial(u, this.tokens ?? 0))) return u;
+    }
+  }
+
+  /** {@linkcode WaiterOwner}: holds `u`'s slot for the attempt that starts next. */
+  reserve(u: Upstream): void {
+    u.stats.inFlight++;
+    this.#reserved = u;
+  }
+
+  /** What the strategy sees of this request in `pool` (built once per pool). */
+  #pickContext(pool: ModelPool): PickContext<Upstream> {
+    if (this.#pick === undefined) {
+      const gate = pool.gate;
+      const max = gate?.config.maxEngineQueue;
+      this.#pick = pickInput(
+        this.svc,
+        pool,
+        this.req,
+        this.tried,
+        gate === undefined ? undefined : (u) => hasRoom(u, max) || (this.full++, false),
+      );
+    }
+    return this.#pick;
+  }
+
+  /** Waits in `gate`'s queue (a retry at the head of its priority). */
+  #wait(gate: Gate): Promise<Upstream | undefined> {
     this.#waiter ??= new Waiter(
       this,
       gate,
@@ -115,40 +193,31 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     return this.#waiter.wait(this.attempts > 0);
   }
 
-  /** {@linkcode WaiterOwner}: picks and admits an instance of the current pool now. */
-  take(): Upstream | undefined {
-    const pool = this.pool!;
-    if (this.#pick === undefined) {
-      const gate = pool.gate;
-      const max = gate?.config.maxEngineQueue;
-      this.#pick = pickInput(
-        this.svc,
-        pool,
-        this.req,
-        this.tried,
-        gate === undefined ? undefined : (u) => hasRoom(u, max) || (this.full++, false),
-      );
-    }
-    this.full = 0;
-    for (;;) {
-      const u = pool.strategy.pick(this.#pick);
-      if (u === undefined) return undefined;
-      this.tried.push(u);
-      const denied = instanceDenial(u, this.tokens ?? 0);
-      if (denied !== undefined) {
-        this.deps.observer.rateLimited("instance", this.req.service);
-        if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
-        continue;
-      }
-      if (u.breaker.tryAcquire()) return u;
-      if (this.tokens !== undefined) correctInstance(u, -this.tokens); // not tried after all
-    }
+  /**
+   * The request-level limits decided together with the first pick `u` (one round trip): throws
+   * the 429 of a request-level denial; else `u` when its own limit and breaker admit it, or
+   * the next pick.
+   */
+  async #admitWith(u: Upstream | undefined): Promise<Upstream | undefined> {
+    let both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u, this.tokens ?? 0);
+    if (both instanceof Promise) both = await both;
+    if (isDenial(both.admission)) throw this.denied(both.admission);
+    this.limits = both.admission;
+    if (u === undefined) return undefined;
+    this.tried.push(u);
+    return this.#admitted(u, both.instance) ? u : await this.next();
   }
 
-  /** {@linkcode WaiterOwner}: holds `u`'s slot for the attempt that starts next. */
-  reserve(u: Upstream): void {
-    u.stats.inFlight++;
-    this.#reserved = u;
+  /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */
+  #admitted(u: Upstream, denied: Decision | undefined): boolean {
+    if (denied === undefined) {
+      if (u.breaker.tryAcquire()) return true;
+      if (this.tokens !== undefined) correctInstance(u, -this.tokens); // not tried after all
+      return false;
+    }
+    this.deps.observer.rateLimited("instance", this.req.service);
+    if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+    return false;
   }
 
   /**
@@ -230,7 +299,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       headers.set("x-dairouter-model", this.pool.name);
       if (this.substituted) headers.set("x-dairouter-fallback", "model");
     }
-    if (this.limits === undefined) return;
+    if (this.limits === undefined || this.limits === DEFERRED) return;
     const h = rateLimitHeaders(this.limits, false);
     for (const k in h) headers.set(k, h[k]);
   }
@@ -271,7 +340,14 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
     const req = this.req;
     const usage = a === undefined ? undefined : usageFromTail(a.tail);
-    if (this.tokens !== undefined) this.#correct(a, usage);
+    if (this.tokens !== undefined) {
+      correctAdmission(
+        this.deps.limits ?? localLimits,
+        this.limits,
+        a && tokenDelta(a, this.tokens, usage!),
+        this.tokens,
+      );
+    }
     this.deps.observer.access({
       requestId: req.requestId,
       traceId: req.traceId,
@@ -294,16 +370,5 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       fallback,
       error,
     });
-  }
-
-  /** The request-level token charge, corrected once when the request ends (see `token_charge.ts`). */
-  #correct(a: Attempt | undefined, usage: Usage | undefined): void {
-    const admission = this.limits;
-    if (admission === undefined || isDenial(admission)) return;
-    const delta = a === undefined ? -this.tokens! : tokenDelta(a, this.tokens!, usage!);
-    const decider = this.deps.limits ?? localLimits;
-    if (delta === 0 || decider.correct === undefined) return;
-    const done = decider.correct(admission, delta);
-    if (done instanceof Promise) done.catch(() => {});
   }
 }

@@ -17,7 +17,7 @@ import {
 } from "../errors.ts";
 import { rateLimitError, retryAfterSeconds } from "./access.ts";
 import type { Exchange } from "./exchange.ts";
-import type { FallbackCache } from "./fallback_cache.ts";
+import type { CachedResponse, FallbackCache } from "./fallback_cache.ts";
 import type { GatewayRequest } from "./request.ts";
 import type { ModelPool, Upstream } from "./runtime.ts";
 import { modelAllowed } from "./api_keys.ts";
@@ -42,11 +42,11 @@ export function forbidsSubstitute(req: GatewayRequest): boolean {
 /**
  * No instance of the current model can take the request (down, circuit open, limited, all
  * tried): moves to the next model of the route's fallback chain that the client's key may use
- * and returns the instance picked there (a promise when every instance there is full and the
- * request waits in that model's admission queue); `undefined` when the chain is spent, the client
+ * and returns the instance picked there (after a wait in that model's admission queue when every
+ * instance there is full); `undefined` when the chain is spent, the client
  * forbade substitution, or `retry.max-attempts` / `retry.budget` allow no further attempt.
  */
-export function substitute(x: Exchange): Upstream | undefined | Promise<Upstream | undefined> {
+export async function substitute(x: Exchange): Promise<Upstream | undefined> {
   const chain = x.route!.fallbacks;
   if (x.chainAt >= chain.length || forbidsSubstitute(x.req)) return undefined;
   const key = x.req.apiKey;
@@ -54,7 +54,7 @@ export function substitute(x: Exchange): Upstream | undefined | Promise<Upstream
     const pool = chain[x.chainAt++];
     if (key !== undefined && !modelAllowed(key, pool.name)) continue;
     x.substitute(pool);
-    const u = x.next();
+    const u = await x.next();
     if (u !== undefined) return u;
   }
   return undefined;
@@ -80,9 +80,16 @@ export async function remember(cache: FallbackCache, req: GatewayRequest, res: R
  * Nothing answered: the cached answer, else the default response, else throws the error that
  * says best what happened.
  */
-export function exhausted(x: Exchange): Response {
+export function exhausted(x: Exchange): Response | Promise<Response> {
   const { svc, req } = x;
   const cached = svc.cache?.get(cacheKey(svc.cache, req));
+  // A cache shared through Redis answers later (a miss when it cannot answer in time).
+  return cached instanceof Promise ? cached.then((c) => fallBack(x, c)) : fallBack(x, cached);
+}
+
+/** The cached answer, else the default response, else the error of {@linkcode exhausted}. */
+function fallBack(x: Exchange, cached: CachedResponse | undefined): Response {
+  const { svc, req } = x;
   if (cached) {
     x.deps.observer.fallback(req.service, req.model, "cache");
     x.log(cached.status, undefined, undefined, "cache");

@@ -139,6 +139,20 @@ export type Denial =
 export type Admission = Decision | Denial | undefined;
 
 /**
+ * What {@linkcode ScopeDecider.decide} answers when it decides the request-level scopes together
+ * with the first instance picked (one round trip for both, see {@linkcode ScopeDecider.decideWith}):
+ * the request then picks first and is admitted (or denied) with its first instance.
+ */
+export const DEFERRED: unique symbol = Symbol("limits decided with the first instance");
+
+/** The request-level answer and the first picked instance's own, from one call. */
+export interface AdmissionWith {
+  readonly admission: Admission;
+  /** The instance's denying decision; `undefined` when it admitted, has no limit, or was not asked. */
+  readonly instance: Decision | undefined;
+}
+
+/**
  * Decides every request-level limit scope of one request in one call: api-key, global, service,
  * client IP, in that order, stopping at the first denial. The in-process implementation
  * (`localLimits` in `access.ts`) asks the runtime's limiters one after the other; a cluster
@@ -163,7 +177,27 @@ export interface ScopeDecider {
     svc: ServiceRuntime,
     req: GatewayRequest,
     tokens: number,
-  ): Admission | Promise<Admission>;
+  ): Admission | typeof DEFERRED | Promise<Admission>;
+  /**
+   * Decides the limit of an instance the strategy picked, when it has one (`u.limiter`): its
+   * denying decision, or `undefined` to let the attempt through (taking 1, or `tokens` for a
+   * token limit). Absent: the instance's in-process limiter (`instanceDenial` of `access.ts`). A
+   * cluster backend answers with a promise (a round trip, for instances with a limit of their own).
+   */
+  instance?(u: Upstream, tokens: number): Decision | undefined | Promise<Decision | undefined>;
+  /**
+   * Required when `decide` may answer {@linkcode DEFERRED}: the request-level scopes and the
+   * own limit of `u` (the first instance picked, `undefined` when none could be) in one call —
+   * `u`'s limit is taken only once the request-level scopes admitted the request.
+   */
+  decideWith?(
+    rt: Runtime,
+    svc: ServiceRuntime,
+    req: GatewayRequest,
+    u: Upstream | undefined,
+    tokens: number,
+  ): AdmissionWith | Promise<AdmissionWith>;
+  /** The token correction of an allowing admission (see the interface's documentation). */
   correct?(admission: Decision, deltaTokens: number): void | Promise<void>;
 }
 

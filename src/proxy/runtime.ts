@@ -171,6 +171,19 @@ export interface RuntimeDeps {
   readonly random: Random;
   readonly state: RuntimeState;
   readonly events: RuntimeEvents;
+  /**
+   * How many processes enforce the same limits with in-process limiters (`server.workers` ×, while
+   * Redis is unreachable, `state.replicas`): each local limiter gets capacity and rate ÷ this, so
+   * together they stay within the configured limit. @default {1}
+   */
+  readonly limitShare?: number;
+  /** Makes the `cache` fallback's store (default: in process memory; Redis shares it). */
+  readonly fallbackCache?: (size: number, ttlMs: number) => FallbackCache;
+}
+
+/** `cfg` with its capacity and rate divided by `share` (the same object when `share` is 1). */
+function shareOf(cfg: RateLimitConfig, share: number): RateLimitConfig {
+  return share === 1 ? cfg : { ...cfg, capacity: cfg.capacity / share, rate: cfg.rate / share };
 }
 
 /** Reuses a keyed object while its config is unchanged, else creates a new one. */
@@ -190,6 +203,8 @@ function limiterFor(
   map = deps.state.limiters,
 ): KeyedLimiter | undefined {
   if (!cfg || !cfg.enabled) return undefined;
+  const share = deps.limitShare ?? 1;
+  if (share !== 1) cfg = shareOf(cfg, share);
   return reuse(map, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
 }
 
@@ -350,7 +365,10 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
       limiter: perClientOnly ? undefined : limiterFor(deps, `service:${kind}`, rl),
       ipLimiter: limiterFor(deps, `client-ip:${kind}`, ipCfg),
       cache: svc.fallback.enabled && svc.fallback.strategy === "cache"
-        ? createFallbackCache(svc.fallback.cacheSize, svc.fallback.cacheTtlMs, deps.clock)
+        ? (deps.fallbackCache ?? ((n, ttl) => createFallbackCache(n, ttl, deps.clock)))(
+          svc.fallback.cacheSize,
+          svc.fallback.cacheTtlMs,
+        )
         : undefined,
       countsTokens: countsTokens(config, svc),
       outlier: svc.outlier.enabled ? createOutlierDetector(svc.outlier) : undefined,

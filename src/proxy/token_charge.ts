@@ -12,6 +12,9 @@
  * @module
  */
 
+import type { Decision } from "../types.ts";
+import { isDenial } from "./access.ts";
+import type { Admission, DEFERRED, ScopeDecider } from "./request.ts";
 import type { Usage } from "./usage.ts";
 
 /** What the correction reads of an attempt. */
@@ -42,4 +45,23 @@ export function tokenDelta(a: ChargedAttempt, estimate: number, usage: Usage): n
   if (a.outcome === "success") return 0;
   if (a.committed && a.outcome !== "ignored") return 0;
   return -estimate;
+}
+
+/**
+ * Corrects the request-level token charge once, when the request ends: by `delta` (from
+ * {@linkcode tokenDelta} of the attempt that answered), or — `undefined`, no attempt answered —
+ * a refund of the whole `estimate`. Nothing for a denial or an admission nothing limited; a
+ * decider's failure is its own to log, never the client's.
+ */
+export function correctAdmission(
+  decider: ScopeDecider,
+  admission: Admission | Decision | typeof DEFERRED,
+  delta: number | undefined,
+  estimate: number,
+): void {
+  if (admission === undefined || typeof admission === "symbol" || isDenial(admission)) return;
+  const d = delta ?? -estimate;
+  if (d === 0 || decider.correct === undefined) return;
+  const done = decider.correct(admission, d);
+  if (done instanceof Promise) done.catch(() => {});
 }

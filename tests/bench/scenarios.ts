@@ -30,6 +30,11 @@ export interface Scenario {
   readonly compare?: string;
   /** What a complete answer holds: the stream's last event, or a field of the JSON answer. */
   readonly expect?: string;
+  /**
+   * Compare the gateway with a variant of itself in the same run (issue 13): limits decided in
+   * Redis, or `server.workers: 2` (unpinned; the load generator shares the cores).
+   */
+  readonly variant?: "redis" | "workers-2";
 }
 
 /** Chunks per stream of the bench upstream (its `--chunks` default), for CPU per chunk. */
@@ -79,6 +84,24 @@ export const SCENARIOS: readonly Scenario[] = [
     body: CHAT,
     concurrency: 64,
     baseline: true,
+  },
+  {
+    id: "chat-c64-redis",
+    label: "chat c=64, limits in Redis vs memory",
+    kind: "requests",
+    path: CHAT_PATH,
+    body: CHAT,
+    concurrency: 64,
+    variant: "redis",
+  },
+  {
+    id: "chat-c64-workers",
+    label: "chat c=64, workers 2 vs 1",
+    kind: "requests",
+    path: CHAT_PATH,
+    body: CHAT,
+    concurrency: 64,
+    variant: "workers-2",
   },
   {
     id: "embed-c64",

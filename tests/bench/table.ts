@@ -14,7 +14,7 @@ export interface Measurement {
   /** A client dialect's scenario: the plain OpenAI scenario it is compared with. */
   readonly compare?: string;
   readonly label: string;
-  readonly target: "direct" | "gateway" | "deno proxy";
+  readonly target: "direct" | "gateway" | "deno proxy" | "gateway redis" | "gateway workers=2";
   readonly kind: "requests" | "stream" | "hold" | "soak";
   readonly requests: number;
   readonly errors: number;
