@@ -155,7 +155,7 @@ const NOTHING: AdmissionWith = Object.freeze({ admission: undefined, instance: u
  * // A runtime without limits costs no call at all.
  * const rt = { config: { auth: { keys: [] } }, services: {}, keyLimiters: new Map(), upstreams: [] };
  * const svc = { kind: "chat", config: {}, pools: new Map() };
- * assert.equal(decider.decide(rt as never, svc as never, {} as never), undefined);
+ * assert.equal(decider.decide(rt as never, svc as never, {} as never, 0), undefined);
  * ```
  */
 export function clusterDecider(limits: ClusterLimits): ScopeDecider {
