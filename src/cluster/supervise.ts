@@ -1,0 +1,159 @@
+/**
+ * The main thread of `server.workers: N`: holds the port until every worker has bound it, starts
+ * the workers (`workers.ts` relays their logs, metrics, admin changes and governance messages),
+ * reloads them all at once on a file change, SIGHUP or an admin change made on any worker, and
+ * drains them all on SIGTERM/SIGINT. It writes the one log stream of the host.
+ *
+ * The outside world is injected: `spawnWorker` (a `new Worker(...)` of `main.ts`), the port
+ * reservation, stdout, signals and the config file's loader and watcher.
+ *
+ * @module
+ */
+
+import type { LoadResult } from "../config/load.ts";
+import type { SignalName } from "../lifecycle/handles.ts";
+import { createLineWriter } from "../observe/line_writer.ts";
+import { createLogger, type Logger } from "../observe/logger.ts";
+import type { Clock } from "../types.ts";
+import { type MessagePortLike, superviseWorkers } from "./workers.ts";
+
+/** A port held open (with `SO_REUSEPORT`) until the workers have bound it. */
+export interface ReservedPort {
+  readonly port: number;
+  close(): void;
+}
+
+/** Options of {@linkcode runSupervisor}. */
+export interface RunSupervisorOptions {
+  /** Workers to start (>= 2). */
+  readonly count: number;
+  /** The configuration at start. */
+  readonly loaded: LoadResult;
+  /** Loads the config file again (a reload). */
+  readonly load: () => Promise<LoadResult>;
+  /** The config file (logged). */
+  readonly file: string;
+  readonly version: string;
+  /** Listen address and port given on the command line (over `server.host` / `server.port`). */
+  readonly hostname?: string;
+  readonly port?: number;
+  /** Binds `hostname:port` with `SO_REUSEPORT` (port 0 becomes a real one). */
+  readonly reservePort: (hostname: string, port: number) => ReservedPort;
+  /** Starts worker `index` on this module's entry, with the process's arguments. */
+  readonly spawnWorker: (index: number) => MessagePortLike & { terminate(): void };
+  /** Writes to stdout; resolves with the bytes written. */
+  readonly stdout: (bytes: Uint8Array) => Promise<number>;
+  readonly clock: Clock;
+  /** `Deno.addSignalListener`, for the signals this platform delivers. */
+  readonly onSignal: (signal: SignalName, listener: () => void) => void;
+  /** Watches the config file; absent with `--no-watch`. */
+  readonly watch?: (onChange: () => void) => () => void;
+  /** Told the address once every worker listens. */
+  readonly onListening?: (address: string) => void;
+}
+
+/** Writes chunks to `stdout` whole and in order: the workers' chunks and the supervisor's own lines. */
+function orderedOutput(stdout: (bytes: Uint8Array) => Promise<number>) {
+  let out: Promise<unknown> = Promise.resolve();
+  return {
+    write(chunk: Uint8Array) {
+      out = out.then(async () => {
+        for (let o = 0; o < chunk.length;) o += await stdout(chunk.subarray(o));
+      });
+    },
+    done: () => out,
+  };
+}
+
+/** Reloads one after another: the config is loaded and validated once, then handed to every worker. */
+function serialReload(
+  options: RunSupervisorOptions,
+  logger: Logger,
+  apply: (result: LoadResult) => void,
+): (why: string) => void {
+  let reloading: Promise<void> = Promise.resolve();
+  return (why) => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await options.load();
+        for (const w of next.warnings) {
+          logger.warn(w.message, { event: "config", path: w.path, line: w.line });
+        }
+        apply(next);
+        logger.info("configuration handed to every worker", {
+          event: "config",
+          trigger: why,
+          workers: options.count,
+        });
+      } catch (error) {
+        logger.error("configuration rejected; keeping the previous one", {
+          event: "config",
+          trigger: why,
+          error: (error as Error).message,
+        });
+      }
+    });
+  };
+}
+
+/** Runs the workers until they have drained; resolves with the exit code. */
+export async function runSupervisor(options: RunSupervisorOptions): Promise<number> {
+  const { count, loaded } = options;
+  const server = loaded.config.server;
+  const out = orderedOutput(options.stdout);
+  const lines = createLineWriter({ sink: (b) => (out.write(b.slice()), Promise.resolve(b.length)) });
+  const logger = createLogger({
+    level: loaded.config.log.level,
+    format: loaded.config.log.format,
+    write: (line) => lines.write(line),
+    clock: options.clock,
+    secrets: () => [],
+  });
+  const flush = async () => (await lines.flush(), await out.done());
+  // Holds the port (port 0 becomes a real one) until every worker has bound it with SO_REUSEPORT.
+  const reserve = options.reservePort(options.hostname ?? server.host, options.port ?? server.port);
+  const reload = serialReload(options, logger, (next) => supervisor.reload(next.config));
+  const supervisor = superviseWorkers({
+    count,
+    port: reserve.port,
+    clock: options.clock,
+    spawn: options.spawnWorker,
+    write: out.write,
+    adminChanged: () => reload("admin change"),
+  });
+  try {
+    const address = await supervisor.listening;
+    reserve.close();
+    logger.info("listening", {
+      event: "start",
+      version: options.version,
+      address,
+      config: options.file,
+      workers: count,
+    });
+    options.onListening?.(address);
+  } catch (error) {
+    reserve.close();
+    logger.error("a worker failed to start", { event: "start", error: (error as Error).message });
+    supervisor.terminate();
+    await flush();
+    return 1;
+  }
+  const stopWatch = options.watch?.(() => reload("file change")) ?? (() => {});
+  options.onSignal("SIGHUP", () => reload("SIGHUP"));
+  const done = Promise.withResolvers<number>();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    stopWatch();
+    logger.info("draining every worker", { event: "stop", signal, workers: count });
+    await supervisor.drain(signal);
+    logger.info("stopped", { event: "stop", workers: count });
+    await flush();
+    done.resolve(0);
+  };
+  options.onSignal("SIGINT", () => void stop("SIGINT"));
+  options.onSignal("SIGTERM", () => void stop("SIGTERM"));
+  return await done.promise;
+}
