@@ -8,8 +8,12 @@
 
 import type { Hono } from "hono";
 import type { Config } from "./config/types.ts";
+import { configSecrets } from "./config/secrets.ts";
 import { ShuttingDownError } from "./errors.ts";
-import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "./health/mod.ts";
+import { createChecks } from "./gateway/checks.ts";
+import { runtimeEvents } from "./gateway/events.ts";
+import { feedMetrics } from "./gateway/metric_sources.ts";
+import type { TcpConnect } from "./health/mod.ts";
 import { type AppEnv, createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
@@ -23,14 +27,11 @@ import {
   type Runtime,
   type RuntimeDeps,
   type RuntimeState,
-  type Upstream,
 } from "./proxy/runtime.ts";
-import type { EngineLoad as ConsoleEngineLoad } from "./console/snapshot.ts";
-import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
-import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
-import type { BreakerState, Clock, Random, ServiceKind } from "./types.ts";
-import { SERVICE_KINDS } from "./types.ts";
+import type { AccessRecord, BreakerState, Clock, Random, ServiceKind } from "./types.ts";
+
+export { consoleLoad } from "./console/engine_load.ts";
 
 /** Handles to the outside world, created by `main.ts` (or a test). */
 export interface GatewayDeps {
@@ -53,7 +54,7 @@ export interface GatewayDeps {
    */
   readonly limits?: ScopeDecider;
   /** Also called with every access record (the operator console's history). */
-  readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
+  readonly onAccess?: (rec: AccessRecord) => void;
   /** Shares state with other workers and replicas (`src/cluster/`); absent = this process alone. */
   readonly cluster?: GatewayCluster;
 }
@@ -104,47 +105,11 @@ export interface Gateway {
 }
 
 /**
- * What the operator console shows of an instance's engine (its injected `loadOf`): the queue
- * depth and KV-cache use the engine last reported, while that reading is trusted — the same
- * numbers as `dairouter_engine_queue_depth` / `_kv_cache_usage`; `undefined` without one.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { consoleLoad } from "./gateway.ts";
- * const status = () => ({ waiting: 3, kvUsage: 0.5, trusted: true });
- * const u = { stats: { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0, engine: { read: () => undefined, status } } };
- * assert.deepEqual(consoleLoad(u), { queueDepth: 3, kvCacheUsage: 0.5 });
- * ```
- */
-export function consoleLoad(u: Pick<Upstream, "stats">): ConsoleEngineLoad | undefined {
-  const s = u.stats.engine?.status();
-  if (s === undefined || !s.trusted) return undefined;
-  if (s.waiting === undefined && s.kvUsage === undefined) return undefined;
-  return {
-    ...(s.waiting !== undefined ? { queueDepth: s.waiting } : {}),
-    ...(s.kvUsage !== undefined ? { kvCacheUsage: s.kvUsage } : {}),
-  };
-}
-
-/** Secrets of a config, so the logger can mask them wherever they appear. */
-function* secretsOf(config: Config): Iterable<string> {
-  for (const kind of SERVICE_KINDS) {
-    for (const inst of config.services[kind].instances) {
-      if (inst.apiKey) yield inst.apiKey;
-      for (const [name, value] of Object.entries(inst.headers)) {
-        if (/auth|key|token|secret/i.test(name)) yield value;
-      }
-    }
-  }
-}
-
-/**
  * Builds a gateway for `config`.
  */
 export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   let config = initial;
-  let secretList: readonly string[] = [...secretsOf(config)];
+  let secretList: readonly string[] = configSecrets(config);
   let draining = false;
   const logger = createLogger({
     level: config.log.level,
@@ -158,72 +123,25 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const state = createRuntimeState();
   const deadlines = deps.deadlines ?? new DeadlineSweep();
   const shutdown = new AbortController();
-  const events = {
-    breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
-      metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
-      deps.cluster?.breakerChanged?.(u.id, to as BreakerState);
-      logger.warn("circuit breaker state changed", {
-        event: "breaker",
-        service: u.service,
-        instance: u.id,
-        from,
-        to,
-      });
-    },
-    healthChanged(u: import("./proxy/runtime.ts").Upstream, healthy: boolean, reason: string) {
-      metrics.setHealth(u.service, u.id, healthy);
-      deps.cluster?.healthChanged?.(u.id, healthy, reason);
-      if (healthy) u.limiter?.restartWarmUp("instance");
-      // The level says how bad the news is: an ejection needs attention, a recovery does not.
-      const fields = { event: "health", service: u.service, instance: u.id, healthy, reason };
-      if (healthy) logger.info("instance recovered", fields);
-      else logger.warn("instance ejected", fields);
-    },
-    probeOverruled(u: import("./proxy/runtime.ts").Upstream, detail: string) {
-      logger.warn("health probe failing, instance kept: live requests succeed (check its health-check)", {
-        event: "health",
-        service: u.service,
-        instance: u.id,
-        reason: detail,
-      });
-    },
-  };
   const runtimeDeps: RuntimeDeps = {
     clock: deps.clock,
     random: deps.random,
     state,
-    events,
+    events: runtimeEvents({ metrics, logger, cluster: deps.cluster }),
     limitShare: deps.cluster?.limitShare,
     fallbackCache: deps.cluster?.fallbackCache,
   };
   let runtime = buildRuntime(config, runtimeDeps);
   // Latency outlier detection rides the deadline sweep while requests wait (no timer of its own).
   new OutlierMonitor({ sweep: deadlines, runtime: () => runtime, clock: deps.clock, count: state.waitCount });
-  metrics.setInFlightSource(function* () {
-    for (const u of runtime.upstreams) {
-      yield { service: u.service, instance: u.id, inFlight: u.stats.inFlight };
-    }
-  });
+  feedMetrics(metrics, () => runtime, state);
   for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
-  metrics.setQueueSource(function* () {
-    for (const kind of SERVICE_KINDS) {
-      const pools = runtime.services[kind].pools.values();
-      if (pools.some((p) => p.gate !== undefined)) {
-        yield { service: kind, depth: state.budgets.get(kind)?.depth ?? 0 };
-      }
-    }
-  });
   /** A slot may have freed without a request ending (an engine's queue shrank, a reading went stale). */
   const drainQueues = (kind?: ServiceKind) => {
     for (const [key, queue] of state.queues) {
       if (kind === undefined || key.startsWith(`${kind}/`)) queue.drain();
     }
   };
-  metrics.setEngineSource(function* () {
-    for (const u of runtime.upstreams) {
-      if (u.stats.engine) yield { service: u.service, instance: u.id, status: u.stats.engine.status() };
-    }
-  });
 
   const observer: DispatchObserver = {
     access(rec) {
@@ -238,64 +156,17 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     queueLeft: (service, outcome, waitedMs) => metrics.recordQueueWait(service, outcome, waitedMs),
   };
 
-  /** The instances of `kind` with an active probe, as the prober's targets (read every round). */
-  function* probeTargets(kind: import("./types.ts").ServiceKind) {
-    for (const u of runtime.upstreams) {
-      if (u.service !== kind) continue;
-      const plan = planProbe(u.config.health, () => u.adapter.probe(u.service, u.target), u.target.baseUrl);
-      if (plan) yield { id: u.id, state: u.health, ...plan };
-    }
-  }
-
-  let probers: Prober[] = [];
-  let probing = false;
-  /** One prober per service that has an actively probed instance; interval and timeout per service. */
-  const makeProbers = (): Prober[] =>
-    SERVICE_KINDS.filter((k) => config.services[k].instances.some((i) => isActivelyProbed(i.health)))
-      .map((kind) => {
-        const h = config.services[kind].health;
-        return createProber({
-          fetch: deps.fetch,
-          connect: deps.connect,
-          clock: deps.clock,
-          intervalMs: h.intervalMs,
-          timeoutMs: h.timeoutMs,
-          targets: () => probeTargets(kind),
-          onError: (error) => logger.error("health probe error", { service: kind, error: String(error) }),
-        });
-      });
-
-  // Engine load signals: one scraper per service, like the probers; the targets are recomputed at
-  // every tick, which also attaches (or drops) each instance's `stats.engine`.
-  let scrapers: LoadScraper[] = [];
-  const signalTargets = (kind: ServiceKind) =>
-    scrapeTargets(
-      runtime.upstreams.filter((u) => u.service === kind),
-      config.services[kind].loadSignals,
-      deps.clock,
-    );
-  const makeScrapers = (): LoadScraper[] =>
-    SERVICE_KINDS.filter((k) =>
-      config.services[k].loadSignals.enabled && config.services[k].instances.length > 0
-    )
-      .map((kind) => {
-        const s = config.services[kind].loadSignals;
-        return createLoadScraper({
-          fetch: deps.fetch,
-          clock: deps.clock,
-          intervalMs: s.intervalMs,
-          timeoutMs: s.timeoutMs,
-          maxBytes: s.maxBytes,
-          targets: () => signalTargets(kind),
-          onScrape: () => drainQueues(kind),
-          onError: (error) => logger.error("load signal error", { service: kind, error: String(error) }),
-        });
-      });
+  const checks = createChecks({
+    config: () => config,
+    runtime: () => runtime,
+    fetch: deps.fetch,
+    connect: deps.connect,
+    clock: deps.clock,
+    logger,
+    onScrape: drainQueues,
+  });
   // Attach signals now (so status and metrics show them before the first scrape) and after reloads.
-  const attachSignals = () => {
-    for (const kind of SERVICE_KINDS) signalTargets(kind);
-  };
-  attachSignals();
+  checks.attach();
 
   const gateway: Gateway = {
     fetch: (req, info) => app.fetch(req, info ?? {}),
@@ -308,35 +179,19 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       const gone = runtime.upstreams.filter((u) => !built.upstreams.some((n) => n.id === u.id));
       for (const u of gone) metrics.removeInstance(u.service, u.id);
       config = next;
-      secretList = [...secretsOf(config)];
+      secretList = configSecrets(config);
       runtime = built;
       for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
-      attachSignals();
+      checks.attach();
       drainQueues();
-      if (probing) {
-        const old = probers;
-        probers = makeProbers();
-        for (const p of probers) p.start();
-        for (const p of old) void p.stop();
-        const oldScrapers = scrapers;
-        scrapers = makeScrapers();
-        for (const s of scrapers) s.start();
-        for (const s of oldScrapers) void s.stop();
-      }
+      checks.restart();
       logger.info("configuration applied", {
         event: "config",
         source: next.source,
         instances: runtime.upstreams.length,
       });
     },
-    startProbes() {
-      if (probing) return;
-      probing = true;
-      probers = makeProbers();
-      for (const p of probers) p.start();
-      scrapers = makeScrapers();
-      for (const s of scrapers) s.start();
-    },
+    startProbes: () => checks.start(),
     drain() {
       draining = true;
     },
@@ -358,10 +213,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     async close() {
       deadlines.stop();
-      probing = false;
-      await Promise.all([...probers.map((p) => p.stop()), ...scrapers.map((s) => s.stop())]);
-      probers = [];
-      scrapers = [];
+      await checks.stop();
     },
   };
 

@@ -14,7 +14,21 @@ export interface CheckOutput {
   readonly err: (line: string) => void;
 }
 
-/** `check`: prints warnings (errors under `--strict`) and a summary; returns the exit code. */
+/**
+ * `check`: prints warnings (errors under `--strict`) and a summary; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "../config/load.ts";
+ * import { reportCheck } from "./check.ts";
+ * const loaded = parseConfig("model: {}\n", { source: "x.yaml", env: {} });
+ * const out: string[] = [];
+ * const code = reportCheck({ config: "x.yaml", strict: true }, loaded, { out: (l) => out.push(l), err: assert.fail });
+ * assert.equal(code, 0);
+ * assert.deepEqual(out, ['Config "x.yaml" is valid: 0 instances, 0 warnings.']);
+ * ```
+ */
 export function reportCheck(
   cli: Pick<Cli, "config" | "strict">,
   loaded: LoadResult,

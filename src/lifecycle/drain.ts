@@ -77,7 +77,8 @@ function validate(options: DrainOptions): void {
  *   listeners: () => [{ shutdown: () => Promise.resolve() }],
  *   drainDelayMs: 0,
  *   shutdownTimeoutMs: 1000,
- *   sleep: () => Promise.resolve(),
+ *   // No delay; a deadline that never comes (the listener closes at once).
+ *   sleep: (ms) => ms === 0 ? Promise.resolve() : new Promise(() => {}),
  * });
  * assert.equal(await drain.start("SIGTERM"), "done");
  * assert.match(lines.at(-1)!, /stopped/);

@@ -58,9 +58,10 @@ export interface ProcessHandles {
  * ```ts
  * import assert from "node:assert/strict";
  * import { sleepOn } from "./handles.ts";
- * const sleep = sleepOn((fn) => (fn(), () => {}));
- * await sleep(1000); // the timer fired at once
- * assert.ok(true);
+ * const asked: number[] = [];
+ * const sleep = sleepOn((fn, ms) => (asked.push(ms), fn(), () => {}));
+ * await sleep(1000); // this timer fires at once
+ * assert.deepEqual(asked, [1000]);
  * ```
  */
 export function sleepOn(timer: Schedule): (ms: number) => Promise<void> {

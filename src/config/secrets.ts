@@ -1,0 +1,39 @@
+/**
+ * The secrets a configuration holds — instance API keys and credential-looking headers — so the
+ * logger can mask them wherever they appear (an upstream's error text that echoes a key, say).
+ *
+ * @module
+ */
+
+import { SERVICE_KINDS } from "../types.ts";
+import type { Config } from "./types.ts";
+
+/** Header names whose values are credentials. */
+const CREDENTIAL_HEADER = /auth|key|token|secret/i;
+
+/**
+ * The secret values of `config`, for the logger's `secrets`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "./load.ts";
+ * import { configSecrets } from "./secrets.ts";
+ * const yaml = 'model:\n  services:\n    chat:\n      instances:\n' +
+ *   '        - { name: m, base-url: "http://127.0.0.1:9", api-key: sk-one-1234567890, headers: { X-Api-Key: k2-abcdef, X-Team: blue } }\n';
+ * const { config } = parseConfig(yaml, { source: "x.yaml", env: {} });
+ * assert.deepEqual(configSecrets(config), ["sk-one-1234567890", "k2-abcdef"]);
+ * ```
+ */
+export function configSecrets(config: Config): string[] {
+  const secrets: string[] = [];
+  for (const kind of SERVICE_KINDS) {
+    for (const inst of config.services[kind].instances) {
+      if (inst.apiKey) secrets.push(inst.apiKey);
+      for (const [name, value] of Object.entries(inst.headers)) {
+        if (CREDENTIAL_HEADER.test(name)) secrets.push(value);
+      }
+    }
+  }
+  return secrets;
+}
