@@ -1,7 +1,8 @@
 /**
  * Assembles one gateway from a validated config and the outside-world handles that `main.ts`
- * creates (clock, randomness, fetch, log writer): runtime, logger, metrics, probers and the Hono
- * app. It opens no sockets itself; `main.ts` (or a test) serves `gateway.fetch`.
+ * creates (clock, randomness, fetch, log writer): runtime, logger, metrics, probers and scrapers
+ * (`gateway/checks.ts`), state-change events (`gateway/events.ts`) and the Hono app. It opens no
+ * sockets itself; `src/lifecycle/` (or a test) serves `gateway.fetch`.
  *
  * @module
  */

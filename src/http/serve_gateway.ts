@@ -1,7 +1,7 @@
 /**
  * Serves a gateway on a renewable listener configured from `server.*`, logging and counting each
- * renewal. What `main.ts` and the end-to-end tests both use, so the tests serve the way the
- * binary does.
+ * renewal. What `src/lifecycle/listen.ts` and the end-to-end tests both use, so the tests serve
+ * the way the binary does.
  *
  * @module
  */

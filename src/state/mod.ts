@@ -1,6 +1,7 @@
 /**
  * Where breaker and limiter state lives: one {@linkcode StateStore} interface with a memory and
- * a Deno KV implementation, and `saveState` / `restoreState` to carry state across restarts.
+ * a Deno KV implementation, and `saveState` / `restoreState` (kept up by `keepState`) to carry
+ * state across restarts.
  *
  * @example
  * ```ts
@@ -18,6 +19,7 @@
 export { type SetOptions, type StateStore, type StoreEntry } from "./store.ts";
 export { createMemoryStore } from "./memory.ts";
 export { type KvStoreOptions, openKvStore } from "./kv.ts";
+export { keepState, type StateKeeper, type StateKeeperOptions } from "./keeper.ts";
 export {
   PART_CHARS,
   type PersistTargets,
