@@ -7,6 +7,7 @@
  */
 
 import type { Hono } from "hono";
+import { baseUrlSecrets } from "./config/base_url.ts";
 import type { Config } from "./config/types.ts";
 import { ShuttingDownError } from "./errors.ts";
 import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "./health/mod.ts";
@@ -83,6 +84,7 @@ function* secretsOf(config: Config): Iterable<string> {
   for (const kind of SERVICE_KINDS) {
     for (const inst of config.services[kind].instances) {
       if (inst.apiKey) yield inst.apiKey;
+      yield* baseUrlSecrets(inst.baseUrl);
       for (const [name, value] of Object.entries(inst.headers)) {
         if (/auth|key|token|secret/i.test(name)) yield value;
       }

@@ -259,7 +259,7 @@ export interface Config {
  * What a warning is about, for programs (the admin API) that must not read its wording: YAML
  * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
  * instance serves, a note on how JAiRouter's security section was mapped, an optional import
- * skipped.
+ * skipped, base-url credentials that another credential of the instance overrides.
  */
 export type WarningKind =
   | "yaml"
@@ -267,7 +267,8 @@ export type WarningKind =
   | "duplicate-instance"
   | "unserved-model"
   | "jairouter"
-  | "import";
+  | "import"
+  | "credentials";
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {

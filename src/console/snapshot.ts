@@ -133,7 +133,8 @@ export interface Snapshots {
   tick(rt: Runtime, recentAfter: number): TickMessage;
 }
 
-const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi;
+// Up to the last `@` of the authority, as URL parsers read it (`http://a:b@c@host` → `host`).
+const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/?#\\\s]*@/gi;
 
 /** Removes credentials from URLs inside a text (probe errors quote the URL they failed on). */
 export function withoutCredentials(text: string): string {

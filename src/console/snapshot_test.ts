@@ -117,4 +117,5 @@ Deno.test("withoutCredentials() strips user:password@ from every URL in a text",
     withoutCredentials("error sending request for url (http://a:b@127.0.0.1:9/v1/models): refused"),
     "error sending request for url (http://127.0.0.1:9/v1/models): refused",
   );
+  assert.equal(withoutCredentials("http://tok3n@127.0.0.1:9 http://a:b@c@127.0.0.1:8/"), "http://127.0.0.1:9 http://127.0.0.1:8/");
 });

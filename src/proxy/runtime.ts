@@ -11,6 +11,7 @@
 import { getAdapter } from "../adapters/mod.ts";
 import { createStrategy } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
+import { basicAuthorization, userinfoOf, withoutUserinfo } from "../config/base_url.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
 import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
 import {
@@ -226,6 +227,24 @@ function waitingFor(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig)
   return list;
 }
 
+/**
+ * Where requests and probes of `inst` go: its base URL without credentials (`fetch` refuses a URL
+ * that carries them), which are sent as `Authorization: Basic` instead — unless the instance has
+ * an `api-key` or an `authorization` header of its own, which wins (the loader warns).
+ */
+function targetOf(inst: InstanceConfig): InstanceTarget {
+  const userinfo = userinfoOf(inst.baseUrl);
+  const target = { baseUrl: inst.baseUrl, path: inst.path, apiKey: inst.apiKey, headers: inst.headers };
+  if (userinfo === undefined) return target;
+  const own = inst.apiKey !== undefined ||
+    Object.keys(inst.headers).some((h) => h.toLowerCase() === "authorization");
+  return {
+    ...target,
+    baseUrl: withoutUserinfo(inst.baseUrl),
+    headers: own ? inst.headers : { ...inst.headers, authorization: basicAuthorization(userinfo) },
+  };
+}
+
 function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): Upstream {
   let stats = deps.state.stats.get(inst.id);
   if (!stats) {
@@ -250,7 +269,7 @@ function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConf
     service: svc.kind,
     model: inst.name,
     config: inst,
-    target: { baseUrl: inst.baseUrl, path: inst.path, apiKey: inst.apiKey, headers: inst.headers },
+    target: targetOf(inst),
     adapter: getAdapter(inst.adapter),
     breaker,
     health,
