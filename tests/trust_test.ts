@@ -78,6 +78,41 @@ model:
   });
 });
 
+Deno.test("auth off: a custom auth.header-name (ours or JAiRouter's) never reaches an instance with its own key; others still get it", async () => {
+  const auths = [
+    "auth: { enabled: false, header-name: X-Custom-Key }",
+    "jairouter:\n  security:\n    enabled: false\n    api-key: { header-name: X-Custom-Key }",
+  ];
+  for (const auth of auths) {
+    await withGateway((u) => `
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${u}", api-key: "${UPSTREAM_KEY}" }
+        - { name: open, base-url: "${u}" }
+${auth}
+`, async (gw, up) => {
+      const res = await chat(gw.url, { "x-custom-key": CLIENT_KEY });
+      assert.equal(res.status, 200, res.text);
+      const own = up.requests[0].headers;
+      assert.equal(own.get("authorization"), `Bearer ${UPSTREAM_KEY}`);
+      assert.equal(own.get("x-custom-key"), null, `${auth}: the client's key stays out`);
+      for (const [, value] of own) assert.ok(!value.includes(CLIENT_KEY), "no client credential upstream");
+      // Without a key of its own the instance gets what the client sent, as with Authorization.
+      const open = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-custom-key": CLIENT_KEY },
+        body: JSON.stringify({ model: "open", messages: [{ role: "user", content: "hi" }] }),
+      });
+      assert.equal(open.status, 200);
+      await open.body?.cancel();
+      assert.equal(up.requests[1].headers.get("x-custom-key"), CLIENT_KEY);
+    });
+  }
+});
+
 Deno.test("auth on: an instance without a key of its own receives neither the client's Authorization nor its X-API-Key", async () => {
   await withGateway((u) => `
 model:

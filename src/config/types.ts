@@ -210,7 +210,8 @@ export interface AuthConfig {
   readonly keys: readonly ApiKeyConfig[];
   /**
    * Another header that carries the key (lower-case; `auth.header-name`, JAiRouter's
-   * `api-key.header-name`), besides `Authorization: Bearer` and `X-API-Key`.
+   * `api-key.header-name`), besides `Authorization: Bearer` and `X-API-Key`. Set with auth off
+   * too: it is then a client credential kept from instances that have their own.
    */
   readonly header?: string;
 }

@@ -11,7 +11,6 @@
 import { getAdapter } from "../adapters/mod.ts";
 import { createStrategy } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
-import { basicAuthorization, userinfoOf, withoutUserinfo } from "../config/base_url.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
 import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
 import {
@@ -35,6 +34,7 @@ import type {
 } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
+import { targetOf } from "./target.ts";
 import { WaitCount, WaitingList } from "./waiting.ts";
 
 /** One upstream instance as the request path sees it. */
@@ -227,25 +227,12 @@ function waitingFor(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig)
   return list;
 }
 
-/**
- * Where requests and probes of `inst` go: its base URL without credentials (`fetch` refuses a URL
- * that carries them), which are sent as `Authorization: Basic` instead — unless the instance has
- * an `api-key` or an `authorization` header of its own, which wins (the loader warns).
- */
-function targetOf(inst: InstanceConfig): InstanceTarget {
-  const userinfo = userinfoOf(inst.baseUrl);
-  const target = { baseUrl: inst.baseUrl, path: inst.path, apiKey: inst.apiKey, headers: inst.headers };
-  if (userinfo === undefined) return target;
-  const own = inst.apiKey !== undefined ||
-    Object.keys(inst.headers).some((h) => h.toLowerCase() === "authorization");
-  return {
-    ...target,
-    baseUrl: withoutUserinfo(inst.baseUrl),
-    headers: own ? inst.headers : { ...inst.headers, authorization: basicAuthorization(userinfo) },
-  };
-}
-
-function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConfig): Upstream {
+function buildUpstream(
+  deps: RuntimeDeps,
+  svc: ServiceConfig,
+  inst: InstanceConfig,
+  clientKeyHeader: string | undefined,
+): Upstream {
   let stats = deps.state.stats.get(inst.id);
   if (!stats) {
     stats = { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0 };
@@ -269,7 +256,7 @@ function buildUpstream(deps: RuntimeDeps, svc: ServiceConfig, inst: InstanceConf
     service: svc.kind,
     model: inst.name,
     config: inst,
-    target: targetOf(inst),
+    target: targetOf(inst, clientKeyHeader),
     adapter: getAdapter(inst.adapter),
     breaker,
     health,
@@ -291,7 +278,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
     const byModel = new Map<string, Upstream[]>();
     for (const inst of svc.instances) {
       if (!inst.enabled) continue;
-      const u = buildUpstream(deps, svc, inst);
+      const u = buildUpstream(deps, svc, inst, config.auth.header);
       all.push(u);
       const list = byModel.get(inst.name) ?? [];
       list.push(u);
