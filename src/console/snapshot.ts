@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { redactConfig } from "../config/redact.ts";
 import type { Config } from "../config/types.ts";
 import type { Runtime, Upstream } from "../proxy/runtime.ts";
+import { upstreamOf } from "../proxy/upstream_index.ts";
 import type { Clock, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import type { RecentEvent } from "./recent.ts";
@@ -172,7 +173,7 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
 
   const instanceView = (rt: Runtime, kind: ServiceKind, index: number): InstanceView => {
     const inst = rt.config.services[kind].instances[index];
-    const live = inst.enabled ? rt.upstreams.find((u) => u.id === inst.id) : undefined;
+    const live = inst.enabled ? upstreamOf(rt, inst.id) : undefined;
     const health = live?.health.snapshot();
     const load = live && deps.loadOf?.(live);
     return {

@@ -17,6 +17,7 @@ import { updateYamlFile } from "../config/write.ts";
 import { BadRequestError, errorResponse, NotFoundError } from "../errors.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { Runtime } from "../proxy/runtime.ts";
+import { upstreamOf } from "../proxy/upstream_index.ts";
 import type { ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import {
@@ -81,7 +82,7 @@ function indexOf(config: Config, kind: ServiceKind, ref: string): number {
 function instanceViews(rt: Runtime, kind: ServiceKind): Record<string, unknown>[] {
   const shown = redactConfig(rt.config) as { services: Record<ServiceKind, { instances: object[] }> };
   return rt.config.services[kind].instances.map((inst, index) => {
-    const live = rt.upstreams.find((u) => u.id === inst.id);
+    const live = upstreamOf(rt, inst.id);
     return {
       index,
       ...shown.services[kind].instances[index],

@@ -7,6 +7,7 @@
 
 import { redactUrl } from "../config/redact.ts";
 import type { Runtime } from "../proxy/runtime.ts";
+import { upstreamOf } from "../proxy/upstream_index.ts";
 import type { ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 
@@ -36,7 +37,7 @@ export function modelList(rt: Runtime): unknown {
 export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
   const svc = rt.services[kind];
   const instances = rt.config.services[kind].instances.map((inst) => {
-    const live = rt.upstreams.find((u) => u.id === inst.id);
+    const live = upstreamOf(rt, inst.id);
     return {
       id: inst.id,
       name: inst.name,

@@ -137,9 +137,21 @@ export interface RuntimeDeps {
   readonly events: RuntimeEvents;
 }
 
-/** Reuses a keyed object while its config is unchanged, else creates a new one. */
-function reuse<T>(map: Map<string, { key: string } & T>, id: string, cfg: unknown, make: () => T): T {
-  const key = JSON.stringify(cfg);
+/** The JSON of each config block compared by {@linkcode reuse} (config is frozen: one per object). */
+const configKeys = new WeakMap<object, string>();
+
+/**
+ * The JSON of a frozen config block, serialised once per object: a service's breaker block is one
+ * object for all its instances, so a reload serialises it once, not once per instance.
+ */
+function keyOf(cfg: object): string {
+  let key = configKeys.get(cfg);
+  if (key === undefined) configKeys.set(cfg, key = JSON.stringify(cfg));
+  return key;
+}
+
+/** Reuses a keyed object while its config (`key`) is unchanged, else creates a new one. */
+function reuse<T>(map: Map<string, { key: string } & T>, id: string, key: string, make: () => T): T {
   const old = map.get(id);
   if (old && old.key === key) return old;
   const fresh = { key, ...make() };
@@ -154,7 +166,7 @@ function limiterFor(
   map = deps.state.limiters,
 ): KeyedLimiter | undefined {
   if (!cfg || !cfg.enabled) return undefined;
-  return reuse(map, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
+  return reuse(map, id, keyOf(cfg), () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
 }
 
 /**
@@ -190,7 +202,8 @@ function healthFor(
     passiveFailures: probed ? h.passiveFailures : 0,
     liveGraceMs: probed ? h.intervalMs * h.unhealthyThreshold : 0,
   };
-  return reuse(deps.state.health, inst.id, opts, () => ({
+  const key = `${opts.healthyThreshold}/${opts.unhealthyThreshold}/${opts.passiveFailures}/${opts.liveGraceMs}`;
+  return reuse(deps.state.health, inst.id, key, () => ({
     state: createHealthState({
       ...opts,
       clock: deps.clock,
@@ -241,7 +254,7 @@ function buildUpstream(
   // Breakers and health outlive one runtime; their callbacks report the instance's current object.
   const current = () => deps.state.current.get(inst.id);
   const waiting = waitingFor(deps, svc, inst);
-  const breaker = reuse(deps.state.breakers, inst.id, svc.circuitBreaker, () => ({
+  const breaker = reuse(deps.state.breakers, inst.id, keyOf(svc.circuitBreaker), () => ({
     breaker: createBreaker(svc.circuitBreaker, deps.clock, (from, to) => {
       const u = current();
       if (u) deps.events.breakerChanged(u, from, to);
