@@ -32,7 +32,8 @@ import { responseHeaders } from "./headers.ts";
 import { recordOutcome } from "./outcome.ts";
 import type { AttemptFailure, DispatchDeps, FailureKind, Settlement } from "./request.ts";
 import type { Upstream } from "./runtime.ts";
-import { stripUsageEvents, usageStripper } from "./stream_usage.ts";
+import { mappedBody } from "./mapped_body.ts";
+import { usageStripper } from "./stream_usage.ts";
 import { type BodyEnd, type BodyObserver, sseErrorEvent, trackBody } from "./tracked_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 import type { Waiter, WaitingList } from "./waiting.ts";
@@ -101,6 +102,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   #timedOut: "first-byte" | "idle" | "total" | undefined = undefined;
   /** The committed body is SSE: a client leaving after `data: [DONE]` got the whole answer. */
   #sse = false;
+  /** Why the committed body failed (a mapped stream's error event says it after the mapper). */
+  #bodyError: unknown = undefined;
   /** Why its instance was ejected while it waited (it then gave up). */
   #ejected: string | undefined = undefined;
 
@@ -229,12 +232,13 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     const strip = res.ok && this.stripUsage;
     let body = trackBody(reader, this, {
       first,
-      errorEvent: this.#sse ? sseErrorEvent : undefined,
+      // A mapped stream gets its error event after the mapper, in the format the mapper writes.
+      errorEvent: this.#sse && !mapped ? sseErrorEvent : undefined,
+      closeOnError: mapped,
       filter: strip && !mapped ? usageStripper() : undefined,
     });
     if (mapped) {
-      body = body.pipeThrough(this.call.mapStream!());
-      if (strip) body = body.pipeThrough(stripUsageEvents());
+      body = mappedBody(body, this.call.mapStream!(), strip, () => this.#bodyError);
       headers.set("content-type", this.call.streamContentType ?? "text/event-stream");
     }
     return committed(body, res.status, headers);
@@ -274,6 +278,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
 
   /** {@linkcode BodyObserver}: the committed body ended; step 3 for a stream. */
   ended(end: BodyEnd, tail: readonly Uint8Array[]): void {
+    if (end.outcome === "failure") this.#bodyError = end.error;
     // A client that hangs up right after `data: [DONE]` got the whole answer.
     if (end.outcome === "success" || (this.#sse && endsWithDone(tail))) {
       this.#settle(this.status! < 300 ? "success" : "ignored", undefined, tail);
