@@ -155,6 +155,7 @@ export async function main(
   const adminOptions = { file: cli.config, env, console: ui };
   const gateway = createGateway(loaded.config, {
     onAccess: ui?.record,
+    onAttemptFailed: ui?.attemptFailed,
     extend: adminExtension(adminOptions),
     clock: Date.now,
     random: Math.random,

@@ -49,6 +49,11 @@ export interface GatewayDeps {
   readonly limits?: ScopeDecider;
   /** Also called with every access record (the operator console's history). */
   readonly onAccess?: (rec: import("./types.ts").AccessRecord) => void;
+  /**
+   * Also called with the instance id of every attempt that failed before reaching the client —
+   * failovers, which no access record names (the console's per-instance error ratio).
+   */
+  readonly onAttemptFailed?: (instance: string) => void;
 }
 
 /** A running gateway (without its listener). */
@@ -166,6 +171,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     fallback: (service, model, strategy) => metrics.recordFallback(service, model, strategy),
     rateLimited: (scope, service) => metrics.recordRateLimited(scope as "global", service),
     upstreamError: (u, kind) => metrics.recordUpstreamError(u.service, u.id, kind),
+    attemptFailed: (u) => deps.onAttemptFailed?.(u.id),
   };
 
   /** The instances of `kind` with an active probe, as the prober's targets (read every round). */

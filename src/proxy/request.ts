@@ -44,6 +44,11 @@ export interface DispatchObserver {
   fallback(service: ServiceKind, model: string, strategy: string): void;
   rateLimited(scope: LimitScope, service: ServiceKind): void;
   upstreamError(u: Upstream, kind: string): void;
+  /**
+   * An attempt failed before anything reached the client (the request fails over or gives up), so
+   * no access record names its instance. Every kind but `abort` and `shutdown`.
+   */
+  attemptFailed?(u: Upstream, kind: FailureKind): void;
 }
 
 /** Dependencies injected by the composition root. */
