@@ -14,9 +14,9 @@ import type { ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createGateway } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
-import { adminExtension, createAdminApp } from "./src/http/admin.ts";
+import { adminExtension } from "./src/http/admin.ts";
 import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
-import { serveGateway } from "./src/http/serve_gateway.ts";
+import { serveAdmin, serveGateway } from "./src/http/serve_gateway.ts";
 import { createConsole } from "./src/console/mod.ts";
 import { openKvStore, restoreState, saveState, type StateStore } from "./src/state/mod.ts";
 
@@ -194,11 +194,12 @@ export async function main(
     readDirSync: Deno.readDirSync,
     readTextFileSync: Deno.readTextFileSync,
   };
+  // One count of open files for both listeners: past max-connections, both renew.
+  const files = { openFiles: createOpenFileCounter(procFs), fileLimit: openFileLimit(procFs) };
   const httpServer = serveGateway(gateway, server, {
     hostname: cli.host ?? server.host,
     port: cli.port ?? server.port,
-    openFiles: createOpenFileCounter(procFs),
-    fileLimit: openFileLimit(procFs),
+    ...files,
     onListen: (addr) => {
       const address = `http://${addr.hostname}:${addr.port}`;
       gateway.logger.info("listening", { event: "start", version: VERSION, address, config: cli.config });
@@ -207,15 +208,11 @@ export async function main(
   });
   gateway.startProbes();
   // The admin API on its own address (read at start only); otherwise it shares the main port.
-  const adm = loaded.config.admin;
-  const adminServer = adm.enabled && adm.listen
-    ? Deno.serve({
-      hostname: adm.listen.host,
-      port: adm.listen.port,
-      onListen: (a) =>
-        gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
-    }, createAdminApp(gateway, adminOptions).fetch)
-    : undefined;
+  const adminServer = serveAdmin(gateway, adminOptions, {
+    ...files,
+    onListen: (a) =>
+      gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
+  });
   if (ui) {
     const a = (adminServer ?? httpServer).addr;
     const address = `http://${a.hostname}:${a.port}${loaded.config.console.path}/`;

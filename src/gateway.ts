@@ -12,6 +12,8 @@ import type { Config } from "./config/types.ts";
 import { ShuttingDownError } from "./errors.ts";
 import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "./health/mod.ts";
 import { type AppEnv, createApp } from "./http/app.ts";
+import { type BodyGuardOptions, PendingBodies } from "./http/body_guard.ts";
+import { bodyGuards } from "./http/body_limits.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
@@ -80,6 +82,11 @@ export interface Gateway {
   cut(): number;
   /** Upstream attempts in flight, over all instances. */
   inFlight(): number;
+  /**
+   * The request-body limits and deadlines of the current `server.*` block, with the gateway's one
+   * pending-bytes count: for bodies read outside the proxy routes (the admin API).
+   */
+  bodyGuard(): BodyGuardOptions;
   /** Stops probes and the timeout sweep (after the last request has ended). */
   close(): Promise<void>;
   /** Breakers and limiters by stable name, for `state.backend: kv` persistence. */
@@ -117,6 +124,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const metrics = createMetrics();
   const state = createRuntimeState();
   const deadlines = deps.deadlines ?? new DeadlineSweep();
+  const pendingBodies = new PendingBodies();
+  metrics.setPendingBodySource(() => pendingBodies.bytes);
+  const bodyGuard = bodyGuards(pendingBodies, deadlines);
   const shutdown = new AbortController();
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
@@ -287,6 +297,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       if (!shutdown.signal.aborted) shutdown.abort(new ShuttingDownError());
       return n;
     },
+    bodyGuard: () => bodyGuard(runtime.config.server),
     inFlight() {
       let n = 0;
       for (const stats of state.stats.values()) n += stats.inFlight;
@@ -319,6 +330,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     clock: deps.clock,
     random: deps.random,
     metrics,
+    bodyGuard,
     ready: () => !draining,
     otel: deps.otel,
     extend: deps.extend ? (a) => deps.extend!(a, gateway) : undefined,
