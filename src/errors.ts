@@ -138,6 +138,19 @@ export class NoUpstreamError extends GatewayError {
 }
 
 /**
+ * 503: the shared rate-limit state (Redis) cannot be reached and `state.on-unavailable` is `deny`:
+ * the gateway refuses rather than enforce limits it cannot count. Retry after a second.
+ */
+export class LimitsUnavailableError extends GatewayError {
+  override name = "LimitsUnavailableError";
+  constructor(
+    message = "Rate limits cannot be checked right now (shared state unavailable); retry shortly.",
+  ) {
+    super(503, "server_error", "rate_limit_unavailable", message, { "retry-after": "1" });
+  }
+}
+
+/**
  * 503: the gateway reached its shutdown deadline (`server.shutdown-timeout`) and cut the request.
  * Also the abort reason the cut streams see, so their final SSE error event says so.
  */

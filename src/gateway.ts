@@ -22,11 +22,17 @@ import { DeadlineSweep } from "./proxy/deadlines.ts";
 import { configuredIds, forgetRemoved } from "./proxy/forget_removed.ts";
 import { OutlierMonitor } from "./proxy/outlier_monitor.ts";
 import { upstreamOf } from "./proxy/upstream_index.ts";
-import { buildRuntime, createRuntimeState, type Runtime, type RuntimeState } from "./proxy/runtime.ts";
+import {
+  buildRuntime,
+  createRuntimeState,
+  type Runtime,
+  type RuntimeDeps,
+  type RuntimeState,
+} from "./proxy/runtime.ts";
 import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
 import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
-import type { Clock, Random, ServiceKind } from "./types.ts";
+import type { BreakerState, Clock, Random, ServiceKind } from "./types.ts";
 import { SERVICE_KINDS } from "./types.ts";
 
 /** Handles to the outside world, created by `main.ts` (or a test). */
@@ -56,6 +62,23 @@ export interface GatewayDeps {
    * failovers, which no access record names (the console's per-instance error ratio).
    */
   readonly onAttemptFailed?: (instance: string) => void;
+  /** Shares state with other workers and replicas (`src/cluster/`); absent = this process alone. */
+  readonly cluster?: GatewayCluster;
+}
+
+/** What a cluster (workers on one host, replicas on one Redis) adds to a gateway. */
+export interface GatewayCluster {
+  /** Local limiters get limits ÷ this (see `RuntimeDeps.limitShare`). */
+  readonly limitShare?: number;
+  /** The `cache` fallback's store. */
+  readonly fallbackCache?: RuntimeDeps["fallbackCache"];
+  /** Told of every local breaker and health transition. */
+  breakerChanged?(id: string, to: BreakerState): void;
+  healthChanged?(id: string, healthy: boolean, reason: string): void;
+  /** The running configuration revision (`/readyz`, status pages). */
+  revision?(): string;
+  /** The host-wide `/metrics` text (all workers), instead of this isolate's own. */
+  renderMetrics?(): Promise<string>;
 }
 
 /** A running gateway (without its listener). */
@@ -131,6 +154,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const events = {
     breakerChanged(u: { id: string; service: import("./types.ts").ServiceKind }, from: string, to: string) {
       metrics.setBreakerState(u.service, u.id, to as "closed" | "open" | "half_open");
+      deps.cluster?.breakerChanged?.(u.id, to as BreakerState);
       logger.warn("circuit breaker state changed", {
         event: "breaker",
         service: u.service,
@@ -141,6 +165,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     healthChanged(u: import("./proxy/runtime.ts").Upstream, healthy: boolean, reason: string) {
       metrics.setHealth(u.service, u.id, healthy);
+      deps.cluster?.healthChanged?.(u.id, healthy, reason);
       if (healthy) u.limiter?.restartWarmUp("instance");
       // The level says how bad the news is: an ejection needs attention, a recovery does not.
       const fields = { event: "health", service: u.service, instance: u.id, healthy, reason };
@@ -156,7 +181,15 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       });
     },
   };
-  let runtime = buildRuntime(config, { clock: deps.clock, random: deps.random, state, events });
+  const runtimeDeps: RuntimeDeps = {
+    clock: deps.clock,
+    random: deps.random,
+    state,
+    events,
+    limitShare: deps.cluster?.limitShare,
+    fallbackCache: deps.cluster?.fallbackCache,
+  };
+  let runtime = buildRuntime(config, runtimeDeps);
   // Latency outlier detection rides the deadline sweep while requests wait (no timer of its own).
   new OutlierMonitor({ sweep: deadlines, runtime: () => runtime, clock: deps.clock, count: state.waitCount });
   metrics.setInFlightSource(function* () {
@@ -249,7 +282,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     state,
     runtime: () => runtime,
     reload(next) {
-      const built = buildRuntime(next, { clock: deps.clock, random: deps.random, state, events });
+      const built = buildRuntime(next, runtimeDeps);
       // By id, one pass each way (a scan per instance took 300–700 ms at 7,710 instances).
       for (const u of runtime.upstreams) {
         if (upstreamOf(built, u.id) === undefined) metrics.removeInstance(u.service, u.id);
@@ -261,7 +294,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       runtime = built;
       // New instances and new health states get a series; the others' is kept current by events.
       for (const u of runtime.upstreams) {
-        if (upstreamOf(previous, u.id)?.health !== u.health) metrics.setHealth(u.service, u.id, u.health.healthy);
+        if (upstreamOf(previous, u.id)?.health !== u.health) {
+          metrics.setHealth(u.service, u.id, u.health.healthy);
+        }
       }
       attachSignals();
       if (probing) {
@@ -329,9 +364,12 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     clock: deps.clock,
     random: deps.random,
-    metrics,
+    metrics: deps.cluster?.renderMetrics
+      ? { render: deps.cluster.renderMetrics, contentType: metrics.contentType }
+      : metrics,
     bodyGuard,
     ready: () => !draining,
+    revision: deps.cluster?.revision,
     otel: deps.otel,
     extend: deps.extend ? (a) => deps.extend!(a, gateway) : undefined,
   });

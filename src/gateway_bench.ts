@@ -5,6 +5,12 @@
  * `Request`/`Response` work is the gateway's logic: compare with the "floor" case, which only
  * reads the body and answers through the same fake upstream.
  *
+ * The client dialects go through the same gateway and upstream: each group compares Anthropic
+ * Messages, OpenAI Responses and Ollama's chat with plain OpenAI chat (the baseline), whole and
+ * streamed; a stream's extra cost over the plain one, divided by its 51 chunks, is the
+ * translation's cost per chunk. The `catalogue` group checks that aliases, patterns and fallback
+ * chains in the config cost a request that uses none of them nothing.
+ *
  * Run: `deno bench --allow-all src/gateway_bench.ts`.
  *
  * @module
@@ -26,6 +32,9 @@ const ANSWER_BYTES = new TextEncoder().encode(ANSWER);
 const EVENT = new TextEncoder().encode(
   'data: {"id":"c","object":"chat.completion.chunk","model":"bench","choices":[{"index":0,"delta":{"content":"tok "}}]}\n\n',
 );
+const LAST = new TextEncoder().encode(
+  'data: {"id":"c","object":"chat.completion.chunk","model":"bench","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":50,"total_tokens":55}}\n\n',
+);
 const DONE = new TextEncoder().encode("data: [DONE]\n\n");
 
 /** Upstream stand-in: JSON answers with a length, or 50 SSE chunks. */
@@ -44,7 +53,8 @@ function fakeFetch(_url: string | URL | Request, init?: RequestInit): Promise<Re
     type: "bytes",
     pull(c: ReadableByteStreamController) {
       if (n++ < 50) c.enqueue(EVENT.slice());
-      else if (n === 52) {
+      else if (n === 51) c.enqueue(LAST.slice());
+      else if (n === 53) {
         c.close();
         c.byobRequest?.respond(0);
       } else c.enqueue(DONE.slice());
@@ -53,13 +63,25 @@ function fakeFetch(_url: string | URL | Request, init?: RequestInit): Promise<Re
   return Promise.resolve(new Response(body, { headers: { "content-type": "text/event-stream" } }));
 }
 
-const { config } = parseConfig(gatewayConfig(8080, UPSTREAMS), { source: "bench.yaml", env: {} });
-const gateway = createGateway(config, {
-  clock: Date.now,
-  random: Math.random,
-  fetch: fakeFetch as typeof fetch,
-  write: () => {},
-});
+function gatewayFor(yaml: string) {
+  const { config } = parseConfig(yaml, { source: "bench.yaml", env: {} });
+  return createGateway(config, {
+    clock: Date.now,
+    random: Math.random,
+    fetch: fakeFetch as typeof fetch,
+    write: () => {},
+  });
+}
+const gateway = gatewayFor(gatewayConfig(8080, UPSTREAMS));
+// The same, with a catalogue the bench's requests never use: exact aliases, patterns, chains.
+const catalogued = gatewayFor(
+  gatewayConfig(8080, UPSTREAMS).replace(
+    "model:\n",
+    `model:\n  aliases: { ${
+      Array.from({ length: 50 }, (_, i) => `alias-${i}: bench, "pattern-${i}-*": bench`).join(", ")
+    } }\n  fallbacks: { bench: [bench-embed] }\n`,
+  ),
+);
 const info = {
   remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 },
   completed: Promise.resolve(),
@@ -70,8 +92,8 @@ const CHAT = JSON.stringify({
   max_tokens: 16,
 });
 const STREAM = JSON.stringify({ model: "bench", stream: true, messages: [{ role: "user", content: "hi" }] });
-const request = (body: string) =>
-  new Request("http://127.0.0.1:8080/v1/chat/completions", {
+const request = (body: string, path = "/v1/chat/completions") =>
+  new Request(`http://127.0.0.1:8080${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", "content-length": String(body.length) },
     body,
@@ -94,8 +116,42 @@ Deno.bench("gateway.fetch chat", { group: "chat" }, async () => {
   await res.bytes();
 });
 
-Deno.bench("gateway.fetch stream (50 chunks)", { group: "stream" }, async () => {
+Deno.bench("gateway.fetch stream (51 chunks)", { group: "stream", baseline: true }, async () => {
   const res = await gateway.fetch(request(STREAM), info);
   if (res.status !== 200) throw new Error(`status ${res.status}`);
   await res.bytes();
 });
+
+const SAY = [{ role: "user", content: "Say hello" }];
+/** Each dialect's request, whole and streamed, as its clients send it. */
+const DIALECT_CASES: readonly [string, string, Record<string, unknown>, boolean][] = [
+  ["anthropic", "/v1/messages", { model: "bench", max_tokens: 16, messages: SAY }, false],
+  ["responses", "/v1/responses", { model: "bench", input: "Say hello", max_output_tokens: 16 }, false],
+  ["ollama", "/api/chat", { model: "bench", messages: SAY, stream: false }, false],
+  ["anthropic", "/v1/messages", { model: "bench", max_tokens: 16, messages: SAY, stream: true }, true],
+  ["responses", "/v1/responses", { model: "bench", input: "Say hello", stream: true }, true],
+  ["ollama", "/api/chat", { model: "bench", messages: SAY }, true],
+];
+
+for (const [name, path, body, streamed] of DIALECT_CASES) {
+  const text = JSON.stringify(body);
+  Deno.bench(`gateway.fetch ${name} ${path}${streamed ? " stream (51 chunks)" : ""}`, {
+    group: streamed ? "stream" : "chat",
+  }, async () => {
+    const res = await gateway.fetch(request(text, path), info);
+    if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+    await res.bytes();
+  });
+}
+
+Deno.bench("plain chat, no catalogue", { group: "catalogue", baseline: true }, async () => {
+  await (await gateway.fetch(request(CHAT), info)).bytes();
+});
+
+Deno.bench(
+  "plain chat, 50 aliases + 50 patterns + a fallback chain configured",
+  { group: "catalogue" },
+  async () => {
+    await (await catalogued.fetch(request(CHAT), info)).bytes();
+  },
+);

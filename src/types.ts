@@ -69,6 +69,23 @@ export interface UpstreamStats {
   errorEwma: number;
   /** The engine's own load report (`src/signals`), when its load source is scraped. */
   engine?: EngineSignal;
+  /**
+   * What the other workers and replicas reported of this instance at the last exchange
+   * (`state.share-interval`); absent when this process is alone or the exchange failed.
+   */
+  peers?: PeerLoad;
+}
+
+/** The rest of the cluster's view of one instance, as least-connections and least-latency use it. */
+export interface PeerLoad {
+  /** Their requests in flight to it, summed. */
+  readonly inFlight: number;
+  /** Mean of the latency EWMAs of those that have a sample (ms). */
+  readonly latencyEwmaMs: number;
+  /** Mean of the error EWMAs of the same ones. */
+  readonly errorEwma: number;
+  /** How many of them have a latency sample (0: the two means say nothing). */
+  readonly sampled: number;
 }
 
 /**
@@ -373,7 +390,10 @@ export interface AccessRecord {
   readonly method: string;
   readonly route: string;
   readonly service?: ServiceKind;
+  /** The model that answered (or was asked for): a configured name, never the client's alias. */
   readonly model?: string;
+  /** The client dialect of the request (`anthropic`, `responses`, `ollama`); absent: OpenAI. */
+  readonly dialect?: string;
   /** Id of the instance that produced the response (last attempt). */
   readonly instance?: string;
   readonly status: number;

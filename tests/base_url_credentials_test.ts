@@ -46,7 +46,11 @@ const chat = (url: string, model: string) =>
   fetch(`${url}/v1/chat/completions`, {
     method: "POST",
     // A client credential (auth is off): it must never reach an instance that has its own.
-    headers: { "content-type": "application/json", authorization: "Bearer client-key-7272", "x-api-key": "ck" },
+    headers: {
+      "content-type": "application/json",
+      authorization: "Bearer client-key-7272",
+      "x-api-key": "ck",
+    },
     body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
   });
 
@@ -54,7 +58,11 @@ Deno.test("base-url credentials become Authorization: Basic on requests and prob
   const up = startFakeUpstream({ name: "U" });
   const port = String(up.port);
   const ui = createConsole({ clock: Date.now, version: "0.0.0" });
-  const gw = startGateway(yamlFor(port), { probes: true, extend: adminExtension({ console: ui }), onAccess: ui.record });
+  const gw = startGateway(yamlFor(port), {
+    probes: true,
+    extend: adminExtension({ console: ui }),
+    onAccess: ui.record,
+  });
   const auth = (path: string, model: string) =>
     up.requests.findLast((r) => r.path === path && new TextDecoder().decode(r.body).includes(`"${model}"`))
       ?.headers;
@@ -67,7 +75,11 @@ Deno.test("base-url credentials become Authorization: Basic on requests and prob
     assert.equal(auth("/v1/chat/completions", "m")?.get("authorization"), basic(`svc:${PASSWORD}`));
     assert.equal(auth("/v1/chat/completions", "m")?.get("x-api-key"), null, "the client's key stays out");
     assert.equal(auth("/v1/chat/completions", "t")?.get("authorization"), basic(`${TOKEN_USER}:`));
-    assert.equal(auth("/v1/chat/completions", "k")?.get("authorization"), `Bearer ${API_KEY}`, "api-key wins");
+    assert.equal(
+      auth("/v1/chat/completions", "k")?.get("authorization"),
+      `Bearer ${API_KEY}`,
+      "api-key wins",
+    );
 
     await eventually(() => up.requests.some((r) => r.path === "/v1/models"), "a probe reached the upstream");
     const probe = up.requests.find((r) => r.path === "/v1/models")!;
@@ -90,7 +102,9 @@ Deno.test("base-url credentials become Authorization: Basic on requests and prob
     const texts = [console, ...await Promise.all(pages.map((p) => p.text())), ...gw.logs];
     assert.ok(texts[4].includes("[redacted]@127.0.0.1"), "/admin/config shows where the credentials were");
     for (const text of texts) {
-      for (const secret of SECRETS) assert.ok(!text.includes(secret), `${secret} shown in: ${text.slice(0, 300)}`);
+      for (const secret of SECRETS) {
+        assert.ok(!text.includes(secret), `${secret} shown in: ${text.slice(0, 300)}`);
+      }
     }
   } finally {
     ui.close();
@@ -113,7 +127,13 @@ Deno.test("the loader warns when an instance's api-key or authorization header o
   );
   const found = warnings.filter((w) => w.kind === "credentials");
   assert.deepEqual(found.map((w) => [w.line, w.message]), [
-    [5, "model.services.chat.instances[0].base-url carries credentials (user:password@), but the instance's api-key is sent instead (line 5)"],
-    [6, "model.services.chat.instances[1].base-url carries credentials (user:password@), but the instance's Authorization header is sent instead (line 6)"],
+    [
+      5,
+      "model.services.chat.instances[0].base-url carries credentials (user:password@), but the instance's api-key is sent instead (line 5)",
+    ],
+    [
+      6,
+      "model.services.chat.instances[1].base-url carries credentials (user:password@), but the instance's Authorization header is sent instead (line 6)",
+    ],
   ]);
 });

@@ -64,7 +64,7 @@ model:
     await gw.waitFor(/"msg":"draining"/);
     const ready = await freshFetch(`${gw.url}/readyz`);
     assert.equal(ready.status, 503, "not ready at once");
-    assert.deepEqual(JSON.parse(ready.body), { status: "draining" });
+    assert.equal(JSON.parse(ready.body).status, "draining");
     const served = await freshFetch(`${gw.url}/v1/chat/completions`, chat(false));
     assert.equal(served.status, 200, "a new connection during the delay is accepted and served");
     assert.ok(

@@ -22,6 +22,7 @@ import { bodyBytes, encodeJson } from "./body.ts";
 import { type AuthStyle, BEARER, JSON_CONTENT_TYPE, probeHeaders, upstreamHeaders } from "./headers.ts";
 import { flattenDocuments, normaliseRerank, readRerankRequest } from "./rerank.ts";
 import { COMPLETIONS_ROUTE, completionsSibling, effectivePath, joinUrl } from "./url.ts";
+import { extraPath, isExtraRoute } from "./extra_routes.ts";
 
 /** Translates one service for one backend; `undefined` falls back to plain forwarding. */
 export type ServiceHook = (input: AdapterInput, path: string, auth: AuthStyle) => UpstreamCall | undefined;
@@ -44,6 +45,12 @@ export interface CompatSpec {
   readonly ttsFormats?: readonly string[];
   /** `response_format` values of transcriptions; absent = anything passes. */
   readonly sttFormats?: readonly string[];
+  /**
+   * Paths of the endpoints beside a service's main route that the backend serves, by OpenAI
+   * route (`/v1/audio/translations`, `/v1/images/variations`, `/v1/moderations`; see
+   * `extra_routes.ts`). A route missing here is one the backend lacks.
+   */
+  readonly extraPaths?: Readonly<Record<string, string>>;
   /** Per-service translations for dialects that differ from OpenAI. */
   readonly hooks?: Partial<Record<ServiceKind, ServiceHook>>;
   /** Human name for messages, e.g. "Ollama". */
@@ -172,6 +179,15 @@ export function createCompatAdapter(spec: CompatSpec): Adapter {
     acceptsStreamOptions: spec.acceptsStreamOptions === true,
     ...(spec.loadSource ? { loadSource: Object.freeze({ ...spec.loadSource }) } : {}),
     prepare(input: AdapterInput): UpstreamCall {
+      if (isExtraRoute(input.route)) {
+        // Forwarded as sent: the services' hooks translate their main route's body, not these.
+        const own = spec.extraPaths?.[input.route];
+        const path = extraPath(input.route, own, input.target.path, label);
+        if (input.service === "stt" && spec.sttFormats) {
+          checkAudioFormat(input.body, spec.sttFormats, `${label} translation`);
+        }
+        return forward(input, path, auth);
+      }
       const fallback = defaultPath(spec, input.service, input.route);
       if (fallback === undefined && !input.target.path) {
         const what = input.route === COMPLETIONS_ROUTE ? "legacy completions" : SERVICE_LABELS[input.service];

@@ -59,4 +59,10 @@ export const gpustackAdapter: Adapter = createCompatAdapter({
   },
   completionsPath: GPUSTACK_PATHS.completions,
   probePath: GPUSTACK_PATHS.probe,
+  // gpustack/gateway/utils.py routes these to the workers under `/v1` only (no `/v1-openai`).
+  extraPaths: {
+    "/v1/audio/translations": "/v1/audio/translations",
+    "/v1/images/variations": "/v1/images/variations",
+    "/v1/moderations": "/v1/moderations",
+  },
 });

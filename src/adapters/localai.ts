@@ -60,6 +60,8 @@ export const localaiAdapter: Adapter = createCompatAdapter({
   completionsPath: LOCALAI_PATHS.completions,
   probePath: LOCALAI_PATHS.probe,
   sttFormats: LOCALAI_STT_FORMATS,
+  // core/http/routes/openai.go: moderations by a completion model (no translations, no variations)
+  extraPaths: { "/v1/moderations": "/v1/moderations" },
   hooks: {
     stt(input, path, auth): UpstreamCall {
       const format = requestedFormat(input.body);

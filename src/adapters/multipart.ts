@@ -43,6 +43,29 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
   return -1;
 }
 
+/** Where the value of the first text field called `name` lies in `bytes`, or `undefined`. */
+function fieldRange(bytes: Uint8Array, contentType: string, name: string): [number, number] | undefined {
+  const boundary = boundaryOf(contentType);
+  if (boundary === undefined) return undefined;
+  const delimiter = encoder.encode(`\r\n--${boundary}`);
+  // The first delimiter may open the body without the leading CRLF (RFC 2046 §5.1.1).
+  let at = indexOfBytes(bytes, delimiter.subarray(2), 0);
+  while (at >= 0) {
+    const headersStart = at + delimiter.length; // past "--boundary\r\n" (same length as "\r\n--boundary")
+    const headersEnd = indexOfBytes(bytes, CRLFCRLF, headersStart);
+    if (headersEnd < 0) return undefined;
+    const headers = latin1.decode(bytes.subarray(headersStart, headersEnd));
+    const next = indexOfBytes(bytes, delimiter, headersEnd);
+    const m = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(headers);
+    if (m && m[1] === name && !/filename\*?=/i.test(headers)) {
+      return [headersEnd + 4, next < 0 ? bytes.length : next];
+    }
+    if (next < 0) return undefined;
+    at = next + 2;
+  }
+  return undefined;
+}
+
 /**
  * The value of the first text field called `name`, or `undefined` when absent (or when the body
  * is not multipart). Walks part headers only: a 25 MB audio upload is never decoded to a string.
@@ -58,23 +81,36 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
  * ```
  */
 export function formField(bytes: Uint8Array, contentType: string, name: string): string | undefined {
-  const boundary = boundaryOf(contentType);
-  if (boundary === undefined) return undefined;
-  const delimiter = encoder.encode(`\r\n--${boundary}`);
-  // The first delimiter may open the body without the leading CRLF (RFC 2046 §5.1.1).
-  let at = indexOfBytes(bytes, delimiter.subarray(2), 0);
-  while (at >= 0) {
-    const headersStart = at + delimiter.length; // past "--boundary\r\n" (same length as "\r\n--boundary")
-    const headersEnd = indexOfBytes(bytes, CRLFCRLF, headersStart);
-    if (headersEnd < 0) return undefined;
-    const headers = latin1.decode(bytes.subarray(headersStart, headersEnd));
-    const next = indexOfBytes(bytes, delimiter, headersEnd);
-    const m = /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(headers);
-    if (m && m[1] === name && !/filename\*?=/i.test(headers)) {
-      return utf8.decode(bytes.subarray(headersEnd + 4, next < 0 ? bytes.length : next)).trim();
-    }
-    if (next < 0) return undefined;
-    at = next + 2;
-  }
-  return undefined;
+  const range = fieldRange(bytes, contentType, name);
+  return range === undefined ? undefined : utf8.decode(bytes.subarray(range[0], range[1])).trim();
+}
+
+/**
+ * The body with the value of text field `name` replaced by `value` (the upstream's model name),
+ * every other byte — files included — copied as it was; `undefined` when there is no such field.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { replaceFormField } from "./multipart.ts";
+ * const body = new TextEncoder().encode('--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nw\r\n--b--\r\n');
+ * const out = replaceFormField(body, "multipart/form-data; boundary=b", "model", "whisper-large-v3");
+ * assert.equal(new TextDecoder().decode(out), '--b\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-large-v3\r\n--b--\r\n');
+ * ```
+ */
+export function replaceFormField(
+  bytes: Uint8Array,
+  contentType: string,
+  name: string,
+  value: string,
+): Uint8Array<ArrayBuffer> | undefined {
+  const range = fieldRange(bytes, contentType, name);
+  if (range === undefined) return undefined;
+  const [from, to] = range;
+  const text = encoder.encode(value);
+  const out = new Uint8Array(bytes.byteLength - (to - from) + text.byteLength);
+  out.set(bytes.subarray(0, from));
+  out.set(text, from);
+  out.set(bytes.subarray(to), from + text.byteLength);
+  return out;
 }

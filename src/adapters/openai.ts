@@ -9,6 +9,7 @@
 import type { Adapter } from "../types.ts";
 import { createCompatAdapter } from "./compat.ts";
 import { OPENAI_PATHS } from "./url.ts";
+import { OPENAI_EXTRA_PATHS } from "./extra_routes.ts";
 
 /** Probe path: listing models spends no tokens (OpenAI API reference, "List models"). */
 export const OPENAI_PROBE_PATH = "/v1/models";
@@ -38,4 +39,6 @@ export const openaiAdapter: Adapter = createCompatAdapter({
   paths: OPENAI_PATHS,
   completionsPath: "/v1/completions",
   probePath: OPENAI_PROBE_PATH,
+  // Any OpenAI-compatible server: the extra endpoints go to their OpenAI paths too.
+  extraPaths: OPENAI_EXTRA_PATHS,
 });

@@ -55,6 +55,8 @@ export const vllmAdapter: Adapter = createCompatAdapter({
   // vllm/v1/metrics/loggers.py: vllm:num_requests_waiting, …running, vllm:kv_cache_usage_perc.
   loadSource: { path: "/metrics", parser: "vllm" },
   sttFormats: VLLM_STT_FORMATS,
+  // vllm/entrypoints/openai/speech_to_text/api_router.py
+  extraPaths: { "/v1/audio/translations": "/v1/audio/translations" },
   hooks: {
     rerank(input, path, auth): UpstreamCall | undefined {
       if (!pathEndsWith(path, "/score")) return undefined;

@@ -42,4 +42,9 @@ export const xinferenceAdapter: Adapter = createCompatAdapter({
   probePath: XINFERENCE_PATHS.probe,
   ttsFormats: OPENAI_TTS_FORMATS,
   sttFormats: XINFERENCE_STT_FORMATS,
+  // xinference/api/routers/audio.py and images.py (no moderations)
+  extraPaths: {
+    "/v1/audio/translations": "/v1/audio/translations",
+    "/v1/images/variations": "/v1/images/variations",
+  },
 });

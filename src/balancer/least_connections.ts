@@ -17,7 +17,8 @@ class LeastConnections<E extends Endpoint> extends ArgminStrategy<E> {
     const scan = this.scan;
     for (let i = scan.begin(ctx.eligible); i !== -1; i = scan.next(i)) {
       const w = scan.weight(i);
-      scan.offer(i, 0, scan.members[i].stats.inFlight / w, w);
+      const s = scan.members[i].stats;
+      scan.offer(i, 0, (s.inFlight + (s.peers?.inFlight ?? 0)) / w, w);
     }
     return scan.best();
   }
@@ -26,6 +27,8 @@ class LeastConnections<E extends Endpoint> extends ArgminStrategy<E> {
 /**
  * Creates the `least-connections` strategy: lowest `stats.inFlight / weight` among the eligible
  * members (weight-0 members, counted as weight 1, only when no weighted member is eligible).
+ * In a cluster, `inFlight` is this process's count plus what the other workers and replicas
+ * last reported (`stats.peers.inFlight`).
  * Deterministic: no randomness is used. The dispatcher must keep `inFlight` exact (+1 when an
  * attempt starts, -1 exactly once when its body ends), since the choice depends on nothing else.
  *

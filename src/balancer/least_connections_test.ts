@@ -26,3 +26,13 @@ Deno.test("leastConnections() under constant concurrency 64 follows weights 5,3,
   const counts = simulateConstantConcurrency(leastConnections(endpoints([5, 3, 2])), 100_000, 64);
   assertShares(counts, { a: 0.5, b: 0.3, c: 0.2 }, 0.01);
 });
+
+Deno.test("leastConnections() counts what the other replicas have in flight (stats.peers)", () => {
+  const members = endpoints([1, 1]);
+  members[0].stats.inFlight = 1;
+  members[1].stats.inFlight = 0;
+  members[1].stats.peers = { inFlight: 3, latencyEwmaMs: 0, errorEwma: 0, sampled: 0 };
+  assert.equal(leastConnections(members).pick({})?.id, "a", "1 here beats 0 here + 3 elsewhere");
+  members[0].stats.peers = { inFlight: 4, latencyEwmaMs: 0, errorEwma: 0, sampled: 0 };
+  assert.equal(leastConnections(members).pick({})?.id, "b");
+});

@@ -42,11 +42,21 @@ class LeastLatency<E extends Endpoint> implements Strategy<E> {
     for (let i = 0; i < members.length; i++) {
       if (!scan.has(i)) continue;
       const s = members[i].stats;
+      const p = s.peers;
+      const inFlight = p === undefined ? s.inFlight : s.inFlight + p.inFlight;
       // Requests the member serves before a new one queues behind them, relative to the lightest.
-      const queue = Math.max(1, ((s.inFlight + 1) * unit) / scan.weight(i));
-      if (s.latencyEwmaMs > 0) {
-        scan.offer(i, SAMPLED, s.latencyEwmaMs * (1 + ERROR_PENALTY * s.errorEwma) * queue);
-      } else if (s.inFlight <= 0) {
+      const queue = Math.max(1, ((inFlight + 1) * unit) / scan.weight(i));
+      let latency = s.latencyEwmaMs;
+      let errors = s.errorEwma;
+      if (p !== undefined && p.sampled > 0) {
+        // Every sampled view counts the same: this process's, and each other replica's.
+        const own = latency > 0 ? 1 : 0;
+        latency = (latency * own + p.latencyEwmaMs * p.sampled) / (own + p.sampled);
+        errors = (errors * own + p.errorEwma * p.sampled) / (own + p.sampled);
+      }
+      if (latency > 0) {
+        scan.offer(i, SAMPLED, latency * (1 + ERROR_PENALTY * errors) * queue);
+      } else if (inFlight <= 0) {
         scan.offer(i, UNSAMPLED_IDLE, 0);
       } else {
         scan.offer(i, UNSAMPLED_BUSY, queue);
@@ -75,7 +85,10 @@ class LeastLatency<E extends Endpoint> implements Strategy<E> {
  * even one request at a time. Deterministic: no randomness is used. Weight-0 members, counted as
  * weight 1, are considered only when no weighted member is eligible.
  *
- * Feed it with `observeLatency` / `observeOutcome` from `ewma.ts` once per attempt.
+ * Feed it with `observeLatency` / `observeOutcome` from `ewma.ts` once per attempt. In a
+ * cluster, `stats.peers` adds what the other workers and replicas last reported: their in-flight
+ * requests join the queue, and each sampled view of the latency and error EWMAs (this process's
+ * and every other one's) counts the same in the means used.
  *
  * @throws {RangeError} when a weight is negative or not finite, or ids repeat.
  *

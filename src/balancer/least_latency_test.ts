@@ -80,3 +80,17 @@ Deno.test("leastLatency() treats latencies within 5 % as equal, so measurement n
   });
   assertShares(counts, { a: 0.75, b: 0.25 }, 0.02);
 });
+
+Deno.test("leastLatency() sees the other replicas' in-flight requests and latency samples (stats.peers)", () => {
+  const members = endpoints([1, 1]);
+  members[0].stats.latencyEwmaMs = 100;
+  members[1].stats.latencyEwmaMs = 120;
+  assert.equal(leastLatency(members).pick({})?.id, "a");
+  // Two other replicas saw `a` at 200 ms: its mean view is (100 + 2 × 200) / 3 ≈ 167 ms.
+  members[0].stats.peers = { inFlight: 0, latencyEwmaMs: 200, errorEwma: 0, sampled: 2 };
+  assert.equal(leastLatency(members).pick({})?.id, "b");
+  // `b` is unsampled here but sampled elsewhere, and busy elsewhere: 120 × (3 + 1) = 480 > 167.
+  members[1].stats.latencyEwmaMs = 0;
+  members[1].stats.peers = { inFlight: 3, latencyEwmaMs: 120, errorEwma: 0, sampled: 1 };
+  assert.equal(leastLatency(members).pick({})?.id, "a");
+});

@@ -39,6 +39,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   trustedProxies: [],
   drainDelayMs: 5_000,
   shutdownTimeoutMs: 30_000,
+  workers: 1,
 };
 
 /** `log` defaults. */
@@ -47,8 +48,20 @@ export const LOG_DEFAULTS: LogConfig = { level: "info", format: "json" };
 /** `admin` defaults: off (it is on only when an `admin` block with a token is written). */
 export const ADMIN_DEFAULTS: AdminConfig = { enabled: false, pathPrefix: "/admin" };
 
-/** `state` defaults: in memory, flushed every second when a store is used. */
-export const STATE_DEFAULTS: StateConfig = { backend: "memory", flushIntervalMs: 1000 };
+/**
+ * `state` defaults: in memory, flushed every second when a store is used. For Redis: keys under
+ * `dairouter:`, 50 ms per call, per-replica limits (÷ `replicas`) while Redis is unreachable;
+ * in-flight counts and latency shared every 100 ms.
+ */
+export const STATE_DEFAULTS: StateConfig = {
+  backend: "memory",
+  flushIntervalMs: 1000,
+  keyPrefix: "dairouter:",
+  timeoutMs: 50,
+  onUnavailable: "local",
+  replicas: 1,
+  shareIntervalMs: 100,
+};
 
 /** `load-balance` defaults: JAiRouter's default strategy is `random`. */
 export const LOAD_BALANCE_DEFAULTS: LoadBalanceConfig = {

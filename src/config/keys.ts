@@ -72,7 +72,8 @@ export type KeyMode = "normalize" | "verbatim";
 
 /**
  * Decides how to spell the keys of the mapping found at `parent` (a path of normalised keys):
- * upstream `headers` and a fallback `response.body` are data, so their keys stay as written.
+ * upstream `headers`, a fallback `response.body` and the model names keying `aliases` and
+ * `fallbacks` are data, so their keys stay as written.
  *
  * @example
  * ```ts
@@ -87,6 +88,8 @@ export function keyModeAt(parent: readonly PathSegment[]): KeyMode {
   for (let i = 0; i < parent.length; i++) {
     if (parent[i] === "headers" && i > 0) return "verbatim";
     if (parent[i] === "body" && parent[i - 1] === "response") return "verbatim";
+    // Model names are data: the keys of the catalogue's `aliases` and `fallbacks` (catalogue.ts).
+    if ((parent[i] === "aliases" || parent[i] === "fallbacks") && parent[0] === "model") return "verbatim";
   }
   return "normalize";
 }

@@ -199,3 +199,8 @@ Deno.test("parseConfig() rejects an empty file and a file that is not a mapping"
     'Cannot load config "x.yaml": the file must be a YAML mapping with a model: section at its root',
   );
 });
+
+Deno.test("parseConfig() rejects a state.share-interval of 0 naming the key and line", () => {
+  const err = failure("model: {}\nstate:\n  backend: memory\n  share-interval: 0s\n");
+  assert.match(err.message, /^Cannot load config "x\.yaml": state\.share-interval must be .*\(line 4\)$/);
+});

@@ -74,8 +74,18 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     trustedProxies: ["::1"],
     drainDelayMs: 2000,
     shutdownTimeoutMs: 5000,
+    workers: 1,
   });
-  assert.deepEqual(kebab.config.state, { backend: "kv", path: "/tmp/s.kv", flushIntervalMs: 2000 });
+  assert.deepEqual(kebab.config.state, {
+    backend: "kv",
+    path: "/tmp/s.kv",
+    flushIntervalMs: 2000,
+    keyPrefix: "dairouter:",
+    timeoutMs: 50,
+    onUnavailable: "local",
+    replicas: 1,
+    shareIntervalMs: 100,
+  });
 });
 
 Deno.test("parseConfig() accepts service aliases embeddings, img-gen and img-edit", () => {
@@ -104,9 +114,18 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     trustedProxies: [],
     drainDelayMs: 5000,
     shutdownTimeoutMs: 30000,
+    workers: 1,
   });
   assert.deepEqual(config.log, { level: "info", format: "json" });
-  assert.deepEqual(config.state, { backend: "memory", flushIntervalMs: 1000 });
+  assert.deepEqual(config.state, {
+    backend: "memory",
+    flushIntervalMs: 1000,
+    keyPrefix: "dairouter:",
+    timeoutMs: 50,
+    onUnavailable: "local",
+    replicas: 1,
+    shareIntervalMs: 100,
+  });
   assert.deepEqual(rerank.loadBalance, {
     type: "random",
     hashAlgorithm: "fnv1a",

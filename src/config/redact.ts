@@ -50,7 +50,7 @@ function copy(value: unknown, path: readonly string[]): unknown {
     let shown: unknown;
     if (inHeaders && typeof item === "string") shown = isSecretHeader(key) ? REDACTED : item;
     else if ((key === "apiKey" || key.endsWith("Sha256")) && typeof item === "string") shown = REDACTED;
-    else if (key === "baseUrl" && typeof item === "string") shown = redactUrl(item);
+    else if ((key === "baseUrl" || key === "url") && typeof item === "string") shown = redactUrl(item);
     else shown = copy(item, [...path, key]);
     Object.defineProperty(out, key, { value: shown, enumerable: true, writable: true, configurable: true });
   }

@@ -23,6 +23,14 @@ import {
 } from "./policy.ts";
 import type { Problem, Warning } from "./problem.ts";
 import { resolveConsole } from "./schema_console.ts";
+import {
+  checkNativeDialects,
+  instanceCatalogue,
+  mergeFallbacks,
+  resolveAliases,
+  resolveFallbacks,
+  servedModels,
+} from "./catalogue.ts";
 import { resolveLoadSignals } from "./signals.ts";
 import { resolveOutlier } from "./outlier.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
@@ -79,10 +87,13 @@ export function resolveConfig(
       health: resolveHealth(levels),
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
       outlier: resolveOutlier(levels.map((l) => l?.outlierDetection)),
+      fallbacks: [],
       instances: resolveInstances(kind, block, levels, adapter, origins, { warnings, problems, ids }),
     };
   }
 
+  const catalogue = resolveCatalogue(file, services);
+  warnings.push(...catalogue.warnings);
   const access = resolveAccess(file, services, origins, readFile);
   warnings.push(...access.warnings);
   problems.push(...access.problems);
@@ -106,18 +117,26 @@ export function resolveConfig(
       trustedProxies: server.trustedProxies ?? SERVER_DEFAULTS.trustedProxies,
       drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
+      workers: server.workers ?? SERVER_DEFAULTS.workers,
     },
     log: { level: log.level ?? LOG_DEFAULTS.level, format: log.format ?? LOG_DEFAULTS.format },
     state: {
       backend: state.backend ?? STATE_DEFAULTS.backend,
       ...(state.path !== undefined ? { path: state.path } : {}),
       flushIntervalMs: state.flushInterval ?? STATE_DEFAULTS.flushIntervalMs,
+      ...(state.url !== undefined ? { url: state.url } : {}),
+      keyPrefix: state.keyPrefix ?? STATE_DEFAULTS.keyPrefix,
+      timeoutMs: state.timeout ?? STATE_DEFAULTS.timeoutMs,
+      onUnavailable: state.onUnavailable ?? STATE_DEFAULTS.onUnavailable,
+      replicas: state.replicas ?? STATE_DEFAULTS.replicas,
+      shareIntervalMs: state.shareInterval ?? STATE_DEFAULTS.shareIntervalMs,
     },
     ...(globalRateLimit ? { globalRateLimit } : {}),
     services,
     auth: access.auth,
     admin: access.admin,
     console: ui.console,
+    catalogue: { aliases: catalogue.aliases },
   };
   if (server.host !== undefined && server.address !== undefined && server.host !== server.address) {
     problems.push({
@@ -125,7 +144,7 @@ export function resolveConfig(
       message: `says ${server.address}, but server.host says ${server.host}: keep one`,
     });
   }
-  problems.push(...ui.problems);
+  problems.push(...catalogue.problems, ...ui.problems);
   return { config, warnings, problems };
 }
 
@@ -212,6 +231,7 @@ function resolveInstances(
         (inst.status === undefined || inst.status.toLowerCase() === "active"),
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
+      ...instanceCatalogue(inst),
       id,
       ...(line !== undefined ? { line } : {}),
     };
@@ -227,4 +247,25 @@ function credentialOverridden(inst: NonNullable<ServiceInput["instances"]>[numbe
   if (inst.apiKey !== undefined && inst.apiKey !== "") return "api-key";
   const header = Object.keys(inst.headers ?? {}).find((h) => h.toLowerCase() === "authorization");
   return header === undefined ? undefined : `${header} header`;
+}
+
+/**
+ * The catalogue (`catalogue.ts`): aliases checked against the served models, each service's
+ * fallback chains (its own over the global ones), instances' `native-dialects` against their
+ * adapters. Fills `services[kind].fallbacks` in place.
+ */
+function resolveCatalogue(file: FileConfig, services: Record<ServiceKind, ServiceConfig>) {
+  const problems: Problem[] = [];
+  const warnings: Warning[] = [];
+  const models = servedModels(services);
+  const aliases = resolveAliases(file.model.aliases, models, problems, warnings);
+  const known = new Set([...models, ...aliases.filter((a) => !a.pattern).map((a) => a.name)]);
+  const global = resolveFallbacks(file.model.fallbacks, ["model", "fallbacks"], known, problems, warnings);
+  for (const kind of SERVICE_KINDS) {
+    const at = ["model", "services", kind, "fallbacks"];
+    const own = resolveFallbacks(file.model.services?.[kind]?.fallbacks, at, known, problems, warnings);
+    services[kind] = { ...services[kind], fallbacks: mergeFallbacks(own, global) };
+    checkNativeDialects(kind, services[kind].instances, problems);
+  }
+  return { aliases, problems, warnings };
 }

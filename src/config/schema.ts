@@ -23,6 +23,7 @@ import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./sch
 import { SERVER_DEFAULTS } from "./defaults.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
+import { aliasesBlock, fallbacksBlock, nativeDialectsField, upstreamModelField } from "./catalogue.ts";
 import { outlierBlock } from "./outlier.ts";
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "./schema_common.ts";
@@ -130,6 +131,9 @@ const instance = z.strictObject({
   // Probes of one service run in one round, so `interval` is a service (or global) key.
   healthCheck: healthCheck.omit({ interval: true }).optional(),
   loadSignals: instanceLoadSignals.optional(),
+  // The model catalogue (catalogue.ts).
+  upstreamModel: upstreamModelField.optional(),
+  nativeDialects: nativeDialectsField.optional(),
   // JAiRouter: the instance's identity, and `status` (anything but "active" takes it out of rotation).
   instanceId: z.preprocess(toText, z.string().trim().min(1)).optional(),
   status: z.preprocess(toText, z.string().trim().min(1)).optional(),
@@ -149,7 +153,11 @@ const policyShape = {
   outlierDetection: outlierBlock.optional(),
 };
 
-const service = z.strictObject({ ...policyShape, instances: z.array(instance).optional() });
+const service = z.strictObject({
+  ...policyShape,
+  fallbacks: fallbacksBlock.optional(),
+  instances: z.array(instance).optional(),
+});
 
 const services = z.strictObject({
   ...policyShape,
@@ -204,6 +212,16 @@ const server = z.strictObject({
   ).optional(),
   drainDelay: duration(0),
   shutdownTimeout: duration(0),
+  workers: z.preprocess(
+    (v) => (typeof v === "string" && v.trim().toLowerCase() === "auto" ? "auto" : v),
+    z.union([
+      z.literal("auto"),
+      z.preprocess(
+        (v) => (typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v),
+        z.number().int().min(1).max(256),
+      ),
+    ]),
+  ).optional(),
 }).superRefine((block, ctx) => {
   const limit = block.bodyLimit ?? SERVER_DEFAULTS.bodyLimit;
   if (block.maxPendingBodyBytes !== undefined && block.maxPendingBodyBytes < limit) {
@@ -221,18 +239,35 @@ const log = z.strictObject({
 });
 
 const state = z.strictObject({
-  backend: oneOf(["memory", "kv"]),
+  backend: oneOf(["memory", "kv", "redis"]),
   path: z.string().trim().min(1).optional(),
   flushInterval: duration(0, false),
+  url: z.string().trim().refine(isRedisUrl, {
+    error: (issue) =>
+      `must be a redis:// or rediss:// URL with a host, received ${describeValue(issue.input)}`,
+  }).optional(),
+  keyPrefix: z.string().min(1).max(64).optional(),
+  timeout: duration(0, false),
+  onUnavailable: oneOf(["local", "deny"]),
+  replicas: int(1, 1024),
+  shareInterval: duration(0, false),
 }).superRefine((block, ctx) => {
   if (block.backend === "kv" && block.path === undefined) {
     ctx.addIssue({ code: "custom", path: ["path"], message: "is required when state.backend is kv" });
+  }
+  if (block.backend === "redis" && block.url === undefined) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: "is required when state.backend is redis" });
   }
 });
 
 /** The whole file. `model` is required: it is what makes a file a JAiRouter configuration. */
 export const fileSchema = z.strictObject({
-  model: z.strictObject({ ...policyShape, services: services.optional() }),
+  model: z.strictObject({
+    ...policyShape,
+    aliases: aliasesBlock.optional(),
+    fallbacks: fallbacksBlock.optional(),
+    services: services.optional(),
+  }),
   server: server.optional(),
   log: log.optional(),
   state: state.optional(),
@@ -262,6 +297,12 @@ function isHttpUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
   return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+}
+
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
 }
 
 function isIpOrCidr(value: string): boolean {

@@ -17,8 +17,10 @@ import type {
   StrategyName,
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+import type { AliasConfig, CatalogueConfig, DialectName, FallbackChain } from "./catalogue.ts";
 import type { OutlierConfig } from "./outlier.ts";
 
+export type { AliasConfig, CatalogueConfig, FallbackChain };
 export type { InstanceLoadSignalsConfig, LoadSignalsConfig, OutlierConfig, PrefixConfig };
 
 /** `load-balance` block (global, per service). */
@@ -112,6 +114,10 @@ export interface InstanceConfig {
   readonly health: HealthConfig;
   /** Where the instance's load report is (overrides the service's `load-signals.source`). */
   readonly loadSignals?: InstanceLoadSignalsConfig;
+  /** The model name the backend knows, sent upstream in place of `name` (absent: `name`). */
+  readonly upstreamModel?: string;
+  /** Client dialects forwarded to this instance untranslated (its backend speaks them). */
+  readonly nativeDialects?: readonly DialectName[];
   /** Stable id: `<service>/<name>@<baseUrl><path>#<n>`, unique within the config. */
   readonly id: string;
   /** YAML line of the instance, for messages. */
@@ -132,6 +138,8 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
   /** Engine load scraping (`src/signals`). */
   readonly loadSignals: LoadSignalsConfig;
+  /** Cross-model fallback chains: the service's own, then the global ones for other models. */
+  readonly fallbacks: readonly FallbackChain[];
   /** Latency outlier detection (`outlier-detection`). */
   readonly outlier: OutlierConfig;
   readonly instances: readonly InstanceConfig[];
@@ -165,6 +173,8 @@ export interface ServerConfig {
   readonly drainDelayMs: number;
   /** After the drain delay: how long in-flight requests may take before they are cut, ms. */
   readonly shutdownTimeoutMs: number;
+  /** Gateway isolates sharing the port (`server.workers`; `auto` is resolved by `main.ts`). */
+  readonly workers: number | "auto";
 }
 
 /** `log` block. */
@@ -175,11 +185,28 @@ export interface LogConfig {
 
 /** `state` block: where breaker and limiter state is kept. */
 export interface StateConfig {
-  readonly backend: "memory" | "kv";
+  readonly backend: "memory" | "kv" | "redis";
   /** Deno KV file path (always explicit; required for `kv`). */
   readonly path?: string;
   /** How often state is written to the store, ms. */
   readonly flushIntervalMs: number;
+  /** Redis connection URL (`redis://` or `rediss://`; required for `redis`). */
+  readonly url?: string;
+  /** Prefix of every Redis key and channel, so several gateways can share one Redis. */
+  readonly keyPrefix: string;
+  /** Deadline of every Redis call, ms. */
+  readonly timeoutMs: number;
+  /** While Redis is unreachable: `local` per-replica state (limits ÷ `replicas`), or `deny` with 503. */
+  readonly onUnavailable: "local" | "deny";
+  /** How many replicas share the Redis (divides limits while it is unreachable). */
+  readonly replicas: number;
+  /**
+   * How often each replica (through Redis) and each worker (through the main thread) publishes
+   * its per-instance in-flight counts and latency and reads the others', ms: what
+   * least-connections and least-latency see of the rest of the cluster is at most about twice
+   * this old.
+   */
+  readonly shareIntervalMs: number;
 }
 
 /**
@@ -254,6 +281,8 @@ export interface Config {
   readonly admin: AdminConfig;
   /** The operator console. */
   readonly console: ConsoleConfig;
+  /** The model catalogue: aliases and patterns (`model.aliases`). */
+  readonly catalogue: CatalogueConfig;
 }
 
 /**

@@ -99,11 +99,18 @@ Deno.test("snapshot: an instance whose attempts fail over shows its errors; a st
   assert.equal(ia.errorRatio, 1, "every attempt on a failed");
   assert.ok(ia.rps > 0);
   assert.equal(ib.errorRatio, 1 / 11, "b's one broken stream");
-  assert.equal(t.services[0].errorRatio, 1 / 11, "the service counts requests: only the broken stream failed");
-  assert.deepEqual(snaps.hello(gateway.runtime(), "admin", undefined).history.instances[a].errors.slice(-11), [
-    ...Array(10).fill(1),
-    0,
-  ]);
+  assert.equal(
+    t.services[0].errorRatio,
+    1 / 11,
+    "the service counts requests: only the broken stream failed",
+  );
+  assert.deepEqual(
+    snaps.hello(gateway.runtime(), "admin", undefined).history.instances[a].errors.slice(-11),
+    [
+      ...Array(10).fill(1),
+      0,
+    ],
+  );
 });
 
 Deno.test("snapshot: hello carries the redacted config, its revision and the history; a reload changes the revision", () => {
@@ -140,5 +147,8 @@ Deno.test("withoutCredentials() strips user:password@ from every URL in a text",
     withoutCredentials("error sending request for url (http://a:b@127.0.0.1:9/v1/models): refused"),
     "error sending request for url (http://127.0.0.1:9/v1/models): refused",
   );
-  assert.equal(withoutCredentials("http://tok3n@127.0.0.1:9 http://a:b@c@127.0.0.1:8/"), "http://127.0.0.1:9 http://127.0.0.1:8/");
+  assert.equal(
+    withoutCredentials("http://tok3n@127.0.0.1:9 http://a:b@c@127.0.0.1:8/"),
+    "http://127.0.0.1:9 http://127.0.0.1:8/",
+  );
 });

@@ -3,11 +3,12 @@
  * governs, and back — the mirror of `adapters/`. A static registry keyed by `METHOD path`, so the
  * HTTP layer can mount every dialect route from one table.
  *
- * Stage 2 wires a route as: `parseRequest(bytes, env)` → on failure answer
- * `errorBody(status, message, param)` with `contentType`; otherwise dispatch `body` as an OpenAI
- * request of `service` on `route` (governance, limits, failover unchanged); answer JSON with
- * `toResponse(json, ctx)`, a stream through a fresh `streamTransformer(ctx)` announced as
- * `streamContentType`, and every error (gateway or upstream) as `errorBody(status, message)`.
+ * The request path (`http/dialect_routes.ts`, `proxy/dialect_call.ts`) wires a route as:
+ * `parseRequest(bytes, env)` → on failure answer `errorBody(status, message, param)` with
+ * `contentType`; otherwise dispatch `body` as an OpenAI request of `service` on `route`
+ * (governance, limits, failover unchanged); answer JSON with `toResponse(json, ctx)`, a stream
+ * through a fresh `streamTransformer(ctx)` announced as `streamContentType`, and every error
+ * (gateway or upstream) as `errorBody(status, message)`.
  * `count_tokens`, `/api/tags` and `/api/ps` are answered locally ({@linkcode countTokens},
  * {@linkcode ollamaTags}, {@linkcode ollamaPs}).
  *
@@ -28,6 +29,8 @@ export {
   ollamaTags,
 } from "./ollama.ts";
 export type { ListedModel } from "./ollama.ts";
+export { DIALECT_NAMES } from "./types.ts";
+export { nativeAdapters } from "./native.ts";
 export { NDJSON_CONTENT_TYPE } from "./ollama.ts";
 export { responsesDialect } from "./responses.ts";
 export { createSseTranslator, translatorStream } from "./sse_reader.ts";

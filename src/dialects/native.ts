@@ -1,14 +1,14 @@
 /**
- * Backends that serve a client dialect themselves, so stage 2 may forward such a request to them
+ * Backends that serve a client dialect themselves, so the request path may forward such a request to them
  * untranslated (a capability, like envoy ai-gateway's optional translator interfaces). Keyed by
  * adapter name; each entry was confirmed in the backend's own source, named in `since`.
- * Declarations only: the request path does not use them yet, and an instance may run an older
- * release than the one named, so wiring should let the configuration switch pass-through off.
+ * An instance uses them only when its `native-dialects` says so (`config/catalogue.ts` checks the
+ * adapter against these lists): it may run an older release than the one named.
  *
  * @module
  */
 
-import type { NativeEndpoint } from "./types.ts";
+import type { DialectName, NativeEndpoint } from "./types.ts";
 
 /** Backends with Anthropic's `POST /v1/messages` (and `/v1/messages/count_tokens`). */
 export const NATIVE_ANTHROPIC: Readonly<Record<string, NativeEndpoint>> = Object.freeze({
@@ -30,4 +30,27 @@ export const NATIVE_RESPONSES: Readonly<Record<string, NativeEndpoint>> = Object
 /** Ollama itself serves its native API; `path` is the endpoint's own route. */
 export function nativeOllama(path: string): Readonly<Record<string, NativeEndpoint>> {
   return Object.freeze({ ollama: { path, since: "server/routes.go (every Ollama release)" } });
+}
+
+/**
+ * The adapters whose backends serve every endpoint of dialect `name` natively (what an instance
+ * may list in `native-dialects`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nativeAdapters } from "./native.ts";
+ * assert.deepEqual(nativeAdapters("ollama"), ["ollama"]);
+ * assert(nativeAdapters("anthropic").includes("vllm"));
+ * ```
+ */
+export function nativeAdapters(name: DialectName): readonly string[] {
+  switch (name) {
+    case "anthropic":
+      return Object.keys(NATIVE_ANTHROPIC);
+    case "responses":
+      return Object.keys(NATIVE_RESPONSES);
+    case "ollama":
+      return ["ollama"];
+  }
 }

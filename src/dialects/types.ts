@@ -4,7 +4,7 @@
  * shape the rest of the gateway governs. The mirror of `Adapter`: adapters translate OpenAI
  * → backend, dialects translate client → OpenAI and back.
  *
- * How the request path wraps a dialect (stage 2):
+ * How the request path wraps a dialect (`http/dialect_routes.ts`, `proxy/dialect_call.ts`):
  * 1. `parseRequest(bytes, env)` → a `DialectRequest` (an OpenAI body, its `model`, `stream`, the
  *    service and OpenAI route to dispatch as, and a `ctx` for the way back) or a `DialectFailure`
  *    answered with `errorBody(failure.status, failure.message)`.
@@ -18,8 +18,11 @@
 
 import type { Clock, ServiceKind } from "../types.ts";
 
-/** Names of the client dialects; also the value of the metrics `dialect` label. */
-export type DialectName = "anthropic" | "responses" | "ollama";
+/** Names of the client dialects; also the values of the metrics `dialect` label (beside `openai`). */
+export const DIALECT_NAMES = ["anthropic", "responses", "ollama"] as const;
+
+/** A client dialect's name. */
+export type DialectName = typeof DIALECT_NAMES[number];
 
 /** What a dialect may read from the outside world: injected, never global. */
 export interface DialectEnv {

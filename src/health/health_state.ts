@@ -102,6 +102,11 @@ export interface HealthState {
    * counted from this call bring it back.
    */
   eject(reason: string): void;
+  /**
+   * Marks the instance healthy now (another replica's probes saw it recover); a no-op when it is
+   * healthy already.
+   */
+  readmit(reason: string): void;
   /** A copy of the counters and state. */
   snapshot(): HealthSnapshot;
 }
@@ -278,6 +283,9 @@ export function createHealthState(opts: HealthStateOptions): HealthState {
         probeSuccesses = 0;
         reason = why;
       }
+    },
+    readmit(why) {
+      if (!healthy) transition(true, why);
     },
     snapshot() {
       return {

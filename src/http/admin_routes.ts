@@ -49,6 +49,8 @@ export interface AdminOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Reads `key-file`s while validating. @default {fileReader(file)} */
   readonly readFile?: ReadFile;
+  /** Called after a change was written and applied here (the cluster publishes it to the others). */
+  readonly changed?: (file: string) => void;
 }
 
 const BLOCKS: Readonly<Record<string, "loadBalance" | "rateLimit" | "circuitBreaker">> = {
@@ -147,6 +149,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
       }
       gateway.reload(config);
       gateway.logger.info("admin change applied", { event: "admin", change: what, source: file });
+      options.changed?.(file);
       return gateway.runtime();
     };
     return serialized(run);

@@ -11,16 +11,18 @@ import type { ApiKeyConfig, Config, ServerConfig } from "../config/types.ts";
 import { errorResponse, type GatewayError, NotFoundError } from "../errors.ts";
 import { createTraceContext, formatTraceparent, parseTraceparent, requestId } from "../observe/trace.ts";
 import { authenticate, denialError, isDenial } from "../proxy/access.ts";
-import { dispatch, type DispatchDeps, type RequestHandler } from "../proxy/dispatch.ts";
+import { dispatch, type DispatchDeps, type GatewayRequest, type RequestHandler } from "../proxy/dispatch.ts";
 import { forwardRequestHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
-import { readRequestBody } from "./body.ts";
+import { type BodyReader, type ParsedBody, readRequestBody } from "./body.ts";
 import { type BodyGuardOptions, drainUnread, readGuarded } from "./body_guard.ts";
+import { DIALECT_PATHS, mountDialectRoutes } from "./dialect_routes.ts";
+import { modelDocument, modelList } from "./models.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
 import { PROXY_ROUTES, type ProxyRoute, STATUS_ROUTES } from "./routes.ts";
-import { modelList, serviceStatus } from "./status.ts";
+import { serviceStatus } from "./status.ts";
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -38,6 +40,8 @@ export interface AppDeps {
   readonly bodyGuard: (server: ServerConfig) => BodyGuardOptions;
   /** False while starting or draining (`/readyz` answers 503). */
   readonly ready?: () => boolean;
+  /** The configuration revision this process runs (`/readyz` and the status pages report it). */
+  readonly revision?: () => string;
   /** Extra routes mounted by later layers (admin API, auth). */
   readonly extend?: (app: Hono<AppEnv>) => void;
   /**
@@ -55,6 +59,31 @@ export type AppEnv = {
   Bindings: Partial<Deno.ServeHandlerInfo<Deno.NetAddr>>;
   Variables: { requestId: string; clientIp: string; apiKey: ApiKeyConfig | undefined };
 };
+
+/**
+ * Reads a proxied request's body into what dispatch needs: an OpenAI body as it came
+ * (`readRequestBody`), or a client dialect's translated (`dialect_routes.ts`), which also says
+ * the service and OpenAI route it goes to and carries the dialect's call.
+ */
+export type Intake = (req: Request, route: ProxyRoute, read: BodyReader) => Promise<Intaken>;
+
+/** What an {@linkcode Intake} read. */
+export interface Intaken extends ParsedBody {
+  readonly service?: ServiceKind;
+  readonly route?: string;
+  readonly dialect?: GatewayRequest["dialect"];
+}
+
+/** The OpenAI endpoints' intake. */
+const openaiIntake: Intake = (req, route, read) => readRequestBody(req, route.body, read);
+
+/** Serves a proxied route: {@linkcode Intake}, then `handler` (`dispatch`, or a wrapper of it). */
+export type ProxyHandler = (
+  c: import("hono").Context<AppEnv>,
+  route: ProxyRoute,
+  handler: RequestHandler,
+  intake?: Intake,
+) => Promise<Response>;
 
 /** Routes that answer without a key even when `auth` is on: probes of systemd and load balancers. */
 const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
@@ -109,7 +138,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const config = deps.runtime().config;
     const path = c.req.path;
     if (
-      config.auth.enabled && !OPEN_PATHS.has(path) && !PROXY_PATHS.has(path) &&
+      config.auth.enabled && !OPEN_PATHS.has(path) && !PROXY_PATHS.has(path) && !DIALECT_PATHS.has(path) &&
       !underPrefix(path, config.admin.pathPrefix) &&
       // The console checks the admin token itself (mounted by `extend`).
       !(config.console.enabled && underPrefix(path, config.console.path))
@@ -122,7 +151,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   /** Parses a proxied request and hands it to `handler` (`dispatch`, or a dialect wrapping it). */
-  const proxy = async (c: import("hono").Context<AppEnv>, route: ProxyRoute, handler: RequestHandler) => {
+  const proxy: ProxyHandler = async (c, route, handler, intake = openaiIntake) => {
     const rt = deps.runtime();
     const receivedAt = deps.clock();
     const req = c.req.raw;
@@ -130,7 +159,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const clientIp = c.get("clientIp");
     const parent = parseTraceparent(req.headers.get("traceparent"));
     const trace = createTraceContext(parent, deps.random);
-    let parsed: Awaited<ReturnType<typeof readRequestBody>> | undefined;
+    let parsed: Intaken | undefined;
     let apiKey: ApiKeyConfig | undefined;
     try {
       // The key is checked before the body is read: no unauthenticated upload is buffered. Its
@@ -138,7 +167,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       const key = authenticate(rt.config.auth, req.headers, receivedAt);
       if (isDenial(key)) throw denialError(key);
       apiKey = key;
-      parsed = await readRequestBody(req, route.body, (r) => readGuarded(r, bodyGuard(rt.config.server)));
+      parsed = await intake(req, route, (r) => readGuarded(r, bodyGuard(rt.config.server)));
     } catch (error) {
       // Rejected before routing: still one access-log line.
       deps.dispatch.observer.access({
@@ -148,7 +177,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         method: req.method,
         route: route.path,
         service: route.service,
-        ...(parsed ? { model: parsed.model } : {}),
+        ...(route.dialect ? { dialect: route.dialect } : {}),
         status: (error as GatewayError).status ?? 500,
         durationMs: deps.clock() - receivedAt,
         stream: false,
@@ -172,8 +201,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     });
     c.set("apiKey", apiKey);
     return await handler(rt, deps.dispatch, {
-      service: route.service,
-      route: route.path,
+      service: parsed.service ?? route.service,
+      route: parsed.route ?? route.path,
       method: req.method,
       model: parsed.model,
       stream: parsed.stream,
@@ -186,18 +215,41 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       forwardHeaders,
       signal: req.signal,
       receivedAt,
+      ...(parsed.dialect ? { dialect: parsed.dialect } : {}),
     });
   };
   for (const route of PROXY_ROUTES) app.post(route.path, (c) => proxy(c, route, dispatch));
+  mountDialectRoutes(app, {
+    runtime: deps.runtime,
+    clock: deps.clock,
+    random: deps.random,
+    proxy,
+    readBody: (req) => readGuarded(req, bodyGuard(deps.runtime().config.server)),
+  });
 
   app.get("/v1/models", (c) => c.json(modelsFor(deps.runtime(), c.get("apiKey"))));
+  app.get("/v1/models/:id{.+}", (c) => {
+    const found = modelDocument(deps.runtime(), c.req.param("id"), c.get("apiKey"));
+    if (found === undefined) {
+      throw new NotFoundError(`The model "${c.req.param("id")}" does not exist.`, "model_not_found", "model");
+    }
+    return c.json(found);
+  });
   for (const kind of SERVICE_KINDS) {
-    app.get(STATUS_ROUTES[kind], (c) => c.json(serviceStatus(deps.runtime(), kind)));
+    app.get(STATUS_ROUTES[kind], (c) => {
+      const revision = deps.revision?.();
+      const status = serviceStatus(deps.runtime(), kind) as Record<string, unknown>;
+      return c.json(revision ? { ...status, revision } : status);
+    });
   }
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     const ready = deps.ready ? deps.ready() : true;
-    return c.json({ status: ready ? "ready" : "draining" }, ready ? 200 : 503);
+    const revision = deps.revision?.();
+    return c.json(
+      { status: ready ? "ready" : "draining", ...(revision ? { revision } : {}) },
+      ready ? 200 : 503,
+    );
   });
   if (deps.metrics) {
     const metrics = deps.metrics;
@@ -218,10 +270,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   return app;
 }
 
-/** `/v1/models`, narrowed to the models a key may use. */
+/** `/v1/models`: models and visible aliases, narrowed to those a key may use. */
 function modelsFor(rt: Runtime, key: ApiKeyConfig | undefined): unknown {
-  const list = modelList(rt) as { object: string; data: { id: string; services: ServiceKind[] }[] };
-  if (!key?.models) return list;
-  const allowed = new Set(key.models);
-  return { ...list, data: list.data.filter((m) => allowed.has(m.id)) };
+  return { object: "list", data: modelList(rt, key) };
 }

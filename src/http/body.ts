@@ -72,7 +72,7 @@ function requireModel(model: unknown): string {
 }
 
 /** 400 for a body that names `model` twice (a backend might read the other one). */
-function duplicateModel(): BadRequestError {
+export function duplicateModel(): BadRequestError {
   return new BadRequestError(
     "The request body names the model parameter more than once; send it exactly once.",
     "duplicate_model",

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { DialectName } from "../dialects/types.ts";
 import type { ServiceKind } from "../types.ts";
 import type { BodyKind } from "./body.ts";
 
@@ -13,6 +14,8 @@ export interface ProxyRoute {
   readonly path: string;
   readonly service: ServiceKind;
   readonly body: BodyKind;
+  /** The client dialect of the route (absent: OpenAI). */
+  readonly dialect?: DialectName;
 }
 
 /** Every proxied endpoint (OpenAI API reference paths). */
@@ -23,8 +26,14 @@ export const PROXY_ROUTES: readonly ProxyRoute[] = [
   { path: "/v1/rerank", service: "rerank", body: "json" },
   { path: "/v1/audio/speech", service: "tts", body: "json" },
   { path: "/v1/audio/transcriptions", service: "stt", body: "multipart" },
+  // Speech in any language to English text: the speech-to-text models (Whisper) do both.
+  { path: "/v1/audio/translations", service: "stt", body: "multipart" },
   { path: "/v1/images/generations", service: "imgGen", body: "json" },
   { path: "/v1/images/edits", service: "imgEdit", body: "json-or-multipart" },
+  // Variations of an uploaded image: image-to-image, like edits, on the same instances.
+  { path: "/v1/images/variations", service: "imgEdit", body: "multipart" },
+  // Moderation is a chat model's job (Llama Guard, Qwen3Guard…): LocalAI serves it with one.
+  { path: "/v1/moderations", service: "chat", body: "json" },
 ];
 
 /** JAiRouter's status endpoints, one per service. */

@@ -82,14 +82,21 @@ export function serveGateway(
       gateway.metrics.recordListenerRenewal(reason);
       // The periodic renewal is routine; the others mean slow clients or an exhausted process.
       const log = reason === "header-timeout" ? gateway.logger.debug : gateway.logger.warn;
-      log.call(gateway.logger, `${options.name ?? "listener"} renewed: idle and half-sent connections closed`, {
-        event: "listener",
-        reason,
-        ...(detail ? { detail } : {}),
-      });
+      log.call(
+        gateway.logger,
+        `${options.name ?? "listener"} renewed: idle and half-sent connections closed`,
+        {
+          event: "listener",
+          reason,
+          ...(detail ? { detail } : {}),
+        },
+      );
     },
     onError(error) {
-      gateway.logger.error(`${options.name ?? "listener"} error`, { event: "listener", error: String(error) });
+      gateway.logger.error(`${options.name ?? "listener"} error`, {
+        event: "listener",
+        error: String(error),
+      });
     },
   });
 }

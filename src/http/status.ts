@@ -1,6 +1,6 @@
 /**
- * Read-only views of the live routing table: the OpenAI model list and JAiRouter's per-service
- * status documents.
+ * Read-only views of the live routing table: JAiRouter's per-service status documents (the model
+ * list is `models.ts`).
  *
  * @module
  */
@@ -9,29 +9,6 @@ import { redactUrl } from "../config/redact.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import { upstreamOf } from "../proxy/upstream_index.ts";
 import type { ServiceKind } from "../types.ts";
-import { SERVICE_KINDS } from "../types.ts";
-
-/** `GET /v1/models`: the union of configured models, in OpenAI's list shape. */
-export function modelList(rt: Runtime): unknown {
-  const services = new Map<string, ServiceKind[]>();
-  for (const kind of SERVICE_KINDS) {
-    for (const name of rt.services[kind].pools.keys()) {
-      const list = services.get(name) ?? [];
-      list.push(kind);
-      services.set(name, list);
-    }
-  }
-  return {
-    object: "list",
-    data: [...services].sort(([a], [b]) => a.localeCompare(b)).map(([id, kinds]) => ({
-      id,
-      object: "model",
-      created: 0,
-      owned_by: "dairouter",
-      services: kinds,
-    })),
-  };
-}
 
 /** One service's status: every instance with health, in-flight count and breaker state (no secret). */
 export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
@@ -52,6 +29,8 @@ export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
       latencyEwmaMs: live ? Math.round(live.stats.latencyEwmaMs * 10) / 10 : 0,
       // Engine load signal (queue, KV cache, loaded models, age), when the instance is scraped.
       ...(live?.stats.engine ? { engine: live.stats.engine.status() } : {}),
+      // What the other workers and replicas last reported of it (`state.share-interval`).
+      ...(live?.stats.peers ? { peers: live.stats.peers } : {}),
     };
   });
   const up = instances.filter((i) => i.enabled && i.healthy && i.breaker !== "open").length;

@@ -28,6 +28,7 @@ export const METRIC_NAMES = {
   breakerState: "dairouter_circuit_breaker_state",
   healthy: "dairouter_instance_healthy",
   inFlight: "dairouter_in_flight_requests",
+  stateBackendUp: "dairouter_state_backend_up",
   engineQueueDepth: "dairouter_engine_queue_depth",
   engineKvCacheUsage: "dairouter_engine_kv_cache_usage",
   engineSignalAge: "dairouter_engine_signal_age_seconds",

@@ -17,11 +17,14 @@
  * @module
  */
 
-import { Counter, Gauge, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
 import { type EdgeMetrics, registerEdgeMetrics } from "./edge_metrics.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
+
+/** Every metric of one registry as data (`Registry.getMetricsAsJSON`), for aggregation. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>;
 
 export { METRIC_NAMES };
 
@@ -97,6 +100,10 @@ export interface Metrics extends EdgeMetrics {
   removeInstance(service: ServiceKind, instance: string): void;
   /** Registers the function the in-flight gauge reads at every scrape (replaces the previous one). */
   setInFlightSource(fn: () => Iterable<InFlightSample>): void;
+  /** Sets `dairouter_state_backend_up` (1: the shared state backend answers, 0: it does not). */
+  setStateBackendUp(up: boolean): void;
+  /** Every metric as data, for {@linkcode aggregateMetrics} over the workers of one host. */
+  snapshot(): Promise<MetricsSnapshot>;
   /**
    * Registers the function the engine gauges read at every scrape: queue depth and KV-cache use
    * as the engine last reported them (only while that reading is trusted), and the reading's age.
@@ -158,7 +165,7 @@ function validateBuckets(buckets: readonly number[]): number[] {
  * });
  * const text = await metrics.render();
  * assert.ok(text.includes(
- *   'dairouter_requests_total{service="chat",model="qwen",instance="chat/qwen#0",status="200"} 1',
+ *   'dairouter_requests_total{service="chat",model="qwen",instance="chat/qwen#0",status="200",dialect="openai"} 1',
  * ));
  * ```
  */
@@ -198,14 +205,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: "Circuit breaker state: 0 closed, 1 half_open, 2 open.",
     labelNames: ["service", "instance"] as const,
     registers,
+    aggregator: "max",
   });
   const health = new Gauge({
     name: METRIC_NAMES.healthy,
     help: "Instance health: 1 healthy, 0 unhealthy.",
     labelNames: ["service", "instance"] as const,
     registers,
+    aggregator: "min",
   });
 
+  let stateUp: Gauge | undefined;
   let inFlightSource: (() => Iterable<InFlightSample>) | undefined;
   new Gauge({
     name: METRIC_NAMES.inFlight,
@@ -289,6 +299,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       breaker.remove(service, instance);
       health.remove(service, instance);
     },
+    setStateBackendUp(up) {
+      stateUp ??= new Gauge({
+        name: METRIC_NAMES.stateBackendUp,
+        help: "Whether the shared state backend (Redis) answers: 1 up, 0 down (per-replica fallback).",
+        registers,
+        aggregator: "min",
+      });
+      stateUp.set(up ? 1 : 0);
+    },
+    snapshot: () => registry.getMetricsAsJSON(),
     setInFlightSource(fn) {
       inFlightSource = fn;
     },
@@ -300,4 +320,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     contentType: registry.contentType,
   };
+}
+
+/**
+ * One exposition for the workers of a host: counters and histograms summed, in-flight summed,
+ * health the lowest, breaker state the highest, state backend up the lowest across workers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aggregateMetrics, createMetrics } from "./metrics.ts";
+ * const a = createMetrics(), b = createMetrics();
+ * a.recordRetry("chat", "m", "i");
+ * b.recordRetry("chat", "m", "i");
+ * const text = await aggregateMetrics([await a.snapshot(), await b.snapshot()]);
+ * assert.match(text, /dairouter_retries_total\{service="chat",model="m",instance="i"\} 2/);
+ * ```
+ */
+export function aggregateMetrics(snapshots: readonly MetricsSnapshot[]): Promise<string> {
+  return AggregatorRegistry.aggregate(snapshots as MetricsSnapshot[]).metrics();
 }

@@ -66,7 +66,7 @@ function record(over: Partial<AccessRecord> = {}): AccessRecord {
   };
 }
 
-Deno.test("createMetrics() counts requests per service, model, instance and status", async () => {
+Deno.test("createMetrics() counts requests per service, model, instance, status and dialect", async () => {
   const m = createMetrics();
   for (let i = 0; i < 7; i++) m.recordRequest(record());
   for (let i = 0; i < 3; i++) m.recordRequest(record({ status: 502, instance: "chat/qwen#1" }));
@@ -75,11 +75,21 @@ Deno.test("createMetrics() counts requests per service, model, instance and stat
   assert.equal(types.get("dairouter_requests_total"), "counter");
   const base = { service: "chat", model: "qwen" };
   assert.equal(
-    value(samples, "dairouter_requests_total", { ...base, instance: "chat/qwen#0", status: "200" }),
+    value(samples, "dairouter_requests_total", {
+      ...base,
+      instance: "chat/qwen#0",
+      status: "200",
+      dialect: "openai",
+    }),
     7,
   );
   assert.equal(
-    value(samples, "dairouter_requests_total", { ...base, instance: "chat/qwen#1", status: "502" }),
+    value(samples, "dairouter_requests_total", {
+      ...base,
+      instance: "chat/qwen#1",
+      status: "502",
+      dialect: "openai",
+    }),
     3,
   );
   assert.equal(
@@ -88,11 +98,23 @@ Deno.test("createMetrics() counts requests per service, model, instance and stat
       model: "bge",
       instance: "embedding/bge#0",
       status: "200",
+      dialect: "openai",
     }),
     1,
   );
   const total = samples.filter((s) => s.name === "dairouter_requests_total").reduce((a, s) => a + s.value, 0);
   assert.equal(total, 11);
+});
+
+Deno.test("createMetrics() labels a client dialect's requests with it, OpenAI's with openai", async () => {
+  const m = createMetrics();
+  m.recordRequest(record({ dialect: "anthropic" }));
+  m.recordRequest(record({ dialect: "anthropic" }));
+  m.recordRequest(record());
+  const { samples } = parse(await m.render());
+  const labels = { service: "chat", model: "qwen", instance: "chat/qwen#0", status: "200" };
+  assert.equal(value(samples, "dairouter_requests_total", { ...labels, dialect: "anthropic" }), 2);
+  assert.equal(value(samples, "dairouter_requests_total", { ...labels, dialect: "openai" }), 1);
 });
 
 Deno.test("createMetrics() counts a stream the client abandoned after its 200 as status 499, not 200", async () => {
@@ -101,7 +123,7 @@ Deno.test("createMetrics() counts a stream the client abandoned after its 200 as
   m.recordRequest(record({ stream: true, status: 200, error: "client_abort" }));
   m.recordRequest(record({ status: 499, error: "client_abort" }));
   const { samples } = parse(await m.render());
-  const labels = { service: "chat", model: "qwen", instance: "chat/qwen#0" };
+  const labels = { service: "chat", model: "qwen", instance: "chat/qwen#0", dialect: "openai" };
   assert.equal(value(samples, "dairouter_requests_total", { ...labels, status: "200" }), 1);
   assert.equal(value(samples, "dairouter_requests_total", { ...labels, status: "499" }), 2);
 });
@@ -109,7 +131,13 @@ Deno.test("createMetrics() counts a stream the client abandoned after its 200 as
 Deno.test("createMetrics() keeps counter totals across repeated scrapes", async () => {
   const m = createMetrics();
   m.recordRequest(record({ tokensIn: 4 }));
-  const labels = { service: "chat", model: "qwen", instance: "chat/qwen#0", status: "200" };
+  const labels = {
+    service: "chat",
+    model: "qwen",
+    instance: "chat/qwen#0",
+    status: "200",
+    dialect: "openai",
+  };
   const tokensIn = { service: "chat", model: "qwen", direction: "in" };
   let { samples } = parse(await m.render());
   assert.equal(value(samples, "dairouter_requests_total", labels), 1);
@@ -132,6 +160,7 @@ Deno.test("createMetrics() records absent service, model and instance as none/un
       model: "unknown",
       instance: "none",
       status: "404",
+      dialect: "openai",
     }),
     1,
   );

@@ -18,7 +18,7 @@ import { METRIC_NAMES } from "./metric_names.ts";
 
 /** Pending per-request counts of one label tuple, flushed to prom-client at scrape time. */
 interface RequestSeries {
-  readonly labels: { service: string; model: string; instance: string; status: string };
+  readonly labels: { service: string; model: string; instance: string; status: string; dialect: string };
   requests: number;
   tokensIn: number;
   tokensOut: number;
@@ -64,8 +64,8 @@ export function registerRequestMetrics(
   const series = new Map<string, RequestSeries>();
   new Counter({
     name: METRIC_NAMES.requests,
-    help: "Finished requests by service, model, instance and HTTP status.",
-    labelNames: ["service", "model", "instance", "status"] as const,
+    help: "Finished requests by service, model, instance, HTTP status and client dialect.",
+    labelNames: ["service", "model", "instance", "status", "dialect"] as const,
     registers: [registry],
     collect() {
       for (const s of series.values()) {
@@ -102,13 +102,20 @@ export function registerRequestMetrics(
     buckets: [...buckets],
     registers: [registry],
   });
-  function requestSeries(service: string, model: string, instance: string, status: number, stream: boolean) {
+  function requestSeries(
+    service: string,
+    model: string,
+    instance: string,
+    status: number,
+    stream: boolean,
+    dialect: string,
+  ) {
     // NUL cannot occur in a label value we produce, so the joined key is unambiguous.
-    const key = `${service}\u0000${model}\u0000${instance}\u0000${status}\u0000${stream}`;
+    const key = `${service}\u0000${model}\u0000${instance}\u0000${status}\u0000${stream}\u0000${dialect}`;
     let s = series.get(key);
     if (s === undefined) {
       s = {
-        labels: { service, model, instance, status: String(status) },
+        labels: { service, model, instance, status: String(status), dialect },
         requests: 0,
         tokensIn: 0,
         tokensOut: 0,
@@ -131,6 +138,8 @@ export function registerRequestMetrics(
       rec.instance ?? "none",
       rec.error === CLIENT_ABORT ? CLIENT_CLOSED_STATUS : rec.status,
       rec.stream,
+      // `openai` for the OpenAI endpoints; the client dialect's name for the others.
+      rec.dialect ?? "openai",
     );
     s.requests++;
     if (usable(rec.tokensIn)) s.tokensIn += rec.tokensIn;

@@ -17,11 +17,13 @@ import {
   RateLimitedError,
   UnauthorizedError,
 } from "../errors.ts";
+import { tighter } from "../limiter/backend.ts";
 import type { KeyedLimiter } from "../limiter/mod.ts";
 import type { ApiKeyConfig } from "../config/types.ts";
 import type { Decision, LimitScope, ServiceKind } from "../types.ts";
 import { findApiKey, modelAllowed, serviceAllowed } from "./api_keys.ts";
-import type { Admission, Denial, GatewayRequest, ScopeDecider } from "./request.ts";
+import type { ModelRoute } from "./catalogue.ts";
+import type { Admission, DEFERRED, Denial, GatewayRequest, ScopeDecider } from "./request.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 
 /** A wait that can never end (a cost above capacity) is announced as this many seconds. */
@@ -115,9 +117,9 @@ export function rateLimitError(
   );
 }
 
-/** Whether `a` is a denial (rather than a key, an allowing decision or nothing). */
-export function isDenial(a: object | undefined): a is Denial {
-  return a !== undefined && "reason" in a;
+/** Whether `a` is a denial (rather than a key, an allowing decision, nothing or `DEFERRED`). */
+export function isDenial(a: object | symbol | undefined): a is Denial {
+  return typeof a === "object" && "reason" in a;
 }
 
 /** What a denial's message names: the request's service and model (none before routing). */
@@ -172,19 +174,24 @@ export function authenticate(
 }
 
 /**
- * Everything a parsed request must pass before an instance is picked: its key's model list, the
- * model itself (after the key, so a key limited to some models learns nothing of the others),
- * then every request-level limit scope through `limits`.
+ * Everything a parsed request must pass before an instance is picked: its key's model list (the
+ * name asked for, or the model an alias of it stands for), the model itself (after the key, so a
+ * key limited to some models learns nothing of the others), then every request-level limit scope
+ * through `limits`.
  */
 export function admit(
   rt: Runtime,
   svc: ServiceRuntime,
   req: GatewayRequest,
+  route: ModelRoute | undefined,
   limits: ScopeDecider,
-): Admission | Promise<Admission> {
-  if (req.apiKey !== undefined && !serviceAllowed(req.apiKey, req.service)) return SERVICE_FORBIDDEN;
-  if (req.apiKey !== undefined && !modelAllowed(req.apiKey, req.model)) return MODEL_FORBIDDEN;
-  if (!svc.pools.has(req.model)) {
+): Admission | typeof DEFERRED | Promise<Admission> {
+  const key = req.apiKey;
+  if (key !== undefined && !serviceAllowed(key, req.service)) return SERVICE_FORBIDDEN;
+  if (key !== undefined && !modelAllowed(key, req.model) && !(route && modelAllowed(key, route.pool.name))) {
+    return MODEL_FORBIDDEN;
+  }
+  if (route === undefined) {
     return { allowed: false, reason: "unknown-model", available: [...svc.pools.keys()] };
   }
   return limits.decide(rt, svc, req);
@@ -200,15 +207,15 @@ function take(
   if (limiter === undefined) return tightest;
   const d = limiter.take(key);
   if (!d.allowed) return { allowed: false, reason: "rate-limited", scope, decision: d };
-  return !tightest || d.remaining / d.limit < tightest.remaining / tightest.limit ? d : tightest;
+  return tighter(tightest, d);
 }
 
 /**
  * The in-process {@linkcode ScopeDecider}: the runtime's own limiters, one after the other
  * (plain calls, no per-request list: this runs for every request).
  */
-export const localLimits: ScopeDecider = {
-  decide(rt, svc, req) {
+export const localLimits = {
+  decide(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest): Admission {
     const key = req.apiKey;
     let a = key ? take("api-key", rt.keyLimiters.get(key.name), key.name, undefined) : undefined;
     if (!isDenial(a)) a = take("global", rt.globalLimiter, "global", a);
@@ -216,7 +223,7 @@ export const localLimits: ScopeDecider = {
     if (!isDenial(a)) a = take("client-ip", svc.ipLimiter, req.clientIp, a);
     return a;
   },
-};
+} satisfies ScopeDecider;
 
 /**
  * The instance's own limiter, asked once per attempt: `undefined` when it lets the attempt

@@ -30,11 +30,18 @@ import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import type { Watch } from "./deadlines.ts";
 import { responseHeaders } from "./headers.ts";
 import { recordOutcome } from "./outcome.ts";
-import type { AttemptFailure, DispatchDeps, FailureKind, Settlement } from "./request.ts";
+import type {
+  AttemptFailure,
+  DispatchDeps,
+  FailureKind,
+  Reply,
+  Settlement,
+  StreamRewrite,
+} from "./request.ts";
 import type { Upstream } from "./runtime.ts";
 import { mappedBody } from "./mapped_body.ts";
-import { usageStripper } from "./stream_usage.ts";
-import { type BodyEnd, type BodyObserver, sseErrorEvent, trackBody } from "./tracked_body.ts";
+import { chainFilters, type ChunkFilter, usageStripper } from "./stream_usage.ts";
+import { type BodyEnd, type BodyObserver, sseErrorEvent, streamFailure, trackBody } from "./tracked_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 import type { Waiter, WaitingList } from "./waiting.ts";
 
@@ -54,7 +61,8 @@ export interface AttemptOwner {
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
-const JSON_TYPE = /json/i;
+// A JSON document (`application/json`, `…+json`), not a stream of them (`application/x-ndjson`).
+const JSON_TYPE = /^\s*application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
 const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
 const NO_TAIL: readonly Uint8Array[] = Object.freeze([]);
 
@@ -113,12 +121,15 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
    * count is taken by the caller and released when the attempt settles.
    * @param call What the adapter asks to send.
    * @param stripUsage Remove the usage-only event the gateway asked for from a successful stream.
+   * @param reply Rewrites a successful answer (a client dialect's translation, the model's public
+   * name); absent, bytes pass as they came.
    */
   constructor(
     owner: AttemptOwner,
     readonly upstream: Upstream,
     readonly call: UpstreamCall,
     readonly stripUsage: boolean,
+    readonly reply?: Reply,
   ) {
     this.#owner = owner;
     this.startedAt = owner.deps.clock();
@@ -225,22 +236,36 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
       this.#settle(res.ok ? "success" : "ignored");
       return committed(null, res.status, headers);
     }
-    if (res.ok && this.call.mapJson && json) return await this.#readRest(reader, first, headers);
+    const reply = res.ok ? this.reply : undefined;
+    if (res.ok && (this.call.mapJson || reply?.whole) && json) {
+      return await this.#readRest(reader, first, headers);
+    }
     const mapped = res.ok && this.call.mapStream !== undefined;
+    const streamType = mapped ? this.call.streamContentType ?? "text/event-stream" : contentType;
+    const rewrite = reply?.stream(streamType);
     this.#sse = mapped || contentType.startsWith("text/event-stream");
-    // Usage is stripped in the relay itself, unless an adapter's mapper comes first.
+    // Usage is stripped and answers rewritten in the relay itself, unless an adapter's mapper
+    // comes first (then each is one more hop after it).
     const strip = res.ok && this.stripUsage;
+    const errorEvent = rewrite?.fail ? failEvent(rewrite) : this.#sse ? sseErrorEvent : undefined;
     let body = trackBody(reader, this, {
       first,
-      // A mapped stream gets its error event after the mapper, in the format the mapper writes.
-      errorEvent: this.#sse && !mapped ? sseErrorEvent : undefined,
+      // A mapped stream's error event comes after the mapper (`mapped_body.ts`): before it, the
+      // mapper would read the event as a line of the upstream's format.
+      errorEvent: mapped ? undefined : errorEvent,
       closeOnError: mapped,
-      filter: strip && !mapped ? usageStripper() : undefined,
+      filter: mapped ? undefined : inline(strip ? usageStripper() : undefined, rewrite),
     });
     if (mapped) {
-      body = mappedBody(body, this.call.mapStream!(), strip, () => this.#bodyError);
-      headers.set("content-type", this.call.streamContentType ?? "text/event-stream");
+      body = mappedBody(body, this.call.mapStream!(), {
+        strip,
+        rewrite,
+        errorEvent: errorEvent!,
+        failure: () => this.#bodyError,
+      });
     }
+    if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
+    else if (mapped) headers.set("content-type", streamType);
     return committed(body, res.status, headers);
   }
 
@@ -366,21 +391,42 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     return this.#whole(concat(parts), headers);
   }
 
-  /** Commits a whole JSON answer, rewritten by the adapter's `mapJson` when it has one. */
+  /**
+   * Commits a whole JSON answer, rewritten by the adapter's `mapJson` when it has one, then by
+   * the attempt's {@linkcode Reply}.
+   */
   #whole(bytes: Uint8Array, headers: HeaderList): Response | AttemptFailure {
     const status = this.status!;
     let out = bytes;
-    if (this.call.mapJson && status < 300) {
-      try {
+    const reply = status < 300 ? this.reply : undefined;
+    try {
+      if (this.call.mapJson && status < 300) {
         out = ENCODER.encode(JSON.stringify(this.call.mapJson(JSON.parse(DECODER.decode(bytes)))));
-      } catch (error) {
-        return this.#fail("body", `upstream answered with an unreadable body: ${messageOf(error)}`);
+        headers.set("content-type", "application/json");
       }
-      headers.set("content-type", "application/json");
+      if (reply) {
+        out = reply.json(out);
+        if (reply.jsonType) headers.set("content-type", reply.jsonType);
+      }
+    } catch (error) {
+      return this.#fail("body", `upstream answered with an unreadable body: ${messageOf(error)}`);
     }
     this.#settle(status < 300 ? "success" : "ignored", undefined, [
       out.subarray(Math.max(0, out.byteLength - 1024)),
     ]);
     return committed(out as Uint8Array<ArrayBuffer>, status, headers);
   }
+}
+
+/** The relay's filter: the usage stripper, the answer's rewrite, both, or none. */
+function inline(strip: ChunkFilter | undefined, rewrite: ChunkFilter | undefined): ChunkFilter | undefined {
+  if (strip === undefined) return rewrite;
+  return rewrite === undefined ? strip : chainFilters(strip, rewrite);
+}
+
+const NOTHING = new Uint8Array(0);
+
+/** A stream rewrite's own last words when the upstream breaks (a dialect's error event). */
+function failEvent(rewrite: StreamRewrite): (error: unknown) => Uint8Array {
+  return (error) => rewrite.fail!(streamFailure(error)) ?? NOTHING;
 }

@@ -1,11 +1,13 @@
 /**
  * The rules of one request, steps 2–8 of the design: access and limits → candidates → exactly
- * one pick → adapter → attempt → outcome recorded once → failover (bounded) → fallback.
+ * one pick → adapter → attempt → outcome recorded once → failover (bounded) → the next model of
+ * the fallback chain → fallback.
  * Testable without Hono: it takes a parsed {@linkcode GatewayRequest} and returns a `Response`.
  *
  * Where the next capabilities plug in: `access.ts` (`ScopeDecider`, cluster-wide limits),
- * `Exchange.next` (an admission queue), `pick.ts` (per-request inputs of the strategy), and a
- * {@linkcode RequestHandler} wrapping `dispatch` (client dialects).
+ * `Exchange.next` (an admission queue), `pick.ts` (per-request inputs of the strategy),
+ * `upstream_call.ts` (what each attempt sends: upstream model names, client dialects natively or
+ * translated), and a {@linkcode RequestHandler} wrapping `dispatch`.
  *
  * @module
  */
@@ -13,7 +15,7 @@
 import { ShuttingDownError } from "../errors.ts";
 import { admit, isDenial, localLimits } from "./access.ts";
 import { Exchange } from "./exchange.ts";
-import { exhausted, remember } from "./fallback.ts";
+import { exhausted, remember, substitute } from "./fallback.ts";
 import type { DispatchDeps, GatewayRequest } from "./request.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -28,12 +30,17 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
   const svc = rt.services[req.service];
   const x = new Exchange(rt, deps, svc, req);
   try {
-    let admission = admit(rt, svc, req, deps.limits ?? localLimits);
+    let admission = admit(rt, svc, req, x.route, deps.limits ?? localLimits);
     if (admission instanceof Promise) admission = await admission;
     if (isDenial(admission)) throw x.denied(admission);
     x.limits = admission;
 
-    for (let u = x.next(); u !== undefined; u = x.next()) {
+    // Each model of the fallback chain in turn, while one has no instance that can take the request.
+    for (;;) {
+      let u = x.next();
+      if (u instanceof Promise) u = await u;
+      if (u === undefined) u = await substitute(x);
+      if (u === undefined) break;
       const attempt = x.start(u);
       const result = await attempt.run();
       if (result instanceof Response) {
@@ -46,7 +53,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
       deps.observer.attemptFailed?.(attempt.upstream, result.kind);
       if (!x.mayRetry(result)) break;
     }
-    return exhausted(x);
+    return await exhausted(x);
   } catch (error) {
     x.failed(error);
     throw error;

@@ -8,13 +8,20 @@
 
 import type { GatewayError } from "../errors.ts";
 import type { HeaderList } from "../header_list.ts";
-import type { Adapter, Decision, JsonBody, PickContext, UpstreamCall } from "../types.ts";
-import { denialError, instanceDenial, rateLimitHeaders } from "./access.ts";
+import type { Decision, PickContext } from "../types.ts";
+import { denialError, instanceDenial, isDenial, rateLimitHeaders } from "./access.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
 import { pickInput } from "./pick.ts";
-import type { AttemptFailure, Denial, DispatchDeps, GatewayRequest } from "./request.ts";
+import { type ModelRoute, resolveModel } from "./catalogue.ts";
+import {
+  type AttemptFailure,
+  DEFERRED,
+  type Denial,
+  type DispatchDeps,
+  type GatewayRequest,
+} from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
-import { withStreamUsage } from "./stream_usage.ts";
+import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
 import { usageFromTail } from "./usage.ts";
 
 /** The state of one request on its way through the instances of its model. */
@@ -22,8 +29,17 @@ export class Exchange implements AttemptOwner {
   readonly timeouts: ServiceRuntime["config"]["timeouts"];
   readonly signal: AbortSignal;
   readonly shutdown: AbortSignal | undefined;
-  /** The model's instances (`undefined` for a model nobody serves: it is denied first). */
-  readonly pool: ModelPool | undefined;
+  /** Where the requested name goes (`undefined` for a name nobody serves: it is denied first). */
+  readonly route: ModelRoute | undefined;
+  /**
+   * The instances of the model being tried: the route's own, then those of each model of its
+   * fallback chain in turn (`undefined` for a name nobody serves).
+   */
+  pool: ModelPool | undefined;
+  /** The next position in the route's fallback chain. */
+  chainAt = 0;
+  /** Another model than the one asked for is tried (a fallback chain was followed). */
+  substituted = false;
   /** Instances picked so far, in order (whether or not their limiter let them be tried). */
   readonly tried: Upstream[] = [];
   /** Attempts started (upstream calls); those after the first are retries. */
@@ -34,11 +50,14 @@ export class Exchange implements AttemptOwner {
   lastFailure: AttemptFailure | undefined;
   /** The soonest-to-clear instance limiter denial, when instances were skipped for their limit. */
   limitedBy: Decision | undefined;
-  /** The tightest request-level limit that let the request in (for `X-RateLimit-*`). */
-  limits: Decision | undefined;
+  /**
+   * The tightest request-level limit that let the request in (for `X-RateLimit-*`), or
+   * `DEFERRED` until it is decided with the first instance picked.
+   */
+  limits: Decision | undefined | typeof DEFERRED;
   #pick: PickContext<Upstream> | undefined;
-  /** The body asking for stream usage (computed once, when an adapter accepts it; `null`: none). */
-  #usageBody: JsonBody | null | undefined;
+  /** The request's bodies as its instances need them (model renamed, usage asked for). */
+  readonly #bodies: UpstreamBodies;
 
   constructor(
     readonly rt: Runtime,
@@ -49,7 +68,9 @@ export class Exchange implements AttemptOwner {
     this.timeouts = svc.config.timeouts;
     this.signal = req.signal;
     this.shutdown = deps.shutdown;
-    this.pool = svc.pools.get(req.model);
+    this.route = resolveModel(svc.catalogue, req.model);
+    this.pool = this.route?.pool;
+    this.#bodies = new UpstreamBodies(req);
   }
 
   /**
@@ -58,45 +79,80 @@ export class Exchange implements AttemptOwner {
    * here: when every eligible instance is at capacity, wait for a slot instead of returning
    * `undefined`.
    */
-  next(): Upstream | undefined {
+  next(): Upstream | undefined | Promise<Upstream | undefined> {
     const pool = this.pool!;
     this.#pick ??= pickInput(this.svc, this.req, this.tried);
+    const decider = this.deps.limits;
     for (;;) {
       const u = pool.strategy.pick(this.#pick);
+      if (this.limits === DEFERRED) return this.#admitWith(u);
       if (u === undefined) return undefined;
       this.tried.push(u);
-      const denied = instanceDenial(u);
-      if (denied !== undefined) {
-        this.deps.observer.rateLimited("instance", this.req.service);
-        if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+      if (u.limiter === undefined) {
+        if (u.breaker.tryAcquire()) return u;
         continue;
       }
-      if (u.breaker.tryAcquire()) return u;
+      // A cluster-wide instance limit answers later: the rest of the loop continues from there.
+      const denied = decider?.instance ? decider.instance(u) : instanceDenial(u);
+      if (denied instanceof Promise) return denied.then((d) => this.#admitted(u, d) ? u : this.next());
+      if (this.#admitted(u, denied)) return u;
     }
   }
 
-  /** Starts an attempt on `u`: the adapter builds the call, `u`'s in-flight count goes up. */
+  /**
+   * The request-level limits decided together with the first pick `u` (one round trip): throws
+   * the 429 of a request-level denial; else `u` when its own limit and breaker admit it, or
+   * the next pick.
+   */
+  async #admitWith(u: Upstream | undefined): Promise<Upstream | undefined> {
+    let both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u);
+    if (both instanceof Promise) both = await both;
+    if (isDenial(both.admission)) throw this.denied(both.admission);
+    this.limits = both.admission;
+    if (u === undefined) return undefined;
+    this.tried.push(u);
+    return this.#admitted(u, both.instance) ? u : await this.next();
+  }
+
+  /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */
+  #admitted(u: Upstream, denied: Decision | undefined): boolean {
+    if (denied === undefined) return u.breaker.tryAcquire();
+    this.deps.observer.rateLimited("instance", this.req.service);
+    if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+    return false;
+  }
+
+  /**
+   * Starts an attempt on `u`: the call is prepared (the adapter's translation, or the client's
+   * own bytes for a backend that speaks its dialect), `u`'s in-flight count goes up.
+   */
   start(u: Upstream): Attempt {
-    const req = this.req;
-    // Streamed chat reports usage only when asked; ask for it (and hide it again) for metrics.
-    const usageBody = this.#usageBodyFor(u.adapter);
-    let call: UpstreamCall;
+    let prepared: PreparedCall;
     try {
-      call = u.adapter.prepare({
-        service: req.service,
-        route: req.route,
-        target: u.target,
-        body: usageBody ?? req.body,
-        stream: req.stream,
-        headers: req.forwardHeaders,
-      });
+      prepared = prepareCall(this.req, this.#bodies, u);
     } catch (error) {
       u.breaker.onIgnored();
       throw error;
     }
     if (this.attempts++ > 0) this.deps.observer.retry(u);
     u.stats.inFlight++;
-    return new Attempt(this, u, call, usageBody !== undefined);
+    return new Attempt(this, u, prepared.call, prepared.stripUsage, prepared.reply);
+  }
+
+  /**
+   * Moves on to model `pool` of the fallback chain: its instances are picked from now on, and
+   * the answer will say it came from another model.
+   */
+  substitute(pool: ModelPool): void {
+    this.pool = pool;
+    this.substituted = true;
+  }
+
+  /** Whether `retry.max-attempts` and `retry.budget` allow another attempt. */
+  withinBudget(): boolean {
+    const retry = this.svc.config.retry;
+    return this.attempts - this.ejected < retry.maxAttempts &&
+      this.deps.clock() - this.req.receivedAt < retry.budgetMs;
   }
 
   /**
@@ -108,14 +164,13 @@ export class Exchange implements AttemptOwner {
   mayRetry(failure: AttemptFailure): boolean {
     this.lastFailure = failure;
     if (failure.kind === "ejected") this.ejected++;
-    const retry = this.svc.config.retry;
-    return this.attempts - this.ejected < retry.maxAttempts &&
-      this.deps.clock() - this.req.receivedAt < retry.budgetMs;
+    return this.withinBudget();
   }
 
   /** The attempt's answer goes to the client. */
   commit(attempt: Attempt): void {
     attempt.committed = true;
+    if (this.substituted) this.deps.observer.fallback(this.req.service, this.route!.pool.name, "model");
     if (attempt.settled) this.#logAttempt(attempt);
   }
 
@@ -127,7 +182,12 @@ export class Exchange implements AttemptOwner {
   /** {@linkcode AttemptOwner}: the request id and the `X-RateLimit-*` of the request's limits. */
   decorate(headers: HeaderList): void {
     headers.set("x-request-id", this.req.requestId);
-    if (this.limits === undefined) return;
+    // The model that answered, when it is not the name asked for (an alias, a fallback).
+    if (this.pool !== undefined && this.pool.name !== this.req.model) {
+      headers.set("x-dairouter-model", this.pool.name);
+      if (this.substituted) headers.set("x-dairouter-fallback", "model");
+    }
+    if (this.limits === undefined || this.limits === DEFERRED) return;
     const h = rateLimitHeaders(this.limits, false);
     for (const k in h) headers.set(k, h[k]);
   }
@@ -162,7 +222,7 @@ export class Exchange implements AttemptOwner {
       : a.outcome === "failure"
       ? `upstream_${a.kind}`
       : undefined;
-    this.#access(a.status ?? 502, error, a.upstream.id, undefined, a);
+    this.#access(a.status ?? 502, error, a.upstream.id, this.substituted ? "model" : undefined, a);
   }
 
   #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
@@ -173,11 +233,13 @@ export class Exchange implements AttemptOwner {
       traceId: req.traceId,
       clientIp: req.clientIp,
       method: req.method,
-      route: req.route,
+      route: req.dialect?.route ?? req.route,
       service: req.service,
       stream: req.stream,
-      // A name nobody serves is not a label value (clients could grow the metrics at will).
-      model: this.pool ? req.model : "unknown",
+      // The model that answered (or was to): a client's own name (a pattern alias matches any)
+      // is no label value, or clients could grow the metrics at will.
+      model: this.pool ? this.pool.name : "unknown",
+      dialect: req.dialect?.name,
       status,
       durationMs: this.deps.clock() - req.receivedAt,
       retries: this.attempts > 0 ? this.attempts - 1 : 0,
@@ -188,12 +250,5 @@ export class Exchange implements AttemptOwner {
       fallback,
       error,
     });
-  }
-
-  #usageBodyFor(adapter: Adapter): JsonBody | undefined {
-    const body = this.req.body;
-    if (!this.req.stream || body.kind !== "json" || adapter.acceptsStreamOptions !== true) return undefined;
-    if (this.#usageBody === undefined) this.#usageBody = withStreamUsage(body, adapter) ?? null;
-    return this.#usageBody ?? undefined;
   }
 }

@@ -1,8 +1,9 @@
 /**
- * The exhausted path — no instance answered — and what feeds it: the `cache` fallback (the last
- * good answer to the same request), the `default` fallback (a configured response), and
- * otherwise the most precise error (the last upstream failure, every instance at its limit, or
- * nothing available and why).
+ * The exhausted path — no instance answered — and what feeds it: the next model of the fallback
+ * chain (`fallbacks`) while a model has no instance that can take the request, then the `cache`
+ * fallback (the last good answer to the same request), the `default` fallback (a configured
+ * response), and otherwise the most precise error (the last upstream failure, every instance at
+ * its limit, or nothing available and why).
  *
  * @module
  */
@@ -16,17 +17,57 @@ import {
 } from "../errors.ts";
 import { rateLimitError, retryAfterSeconds } from "./access.ts";
 import type { Exchange } from "./exchange.ts";
-import type { FallbackCache } from "./fallback_cache.ts";
+import type { CachedResponse, FallbackCache } from "./fallback_cache.ts";
 import type { GatewayRequest } from "./request.ts";
-import type { Upstream } from "./runtime.ts";
+import type { ModelPool, Upstream } from "./runtime.ts";
+import { modelAllowed } from "./api_keys.ts";
 
-/** Marks an answer that came from a fallback, with its strategy (`cache` or `default`). */
+/** Marks an answer that came from a fallback, with its strategy (`cache`, `default` or `model`). */
 const FALLBACK_HEADER = "x-dairouter-fallback";
+
+/**
+ * The request header by which a client forbids an answer from another model than the one it
+ * named (any value but `false` or `0`): no fallback chain is followed for it.
+ */
+export const NO_SUBSTITUTE_HEADER = "x-dairouter-no-substitute";
+
+/** Whether the client sent {@linkcode NO_SUBSTITUTE_HEADER}. */
+export function forbidsSubstitute(req: GatewayRequest): boolean {
+  const v = req.clientHeaders.get(NO_SUBSTITUTE_HEADER);
+  if (v === null) return false;
+  const t = v.trim().toLowerCase();
+  return t !== "false" && t !== "0";
+}
+
+/**
+ * No instance of the current model can take the request (down, circuit open, limited, all
+ * tried): moves to the next model of the route's fallback chain that the client's key may use
+ * and returns the instance picked there; `undefined` when the chain is spent, the client
+ * forbade substitution, or `retry.max-attempts` / `retry.budget` allow no further attempt.
+ */
+export async function substitute(x: Exchange): Promise<Upstream | undefined> {
+  const chain = x.route!.fallbacks;
+  if (x.chainAt >= chain.length || forbidsSubstitute(x.req)) return undefined;
+  const key = x.req.apiKey;
+  while (x.chainAt < chain.length && x.withinBudget()) {
+    const pool = chain[x.chainAt++];
+    if (key !== undefined && !modelAllowed(key, pool.name)) continue;
+    x.substitute(pool);
+    const u = await x.next();
+    if (u !== undefined) return u;
+  }
+  return undefined;
+}
+
+/** The fallback cache's key: the model, the dialect the answer is in, the request's bytes. */
+function cacheKey(cache: FallbackCache, req: GatewayRequest): string {
+  return cache.key(req.dialect ? `${req.dialect.name}:${req.model}` : req.model, req.body.bytes);
+}
 
 /** Buffers a small non-streamed answer (embeddings, rerank) into the fallback cache. */
 export async function remember(cache: FallbackCache, req: GatewayRequest, res: Response): Promise<Response> {
   const body = new Uint8Array(await res.arrayBuffer());
-  cache.set(cache.key(req.model, req.body.bytes), {
+  cache.set(cacheKey(cache, req), {
     status: res.status,
     contentType: res.headers.get("content-type") ?? "application/json",
     body,
@@ -38,9 +79,16 @@ export async function remember(cache: FallbackCache, req: GatewayRequest, res: R
  * Nothing answered: the cached answer, else the default response, else throws the error that
  * says best what happened.
  */
-export function exhausted(x: Exchange): Response {
+export function exhausted(x: Exchange): Response | Promise<Response> {
   const { svc, req } = x;
-  const cached = svc.cache?.get(svc.cache.key(req.model, req.body.bytes));
+  const cached = svc.cache?.get(cacheKey(svc.cache, req));
+  // A cache shared through Redis answers later (a miss when it cannot answer in time).
+  return cached instanceof Promise ? cached.then((c) => fallBack(x, c)) : fallBack(x, cached);
+}
+
+/** The cached answer, else the default response, else the error of {@linkcode exhausted}. */
+function fallBack(x: Exchange, cached: CachedResponse | undefined): Response {
+  const { svc, req } = x;
   if (cached) {
     x.deps.observer.fallback(req.service, req.model, "cache");
     x.log(cached.status, undefined, undefined, "cache");
@@ -54,15 +102,33 @@ export function exhausted(x: Exchange): Response {
     });
   }
   const fb = svc.config.fallback;
-  if (fb.enabled && fb.response) {
+  const body = fb.enabled && fb.response ? defaultBody(x, fb.response) : undefined;
+  if (body !== undefined) {
     x.deps.observer.fallback(req.service, req.model, "default");
-    x.log(fb.response.status, undefined, undefined, "default");
-    return Response.json(fb.response.body, {
-      status: fb.response.status,
+    x.log(fb.response!.status, undefined, undefined, "default");
+    return Response.json(body.value, {
+      status: fb.response!.status,
       headers: { [FALLBACK_HEADER]: "default", "x-request-id": req.requestId },
     });
   }
   throw exhaustedError(x);
+}
+
+/**
+ * The configured `default` answer, in the client's dialect when it spoke one (a success is
+ * translated from OpenAI's shape; one that does not translate is not sent).
+ */
+function defaultBody(
+  x: Exchange,
+  response: { status: number; body: unknown },
+): { value: unknown } | undefined {
+  const dialect = x.req.dialect;
+  if (dialect === undefined || response.status >= 300) return { value: response.body };
+  try {
+    return { value: dialect.answer(response.body, x.route!.pool.name) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The error of a request nothing could serve. */
@@ -81,7 +147,7 @@ function exhaustedError(x: Exchange): GatewayError {
   if (f?.kind === "ejected") {
     return new NoUpstreamError(
       `Service ${service} (model "${model}"): ${f.message}; no other instance could take the request (${
-        unavailableReason(x.pool!.upstreams, x.tried)
+        unavailableReason(triedPools(x), x.tried)
       }).`,
     );
   }
@@ -90,18 +156,36 @@ function exhaustedError(x: Exchange): GatewayError {
   if (x.svc.config.fallback.enabled) x.deps.observer.fallback(service, model, "default");
   return new NoUpstreamError(
     `Service ${service} has no available instance for model "${model}" (${
-      unavailableReason(x.pool!.upstreams, x.tried)
-    }).`,
+      unavailableReason(triedPools(x), x.tried)
+    })${chainNote(x)}.`,
   );
 }
 
+/** The models whose instances were considered: the route's, then the chain's visited so far. */
+function triedPools(x: Exchange): ModelPool[] {
+  const route = x.route!;
+  return [route.pool, ...route.fallbacks.slice(0, x.chainAt)];
+}
+
+/** What the 503 says of the fallback chain, when there is one. */
+function chainNote(x: Exchange): string {
+  const chain = x.route!.fallbacks;
+  if (chain.length === 0) return "";
+  const names = chain.map((p) => `"${p.name}"`).join(", ");
+  return forbidsSubstitute(x.req)
+    ? `; its fallbacks ${names} were not tried: the request forbids substitution (X-DAiRouter-No-Substitute)`
+    : `, nor for its fallbacks ${names}`;
+}
+
 /** Why nothing could be picked, in words an operator can act on. */
-function unavailableReason(pool: readonly Upstream[], tried: readonly Upstream[]): string {
+function unavailableReason(pools: readonly ModelPool[], tried: readonly Upstream[]): string {
   let unhealthy = 0, open = 0;
-  for (const u of pool) {
-    if (tried.includes(u)) continue;
-    if (!u.health.healthy) unhealthy++;
-    else if (!u.breaker.canPass()) open++;
+  for (const pool of pools) {
+    for (const u of pool.upstreams) {
+      if (tried.includes(u)) continue;
+      if (!u.health.healthy) unhealthy++;
+      else if (!u.breaker.canPass()) open++;
+    }
   }
   const parts = [];
   if (unhealthy) parts.push(`${unhealthy} unhealthy`);

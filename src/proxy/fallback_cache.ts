@@ -22,7 +22,8 @@ export interface CachedResponse {
 export interface FallbackCache {
   /** Key for a request body of a given model. */
   key(model: string, body: Uint8Array): string;
-  get(key: string): CachedResponse | undefined;
+  /** The live entry of `key` (a promise when the cache is shared through Redis). */
+  get(key: string): CachedResponse | undefined | Promise<CachedResponse | undefined>;
   set(key: string, value: Omit<CachedResponse, "storedAt">): void;
   readonly size: number;
 }
@@ -38,7 +39,7 @@ export interface FallbackCache {
  * const cache = createFallbackCache(2, 1000, () => now);
  * const k = cache.key("m", new TextEncoder().encode("{}"));
  * cache.set(k, { status: 200, contentType: "application/json", body: new Uint8Array([1]) });
- * assert(cache.get(k)?.status === 200);
+ * assert((await cache.get(k))?.status === 200);
  * now = 1001;
  * assert(cache.get(k) === undefined);
  * ```

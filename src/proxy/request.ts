@@ -1,6 +1,6 @@
 /**
  * The types the request path shares, and nothing else: the parsed request handed to
- * {@linkcode dispatch} (by the HTTP layer today, by a client dialect tomorrow), the handles
+ * {@linkcode dispatch} (by the HTTP layer, for OpenAI endpoints and client dialects alike), the handles
  * dispatch runs with, and how one upstream attempt ends. Every module of `src/proxy/` may import
  * this file; it imports no behaviour, so no import cycle can run through it.
  *
@@ -8,10 +8,12 @@
  */
 
 import type { ApiKeyConfig } from "../config/types.ts";
+import type { DialectName, NativeEndpoint } from "../dialects/types.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { AccessRecord, Clock, Decision, JsonBody, LimitScope, RawBody, ServiceKind } from "../types.ts";
 import type { DeadlineSweep } from "./deadlines.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
+import type { ChunkFilter } from "./stream_usage.ts";
 
 /** A request the HTTP layer has parsed and validated (OpenAI-shaped body). */
 export interface GatewayRequest {
@@ -35,6 +37,52 @@ export interface GatewayRequest {
   readonly signal: AbortSignal;
   /** When the request arrived (clock ms). */
   readonly receivedAt: number;
+  /** Set when the client spoke another dialect (Anthropic, Responses, Ollama): how to answer it. */
+  readonly dialect?: DialectCall;
+}
+
+/**
+ * A request that arrived in a client dialect and was translated to the OpenAI body it carries.
+ * Each attempt either forwards the client's own bytes (an instance whose backend speaks the
+ * dialect, `native-dialects`) or sends the translation and turns the answer back.
+ */
+export interface DialectCall {
+  /** The dialect (the `dialect` label of metrics and logs). */
+  readonly name: DialectName;
+  /** The path the client called (`/v1/messages`), for the access log. */
+  readonly route: string;
+  /** The client's body as it came. */
+  readonly original: Uint8Array;
+  /** The backend path of this endpoint by adapter name, for backends that serve it natively. */
+  readonly native: Readonly<Record<string, NativeEndpoint>>;
+  /** The rewrite of a translated answer, whose `model` is `model` (the model that answered). */
+  translated(model: string): Reply;
+  /** An OpenAI answer (a configured `default` fallback) in the dialect's shape. */
+  answer(openai: unknown, model: string): unknown;
+}
+
+/**
+ * How an attempt's successful answer is rewritten on its way to the client, when it must be: a
+ * client dialect's translation, or the model's public name put back. Absent, bytes pass as they
+ * came. Error answers are not rewritten here (the route shapes them).
+ */
+export interface Reply {
+  /** Read a JSON answer whole even when its length was not declared (it is rewritten as a whole). */
+  readonly whole: boolean;
+  /** Rewrites a whole successful JSON answer; throws for one it cannot read (the attempt fails, 502). */
+  json(bytes: Uint8Array): Uint8Array;
+  /** Content type of a rewritten JSON answer (absent: the upstream's). */
+  readonly jsonType?: string;
+  /** A fresh rewrite of a successful stream of `contentType`; `undefined` passes it as it is. */
+  stream(contentType: string): StreamRewrite | undefined;
+  /** Content type of a rewritten stream (absent: the upstream's). */
+  readonly streamType?: string;
+}
+
+/** A chunk-by-chunk stream rewrite, run inside the relay like any {@linkcode ChunkFilter}. */
+export interface StreamRewrite extends ChunkFilter {
+  /** The upstream broke: the client's last bytes (its dialect's error event); absent: the SSE error event. */
+  fail?(message: string): Uint8Array | undefined;
 }
 
 /** Where the dispatcher reports what happened (metrics and logs implement it). */
@@ -90,6 +138,20 @@ export type Denial =
 export type Admission = Decision | Denial | undefined;
 
 /**
+ * What {@linkcode ScopeDecider.decide} answers when it decides the request-level scopes together
+ * with the first instance picked (one round trip for both, see {@linkcode ScopeDecider.decideWith}):
+ * the request then picks first and is admitted (or denied) with its first instance.
+ */
+export const DEFERRED: unique symbol = Symbol("limits decided with the first instance");
+
+/** The request-level answer and the first picked instance's own, from one call. */
+export interface AdmissionWith {
+  readonly admission: Admission;
+  /** The instance's denying decision; `undefined` when it admitted, has no limit, or was not asked. */
+  readonly instance: Decision | undefined;
+}
+
+/**
  * Decides every request-level limit scope of one request in one call: api-key, global, service,
  * client IP, in that order, stopping at the first denial. The in-process implementation
  * (`localLimits` in `access.ts`) asks the runtime's limiters one after the other; a cluster
@@ -97,14 +159,37 @@ export type Admission = Decision | Denial | undefined;
  * is why it may answer with a promise.
  */
 export interface ScopeDecider {
-  decide(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest): Admission | Promise<Admission>;
+  decide(
+    rt: Runtime,
+    svc: ServiceRuntime,
+    req: GatewayRequest,
+  ): Admission | typeof DEFERRED | Promise<Admission>;
+  /**
+   * Decides the limit of an instance the strategy picked, when it has one (`u.limiter`): its
+   * denying decision, or `undefined` to let the attempt through. Absent: the instance's
+   * in-process limiter (`instanceDenial` of `access.ts`). A cluster backend answers with a
+   * promise (a round trip, for instances with a limit of their own).
+   */
+  instance?(u: Upstream): Decision | undefined | Promise<Decision | undefined>;
+  /**
+   * Required when `decide` may answer {@linkcode DEFERRED}: the request-level scopes and the
+   * own limit of `u` (the first instance picked, `undefined` when none could be) in one call —
+   * `u`'s limit is taken only once the request-level scopes admitted the request.
+   */
+  decideWith?(
+    rt: Runtime,
+    svc: ServiceRuntime,
+    req: GatewayRequest,
+    u: Upstream | undefined,
+  ): AdmissionWith | Promise<AdmissionWith>;
 }
 
 /**
- * Serves one parsed request: {@linkcode dispatch} itself, or a wrapper around it. A client
- * dialect (Anthropic, Responses, Ollama) is such a wrapper: it translates its request into a
- * {@linkcode GatewayRequest}, calls the handler it wraps, and translates the `Response` (JSON or
- * stream) and any thrown `GatewayError` back into its own shape.
+ * Serves one parsed request: {@linkcode dispatch} itself, or a wrapper around it (a cache, a
+ * shadow). Client dialects are no wrapper: their request carries a {@linkcode DialectCall}, since
+ * whether an answer is translated is decided per attempt (an instance may speak the dialect
+ * natively) and a stream is translated inside the attempt's relay, chunk by chunk; their route
+ * shapes every error.
  */
 export type RequestHandler = (rt: Runtime, deps: DispatchDeps, req: GatewayRequest) => Promise<Response>;
 

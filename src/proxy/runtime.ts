@@ -33,14 +33,25 @@ import type {
   UpstreamStats,
 } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
+import type { DialectName } from "../dialects/types.ts";
+import { buildCatalogue, type ServiceCatalogue } from "./catalogue.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
+import { modelRename } from "./model_rename.ts";
+import type { Reply } from "./request.ts";
 import { targetOf } from "./target.ts";
 import { WaitCount, WaitingList } from "./waiting.ts";
 
 /** One upstream instance as the request path sees it. */
 export interface Upstream extends Endpoint {
   readonly service: ServiceKind;
+  /** The public name (the instance `name`): the model clients ask for. */
   readonly model: string;
+  /** The name the backend knows (`upstream-model`, else `model`): what the body carries upstream. */
+  readonly upstreamModel: string;
+  /** Client dialects this instance takes untranslated (`native-dialects`); empty for most. */
+  readonly nativeDialects: ReadonlySet<DialectName>;
+  /** Puts `model` back where the backend answers with `upstreamModel` (absent when they are equal). */
+  readonly rename?: Reply;
   readonly config: InstanceConfig;
   readonly target: InstanceTarget;
   readonly adapter: Adapter;
@@ -65,6 +76,8 @@ export interface ServiceRuntime {
   readonly kind: ServiceKind;
   readonly config: ServiceConfig;
   readonly pools: ReadonlyMap<string, ModelPool>;
+  /** Every name a client may send (models, aliases, patterns) → its pool and fallback chain. */
+  readonly catalogue: ServiceCatalogue;
   /** Service-wide limiter (`rate-limit` of the service, or the global default). */
   readonly limiter?: KeyedLimiter;
   /** Per-client-IP limiter (`client-ip-enable`). */
@@ -135,6 +148,19 @@ export interface RuntimeDeps {
   readonly random: Random;
   readonly state: RuntimeState;
   readonly events: RuntimeEvents;
+  /**
+   * How many processes enforce the same limits with in-process limiters (`server.workers` ×, while
+   * Redis is unreachable, `state.replicas`): each local limiter gets capacity and rate ÷ this, so
+   * together they stay within the configured limit. @default {1}
+   */
+  readonly limitShare?: number;
+  /** Makes the `cache` fallback's store (default: in process memory; Redis shares it). */
+  readonly fallbackCache?: (size: number, ttlMs: number) => FallbackCache;
+}
+
+/** `cfg` with its capacity and rate divided by `share` (the same object when `share` is 1). */
+function shareOf(cfg: RateLimitConfig, share: number): RateLimitConfig {
+  return share === 1 ? cfg : { ...cfg, capacity: cfg.capacity / share, rate: cfg.rate / share };
 }
 
 /** The JSON of each config block compared by {@linkcode reuse} (config is frozen: one per object). */
@@ -166,6 +192,8 @@ function limiterFor(
   map = deps.state.limiters,
 ): KeyedLimiter | undefined {
   if (!cfg || !cfg.enabled) return undefined;
+  const share = deps.limitShare ?? 1;
+  if (share !== 1) cfg = shareOf(cfg, share);
   return reuse(map, id, keyOf(cfg), () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
 }
 
@@ -202,7 +230,8 @@ function healthFor(
     passiveFailures: probed ? h.passiveFailures : 0,
     liveGraceMs: probed ? h.intervalMs * h.unhealthyThreshold : 0,
   };
-  const key = `${opts.healthyThreshold}/${opts.unhealthyThreshold}/${opts.passiveFailures}/${opts.liveGraceMs}`;
+  const key =
+    `${opts.healthyThreshold}/${opts.unhealthyThreshold}/${opts.passiveFailures}/${opts.liveGraceMs}`;
   return reuse(deps.state.health, inst.id, key, () => ({
     state: createHealthState({
       ...opts,
@@ -268,6 +297,11 @@ function buildUpstream(
     stats,
     service: svc.kind,
     model: inst.name,
+    upstreamModel: inst.upstreamModel ?? inst.name,
+    nativeDialects: new Set(inst.nativeDialects),
+    ...(inst.upstreamModel !== undefined && inst.upstreamModel !== inst.name
+      ? { rename: modelRename(inst.upstreamModel, inst.name) }
+      : {}),
     config: inst,
     target: targetOf(inst, clientKeyHeader),
     adapter: getAdapter(inst.adapter),
@@ -317,10 +351,14 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
       kind,
       config: svc,
       pools,
+      catalogue: buildCatalogue(pools, config.catalogue.aliases, svc.fallbacks),
       limiter: perClientOnly ? undefined : limiterFor(deps, `service:${kind}`, rl),
       ipLimiter: limiterFor(deps, `client-ip:${kind}`, ipCfg),
       cache: svc.fallback.enabled && svc.fallback.strategy === "cache"
-        ? createFallbackCache(svc.fallback.cacheSize, svc.fallback.cacheTtlMs, deps.clock)
+        ? (deps.fallbackCache ?? ((n, ttl) => createFallbackCache(n, ttl, deps.clock)))(
+          svc.fallback.cacheSize,
+          svc.fallback.cacheTtlMs,
+        )
         : undefined,
       outlier: svc.outlier.enabled ? createOutlierDetector(svc.outlier) : undefined,
     };

@@ -30,14 +30,32 @@ export function withStreamUsage(
   body: JsonBody,
   adapter: Pick<Adapter, "acceptsStreamOptions">,
 ): JsonBody | undefined {
-  if (adapter.acceptsStreamOptions !== true || body.value.stream !== true) return undefined;
-  const opts = body.value.stream_options;
-  if (opts !== undefined && (typeof opts !== "object" || opts === null || Array.isArray(opts))) {
-    return undefined;
-  }
-  if ((opts as { include_usage?: unknown } | undefined)?.include_usage === true) return undefined;
-  const value = { ...body.value, stream_options: { ...(opts as object | undefined), include_usage: true } };
-  return { kind: "json", value, bytes: ENCODER.encode(JSON.stringify(value)) };
+  if (adapter.acceptsStreamOptions !== true) return undefined;
+  const value = withUsageOption(body.value);
+  return value === undefined
+    ? undefined
+    : { kind: "json", value, bytes: ENCODER.encode(JSON.stringify(value)) };
+}
+
+/**
+ * A streamed chat body that does not ask for usage, asking for it (a new object); `undefined`
+ * when it streams not, already asks, or has a `stream_options` that is not an object.
+ */
+export function withUsageOption(value: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (!needsUsageOption(value)) return undefined;
+  return {
+    ...value,
+    stream_options: { ...(value.stream_options as object | undefined), include_usage: true },
+  };
+}
+
+/** Whether {@linkcode withUsageOption} would change `value` (nothing is allocated to find out). */
+export function needsUsageOption(value: Record<string, unknown>): boolean {
+  if (value.stream !== true) return false;
+  const opts = value.stream_options;
+  if (opts === undefined) return true;
+  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) return false;
+  return (opts as { include_usage?: unknown }).include_usage !== true;
 }
 
 const USAGE_ONLY = /"choices"\s*:\s*\[\s*\]/;
@@ -137,7 +155,22 @@ export function usageStripper(): ChunkFilter {
  * ```
  */
 export function stripUsageEvents(): TransformStream<Uint8Array, Uint8Array> {
-  const filter = usageStripper();
+  return filterStream(usageStripper());
+}
+
+/**
+ * A {@linkcode ChunkFilter} as a `TransformStream`, for a stream an adapter already rewrote
+ * (one more hop; the relay applies filters inline everywhere else).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { filterStream } from "./stream_usage.ts";
+ * const upper = { push: (c: Uint8Array) => c.map((b) => b - 32), end: () => undefined };
+ * assert.equal(await new Response(new Response("abc").body!.pipeThrough(filterStream(upper))).text(), "ABC");
+ * ```
+ */
+export function filterStream(filter: ChunkFilter): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream({
     transform(chunk, c) {
       const out = filter.push(chunk);
@@ -148,4 +181,34 @@ export function stripUsageEvents(): TransformStream<Uint8Array, Uint8Array> {
       if (out) c.enqueue(out);
     },
   });
+}
+
+/**
+ * Two filters one after the other (the usage stripper, then the model's public name).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chainFilters } from "./stream_usage.ts";
+ * const add = (n: number) => ({ push: (c: Uint8Array) => c.map((b) => b + n), end: () => undefined });
+ * assert.deepEqual(chainFilters(add(1), add(2)).push(new Uint8Array([1])), new Uint8Array([4]));
+ * ```
+ */
+export function chainFilters(first: ChunkFilter, second: ChunkFilter): ChunkFilter {
+  return {
+    push(chunk) {
+      const mid = first.push(chunk);
+      return mid === undefined ? undefined : second.push(mid);
+    },
+    end() {
+      const mid = first.end();
+      const a = mid === undefined ? undefined : second.push(mid);
+      const b = second.end();
+      if (a === undefined || b === undefined) return a ?? b;
+      const out = new Uint8Array(a.byteLength + b.byteLength);
+      out.set(a);
+      out.set(b, a.byteLength);
+      return out;
+    },
+  };
 }

@@ -67,15 +67,27 @@ const ENCODER = new TextEncoder();
  * ```
  */
 export function sseErrorEvent(error: unknown): Uint8Array {
-  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
+  const message = streamFailure(error);
   const body = error instanceof GatewayError ? { error: { message, type: error.type, code: error.code } } : {
-    error: {
-      message: `Upstream stream ended abnormally: ${message}`,
-      type: "upstream_error",
-      code: "upstream_stream_error",
-    },
+    error: { message, type: "upstream_error", code: "upstream_stream_error" },
   };
   return ENCODER.encode(`data: ${JSON.stringify(body)}\n\n`);
+}
+
+/**
+ * What a client is told when its stream breaks: the gateway's reason (a `GatewayError`, e.g. the
+ * shutdown cut) as it is, anything else as the upstream's failure.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { streamFailure } from "./tracked_body.ts";
+ * assert.equal(streamFailure(new Error("reset")), "Upstream stream ended abnormally: reset");
+ * ```
+ */
+export function streamFailure(error: unknown): string {
+  const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
+  return error instanceof GatewayError ? message : `Upstream stream ended abnormally: ${message}`;
 }
 
 const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
@@ -111,6 +123,18 @@ export function trackBody(
     observer.ended(e, tail());
   };
   const filter = options.filter;
+  /** Ends the body as failed: the error event (or the error), then nothing more. */
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
+    end({ outcome: "failure", error });
+    if (options.errorEvent) {
+      controller.enqueue(options.errorEvent(error));
+      controller.close();
+    } else if (options.closeOnError) {
+      controller.close();
+    } else {
+      controller.error(error);
+    }
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       // Loops until something is enqueued: a pull that enqueues nothing is not called again.
@@ -125,19 +149,15 @@ export function trackBody(
             next = await reader.read();
           } catch (error) {
             if (ended) return; // the client cancelled while we were waiting
-            end({ outcome: "failure", error });
-            if (options.errorEvent) {
-              controller.enqueue(options.errorEvent(error));
-              controller.close();
-            } else if (options.closeOnError) {
-              controller.close();
-            } else {
-              controller.error(error);
-            }
-            return;
+            return fail(controller, error);
           }
           if (next === undefined) {
-            const rest = filter?.end();
+            let rest: Uint8Array | undefined;
+            try {
+              rest = filter?.end();
+            } catch (error) {
+              return fail(controller, error);
+            }
             if (rest) controller.enqueue(rest);
             end(SUCCESS);
             controller.close();
@@ -147,7 +167,14 @@ export function trackBody(
           prev = last;
           last = chunk = next;
         }
-        const out = filter ? filter.push(chunk) : chunk;
+        let out: Uint8Array | undefined;
+        try {
+          out = filter ? filter.push(chunk) : chunk;
+        } catch (error) {
+          // A rewrite that cannot go on (a bug): the upstream is let go, the body ends once.
+          reader.cancel(error).catch(() => {});
+          return fail(controller, error);
+        }
         if (out && out.byteLength > 0) return controller.enqueue(out);
       }
     },

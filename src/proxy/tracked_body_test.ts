@@ -55,3 +55,28 @@ Deno.test("trackBody() reports a client cancel once as an abort and cancels the 
   assert.deepEqual(ends, ["abort"]);
   assert.equal(cancelled, 1);
 });
+
+Deno.test("trackBody() ends once as a failure, with the error event, when its filter throws", async () => {
+  const ends: BodyEnd[] = [];
+  let cancelled = false;
+  const reader = chunkReader(
+    new ReadableStream<Uint8Array>({
+      pull: (c) => c.enqueue(new TextEncoder().encode("x")),
+      cancel: () => void (cancelled = true),
+    }),
+  );
+  let n = 0;
+  const body = trackBody(reader, { chunk() {}, ended: (e) => ends.push(e), cancelled() {} }, {
+    errorEvent: (e) => new TextEncoder().encode(`[${(e as Error).message}]`),
+    filter: {
+      push: (c) => {
+        if (++n === 3) throw new Error("bug");
+        return c;
+      },
+      end: () => undefined,
+    },
+  });
+  assert.equal(await new Response(body).text(), "xx[bug]");
+  assert.deepEqual(ends.map((e) => e.outcome), ["failure"]);
+  assert(cancelled, "the upstream is let go");
+});

@@ -6,9 +6,11 @@
  * @module
  */
 
-// OpenAI's names, and Ollama's native ones (its NDJSON ends with prompt_eval_count/eval_count).
-const PROMPT = /"(?:prompt_tokens|prompt_eval_count)"\s*:\s*(\d+)/g;
-const COMPLETION = /"(?:completion_tokens|eval_count)"\s*:\s*(\d+)/g;
+// OpenAI chat's names; Ollama's native ones (its NDJSON ends with prompt_eval_count/eval_count);
+// Anthropic's and OpenAI Responses' (input_tokens/output_tokens, in `message_delta` and
+// `response.completed`), for answers passed through natively in those dialects.
+const PROMPT = /"(?:prompt_tokens|prompt_eval_count|input_tokens)"\s*:\s*(\d+)/g;
+const COMPLETION = /"(?:completion_tokens|eval_count|output_tokens)"\s*:\s*(\d+)/g;
 const DECODER = new TextDecoder();
 
 function lastMatch(re: RegExp, text: string): number | undefined {

@@ -1,6 +1,6 @@
 /**
- * The contract every {@linkcode StateStore} passes (memory and Deno KV), so that the gateway can
- * switch backends without changing behaviour.
+ * The contract every {@linkcode StateStore} passes (memory, Deno KV and Redis), so that the gateway
+ * can switch backends without changing behaviour.
  *
  * @module
  */
@@ -124,6 +124,54 @@ export function storeContract(name: string, open: (clock: Clock) => Promise<Stat
         name: "RangeError",
         message: 'Cannot set state: "expireInMs" must be a finite number > 0, received 0',
       });
+    }),
+  );
+
+  Deno.test(
+    `${name}() set() without expireInMs over an expiring entry keeps it past the old expiry`,
+    withStore(async (store, clock) => {
+      await store.set(["k"], "first", { expireInMs: 100 });
+      await store.set(["k"], "second");
+      clock.now += 1000;
+      assert.equal(await store.get(["k"]), "second");
+      await store.set(["k"], "third", { expireInMs: 100 });
+      clock.now += 100;
+      assert.equal(await store.get(["k"]), undefined, "and an expiry set again applies again");
+    }),
+  );
+
+  Deno.test(
+    `${name}() keys whose parts hold separators, quotes or nothing never collide`,
+    withStore(async (store) => {
+      const keys = [["a/b"], ["a", "b"], ["a:b"], ["a,b"], ['a"', "b"], ["a", ""], [""], ["a\u0000b"]];
+      for (const [i, key] of keys.entries()) await store.set(key, i);
+      for (const [i, key] of keys.entries()) assert.equal(await store.get(key), i, JSON.stringify(key));
+      assert.deepEqual((await store.list(["a"])).map((e) => e.key), [["a", ""], ["a", "b"]]);
+    }),
+  );
+
+  Deno.test(
+    `${name}() delete() takes a key out of list(); concurrent writes to distinct keys all land`,
+    withStore(async (store) => {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => store.set(["many", String(i).padStart(2, "0")], i)),
+      );
+      await store.delete(["many", "07"]);
+      const listed = await store.list<number>(["many"]);
+      assert.equal(listed.length, 39);
+      assert.deepEqual(
+        listed.map((e) => e.value),
+        Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 7),
+      );
+    }),
+  );
+
+  Deno.test(
+    `${name}() keeps numbers exact and a 32 KB value whole`,
+    withStore(async (store) => {
+      const value = { n: [0.1 + 0.2, 1e300, Number.MAX_SAFE_INTEGER, -5e-324], text: "é".repeat(16 * 1024) };
+      await store.set(["big"], value);
+      assert.deepEqual(await store.get(["big"]), value);
     }),
   );
 

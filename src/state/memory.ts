@@ -27,8 +27,8 @@ function compareText(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Orders keys part by part; a key sorts before its extensions. */
-function compareKeys(a: readonly string[], b: readonly string[]): number {
+/** Orders keys part by part (UTF-8 order, as Deno KV); a key sorts before its extensions. */
+export function compareKeys(a: readonly string[], b: readonly string[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const c = compareText(a[i], b[i]);

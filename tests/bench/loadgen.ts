@@ -24,6 +24,8 @@ export interface LoadSpec {
   readonly warmupMs: number;
   /** Measured time (closed, stream) or how long the open streams are held (hold). */
   readonly durationMs: number;
+  /** Streams: what the end of a complete stream holds (default `[DONE]`; a dialect's final event). */
+  readonly endMarker?: string;
 }
 
 /** What the load generator reports. */
@@ -50,10 +52,11 @@ const DONE = new TextEncoder().encode("[DONE]");
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const emit = (o: object) => console.log(JSON.stringify(o));
 
-function endsWithDone(last: Uint8Array | undefined): boolean {
+function endsWithDone(last: Uint8Array | undefined, marker = "[DONE]"): boolean {
   if (!last || last.byteLength < DONE.byteLength) return false;
-  const text = new TextDecoder().decode(last.subarray(Math.max(0, last.byteLength - 32)));
-  return text.includes("[DONE]");
+  // The last event can be long (a Responses `response.completed` repeats the whole answer).
+  const text = new TextDecoder().decode(last.subarray(Math.max(0, last.byteLength - 4096)));
+  return text.includes(marker);
 }
 
 /** Runs `work` on `concurrency` workers: warm-up, then the measured window. */
@@ -128,7 +131,7 @@ async function streamLoop(spec: LoadSpec): Promise<LoadResult> {
         last = now;
       }
       if (!measuring()) return;
-      if (!endsWithDone(tail)) return void errors++;
+      if (!endsWithDone(tail, spec.endMarker)) return void errors++;
       ttfb.push(first);
       total.push(last - t0);
       reads.push(count);

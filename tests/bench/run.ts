@@ -25,6 +25,7 @@ import {
 } from "./procs.ts";
 import { measure, type RunSettings, SCENARIOS, type Target, warmUp } from "./scenarios.ts";
 import { bestRound, checkTargets, formatTable, type Measurement } from "./table.ts";
+import { startVariants, type Variants } from "./variants.ts";
 import { preflight, servedRequests } from "./verify.ts";
 
 const HELP = `deno task bench [options]
@@ -125,6 +126,7 @@ async function bench(o: Options): Promise<number> {
   await Deno.mkdir(`${dir}/config`);
   await Deno.mkdir(`${dir}/logs`);
   const log = `${dir}/logs/gateway.log`;
+  let variants: Variants | undefined;
   try {
     const upstream = await startUpstream("0", []);
     const upstreamUrls = upstream.ports.map((p) => `http://127.0.0.1:${p}`);
@@ -136,6 +138,7 @@ async function bench(o: Options): Promise<number> {
     const selected = SCENARIOS.filter((s) => o.scenarios.includes(s.id));
     const baseline = selected.some((s) => s.baseline) ? await startBaseline("0", upstreamUrls) : undefined;
 
+    variants = await startVariants(selected, { dir, upstreamUrls, denoFlags, main: o.main });
     const direct: Target = { name: "direct", base: upstreamUrls[0], pid: upstream.child.pid };
     const viaGateway: Target = { name: "gateway", base: `http://127.0.0.1:${port}`, pid: gateway.pid };
     const bare: Target | undefined = baseline &&
@@ -160,8 +163,11 @@ async function bench(o: Options): Promise<number> {
     const rows: Measurement[] = [];
     let gatewayLoad = 0;
     for (const s of selected) {
-      const targets = s.kind === "soak"
+      const variant = s.variant && variants?.get(s.variant);
+      const targets = s.kind === "soak" || s.compare !== undefined
         ? [viaGateway]
+        : variant
+        ? [viaGateway, variant]
         : [direct, viaGateway, ...(s.baseline && bare ? [bare] : [])];
       const rounds = s.kind === "requests" || s.kind === "stream" ? Math.round(o.rounds) : 1;
       const results = targets.map(() => [] as Measurement[]);
@@ -199,6 +205,7 @@ async function bench(o: Options): Promise<number> {
     return 0;
   } finally {
     await stopAll();
+    await variants?.stop();
     if (o.keepLogs) progress(`logs kept in ${dir}`);
     else await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -23,7 +23,22 @@ export interface Scenario {
   readonly concurrency: number;
   /** Also measure the bare Deno proxy. */
   readonly baseline?: boolean;
+  /**
+   * A client dialect's scenario: measured through the gateway only (the upstream speaks OpenAI)
+   * and compared with the plain OpenAI scenario `compare` of the same run.
+   */
+  readonly compare?: string;
+  /** What a complete answer holds: the stream's last event, or a field of the JSON answer. */
+  readonly expect?: string;
+  /**
+   * Compare the gateway with a variant of itself in the same run (issue 13): limits decided in
+   * Redis, or `server.workers: 2` (unpinned; the load generator shares the cores).
+   */
+  readonly variant?: "redis" | "workers-2";
 }
+
+/** Chunks per stream of the bench upstream (its `--chunks` default), for CPU per chunk. */
+export const STREAM_CHUNKS = 50;
 
 const MESSAGES = [{ role: "user", content: "Say hello in one short sentence." }];
 const CHAT = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 32 });
@@ -37,6 +52,26 @@ const EMBED = JSON.stringify({ model: EMBED_MODEL, input: "The quick brown fox j
 
 const CHAT_PATH = "/v1/chat/completions";
 
+/** The same question in each client dialect (`compare` is the plain OpenAI scenario). */
+function dialect(
+  id: string,
+  path: string,
+  body: Record<string, unknown>,
+  stream: { end: string } | { field: string },
+): Scenario {
+  const streamed = "end" in stream;
+  return {
+    id: `${id}-${streamed ? "stream-c32" : "c16"}`,
+    label: `${id}${streamed ? " stream" : ""} c=${streamed ? 32 : 16}`,
+    kind: streamed ? "stream" : "requests",
+    path,
+    body: JSON.stringify({ model: CHAT_MODEL, ...body }),
+    concurrency: streamed ? 32 : 16,
+    compare: streamed ? "stream-c32" : "chat-c16",
+    expect: streamed ? stream.end : stream.field,
+  };
+}
+
 /** Every scenario, in run order; `soak` only runs when asked for. */
 export const SCENARIOS: readonly Scenario[] = [
   { id: "chat-c1", label: "chat c=1", kind: "requests", path: CHAT_PATH, body: CHAT, concurrency: 1 },
@@ -49,6 +84,24 @@ export const SCENARIOS: readonly Scenario[] = [
     body: CHAT,
     concurrency: 64,
     baseline: true,
+  },
+  {
+    id: "chat-c64-redis",
+    label: "chat c=64, limits in Redis vs memory",
+    kind: "requests",
+    path: CHAT_PATH,
+    body: CHAT,
+    concurrency: 64,
+    variant: "redis",
+  },
+  {
+    id: "chat-c64-workers",
+    label: "chat c=64, workers 2 vs 1",
+    kind: "requests",
+    path: CHAT_PATH,
+    body: CHAT,
+    concurrency: 64,
+    variant: "workers-2",
   },
   {
     id: "embed-c64",
@@ -76,6 +129,14 @@ export const SCENARIOS: readonly Scenario[] = [
     concurrency: 1000,
     baseline: true,
   },
+  dialect("anthropic", "/v1/messages", { max_tokens: 32, messages: MESSAGES }, { field: '"content"' }),
+  dialect("responses", "/v1/responses", { input: MESSAGES, max_output_tokens: 32 }, { field: '"output"' }),
+  dialect("ollama", "/api/chat", { messages: MESSAGES, stream: false }, { field: '"message"' }),
+  dialect("anthropic", "/v1/messages", { max_tokens: 64, messages: MESSAGES, stream: true }, {
+    end: "message_stop",
+  }),
+  dialect("responses", "/v1/responses", { input: MESSAGES, stream: true }, { end: "response.completed" }),
+  dialect("ollama", "/api/chat", { messages: MESSAGES }, { end: '"done":true' }),
   { id: "soak", label: "soak chat c=64", kind: "soak", path: CHAT_PATH, body: CHAT, concurrency: 64 },
 ];
 
@@ -157,7 +218,7 @@ export async function measure(s: Scenario, t: Target, run: RunSettings): Promise
 
 async function measureOnce(s: Scenario, t: Target, run: RunSettings): Promise<Measurement> {
   const url = t.base + s.path;
-  const head = { scenario: s.id, label: s.label, target: t.name, kind: s.kind };
+  const head = { scenario: s.id, label: s.label, target: t.name, kind: s.kind, compare: s.compare };
   if (s.kind === "hold") return await measureHold(s, t, run, url);
   if (s.kind === "soak") return await measureSoak(s, t, run, url);
 
@@ -185,6 +246,7 @@ async function measureOnce(s: Scenario, t: Target, run: RunSettings): Promise<Me
       concurrency: s.concurrency,
       warmupMs: run.warmupS * 1000,
       durationMs: run.durationS * 1000,
+      endMarker: s.expect,
     }, { onStart: start, onEnd: end });
   }
   return {

@@ -5,11 +5,16 @@
  * @module
  */
 
+/** Chunks per stream of the bench upstream (`STREAM_CHUNKS` of `scenarios.ts`). */
+const CHUNKS = 50;
+
 /** What the bench measured for one target in one scenario. */
 export interface Measurement {
   readonly scenario: string;
+  /** A client dialect's scenario: the plain OpenAI scenario it is compared with. */
+  readonly compare?: string;
   readonly label: string;
-  readonly target: "direct" | "gateway" | "deno proxy";
+  readonly target: "direct" | "gateway" | "deno proxy" | "gateway redis" | "gateway workers=2";
   readonly kind: "requests" | "stream" | "hold" | "soak";
   readonly requests: number;
   readonly errors: number;
@@ -52,6 +57,17 @@ const num = (v: number | undefined, digits: number) =>
     ? "n/a"
     : v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const signed = (v: number, digits = 2) => `${v >= 0 ? "+" : "−"}${num(Math.abs(v), digits)}`;
+
+/** A dialect's row against the plain OpenAI row of the same run: CPU per request, and per chunk. */
+function versusPlain(m: Measurement, plain: Measurement | undefined): string {
+  if (!plain?.cpuUsPerRequest || m.cpuUsPerRequest === undefined) return `vs ${m.compare}: n/a`;
+  const ratio = num(m.cpuUsPerRequest / plain.cpuUsPerRequest, 2);
+  if (m.kind !== "stream") return `CPU ${ratio}× plain chat (${num(plain.cpuUsPerRequest, 0)} µs)`;
+  return `CPU/chunk ${num(m.cpuUsPerRequest / CHUNKS, 1)} µs vs ${
+    num(plain.cpuUsPerRequest / CHUNKS, 1)
+  } µs ` +
+    `plain (${ratio}×); reads/stream ${num(m.readsP50, 0)}`;
+}
 
 function versus(m: Measurement, direct: Measurement | undefined): string {
   if (m.kind === "soak") {
@@ -100,6 +116,7 @@ export function bestRound(rounds: readonly Measurement[]): Measurement {
 export function formatTable(rows: readonly Measurement[]): string {
   const cells = rows.map((m) => {
     const direct = rows.find((d) => d.scenario === m.scenario && d.target === "direct");
+    const plain = m.compare ? find(rows, m.compare, "gateway") : undefined;
     return [
       m.label,
       m.target,
@@ -111,7 +128,7 @@ export function formatTable(rows: readonly Measurement[]): string {
       `${m.errors}/${m.requests}`,
       num(m.cpuUsPerRequest, 0),
       num(m.peakRssMb, 1),
-      versus(m, direct),
+      m.compare ? versusPlain(m, plain) : versus(m, direct),
     ];
   });
   const widths = HEAD.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
@@ -168,6 +185,12 @@ export function checkTargets(rows: readonly Measurement[]): string[] {
         verdict(ok)
       }`,
     );
+  }
+  for (const m of rows.filter((r) => r.compare !== undefined && r.kind === "stream")) {
+    const plain = find(rows, m.compare!, "gateway");
+    if (!plain?.cpuUsPerRequest || m.cpuUsPerRequest === undefined) continue;
+    const r = m.cpuUsPerRequest / plain.cpuUsPerRequest;
+    out.push(`${m.label}: CPU per chunk ≤ 1.5× plain stream: ${num(r, 2)}× — ${verdict(r <= 1.5)}`);
   }
   const noisy = rows.filter((m) => (m.stealPct ?? 0) > 5);
   if (noisy.length) {

@@ -13,7 +13,8 @@ import { SCENARIOS } from "./scenarios.ts";
 export async function preflight(targets: readonly Target[]): Promise<void> {
   const kinds = SCENARIOS.filter((s) => s.kind === "requests" || s.kind === "stream");
   for (const t of targets) {
-    for (const s of kinds) {
+    // Client dialects are the gateway's: the upstream and the bare proxy speak OpenAI only.
+    for (const s of kinds.filter((k) => k.compare === undefined || t.name === "gateway")) {
       const res = await fetch(t.base + s.path, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -21,11 +22,8 @@ export async function preflight(targets: readonly Target[]): Promise<void> {
         signal: AbortSignal.timeout(10_000),
       });
       const text = await res.text();
-      const expected = s.kind === "stream"
-        ? "[DONE]"
-        : s.path.includes("embeddings")
-        ? '"embedding"'
-        : '"choices"';
+      const expected = s.expect ??
+        (s.kind === "stream" ? "[DONE]" : s.path.includes("embeddings") ? '"embedding"' : '"choices"');
       if (res.status !== 200 || !text.includes(expected)) {
         throw new Error(`${t.name} answered ${s.label} with ${res.status}: ${text.slice(0, 300)}`);
       }

@@ -1,7 +1,7 @@
 /**
  * A fake LocalAI server (LocalAI docs, "Features"): OpenAI routes under `/v1`, Jina-style
  * `/v1/rerank`, WAV speech, transcriptions whose JSON is LocalAI's own `{segments, text}`, image
- * generation, and `GET /readyz`. No image editing.
+ * generation, moderations, and `GET /readyz`. No image editing.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import {
   openaiCompletion,
   openaiEmbeddings,
   openaiImages,
+  openaiModeration,
   openaiSpeech,
   openaiTranscription,
   scoreOf,
@@ -25,6 +26,8 @@ export function startLocalai(): DialectFake {
     name: "localai",
     routes: {
       [`POST ${LOCALAI_PATHS.chat}`]: (req, ctx) => openaiChat(req, ctx, "fp_localai"),
+      // core/http/routes/openai.go: a completion (guard) model answers moderations.
+      "POST /v1/moderations": (req) => openaiModeration(req, "localai"),
       [`POST ${LOCALAI_PATHS.completions}`]: (req) => openaiCompletion(req, "fp_localai"),
       [`POST ${LOCALAI_PATHS.embedding}`]: (req) => openaiEmbeddings(req, false),
       [`POST ${LOCALAI_PATHS.rerank}`]: (req) => {

@@ -13,7 +13,7 @@ export {
   type Seen,
   serveDialect,
 } from "./server.ts";
-export { base64Floats, docsOf, REPLY_WORDS, scoreOf, vectorOf } from "./shapes.ts";
+export { base64Floats, docsOf, REPLY_WORDS, scoreOf, TOOL_ARGUMENTS, vectorOf } from "./shapes.ts";
 export {
   assertProbe,
   assertRefused,

@@ -15,6 +15,7 @@
  */
 
 import { OLLAMA_PATHS } from "../../../src/adapters/mod.ts";
+import { OLLAMA_GENERATE } from "./native.ts";
 import { type DialectFake, json, type Seen, serveDialect } from "./server.ts";
 import {
   openaiChat,
@@ -168,6 +169,7 @@ export function startOllama(): DialectFake {
       },
       [`POST ${OLLAMA_PATHS.stt}`]: transcription,
       [`POST ${OLLAMA_PATHS.nativeChat}`]: (req, ctx) => missing(req) ?? chat(req, ctx.stream),
+      "POST /api/generate": (req, ctx) => missing(req) ?? OLLAMA_GENERATE(req, ctx),
       [`POST ${OLLAMA_PATHS.chat}`]: (req, ctx) => openaiChat(req, ctx, "fp_ollama"),
       [`POST ${OLLAMA_PATHS.completions}`]: (req) => openaiCompletion(req, "fp_ollama"),
       // Floats whatever `encoding_format` says, as older Ollama releases did: the SDK must cope.

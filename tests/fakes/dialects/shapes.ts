@@ -52,6 +52,7 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
   const id = `chatcmpl-${fingerprint}`;
   const model = modelOf(req);
   const body = req.json ?? {};
+  const call = toolCallFor(body);
   if (body.stream === true) {
     const chunk = (delta: unknown, finish: string | null) => ({
       id,
@@ -60,11 +61,28 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
       model,
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    const events: unknown[] = [
-      chunk({ role: "assistant", content: "" }, null),
-      ...REPLY_WORDS.map((w) => chunk({ content: w }, null)),
-      chunk({}, "stop"),
-    ];
+    const events: unknown[] = call
+      ? [
+        chunk({ role: "assistant", content: null }, null),
+        // Arguments arrive in pieces, as vLLM streams them.
+        chunk({
+          tool_calls: [{
+            index: 0,
+            id: call.id,
+            type: "function",
+            function: { name: call.name, arguments: "" },
+          }],
+        }, null),
+        ...splitArguments(call.arguments).map((part) =>
+          chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }, null)
+        ),
+        chunk({}, "tool_calls"),
+      ]
+      : [
+        chunk({ role: "assistant", content: "" }, null),
+        ...REPLY_WORDS.map((w) => chunk({ content: w }, null)),
+        chunk({}, "stop"),
+      ];
     const opts = body.stream_options as { include_usage?: boolean } | undefined;
     if (opts?.include_usage) {
       events.push({ id, object: "chat.completion.chunk", created: 1, model, choices: [], usage: usage() });
@@ -80,11 +98,43 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
     system_fingerprint: fingerprint,
     choices: [{
       index: 0,
-      message: { role: "assistant", content: REPLY_WORDS.join("") },
-      finish_reason: "stop",
+      message: call
+        ? {
+          role: "assistant",
+          content: null,
+          tool_calls: [{
+            id: call.id,
+            type: "function",
+            function: { name: call.name, arguments: call.arguments },
+          }],
+        }
+        : { role: "assistant", content: REPLY_WORDS.join("") },
+      finish_reason: call ? "tool_calls" : "stop",
     }],
     usage: usage(),
   });
+}
+
+/** The arguments of every tool call the fakes make. */
+export const TOOL_ARGUMENTS: Readonly<Record<string, unknown>> = Object.freeze({ city: "Paris" });
+
+/**
+ * The tool call a chat answer makes: when the request offers function tools and its last
+ * message is not a tool's result, the first tool is called with {@linkcode TOOL_ARGUMENTS}.
+ */
+function toolCallFor(
+  body: Record<string, unknown>,
+): { id: string; name: string; arguments: string } | undefined {
+  const tools = Array.isArray(body.tools) ? body.tools as { function?: { name?: unknown } }[] : [];
+  const messages = Array.isArray(body.messages) ? body.messages as { role?: unknown }[] : [];
+  const name = tools[0]?.function?.name;
+  if (typeof name !== "string" || messages.at(-1)?.role === "tool") return undefined;
+  return { id: "call_fake1", name, arguments: JSON.stringify(TOOL_ARGUMENTS) };
+}
+
+function splitArguments(args: string): string[] {
+  const half = Math.ceil(args.length / 2);
+  return [args.slice(0, half), args.slice(half)];
 }
 
 function usage() {
@@ -165,5 +215,29 @@ export function openaiModels(ids: readonly string[], ownedBy: string): Response 
   return json({
     object: "list",
     data: ids.map((id) => ({ id, object: "model", created: 1, owned_by: ownedBy })),
+  });
+}
+
+/** An audio translation (`/v1/audio/translations`): JSON `{text}` naming the backend. */
+export function openaiTranslation(req: Seen, fingerprint: string): Response {
+  const file = req.form?.get("file");
+  return json({ text: `${fingerprint} translated ${file instanceof File ? file.size : 0} bytes` });
+}
+
+/** A moderation answer (OpenAI API reference, "The moderation object"): flags inputs with "kill". */
+export function openaiModeration(req: Seen, fingerprint: string): Response {
+  const input = req.json?.input;
+  const inputs = Array.isArray(input) ? input.map(String) : [String(input)];
+  return json({
+    id: `modr-${fingerprint}`,
+    model: modelOf(req),
+    results: inputs.map((text) => {
+      const violent = text.includes("kill");
+      return {
+        flagged: violent,
+        categories: { violence: violent, hate: false },
+        category_scores: { violence: violent ? 0.9 : 0.01, hate: 0.01 },
+      };
+    }),
   });
 }

@@ -2,12 +2,14 @@
  * A fake vLLM OpenAI-compatible server (vLLM docs, "OpenAI-Compatible Server"): chat,
  * completions, embeddings (base64 honoured), `/v1/rerank` (Jina shape, sorted), `/v1/score`
  * (`{text_1, text_2}` → `data: [{index, score}]` in document order), transcriptions, `GET /health`
- * (200, empty body). Errors use vLLM's `{object: "error", message, type, code}`.
+ * (200, empty body), audio translations, and its native `/v1/messages` and `/v1/responses`
+ * (`native.ts`). Errors use vLLM's `{object: "error", message, type, code}`.
  *
  * @module
  */
 
 import { VLLM_PATHS } from "../../../src/adapters/mod.ts";
+import { VLLM_NATIVE_ROUTES } from "./native.ts";
 import { type DialectFake, json, serveDialect } from "./server.ts";
 import {
   docsOf,
@@ -16,6 +18,7 @@ import {
   openaiEmbeddings,
   openaiModels,
   openaiTranscription,
+  openaiTranslation,
   scoreOf,
 } from "./shapes.ts";
 
@@ -59,6 +62,9 @@ export function startVllm(): DialectFake {
         });
       },
       [`POST ${VLLM_PATHS.transcriptions}`]: (req) => openaiTranscription(req, "vllm"),
+      "POST /v1/audio/translations": (req) => openaiTranslation(req, "vllm"),
+      // vLLM's own Anthropic Messages and Responses endpoints (pass-through tests).
+      ...VLLM_NATIVE_ROUTES,
       [`GET ${VLLM_PATHS.probe}`]: () => new Response(null, { status: 200 }),
       "GET /v1/models": () => openaiModels(["qwen3"], "vllm"),
     },

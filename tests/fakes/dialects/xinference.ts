@@ -1,7 +1,8 @@
 /**
  * A fake Xinference server (Xinference docs, "OpenAI-compatible API"; its RESTful API source):
  * OpenAI routes under `/v1`, Cohere-style rerank answers with `meta.tokens` and `document: null`
- * unless asked, Whisper transcriptions in `json`/`verbose_json`, speech, images, and FastAPI's
+ * unless asked, Whisper transcriptions in `json`/`verbose_json` and translations, speech, images
+ * (variations too), and FastAPI's
  * `{detail}` error bodies. Probe: `GET /v1/models`.
  *
  * @module
@@ -18,6 +19,7 @@ import {
   openaiModels,
   openaiSpeech,
   openaiTranscription,
+  openaiTranslation,
   scoreOf,
 } from "./shapes.ts";
 
@@ -28,6 +30,9 @@ export function startXinference(): DialectFake {
     notFound: () => json({ detail: "Not Found" }, 404),
     routes: {
       [`POST ${XINFERENCE_PATHS.chat}`]: (req, ctx) => openaiChat(req, ctx, "fp_xinference"),
+      // xinference/api/routers/audio.py and images.py
+      "POST /v1/audio/translations": (req) => openaiTranslation(req, "xinference"),
+      "POST /v1/images/variations": (req) => openaiImages(req, "xinference-variation"),
       [`POST ${XINFERENCE_PATHS.completions}`]: (req) => openaiCompletion(req, "fp_xinference"),
       [`POST ${XINFERENCE_PATHS.embedding}`]: (req) => openaiEmbeddings(req, false),
       [`POST ${XINFERENCE_PATHS.rerank}`]: (req) => {

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { modelRename } from "./model_rename.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function run(chunks: string[], type = "text/event-stream"): string {
+  const s = modelRename("Qwen/Qwen3-8B", "qwen3-8b").stream(type)!;
+  let out = "";
+  for (const c of chunks) {
+    const piece = s.push(enc.encode(c));
+    if (piece) out += dec.decode(piece);
+  }
+  const rest = s.end();
+  return rest ? out + dec.decode(rest) : out;
+}
+
+Deno.test("modelRename(): a JSON answer gets the public name in every model field, spaced or not", () => {
+  const r = modelRename("Qwen/Qwen3-8B", "qwen3-8b");
+  const out = dec.decode(r.json(enc.encode('{"model" : "Qwen/Qwen3-8B","x":{"model":"Qwen/Qwen3-8B"}}')));
+  assert.equal(out, '{"model":"qwen3-8b","x":{"model":"qwen3-8b"}}');
+});
+
+Deno.test("modelRename(): an answer without the backend's name is the same bytes (nothing decoded)", () => {
+  const r = modelRename("Qwen/Qwen3-8B", "qwen3-8b");
+  const bytes = enc.encode('{"model":"other","text":"Qwen/Qwen3-8B is great"}');
+  assert.equal(r.json(bytes), bytes, "the name as text elsewhere is no model field");
+  const s = r.stream("text/event-stream")!;
+  const chunk = enc.encode('data: {"choices":[]}\n\n');
+  assert.equal(s.push(chunk), chunk);
+});
+
+Deno.test("modelRename(): SSE split anywhere gives the same renamed stream, whole events at once", () => {
+  const sse =
+    'data: {"model":"Qwen/Qwen3-8B","c":1}\n\ndata: {"model":"Qwen/Qwen3-8B","c":2}\n\ndata: [DONE]\n\n';
+  const want = sse.replaceAll("Qwen/Qwen3-8B", "qwen3-8b");
+  assert.equal(run([sse]), want);
+  for (let size = 1; size < 12; size++) {
+    const parts = [];
+    for (let i = 0; i < sse.length; i += size) parts.push(sse.slice(i, i + size));
+    assert.equal(run(parts), want, `cut every ${size} bytes`);
+  }
+  const s = modelRename("Qwen/Qwen3-8B", "qwen3-8b").stream("text/event-stream")!;
+  assert.equal(
+    dec.decode(s.push(enc.encode('data: {"model":"Qwen/Qwen3-8B"}\n\n'))!),
+    'data: {"model":"qwen3-8b"}\n\n',
+  );
+});
+
+Deno.test("modelRename(): NDJSON lines are renamed; an unfinished last line comes out at the end", () => {
+  const out = run(
+    ['{"model":"Qwen/Qwen3-8B","done":false}\n{"model":"Qwen', '/Qwen3-8B","done":true}'],
+    "application/x-ndjson",
+  );
+  assert.equal(out, '{"model":"qwen3-8b","done":false}\n{"model":"qwen3-8b","done":true}');
+});
+
+Deno.test("modelRename(): audio and other bodies are not touched", () => {
+  assert.equal(modelRename("a", "b").stream("audio/mpeg"), undefined);
+  assert.equal(modelRename("a", "b").stream("image/png"), undefined);
+});

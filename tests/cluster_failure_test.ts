@@ -1,0 +1,213 @@
+/**
+ * What happens to replicas when Redis goes away or never was right: killed under load (`local`:
+ * nothing fails; `deny`: the documented 503), restarted (the replicas reconnect, resynchronise
+ * and count in Redis again), and at start an unreachable URL, a wrong password, a "Redis" that
+ * answers garbage and one that never answers — never a hang.
+ */
+
+import assert from "node:assert/strict";
+import { chat, replicaYaml, startReplicas, stopAll, waitForCount } from "./fakes/replicas.ts";
+import { startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { runCli, spawnGateway } from "./fakes/process.ts";
+import { freePort, redisAvailable, startRedis } from "./fakes/redis_server.ts";
+
+const ignore = !redisAvailable();
+const HIGH_LIMIT = "      rate-limit: { algorithm: token-bucket, capacity: 100000, rate: 100000 }";
+
+/** Sends `n` requests, `concurrency` at a time, to the gateways in turn; returns the statuses. */
+async function load(urls: string[], n: number, concurrency: number, during?: (i: number) => Promise<void>) {
+  const statuses: number[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) {
+      const i = next++;
+      if (during) await during(i);
+      const res = await chat(urls[i % urls.length]);
+      statuses.push(res.status);
+      await res.body?.cancel();
+    }
+  }));
+  return statuses;
+}
+
+async function metric(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+Deno.test({
+  name: "Redis killed under load with on-unavailable local: no request fails; restarted: replicas resync",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const redis = await startRedis();
+    const gws = await startReplicas(2, replicaYaml(redis.url, up.url, HIGH_LIMIT));
+    try {
+      const urls = gws.map((g) => g.url);
+      const statuses = await load(urls, 300, 8, async (i) => {
+        if (i === 100) await redis.stop();
+      });
+      assert.deepEqual(statuses.filter((s) => s !== 200), [], "every request served");
+      assert.equal(statuses.length, 300);
+      for (const g of gws) {
+        await g.waitFor(/"msg":"state backend down"/, 5000);
+        assert.equal(await metric(g.url, "dairouter_state_backend_up"), 0);
+      }
+      await redis.restart();
+      for (const g of gws) await waitForCount(g, /"msg":"state backend up"/, 2);
+      for (const g of gws) {
+        assert.equal(
+          g.lines.filter((l) => l.includes('"msg":"state backend down"')).length,
+          1,
+          "logged once",
+        );
+        assert.equal(await metric(g.url, "dairouter_state_backend_up"), 1);
+      }
+      // Counting happens in the restarted Redis again: a fresh limiter state appears there.
+      await load(urls, 4, 2);
+      const keys = await new Deno.Command("redis-cli", {
+        args: ["-p", String(redis.port), "--scan", "--pattern", "t:rl:*"],
+      })
+        .output();
+      assert.match(new TextDecoder().decode(keys.stdout), /t:rl:service:chat:/);
+    } finally {
+      await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "Redis killed with on-unavailable deny: limited requests get the documented 503 rate_limit_unavailable",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const redis = await startRedis();
+    const gws = await startReplicas(1, replicaYaml(redis.url, up.url, HIGH_LIMIT, "  on-unavailable: deny"));
+    try {
+      assert.equal((await load([gws[0].url], 5, 1)).join(), "200,200,200,200,200");
+      await redis.stop();
+      await gws[0].waitFor(/"msg":"state backend down"/, 5000);
+      const res = await chat(gws[0].url);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "1");
+      const body = await res.json();
+      assert.equal(body.error.code, "rate_limit_unavailable");
+      assert.equal(body.error.type, "server_error");
+    } finally {
+      await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "state.url unreachable at start: the gateway starts on per-replica limits at once and says why",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(
+      `${dir}/c.yaml`,
+      replicaYaml(`redis://127.0.0.1:${freePort()}`, up.url, HIGH_LIMIT),
+    );
+    const t0 = performance.now();
+    const gw = await spawnGateway(["--config", `${dir}/c.yaml`, "--no-watch"]);
+    try {
+      assert.ok(performance.now() - t0 < 10_000);
+      await gw.waitFor(/"msg":"starting without the shared state backend".*ECONNREFUSED/);
+      const res = await chat(gw.url);
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    } finally {
+      await stopAll([gw], undefined);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "state.url with a wrong password: the gateway exits 1 with a clear error",
+  ignore,
+  async fn() {
+    const redis = await startRedis({ password: "right-password" });
+    try {
+      const dir = await Deno.makeTempDir();
+      const url = `redis://:wrong-password@127.0.0.1:${redis.port}`;
+      await Deno.writeTextFile(`${dir}/c.yaml`, replicaYaml(url, "http://127.0.0.1:9"));
+      const res = await runCli([
+        "--config",
+        `${dir}/c.yaml`,
+        "--no-watch",
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+      ]);
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /Redis refused the credentials of state\.url: WRONGPASS/);
+      assert.ok(!res.stderr.includes("wrong-password") && !res.stdout.includes("wrong-password"));
+    } finally {
+      await redis.stop();
+    }
+  },
+});
+
+/** A TCP server that answers every read with `reply` (or nothing at all). */
+function fakeRedis(reply: string | undefined) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      (async () => {
+        const buf = new Uint8Array(4096);
+        while ((await conn.read(buf)) !== null) {
+          if (reply !== undefined) await conn.write(new TextEncoder().encode(reply));
+        }
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    url: `redis://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+for (
+  const [what, reply] of [["answers garbage", "@@ not RESP @@\r\n"], ["never answers", undefined]] as const
+) {
+  Deno.test({
+    name: `a "Redis" that ${what}: the gateway starts within its connect deadline and serves every request`,
+    async fn() {
+      const up = startFakeUpstream({ name: "A" });
+      const fake = fakeRedis(reply);
+      const dir = await Deno.makeTempDir();
+      await Deno.writeTextFile(
+        `${dir}/c.yaml`,
+        replicaYaml(fake.url, up.url, HIGH_LIMIT).replace("timeout: 200ms", "timeout: 20ms"),
+      );
+      const gw = await spawnGateway(["--config", `${dir}/c.yaml`, "--no-watch"]);
+      try {
+        await gw.waitFor(/"msg":"starting without the shared state backend"/);
+        const t0 = performance.now();
+        const statuses = await load([gw.url], 20, 4);
+        assert.deepEqual(statuses.filter((s) => s !== 200), []);
+        assert.ok(performance.now() - t0 < 5000, "no request waited on the fake Redis");
+      } finally {
+        await stopAll([gw], undefined);
+        fake.close();
+        await up.close();
+      }
+    },
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * Replicas of the gateway for cluster tests: `main.ts` processes, each on its own copy of one
+ * YAML config (as on separate hosts), sharing a test `redis-server`.
+ *
+ * @module
+ */
+
+import { type GatewayProcess, spawnGateway } from "./process.ts";
+import type { TestRedis } from "./redis_server.ts";
+
+/** The admin token of {@linkcode replicaYaml}. */
+export const TOKEN = "cluster-admin-token-0123456789ab";
+
+/** One replica's config. */
+export function replicaYaml(redisUrl: string, upstream: string, extra = "", state = ""): string {
+  return `
+log: { level: info, format: json }
+server: { drain-delay: 0, shutdown-timeout: 2000 }
+state:
+  backend: redis
+  url: "${redisUrl}"
+  key-prefix: "t:"
+  timeout: 200ms
+  replicas: 3
+${state}
+admin:
+  token: ${TOKEN}
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+${extra}
+      instances:
+        - { name: m, base-url: "${upstream}" }
+`;
+}
+
+/** Starts `n` replicas, each on its own copy of `yaml`. */
+export async function startReplicas(n: number, yaml: string): Promise<GatewayProcess[]> {
+  return await Promise.all(Array.from({ length: n }, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "dairouter-replica-" });
+    await Deno.writeTextFile(`${dir}/config.yaml`, yaml);
+    return await spawnGateway(["--config", `${dir}/config.yaml`, "--no-watch"]);
+  }));
+}
+
+/** Stops every replica (SIGTERM) and the Redis. */
+export async function stopAll(gws: GatewayProcess[], redis: TestRedis | undefined): Promise<void> {
+  for (const g of gws) g.kill("SIGTERM");
+  await Promise.all(gws.map((g) => g.exited));
+  await redis?.stop();
+}
+
+/** Posts a small chat request for `model` (with a client API key when given). */
+export const chat = (url: string, model = "m", key?: string) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+  });
+
+/** Waits until `re` has matched `n` lines of `g`'s output (bounded). */
+export async function waitForCount(
+  g: GatewayProcess,
+  re: RegExp,
+  n: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (g.lines.filter((l) => re.test(l)).length < n) {
+    if (Date.now() > until) throw new Error(`fewer than ${n} lines match ${re}:\n${g.lines.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

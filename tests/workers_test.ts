@@ -1,0 +1,174 @@
+/**
+ * `server.workers: 2` through the real `main.ts` process: every request is served over many
+ * connections, limits are not doubled, one `/metrics` counts every worker's requests, SIGHUP
+ * reloads both workers, SIGTERM drains both, and the log is one stream.
+ */
+
+import assert from "node:assert/strict";
+import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { type GatewayProcess, spawnGateway } from "./fakes/process.ts";
+
+const yaml = (upstream: string, models: string[], extra = "") => `
+log: { level: info, format: json }
+server: { workers: 2, drain-delay: 0, shutdown-timeout: 5000 }
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+${extra}
+      instances:
+${models.map((m) => `        - { name: ${m}, base-url: "${upstream}" }`).join("\n")}
+`;
+
+/** Posts on a fresh connection each time, so the kernel spreads requests over both workers. */
+async function chatFresh(url: string, model = "m"): Promise<number> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      client,
+      headers: { "content-type": "application/json", connection: "close" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+    });
+    await res.body?.cancel();
+    return res.status;
+  } finally {
+    client.close();
+  }
+}
+
+function requestsTotal(text: string): number {
+  let sum = 0;
+  for (const m of text.matchAll(/^dairouter_requests_total\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
+  return sum;
+}
+
+Deno.test("workers: 2 — every request served, one /metrics view, limits not doubled, SIGHUP reloads both, SIGTERM drains both", async () => {
+  const up = startFakeUpstream({ name: "A" });
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
+  const file = `${dir}/c.yaml`;
+  await Deno.writeTextFile(file, yaml(up.url, ["m"]));
+  const gw = await spawnGateway(["--config", file, "--no-watch"]);
+  try {
+    assert.match(gw.lines.find((l) => l.includes('"msg":"listening"'))!, /"workers":2/);
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => chatFresh(gw.url)));
+    assert.deepEqual(statuses.filter((s) => s !== 200), []);
+    // Whichever worker is scraped, it reports the host: all 40 requests.
+    for (let i = 0; i < 4; i++) {
+      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+      const text = await (await fetch(`${gw.url}/metrics`, { client })).text();
+      client.close();
+      assert.equal(requestsTotal(text), 40);
+    }
+
+    // SIGHUP: a new model and a service limit of 10 (negligible refill) on both workers.
+    const limit = "      rate-limit: { algorithm: token-bucket, capacity: 10, rate: 0.001 }";
+    await Deno.writeTextFile(file, yaml(up.url, ["m", "m2"], limit));
+    gw.kill("SIGHUP");
+    await gw.waitFor(/configuration handed to every worker/);
+    const applied = () => gw.lines.filter((l) => l.includes('"msg":"configuration applied"')).length;
+    const until = Date.now() + 5000;
+    while (applied() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(applied(), 2, "both workers applied the reload");
+    const after = await Promise.all(Array.from({ length: 30 }, () => chatFresh(gw.url, "m2")));
+    const admitted = after.filter((s) => s === 200).length;
+    assert.deepEqual(after.filter((s) => s !== 200 && s !== 429), [], "m2 is known to both workers");
+    // Each worker enforces half of the limit: the host admits at most 10, never 20.
+    assert.ok(admitted <= 10 && admitted >= 5, `admitted ${admitted}`);
+
+    gw.kill("SIGTERM");
+    assert.equal(await gw.exited, 0);
+    assert.equal(gw.lines.filter((l) => l.includes('"msg":"draining"')).length, 2, "both workers drained");
+    assert.ok(gw.lines.some((l) => l.includes('"msg":"stopped"') && l.includes('"workers":2')));
+    for (const line of gw.lines) assert.doesNotThrow(() => JSON.parse(line), `one JSON line each: ${line}`);
+    const access = gw.lines.filter((l) => l.includes('"msg":"access"'));
+    assert.equal(access.length, 70, "one access line per request, in one stream");
+  } finally {
+    try {
+      gw.kill("SIGKILL");
+    } catch { /* exited */ }
+    await gw.exited;
+    await up.close();
+  }
+});
+
+/** GETs `path` on a fresh connection (so either worker may answer). */
+async function getFresh(url: string, path: string): Promise<unknown> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    return await (await fetch(`${url}${path}`, { client, headers: { connection: "close" } })).json();
+  } finally {
+    client.close();
+  }
+}
+
+/** Runs `fn` against a `workers: 2` gateway (no Redis) in front of an upstream failing with 500. */
+async function withFailingWorkers(
+  extra: string,
+  fn: (gw: GatewayProcess, up: FakeUpstream) => Promise<void>,
+): Promise<void> {
+  const up = startFakeUpstream({ name: "A" });
+  up.fault = { kind: "status", status: 500 };
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
+  const file = `${dir}/c.yaml`;
+  await Deno.writeTextFile(file, yaml(up.url, ["m"], `${extra}\n      retry: { max-attempts: 1 }`));
+  const gw = await spawnGateway(["--config", file, "--no-watch"]);
+  try {
+    await fn(gw, up);
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.exited;
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * 16 requests one after the other on fresh connections (either worker may take each), 30 ms
+ * apart: time for one worker's news to reach the other.
+ */
+async function spacedChats(url: string): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    statuses.push(await chatFresh(url));
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  return statuses;
+}
+
+Deno.test("workers: 2 without Redis — a breaker opened by one worker rejects on the other; half-open trials run once for the host", async () => {
+  const breaker = "      circuit-breaker: { failure-threshold: 2, timeout: 2s, success-threshold: 1, " +
+    "half-open-max-calls: 1 }";
+  await withFailingWorkers(breaker, async (gw, up) => {
+    // Alone, each worker lets two failures through before its own breaker opens (4 in all);
+    // shared, the first breaker to open holds the other open: 2 or 3 failures, never 4.
+    const t0 = performance.now();
+    const statuses = await spacedChats(gw.url);
+    const failures = up.requests.length;
+    assert.ok(failures <= 3, `failures that reached the instance: ${statuses.join(",")}`);
+    assert.deepEqual(statuses.slice(3).filter((s) => s !== 503), []);
+    for (let i = 0; i < 8; i++) {
+      const status = await getFresh(gw.url, "/v1/chat/status") as { instances: { breaker: string }[] };
+      assert.equal(status.instances[0].breaker, "open", "both workers report it open");
+    }
+    // After the open period (2 s) one trial runs for the host, however the burst spreads.
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 2300 - performance.now())));
+    up.fault = { kind: "delay", ms: 400 };
+    const burst = await Promise.all(Array.from({ length: 10 }, () => chatFresh(gw.url)));
+    assert.equal(up.requests.length - failures, 1, `one trial call (${burst.join(",")})`);
+  });
+});
+
+Deno.test("workers: 2 without Redis — an instance ejected by one worker's passive health check is ejected on the other", async () => {
+  const health = "      health-check: { enabled: true, interval: 60s, passive-failures: 2 }\n" +
+    "      circuit-breaker: { failure-threshold: 100 }";
+  await withFailingWorkers(health, async (gw, up) => {
+    const statuses = await spacedChats(gw.url);
+    const chats = up.requests.filter((r) => r.path === "/v1/chat/completions").length;
+    assert.ok(chats <= 3, `failures that reached the instance: ${statuses.join(",")}`);
+    for (let i = 0; i < 8; i++) {
+      const status = await getFresh(gw.url, "/v1/chat/status") as { instances: { healthy: boolean }[] };
+      assert.equal(status.instances[0].healthy, false, "both workers report it ejected");
+    }
+  });
+});
