@@ -53,6 +53,12 @@ Deno.test("an Ollama NDJSON stream whose connection drops ends with the upstream
       })(),
       (e: unknown) => e instanceof OpenAI.APIError && /ended abnormally/.test(e.message),
     );
+
+    // A client speaking Ollama's own API gets Ollama's error line, not the mapper's complaint.
+    const native = await (await stream(gw.url, "/api/chat", CUT)).text();
+    const last = JSON.parse(native.trim().split("\n").at(-1)!);
+    assert.match(last.error, /ended abnormally/, native);
+    assert.ok(!native.includes("not JSON"), native);
   });
 });
 
