@@ -85,8 +85,8 @@ Deno.test("reload() keeps the state of an instance still configured, disabled on
   }
 });
 
-Deno.test("the status page of 20,000 instances is linear too (it is public when auth is off)", async () => {
-  const gateway = createGateway(scaled(20_000, "a"), {
+Deno.test("the status page of 30,000 instances is linear too (it is public when auth is off)", async () => {
+  const gateway = createGateway(scaled(30_000, "a"), {
     clock: () => 0,
     random: () => 0.5,
     fetch,
@@ -94,13 +94,13 @@ Deno.test("the status page of 20,000 instances is linear too (it is public when 
   });
   try {
     await (await gateway.fetch(new Request("http://x/v1/chat/status"))).body?.cancel(); // warm-up
-    // Measured here: ~100 ms; with a scan of the list per instance, ~1.5 s.
+    // Measured here: ~50–150 ms; with a scan of the list per instance, 2–4 s.
     const t0 = performance.now();
     const res = await gateway.fetch(new Request("http://x/v1/chat/status"));
     const body = await res.json();
     const ms = performance.now() - t0;
-    assert.equal(body.instances.length, 20_000);
-    assert.equal(body.instances[19_999].healthy, true);
+    assert.equal(body.instances.length, 30_000);
+    assert.equal(body.instances[29_999].healthy, true);
     assert.ok(ms < 1000, `the status page took ${Math.round(ms)} ms`);
   } finally {
     await gateway.close();
