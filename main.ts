@@ -17,7 +17,7 @@ import { createReloader, loadOffThread } from "./src/config/reload.ts";
 import { parseSize } from "./src/config/units.ts";
 import type { Config, ServiceConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
-import { createGateway, type Gateway, type GatewayCluster } from "./src/gateway.ts";
+import { consoleLoad, createGateway, type Gateway, type GatewayCluster } from "./src/gateway.ts";
 import { createLineWriter } from "./src/observe/line_writer.ts";
 import { createLogger } from "./src/observe/logger.ts";
 import { adminExtension } from "./src/http/admin.ts";
@@ -301,7 +301,9 @@ async function serve(
     ...(host ? { renderMetrics: () => host.link.metrics() } : {}),
   };
   // The operator console (read at start): its history is fed by every access record.
-  const ui = loaded.config.console.enabled ? createConsole({ clock: Date.now, version: VERSION }) : undefined;
+  const ui = loaded.config.console.enabled
+    ? createConsole({ clock: Date.now, version: VERSION, loadOf: consoleLoad })
+    : undefined;
   const adminOptions = {
     file: cli.config,
     env,

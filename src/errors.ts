@@ -121,6 +121,36 @@ export class RateLimitedError extends GatewayError {
   }
 }
 
+/**
+ * 429: every instance that could serve the request is full (`max-concurrency`, or its engine's
+ * queue above `queue.max-engine-queue`) and the admission queue is full too (or there is none).
+ */
+export class QueueFullError extends GatewayError {
+  override name = "QueueFullError";
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, "rate_limit_error", "queue_full", message, { "retry-after": String(retryAfterSeconds) });
+  }
+}
+
+/** 503: the request waited `queue.max-wait` in the admission queue without getting a slot. */
+export class QueueTimeoutError extends GatewayError {
+  override name = "QueueTimeoutError";
+  constructor(message: string, retryAfterSeconds: number) {
+    super(503, "server_error", "queue_timeout", message, { "retry-after": String(retryAfterSeconds) });
+  }
+}
+
+/**
+ * 499 (nginx's "client closed request"): the client left while its request waited in the
+ * admission queue. Nobody reads the answer; it names the access-log line.
+ */
+export class ClientGoneError extends GatewayError {
+  override name = "ClientGoneError";
+  constructor() {
+    super(499, "invalid_request_error", "client_abort", "The client closed the connection while queued.");
+  }
+}
+
 /** 502: the upstream failed (connection error, 5xx, broken body). */
 export class UpstreamError extends GatewayError {
   override name = "UpstreamError";

@@ -28,7 +28,9 @@ import {
   type Runtime,
   type RuntimeDeps,
   type RuntimeState,
+  type Upstream,
 } from "./proxy/runtime.ts";
+import type { EngineLoad as ConsoleEngineLoad } from "./console/snapshot.ts";
 import { createLoadScraper, type LoadScraper } from "./signals/scraper.ts";
 import { scrapeTargets } from "./signals/targets.ts";
 import type { PersistTargets } from "./state/mod.ts";
@@ -116,6 +118,30 @@ export interface Gateway {
   persistTargets(): PersistTargets;
 }
 
+/**
+ * What the operator console shows of an instance's engine (its injected `loadOf`): the queue
+ * depth and KV-cache use the engine last reported, while that reading is trusted — the same
+ * numbers as `dairouter_engine_queue_depth` / `_kv_cache_usage`; `undefined` without one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { consoleLoad } from "./gateway.ts";
+ * const status = () => ({ waiting: 3, kvUsage: 0.5, trusted: true });
+ * const u = { stats: { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0, engine: { read: () => undefined, status } } };
+ * assert.deepEqual(consoleLoad(u), { queueDepth: 3, kvCacheUsage: 0.5 });
+ * ```
+ */
+export function consoleLoad(u: Pick<Upstream, "stats">): ConsoleEngineLoad | undefined {
+  const s = u.stats.engine?.status();
+  if (s === undefined || !s.trusted) return undefined;
+  if (s.waiting === undefined && s.kvUsage === undefined) return undefined;
+  return {
+    ...(s.waiting !== undefined ? { queueDepth: s.waiting } : {}),
+    ...(s.kvUsage !== undefined ? { kvCacheUsage: s.kvUsage } : {}),
+  };
+}
+
 /** Secrets of a config, so the logger can mask them wherever they appear. */
 function* secretsOf(config: Config): Iterable<string> {
   for (const kind of SERVICE_KINDS) {
@@ -198,6 +224,20 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     }
   });
   for (const u of runtime.upstreams) metrics.setHealth(u.service, u.id, u.health.healthy);
+  metrics.setQueueSource(function* () {
+    for (const kind of SERVICE_KINDS) {
+      const pools = runtime.services[kind].pools.values();
+      if (pools.some((p) => p.gate !== undefined)) {
+        yield { service: kind, depth: state.budgets.get(kind)?.depth ?? 0 };
+      }
+    }
+  });
+  /** A slot may have freed without a request ending (an engine's queue shrank, a reading went stale). */
+  const drainQueues = (kind?: ServiceKind) => {
+    for (const [key, queue] of state.queues) {
+      if (kind === undefined || key.startsWith(`${kind}/`)) queue.drain();
+    }
+  };
   metrics.setEngineSource(function* () {
     for (const u of runtime.upstreams) {
       if (u.stats.engine) yield { service: u.service, instance: u.id, status: u.stats.engine.status() };
@@ -215,6 +255,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     rateLimited: (scope, service) => metrics.recordRateLimited(scope as "global", service),
     upstreamError: (u, kind) => metrics.recordUpstreamError(u.service, u.id, kind),
     attemptFailed: (u) => deps.onAttemptFailed?.(u.id),
+    queueLeft: (service, outcome, waitedMs) => metrics.recordQueueWait(service, outcome, waitedMs),
   };
 
   /** The instances of `kind` with an active probe, as the prober's targets (read every round). */
@@ -266,6 +307,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
           timeoutMs: s.timeoutMs,
           maxBytes: s.maxBytes,
           targets: () => signalTargets(kind),
+          onScrape: () => drainQueues(kind),
           onError: (error) => logger.error("load signal error", { service: kind, error: String(error) }),
         });
       });
@@ -299,6 +341,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         }
       }
       attachSignals();
+      drainQueues();
       if (probing) {
         const old = probers;
         probers = makeProbers();

@@ -73,6 +73,10 @@ function gatewayFor(yaml: string) {
   });
 }
 const gateway = gatewayFor(gatewayConfig(8080, UPSTREAMS));
+// The same gateway with prefix-affinity on chat: what hashing the prompt adds per request.
+const affinity = gatewayFor(
+  gatewayConfig(8080, UPSTREAMS).replace("type: least-connections", "type: prefix-affinity"),
+);
 // The same, with a catalogue the bench's requests never use: exact aliases, patterns, chains.
 const catalogued = gatewayFor(
   gatewayConfig(8080, UPSTREAMS).replace(
@@ -89,6 +93,14 @@ const info = {
 const CHAT = JSON.stringify({
   model: "bench",
   messages: [{ role: "user", content: "Say hello" }],
+  max_tokens: 16,
+});
+const LONG_CHAT = JSON.stringify({
+  model: "bench",
+  messages: [
+    { role: "system", content: "You are a helpful assistant for the ACME help desk. ".repeat(40) },
+    { role: "user", content: "Say hello" },
+  ],
   max_tokens: 16,
 });
 const STREAM = JSON.stringify({ model: "bench", stream: true, messages: [{ role: "user", content: "hi" }] });
@@ -155,3 +167,19 @@ Deno.bench(
     await (await catalogued.fetch(request(CHAT), info)).bytes();
   },
 );
+
+Deno.bench(
+  "gateway.fetch chat, 2.1k-char prompt, least-connections",
+  { group: "prompt", baseline: true },
+  async () => {
+    const res = await gateway.fetch(request(LONG_CHAT), info);
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+    await res.bytes();
+  },
+);
+
+Deno.bench("gateway.fetch chat, 2.1k-char prompt, prefix-affinity", { group: "prompt" }, async () => {
+  const res = await affinity.fetch(request(LONG_CHAT), info);
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+  await res.bytes();
+});

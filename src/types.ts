@@ -101,6 +101,11 @@ export interface EngineLoad {
   readonly kvUsage?: number;
   /** Whether the instance's model is loaded in memory (Ollama); absent = unknown. */
   readonly resident?: boolean;
+  /**
+   * The largest batch the engine was seen running while requests queued behind it (its batch is
+   * full at that size); absent until the engine has been seen with a queue.
+   */
+  readonly batch?: number;
 }
 
 /** What the status page and metrics show of an engine signal. */
@@ -219,6 +224,11 @@ export interface RateLimitConfig {
   readonly warmUp?: { readonly periodMs: number; readonly initialFraction: number };
   /** Cap on keyed limiters kept in memory (per-client maps); idle ones are evicted first. */
   readonly maxKeys: number;
+  /**
+   * What one unit of `capacity` and `rate` is: a request (absent, the default), or a model token — a request
+   * then reserves its estimated tokens, corrected from the reported `usage` once it ends.
+   */
+  readonly unit?: "requests" | "tokens";
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,15 +1,15 @@
 /**
  * Engine load signals end to end, through real sockets: the gateway's scrapers read fake engines'
- * /metrics, the status page and /metrics show the engines' queues, least-load picks by them, and a
- * scrape that hangs or answers garbage blocks nothing and leaves a stale signal that least-load
- * ignores. (Passing signals on the live request path is stage 2 of issue 14; here the gateway's own
- * pool strategy is asked directly, with the accessor the request path will pass.)
+ * /metrics, the status page, /metrics and the console show the engines' queues, least-load routes
+ * live requests by them, and a
+ * scrape that hangs or answers garbage blocks no request and leaves a stale signal that least-load
+ * ignores — every request sent through the gateway, every count taken at the fakes.
  */
 import assert from "node:assert/strict";
 import { engineLoadOf } from "../src/signals/mod.ts";
-import { startFakeEngine } from "./fakes/fake_engine.ts";
-import { startFakeOllama } from "./fakes/fake_ollama.ts";
-import { eventually, startGateway } from "./fakes/gateway.ts";
+import { generateDirectly, startFakeEngine } from "./fakes/fake_engine.ts";
+import { askChat, eventually, startGateway } from "./fakes/gateway.ts";
+import { consoleLoad } from "../src/gateway.ts";
 
 const yaml = (urls: string[], extra = "") => `
 model:
@@ -22,28 +22,14 @@ model:
 ${urls.map((u) => `        - { name: qwen, base-url: "${u}", adapter: vllm${extra} }`).join("\n")}
 `;
 
-/** Sends `n` long chat requests straight to an engine (not through the gateway); abort to end them. */
-function load(url: string, n: number, ctrl: AbortController): Promise<unknown>[] {
-  return Array.from({ length: n }, () =>
-    fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      body: JSON.stringify({
-        model: "qwen",
-        messages: [{ role: "user", content: "hello" }],
-        max_tokens: 500,
-      }),
-      signal: ctrl.signal,
-    }).then((r) => r.text()).catch(() => {}));
-}
-
 Deno.test("load signals: the scraper reads the engines' queues into status, metrics and least-load", async () => {
   const busy = startFakeEngine({ model: "qwen", maxBatch: 1, decodeMsPerToken: 20 });
   const idle = startFakeEngine({ model: "qwen", maxBatch: 1, decodeMsPerToken: 20 });
   const gw = startGateway(yaml([busy.url, idle.url]), { probes: true });
   const ctrl = new AbortController();
-  const pending = load(busy.url, 4, ctrl);
+  const pending = generateDirectly(busy.url, 4, ctrl.signal);
   try {
-    const [a, b] = gw.gateway.runtime().upstreams;
+    const [a] = gw.gateway.runtime().upstreams;
     await eventually(() => a.stats.engine?.status().waiting === 3, "busy engine's queue of 3 scraped", 5000);
     assert.equal(a.stats.engine?.status().running, 1);
     const status = await (await fetch(`${gw.url}/v1/chat/status`)).json();
@@ -61,105 +47,77 @@ Deno.test("load signals: the scraper reads the engines' queues into status, metr
     );
     assert.match(metrics, /dairouter_engine_kv_cache_usage\{service="chat",instance="[^"]+"\} 0(\.\d+)?/);
     assert.match(metrics, /dairouter_engine_signal_age_seconds\{service="chat",instance="[^"]+"\} \d/);
+    // The operator console shows the same reading.
+    assert.deepEqual(consoleLoad(a), { queueDepth: 3, kvCacheUsage: busy.sim.kvUsage });
     // The gateway sent nothing to either: least-load goes by the engines' own numbers.
-    const pool = gw.gateway.runtime().services.chat.pools.get("qwen")!;
-    for (let i = 0; i < 5; i++) assert.equal(pool.strategy.pick({ load: engineLoadOf }), b);
+    for (let i = 0; i < 6; i++) assert.equal(await askChat(gw.url), 200);
+    assert.equal(idle.requests, 6, "every request went to the idle engine");
+    assert.equal(busy.requests, 4, "the busy engine got only its own load");
   } finally {
     ctrl.abort();
-    await Promise.all(pending);
+    await pending;
     await gw.close();
     await busy.close();
     await idle.close();
   }
 });
 
-Deno.test("load signals: a hung or garbage scrape blocks nothing, goes stale, and least-load ignores it", async () => {
-  const bad = startFakeEngine({ model: "qwen", maxBatch: 1, decodeMsPerToken: 20 });
-  const good = startFakeEngine({ model: "qwen", maxBatch: 1, decodeMsPerToken: 20 });
-  const gw = startGateway(yaml([bad.url, good.url]), { probes: true });
+Deno.test("load signals: a hung or garbage report blocks no request, goes stale, and least-load ignores it", async () => {
+  const a = startFakeEngine({ model: "qwen", maxBatch: 1, decodeMsPerToken: 20 });
+  const b = startFakeEngine({ model: "qwen", maxBatch: 8, decodeMsPerToken: 1 });
+  const gw = startGateway(yaml([a.url, b.url]), { probes: true });
   const ctrl = new AbortController();
-  const pending = load(good.url, 1, ctrl); // good: 1 running, 0 waiting
+  const pending = generateDirectly(a.url, 4, ctrl.signal);
   try {
-    const [a, b] = gw.gateway.runtime().upstreams;
+    const [ua, ub] = gw.gateway.runtime().upstreams;
     await eventually(
-      () => a.stats.engine?.status().trusted === true && b.stats.engine?.status().running === 1,
+      () => ua.stats.engine?.status().waiting === 3 && ub.stats.engine?.status().trusted === true,
       "both scraped",
+      5000,
     );
-    bad.metricsFault = "hang";
-    const before = good.scrapes;
+    assert.equal(await askChat(gw.url), 200);
+    assert.equal(a.requests, 4, "trusted: a's queue keeps requests away");
+    // a's report hangs from now on, and a is idle in truth: its last reading (busy) must age out.
+    a.metricsFault = "hang";
+    ctrl.abort();
+    await pending;
+    const before = b.scrapes;
     await eventually(
-      () => a.stats.engine?.status().error === "timeout after 200 ms",
+      () => ua.stats.engine?.status().error === "timeout after 200 ms",
       "hung scrape timed out",
       3000,
     );
-    await eventually(() => a.stats.engine?.status().trusted === false, "hung signal went stale", 3000);
-    assert.ok(good.scrapes >= before + 3, `the healthy engine kept being scraped (${good.scrapes - before})`);
-    assert.equal(b.stats.engine?.status().trusted, true);
-    // The gateway answers while the scrape hangs.
-    assert.equal((await fetch(`${gw.url}/healthz`)).status, 200);
-    // Stale: least-load judges `bad` by the gateway's in-flight count (0) — b has 1 running.
-    assert.equal(engineLoadOf(a), undefined);
-    const pool = gw.gateway.runtime().services.chat.pools.get("qwen")!;
-    assert.equal(pool.strategy.pick({ load: engineLoadOf }), a);
-    a.stats.inFlight = 2; // now the gateway's own count says a is busier
-    assert.equal(pool.strategy.pick({ load: engineLoadOf }), b);
-    a.stats.inFlight = 0;
-
-    bad.metricsFault = "garbage";
-    await eventually(
-      () => a.stats.engine?.status().error === "no load metrics found",
-      "garbage refused",
-      3000,
-    );
-    bad.metricsFault = "huge";
-    await eventually(
-      () => a.stats.engine?.status().error === "body larger than 1048576 bytes",
-      "huge refused",
-      3000,
-    );
-    bad.metricsFault = "none";
-    await eventually(() => a.stats.engine?.status().trusted === true, "recovered", 3000);
+    await eventually(() => ua.stats.engine?.status().trusted === false, "hung signal went stale", 3000);
+    assert.ok(b.scrapes >= before + 3, `the healthy engine kept being scraped (${b.scrapes - before})`);
+    assert.equal(ub.stats.engine?.status().trusted, true);
+    assert.equal(engineLoadOf(ua), undefined);
+    const errors = {
+      hang: "timeout after 200 ms",
+      garbage: "no load metrics found",
+      huge: "body larger than 1048576 bytes",
+    };
+    for (const [fault, error] of Object.entries(errors) as [keyof typeof errors, string][]) {
+      a.metricsFault = fault;
+      await eventually(() => ua.stats.engine?.status().error === error, `${fault} refused`, 3000);
+      const served = a.requests;
+      for (let i = 0; i < 6; i++) {
+        const started = Date.now();
+        assert.equal(await askChat(gw.url), 200);
+        assert.ok(
+          Date.now() - started < 2000,
+          `a request waited ${Date.now() - started} ms behind a ${fault} report`,
+        );
+      }
+      // Stale: a is judged by the gateway's own count (0), like b: they share the requests.
+      assert.ok(a.requests - served >= 2, `${fault}: a got ${a.requests - served} of 6`);
+    }
+    a.metricsFault = "none";
+    await eventually(() => ua.stats.engine?.status().trusted === true, "recovered", 3000);
   } finally {
     ctrl.abort();
-    await Promise.all(pending);
+    await pending;
     await gw.close();
-    await bad.close();
-    await good.close();
-  }
-});
-
-Deno.test("load signals: Ollama residency from /api/ps steers every strategy to the warm instance", async () => {
-  const warm = startFakeOllama({ models: ["llama3"], loaded: ["llama3"], loadMs: 2000 });
-  const cold = startFakeOllama({ models: ["llama3", "qwen2.5:7b"], loaded: ["qwen2.5:7b"], loadMs: 2000 });
-  const gw = startGateway(
-    `
-model:
-  services:
-    chat:
-      load-balance: { type: round-robin }
-      health-check: { enabled: false }
-      load-signals: { enabled: true, interval: 100ms }
-      instances:
-        - { name: llama3, base-url: "${cold.url}", adapter: ollama }
-        - { name: llama3, base-url: "${warm.url}", adapter: ollama }
-`,
-    { probes: true },
-  );
-  try {
-    const [c, w] = gw.gateway.runtime().upstreams;
-    await eventually(
-      () => c.stats.engine?.status().trusted === true && w.stats.engine?.status().trusted === true,
-      "scraped",
-    );
-    assert.deepEqual(c.stats.engine?.status().models, ["qwen2.5:7b"]);
-    const pool = gw.gateway.runtime().services.chat.pools.get("llama3")!;
-    for (let i = 0; i < 6; i++) assert.equal(pool.strategy.pick({ load: engineLoadOf }), w);
-    // Without signals, round-robin alternates as it always did.
-    const ids = new Set(Array.from({ length: 4 }, () => pool.strategy.pick({})!.id));
-    assert.equal(ids.size, 2);
-  } finally {
-    await gw.close();
-    await warm.close();
-    await cold.close();
+    await a.close();
+    await b.close();
   }
 });

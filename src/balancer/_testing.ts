@@ -134,6 +134,16 @@ function workload(factory: TestFactory, seed: number, picks: number): string[] {
   return out;
 }
 
+/** Options of {@linkcode runStrategyContract}. */
+export interface ContractOptions {
+  /**
+   * The factory's picks see an idle pool when nothing is in flight (default). A variant that
+   * feeds its own load, residency or prompts (which decide the pick) says `false`, and skips
+   * the weights-at-low-load contract.
+   */
+  readonly idle?: boolean;
+}
+
 /**
  * Registers the contract tests every strategy must pass, under the test name prefix `label`.
  *
@@ -144,7 +154,11 @@ function workload(factory: TestFactory, seed: number, picks: number): string[] {
  * runStrategyContract("roundRobin()", (members) => roundRobin(members));
  * ```
  */
-export function runStrategyContract(label: string, factory: TestFactory): void {
+export function runStrategyContract(
+  label: string,
+  factory: TestFactory,
+  options: ContractOptions = {},
+): void {
   Deno.test(`${label} returns undefined for an empty member list`, () => {
     const s = factory([], testOptions());
     assert.equal(s.pick({}), undefined);
@@ -214,6 +228,16 @@ export function runStrategyContract(label: string, factory: TestFactory): void {
     }
     const dup = endpoints([1, 1]).map((m) => ({ ...m, id: "same" }));
     assert.throws(() => factory(dup, testOptions()), /unique/);
+  });
+
+  Deno.test({
+    name: `${label} follows weights 3:1 over sequential requests (nothing ever in flight)`,
+    ignore: options.idle === false,
+  }, () => {
+    // The low-load case: each request ends before the next, so every pick sees the same state.
+    const s = factory(endpoints([3, 1]), testOptions(5));
+    const counts = countPicks(s, 4000, (i) => ({ key: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}` }));
+    assertShares(counts, { a: 0.75, b: 0.25 }, 0.03);
   });
 
   Deno.test(`${label} is unaffected by later edits to the caller's member array`, () => {

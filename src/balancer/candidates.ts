@@ -10,13 +10,10 @@
  * The scan writes into arrays allocated once per strategy, so a pick allocates nothing. Picks are
  * synchronous, so one scratch buffer per strategy cannot be shared by two picks at a time.
  *
- * {@linkcode ArgminScan} walks the candidates for the deterministic "least" strategies and keeps
- * the cheapest one, with their shared tie-break.
- *
  * @module
  */
 
-import type { Endpoint, PickContext, Strategy } from "../types.ts";
+import type { Endpoint } from "../types.ts";
 
 const NONE = 0;
 const POSITIVE = 1;
@@ -144,123 +141,4 @@ export class Candidates<E extends Endpoint> {
     // Rounding can leave the running sum a hair below the target: the last candidate owns it.
     return last;
   }
-}
-
-/**
- * The argmin scan of the deterministic "least" strategies: the candidate with the lowest rank,
- * then the lowest cost, then the highest effective weight; remaining ties go to the first one
- * offered. Candidates are visited from a start index that advances by one on every pick with a
- * candidate (wrapping), so equal idle members take turns instead of the first one in the list
- * absorbing every burst.
- *
- * The strategy drives the loop and computes each cost inline: a cost callback called from one
- * shared loop would be dispatched per candidate, and would make picks measurably slower.
- * Strategies built on it extend {@linkcode ArgminStrategy}.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ArgminScan } from "./candidates.ts";
- * const stats = () => ({ inFlight: 0, latencyEwmaMs: 0, errorEwma: 0 });
- * const scan = new ArgminScan([
- *   { id: "a", weight: 1, stats: stats() },
- *   { id: "b", weight: 1, stats: stats() },
- * ]);
- * const fewestInFlight = () => {
- *   for (let i = scan.begin(undefined); i !== -1; i = scan.next(i)) {
- *     const w = scan.weight(i);
- *     scan.offer(i, 0, scan.members[i].stats.inFlight, w);
- *   }
- *   return scan.best()?.id;
- * };
- * assert.equal([fewestInFlight(), fewestInFlight(), fewestInFlight()].join(""), "aba");
- * scan.members[1].stats.inFlight = 1;
- * assert.equal(fewestInFlight(), "a");
- * ```
- */
-export class ArgminScan<E extends Endpoint> {
-  /** The members, in construction order; indexes below refer to this list. */
-  readonly members: readonly E[];
-  private readonly candidates: Candidates<E>;
-  /** Where the next pick starts. */
-  private nextStart = 0;
-  /** Where the current pick started. */
-  private from = 0;
-  private bestIndex = -1;
-  private bestRank = 0;
-  private bestCost = 0;
-  private bestWeight = 0;
-
-  /** `members` is kept as given (callers pass a validated private copy). */
-  constructor(members: readonly E[]) {
-    this.members = members;
-    this.candidates = new Candidates(members);
-  }
-
-  /**
-   * Starts a pick: evaluates `eligible` once per member and returns the first candidate to offer,
-   * or -1 when there is none (the start index then does not advance).
-   */
-  begin(eligible: ((endpoint: E) => boolean) | undefined): number {
-    this.bestIndex = -1;
-    // Above every rank, so the first offer always wins (a small integer keeps the field a Smi).
-    this.bestRank = 0x3fffffff;
-    const c = this.candidates;
-    if (c.scan(eligible) === 0) return -1;
-    const from = this.nextStart;
-    this.nextStart = from + 1 === this.members.length ? 0 : from + 1;
-    this.from = from;
-    return c.has(from) ? from : this.next(from);
-  }
-
-  /** The candidate to offer after `i`, or -1 when every candidate has been visited. */
-  next(i: number): number {
-    const c = this.candidates;
-    const n = this.members.length;
-    const from = this.from;
-    for (;;) {
-      i = i + 1 === n ? 0 : i + 1;
-      if (i === from) return -1;
-      if (c.has(i)) return i;
-    }
-  }
-
-  /** Effective weight of candidate `i`: its weight, or 1 in the weight-0 tier. */
-  weight(i: number): number {
-    return this.candidates.weight(i);
-  }
-
-  /**
-   * Offers candidate `i` with its `rank` (a class compared before any cost, lowest first; a
-   * small non-negative integer), its `cost` and its effective weight `w`.
-   */
-  offer(i: number, rank: number, cost: number, w: number): void {
-    if (
-      rank < this.bestRank ||
-      (rank === this.bestRank && (cost < this.bestCost || (cost === this.bestCost && w > this.bestWeight)))
-    ) {
-      this.bestIndex = i;
-      this.bestRank = rank;
-      this.bestCost = cost;
-      this.bestWeight = w;
-    }
-  }
-
-  /** The pick: the best candidate offered since {@linkcode ArgminScan.begin}, if any. */
-  best(): E | undefined {
-    return this.bestIndex === -1 ? undefined : this.members[this.bestIndex];
-  }
-}
-
-/** Base of the strategies that pick with an {@linkcode ArgminScan} over their members. */
-export abstract class ArgminStrategy<E extends Endpoint> implements Strategy<E> {
-  /** The scan of every pick (one per strategy: picks are synchronous). */
-  protected readonly scan: ArgminScan<E>;
-
-  /** `members` is kept as given (callers pass a validated private copy). */
-  constructor(members: readonly E[]) {
-    this.scan = new ArgminScan(members);
-  }
-
-  abstract pick(ctx: PickContext<E>): E | undefined;
 }

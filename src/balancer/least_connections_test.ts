@@ -17,9 +17,20 @@ Deno.test("leastConnections() rotates through equally loaded equal-weight member
   assert.equal(Array.from({ length: 6 }, () => s.pick({})?.id).join(""), "abcabc");
 });
 
-Deno.test("leastConnections() breaks a load tie in favour of the heavier member", () => {
+Deno.test("leastConnections() shares sequential requests (nothing in flight) 1:3 by weight, spread out", () => {
+  // Before issue 14 a tie went to the heavier member: every sequential request landed on b.
   const s = leastConnections(endpoints([1, 3]));
-  for (let i = 0; i < 4; i++) assert.equal(s.pick({})?.id, "b");
+  assert.equal(Array.from({ length: 8 }, () => s.pick({})?.id).join(""), "babbbabb");
+});
+
+Deno.test("leastConnections() treats loads within 5 % as a tie, and a clear difference as none", () => {
+  const members = endpoints([1, 1]);
+  members[0].stats.inFlight = 40;
+  members[1].stats.inFlight = 41; // within 5 %: shared
+  const s = leastConnections(members);
+  assert.equal(Array.from({ length: 4 }, () => s.pick({})?.id).join(""), "abab");
+  members[1].stats.inFlight = 43; // 7.5 % more: a only
+  assert.equal(Array.from({ length: 4 }, () => s.pick({})?.id).join(""), "aaaa");
 });
 
 Deno.test("leastConnections() under constant concurrency 64 follows weights 5,3,2 over 100k picks (±1 pp)", () => {

@@ -12,7 +12,7 @@ runStrategyContract("leastLoad() with engine loads", (members, options) => {
     kvUsage: 0.95,
   });
   return { pick: (ctx) => s.pick({ ...ctx, load }) };
-});
+}, { idle: false });
 
 const loads = (table: Record<string, EngineLoad | undefined>) => (m: Endpoint) => table[m.id];
 

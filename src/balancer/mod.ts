@@ -46,7 +46,13 @@ export { DEFAULT_KV_SATURATION, engineWork, KV_PENALTY, leastLoad, WAITING_WEIGH
 export { LeastCostScan, NEAR_TIE } from "./least_cost.ts";
 export { prefixAffinity } from "./prefix_affinity.ts";
 export { DEFAULT_PREFIX_CACHE_SIZE, PrefixCache } from "./prefix_cache.ts";
-export { DEFAULT_BLOCK_SIZE, DEFAULT_MAX_BLOCKS, hashPrompt, type PromptHashOptions } from "./prompt_hash.ts";
+export {
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_MAX_BLOCKS,
+  hashPrompt,
+  promptHasher,
+  type PromptHashOptions,
+} from "./prompt_hash.ts";
 export { preferResident } from "./residency.ts";
 export { powerOfTwo } from "./power_of_two.ts";
 export { weightedRandom } from "./random.ts";

@@ -10,7 +10,7 @@ runStrategyContract("prefixAffinity() with prompts", (members, options) => {
   const s = prefixAffinity(members, options);
   let n = 0;
   return { pick: (ctx) => s.pick({ ...ctx, promptHashes: [1, 2, 3, 4 + (n++ % 5)] }) };
-});
+}, { idle: false });
 
 const chat = (...turns: string[]) => ({
   messages: [

@@ -161,6 +161,26 @@ function hashContent(hasher: ChainHasher, content: unknown): void {
  * ```
  */
 export function hashPrompt(body: Record<string, unknown>, options: PromptHashOptions = {}): Int32Array {
+  return promptHasher(options)(body);
+}
+
+/**
+ * {@linkcode hashPrompt} with its options checked once: the request path builds one per pool and
+ * calls it per request.
+ *
+ * @throws {RangeError} when `blockSize` or `maxBlocks` is not an integer >= 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hashPrompt, promptHasher } from "./prompt_hash.ts";
+ * const hash = promptHasher({ blockSize: 16 });
+ * const body = { prompt: "x".repeat(100) };
+ * assert.deepEqual(hash(body), hashPrompt(body, { blockSize: 16 }));
+ * assert.throws(() => promptHasher({ maxBlocks: 0 }), RangeError);
+ * ```
+ */
+export function promptHasher(options: PromptHashOptions = {}): (body: Record<string, unknown>) => Int32Array {
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   const maxBlocks = options.maxBlocks ?? DEFAULT_MAX_BLOCKS;
   for (const [name, v] of [["blockSize", blockSize], ["maxBlocks", maxBlocks]] as const) {
@@ -168,7 +188,10 @@ export function hashPrompt(body: Record<string, unknown>, options: PromptHashOpt
       throw new RangeError(`Cannot hash prompt: "${name}" must be an integer >= 1, received ${v}`);
     }
   }
-  const hasher = new ChainHasher(blockSize, maxBlocks);
+  return (body) => hashBody(new ChainHasher(blockSize, maxBlocks), body);
+}
+
+function hashBody(hasher: ChainHasher, body: Record<string, unknown>): Int32Array {
   const messages = body.messages;
   if (Array.isArray(messages)) {
     for (const msg of messages) {

@@ -11,7 +11,7 @@ runStrategyContract("preferResident(roundRobin) with residency", (members) => {
     resident: m.id === "a" ? true : m.id === "b" ? false : undefined,
   });
   return { pick: (ctx) => s.pick({ ...ctx, load }) };
-});
+}, { idle: false });
 
 Deno.test("preferResident() skips known-cold instances only when a warm one is eligible", () => {
   const members = endpoints([1, 1, 1]);

@@ -13,6 +13,10 @@
  * The limits sent are the configured ones (the whole cluster's), never the local shares, and the
  * checks that do not depend on the request are built once per runtime, not per request.
  *
+ * Token limits (`unit: tokens`): a check of a token-counting scope costs the request's estimated
+ * tokens; an admission in which some did is a {@linkcode ClusterGrant}, and `correct` sends the
+ * difference to the backend (`adjust`, at the admission's own backend time).
+ *
  * @module
  */
 
@@ -26,7 +30,7 @@ import {
   type ScopeDecider,
 } from "../proxy/request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "../proxy/runtime.ts";
-import type { RateLimitConfig, ServiceKind } from "../types.ts";
+import type { Decision, RateLimitConfig, ServiceKind } from "../types.ts";
 import type { ClusterLimits } from "./limits.ts";
 
 /** A limiter whose key comes with the request (client IP). */
@@ -82,22 +86,51 @@ function planOf(rt: Runtime): Plan {
   return { global, keys, services, folded };
 }
 
+/** `check` as it applies to a request of `tokens` estimated tokens (its cost, for a token limit). */
+function costed(check: LimitCheck, tokens: number): LimitCheck {
+  return check.config.unit === "tokens" ? { ...check, cost: tokens } : check;
+}
+
 /** The request-level checks of `req`, in the order of `localLimits`. */
-function checksOf(p: Plan, svc: ServiceRuntime, req: GatewayRequest): LimitCheck[] {
+function checksOf(p: Plan, svc: ServiceRuntime, req: GatewayRequest, tokens: number): LimitCheck[] {
   const s = p.services[svc.kind];
   const key = req.apiKey === undefined ? undefined : p.keys.get(req.apiKey.name);
   const checks: LimitCheck[] = [];
-  if (key) checks.push(key);
-  if (p.global) checks.push(p.global);
-  if (s?.service) checks.push(s.service);
-  if (s?.ip) checks.push({ scope: "client-ip", name: s.ip.name, key: req.clientIp, config: s.ip.config });
+  if (key) checks.push(costed(key, tokens));
+  if (p.global) checks.push(costed(p.global, tokens));
+  if (s?.service) checks.push(costed(s.service, tokens));
+  if (s?.ip) {
+    checks.push(
+      costed({ scope: "client-ip", name: s.ip.name, key: req.clientIp, config: s.ip.config }, tokens),
+    );
+  }
   return checks;
 }
 
-/** A shared verdict as the request path's value. */
+/** An allowing shared admission in which some checks counted tokens: what `correct` adjusts. */
+export class ClusterGrant implements Decision {
+  readonly allowed = true;
+  readonly retryAfterMs: number;
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetMs: number;
+  constructor(d: Decision, readonly checks: readonly LimitCheck[], readonly at: number) {
+    this.retryAfterMs = d.retryAfterMs;
+    this.limit = d.limit;
+    this.remaining = d.remaining;
+    this.resetMs = d.resetMs;
+  }
+}
+
+/** A shared verdict as the request path's value (a {@linkcode ClusterGrant} when tokens were taken). */
 function admission(checks: readonly LimitCheck[], v: LimitVerdict): Admission {
-  if (v.denied < 0) return v.decision;
-  return { allowed: false, reason: "rate-limited", scope: checks[v.denied].scope, decision: v.decision! };
+  if (v.denied >= 0) {
+    return { allowed: false, reason: "rate-limited", scope: checks[v.denied].scope, decision: v.decision! };
+  }
+  const counted = checks.filter((c) => c.config.unit === "tokens");
+  return counted.length === 0 || v.decision === undefined
+    ? v.decision
+    : new ClusterGrant(v.decision, counted, v.at);
 }
 
 function isVerdict(v: unknown): v is LimitVerdict {
@@ -122,7 +155,7 @@ const NOTHING: AdmissionWith = Object.freeze({ admission: undefined, instance: u
  * // A runtime without limits costs no call at all.
  * const rt = { config: { auth: { keys: [] } }, services: {}, keyLimiters: new Map(), upstreams: [] };
  * const svc = { kind: "chat", config: {}, pools: new Map() };
- * assert.equal(decider.decide(rt as never, svc as never, {} as never), undefined);
+ * assert.equal(decider.decide(rt as never, svc as never, {} as never, 0), undefined);
  * ```
  */
 export function clusterDecider(limits: ClusterLimits): ScopeDecider {
@@ -147,33 +180,35 @@ export function clusterDecider(limits: ClusterLimits): ScopeDecider {
     rt: Runtime,
     svc: ServiceRuntime,
     req: GatewayRequest,
+    tokens: number,
   ): Admission | Promise<Admission> => {
-    const checks = checksOf(plan(rt), svc, req);
+    const checks = checksOf(plan(rt), svc, req, tokens);
     if (checks.length === 0) return undefined;
-    const answer = limits.decide(checks, () => localLimits.decide(rt, svc, req));
+    const answer = limits.decide(checks, () => localLimits.decide(rt, svc, req, tokens));
     if (!(answer instanceof Promise)) return isVerdict(answer) ? admission(checks, answer) : answer;
     return answer.then((v) => isVerdict(v) ? admission(checks, v) : v);
   };
 
   return {
-    decide(rt, svc, req) {
+    decide(rt, svc, req, tokens) {
       const pool = svc.pools.get(req.model);
-      return pool !== undefined && plan(rt).folded.has(pool) ? DEFERRED : decideNow(rt, svc, req);
+      return pool !== undefined && plan(rt).folded.has(pool) ? DEFERRED : decideNow(rt, svc, req, tokens);
     },
-    decideWith(rt, svc, req, u) {
-      const extra = u === undefined ? null : instanceCheck(u);
+    decideWith(rt, svc, req, u, tokens) {
+      const check = u === undefined ? null : instanceCheck(u);
+      const extra = check === null ? null : check.map((c) => costed(c, tokens));
       if (extra === null) {
-        const a = decideNow(rt, svc, req);
+        const a = decideNow(rt, svc, req, tokens);
         return a instanceof Promise
           ? a.then((admission) => ({ admission, instance: undefined }))
           : a === undefined
           ? NOTHING
           : { admission: a, instance: undefined };
       }
-      const checks = checksOf(plan(rt), svc, req);
+      const checks = checksOf(plan(rt), svc, req, tokens);
       const local = (): AdmissionWith => {
-        const a = localLimits.decide(rt, svc, req);
-        return { admission: a, instance: isDenial(a) ? undefined : instanceDenial(u!) };
+        const a = localLimits.decide(rt, svc, req, tokens);
+        return { admission: a, instance: isDenial(a) ? undefined : instanceDenial(u!, tokens) };
       };
       const answer = limits.decide(checks, local, extra);
       const settle = (v: LimitVerdict | AdmissionWith): AdmissionWith => {
@@ -183,16 +218,21 @@ export function clusterDecider(limits: ClusterLimits): ScopeDecider {
       };
       return answer instanceof Promise ? answer.then(settle) : settle(answer);
     },
-    instance(u) {
+    instance(u, tokens) {
       const check = instanceCheck(u);
-      if (check === null) return instanceDenial(u);
-      const answer = limits.decide(NO_CHECKS, () => instanceDenial(u), check);
+      if (check === null) return instanceDenial(u, tokens);
+      const extra = check.map((c) => costed(c, tokens));
+      const answer = limits.decide(NO_CHECKS, () => instanceDenial(u, tokens), extra);
       const settle = (v: LimitVerdict | ReturnType<typeof instanceDenial>) => {
         if (!isVerdict(v)) return v;
         const d = v.extra[0];
         return d === undefined || d.allowed ? undefined : d;
       };
       return answer instanceof Promise ? answer.then(settle) : settle(answer);
+    },
+    correct(admission, deltaTokens) {
+      if (!(admission instanceof ClusterGrant)) return localLimits.correct(admission, deltaTokens);
+      return limits.adjust(admission.checks.map((c) => ({ ...c, cost: deltaTokens })), admission.at);
     },
   };
 }

@@ -84,3 +84,33 @@ Deno.test("clusterDecider(): a retry on another instance with a limit asks for t
   ]);
   h.assertIdle();
 });
+
+Deno.test("clusterDecider(): a token limit is charged the estimate in the shared call, then corrected by the usage", async () => {
+  const memory = createMemoryLimits(() => 0);
+  const adjusted: number[] = [];
+  const backend: LimitBackend = {
+    decide: (checks, extra) => Promise.resolve(memory.decide(checks, extra)),
+    adjust(checks, at) {
+      adjusted.push(...checks.map((c) => c.cost ?? 0));
+      memory.adjust!(checks, at);
+    },
+    rewarm: (checks) => memory.rewarm(checks),
+  };
+  const decider = clusterDecider(createClusterLimits({ backend, up: () => true, onUnavailable: "deny" }));
+  const used = { json: { choices: [], usage: { prompt_tokens: 40, completion_tokens: 10 } } };
+  const h = harness(
+    serviceConfig(["a"], { "rate-limit": { unit: "tokens", capacity: 1000, rate: 0.0001 } }),
+    { a: [used, { status: 500, json: {} }] },
+    decider,
+  );
+  // "hi" (1 token) + 4 for the message + 256 of output assumed: 261 estimated.
+  assert.equal((await h.post(CHAT)).status, 200);
+  await settle();
+  assert.equal((await h.post(CHAT)).status, 502);
+  await settle();
+  assert.deepEqual(adjusted, [50 - 261, -261], "corrected to the usage, then refunded");
+  const check = { scope: "service", name: "service:chat", key: "service" } as const;
+  const config = h.gateway.runtime().services.chat.config.rateLimit!;
+  assert.equal(memory.decide([{ ...check, config, cost: 950 }]).denied, -1, "950 of 1000 left");
+  h.assertIdle();
+});

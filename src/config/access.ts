@@ -92,6 +92,7 @@ export function resolveAccess(
         ...(k.models !== undefined ? { models: [...new Set(k.models)] } : {}),
         ...(k.services !== undefined ? { services: [...new Set(k.services as ServiceKind[])] } : {}),
         ...(rateLimit ? { rateLimit } : {}),
+        ...(k.priority !== undefined ? { priority: k.priority } : {}),
       });
     });
   }

@@ -148,5 +148,6 @@ export function resolveRateLimit(
       }
       : {}),
     maxKeys: block.maxKeys ?? d.maxKeys,
+    ...(block.unit === "tokens" ? { unit: "tokens" as const } : {}),
   };
 }

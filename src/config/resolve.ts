@@ -32,6 +32,7 @@ import {
   servedModels,
 } from "./catalogue.ts";
 import { resolveLoadSignals } from "./signals.ts";
+import { resolveQueue } from "./queue.ts";
 import { resolveOutlier } from "./outlier.ts";
 import type { FileConfig, PolicyInput, RateLimitInput, ServiceInput } from "./schema.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "./types.ts";
@@ -86,6 +87,7 @@ export function resolveConfig(
       retry: resolveRetry(levels),
       health: resolveHealth(levels),
       loadSignals: resolveLoadSignals(levels.map((l) => l?.loadSignals), loadBalance.type),
+      queue: resolveQueue(levels.map((l) => l?.queue)),
       outlier: resolveOutlier(levels.map((l) => l?.outlierDetection)),
       fallbacks: [],
       instances: resolveInstances(kind, block, levels, adapter, origins, { warnings, problems, ids }),
@@ -231,6 +233,7 @@ function resolveInstances(
         (inst.status === undefined || inst.status.toLowerCase() === "active"),
       health: resolveHealth([{ healthCheck: inst.healthCheck }, ...levels]),
       ...(inst.loadSignals ? { loadSignals: inst.loadSignals } : {}),
+      ...(inst.maxConcurrency !== undefined ? { maxConcurrency: inst.maxConcurrency } : {}),
       ...instanceCatalogue(inst),
       id,
       ...(line !== undefined ? { line } : {}),

@@ -23,6 +23,7 @@ import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./sch
 import { SERVER_DEFAULTS } from "./defaults.ts";
 import { describeValue, parseSize } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
+import { maxConcurrency, queueBlock } from "./queue.ts";
 import { aliasesBlock, fallbacksBlock, nativeDialectsField, upstreamModelField } from "./catalogue.ts";
 import { outlierBlock } from "./outlier.ts";
 
@@ -131,6 +132,7 @@ const instance = z.strictObject({
   // Probes of one service run in one round, so `interval` is a service (or global) key.
   healthCheck: healthCheck.omit({ interval: true }).optional(),
   loadSignals: instanceLoadSignals.optional(),
+  maxConcurrency,
   // The model catalogue (catalogue.ts).
   upstreamModel: upstreamModelField.optional(),
   nativeDialects: nativeDialectsField.optional(),
@@ -150,6 +152,7 @@ const policyShape = {
   retry: retry.optional(),
   healthCheck: healthCheck.optional(),
   loadSignals: loadSignalsBlock.optional(),
+  queue: queueBlock.optional(),
   outlierDetection: outlierBlock.optional(),
 };
 

@@ -11,6 +11,7 @@ import { SERVICE_KINDS } from "../types.ts";
 import { parseDateTime } from "./date_time.ts";
 import { normalizeKey } from "./keys.ts";
 import { bool, rateLimit, TOKEN, toText } from "./schema_common.ts";
+import { priorityLevel } from "./queue.ts";
 import { describeValue } from "./units.ts";
 
 /** Service names a key may be limited to (`auth.keys[].services`). */
@@ -57,6 +58,7 @@ const apiKey = z.strictObject({
     error: "must be a date-time such as 2026-12-31T23:59:59Z (without an offset: the host's local time)",
   }).optional(),
   rateLimit: rateLimit.optional(),
+  priority: priorityLevel,
 }).superRefine((k, ctx) => {
   const sources = [k.key, k.keyFile, k.keySha256].filter((v) => v !== undefined).length;
   if (sources !== 1) {

@@ -75,6 +75,7 @@ export const rateLimit = z.strictObject({
   warmUp: z.strictObject({ period: duration(0, false), initialFraction: num(z.number().min(0).max(1)) })
     .optional(),
   maxKeys: int(1),
+  unit: oneOf(["requests", "tokens"]),
 }).superRefine((block, ctx) => {
   if (block.enabled === false) return;
   if (block.capacity === undefined) {

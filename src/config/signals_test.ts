@@ -1,17 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "./load.ts";
-
-const parse = (text: string) => parseConfig(text, { source: "x.yaml", env: {} });
-
-function failure(text: string): string {
-  try {
-    parse(text);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
-    return err.message;
-  }
-  assert.fail("parseConfig() did not throw");
-}
+import { failureMessage as failure, parseText as parse } from "./_testing.ts";
 
 Deno.test("load-signals: defaults follow the strategy; a service's block wins key by key over the global one", () => {
   const { config, warnings } = parse(`

@@ -17,11 +17,12 @@ import type {
   StrategyName,
 } from "../types.ts";
 import type { InstanceLoadSignalsConfig, LoadSignalsConfig, PrefixConfig } from "./signals.ts";
+import type { QueueConfig } from "./queue.ts";
 import type { AliasConfig, CatalogueConfig, DialectName, FallbackChain } from "./catalogue.ts";
 import type { OutlierConfig } from "./outlier.ts";
 
 export type { AliasConfig, CatalogueConfig, FallbackChain };
-export type { InstanceLoadSignalsConfig, LoadSignalsConfig, OutlierConfig, PrefixConfig };
+export type { InstanceLoadSignalsConfig, LoadSignalsConfig, OutlierConfig, PrefixConfig, QueueConfig };
 
 /** `load-balance` block (global, per service). */
 export interface LoadBalanceConfig {
@@ -114,6 +115,8 @@ export interface InstanceConfig {
   readonly health: HealthConfig;
   /** Where the instance's load report is (overrides the service's `load-signals.source`). */
   readonly loadSignals?: InstanceLoadSignalsConfig;
+  /** Requests in flight at once at most (streams until they end); absent = no limit. */
+  readonly maxConcurrency?: number;
   /** The model name the backend knows, sent upstream in place of `name` (absent: `name`). */
   readonly upstreamModel?: string;
   /** Client dialects forwarded to this instance untranslated (its backend speaks them). */
@@ -138,6 +141,8 @@ export interface ServiceConfig {
   readonly health: HealthConfig;
   /** Engine load scraping (`src/signals`). */
   readonly loadSignals: LoadSignalsConfig;
+  /** The admission queue: where requests wait when no instance can take them. */
+  readonly queue: QueueConfig;
   /** Cross-model fallback chains: the service's own, then the global ones for other models. */
   readonly fallbacks: readonly FallbackChain[];
   /** Latency outlier detection (`outlier-detection`). */
@@ -228,6 +233,8 @@ export interface ApiKeyConfig {
   readonly services?: readonly ServiceKind[];
   /** Per-key limiter (scope `api-key`). */
   readonly rateLimit?: RateLimitConfig;
+  /** Admission-queue priority of the key's requests, 0–9 (higher first); absent = 0. */
+  readonly priority?: number;
 }
 
 /** `auth` block: client authentication. */

@@ -190,4 +190,19 @@ export function limiterContract<S>(name: string, create: (p: LimitParams) => Lim
     assert.equal(drain(st, idle, T0 + 60_000)[0], 8);
     assert.equal(drain(st, st.rewarm(idle, T0 + 60_000), T0 + 60_000)[0], 4);
   });
+
+  Deno.test(`${name}() adjust() charges more into debt (one capacity at most) and refunds up to fresh`, () => {
+    const st = create(base);
+    let s = st.init(T0);
+    [s] = st.step(s, T0, 4); // reserved 4 of 5
+    const refunded = st.adjust(s, T0, -4); // the call failed: all of it back
+    assert.equal(drain(st, refunded, T0)[0], 5);
+    assert.equal(drain(st, st.adjust(s, T0, -100), T0)[0], 5, "never more room than a fresh state");
+    const owing = st.adjust(s, T0, 100); // it cost far more than reserved
+    assert.equal(st.peek(owing, T0, 1).allowed, false, "in debt: nothing passes");
+    assert.ok(st.peek(owing, T0, 1).retryAfterMs > 0);
+    const later = T0 + 2 * base.windowMs + (2000 * base.capacity) / base.rate;
+    assert.equal(st.peek(owing, later, 1).allowed, true, "the debt is bounded and paid back in time");
+    assert.equal(st.isIdle(st.adjust(st.init(T0), T0, 0), T0), true);
+  });
 }

@@ -51,8 +51,7 @@ export interface LimitBackend {
   /**
    * Corrects what a request admitted at `at` took, by each check's signed `cost`: a charge
    * (> 0) always applies, a refund (< 0) gives back room, never past a fresh state (token
-   * limits: the estimate reserved before the call, corrected from the reported usage). Absent
-   * where the limiters cannot (the in-process ones, until token limits give them a correction).
+   * limits: the estimate reserved before the call, corrected from the reported usage).
    */
   adjust?(checks: readonly LimitCheck[], at: number): void | Promise<void>;
   /** Restarts the warm-up ramp of each check's key (an instance that recovered). */
@@ -116,6 +115,10 @@ export function createMemoryLimits(clock: Clock): SyncLimitBackend {
         extra: extra.map((c) => limiterOf(c).take(c.key, c.cost ?? 1)),
         at: clock(),
       };
+    },
+    adjust(checks) {
+      // In process the correction applies now: no clock but this one to be exact about.
+      for (const c of checks) limiterOf(c).adjust(c.key, c.cost ?? 0);
     },
     rewarm(checks) {
       for (const c of checks) limiterOf(c).restartWarmUp(c.key);

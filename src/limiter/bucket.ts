@@ -79,6 +79,8 @@ export abstract class Bucket<S extends BucketState<string>> implements LimitStep
   protected abstract rested(amount: number): boolean;
   /** Of two amounts, the one that leaves less room (a re-warm keeps no more than a fresh bucket). */
   protected abstract tighter(a: number, b: number): number;
+  /** The amount after `delta` more (> 0) or less (< 0) was taken, within one capacity of debt. */
+  protected abstract charge(amount: number, delta: number): number;
 
   init(now: number, warmStart: number = now): S {
     return this.make(warmStart, now, this.initial(warmFraction(this.warmUp, warmStart, now)));
@@ -101,6 +103,11 @@ export abstract class Bucket<S extends BucketState<string>> implements LimitStep
 
   peek(state: S, now: number, cost: number): Decision {
     return this.step(state, now, cost)[1];
+  }
+
+  adjust(state: S, now: number, delta: number): S {
+    const s = this.advance(state, now);
+    return this.make(s.ws, s.t, this.charge(this.amount(s), delta));
   }
 
   rewarm(state: S, now: number): S {

@@ -84,6 +84,10 @@ export function createFixedWindow(params: LimitParams): LimitStepper<FixedWindow
     },
     step,
     peek: (state, now, cost) => step(state, now, cost)[1],
+    adjust(state, now, delta) {
+      const s = roll(state, now);
+      return { ...s, count: Math.max(0, Math.min(2 * capacity, s.count + delta)) };
+    },
     rewarm: (state, now) => ({ ...roll(state, now), ws: now }),
     isIdle: (state, now) => warmFraction(warmUp, state.ws, now) === 1 && roll(state, now).count === 0,
     parse(value) {

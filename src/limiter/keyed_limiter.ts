@@ -24,6 +24,11 @@ export interface KeyedLimiter {
   take(key: string, cost?: number): Decision;
   /** The decision `take` would return now, without consuming or creating the key. */
   peek(key: string, cost?: number): Decision;
+  /**
+   * Corrects what `key` was charged, after the fact: `delta > 0` takes more (into debt when it
+   * must), `delta < 0` refunds (see `LimitStepper.adjust`).
+   */
+  adjust(key: string, delta: number): void;
   /** Restarts the warm-up ramp for `key` (an instance that recovered). No-op without warm-up. */
   restartWarmUp(key: string): void;
   /** Keys currently held. */
@@ -153,6 +158,21 @@ export function createLimiter(config: RateLimitConfig, clock: Clock): KeyedLimit
       const now = clock();
       return stepper.peek(states.get(key) ?? stepper.init(now, start), now, cost);
     },
+    adjust(key, delta) {
+      if (typeof delta !== "number" || !Number.isFinite(delta)) {
+        throw new RangeError(
+          `Cannot adjust rate limiter: "delta" must be a finite number, received ${delta}`,
+        );
+      }
+      if (delta === 0) return;
+      const held = states.get(key);
+      // A refund to a key that is back to a fresh state has nothing to give back.
+      if (held === undefined && delta < 0) return;
+      const now = clock();
+      const next = stepper.adjust(held ?? stepper.init(now, start), now, delta);
+      if (stepper.isIdle(next, now)) states.delete(key);
+      else put(key, next);
+    },
     restartWarmUp(key) {
       if (config.warmUp === undefined || config.warmUp.periodMs <= 0) return;
       const now = clock();
@@ -186,6 +206,7 @@ function passThrough(config: RateLimitConfig): KeyedLimiter {
     size: 0,
     take: () => open,
     peek: () => open,
+    adjust() {},
     restartWarmUp() {},
     snapshot: () => [],
     restore: () => 0,

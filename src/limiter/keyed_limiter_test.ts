@@ -201,3 +201,28 @@ Deno.test("createLimiter() rejects bad config and costs with std-style messages"
   });
   assert.throws(() => limiter.peek("k", NaN), RangeError);
 });
+
+Deno.test("createLimiter() adjust() charges more or refunds a key; a refund to a fresh key is a no-op", () => {
+  let now = 0;
+  const limiter = createLimiter({
+    enabled: true,
+    algorithm: "token-bucket",
+    capacity: 100,
+    rate: 1,
+    windowMs: 1000,
+    scope: "api-key",
+    clientIpEnable: false,
+    maxKeys: 10,
+    unit: "tokens",
+  }, () => now);
+  limiter.adjust("k", -50);
+  assert.equal(limiter.size, 0, "nothing to give back to a fresh key");
+  assert.equal(limiter.take("k", 40).allowed, true);
+  limiter.adjust("k", 100); // it cost 100 more than reserved: 60 − 100 = −40
+  assert.equal(limiter.peek("k", 1).retryAfterMs, 41_000);
+  limiter.adjust("k", -140); // refunded after all
+  assert.equal(limiter.size, 0, "back to a fresh state: dropped");
+  now = 5;
+  assert.equal(limiter.peek("k", 100).allowed, true);
+  assert.throws(() => limiter.adjust("k", Number.NaN), /"delta" must be a finite number/);
+});

@@ -64,6 +64,11 @@ class LeakyBucket extends Bucket<LeakyBucketState> {
     return target < -EPSILON ? Infinity : level - target;
   }
 
+  /** The level may rise above the capacity (a debt that must leak out first), up to 2 × capacity. */
+  protected charge(level: number, delta: number): number {
+    return Math.max(0, Math.min(2 * this.capacity, level + delta));
+  }
+
   protected rested(level: number): boolean {
     return level <= EPSILON;
   }

@@ -121,8 +121,30 @@ export function createSlidingWindow(params: LimitParams): LimitStepper<SlidingWi
     return [s, allowed(capacity, whole(cap - used - cost), resetIn(next, now))];
   };
 
+  /** More cost is logged at `now`; a refund takes cost back from the newest entries first. */
+  const adjust = (state: SlidingWindowState, now: number, delta: number): SlidingWindowState => {
+    const log = prune(state.log, now).slice();
+    if (delta > 0) {
+      const room = 2 * capacity - total(log);
+      const add = Math.min(delta, Math.max(0, room));
+      if (add <= 0) return { a: "sw", ws: state.ws, log };
+      if (log.length > 0 && log[log.length - 2] >= now) log[log.length - 1] += add;
+      else log.push(now, add);
+      return { a: "sw", ws: state.ws, log };
+    }
+    let refund = -delta;
+    while (refund > 0 && log.length > 0) {
+      const take = Math.min(refund, log[log.length - 1]);
+      log[log.length - 1] -= take;
+      refund -= take;
+      if (log[log.length - 1] <= EPSILON) log.length -= 2;
+    }
+    return { a: "sw", ws: state.ws, log };
+  };
+
   return {
     name: "sliding-window",
+    adjust,
     params: p,
     init: (_now, warmStart = _now) => ({ a: "sw", ws: warmStart, log: [] }),
     step,

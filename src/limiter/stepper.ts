@@ -47,6 +47,13 @@ export interface LimitStepper<S> {
   step(state: S, now: number, cost: number): [S, Decision];
   /** The decision `step` would return, without consuming. */
   peek(state: S, now: number, cost: number): Decision;
+  /**
+   * Corrects what was taken, after the fact: `delta > 0` takes that much more unconditionally (the
+   * request cost more than it reserved: the limiter may go into debt, at most one `capacity`
+   * deep, and admits nothing until it has paid it back); `delta < 0` gives it back (a refund,
+   * never to more room than a fresh state has).
+   */
+  adjust(state: S, now: number, delta: number): S;
   /** Restarts the warm-up ramp at `now` (buckets also drop to the ramp's initial burst). */
   rewarm(state: S, now: number): S;
   /** True when the state is indistinguishable from a fresh one past warm-up, so it may be dropped. */

@@ -67,6 +67,11 @@ class TokenBucket extends Bucket<TokenBucketState> {
   protected tighter(a: number, b: number): number {
     return Math.min(a, b);
   }
+
+  /** Tokens may go negative (a debt the refill pays back first), down to −capacity. */
+  protected charge(tokens: number, delta: number): number {
+    return Math.min(this.capacity, Math.max(-this.capacity, tokens - delta));
+  }
 }
 
 /**

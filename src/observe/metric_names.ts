@@ -32,6 +32,8 @@ export const METRIC_NAMES = {
   engineQueueDepth: "dairouter_engine_queue_depth",
   engineKvCacheUsage: "dairouter_engine_kv_cache_usage",
   engineSignalAge: "dairouter_engine_signal_age_seconds",
+  queueDepth: "dairouter_queue_depth",
+  queueWait: "dairouter_queue_wait_seconds",
   pendingBodyBytes: "dairouter_pending_body_bytes",
   listenerRenewals: "dairouter_listener_renewals_total",
 } as const;

@@ -21,6 +21,7 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
 import { type EdgeMetrics, registerEdgeMetrics } from "./edge_metrics.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
+import { type QueueSample, registerQueueMetrics } from "./queue_metrics.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
 
 /** Every metric of one registry as data (`Registry.getMetricsAsJSON`), for aggregation. */
@@ -109,6 +110,10 @@ export interface Metrics extends EdgeMetrics {
    * as the engine last reported them (only while that reading is trusted), and the reading's age.
    */
   setEngineSource(fn: () => Iterable<EngineSample>): void;
+  /** Registers the function the queue-depth gauge reads at every scrape. */
+  setQueueSource(fn: () => Iterable<QueueSample>): void;
+  /** Observes one request leaving the admission queue (`outcome`: served, timeout, abort, gone, rejected). */
+  recordQueueWait(service: ServiceKind, outcome: string, waitedMs: number): void;
   /** The exposition text for `GET /metrics`. */
   render(): Promise<string>;
   /** The `Content-Type` of {@linkcode Metrics.render}'s text. */
@@ -175,6 +180,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
 
   const recordRequest = registerRequestMetrics(registry, buckets);
+  const queue = registerQueueMetrics(registry);
   const edge = registerEdgeMetrics(registry);
   const retries = new Counter({
     name: METRIC_NAMES.retries,
@@ -315,6 +321,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     setEngineSource(fn) {
       engineSource = fn;
     },
+    setQueueSource: queue.setSource,
+    recordQueueWait: queue.left,
     render() {
       return registry.metrics();
     },

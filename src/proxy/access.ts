@@ -185,6 +185,7 @@ export function admit(
   req: GatewayRequest,
   route: ModelRoute | undefined,
   limits: ScopeDecider,
+  tokens: number,
 ): Admission | typeof DEFERRED | Promise<Admission> {
   const key = req.apiKey;
   if (key !== undefined && !serviceAllowed(key, req.service)) return SERVICE_FORBIDDEN;
@@ -194,7 +195,7 @@ export function admit(
   if (route === undefined) {
     return { allowed: false, reason: "unknown-model", available: [...svc.pools.keys()] };
   }
-  return limits.decide(rt, svc, req);
+  return limits.decide(rt, svc, req, tokens);
 }
 
 /** Takes from one limiter when configured: the denial, or the tighter of two allowing decisions. */
@@ -212,10 +213,12 @@ function take(
 
 /**
  * The in-process {@linkcode ScopeDecider}: the runtime's own limiters, one after the other
- * (plain calls, no per-request list: this runs for every request).
+ * (plain calls, no per-request list: this runs for every request). A service where some scope
+ * counts tokens takes the slower path of {@linkcode decideTokens}.
  */
 export const localLimits = {
-  decide(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest): Admission {
+  decide(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest, tokens: number): Admission {
+    if (svc.countsTokens) return decideTokens(rt, svc, req, tokens);
     const key = req.apiKey;
     let a = key ? take("api-key", rt.keyLimiters.get(key.name), key.name, undefined) : undefined;
     if (!isDenial(a)) a = take("global", rt.globalLimiter, "global", a);
@@ -223,14 +226,80 @@ export const localLimits = {
     if (!isDenial(a)) a = take("client-ip", svc.ipLimiter, req.clientIp, a);
     return a;
   },
+  correct(admission: Decision, deltaTokens: number): void {
+    if (!(admission instanceof TokenGrant)) return;
+    for (const c of admission.charges) c.limiter.adjust(c.key, deltaTokens);
+  },
 } satisfies ScopeDecider;
 
+/** Cost of a request to `limiter`: its estimated tokens when the limiter counts tokens, else 1. */
+export function costFor(limiter: KeyedLimiter, tokens: number): number {
+  return limiter.config.unit === "tokens" ? tokens : 1;
+}
+
+/** One limiter key that took a request's estimated tokens. */
+interface Charge {
+  readonly limiter: KeyedLimiter;
+  readonly key: string;
+}
+
+/** An allowing admission in which some scope counted tokens: what `correct` adjusts. */
+class TokenGrant implements Decision {
+  readonly allowed = true;
+  readonly retryAfterMs: number;
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetMs: number;
+  constructor(d: Decision, readonly charges: readonly Charge[]) {
+    this.retryAfterMs = d.retryAfterMs;
+    this.limit = d.limit;
+    this.remaining = d.remaining;
+    this.resetMs = d.resetMs;
+  }
+}
+
 /**
- * The instance's own limiter, asked once per attempt: `undefined` when it lets the attempt
- * through (or has none), else its denying decision.
+ * {@linkcode localLimits} where some scope counts tokens: each scope takes its cost
+ * ({@linkcode costFor}); a denial gives back the tokens earlier scopes took; an admission that
+ * took tokens remembers where, for the correction.
  */
-export function instanceDenial(u: Upstream): Decision | undefined {
+function decideTokens(rt: Runtime, svc: ServiceRuntime, req: GatewayRequest, tokens: number): Admission {
+  const key = req.apiKey;
+  const scopes: [LimitScope, KeyedLimiter | undefined, string][] = [
+    ["api-key", key ? rt.keyLimiters.get(key.name) : undefined, key?.name ?? ""],
+    ["global", rt.globalLimiter, "global"],
+    ["service", svc.limiter, "service"],
+    ["client-ip", svc.ipLimiter, req.clientIp],
+  ];
+  const charges: Charge[] = [];
+  let tightest: Decision | undefined;
+  for (const [scope, limiter, k] of scopes) {
+    if (limiter === undefined) continue;
+    const d = limiter.take(k, costFor(limiter, tokens));
+    if (!d.allowed) {
+      for (const c of charges) c.limiter.adjust(c.key, -tokens);
+      return { allowed: false, reason: "rate-limited", scope, decision: d };
+    }
+    if (limiter.config.unit === "tokens") charges.push({ limiter, key: k });
+    tightest = tighter(tightest, d);
+  }
+  return charges.length > 0 ? new TokenGrant(tightest!, charges) : tightest;
+}
+
+/**
+ * The instance's own limiter, asked once per attempt with the request's estimated `tokens`:
+ * `undefined` when it lets the attempt through (or has none), else its denying decision.
+ */
+export function instanceDenial(u: Upstream, tokens: number): Decision | undefined {
   if (u.limiter === undefined) return undefined;
-  const d = u.limiter.take("instance");
+  const d = u.limiter.take("instance", costFor(u.limiter, tokens));
   return d.allowed ? undefined : d;
+}
+
+/**
+ * Corrects what an attempt's instance limiter took in tokens (`delta`: actual − estimated, or
+ * −estimated as a refund); nothing when the limiter counts requests.
+ */
+export function correctInstance(u: Upstream, delta: number): void {
+  if (delta !== 0 && u.limiter?.config.unit === "tokens") u.limiter.adjust("instance", delta);
 }

@@ -111,11 +111,11 @@ Deno.test("access: a ScopeDecider decides every request-level scope in one call,
   let denyNext = false;
   // Stands in for a cluster backend: one (asynchronous) call per request, all scopes at once.
   const cluster: ScopeDecider = {
-    async decide(rt, svc, req) {
+    async decide(rt, svc, req, tokens) {
       seen.push(`${svc.kind}:${req.clientIp}:${req.apiKey?.name ?? "-"}`);
       await Promise.resolve();
       if (denyNext) return { allowed: false, reason: "rate-limited", scope: "global", decision: deny };
-      return localLimits.decide(rt, svc, req);
+      return localLimits.decide(rt, svc, req, tokens);
     },
   };
   const h = harness(config, { a: [OK] }, cluster);

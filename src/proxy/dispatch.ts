@@ -4,10 +4,11 @@
  * the fallback chain → fallback.
  * Testable without Hono: it takes a parsed {@linkcode GatewayRequest} and returns a `Response`.
  *
- * Where the next capabilities plug in: `access.ts` (`ScopeDecider`, cluster-wide limits),
- * `Exchange.next` (an admission queue), `pick.ts` (per-request inputs of the strategy),
- * `upstream_call.ts` (what each attempt sends: upstream model names, client dialects natively or
- * translated), and a {@linkcode RequestHandler} wrapping `dispatch`.
+ * Where capabilities plug in: `access.ts` (`ScopeDecider`: cluster-wide limits, token charges and
+ * their correction), `Exchange.next` (the admission queue: a request may wait there for a slot),
+ * `pick.ts` (per-request inputs of the strategy: engine loads, prompt hashes), `upstream_call.ts`
+ * (what each attempt sends: upstream model names, client dialects natively or translated), and a
+ * {@linkcode RequestHandler} wrapping `dispatch`.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { ShuttingDownError } from "../errors.ts";
 import { admit, isDenial, localLimits } from "./access.ts";
 import { Exchange } from "./exchange.ts";
 import { exhausted, remember, substitute } from "./fallback.ts";
+import { estimateTokens } from "./token_estimate.ts";
 import type { DispatchDeps, GatewayRequest } from "./request.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -30,15 +32,17 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
   const svc = rt.services[req.service];
   const x = new Exchange(rt, deps, svc, req);
   try {
-    let admission = admit(rt, svc, req, x.route, deps.limits ?? localLimits);
+    const tokens = svc.countsTokens ? estimateTokens(req.body) : undefined;
+    let admission = admit(rt, svc, req, x.route, deps.limits ?? localLimits, tokens ?? 0);
     if (admission instanceof Promise) admission = await admission;
     if (isDenial(admission)) throw x.denied(admission);
     x.limits = admission;
+    x.tokens = tokens;
 
     // Each model of the fallback chain in turn, while one has no instance that can take the request.
     for (;;) {
       let u = x.next();
-      if (u instanceof Promise) u = await u;
+      if (u instanceof Promise) u = await u; // a cluster limit's answer, or a wait for a slot
       if (u === undefined) u = await substitute(x);
       if (u === undefined) break;
       const attempt = x.start(u);

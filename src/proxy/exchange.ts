@@ -9,8 +9,17 @@
 import type { GatewayError } from "../errors.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { Decision, PickContext } from "../types.ts";
-import { denialError, instanceDenial, isDenial, rateLimitHeaders } from "./access.ts";
+import {
+  correctInstance,
+  denialError,
+  instanceDenial,
+  isDenial,
+  localLimits,
+  rateLimitHeaders,
+} from "./access.ts";
+import { type Gate, hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
+import { release } from "./outcome.ts";
 import { pickInput } from "./pick.ts";
 import { type ModelRoute, resolveModel } from "./catalogue.ts";
 import {
@@ -22,10 +31,11 @@ import {
 } from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
+import { correctAdmission, tokenDelta } from "./token_charge.ts";
 import { usageFromTail } from "./usage.ts";
 
 /** The state of one request on its way through the instances of its model. */
-export class Exchange implements AttemptOwner {
+export class Exchange implements AttemptOwner, WaiterOwner {
   readonly timeouts: ServiceRuntime["config"]["timeouts"];
   readonly signal: AbortSignal;
   readonly shutdown: AbortSignal | undefined;
@@ -55,7 +65,19 @@ export class Exchange implements AttemptOwner {
    * `DEFERRED` until it is decided with the first instance picked.
    */
   limits: Decision | undefined | typeof DEFERRED;
+  /**
+   * The request's estimated tokens, when some limit it meets counts tokens (`unit: tokens`):
+   * reserved before the call, corrected once it ends; `undefined` otherwise.
+   */
+  tokens: number | undefined;
+  /** {@linkcode WaiterOwner}: instances the last pick found eligible but full (gated pools only). */
+  full = 0;
+  /** What the strategy sees of the request, for the current pool (built at its first pick). */
   #pick: PickContext<Upstream> | undefined;
+  /** An instance whose slot the queue reserved for this request's next attempt. */
+  #reserved: Upstream | undefined;
+  /** The request's place in the current pool's admission queue, when it had to wait. */
+  #waiter: Waiter | undefined;
   /** The request's bodies as its instances need them (model renamed, usage asked for). */
   readonly #bodies: UpstreamBodies;
 
@@ -75,16 +97,33 @@ export class Exchange implements AttemptOwner {
 
   /**
    * The next instance to try: picked by the strategy, then admitted by its own limiter and its
-   * breaker; `undefined` when none is left. An admission queue (engine-aware routing) plugs in
-   * here: when every eligible instance is at capacity, wait for a slot instead of returning
-   * `undefined`.
+   * breaker; `undefined` when none is left. A promise when a cluster-wide limit answers later, or
+   * — in a pool with admission limits — when every eligible instance is full (or others already
+   * wait): the request then waits in the pool's queue for a slot.
    */
   next(): Upstream | undefined | Promise<Upstream | undefined> {
+    const gate = this.pool!.gate;
+    if (gate === undefined) return this.#pickNext();
+    // FIFO: slots that are free go to those already waiting; a newcomer waits behind them.
+    gate.queue.drain();
+    if (gate.queue.size === 0) {
+      const u = this.#pickNext();
+      if (u instanceof Promise) {
+        return u.then((v) => (v !== undefined || this.full === 0 ? v : this.#wait(gate)));
+      }
+      if (u !== undefined || this.full === 0) return u;
+    }
+    return this.#wait(gate);
+  }
+
+  /** Picks and admits an instance; the limits may answer later (see {@linkcode Exchange.next}). */
+  #pickNext(): Upstream | undefined | Promise<Upstream | undefined> {
     const pool = this.pool!;
-    this.#pick ??= pickInput(this.svc, this.req, this.tried);
+    const pick = this.#pickContext(pool);
     const decider = this.deps.limits;
+    this.full = 0;
     for (;;) {
-      const u = pool.strategy.pick(this.#pick);
+      const u = pool.strategy.pick(pick);
       if (this.limits === DEFERRED) return this.#admitWith(u);
       if (u === undefined) return undefined;
       this.tried.push(u);
@@ -93,10 +132,65 @@ export class Exchange implements AttemptOwner {
         continue;
       }
       // A cluster-wide instance limit answers later: the rest of the loop continues from there.
-      const denied = decider?.instance ? decider.instance(u) : instanceDenial(u);
+      const tokens = this.tokens ?? 0;
+      const denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
       if (denied instanceof Promise) return denied.then((d) => this.#admitted(u, d) ? u : this.next());
       if (this.#admitted(u, denied)) return u;
     }
+  }
+
+  /**
+   * {@linkcode WaiterOwner}: picks and admits an instance of the current pool now, synchronously
+   * (a slot is handed over on the spot). The instance's own limit is its in-process limiter here.
+   */
+  take(): Upstream | undefined {
+    const pool = this.pool!;
+    const pick = this.#pickContext(pool);
+    this.full = 0;
+    for (;;) {
+      const u = pool.strategy.pick(pick);
+      if (u === undefined) return undefined;
+      this.tried.push(u);
+      if (this.#admitted(u, instanceDenial(u, this.tokens ?? 0))) return u;
+    }
+  }
+
+  /** {@linkcode WaiterOwner}: holds `u`'s slot for the attempt that starts next. */
+  reserve(u: Upstream): void {
+    u.stats.inFlight++;
+    this.#reserved = u;
+  }
+
+  /** What the strategy sees of this request in `pool` (built once per pool). */
+  #pickContext(pool: ModelPool): PickContext<Upstream> {
+    if (this.#pick === undefined) {
+      const gate = pool.gate;
+      const max = gate?.config.maxEngineQueue;
+      this.#pick = pickInput(
+        this.svc,
+        pool,
+        this.req,
+        this.tried,
+        gate === undefined ? undefined : (u) => hasRoom(u, max) || (this.full++, false),
+      );
+    }
+    return this.#pick;
+  }
+
+  /** Waits in `gate`'s queue (a retry at the head of its priority). */
+  #wait(gate: Gate): Promise<Upstream | undefined> {
+    this.#waiter ??= new Waiter(
+      this,
+      gate,
+      {
+        deadlines: this.deps.deadlines,
+        observer: this.deps.observer,
+        signal: this.signal,
+        shutdown: this.shutdown,
+      },
+      priorityOf(this.req, gate.config.priorityHeader),
+    );
+    return this.#waiter.wait(this.attempts > 0);
   }
 
   /**
@@ -105,7 +199,7 @@ export class Exchange implements AttemptOwner {
    * the next pick.
    */
   async #admitWith(u: Upstream | undefined): Promise<Upstream | undefined> {
-    let both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u);
+    let both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u, this.tokens ?? 0);
     if (both instanceof Promise) both = await both;
     if (isDenial(both.admission)) throw this.denied(both.admission);
     this.limits = both.admission;
@@ -116,7 +210,11 @@ export class Exchange implements AttemptOwner {
 
   /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */
   #admitted(u: Upstream, denied: Decision | undefined): boolean {
-    if (denied === undefined) return u.breaker.tryAcquire();
+    if (denied === undefined) {
+      if (u.breaker.tryAcquire()) return true;
+      if (this.tokens !== undefined) correctInstance(u, -this.tokens); // not tried after all
+      return false;
+    }
     this.deps.observer.rateLimited("instance", this.req.service);
     if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
     return false;
@@ -124,18 +222,23 @@ export class Exchange implements AttemptOwner {
 
   /**
    * Starts an attempt on `u`: the call is prepared (the adapter's translation, or the client's
-   * own bytes for a backend that speaks its dialect), `u`'s in-flight count goes up.
+   * own bytes for a backend that speaks its dialect), `u`'s in-flight count goes up (unless the
+   * queue already reserved it).
    */
   start(u: Upstream): Attempt {
+    const reserved = this.#reserved === u;
+    this.#reserved = undefined;
     let prepared: PreparedCall;
     try {
       prepared = prepareCall(this.req, this.#bodies, u);
     } catch (error) {
       u.breaker.onIgnored();
+      if (reserved) release(u);
+      if (this.tokens !== undefined) correctInstance(u, -this.tokens);
       throw error;
     }
     if (this.attempts++ > 0) this.deps.observer.retry(u);
-    u.stats.inFlight++;
+    if (!reserved) u.stats.inFlight++;
     return new Attempt(this, u, prepared.call, prepared.stripUsage, prepared.reply);
   }
 
@@ -146,6 +249,9 @@ export class Exchange implements AttemptOwner {
   substitute(pool: ModelPool): void {
     this.pool = pool;
     this.substituted = true;
+    // The strategy's inputs and the admission queue are the new pool's.
+    this.#pick = undefined;
+    this.#waiter = undefined;
   }
 
   /** Whether `retry.max-attempts` and `retry.budget` allow another attempt. */
@@ -174,8 +280,14 @@ export class Exchange implements AttemptOwner {
     if (attempt.settled) this.#logAttempt(attempt);
   }
 
-  /** {@linkcode AttemptOwner}: logged once the attempt is both committed and settled. */
+  /**
+   * {@linkcode AttemptOwner}: the instance's token charge is corrected; the attempt is logged once
+   * it is both committed and settled.
+   */
   settled(attempt: Attempt): void {
+    if (this.tokens !== undefined && attempt.upstream.limiter?.config.unit === "tokens") {
+      correctInstance(attempt.upstream, tokenDelta(attempt, this.tokens, usageFromTail(attempt.tail)));
+    }
     if (attempt.committed) this.#logAttempt(attempt);
   }
 
@@ -228,6 +340,14 @@ export class Exchange implements AttemptOwner {
   #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
     const req = this.req;
     const usage = a === undefined ? undefined : usageFromTail(a.tail);
+    if (this.tokens !== undefined) {
+      correctAdmission(
+        this.deps.limits ?? localLimits,
+        this.limits,
+        a && tokenDelta(a, this.tokens, usage!),
+        this.tokens,
+      );
+    }
     this.deps.observer.access({
       requestId: req.requestId,
       traceId: req.traceId,

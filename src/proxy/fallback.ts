@@ -42,7 +42,8 @@ export function forbidsSubstitute(req: GatewayRequest): boolean {
 /**
  * No instance of the current model can take the request (down, circuit open, limited, all
  * tried): moves to the next model of the route's fallback chain that the client's key may use
- * and returns the instance picked there; `undefined` when the chain is spent, the client
+ * and returns the instance picked there (after a wait in that model's admission queue when every
+ * instance there is full); `undefined` when the chain is spent, the client
  * forbade substitution, or `retry.max-attempts` / `retry.budget` allow no further attempt.
  */
 export async function substitute(x: Exchange): Promise<Upstream | undefined> {

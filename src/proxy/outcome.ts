@@ -1,6 +1,6 @@
 /**
  * What an attempt's end means for its instance: breaker, passive health, latency and error
- * EWMAs, metrics, and the in-flight count it took.
+ * EWMAs, metrics, and the in-flight count (admission slot) it took.
  *
  * @module
  */
@@ -9,9 +9,23 @@ import { observeLatency, observeOutcome } from "../balancer/mod.ts";
 import type { DispatchObserver, Settlement } from "./request.ts";
 import type { Upstream } from "./runtime.ts";
 
-/** Records the end of one attempt on the instance: exactly once per attempt. */
+/**
+ * Records the end of one attempt on the instance, exactly once per attempt: its in-flight count
+ * (its admission slot) is released, and a request waiting for a slot may take it.
+ */
 export function recordOutcome(u: Upstream, s: Settlement, now: number, observer: DispatchObserver): void {
   u.stats.inFlight--;
+  record(u, s, now, observer);
+  u.admission?.drain();
+}
+
+/** Releases a slot taken for an attempt that never started (its adapter refused the request). */
+export function release(u: Upstream): void {
+  u.stats.inFlight--;
+  u.admission?.drain();
+}
+
+function record(u: Upstream, s: Settlement, now: number, observer: DispatchObserver): void {
   switch (s.outcome) {
     case "success":
       u.breaker.onSuccess();

@@ -1,16 +1,18 @@
 /**
- * What the balancing strategy sees of one request: its affinity key (`load-balance.hash-key`)
- * and which instances it may still pick. This is where per-request inputs reach `pick()`: a
- * prompt hash for prefix affinity, or a token estimate for load-aware routing, join the
- * {@linkcode PickContext} built here; per-instance load signals reach the strategy through the
- * instances' own stats, which it already reads.
+ * What the balancing strategy sees of one request: its affinity key (`load-balance.hash-key`),
+ * which instances it may still pick, each instance's engine load (`engineLoadOf`: the scraped
+ * signal when trusted, corrected by what the gateway sent since; `undefined` otherwise; passed
+ * only for a pool with scraped instances, so other pools pay nothing for it), and —
+ * only for a pool whose strategy reads them (`prefix-affinity`) — the prompt's chained block
+ * hashes. Built once per request ({@linkcode pickInput}); every attempt's pick reuses it.
  *
  * @module
  */
 
+import { engineLoadOf } from "../signals/instance_signal.ts";
 import type { PickContext } from "../types.ts";
 import type { GatewayRequest } from "./request.ts";
-import type { ServiceRuntime, Upstream } from "./runtime.ts";
+import type { ModelPool, ServiceRuntime, Upstream } from "./runtime.ts";
 
 /**
  * The affinity key of a request for hashing strategies: the client IP, a header
@@ -29,15 +31,23 @@ export function hashKey(svc: ServiceRuntime, req: GatewayRequest): string {
 
 /**
  * The strategy's input for every pick of one request: an instance is eligible while it is not
- * in `tried`, is healthy, and its breaker would admit a request.
+ * in `tried`, is healthy, its breaker would admit a request, and — in a pool with admission
+ * limits — it has room (`hasRoom`, the admission queue's gate).
  */
 export function pickInput(
   svc: ServiceRuntime,
+  pool: ModelPool,
   req: GatewayRequest,
   tried: readonly Upstream[],
+  hasRoom?: (u: Upstream) => boolean,
 ): PickContext<Upstream> {
+  const hash = pool.hashPrompt;
   return {
     key: hashKey(svc, req),
-    eligible: (u) => !tried.includes(u) && u.health.healthy && u.breaker.canPass(),
+    eligible: hasRoom === undefined
+      ? (u) => !tried.includes(u) && u.health.healthy && u.breaker.canPass()
+      : (u) => !tried.includes(u) && u.health.healthy && u.breaker.canPass() && hasRoom(u),
+    load: pool.signals ? engineLoadOf : undefined,
+    promptHashes: hash !== undefined && req.body.kind === "json" ? hash(req.body.value) : undefined,
   };
 }

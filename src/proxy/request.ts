@@ -11,6 +11,7 @@ import type { ApiKeyConfig } from "../config/types.ts";
 import type { DialectName, NativeEndpoint } from "../dialects/types.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { AccessRecord, Clock, Decision, JsonBody, LimitScope, RawBody, ServiceKind } from "../types.ts";
+import type { QueueOutcome } from "./admission.ts";
 import type { DeadlineSweep } from "./deadlines.ts";
 import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import type { ChunkFilter } from "./stream_usage.ts";
@@ -97,6 +98,8 @@ export interface DispatchObserver {
    * no access record names its instance. Every kind but `abort` and `shutdown`.
    */
   attemptFailed?(u: Upstream, kind: FailureKind): void;
+  /** A request left the admission queue after `waitedMs` (`rejected`: it found the queue full). */
+  queueLeft?(service: ServiceKind, outcome: QueueOutcome, waitedMs: number): void;
 }
 
 /** Dependencies injected by the composition root. */
@@ -133,7 +136,10 @@ export type Denial =
 
 /**
  * The answer of the request-level limits: a denial, or the tightest decision that allowed the
- * request (for its `X-RateLimit-*` headers), or `undefined` when no scope limits it.
+ * request (for its `X-RateLimit-*` headers), or `undefined` when no scope limits it. An allowing
+ * answer is handed back to {@linkcode ScopeDecider.correct} once the request has ended, so a
+ * decider that counted tokens may return its own `Decision` object carrying what it needs to
+ * correct them (which limiters, which keys).
  */
 export type Admission = Decision | Denial | undefined;
 
@@ -155,22 +161,35 @@ export interface AdmissionWith {
  * Decides every request-level limit scope of one request in one call: api-key, global, service,
  * client IP, in that order, stopping at the first denial. The in-process implementation
  * (`localLimits` in `access.ts`) asks the runtime's limiters one after the other; a cluster
- * backend implements the same call with one round trip (one script call for all scopes), which
- * is why it may answer with a promise.
+ * backend implements the same calls with one round trip each (one script call for all scopes),
+ * which is why it may answer with a promise.
+ *
+ * **Cost per check.** A scope whose `rate-limit` has `unit: tokens` takes `tokens` (the request's
+ * estimated prompt + output tokens, `token_estimate.ts`); every other scope takes 1. A denial
+ * takes nothing anywhere: tokens an earlier scope took are given back before answering.
+ *
+ * **Correction.** Once the request has ended, the gateway calls {@linkcode ScopeDecider.correct}
+ * exactly once with the allowing admission `decide` returned and `deltaTokens`: actual − estimated
+ * from the reported `usage` (positive: take more, into debt when needed; negative: give back), or
+ * −estimated when no answer came from any instance (a refund), or 0 (nothing reported: the
+ * estimate stands — the call is then skipped). Only scopes that counted tokens change; a decider
+ * without token limits may leave `correct` out. Errors (a rejected promise) are ignored, never
+ * surfaced to the client (a backend that fails logs its own errors).
  */
 export interface ScopeDecider {
   decide(
     rt: Runtime,
     svc: ServiceRuntime,
     req: GatewayRequest,
+    tokens: number,
   ): Admission | typeof DEFERRED | Promise<Admission>;
   /**
    * Decides the limit of an instance the strategy picked, when it has one (`u.limiter`): its
-   * denying decision, or `undefined` to let the attempt through. Absent: the instance's
-   * in-process limiter (`instanceDenial` of `access.ts`). A cluster backend answers with a
-   * promise (a round trip, for instances with a limit of their own).
+   * denying decision, or `undefined` to let the attempt through (taking 1, or `tokens` for a
+   * token limit). Absent: the instance's in-process limiter (`instanceDenial` of `access.ts`). A
+   * cluster backend answers with a promise (a round trip, for instances with a limit of their own).
    */
-  instance?(u: Upstream): Decision | undefined | Promise<Decision | undefined>;
+  instance?(u: Upstream, tokens: number): Decision | undefined | Promise<Decision | undefined>;
   /**
    * Required when `decide` may answer {@linkcode DEFERRED}: the request-level scopes and the
    * own limit of `u` (the first instance picked, `undefined` when none could be) in one call —
@@ -181,7 +200,10 @@ export interface ScopeDecider {
     svc: ServiceRuntime,
     req: GatewayRequest,
     u: Upstream | undefined,
+    tokens: number,
   ): AdmissionWith | Promise<AdmissionWith>;
+  /** The token correction of an allowing admission (see the interface's documentation). */
+  correct?(admission: Decision, deltaTokens: number): void | Promise<void>;
 }
 
 /**

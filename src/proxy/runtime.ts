@@ -9,7 +9,6 @@
  */
 
 import { getAdapter } from "../adapters/mod.ts";
-import { createStrategy } from "../balancer/mod.ts";
 import { type CircuitBreaker, createBreaker } from "../breaker/mod.ts";
 import type { Config, InstanceConfig, ServiceConfig } from "../config/types.ts";
 import { createHealthState, type HealthState, isActivelyProbed } from "../health/mod.ts";
@@ -33,6 +32,10 @@ import type {
   UpstreamStats,
 } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
+import { budgetFor, type Gate, gateFor } from "./admission.ts";
+import type { AdmissionQueue, QueueBudget } from "./admission_queue.ts";
+import { poolRouting } from "./pool.ts";
+import { countsTokens } from "./token_estimate.ts";
 import type { DialectName } from "../dialects/types.ts";
 import { buildCatalogue, type ServiceCatalogue } from "./catalogue.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
@@ -58,6 +61,8 @@ export interface Upstream extends Endpoint {
   readonly breaker: CircuitBreaker;
   readonly health: HealthState;
   readonly limiter?: KeyedLimiter;
+  /** The queue of the instance's pool, when the pool has admission limits (drained on release). */
+  readonly admission?: AdmissionQueue;
   /** Its attempts still waiting for a first byte (failed over when it is ejected). */
   readonly waiting: WaitingList;
 }
@@ -67,6 +72,15 @@ export interface ModelPool {
   readonly name: string;
   readonly upstreams: readonly Upstream[];
   readonly strategy: Strategy<Upstream>;
+  /** Hashes a prompt for the strategy; only when it reads prompts (`prefix-affinity`). */
+  readonly hashPrompt?: (body: Record<string, unknown>) => Int32Array;
+  /**
+   * True when some instance of the pool has its load report scraped (`load-signals`): only then
+   * do picks get `PickContext.load` (residency and load-aware strategies read it).
+   */
+  readonly signals: boolean;
+  /** Admission limits and queue; absent when no instance has `max-concurrency` and no engine queue gates. */
+  readonly gate?: Gate;
   /** The pool's recent successful first-byte times (outlier detection's reference). */
   readonly firstByteTimes: FirstByteTimes;
 }
@@ -83,6 +97,11 @@ export interface ServiceRuntime {
   /** Per-client-IP limiter (`client-ip-enable`). */
   readonly ipLimiter?: KeyedLimiter;
   readonly cache?: FallbackCache;
+  /**
+   * Some limit this service's requests meet counts tokens (`rate-limit.unit: tokens` at the
+   * global, service, client-IP, API-key or instance level): requests get a token estimate.
+   */
+  readonly countsTokens: boolean;
   /** Latency outlier detection (`undefined`: `outlier-detection` is off). */
   readonly outlier?: OutlierDetector;
 }
@@ -119,6 +138,9 @@ export interface RuntimeState {
   readonly keyLimiters: Map<string, { key: string; limiter: KeyedLimiter }>;
   /** The newest object of each instance id (what state-change callbacks report). */
   readonly current: Map<string, Upstream>;
+  /** Admission queues by `service/model`, and each service's queue budget: waiters outlive a reload. */
+  readonly queues: Map<string, AdmissionQueue>;
+  readonly budgets: Map<ServiceKind, QueueBudget>;
   /** Per instance id, the attempts waiting for a first byte. */
   readonly waiting: Map<string, WaitingList>;
   /** Per pool (`<service>/<model>`), the recent successful first-byte times. */
@@ -136,6 +158,8 @@ export function createRuntimeState(): RuntimeState {
     limiters: new Map(),
     keyLimiters: new Map(),
     current: new Map(),
+    queues: new Map(),
+    budgets: new Map(),
     waiting: new Map(),
     firstByteTimes: new Map(),
     waitCount: new WaitCount(),
@@ -274,6 +298,7 @@ function buildUpstream(
   svc: ServiceConfig,
   inst: InstanceConfig,
   clientKeyHeader: string | undefined,
+  admission: AdmissionQueue | undefined,
 ): Upstream {
   let stats = deps.state.stats.get(inst.id);
   if (!stats) {
@@ -308,6 +333,7 @@ function buildUpstream(
     breaker,
     health,
     limiter: limiterFor(deps, `instance:${inst.id}`, inst.rateLimit),
+    ...(admission !== undefined ? { admission } : {}),
     waiting,
   };
   deps.state.current.set(inst.id, self);
@@ -322,25 +348,27 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
   const services = {} as Record<ServiceKind, ServiceRuntime>;
   for (const kind of SERVICE_KINDS) {
     const svc = config.services[kind];
-    const byModel = new Map<string, Upstream[]>();
+    const byModel = new Map<string, InstanceConfig[]>();
     for (const inst of svc.instances) {
       if (!inst.enabled) continue;
-      const u = buildUpstream(deps, svc, inst, config.auth.header);
-      all.push(u);
       const list = byModel.get(inst.name) ?? [];
-      list.push(u);
+      list.push(inst);
       byModel.set(inst.name, list);
     }
+    const budget = budgetFor(deps.state, svc);
     const pools = new Map<string, ModelPool>();
-    for (const [name, upstreams] of byModel) {
-      const strategy = createStrategy<Upstream>(svc.loadBalance.type, upstreams, {
-        random: deps.random,
-        hashAlgorithm: svc.loadBalance.hashAlgorithm,
-        loadFactor: svc.loadBalance.loadFactor,
-        kvSaturation: svc.loadBalance.kvSaturation,
-        prefixCacheSize: svc.loadBalance.prefix.cacheSize,
+    for (const [name, instances] of byModel) {
+      const gate = gateFor(deps.state, svc, name, instances, budget);
+      const upstreams = instances.map((inst) =>
+        buildUpstream(deps, svc, inst, config.auth.header, gate?.queue)
+      );
+      all.push(...upstreams);
+      pools.set(name, {
+        name,
+        upstreams,
+        ...poolRouting(svc, upstreams, gate, deps.random),
+        firstByteTimes: firstByteTimesFor(deps, kind, name),
       });
-      pools.set(name, { name, upstreams, strategy, firstByteTimes: firstByteTimesFor(deps, kind, name) });
     }
     const rl = svc.rateLimit;
     // `scope: client-ip` limits each client only; `client-ip-enable` adds per-client buckets to
@@ -360,6 +388,7 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
           svc.fallback.cacheTtlMs,
         )
         : undefined,
+      countsTokens: countsTokens(config, svc),
       outlier: svc.outlier.enabled ? createOutlierDetector(svc.outlier) : undefined,
     };
   }

@@ -7,9 +7,10 @@
  * `inFlight(now) − inFlight(at the reading)` is exactly *sent since − finished since*. The request
  * path therefore needs no new counter: it keeps incrementing and decrementing `inFlight` as it does,
  * and {@linkcode InstanceSignal.record} snapshots it when a reading lands. A positive delta joins
- * the queue when the engine had one (its batch was full), else the batch; a negative delta lets
- * the queue advance first (a finished request frees a slot for a waiting one), then shrinks the
- * batch. Both stay ≥ 0.
+ * the queue when the engine had one (its batch was full), else the batch — up to the batch the
+ * engine was last seen running with a queue behind it (its learned batch size: memory can make
+ * it smaller than the engine's maximum), the rest then queues; a negative delta lets the queue advance first (a finished request frees a
+ * slot for a waiting one), then shrinks the batch. Both stay ≥ 0.
  *
  * **Trust.** A reading older than `staleAfterMs`, or none at all, is not trusted:
  * {@linkcode InstanceSignal.read} returns `undefined` and strategies fall back to `inFlight`.
@@ -27,6 +28,7 @@ interface MutableLoad {
   running?: number;
   kvUsage?: number;
   resident?: boolean;
+  batch?: number;
 }
 
 /**
@@ -58,6 +60,8 @@ export class InstanceSignal implements EngineSignal {
   private at = 0;
   private inFlightAtReading = 0;
   private resident: boolean | undefined;
+  /** The learned batch size: requests seen running with others queued behind them, lately. */
+  private batch: number | undefined;
   private error: string | undefined;
   private readonly view: MutableLoad = {};
 
@@ -73,6 +77,12 @@ export class InstanceSignal implements EngineSignal {
     this.at = this.clock();
     this.inFlightAtReading = inFlight;
     this.resident = reading.models === undefined ? undefined : isResident(reading.models, this.model);
+    // A queue behind the batch says the batch is full at its size now (memory may make it smaller
+    // than the engine's maximum); a larger batch running without a queue raises it.
+    if (reading.running !== undefined) {
+      if ((reading.waiting ?? 0) > 0) this.batch = reading.running;
+      else if (this.batch !== undefined && reading.running > this.batch) this.batch = reading.running;
+    }
     this.error = undefined;
   }
 
@@ -100,7 +110,11 @@ export class InstanceSignal implements EngineSignal {
       const delta = inFlight - this.inFlightAtReading;
       if (delta > 0) {
         if (waiting > 0 || r.running === undefined) waiting += delta;
-        else running += delta;
+        else {
+          const joins = this.batch === undefined ? delta : Math.min(delta, Math.max(0, this.batch - running));
+          running += joins;
+          waiting += delta - joins;
+        }
       } else if (delta < 0) {
         const advanced = Math.min(waiting, -delta);
         waiting -= advanced;
@@ -114,6 +128,7 @@ export class InstanceSignal implements EngineSignal {
     }
     v.kvUsage = r.kvUsage;
     v.resident = this.resident;
+    v.batch = this.batch;
     return v;
   }
 

@@ -15,10 +15,24 @@ Deno.test("InstanceSignal: sends since the reading join the queue when the engin
     running: 8,
     kvUsage: undefined,
     resident: undefined,
+    batch: 8, // seen running 8 with a queue: its batch is full at 8
   });
   signal.record({ waiting: 0, running: 4 }, 10);
   assert.equal(signal.read(13)?.running, 7);
   assert.equal(signal.read(13)?.waiting, 0);
+});
+
+Deno.test("InstanceSignal: once the batch size is learned, sends beyond it queue even when the engine had no queue", () => {
+  const { signal } = setup();
+  signal.record({ waiting: 0, running: 1 }, 0);
+  assert.deepEqual([signal.read(5)?.running, signal.read(5)?.waiting], [6, 0], "unknown batch: all run");
+  signal.record({ waiting: 1, running: 2 }, 3); // the batch is full at 2
+  signal.record({ waiting: 0, running: 1 }, 1);
+  assert.deepEqual([signal.read(4)?.running, signal.read(4)?.waiting, signal.read(4)?.batch], [2, 2, 2]);
+  signal.record({ waiting: 0, running: 3 }, 3); // more running without a queue: the batch is larger
+  assert.equal(signal.read(3)?.batch, 3);
+  signal.record({ waiting: 4, running: 1 }, 5); // full at 1 now (its KV cache is): the batch shrinks
+  assert.equal(signal.read(5)?.batch, 1);
 });
 
 Deno.test("InstanceSignal: finishes since the reading let the queue advance, then shrink the batch, never below 0", () => {
@@ -66,6 +80,7 @@ Deno.test("InstanceSignal: Ollama residency of the instance's model; queue left 
     running: undefined,
     kvUsage: undefined,
     resident: true,
+    batch: undefined,
   });
   signal.record({ models: ["qwen2.5:7b"] }, 0);
   assert.equal(signal.read(0)?.resident, false);

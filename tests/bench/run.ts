@@ -27,8 +27,10 @@ import { measure, type RunSettings, SCENARIOS, type Target, warmUp } from "./sce
 import { bestRound, checkTargets, formatTable, type Measurement } from "./table.ts";
 import { startVariants, type Variants } from "./variants.ts";
 import { preflight, servedRequests } from "./verify.ts";
+import { main as routingMain } from "./routing/main.ts";
 
 const HELP = `deno task bench [options]
+deno task bench routing [--seed N] [--quick]   the routing simulation (see tests/bench/routing/)
 
   --quick              short windows (2 s gateway warm-up, 1 s warm-up, 3 s measured, streams held
                        2 s): a smoke test
@@ -209,6 +211,11 @@ async function bench(o: Options): Promise<number> {
     if (o.keepLogs) progress(`logs kept in ${dir}`);
     else await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+if (import.meta.main && Deno.args[0] === "routing") {
+  // `deno task bench routing`: the routing simulation (virtual time; no servers, no load).
+  Deno.exit(await routingMain(Deno.args.slice(1)));
 }
 
 if (import.meta.main) {

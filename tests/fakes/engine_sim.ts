@@ -12,15 +12,17 @@
  * - Everything is multiplied by `speed` (3 = three times slower); output lengths without
  *   `max_tokens` come from a seeded PRNG, so a run is reproducible.
  *
- * Time comes from an injected `sleep`, so the same model can run on real timers (socket tests)
- * or on a virtual clock (a simulation).
+ * The core is event-driven ({@linkcode EngineSim.submit}: callbacks on an injected `schedule`), so
+ * the routing simulation runs it in virtual time with no promise per token; {@linkcode
+ * EngineSim.generate} wraps it in a promise for the socket fake, on real timers (or on a `sleep`).
  *
  * @module
  */
 
+import type { Schedule } from "../../src/types.ts";
 import { seededRandom } from "./random.ts";
 
-/** Options of {@linkcode EngineSim}. */
+/** Options of {@linkcode EngineSim}: timing from `schedule`, or from `sleep`. */
 export interface EngineSimOptions {
   readonly maxBatch?: number;
   readonly kvCapacityTokens?: number;
@@ -34,8 +36,10 @@ export interface EngineSimOptions {
   readonly blockChars?: number;
   /** Blocks kept in the prefix cache (oldest dropped first). */
   readonly prefixCacheBlocks?: number;
-  /** Waits `ms`, or less when `signal` aborts. */
-  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Runs `fn` after `ms`; returns a cancel function. */
+  readonly schedule?: Schedule;
+  /** Waits `ms`, or less when `signal` aborts (used when no `schedule` is given). */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** One generation: prompt text and how many tokens to produce. */
@@ -45,10 +49,18 @@ export interface SimRequest {
   readonly signal?: AbortSignal;
 }
 
-interface Waiter {
-  readonly need: number;
-  /** `true`: admitted with its slot and KV reserved; `false`: left the queue (abort). */
-  readonly settle: (admitted: boolean) => void;
+/** What {@linkcode EngineSim.submit} tells about a generation. */
+export interface SimCallbacks {
+  /** Output token `i` (0 is the first). */
+  token(i: number): void;
+  /** The generation ended with `produced` tokens (all of them, or fewer when cancelled). */
+  done(produced: number): void;
+}
+
+/** A submitted generation. */
+export interface SimJob {
+  /** Leaves the queue, or the batch, at once. */
+  cancel(): void;
 }
 
 const FNV_PRIME = 0x01000193;
@@ -64,6 +76,54 @@ function blockChain(text: string, blockChars: number): number[] {
   return out;
 }
 
+/**
+ * The prompt text an OpenAI chat (or completions) body gives the engine: role and content of
+ * each message, in order.
+ */
+export function promptOf(
+  body: { messages?: { role?: string; content?: unknown }[]; prompt?: unknown },
+): string {
+  if (Array.isArray(body.messages)) {
+    return body.messages.map((m) => `${m.role}\n${typeof m.content === "string" ? m.content : ""}\n`).join(
+      "",
+    );
+  }
+  return typeof body.prompt === "string" ? body.prompt : "";
+}
+
+/** A schedule from a `sleep` (a cancelled one never runs). */
+function scheduleFrom(sleep: NonNullable<EngineSimOptions["sleep"]>): Schedule {
+  return (fn, ms) => {
+    let live = true;
+    sleep(ms).then(() => live && fn());
+    return () => void (live = false);
+  };
+}
+
+/** One generation inside the engine. */
+class Job implements SimJob {
+  produced = 0;
+  admitted = false;
+  ended = false;
+  timer: (() => void) | undefined;
+  readonly need: number;
+
+  constructor(
+    readonly engine: EngineSim,
+    readonly prompt: string,
+    readonly promptTokens: number,
+    readonly outTokens: number,
+    readonly callbacks: SimCallbacks,
+    readonly start: number,
+  ) {
+    this.need = promptTokens + outTokens;
+  }
+
+  cancel(): void {
+    this.engine.cancel(this);
+  }
+}
+
 /** The engine model; see the module doc. */
 export class EngineSim {
   running = 0;
@@ -71,15 +131,17 @@ export class EngineSim {
   kvReserved = 0;
   prefixQueriedTokens = 0;
   prefixHitTokens = 0;
-  /** Time to first token of every finished prefill, ms. */
+  /** Time to first token of every finished prefill, ms (from submission). */
   readonly ttfts: number[] = [];
   readonly maxBatch: number;
   readonly kvCapacityTokens: number;
-  private readonly o: Required<Omit<EngineSimOptions, "seed" | "sleep">>;
-  private readonly sleep: EngineSimOptions["sleep"];
+  private readonly o: Required<Omit<EngineSimOptions, "seed" | "sleep" | "schedule">>;
+  private readonly schedule: Schedule;
   private readonly random: () => number;
-  private readonly queue: Waiter[] = [];
+  private readonly queue: Job[] = [];
   private readonly prefix = new Map<number, true>();
+  /** The clock of the current `generate`/`submit` caller. */
+  private now: () => number = () => 0;
 
   constructor(options: EngineSimOptions) {
     this.o = {
@@ -94,7 +156,9 @@ export class EngineSim {
     };
     this.maxBatch = this.o.maxBatch;
     this.kvCapacityTokens = this.o.kvCapacityTokens;
-    this.sleep = options.sleep;
+    if (options.schedule) this.schedule = options.schedule;
+    else if (options.sleep) this.schedule = scheduleFrom(options.sleep);
+    else throw new TypeError(`Cannot create engine model: "schedule" or "sleep" is required`);
     this.random = seededRandom(options.seed ?? 1);
   }
 
@@ -103,43 +167,85 @@ export class EngineSim {
     return Math.min(1, this.kvReserved / this.kvCapacityTokens);
   }
 
+  /** Starts a generation: queued, then prefilled, then one token per decode step (see the module doc). */
+  submit(req: { prompt: string; maxTokens?: number }, callbacks: SimCallbacks, now: () => number): SimJob {
+    this.now = now;
+    const promptTokens = Math.max(1, Math.ceil(req.prompt.length / 4));
+    const outTokens = req.maxTokens ?? 8 + Math.floor(this.random() * 17);
+    const job = new Job(this, req.prompt, promptTokens, outTokens, callbacks, now());
+    if (this.queue.length === 0 && this.fits(job.need)) this.begin(job);
+    else {
+      this.waiting++;
+      this.queue.push(job);
+    }
+    return job;
+  }
+
   /**
    * Runs one generation, calling `onToken(i)` for each output token (0 is the first); resolves
    * with the number of tokens produced. An abort leaves the queue or the batch at once.
    */
-  async generate(
-    req: SimRequest,
-    onToken: (i: number) => void | Promise<void>,
-    now: () => number,
-  ): Promise<number> {
-    const start = now();
-    const promptTokens = Math.max(1, Math.ceil(req.prompt.length / 4));
-    const outTokens = req.maxTokens ?? 8 + Math.floor(this.random() * 17);
-    const need = promptTokens + outTokens;
-    if (!(await this.admit(need, req.signal))) return 0;
-    let produced = 0;
-    try {
-      const cached = this.prefixHit(req.prompt);
-      const uncached = Math.max(1, promptTokens - cached);
-      await this.sleep(uncached * this.o.prefillMsPerToken * this.o.speed + this.step(), req.signal);
-      if (req.signal?.aborted) return produced;
-      this.ttfts.push(now() - start);
-      for (; produced < outTokens; produced++) {
-        if (produced > 0) await this.sleep(this.step(), req.signal);
-        if (req.signal?.aborted) return produced;
-        await onToken(produced);
-      }
-      return produced;
-    } finally {
-      this.running--;
-      this.kvReserved -= need;
-      this.pump();
+  generate(req: SimRequest, onToken: (i: number) => unknown, now: () => number): Promise<number> {
+    if (req.signal?.aborted) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      const job = this.submit(req, {
+        token: (i) => void onToken(i),
+        done: (n) => {
+          req.signal?.removeEventListener("abort", leave);
+          resolve(n);
+        },
+      }, now);
+      const leave = () => job.cancel();
+      req.signal?.addEventListener("abort", leave, { once: true });
+    });
+  }
+
+  /** Removes a job from the queue, or from the batch (its KV freed). */
+  cancel(job: Job): void {
+    if (job.ended) return;
+    if (!job.admitted) {
+      const i = this.queue.indexOf(job);
+      if (i !== -1) this.queue.splice(i, 1);
+      this.waiting--;
+      job.ended = true;
+      job.callbacks.done(0);
+      return;
     }
+    job.timer?.();
+    this.finish(job);
   }
 
   private step(): number {
     return this.o.decodeMsPerToken * this.o.speed *
       (1 + this.o.batchSlowdown * Math.max(0, this.running - 1));
+  }
+
+  /** Admitted: reserves a slot and KV, then prefills what the prefix cache does not hold. */
+  private begin(job: Job): void {
+    this.running++;
+    this.kvReserved += job.need;
+    job.admitted = true;
+    const uncached = Math.max(1, job.promptTokens - this.prefixHit(job.prompt));
+    const prefill = uncached * this.o.prefillMsPerToken * this.o.speed + this.step();
+    job.timer = this.schedule(() => this.emit(job), prefill);
+  }
+
+  /** Emits the job's next token, then schedules the one after (or finishes). */
+  private emit(job: Job): void {
+    if (job.produced === 0) this.ttfts.push(this.now() - job.start);
+    job.callbacks.token(job.produced++);
+    if (job.ended) return; // cancelled from the callback
+    if (job.produced >= job.outTokens) return this.finish(job);
+    job.timer = this.schedule(() => this.emit(job), this.step());
+  }
+
+  private finish(job: Job): void {
+    job.ended = true;
+    job.timer = undefined;
+    this.running--;
+    this.kvReserved -= job.need;
+    this.pump();
+    job.callbacks.done(job.produced);
   }
 
   /** Prompt tokens found in the prefix cache; the prompt's blocks are remembered. */
@@ -163,43 +269,10 @@ export class EngineSim {
       (this.running < this.maxBatch && this.kvReserved + need <= this.kvCapacityTokens);
   }
 
-  private reserve(need: number): void {
-    this.running++;
-    this.kvReserved += need;
-  }
-
-  /** Resolves `true` once a slot and KV room are reserved for the request, `false` on abort. */
-  private admit(need: number, signal?: AbortSignal): Promise<boolean> {
-    if (signal?.aborted) return Promise.resolve(false);
-    if (this.queue.length === 0 && this.fits(need)) {
-      this.reserve(need);
-      return Promise.resolve(true);
-    }
-    this.waiting++;
-    return new Promise<boolean>((resolve) => {
-      const onAbort = () => {
-        const i = this.queue.indexOf(waiter);
-        if (i !== -1) this.queue.splice(i, 1);
-        waiter.settle(false);
-      };
-      const waiter: Waiter = {
-        need,
-        settle: (admitted) => {
-          this.waiting--;
-          signal?.removeEventListener("abort", onAbort);
-          resolve(admitted);
-        },
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.queue.push(waiter);
-    });
-  }
-
   private pump(): void {
     while (this.queue.length > 0 && this.fits(this.queue[0].need)) {
-      const w = this.queue.shift()!;
-      this.reserve(w.need);
-      w.settle(true);
+      this.waiting--;
+      this.begin(this.queue.shift()!);
     }
   }
 }

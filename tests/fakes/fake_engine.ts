@@ -7,10 +7,10 @@
  * @module
  */
 
-import { EngineSim, type EngineSimOptions } from "./engine_sim.ts";
+import { EngineSim, type EngineSimOptions, promptOf } from "./engine_sim.ts";
 
 /** Options of {@linkcode startFakeEngine}. */
-export interface FakeEngineOptions extends Omit<EngineSimOptions, "sleep"> {
+export interface FakeEngineOptions extends Omit<EngineSimOptions, "sleep" | "schedule"> {
   /** The served model name (vLLM's `model_name` label). */
   readonly model: string;
   readonly port?: number;
@@ -27,23 +27,23 @@ export interface FakeEngine {
   readonly requests: number;
   /** `/metrics` requests received. */
   readonly scrapes: number;
+  /** Chat requests being served now (a stream until it ends or its client leaves). */
+  readonly active: number;
+  /** The most chat requests ever served at once. */
+  readonly peakActive: number;
+  /** The `user` field of every chat request, in arrival order (tests tag conversations with it). */
+  readonly users: readonly string[];
   metricsFault: MetricsFault;
   close(): Promise<void>;
 }
 
 const enc = new TextEncoder();
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+/** Real timers for the engine model. */
+const schedule = (fn: () => void, ms: number) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
 
 /** vLLM's exposition of the engine's state. */
 export function vllmMetrics(sim: EngineSim, model: string): string {
@@ -68,27 +68,41 @@ export function vllmMetrics(sim: EngineSim, model: string): string {
   ].join("\n");
 }
 
-function promptOf(body: { messages?: { role?: string; content?: unknown }[]; prompt?: unknown }): string {
-  if (Array.isArray(body.messages)) {
-    return body.messages.map((m) => `${m.role}\n${typeof m.content === "string" ? m.content : ""}\n`).join(
-      "",
-    );
-  }
-  return typeof body.prompt === "string" ? body.prompt : "";
-}
-
 /** Starts a fake engine on 127.0.0.1 (port 0 = any free port). */
 export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
-  const sim = new EngineSim({ ...options, sleep });
+  const sim = new EngineSim({ ...options, schedule });
   const model = options.model;
   let requests = 0;
   let scrapes = 0;
+  let active = 0;
+  let peakActive = 0;
+  const users: string[] = [];
   let counter = 0;
   const hung = new Set<() => void>();
 
+  /**
+   * Counts the request as active until its answer is complete (a stream: until it ends) or the
+   * engine learns that its client left (as vLLM aborts a request on disconnect).
+   */
   async function chat(req: Request): Promise<Response> {
     requests++;
+    peakActive = Math.max(peakActive, ++active);
+    let ended = false;
+    const end = () => void (ended || (ended = true, active--));
+    req.signal.addEventListener("abort", end, { once: true });
+    let streaming = false;
+    try {
+      const res = await answer(req, end);
+      streaming = res.headers.get("content-type") === "text/event-stream";
+      return res;
+    } finally {
+      if (!streaming) end();
+    }
+  }
+
+  async function answer(req: Request, end: () => void): Promise<Response> {
     const body = await req.json().catch(() => null);
+    if (typeof body?.user === "string") users.push(body.user);
     if (body === null || typeof body !== "object") {
       return Response.json({ error: { message: "invalid JSON", type: "invalid_request_error" } }, {
         status: 400,
@@ -105,6 +119,8 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
     });
     if (body.stream === true) {
       let produced = 0;
+      // vLLM ends with a chunk carrying `usage` (and no choices) when asked for it.
+      const usage = body.stream_options?.include_usage === true;
       const stream = new ReadableStream<Uint8Array>({
         async start(ctrl) {
           try {
@@ -119,12 +135,29 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
                 ),
               );
             }, Date.now);
-            ctrl.enqueue(enc.encode(`data: ${JSON.stringify(chunk({}, "stop"))}\n\ndata: [DONE]\n\n`));
+            ctrl.enqueue(enc.encode(`data: ${JSON.stringify(chunk({}, "stop"))}\n\n`));
+            if (usage) {
+              const counts = {
+                prompt_tokens: Math.ceil(simReq.prompt.length / 4),
+                completion_tokens: produced,
+              };
+              const last = {
+                id,
+                object: "chat.completion.chunk",
+                created: 0,
+                model,
+                choices: [],
+                usage: counts,
+              };
+              ctrl.enqueue(enc.encode(`data: ${JSON.stringify(last)}\n\n`));
+            }
+            ctrl.enqueue(enc.encode("data: [DONE]\n\n"));
             ctrl.close();
           } catch {
             // The client went away: the generation was aborted.
+          } finally {
+            end();
           }
-          void produced;
         },
       });
       return new Response(stream, { headers: { "content-type": "text/event-stream" } });
@@ -186,6 +219,13 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
     get scrapes() {
       return scrapes;
     },
+    get active() {
+      return active;
+    },
+    get peakActive() {
+      return peakActive;
+    },
+    users,
     metricsFault: "none",
     async close() {
       for (const release of hung) release();
@@ -193,4 +233,27 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
     },
   };
   return engine;
+}
+
+/**
+ * Sends `n` long generations straight to an engine (not through a gateway), as other clients of a
+ * shared engine would; abort `signal` to end them. Resolves when they have all ended.
+ */
+export function generateDirectly(
+  url: string,
+  n: number,
+  signal: AbortSignal,
+  maxTokens = 500,
+): Promise<void> {
+  const one = () =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "qwen",
+        messages: [{ role: "user", content: "hello" }],
+        max_tokens: maxTokens,
+      }),
+      signal,
+    }).then((r) => r.text()).catch(() => {});
+  return Promise.all(Array.from({ length: n }, one)).then(() => {});
 }

@@ -85,3 +85,22 @@ export async function eventually(check: () => boolean, what: string, timeoutMs =
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/**
+ * One short chat request (model `qwen`, 2 tokens, `body` merged in) through a gateway at `url`;
+ * resolves with its status once the answer has been read.
+ */
+export async function askChat(url: string, body: Record<string, unknown> = {}): Promise<number> {
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "qwen",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 2,
+      ...body,
+    }),
+  });
+  await res.text();
+  return res.status;
+}

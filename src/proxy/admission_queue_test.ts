@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { AdmissionQueue, type Offer, QueueBudget, type Queued } from "./admission_queue.ts";
+
+/** A waiter that takes a slot while `slots.n > 0`, else reports `full` (or `gone` when told). */
+function waiter(name: string, priority: number, slots: { n: number }, log: string[], gone = false): Queued {
+  return {
+    priority,
+    prev: undefined,
+    next: undefined,
+    queued: false,
+    offer(): Offer {
+      if (gone) return (log.push(`${name}:gone`), "gone");
+      if (slots.n === 0) return "full";
+      slots.n--;
+      log.push(name);
+      return "taken";
+    },
+  };
+}
+
+Deno.test("AdmissionQueue: priority first, FIFO within, a retry at the front of its level", () => {
+  const slots = { n: 0 };
+  const log: string[] = [];
+  const q = new AdmissionQueue(new QueueBudget(10), 10);
+  for (const [name, p] of [["a", 1], ["b", 3], ["c", 1], ["d", 3]] as const) {
+    q.add(waiter(name, p, slots, log));
+  }
+  q.add(waiter("retry", 1, slots, log), true);
+  slots.n = 5;
+  q.drain();
+  assert.deepEqual(log, ["b", "d", "retry", "a", "c"]);
+  assert.equal(q.size, 0);
+});
+
+Deno.test("AdmissionQueue: drain stops at the first waiter that finds everything full, keeping it first", () => {
+  const slots = { n: 1 };
+  const log: string[] = [];
+  const q = new AdmissionQueue(new QueueBudget(10), 2);
+  const [a, b] = [waiter("a", 0, slots, log), waiter("b", 0, slots, log)];
+  q.add(a);
+  q.add(b);
+  q.drain();
+  assert.deepEqual(log, ["a"]);
+  assert.equal(q.head(), b);
+  slots.n = 1;
+  q.drain();
+  assert.deepEqual(log, ["a", "b"]);
+});
+
+Deno.test("AdmissionQueue: a waiter nothing can serve leaves without stopping the drain", () => {
+  const slots = { n: 1 };
+  const log: string[] = [];
+  const q = new AdmissionQueue(new QueueBudget(10), 1);
+  q.add(waiter("x", 0, slots, log, true));
+  q.add(waiter("y", 0, slots, log));
+  q.drain();
+  assert.deepEqual(log, ["x:gone", "y"]);
+});
+
+Deno.test("AdmissionQueue: remove unlinks from anywhere in O(1); the service budget bounds every pool", () => {
+  const slots = { n: 0 };
+  const log: string[] = [];
+  const budget = new QueueBudget(3);
+  const q1 = new AdmissionQueue(budget, 4);
+  const q2 = new AdmissionQueue(budget, 4);
+  const ws = ["a", "b", "c"].map((n) => waiter(n, 2, slots, log));
+  assert.ok(q1.add(ws[0]) && q1.add(ws[1]) && q2.add(ws[2]));
+  assert.equal(q2.add(waiter("d", 0, slots, log)), false, "the service's budget is used up");
+  assert.ok(q1.remove(ws[0]) && !q1.remove(ws[0]));
+  assert.equal(budget.depth, 2);
+  assert.equal(q1.head(), ws[1]);
+  assert.ok(q1.remove(ws[1]));
+  assert.equal(q1.head(), undefined);
+  assert.equal(q1.size, 0);
+  assert.throws(() => new QueueBudget(-1), /"maxSize" must be an integer >= 0/);
+  assert.throws(() => new AdmissionQueue(budget, 0), /"levels" must be an integer in 1..64/);
+});

@@ -1,0 +1,247 @@
+/**
+ * The admission queue on the request path, in process on manual time: `max-concurrency` and the
+ * queue's `max-size`, `max-wait`, priority (API key and header) and client aborts, streams holding
+ * their slot until they end — each request through `gateway.fetch`, every counter idle at the end.
+ */
+
+import assert from "node:assert/strict";
+import {
+  type Harness,
+  harness,
+  type PostOptions,
+  ScriptedUpstreams,
+  serviceConfig,
+  settle,
+  type Step,
+} from "./_testing.ts";
+
+/** A stream that holds its slot for `ms` after its first chunk. */
+const held = (ms: number): Step => ({ body: ["data: {}\n\n", ms, "data: [DONE]\n\n"] });
+const OK: Step = { json: { choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } } };
+
+const chat = (tag: string) => ({ model: "m", stream: true, messages: [{ role: "user", content: tag }] });
+
+/** The tags of the requests the upstreams received, in order. */
+function served(h: Harness): string[] {
+  return h.upstreams.calls.map((c) => JSON.parse(c.body).messages[0].content);
+}
+
+const queued = (extra: Record<string, unknown> = {}, maxConcurrency = 1) =>
+  serviceConfig(["a"], { queue: { "max-size": 10, "max-wait": 5000, ...extra } }, "chat", {
+    "max-concurrency": maxConcurrency,
+  });
+
+/** Posts `tag` and returns the pending response (read with `text`). */
+function post(h: Harness, tag: string, options?: PostOptions): Promise<Response> {
+  return h.post(chat(tag), options);
+}
+
+function depth(h: Harness): number {
+  return h.gateway.state.budgets.get("chat")!.depth;
+}
+
+Deno.test("admission: a request finding the instance at max-concurrency waits, then takes the freed slot", async () => {
+  const h = harness(queued(), { a: [held(1000)] });
+  const first = await post(h, "r0");
+  const second = post(h, "r1");
+  await settle();
+  assert.equal(depth(h), 1, "r1 waits in the queue");
+  assert.equal(h.upstream("a").stats.inFlight, 1, "never above max-concurrency");
+  const firstBody = first.text();
+  await h.time.advance(1000); // r0's stream ends: its slot goes to r1
+  await firstBody;
+  const res = await second;
+  assert.equal(res.status, 200);
+  assert.equal(depth(h), 0);
+  assert.equal(h.upstream("a").stats.inFlight, 1, "r1 holds the slot while it streams");
+  const body = res.text();
+  await h.time.advance(1000);
+  await body;
+  assert.deepEqual(served(h), ["r0", "r1"]);
+  const metrics = await h.gateway.metrics.render();
+  assert.match(metrics, /dairouter_queue_wait_seconds_count\{service="chat",outcome="served"\} 1/);
+  assert.match(metrics, /dairouter_queue_depth\{service="chat"\} 0/);
+  h.assertIdle();
+});
+
+Deno.test("admission: higher priority first, FIFO within a priority (header), the key's level caps it", async () => {
+  const config = queued({ priority: "header:X-Priority" });
+  const h = harness(config, { a: [held(100)] });
+  const r0 = await post(h, "r0");
+  const order = [["low", "1"], ["hi-1", "5"], ["none", undefined], ["hi-2", "5"], ["bad", "x"], ["top", "9"]];
+  const pending = order.map(([tag, p]) =>
+    post(h, tag!, { headers: p === undefined ? {} : { "x-priority": p } }).then((r) => r.text())
+  );
+  await settle();
+  assert.equal(depth(h), order.length);
+  const bodies = [r0.text(), ...pending];
+  for (let i = 0; i <= order.length; i++) await h.time.advance(100);
+  await Promise.all(bodies);
+  assert.deepEqual(served(h), ["r0", "top", "hi-1", "hi-2", "low", "none", "bad"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: an API key's priority orders the queue; a header cannot raise it", async () => {
+  const config = {
+    ...queued({ priority: "header:X-Priority" }) as Record<string, unknown>,
+    auth: {
+      keys: [
+        { name: "batch", key: "batch-key-0001", priority: 1 },
+        { name: "interactive", key: "interactive-key-01", priority: 8 },
+      ],
+    },
+  };
+  const h = harness(config, { a: [held(100)] });
+  const as = (key: string, extra: Record<string, string> = {}) => ({
+    headers: { authorization: `Bearer ${key}`, ...extra },
+  });
+  const r0 = await post(h, "r0", as("batch-key-0001"));
+  const pending = [
+    post(h, "batch-asks-9", as("batch-key-0001", { "x-priority": "9" })),
+    post(h, "interactive", as("interactive-key-01")),
+    post(h, "interactive-lowers", as("interactive-key-01", { "x-priority": "0" })),
+  ].map((p) => p.then((r) => r.text()));
+  await settle();
+  const bodies = [r0.text(), ...pending];
+  for (let i = 0; i < 4; i++) await h.time.advance(100);
+  await Promise.all(bodies);
+  assert.deepEqual(served(h), ["r0", "interactive", "batch-asks-9", "interactive-lowers"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: max-wait passes → 503 queue_timeout with Retry-After; nothing held", async () => {
+  const h = harness(queued({ "max-wait": 2000 }), { a: [held(5000)] });
+  const rest = (await post(h, "r0")).text();
+  const second = post(h, "r1");
+  await h.time.advance(2000);
+  const res = await second;
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("retry-after"), "2");
+  const body = await res.json();
+  assert.equal(body.error.code, "queue_timeout");
+  assert.equal(depth(h), 0);
+  await h.time.advance(3000);
+  await rest;
+  assert.deepEqual(served(h), ["r0"]);
+  assert.match(h.logs.join("\n"), /"status":503.*"error":"queue_timeout"/);
+  const metrics = await h.gateway.metrics.render();
+  assert.match(metrics, /dairouter_queue_wait_seconds_sum\{service="chat",outcome="timeout"\} 2/);
+  h.assertIdle();
+});
+
+Deno.test("admission: a full queue is a 429 queue_full at once; without a queue too", async () => {
+  for (
+    const [config, size] of [[queued({ "max-size": 1 }), 1], [
+      serviceConfig(["a"], {}, "chat", { "max-concurrency": 1 }),
+      0,
+    ]] as const
+  ) {
+    const h = harness(config, { a: [held(1000)] });
+    const first = await post(h, "r0");
+    const waiting = size > 0 ? [post(h, "r1")] : [];
+    await settle();
+    const res = await post(h, "r2");
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("retry-after"), size > 0 ? "5" : "1");
+    const body = await res.json();
+    assert.equal(body.error.code, "queue_full");
+    assert.equal(body.error.type, "rate_limit_error");
+    const bodies = [first.text(), ...waiting.map((p) => p.then((r) => r.text()))];
+    await h.time.advance(1000);
+    await h.time.advance(1000);
+    await Promise.all(bodies);
+    assert.deepEqual(served(h), size > 0 ? ["r0", "r1"] : ["r0"]);
+    h.assertIdle();
+  }
+});
+
+Deno.test("admission: a client that leaves the queue leaves at once; the next waiter gets the slot", async () => {
+  const h = harness(queued(), { a: [held(1000)] });
+  const first = await post(h, "r0");
+  const client = new AbortController();
+  const leaving = post(h, "gone", { signal: client.signal });
+  const staying = post(h, "r2");
+  await settle();
+  assert.equal(depth(h), 2);
+  client.abort();
+  await settle();
+  assert.equal(depth(h), 1, "left at once, before any slot freed");
+  assert.equal((await leaving).status, 499);
+  assert.match(h.logs.join("\n"), /"status":499.*"error":"client_abort"/);
+  const bodies = [first.text(), staying.then((r) => r.text())];
+  await h.time.advance(1000);
+  await h.time.advance(1000);
+  await Promise.all(bodies);
+  assert.deepEqual(served(h), ["r0", "r2"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: a waiting request goes to whichever instance frees first; max-concurrency per instance", async () => {
+  const h = harness(
+    serviceConfig(["a", "b"], { queue: { "max-size": 10 } }, "chat", { "max-concurrency": 2 }),
+    { a: [held(300)], b: [held(500)] },
+  );
+  const first = await Promise.all([0, 1, 2, 3].map((i) => post(h, `r${i}`)));
+  const late = post(h, "late");
+  await settle();
+  assert.equal(h.upstream("a").stats.inFlight, 2);
+  assert.equal(h.upstream("b").stats.inFlight, 2);
+  assert.equal(depth(h), 1);
+  const bodies = [...first.map((r) => r.text()), late.then((r) => r.text())];
+  await h.time.advance(300); // a's two streams end first
+  assert.equal(h.upstreams.calls.at(-1)!.instance, "a");
+  await h.time.advance(500);
+  await Promise.all(bodies);
+  h.assertIdle();
+});
+
+Deno.test("admission: a waiter nothing can serve any more (breaker opened) gets its 503 at the next release, not at max-wait", async () => {
+  const config = queued({}) as { model: { services: { chat: Record<string, unknown> } } };
+  config.model.services.chat["circuit-breaker"] = { "failure-threshold": 1, timeout: 60_000 };
+  const h = harness(config, { a: [held(1000), OK] });
+  const first = await post(h, "r0");
+  const second = post(h, "r1");
+  await settle();
+  h.upstream("a").breaker.onFailure(); // opened while r0 still streams
+  const body = first.text();
+  await h.time.advance(1000);
+  await body;
+  const res = await second;
+  assert.equal(res.status, 503);
+  assert.match((await res.json()).error.message, /1 circuit-open/);
+  assert.deepEqual(served(h), ["r0"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: a request that finds its model full waits for it; the fallback chain is for a model with nothing", async () => {
+  const config = {
+    model: {
+      fallbacks: { m: ["m2"] },
+      services: {
+        chat: {
+          "load-balance": { type: "round-robin" },
+          "health-check": { enabled: false },
+          queue: { "max-size": 10, "max-wait": 5000 },
+          instances: [
+            { name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 },
+            { name: "m2", "base-url": ScriptedUpstreams.url("b") },
+          ],
+        },
+      },
+    },
+  };
+  const h = harness(config, { a: [held(500)], b: [held(500)] });
+  const first = (await post(h, "r0")).text();
+  const second = post(h, "r1");
+  await settle();
+  assert.equal(depth(h), 1, "r1 waits for m rather than falling back to m2");
+  await h.time.advance(500);
+  await first;
+  const res = await second;
+  assert.equal(res.headers.get("x-dairouter-fallback"), null);
+  const body = res.text();
+  await h.time.advance(500);
+  await body;
+  assert.deepEqual(h.upstreams.tried, ["a", "a"]);
+  h.assertIdle();
+});
