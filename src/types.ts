@@ -283,6 +283,11 @@ export interface InstanceTarget {
   readonly apiKey?: string;
   /** Extra headers to send upstream. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The header clients may send their gateway key in besides `Authorization` and `X-API-Key`
+   * (`auth.header-name`, lower-case): kept from an instance that has a credential of its own.
+   */
+  readonly clientKeyHeader?: string;
 }
 
 /** A JSON request body: the original bytes and the parsed object. */

@@ -11,11 +11,11 @@ import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts
 const UPSTREAM_KEY = "sk-instance-own-7777";
 const CLIENT_KEY = "sk-client-key-8888";
 
-const chat = (url: string, headers: Record<string, string>) =>
+const chat = (url: string, headers: Record<string, string>, model = "m") =>
   fetch(`${url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
   }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 /** A gateway for `yaml(upstreamUrl)` in front of a recording fake upstream, both closed after `fn`. */
@@ -60,22 +60,44 @@ model:
   });
 });
 
-Deno.test("auth off: an instance with its own api-key never receives the client's Authorization or X-API-Key", async () => {
-  await withGateway((u) => `
+Deno.test("auth off: an instance with its own api-key never receives the client's Authorization, X-API-Key or auth.header-name (ours or JAiRouter's); one without still does", async () => {
+  const auths = [
+    "",
+    "auth: { enabled: false, header-name: X-Custom-Key }",
+    "jairouter:\n  security:\n    enabled: false\n    api-key: { header-name: X-Custom-Key }",
+  ];
+  for (const auth of auths) {
+    await withGateway((u) => `
 model:
   health-check: { enabled: false }
   services:
     chat:
       instances:
         - { name: m, base-url: "${u}", api-key: "${UPSTREAM_KEY}" }
+        - { name: open, base-url: "${u}" }
+${auth}
 `, async (gw, up) => {
-    const res = await chat(gw.url, { authorization: `Bearer ${CLIENT_KEY}`, "x-api-key": CLIENT_KEY });
-    assert.equal(res.status, 200);
-    const seen = up.requests[0].headers;
-    assert.equal(seen.get("authorization"), `Bearer ${UPSTREAM_KEY}`);
-    assert.equal(seen.get("x-api-key"), null);
-    for (const [, value] of seen) assert.ok(!value.includes(CLIENT_KEY), "no client credential upstream");
-  });
+      const client = {
+        authorization: `Bearer ${CLIENT_KEY}`,
+        "x-api-key": CLIENT_KEY,
+        "x-custom-key": CLIENT_KEY,
+      };
+      const res = await chat(gw.url, client);
+      assert.equal(res.status, 200, res.text);
+      const seen = up.requests[0].headers;
+      assert.equal(seen.get("authorization"), `Bearer ${UPSTREAM_KEY}`);
+      assert.equal(seen.get("x-api-key"), null);
+      const custom = auth === "" ? CLIENT_KEY : null; // only a configured header-name is a credential
+      assert.equal(seen.get("x-custom-key"), custom, `${auth}: the client's key stays out`);
+      for (const [name, value] of seen) {
+        if (name !== "x-custom-key") assert.ok(!value.includes(CLIENT_KEY), "no client credential upstream");
+      }
+      // Without a key of its own the instance gets what the client sent (auth is off).
+      assert.equal((await chat(gw.url, client, "open")).status, 200);
+      assert.equal(up.requests[1].headers.get("x-custom-key"), CLIENT_KEY);
+      assert.equal(up.requests[1].headers.get("authorization"), `Bearer ${CLIENT_KEY}`);
+    });
+  }
 });
 
 Deno.test("auth on: an instance without a key of its own receives neither the client's Authorization nor its X-API-Key", async () => {

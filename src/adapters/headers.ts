@@ -76,7 +76,9 @@ export function upstreamHeaders(
     if (name === "content-length") continue;
     if (contentType !== undefined && name === "content-type") continue;
     // The client's own credential is for the gateway, never for a backend that has its own.
-    if (own && (CLIENT_CREDENTIALS.has(name) || name === auth.header)) continue;
+    if (own && (CLIENT_CREDENTIALS.has(name) || name === auth.header || name === target.clientKeyHeader)) {
+      continue;
+    }
     out.push(pair);
   }
   const headers = new HeaderList(out);

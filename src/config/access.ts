@@ -96,13 +96,14 @@ export function resolveAccess(
       });
     });
   }
-  const header = block?.headerName?.toLowerCase();
+  // Kept with auth off too: clients may still send their key there, and it must not reach an
+  // instance that has a credential of its own (JAiRouter's name counts while its security is off).
+  const header = (block?.headerName ?? (enabled ? undefined : file.jairouter?.security?.apiKey?.headerName))
+    ?.toLowerCase();
   const own: AuthConfig = {
     enabled,
     keys,
-    ...(enabled && header !== undefined && header !== "x-api-key" && header !== "authorization"
-      ? { header }
-      : {}),
+    ...(header !== undefined && header !== "x-api-key" && header !== "authorization" ? { header } : {}),
   };
   // JAiRouter's security section decides when it is on (and refuses what it cannot honour).
   const jairouter = resolveJairouterSecurity(file.jairouter, enabled);

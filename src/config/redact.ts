@@ -7,6 +7,7 @@
  * @module
  */
 
+import { redactUserinfo } from "./base_url.ts";
 import type { Config } from "./types.ts";
 
 /** What replaces a secret. */
@@ -57,16 +58,17 @@ function copy(value: unknown, path: readonly string[]): unknown {
 }
 
 /**
- * `url` with the password of its userinfo replaced (`http://user:[redacted]@host`).
+ * `url` with its credentials replaced: the whole userinfo, since a username alone is often a
+ * token (`http://token@host`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { redactUrl } from "./redact.ts";
- * assert.equal(redactUrl("http://u:pw@10.0.0.1:8000/v1"), "http://u:[redacted]@10.0.0.1:8000/v1");
+ * assert.equal(redactUrl("http://u:pw@10.0.0.1:8000/v1"), "http://[redacted]@10.0.0.1:8000/v1");
+ * assert.equal(redactUrl("http://sk-token@10.0.0.1:8000"), "http://[redacted]@10.0.0.1:8000");
  * ```
  */
 export function redactUrl(url: string): string {
-  // Not via URL: it would percent-encode the brackets of "[redacted]".
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, `$1${REDACTED}@`);
+  return redactUserinfo(url);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "./load.ts";
-import { isSecretHeader, redactConfig } from "./redact.ts";
+import { isSecretHeader, redactConfig, redactUrl } from "./redact.ts";
 
 const text = [
   "model:",
@@ -18,7 +18,7 @@ Deno.test("redactConfig() replaces api keys, secret headers and URL passwords", 
   const shown = redactConfig(config) as { services: { chat: { instances: Record<string, unknown>[] } } };
   const inst = shown.services.chat.instances[0];
   assert.equal(inst.apiKey, "[redacted]");
-  assert.equal(inst.baseUrl, "http://user:[redacted]@127.0.0.1:1");
+  assert.equal(inst.baseUrl, "http://[redacted]@127.0.0.1:1");
   assert.equal(inst.id, "chat/m@http://127.0.0.1:1", "ids never carry credentials");
   assert.deepEqual(inst.headers, {
     Authorization: "[redacted]",
@@ -47,4 +47,10 @@ Deno.test("isSecretHeader() judges by name", () => {
     ),
     [true, true, true, true, true, false, false],
   );
+});
+
+Deno.test("redactUrl() hides any userinfo: a username alone, a password holding an @", () => {
+  assert.equal(redactUrl("http://sk-tok3n-9@127.0.0.1:1/v1"), "http://[redacted]@127.0.0.1:1/v1");
+  assert.equal(redactUrl("http://u:p@ss@127.0.0.1:1"), "http://[redacted]@127.0.0.1:1");
+  assert.equal(redactUrl("http://127.0.0.1:1/?mail=a@b"), "http://127.0.0.1:1/?mail=a@b");
 });

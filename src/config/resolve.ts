@@ -7,6 +7,7 @@
 
 import { SERVICE_KINDS, type ServiceKind } from "../types.ts";
 import { type ReadFile, resolveAccess } from "./access.ts";
+import { userinfoOf, withoutUserinfo } from "./base_url.ts";
 import { DEFAULT_ADAPTER, LOG_DEFAULTS, SERVER_DEFAULTS, STATE_DEFAULTS } from "./defaults.ts";
 import type { PathSegment } from "./keys.ts";
 import type { Origins } from "./origins.ts";
@@ -179,7 +180,7 @@ function resolveInstances(
     const baseUrl = inst.baseUrl.replace(/\/+$/, "");
     const instPath = inst.path === undefined || inst.path === "" ? undefined : inst.path;
     // Ids end up in logs and metric labels: never with the credentials a URL may carry.
-    const publicUrl = baseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1");
+    const publicUrl = withoutUserinfo(baseUrl);
     const triple = `${kind}/${inst.name}@${publicUrl}${instPath ?? ""}`;
     const earlier = inst.instanceId === undefined ? seen.get(triple) : undefined;
     // JAiRouter's `instance-id` is the instance's identity: state, metrics and the admin API use it.
@@ -209,6 +210,14 @@ function resolveInstances(
       });
     }
     ids.set(id, path);
+    const overridden = credentialOverridden(inst);
+    if (overridden) {
+      warnings.push({
+        kind: "credentials",
+        path: [...path, "baseUrl"],
+        message: `carries credentials (user:password@), but the instance's ${overridden} is sent instead`,
+      });
+    }
     const rateLimit = resolveRateLimit(inst.rateLimit, "instance");
     const line = origins.locate(path).line;
     return {
@@ -230,6 +239,17 @@ function resolveInstances(
       ...(line !== undefined ? { line } : {}),
     };
   });
+}
+
+/**
+ * Which credential of its own (`api-key`, an `authorization` header) an instance sends instead of
+ * the userinfo of its base URL — `undefined` when the URL has none, or nothing overrides it.
+ */
+function credentialOverridden(inst: NonNullable<ServiceInput["instances"]>[number]): string | undefined {
+  if (userinfoOf(inst.baseUrl) === undefined) return undefined;
+  if (inst.apiKey !== undefined && inst.apiKey !== "") return "api-key";
+  const header = Object.keys(inst.headers ?? {}).find((h) => h.toLowerCase() === "authorization");
+  return header === undefined ? undefined : `${header} header`;
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * The secrets a configuration holds — instance API keys and credential-looking headers — so the
+ * The secrets a configuration holds — instance API keys, credentials in base URLs and
+ * credential-looking headers — so the
  * logger can mask them wherever they appear (an upstream's error text that echoes a key, say).
  *
  * @module
  */
 
 import { SERVICE_KINDS } from "../types.ts";
+import { baseUrlSecrets } from "./base_url.ts";
 import type { Config } from "./types.ts";
 
 /** Header names whose values are credentials. */
@@ -30,6 +32,7 @@ export function configSecrets(config: Config): string[] {
   for (const kind of SERVICE_KINDS) {
     for (const inst of config.services[kind].instances) {
       if (inst.apiKey) secrets.push(inst.apiKey);
+      secrets.push(...baseUrlSecrets(inst.baseUrl));
       for (const [name, value] of Object.entries(inst.headers)) {
         if (CREDENTIAL_HEADER.test(name)) secrets.push(value);
       }

@@ -244,7 +244,8 @@ export interface AuthConfig {
   readonly keys: readonly ApiKeyConfig[];
   /**
    * Another header that carries the key (lower-case; `auth.header-name`, JAiRouter's
-   * `api-key.header-name`), besides `Authorization: Bearer` and `X-API-Key`.
+   * `api-key.header-name`), besides `Authorization: Bearer` and `X-API-Key`. Set with auth off
+   * too: it is then a client credential kept from instances that have their own.
    */
   readonly header?: string;
 }
@@ -295,7 +296,7 @@ export interface Config {
  * What a warning is about, for programs (the admin API) that must not read its wording: YAML
  * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
  * instance serves, a note on how JAiRouter's security section was mapped, an optional import
- * skipped.
+ * skipped, base-url credentials that another credential of the instance overrides.
  */
 export type WarningKind =
   | "yaml"
@@ -303,7 +304,8 @@ export type WarningKind =
   | "duplicate-instance"
   | "unserved-model"
   | "jairouter"
-  | "import";
+  | "import"
+  | "credentials";
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {

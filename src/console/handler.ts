@@ -83,6 +83,8 @@ export interface ConsoleDeps {
 export interface OperatorConsole {
   /** The dispatch observer's access hook: one call per finished request. */
   record(rec: AccessRecord): void;
+  /** The gateway's failed-attempt hook (`onAttemptFailed`): one call per attempt failed over. */
+  attemptFailed(instance: string): void;
   /** Answers a request below `console.path`; `undefined` for every other path (or when off). */
   handle(req: Request, ctx: ConsoleContext): Promise<Response | undefined>;
   /** Ends every open feed (before the server drains). */
@@ -177,6 +179,7 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
 
   return {
     record: (rec) => stats.record(rec),
+    attemptFailed: (instance) => stats.attemptFailed(instance),
     stats,
     assets: loaded,
     close: () => feed.close(),

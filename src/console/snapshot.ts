@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { redactConfig } from "../config/redact.ts";
 import type { Config } from "../config/types.ts";
 import type { Runtime, Upstream } from "../proxy/runtime.ts";
+import { upstreamOf } from "../proxy/upstream_index.ts";
 import type { Clock, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import type { RecentEvent } from "./recent.ts";
@@ -133,7 +134,8 @@ export interface Snapshots {
   tick(rt: Runtime, recentAfter: number): TickMessage;
 }
 
-const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/gi;
+// Up to the last `@` of the authority, as URL parsers read it (`http://a:b@c@host` → `host`).
+const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/?#\\\s]*@/gi;
 
 /** Removes credentials from URLs inside a text (probe errors quote the URL they failed on). */
 export function withoutCredentials(text: string): string {
@@ -171,7 +173,7 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
 
   const instanceView = (rt: Runtime, kind: ServiceKind, index: number): InstanceView => {
     const inst = rt.config.services[kind].instances[index];
-    const live = inst.enabled ? rt.upstreams.find((u) => u.id === inst.id) : undefined;
+    const live = inst.enabled ? upstreamOf(rt, inst.id) : undefined;
     const health = live?.health.snapshot();
     const load = live && deps.loadOf?.(live);
     return {

@@ -83,6 +83,36 @@ Deno.test("snapshot: per service → model → instance, drained ones included, 
   assert.equal(snaps.tick(gateway.runtime(), t.recent.at(-1)!.seq).recent.length, 0);
 });
 
+Deno.test("snapshot: an instance whose attempts fail over shows its errors; a stream broken after its 200 is one", () => {
+  const { gateway, stats, snaps, rec, tick, config } = setup();
+  const [a, b] = config.services.chat.instances.map((i) => i.id);
+  for (let s = 0; s < 10; s++) {
+    // Every request tries a first, fails, and is served by b: the access record names b only.
+    stats.attemptFailed(a);
+    stats.record(rec(b, 200, { retries: 1 }));
+    tick(1000);
+  }
+  stats.record(rec(b, 200, { stream: true, error: "upstream_body" }));
+  tick(1000);
+  const t = snaps.tick(gateway.runtime(), 0);
+  const [ia, ib] = t.services[0].models[0].instances;
+  assert.equal(ia.errorRatio, 1, "every attempt on a failed");
+  assert.ok(ia.rps > 0);
+  assert.equal(ib.errorRatio, 1 / 11, "b's one broken stream");
+  assert.equal(
+    t.services[0].errorRatio,
+    1 / 11,
+    "the service counts requests: only the broken stream failed",
+  );
+  assert.deepEqual(
+    snaps.hello(gateway.runtime(), "admin", undefined).history.instances[a].errors.slice(-11),
+    [
+      ...Array(10).fill(1),
+      0,
+    ],
+  );
+});
+
 Deno.test("snapshot: hello carries the redacted config, its revision and the history; a reload changes the revision", () => {
   const { gateway, stats, snaps, rec, tick, config } = setup();
   stats.record(rec(config.services.chat.instances[0].id, 200));
@@ -116,5 +146,9 @@ Deno.test("withoutCredentials() strips user:password@ from every URL in a text",
   assert.equal(
     withoutCredentials("error sending request for url (http://a:b@127.0.0.1:9/v1/models): refused"),
     "error sending request for url (http://127.0.0.1:9/v1/models): refused",
+  );
+  assert.equal(
+    withoutCredentials("http://tok3n@127.0.0.1:9 http://a:b@c@127.0.0.1:8/"),
+    "http://127.0.0.1:9 http://127.0.0.1:8/",
   );
 });

@@ -26,6 +26,12 @@ export interface ConsoleStatsOptions {
 export interface ConsoleStats {
   /** Records one finished request (the dispatch observer's `access`). */
   record(rec: AccessRecord): void;
+  /**
+   * Records a failed attempt on `instance` that no access record names (the request failed over
+   * or gave up): the instance's series count attempts, so an instance being failed away from
+   * shows its errors.
+   */
+  attemptFailed(instance: string): void;
   readonly services: StatsRing;
   readonly instances: StatsRing;
   readonly recent: RecentEvents;
@@ -64,13 +70,17 @@ export function createConsoleStats(options: ConsoleStatsOptions): ConsoleStats {
   return {
     record(rec) {
       if (rec.service !== undefined) {
-        // A client that left is not an upstream error; 5xx are (the gateway's or the upstream's).
-        const errored = rec.status >= 500;
+        // A client that left is not an upstream error; 5xx are (the gateway's or the upstream's),
+        // and so is a stream the upstream broke after its 200 went out.
+        const errored = rec.status >= 500 || rec.error?.startsWith("upstream_") === true;
         const tokens = rec.tokensOut ?? 0;
         services.record(rec.service, errored, rec.ttftMs, tokens);
         if (rec.instance !== undefined) instances.record(rec.instance, errored, rec.ttftMs, tokens);
       }
       recent.record(rec, options.clock());
+    },
+    attemptFailed(instance) {
+      instances.record(instance, true, undefined, 0);
     },
     services,
     instances,

@@ -37,6 +37,7 @@ import { errorResponse, NotFoundError, UnauthorizedError } from "../errors.ts";
 import { type AdminGateway, type AdminOptions, adminRoutes } from "./admin_routes.ts";
 import type { AppEnv } from "./app.ts";
 import { bearerToken, secretMatches } from "../proxy/api_keys.ts";
+import { drainUnread } from "./body_guard.ts";
 import { consoleMount } from "./console_mount.ts";
 import type { OperatorConsole } from "../console/mod.ts";
 
@@ -85,7 +86,13 @@ function handler(gateway: AdminGateway, options: AdminOptions, separate: boolean
       return errorResponse(new UnauthorizedError("Invalid or missing admin token."));
     }
     url.pathname = url.pathname.slice(prefix.length) || "/";
-    return await routes.fetch(new Request(url, req), info);
+    const inner = new Request(url, req);
+    try {
+      return await routes.fetch(inner, info);
+    } finally {
+      // A route that answered without reading the body: the rest is drained under the deadlines.
+      drainUnread(inner, gateway.bodyGuard());
+    }
   };
 }
 
@@ -114,6 +121,8 @@ export function createAdminApp(gateway: AdminGateway, options: AdminMountOptions
   const app = new Hono();
   app.all("*", async (c) => {
     const res = await handle(c.req.raw, c.env);
+    // Answered without reading the body (401, 404): drained under the body deadlines, not Deno's.
+    drainUnread(c.req.raw, gateway.bodyGuard());
     return res ??
       errorResponse(
         new NotFoundError(`Unknown admin URL: ${c.req.method} ${c.req.path}.`, "unknown_url", null),

@@ -17,6 +17,7 @@ import { updateYamlFile } from "../config/write.ts";
 import { BadRequestError, errorResponse, NotFoundError } from "../errors.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { Runtime } from "../proxy/runtime.ts";
+import { upstreamOf } from "../proxy/upstream_index.ts";
 import type { ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import {
@@ -29,13 +30,15 @@ import {
   serviceMap,
   setServiceBlock,
 } from "./admin_edit.ts";
-import { readBounded } from "./body.ts";
+import { type BodyGuardOptions, readGuarded } from "./body_guard.ts";
 
 /** What the admin API needs of a gateway (`Gateway` from `gateway.ts` fits). */
 export interface AdminGateway {
   runtime(): Runtime;
   reload(config: Config): void;
   readonly logger: Logger;
+  /** The body limits and deadlines of the current `server.*` (admin bodies are bounded to 1 MB). */
+  bodyGuard(): BodyGuardOptions;
 }
 
 /** Options of `createAdminApp` and `adminExtension` (`admin.ts`). */
@@ -83,7 +86,7 @@ function indexOf(config: Config, kind: ServiceKind, ref: string): number {
 function instanceViews(rt: Runtime, kind: ServiceKind): Record<string, unknown>[] {
   const shown = redactConfig(rt.config) as { services: Record<ServiceKind, { instances: object[] }> };
   return rt.config.services[kind].instances.map((inst, index) => {
-    const live = rt.upstreams.find((u) => u.id === inst.id);
+    const live = upstreamOf(rt, inst.id);
     return {
       index,
       ...shown.services[kind].instances[index],
@@ -94,8 +97,9 @@ function instanceViews(rt: Runtime, kind: ServiceKind): Record<string, unknown>[
   });
 }
 
-async function jsonObject(req: Request): Promise<Record<string, unknown>> {
-  const bytes = await readBounded(req, BODY_LIMIT);
+/** The request's JSON object, read under the server's body deadlines with a 1 MB bound. */
+async function jsonObject(req: Request, gateway: AdminGateway): Promise<Record<string, unknown>> {
+  const bytes = await readGuarded(req, { ...gateway.bodyGuard(), limit: BODY_LIMIT });
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));
@@ -168,7 +172,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
 
   app.post("/services/:service/instances", async (c) => {
     const kind = serviceOf(c.req.param("service") ?? "");
-    const body = await jsonObject(c.req.raw);
+    const body = await jsonObject(c.req.raw, gateway);
     let index = -1;
     const rt = await change(`add instance to ${kind}`, (doc) => {
       const service = serviceMap(doc, kind, true)!;
@@ -186,7 +190,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
     const config = gateway.runtime().config;
     const index = indexOf(config, kind, c.req.param("ref") ?? "");
     const name = config.services[kind].instances[index].name;
-    const body = await jsonObject(c.req.raw);
+    const body = await jsonObject(c.req.raw, gateway);
     const rt = await change(
       `${mode === "merge" ? "patch" : "replace"} instance ${index} of ${kind}`,
       (doc) => {
@@ -257,7 +261,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
         null,
       );
     }
-    const body = remove ? null : await jsonObject(c.req.raw);
+    const body = remove ? null : await jsonObject(c.req.raw, gateway);
     const rt = await change(`${remove ? "remove" : "set"} ${name} of ${kind}`, (doc) => {
       setServiceBlock(doc, kind, name, body);
     }, !remove);

@@ -17,7 +17,7 @@ import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import { type BodyReader, type ParsedBody, readRequestBody } from "./body.ts";
-import { type BodyGuardOptions, drainUnread, PendingBodies, readGuarded } from "./body_guard.ts";
+import { type BodyGuardOptions, drainUnread, readGuarded } from "./body_guard.ts";
 import { DIALECT_PATHS, mountDialectRoutes } from "./dialect_routes.ts";
 import { modelDocument, modelList } from "./models.ts";
 import { createTrustMatcher, resolveClientIp } from "./client_ip.ts";
@@ -35,9 +35,9 @@ export interface AppDeps {
   readonly metrics?: {
     render(): Promise<string>;
     readonly contentType: string;
-    /** Registers what the pending-body-bytes gauge reads at scrape time. */
-    setPendingBodySource(fn: () => number): void;
   };
+  /** The body limits of a `server` block (`body_limits.ts`; the admin API shares them). */
+  readonly bodyGuard: (server: ServerConfig) => BodyGuardOptions;
   /** False while starting or draining (`/readyz` answers 503). */
   readonly ready?: () => boolean;
   /** The configuration revision this process runs (`/readyz` and the status pages report it). */
@@ -115,24 +115,7 @@ function trustFor(config: Config): (ip: string) => boolean {
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const pendingBodies = new PendingBodies();
-  deps.metrics?.setPendingBodySource(() => pendingBodies.bytes);
-  const guards = new WeakMap<ServerConfig, BodyGuardOptions>();
-  const bodyGuard = (server: ServerConfig): BodyGuardOptions => {
-    let guard = guards.get(server);
-    if (!guard) {
-      guard = {
-        limit: server.bodyLimit,
-        idleTimeoutMs: server.bodyIdleTimeoutMs,
-        totalTimeoutMs: server.bodyTimeoutMs,
-        maxPendingBytes: server.maxPendingBodyBytes,
-        pending: pendingBodies,
-        deadlines: deps.dispatch.deadlines,
-      };
-      guards.set(server, guard);
-    }
-    return guard;
-  };
+  const bodyGuard = deps.bodyGuard;
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");

@@ -8,6 +8,7 @@
 
 import type { ServerConfig } from "../config/types.ts";
 import type { Gateway } from "../gateway.ts";
+import { type AdminMountOptions, createAdminApp } from "./admin.ts";
 import { type RenewableListener, type ServeFn, serveRenewable } from "./listener.ts";
 import { automaticMaxConnections } from "./open_files.ts";
 
@@ -23,6 +24,10 @@ export interface ServeGatewayOptions {
   /** How often the connection count is read, ms. @default {1000} */
   readonly checkIntervalMs?: number;
   readonly serve?: ServeFn;
+  /** What it serves. @default {gateway.fetch} */
+  readonly handler?: Deno.ServeHandler<Deno.NetAddr>;
+  /** Named in its log lines. @default {"listener"} */
+  readonly name?: string;
 }
 
 /**
@@ -66,7 +71,7 @@ export function serveGateway(
   return serveRenewable({
     hostname: options.hostname,
     port: options.port,
-    handler: gateway.fetch,
+    handler: options.handler ?? gateway.fetch,
     headerTimeoutMs: server.headerTimeoutMs,
     maxConnections,
     openFiles: options.openFiles,
@@ -77,14 +82,61 @@ export function serveGateway(
       gateway.metrics.recordListenerRenewal(reason);
       // The periodic renewal is routine; the others mean slow clients or an exhausted process.
       const log = reason === "header-timeout" ? gateway.logger.debug : gateway.logger.warn;
-      log.call(gateway.logger, "listener renewed: idle and half-sent connections closed", {
-        event: "listener",
-        reason,
-        ...(detail ? { detail } : {}),
-      });
+      log.call(
+        gateway.logger,
+        `${options.name ?? "listener"} renewed: idle and half-sent connections closed`,
+        {
+          event: "listener",
+          reason,
+          ...(detail ? { detail } : {}),
+        },
+      );
     },
     onError(error) {
-      gateway.logger.error("listener error", { event: "listener", error: String(error) });
+      gateway.logger.error(`${options.name ?? "listener"} error`, {
+        event: "listener",
+        error: String(error),
+      });
     },
+  });
+}
+
+/**
+ * Serves the admin API (and the console, when on) on `admin.listen`, read at start; `undefined`
+ * when the admin API is off or shares the main port. Like the main port it is a renewable listener
+ * (stuck connections closed at `server.header-timeout`), and it reads bodies under the server's
+ * body deadlines, bounded to 1 MB (`admin_routes.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseConfig } from "../config/load.ts";
+ * import { createGateway } from "../gateway.ts";
+ * import { serveAdmin } from "./serve_gateway.ts";
+ * const yaml = "model: {}\nadmin: { token: an-admin-token-of-32-characters!, listen: '127.0.0.1:0' }\n";
+ * const { config } = parseConfig(yaml, { source: "x.yaml", env: {} });
+ * const gateway = createGateway(config, { clock: Date.now, random: Math.random, fetch, write: () => {} });
+ * const admin = serveAdmin(gateway, {})!;
+ * const res = await fetch(`http://127.0.0.1:${admin.addr.port}/admin/config`);
+ * assert.equal(res.status, 401);
+ * await res.body?.cancel();
+ * await gateway.close();
+ * await admin.shutdown();
+ * ```
+ */
+export function serveAdmin(
+  gateway: Gateway,
+  admin: AdminMountOptions,
+  options: Omit<ServeGatewayOptions, "hostname" | "port" | "handler" | "name"> = {},
+): RenewableListener | undefined {
+  const config = gateway.runtime().config;
+  const listen = config.admin.enabled ? config.admin.listen : undefined;
+  if (!listen) return undefined;
+  return serveGateway(gateway, config.server, {
+    ...options,
+    hostname: listen.host,
+    port: listen.port,
+    handler: createAdminApp(gateway, admin).fetch,
+    name: "admin listener",
   });
 }

@@ -7,13 +7,14 @@
 
 import { redactUrl } from "../config/redact.ts";
 import type { Runtime } from "../proxy/runtime.ts";
+import { upstreamOf } from "../proxy/upstream_index.ts";
 import type { ServiceKind } from "../types.ts";
 
 /** One service's status: every instance with health, in-flight count and breaker state (no secret). */
 export function serviceStatus(rt: Runtime, kind: ServiceKind): unknown {
   const svc = rt.services[kind];
   const instances = rt.config.services[kind].instances.map((inst) => {
-    const live = rt.upstreams.find((u) => u.id === inst.id);
+    const live = upstreamOf(rt, inst.id);
     return {
       id: inst.id,
       name: inst.name,

@@ -118,6 +118,7 @@ export function composeGateway(
   };
   const gateway = createGateway(config, {
     onAccess: ui?.record,
+    onAttemptFailed: ui?.attemptFailed,
     cluster: hooks,
     limits: redis?.decider,
     extend: adminExtension(admin),

@@ -1,17 +1,17 @@
 /**
  * Opens an isolate's listeners: the gateway's renewable listener (always `SO_REUSEPORT`, which is
  * also how the workers of `server.workers` share one port) and, with `admin.listen`, the admin API
- * on its own address (read at start only). Logs where each one — and the operator console —
- * listens.
+ * on its own renewable listener (read at start only). Logs where each one — and the operator
+ * console — listens.
  *
  * @module
  */
 
 import type { Config } from "../config/types.ts";
 import type { Gateway } from "../gateway.ts";
-import { type AdminMountOptions, createAdminApp } from "../http/admin.ts";
+import type { AdminMountOptions } from "../http/admin.ts";
 import type { RenewableListener } from "../http/listener.ts";
-import { serveGateway } from "../http/serve_gateway.ts";
+import { serveAdmin, serveGateway } from "../http/serve_gateway.ts";
 import type { ProcessHandles } from "./handles.ts";
 
 /** Options of {@linkcode startListeners}. */
@@ -30,7 +30,7 @@ export interface ListenOptions {
 /** The listeners of an isolate. */
 export interface Listeners {
   readonly main: RenewableListener;
-  readonly admin?: Deno.HttpServer<Deno.NetAddr>;
+  readonly admin?: RenewableListener;
   /** Every listener, for the drain. */
   all(): readonly { shutdown(): Promise<void> }[];
 }
@@ -38,23 +38,19 @@ export interface Listeners {
 /** Starts the gateway's listener, and the admin API's when it has an address of its own. */
 export function startListeners(options: ListenOptions): Listeners {
   const { gateway, config, handles } = options;
+  // One count of open files for both listeners: past max-connections, both renew.
+  const files = { openFiles: handles.openFiles, fileLimit: handles.fileLimit, serve: handles.serve };
   const main = serveGateway(gateway, config.server, {
     hostname: options.hostname,
     port: options.port,
-    openFiles: handles.openFiles,
-    fileLimit: handles.fileLimit,
-    serve: handles.serve,
+    ...files,
     onListen: (addr) => options.onListen(`http://${addr.hostname}:${addr.port}`),
   });
-  const adm = config.admin;
-  const admin = adm.enabled && adm.listen
-    ? handles.serve({
-      hostname: adm.listen.host,
-      port: adm.listen.port,
-      onListen: (a) =>
-        gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
-    }, createAdminApp(gateway, options.admin).fetch)
-    : undefined;
+  const admin = serveAdmin(gateway, options.admin, {
+    ...files,
+    onListen: (a) =>
+      gateway.logger.info("admin listening", { event: "start", address: `http://${a.hostname}:${a.port}` }),
+  });
   if (options.admin.console) {
     const a = (admin ?? main).addr;
     const address = `http://${a.hostname}:${a.port}${config.console.path}/`;

@@ -326,7 +326,7 @@ Deno.test("createLogger() masks credentials in URLs and Bearer tokens that are n
   });
   for (const s of ["hunter2", "abc123", "tok456", "zzz999"]) assert.ok(!lines[0].includes(s), s);
   assert.ok(
-    lines[0].includes("https://bob:[redacted]@host.test/path?x=1&api_key=[redacted]&token=[redacted]#frag"),
+    lines[0].includes("https://[redacted]@host.test/path?x=1&api_key=[redacted]&token=[redacted]#frag"),
   );
   assert.ok(lines[0].includes("Basic auth is configured"));
 });

@@ -6,7 +6,7 @@
  *    password, secret, cookie…) has its value replaced by `"[redacted]"`;
  * 2. every occurrence of a configured secret string (upstream API keys, gateway keys) inside any
  *    string is masked, so a key pasted into an error message or a URL does not leak;
- * 3. credentials inside URLs (`user:password@`, `?api_key=…`, `&token=…`) and `Bearer …` tokens
+ * 3. credentials inside URLs (`user:password@`, `token@`, `?api_key=…`, `&token=…`) and `Bearer …` tokens
  *    in free text are masked even when they are not configured secrets.
  *
  * The result is plain JSON data (no cycles, no bigint, no class instances), so it always
@@ -51,7 +51,8 @@ export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_SUFFIXES.some((s) => k.endsWith(s));
 }
 
-const URL_USERINFO = /(\/\/[^/\s:@]*:)[^/\s@]*@/g;
+// The whole userinfo (a username alone is often a token), up to the last `@` of the authority.
+const URL_USERINFO = /(\/\/)[^/?#\\\s]*@/g;
 const URL_PARAM =
   /([?&;](?:api[-_]?key|key|access[-_]?token|token|password|passwd|secret|client[-_]?secret|sig|signature)=)[^&#\s"']*/gi;
 // `Basic` needs a credential-length word after it, so prose such as "Basic auth failed" survives.
@@ -101,7 +102,7 @@ export function prepareSecrets(secrets: Iterable<string> | undefined): string[] 
  * }, secrets);
  * assert.deepEqual(out, {
  *   headers: { Authorization: "[redacted]" },
- *   url: "http://u:[redacted]@host/v1?api_key=[redacted]",
+ *   url: "http://[redacted]@host/v1?api_key=[redacted]",
  *   note: "upstream said: bad key [redacted]",
  * });
  * ```

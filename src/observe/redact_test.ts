@@ -62,3 +62,8 @@ Deno.test("redact() stops at depth 8", () => {
   for (let i = 0; i < 12; i++) deep = { d: deep };
   assert.match(JSON.stringify(redact(deep, [])), /"\[too deep\]"/);
 });
+
+Deno.test("maskString() masks a URL's whole userinfo: a username alone is often a token", () => {
+  const out = maskString("GET http://sk-tok3n-9@127.0.0.1:1/v1 and https://a:b@c@h.test/x?m=a@b", []);
+  assert.equal(out, "GET http://[redacted]@127.0.0.1:1/v1 and https://[redacted]@h.test/x?m=a@b");
+});

@@ -39,13 +39,8 @@ import type {
   StreamRewrite,
 } from "./request.ts";
 import type { Upstream } from "./runtime.ts";
-import {
-  chainFilters,
-  type ChunkFilter,
-  filterStream,
-  stripUsageEvents,
-  usageStripper,
-} from "./stream_usage.ts";
+import { mappedBody } from "./mapped_body.ts";
+import { chainFilters, type ChunkFilter, usageStripper } from "./stream_usage.ts";
 import { type BodyEnd, type BodyObserver, sseErrorEvent, streamFailure, trackBody } from "./tracked_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 import type { Waiter, WaitingList } from "./waiting.ts";
@@ -115,6 +110,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   #timedOut: "first-byte" | "idle" | "total" | undefined = undefined;
   /** The committed body is SSE: a client leaving after `data: [DONE]` got the whole answer. */
   #sse = false;
+  /** Why the committed body failed (a mapped stream's error event says it after the mapper). */
+  #bodyError: unknown = undefined;
   /** Why its instance was ejected while it waited (it then gave up). */
   #ejected: string | undefined = undefined;
 
@@ -250,15 +247,22 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     // Usage is stripped and answers rewritten in the relay itself, unless an adapter's mapper
     // comes first (then each is one more hop after it).
     const strip = res.ok && this.stripUsage;
+    const errorEvent = rewrite?.fail ? failEvent(rewrite) : this.#sse ? sseErrorEvent : undefined;
     let body = trackBody(reader, this, {
       first,
-      errorEvent: rewrite?.fail && !mapped ? failEvent(rewrite) : this.#sse ? sseErrorEvent : undefined,
+      // A mapped stream's error event comes after the mapper (`mapped_body.ts`): before it, the
+      // mapper would read the event as a line of the upstream's format.
+      errorEvent: mapped ? undefined : errorEvent,
+      closeOnError: mapped,
       filter: mapped ? undefined : inline(strip ? usageStripper() : undefined, rewrite),
     });
     if (mapped) {
-      body = body.pipeThrough(this.call.mapStream!());
-      if (strip) body = body.pipeThrough(stripUsageEvents());
-      if (rewrite) body = body.pipeThrough(filterStream(rewrite));
+      body = mappedBody(body, this.call.mapStream!(), {
+        strip,
+        rewrite,
+        errorEvent: errorEvent!,
+        failure: () => this.#bodyError,
+      });
     }
     if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
     else if (mapped) headers.set("content-type", streamType);
@@ -299,6 +303,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
 
   /** {@linkcode BodyObserver}: the committed body ended; step 3 for a stream. */
   ended(end: BodyEnd, tail: readonly Uint8Array[]): void {
+    if (end.outcome === "failure") this.#bodyError = end.error;
     // A client that hangs up right after `data: [DONE]` got the whole answer.
     if (end.outcome === "success" || (this.#sse && endsWithDone(tail))) {
       this.#settle(this.status! < 300 ? "success" : "ignored", undefined, tail);

@@ -54,6 +54,7 @@ export async function dispatch(rt: Runtime, deps: DispatchDeps, req: GatewayRequ
       }
       if (result.kind === "shutdown") throw new ShuttingDownError();
       if (result.kind === "abort") return x.abandoned(attempt);
+      deps.observer.attemptFailed?.(attempt.upstream, result.kind);
       if (!x.mayRetry(result)) break;
     }
     return await exhausted(x);

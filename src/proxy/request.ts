@@ -93,6 +93,11 @@ export interface DispatchObserver {
   fallback(service: ServiceKind, model: string, strategy: string): void;
   rateLimited(scope: LimitScope, service: ServiceKind): void;
   upstreamError(u: Upstream, kind: string): void;
+  /**
+   * An attempt failed before anything reached the client (the request fails over or gives up), so
+   * no access record names its instance. Every kind but `abort` and `shutdown`.
+   */
+  attemptFailed?(u: Upstream, kind: FailureKind): void;
   /** A request left the admission queue after `waitedMs` (`rejected`: it found the queue full). */
   queueLeft?(service: ServiceKind, outcome: QueueOutcome, waitedMs: number): void;
 }

@@ -41,6 +41,7 @@ import { buildCatalogue, type ServiceCatalogue } from "./catalogue.ts";
 import { createFallbackCache, type FallbackCache } from "./fallback_cache.ts";
 import { modelRename } from "./model_rename.ts";
 import type { Reply } from "./request.ts";
+import { targetOf } from "./target.ts";
 import { WaitCount, WaitingList } from "./waiting.ts";
 
 /** One upstream instance as the request path sees it. */
@@ -186,9 +187,21 @@ function shareOf(cfg: RateLimitConfig, share: number): RateLimitConfig {
   return share === 1 ? cfg : { ...cfg, capacity: cfg.capacity / share, rate: cfg.rate / share };
 }
 
-/** Reuses a keyed object while its config is unchanged, else creates a new one. */
-function reuse<T>(map: Map<string, { key: string } & T>, id: string, cfg: unknown, make: () => T): T {
-  const key = JSON.stringify(cfg);
+/** The JSON of each config block compared by {@linkcode reuse} (config is frozen: one per object). */
+const configKeys = new WeakMap<object, string>();
+
+/**
+ * The JSON of a frozen config block, serialised once per object: a service's breaker block is one
+ * object for all its instances, so a reload serialises it once, not once per instance.
+ */
+function keyOf(cfg: object): string {
+  let key = configKeys.get(cfg);
+  if (key === undefined) configKeys.set(cfg, key = JSON.stringify(cfg));
+  return key;
+}
+
+/** Reuses a keyed object while its config (`key`) is unchanged, else creates a new one. */
+function reuse<T>(map: Map<string, { key: string } & T>, id: string, key: string, make: () => T): T {
   const old = map.get(id);
   if (old && old.key === key) return old;
   const fresh = { key, ...make() };
@@ -205,7 +218,7 @@ function limiterFor(
   if (!cfg || !cfg.enabled) return undefined;
   const share = deps.limitShare ?? 1;
   if (share !== 1) cfg = shareOf(cfg, share);
-  return reuse(map, id, cfg, () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
+  return reuse(map, id, keyOf(cfg), () => ({ limiter: createLimiter(cfg, deps.clock) })).limiter;
 }
 
 /**
@@ -241,7 +254,9 @@ function healthFor(
     passiveFailures: probed ? h.passiveFailures : 0,
     liveGraceMs: probed ? h.intervalMs * h.unhealthyThreshold : 0,
   };
-  return reuse(deps.state.health, inst.id, opts, () => ({
+  const key =
+    `${opts.healthyThreshold}/${opts.unhealthyThreshold}/${opts.passiveFailures}/${opts.liveGraceMs}`;
+  return reuse(deps.state.health, inst.id, key, () => ({
     state: createHealthState({
       ...opts,
       clock: deps.clock,
@@ -282,6 +297,7 @@ function buildUpstream(
   deps: RuntimeDeps,
   svc: ServiceConfig,
   inst: InstanceConfig,
+  clientKeyHeader: string | undefined,
   admission: AdmissionQueue | undefined,
 ): Upstream {
   let stats = deps.state.stats.get(inst.id);
@@ -292,7 +308,7 @@ function buildUpstream(
   // Breakers and health outlive one runtime; their callbacks report the instance's current object.
   const current = () => deps.state.current.get(inst.id);
   const waiting = waitingFor(deps, svc, inst);
-  const breaker = reuse(deps.state.breakers, inst.id, svc.circuitBreaker, () => ({
+  const breaker = reuse(deps.state.breakers, inst.id, keyOf(svc.circuitBreaker), () => ({
     breaker: createBreaker(svc.circuitBreaker, deps.clock, (from, to) => {
       const u = current();
       if (u) deps.events.breakerChanged(u, from, to);
@@ -312,7 +328,7 @@ function buildUpstream(
       ? { rename: modelRename(inst.upstreamModel, inst.name) }
       : {}),
     config: inst,
-    target: { baseUrl: inst.baseUrl, path: inst.path, apiKey: inst.apiKey, headers: inst.headers },
+    target: targetOf(inst, clientKeyHeader),
     adapter: getAdapter(inst.adapter),
     breaker,
     health,
@@ -343,7 +359,9 @@ export function buildRuntime(config: Config, deps: RuntimeDeps): Runtime {
     const pools = new Map<string, ModelPool>();
     for (const [name, instances] of byModel) {
       const gate = gateFor(deps.state, svc, name, instances, budget);
-      const upstreams = instances.map((inst) => buildUpstream(deps, svc, inst, gate?.queue));
+      const upstreams = instances.map((inst) =>
+        buildUpstream(deps, svc, inst, config.auth.header, gate?.queue)
+      );
       all.push(...upstreams);
       pools.set(name, {
         name,

@@ -41,6 +41,12 @@ export interface TrackBodyOptions {
    * end of stream (an error event, then close) instead of a hang or a reset.
    */
   readonly errorEvent?: (error: unknown) => Uint8Array;
+  /**
+   * Without `errorEvent`: when the upstream fails, end the relay as if the body were complete
+   * instead of erroring it, so a mapper after it keeps (and flushes) what it already produced;
+   * whoever reads the mapper's output appends the error itself (`mapped_body.ts`).
+   */
+  readonly closeOnError?: boolean;
   /** Rewrites the chunks on their way to the client (the tail keeps the upstream's own bytes). */
   readonly filter?: ChunkFilter;
 }
@@ -122,6 +128,8 @@ export function trackBody(
     end({ outcome: "failure", error });
     if (options.errorEvent) {
       controller.enqueue(options.errorEvent(error));
+      controller.close();
+    } else if (options.closeOnError) {
       controller.close();
     } else {
       controller.error(error);

@@ -30,6 +30,7 @@ export interface StartOptions {
   readonly probes?: boolean;
   readonly extend?: GatewayDeps["extend"];
   readonly onAccess?: GatewayDeps["onAccess"];
+  readonly onAttemptFailed?: GatewayDeps["onAttemptFailed"];
 }
 
 const LOOPBACK = /^https?:\/\/([^@/]*@)?(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
@@ -60,6 +61,7 @@ export function startGateway(yaml: string, options: StartOptions = {}): TestGate
     write: (line) => logs.push(line),
     extend: options.extend,
     onAccess: options.onAccess,
+    onAttemptFailed: options.onAttemptFailed,
   });
   if (options.probes) gateway.startProbes();
   // Served as main.ts serves it: on the renewable listener configured from `server.*`.

@@ -26,9 +26,12 @@ import {
   vectorOf,
 } from "./shapes.ts";
 
-/** Models the fake pretends to have pulled; others answer 404. `broken` fails mid-stream. */
+/**
+ * Models the fake pretends to have pulled; others answer 404. `broken` fails mid-stream with an
+ * error line; `cut` loses its connection mid-stream (the body errors after the first line).
+ */
 export const OLLAMA_MODELS: Readonly<
-  Record<"chat" | "embed" | "legacyEmbed" | "stt" | "native" | "broken", string>
+  Record<"chat" | "embed" | "legacyEmbed" | "stt" | "native" | "broken" | "cut", string>
 > = Object.freeze({
   chat: "llama3.2:1b",
   embed: "nomic-embed-text",
@@ -37,7 +40,24 @@ export const OLLAMA_MODELS: Readonly<
   stt: "gemma4:e2b",
   native: "qwen3:0.6b",
   broken: "broken:7b",
+  cut: "cut:7b",
 });
+
+/** An NDJSON answer that sends `line` and then loses its connection (a reset, not a clean end). */
+function cutAfter(line: unknown): Response {
+  let sent = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent) {
+        await new Promise((r) => setTimeout(r, 20));
+        return controller.error(new Error("simulated connection reset"));
+      }
+      sent = true;
+      controller.enqueue(new TextEncoder().encode(`${JSON.stringify(line)}\n`));
+    },
+  });
+  return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
+}
 
 /** The vector the legacy route returns for a prompt: its length in characters, then a constant. */
 export function legacyVectorOf(prompt: string): number[] {
@@ -103,6 +123,7 @@ function chat(req: Seen, stream: (parts: readonly string[], type: string) => Res
       message,
       done: false,
     }));
+    if (model === OLLAMA_MODELS.cut) return cutAfter(lines[0]);
     if (model === OLLAMA_MODELS.broken) {
       lines.splice(1, lines.length, { error: "llama runner process has terminated" });
     } else lines.push({ ...final, message: { role: "assistant", content: "" } });

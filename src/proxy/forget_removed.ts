@@ -1,0 +1,48 @@
+/**
+ * Dropping the state of instances a reload removed. {@linkcode RuntimeState} is kept by instance
+ * id across reloads so counters, breakers and health survive them; without this step every id a
+ * config ever had would stay in its maps for good — memory that grows with each reload that renames
+ * or replaces instances (the admin API, a moved `base-url`).
+ *
+ * @module
+ */
+
+import type { Config } from "../config/types.ts";
+import { SERVICE_KINDS } from "../types.ts";
+import type { RuntimeState } from "./runtime.ts";
+
+/** The ids of every instance `config` lists, enabled or not (a disabled one keeps its state). */
+export function configuredIds(config: Config): Set<string> {
+  const ids = new Set<string>();
+  for (const kind of SERVICE_KINDS) for (const inst of config.services[kind].instances) ids.add(inst.id);
+  return ids;
+}
+
+/**
+ * Forgets the state of every instance whose id is not in `kept` — unless an attempt still runs or
+ * waits on it: its counts are released through that state, so it is dropped at a later reload.
+ * Linear in the size of the state.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRuntimeState } from "./runtime.ts";
+ * import { forgetRemoved } from "./forget_removed.ts";
+ * const state = createRuntimeState();
+ * state.stats.set("gone", { inFlight: 0, latencyEwmaMs: 0, errorEwma: 0 });
+ * state.stats.set("busy", { inFlight: 1, latencyEwmaMs: 0, errorEwma: 0 });
+ * forgetRemoved(state, new Set());
+ * assert.deepEqual([...state.stats.keys()], ["busy"]);
+ * ```
+ */
+export function forgetRemoved(state: RuntimeState, kept: ReadonlySet<string>): void {
+  for (const [id, stats] of state.stats) {
+    if (kept.has(id) || stats.inFlight > 0 || (state.waiting.get(id)?.size ?? 0) > 0) continue;
+    state.stats.delete(id);
+    state.breakers.delete(id);
+    state.health.delete(id);
+    state.limiters.delete(`instance:${id}`);
+    state.current.delete(id);
+    state.waiting.delete(id);
+  }
+}

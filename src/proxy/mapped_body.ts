@@ -1,0 +1,89 @@
+/**
+ * A streamed answer that an adapter rewrites (`call.mapStream`, e.g. Ollama's NDJSON into OpenAI
+ * SSE), and how it ends when the upstream fails mid-way or the gateway cuts it: the error event
+ * comes *after* the mapper, in the client's format (its dialect's error event when a reply rewrite
+ * has one, else the SSE error event). Put before the mapper, the event would be read as a line of
+ * the upstream's format ("The Ollama stream sent a line that is not JSON") and the client would
+ * never see the real error.
+ *
+ * @module
+ */
+
+import type { ChunkFilter } from "./stream_usage.ts";
+import { stripUsageEvents } from "./stream_usage.ts";
+
+/** What runs after the mapper, and how a failed stream ends. */
+export interface MappedBodyOptions {
+  /** Remove the usage-only event the gateway asked for (the client did not). */
+  readonly strip: boolean;
+  /** The client dialect's rewrite of the mapped (OpenAI) stream, run in this relay. */
+  readonly rewrite?: ChunkFilter;
+  /** The client's last bytes when the stream failed. */
+  readonly errorEvent: (error: unknown) => Uint8Array;
+  /** Why the upstream body failed, once it ended; `undefined` when it did not. */
+  readonly failure: () => unknown;
+}
+
+/**
+ * Pipes `body` (relayed with `closeOnError`, so the mapper keeps and flushes what it produced)
+ * through `mapper` and the usage stripper, then relays the result through the rewrite and ends it:
+ * with the rewrite's own end when the upstream completed, with `errorEvent` when it failed or the
+ * mapper (or the rewrite) threw — never both.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mappedBody } from "./mapped_body.ts";
+ * const upper = new TransformStream<Uint8Array, Uint8Array>({
+ *   transform: (c, out) => out.enqueue(new TextEncoder().encode(new TextDecoder().decode(c).toUpperCase())),
+ * });
+ * const body = mappedBody(new Response("data: hi\n\n").body!, upper, {
+ *   strip: false,
+ *   errorEvent: (e) => new TextEncoder().encode(`error: ${(e as Error).message}\n`),
+ *   failure: () => new Error("reset"),
+ * });
+ * assert.equal(await new Response(body).text(), "DATA: HI\n\nerror: reset\n");
+ * ```
+ */
+export function mappedBody(
+  body: ReadableStream<Uint8Array>,
+  mapper: TransformStream<Uint8Array, Uint8Array>,
+  o: MappedBodyOptions,
+): ReadableStream<Uint8Array> {
+  let out = body.pipeThrough(mapper);
+  if (o.strip) out = out.pipeThrough(stripUsageEvents());
+  const reader = out.getReader();
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
+    controller.enqueue(o.errorEvent(error));
+    controller.close();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Loops until something is enqueued: a pull that enqueues nothing is not called again.
+      for (;;) {
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          return fail(controller, error);
+        }
+        let chunk: Uint8Array | undefined;
+        try {
+          if (next.done) {
+            const error = o.failure();
+            if (error !== undefined) return fail(controller, error);
+            chunk = o.rewrite?.end();
+            if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
+            return controller.close();
+          }
+          chunk = o.rewrite ? o.rewrite.push(next.value) : next.value;
+        } catch (error) {
+          reader.cancel(error).catch(() => {});
+          return fail(controller, error);
+        }
+        if (chunk && chunk.byteLength > 0) return controller.enqueue(chunk);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+}
