@@ -15,7 +15,7 @@ import type { SignalName } from "../lifecycle/handles.ts";
 import { createLineWriter } from "../observe/line_writer.ts";
 import { createLogger, type Logger } from "../observe/logger.ts";
 import type { Clock } from "../types.ts";
-import { type MessagePortLike, superviseWorkers } from "./workers.ts";
+import { type MessagePortLike, superviseWorkers, type Supervisor } from "./workers.ts";
 
 /** A port held open (with `SO_REUSEPORT`) until the workers have bound it. */
 export interface ReservedPort {
@@ -96,6 +96,33 @@ function serialReload(
   };
 }
 
+/** Waits until every worker listens, then releases the port; false (all stopped) when one fails. */
+async function started(
+  supervisor: Supervisor,
+  reserve: ReservedPort,
+  logger: Logger,
+  options: RunSupervisorOptions,
+): Promise<boolean> {
+  try {
+    const address = await supervisor.listening;
+    reserve.close();
+    logger.info("listening", {
+      event: "start",
+      version: options.version,
+      address,
+      config: options.file,
+      workers: options.count,
+    });
+    options.onListening?.(address);
+    return true;
+  } catch (error) {
+    reserve.close();
+    logger.error("a worker failed to start", { event: "start", error: (error as Error).message });
+    supervisor.terminate();
+    return false;
+  }
+}
+
 /** Runs the workers until they have drained; resolves with the exit code. */
 export async function runSupervisor(options: RunSupervisorOptions): Promise<number> {
   const { count, loaded } = options;
@@ -121,24 +148,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     write: out.write,
     adminChanged: () => reload("admin change"),
   });
-  try {
-    const address = await supervisor.listening;
-    reserve.close();
-    logger.info("listening", {
-      event: "start",
-      version: options.version,
-      address,
-      config: options.file,
-      workers: count,
-    });
-    options.onListening?.(address);
-  } catch (error) {
-    reserve.close();
-    logger.error("a worker failed to start", { event: "start", error: (error as Error).message });
-    supervisor.terminate();
-    await flush();
-    return 1;
-  }
+  if (!(await started(supervisor, reserve, logger, options))) return (await flush(), 1);
   const stopWatch = options.watch?.(() => reload("file change")) ?? (() => {});
   options.onSignal("SIGHUP", () => reload("SIGHUP"));
   const done = Promise.withResolvers<number>();

@@ -11,7 +11,7 @@ import type { Config } from "../config/types.ts";
 import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "../health/mod.ts";
 import type { Logger } from "../observe/logger.ts";
 import type { Runtime } from "../proxy/runtime.ts";
-import { createLoadScraper, type LoadScraper } from "../signals/scraper.ts";
+import { createLoadScraper, type LoadScraper, type ScrapeTarget } from "../signals/scraper.ts";
 import { scrapeTargets } from "../signals/targets.ts";
 import type { Clock, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
@@ -42,6 +42,57 @@ export interface Checks {
   stop(): Promise<void>;
 }
 
+/** The instances of `kind` with an active probe, as the prober's targets (read every round). */
+function* probeTargets(runtime: Runtime, kind: ServiceKind) {
+  for (const u of runtime.upstreams) {
+    if (u.service !== kind) continue;
+    const plan = planProbe(u.config.health, () => u.adapter.probe(u.service, u.target), u.target.baseUrl);
+    if (plan) yield { id: u.id, state: u.health, ...plan };
+  }
+}
+
+/** One prober per service that has an actively probed instance; interval and timeout per service. */
+function makeProbers(config: Config, options: ChecksOptions): Prober[] {
+  return SERVICE_KINDS.filter((k) => config.services[k].instances.some((i) => isActivelyProbed(i.health)))
+    .map((kind) =>
+      createProber({
+        fetch: options.fetch,
+        connect: options.connect,
+        clock: options.clock,
+        intervalMs: config.services[kind].health.intervalMs,
+        timeoutMs: config.services[kind].health.timeoutMs,
+        targets: () => probeTargets(options.runtime(), kind),
+        onError: (error) =>
+          options.logger.error("health probe error", { service: kind, error: String(error) }),
+      })
+    );
+}
+
+/** One load-signal scraper per service that has `load-signals` on and instances. */
+function makeScrapers(
+  config: Config,
+  options: ChecksOptions,
+  targets: (kind: ServiceKind) => ScrapeTarget[],
+): LoadScraper[] {
+  return SERVICE_KINDS.filter((k) =>
+    config.services[k].loadSignals.enabled && config.services[k].instances.length > 0
+  )
+    .map((kind) => {
+      const s = config.services[kind].loadSignals;
+      return createLoadScraper({
+        fetch: options.fetch,
+        clock: options.clock,
+        intervalMs: s.intervalMs,
+        timeoutMs: s.timeoutMs,
+        maxBytes: s.maxBytes,
+        targets: () => targets(kind),
+        onScrape: () => options.onScrape(kind),
+        onError: (error) =>
+          options.logger.error("load signal error", { service: kind, error: String(error) }),
+      });
+    });
+}
+
 /**
  * Creates the checks (not started).
  *
@@ -67,53 +118,13 @@ export interface Checks {
  * ```
  */
 export function createChecks(options: ChecksOptions): Checks {
-  const { clock, logger } = options;
-  /** The instances of `kind` with an active probe, as the prober's targets (read every round). */
-  function* probeTargets(kind: ServiceKind) {
-    for (const u of options.runtime().upstreams) {
-      if (u.service !== kind) continue;
-      const plan = planProbe(u.config.health, () => u.adapter.probe(u.service, u.target), u.target.baseUrl);
-      if (plan) yield { id: u.id, state: u.health, ...plan };
-    }
-  }
-  /** One prober per service that has an actively probed instance; interval and timeout per service. */
-  const makeProbers = (config: Config): Prober[] =>
-    SERVICE_KINDS.filter((k) => config.services[k].instances.some((i) => isActivelyProbed(i.health)))
-      .map((kind) =>
-        createProber({
-          fetch: options.fetch,
-          connect: options.connect,
-          clock,
-          intervalMs: config.services[kind].health.intervalMs,
-          timeoutMs: config.services[kind].health.timeoutMs,
-          targets: () => probeTargets(kind),
-          onError: (error) => logger.error("health probe error", { service: kind, error: String(error) }),
-        })
-      );
   // The targets are recomputed at every tick, which also attaches (or drops) `stats.engine`.
   const signalTargets = (kind: ServiceKind) =>
     scrapeTargets(
       options.runtime().upstreams.filter((u) => u.service === kind),
       options.config().services[kind].loadSignals,
-      clock,
+      options.clock,
     );
-  const makeScrapers = (config: Config): LoadScraper[] =>
-    SERVICE_KINDS.filter((k) =>
-      config.services[k].loadSignals.enabled && config.services[k].instances.length > 0
-    )
-      .map((kind) => {
-        const s = config.services[kind].loadSignals;
-        return createLoadScraper({
-          fetch: options.fetch,
-          clock,
-          intervalMs: s.intervalMs,
-          timeoutMs: s.timeoutMs,
-          maxBytes: s.maxBytes,
-          targets: () => signalTargets(kind),
-          onScrape: () => options.onScrape(kind),
-          onError: (error) => logger.error("load signal error", { service: kind, error: String(error) }),
-        });
-      });
 
   let probers: Prober[] = [];
   let scrapers: LoadScraper[] = [];
@@ -125,19 +136,19 @@ export function createChecks(options: ChecksOptions): Checks {
     start() {
       if (running) return;
       running = true;
-      probers = makeProbers(options.config());
+      probers = makeProbers(options.config(), options);
       for (const p of probers) p.start();
-      scrapers = makeScrapers(options.config());
+      scrapers = makeScrapers(options.config(), options, signalTargets);
       for (const s of scrapers) s.start();
     },
     restart() {
       if (!running) return;
       const oldProbers = probers;
-      probers = makeProbers(options.config());
+      probers = makeProbers(options.config(), options);
       for (const p of probers) p.start();
       for (const p of oldProbers) void p.stop();
       const oldScrapers = scrapers;
-      scrapers = makeScrapers(options.config());
+      scrapers = makeScrapers(options.config(), options, signalTargets);
       for (const s of scrapers) s.start();
       for (const s of oldScrapers) void s.stop();
     },

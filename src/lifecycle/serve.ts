@@ -19,7 +19,7 @@ import type { Gateway } from "../gateway.ts";
 import { createLineWriter, type LineWriter } from "../observe/line_writer.ts";
 import { keepState, type StateKeeper } from "../state/keeper.ts";
 import { composeGateway, type ComposeOptions, openRedisCluster } from "./compose.ts";
-import { createDrain } from "./drain.ts";
+import { createDrain, type Drain } from "./drain.ts";
 import { sleepOn } from "./handles.ts";
 import { startListeners } from "./listen.ts";
 
@@ -112,6 +112,21 @@ function announce(gateway: Gateway, options: ServeOptions): (address: string) =>
   };
 }
 
+/** What starts the drain: the supervisor's message (a worker, also reloaded by it), or a signal. */
+function drainOn(drain: Drain, gateway: Gateway, options: ServeOptions): void {
+  const { host, handles } = options;
+  if (host) {
+    host.link.handle({
+      reload: (next) => gateway.reload(next),
+      drain: (signal) => void drain.start(signal),
+      collect: () => gateway.metrics.snapshot(),
+    });
+  } else {
+    handles.onSignal("SIGINT", () => void drain.start("SIGINT"));
+    handles.onSignal("SIGTERM", () => void drain.start("SIGTERM"));
+  }
+}
+
 /** Runs the gateway in this isolate until it has drained; resolves with the exit code. */
 export async function serveIsolate(options: ServeOptions): Promise<number> {
   const { handles, host, loaded } = options;
@@ -164,16 +179,7 @@ export async function serveIsolate(options: ServeOptions): Promise<number> {
       host?.link.stopped();
     },
   });
-  if (host) {
-    host.link.handle({
-      reload: (next) => gateway.reload(next),
-      drain: (signal) => void drain.start(signal),
-      collect: () => gateway.metrics.snapshot(),
-    });
-  } else {
-    handles.onSignal("SIGINT", () => void drain.start("SIGINT"));
-    handles.onSignal("SIGTERM", () => void drain.start("SIGTERM"));
-  }
+  drainOn(drain, gateway, options);
   await drain.finished;
   return 0;
 }
