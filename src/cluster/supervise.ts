@@ -96,13 +96,13 @@ function serialReload(
   };
 }
 
-/** Waits until every worker listens, then releases the port; false (all stopped) when one fails. */
+/** Waits until every worker listens, then releases the port: the address, or undefined (all stopped). */
 async function started(
   supervisor: Supervisor,
   reserve: ReservedPort,
   logger: Logger,
   options: RunSupervisorOptions,
-): Promise<boolean> {
+): Promise<string | undefined> {
   try {
     const address = await supervisor.listening;
     reserve.close();
@@ -113,13 +113,12 @@ async function started(
       config: options.file,
       workers: options.count,
     });
-    options.onListening?.(address);
-    return true;
+    return address;
   } catch (error) {
     reserve.close();
     logger.error("a worker failed to start", { event: "start", error: (error as Error).message });
     supervisor.terminate();
-    return false;
+    return undefined;
   }
 }
 
@@ -148,7 +147,9 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     write: out.write,
     adminChanged: () => reload("admin change"),
   });
-  if (!(await started(supervisor, reserve, logger, options))) return (await flush(), 1);
+  const address = await started(supervisor, reserve, logger, options);
+  if (address === undefined) return (await flush(), 1);
+  options.onListening?.(address);
   const stopWatch = options.watch?.(() => reload("file change")) ?? (() => {});
   options.onSignal("SIGHUP", () => reload("SIGHUP"));
   const done = Promise.withResolvers<number>();
