@@ -12,7 +12,8 @@
  * @module
  */
 
-import type { Clock, ProbeRequest, StatusRange, TcpAddress } from "../types.ts";
+import { checkTickerOptions, createTicker, type TickerOptions, timeoutSchedule } from "../ticker.ts";
+import type { ProbeRequest, StatusRange, TcpAddress } from "../types.ts";
 import type { HealthState } from "./health_state.ts";
 import { probeOnce, type Schedule, type TcpConnect } from "./probe_once.ts";
 
@@ -52,27 +53,16 @@ export interface ProbeOutcome {
   readonly durationMs: number;
 }
 
-/** Options of {@linkcode createProber}. */
-export interface ProberOptions {
+/** Options of {@linkcode createProber}; `schedule` also arms the per-probe deadlines. */
+export interface ProberOptions extends TickerOptions {
   /** The `fetch` to probe with (inject the global one in `main.ts`). */
   readonly fetch: typeof fetch;
   /** Opens TCP connections for `type: tcp` targets (`main.ts` injects one on `Deno.connect`). */
   readonly connect?: TcpConnect;
-  /** Time source for the schedule and probe durations. */
-  readonly clock: Clock;
-  /** Milliseconds between round starts (> 0). */
-  readonly intervalMs: number;
   /** Per-probe deadline, headers and body cancellation included (> 0). */
   readonly timeoutMs: number;
   /** The current targets; read at the start of every round, so config reloads take effect. */
   readonly targets: () => Iterable<ProbeTarget>;
-  /**
-   * Runs `fn` once after `ms` and returns a function that cancels it (used for the schedule and
-   * the per-probe deadlines).
-   *
-   * @default a wrapper over globalThis.setTimeout / clearTimeout
-   */
-  readonly schedule?: Schedule;
   /** Receives every probe outcome (metrics, debug logs). */
   readonly onProbe?: (outcome: ProbeOutcome) => void;
   /** Receives errors that are nobody's verdict: `targets()` or `request()` throwing, callbacks throwing. */
@@ -139,25 +129,25 @@ export function createProber(options: ProberOptions): Prober {
   }
   fn("fetch", options.fetch, false);
   fn("connect", options.connect, true);
-  fn("clock", options.clock, false);
   fn("targets", options.targets, false);
-  fn("schedule", options.schedule, true);
   fn("onProbe", options.onProbe, true);
   fn("onError", options.onError, true);
-  positive("intervalMs", options.intervalMs);
+  checkTickerOptions("prober", options);
   positive("timeoutMs", options.timeoutMs);
 
-  const { fetch: doFetch, connect, clock, intervalMs, timeoutMs, targets, onProbe, onError } = options;
-  // Looked up on use, not at import time, and injectable so schedule tests need no real time.
-  const schedule: Schedule = options.schedule ?? ((f, ms) => {
-    const id = setTimeout(f, ms);
-    return () => clearTimeout(id);
+  const { fetch: doFetch, connect, clock, timeoutMs, targets, onProbe, onError } = options;
+  const schedule = options.schedule ?? timeoutSchedule;
+  const ticker = createTicker({
+    clock,
+    intervalMs: options.intervalMs,
+    schedule,
+    onTick() {
+      if (current) skipped++;
+      else void runOnce();
+    },
   });
 
-  let started = false;
   let skipped = 0;
-  let cancelTimer: (() => void) | undefined;
-  let nextDue = 0;
   let current: Promise<readonly ProbeOutcome[]> | undefined;
   let roundAbort: AbortController | undefined;
 
@@ -233,35 +223,16 @@ export function createProber(options: ProberOptions): Prober {
     return p;
   }
 
-  function tick(): void {
-    cancelTimer = undefined;
-    if (!started) return;
-    if (current) skipped++;
-    else void runOnce();
-    const now = clock();
-    nextDue += intervalMs;
-    // Fell behind (event loop blocked, clock jumped): drop the missed ticks, keep the phase.
-    if (nextDue <= now) nextDue += Math.ceil((now - nextDue + 1) / intervalMs) * intervalMs;
-    cancelTimer = schedule(tick, nextDue - now);
-  }
-
   return {
-    start() {
-      if (started) return;
-      started = true;
-      nextDue = clock();
-      tick();
-    },
+    start: ticker.start,
     async stop() {
-      started = false;
-      cancelTimer?.();
-      cancelTimer = undefined;
+      ticker.stop();
       roundAbort?.abort();
       if (current) await current;
     },
     runOnce,
     get started() {
-      return started;
+      return ticker.started;
     },
     get skipped() {
       return skipped;

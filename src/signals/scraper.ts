@@ -1,7 +1,8 @@
 /**
  * The load-signal scheduler: every `intervalMs` it scrapes each target's load source (a `GET`, no
  * body) concurrently, reads the answer as it streams in, and records the reading on the target's
- * {@linkcode InstanceSignal}. Built like `health/prober.ts`: fetch, clock and timers are injected.
+ * {@linkcode InstanceSignal}. Runs on the fixed-rate ticker (`../ticker.ts`) that `health/prober.ts`
+ * uses too; fetch, clock and timers are injected.
  *
  * Bounds, so that nothing an engine sends can stall or bloat the gateway:
  * - one scrape per target at a time, and never more than one per tick: a target whose previous
@@ -16,7 +17,8 @@
  * @module
  */
 
-import type { Clock, LoadSourceKind, Schedule } from "../types.ts";
+import { checkTickerOptions, createTicker, type TickerOptions, timeoutSchedule } from "../ticker.ts";
+import type { LoadSourceKind } from "../types.ts";
 import { type EngineReading, PROM_ENGINES, readPromEngine, wantedNames } from "./engines.ts";
 import type { InstanceSignal } from "./instance_signal.ts";
 import { readOllamaPs } from "./ollama_ps.ts";
@@ -47,20 +49,15 @@ export interface ScrapeOutcome {
   readonly reading?: EngineReading;
 }
 
-/** Options of {@linkcode createLoadScraper}. */
-export interface LoadScraperOptions {
+/** Options of {@linkcode createLoadScraper}; `schedule` also arms the per-scrape deadlines. */
+export interface LoadScraperOptions extends TickerOptions {
   readonly fetch: typeof fetch;
-  readonly clock: Clock;
-  /** Milliseconds between ticks (> 0). */
-  readonly intervalMs: number;
   /** Per-scrape deadline, body included (> 0). */
   readonly timeoutMs: number;
   /** Largest body read (> 0). @default {1048576} */
   readonly maxBytes?: number;
   /** The current targets; read at every tick, so config reloads take effect. */
   readonly targets: () => Iterable<ScrapeTarget>;
-  /** @default a wrapper over setTimeout / clearTimeout */
-  readonly schedule?: Schedule;
   readonly onScrape?: (outcome: ScrapeOutcome) => void;
   /** Errors that are nobody's reading: `targets()` or `request()` throwing, callbacks throwing. */
   readonly onError?: (error: unknown) => void;
@@ -88,14 +85,15 @@ function check(options: LoadScraperOptions): void {
   if (options === null || typeof options !== "object") {
     throw new TypeError(`Cannot create load scraper: options must be an object, received ${options}`);
   }
-  for (const name of ["fetch", "clock", "targets"] as const) {
+  for (const name of ["fetch", "targets"] as const) {
     if (typeof options[name] !== "function") {
       throw new TypeError(
         `Cannot create load scraper: "${name}" must be a function, received ${typeof options[name]}`,
       );
     }
   }
-  for (const name of ["intervalMs", "timeoutMs", "maxBytes"] as const) {
+  checkTickerOptions("load scraper", options);
+  for (const name of ["timeoutMs", "maxBytes"] as const) {
     const v = options[name];
     if (v === undefined && name === "maxBytes") continue;
     if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
@@ -189,19 +187,19 @@ async function readReport(
  */
 export function createLoadScraper(options: LoadScraperOptions): LoadScraper {
   check(options);
-  const { fetch: doFetch, clock, intervalMs, timeoutMs, targets, onScrape, onError } = options;
+  const { fetch: doFetch, clock, timeoutMs, targets, onScrape, onError } = options;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const schedule: Schedule = options.schedule ?? ((f, ms) => {
-    const id = setTimeout(f, ms);
-    return () => clearTimeout(id);
+  const schedule = options.schedule ?? timeoutSchedule;
+  const ticker = createTicker({
+    clock,
+    intervalMs: options.intervalMs,
+    schedule,
+    onTick: () => void Promise.all(round()),
   });
 
   const running = new Map<string, Promise<ScrapeOutcome>>();
   let stopCtrl = new AbortController();
-  let started = false;
   let skipped = 0;
-  let nextDue = 0;
-  let cancelTimer: (() => void) | undefined;
 
   function report(error: unknown): void {
     try {
@@ -305,36 +303,21 @@ export function createLoadScraper(options: LoadScraperOptions): LoadScraper {
     });
   }
 
-  function tick(): void {
-    cancelTimer = undefined;
-    if (!started) return;
-    void Promise.all(round());
-    const now = clock();
-    nextDue += intervalMs;
-    // Fell behind (event loop blocked, clock jumped): drop the missed ticks, keep the phase.
-    if (nextDue <= now) nextDue += Math.ceil((now - nextDue + 1) / intervalMs) * intervalMs;
-    cancelTimer = schedule(tick, nextDue - now);
-  }
-
   return {
     start() {
-      if (started) return;
-      started = true;
+      if (ticker.started) return;
       stopCtrl = new AbortController();
-      nextDue = clock();
-      tick();
+      ticker.start();
     },
     async stop() {
-      started = false;
-      cancelTimer?.();
-      cancelTimer = undefined;
+      ticker.stop();
       stopCtrl.abort();
       await Promise.all([...running.values()]);
       stopCtrl = new AbortController();
     },
     runOnce: () => Promise.all(round()),
     get started() {
-      return started;
+      return ticker.started;
     },
     get skipped() {
       return skipped;
