@@ -13,11 +13,15 @@ import {
   checkFields,
   type FieldRules,
   isRecord,
+  isSet,
   type Json,
   numberIn,
+  optionalArray,
   positiveInt,
   readObject,
   refuse,
+  setStream,
+  streamFlag,
   stringList,
 } from "./request_body.ts";
 import type { DialectEnv } from "./types.ts";
@@ -89,7 +93,7 @@ function systemText(system: unknown): string {
 
 function convertTool(tool: unknown, i: number): Json {
   if (!isRecord(tool) || typeof tool.name !== "string") refuse(`tools[${i}] must have a "name".`, "tools");
-  if (tool.type !== undefined && tool.type !== null && tool.type !== "custom") {
+  if (isSet(tool.type) && tool.type !== "custom") {
     refuse(
       `tools[${i}] has type ${JSON.stringify(tool.type)}: Anthropic's server tools run on Anthropic's ` +
         "platform; only client tools (with an input_schema) can be served here.",
@@ -121,7 +125,7 @@ function convertOutputConfig(config: unknown, out: Json): void {
   if (typeof effort === "string") {
     out.reasoning_effort = effort === "low" || effort === "medium" ? effort : "high";
   }
-  if (format === undefined || format === null) return;
+  if (!isSet(format)) return;
   if (!isRecord(format) || format.type !== "json_schema" || !isRecord(format.schema)) {
     refuse('"output_config.format" must be {"type":"json_schema","schema":{…}}.', "output_config");
   }
@@ -135,16 +139,14 @@ function convertOutputConfig(config: unknown, out: Json): void {
 export function anthropicToChat(body: Json): Json {
   const out: Json = { model: body.model };
   const messages: Json[] = [];
-  if (body.system !== undefined && body.system !== null) {
+  if (isSet(body.system)) {
     const text = systemText(body.system);
     if (text !== "") messages.push({ role: "system", content: text });
   }
   out.messages = anthropicMessages(body.messages, messages);
-  if (body.tools !== undefined && body.tools !== null) {
-    if (!Array.isArray(body.tools)) refuse('"tools" must be an array.', "tools");
-    if (body.tools.length > 0) out.tools = body.tools.map(convertTool);
-  }
-  if (body.tool_choice !== undefined && body.tool_choice !== null) convertToolChoice(body.tool_choice, out);
+  const tools = optionalArray(body.tools, "tools");
+  if (tools && tools.length > 0) out.tools = tools.map(convertTool);
+  if (isSet(body.tool_choice)) convertToolChoice(body.tool_choice, out);
   return out;
 }
 
@@ -168,26 +170,15 @@ export function translateAnthropic(bytes: Uint8Array, env: DialectEnv): { body: 
   checkFields(req, ANTHROPIC_FIELDS, "Anthropic Messages");
   const out = anthropicToChat(req);
   out.max_tokens = positiveInt(req.max_tokens, "max_tokens");
-  if (req.temperature !== undefined && req.temperature !== null) {
-    out.temperature = numberIn(req.temperature, "temperature", 0, 1);
-  }
-  if (req.top_p !== undefined && req.top_p !== null) out.top_p = numberIn(req.top_p, "top_p", 0, 1);
+  if (isSet(req.temperature)) out.temperature = numberIn(req.temperature, "temperature", 0, 1);
+  if (isSet(req.top_p)) out.top_p = numberIn(req.top_p, "top_p", 0, 1);
   // Not an OpenAI field; vLLM, SGLang, llama.cpp and Ollama's OpenAI routes read `top_k` as given.
-  if (req.top_k !== undefined && req.top_k !== null) out.top_k = positiveInt(req.top_k, "top_k");
-  const stops = req.stop_sequences === undefined || req.stop_sequences === null
-    ? []
-    : stringList(req.stop_sequences, "stop_sequences");
+  if (isSet(req.top_k)) out.top_k = positiveInt(req.top_k, "top_k");
+  const stops = isSet(req.stop_sequences) ? stringList(req.stop_sequences, "stop_sequences") : [];
   if (stops.length > 0) out.stop = stops;
   if (isRecord(req.metadata) && typeof req.metadata.user_id === "string") out.user = req.metadata.user_id;
-  if (req.output_config !== undefined && req.output_config !== null) {
-    convertOutputConfig(req.output_config, out);
-  }
-  const stream = req.stream === true;
-  if (req.stream !== undefined && req.stream !== null && typeof req.stream !== "boolean") {
-    refuse('"stream" must be a boolean.', "stream");
-  }
-  out.stream = stream;
-  if (stream) out.stream_options = { include_usage: true };
+  if (isSet(req.output_config)) convertOutputConfig(req.output_config, out);
+  setStream(out, streamFlag(req.stream, false));
   const thinking = isRecord(req.thinking) && req.thinking.type === "enabled";
   return {
     body: out,

@@ -161,3 +161,9 @@ Deno.test("count_tokens estimates text, images and tools, and refuses bad input 
   const unknown = countTokens(enc.encode(JSON.stringify({ model: "m", messages: [], max_tokens: 5 })));
   assert(!unknown.ok && /"max_tokens" is not supported/.test(unknown.message));
 });
+
+Deno.test("anthropic tools must be an array; an empty one sends no tools, null counts as unset", () => {
+  refused({ tools: { name: "f" } }, /"tools" must be an array/, "tools");
+  assert.equal(body({ tools: [] }).tools, undefined);
+  assert.equal(body({ tools: null, stream: null }).stream, false);
+});

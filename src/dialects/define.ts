@@ -7,23 +7,12 @@
  */
 
 import { type Json, translate } from "./request_body.ts";
-import type { Dialect, DialectEnv, DialectName, NativeEndpoint, StreamTranslator } from "./types.ts";
-import type { ServiceKind } from "../types.ts";
+import type { Dialect, DialectEnv } from "./types.ts";
 
-/** The parts of a dialect endpoint. */
-export interface DialectSpec<C extends { readonly model: string }> {
-  readonly name: DialectName;
-  readonly route: string;
-  readonly service: ServiceKind;
-  readonly upstreamRoute: string;
-  readonly contentType: string;
-  readonly streamContentType: string;
+/** The parts of a dialect endpoint: a {@linkcode Dialect} with a throwing `read` for `parseRequest`. */
+export interface DialectSpec<C extends { readonly model: string }> extends Omit<Dialect<C>, "parseRequest"> {
   /** Translates the body; throws a `Refusal` for what cannot be served. */
   readonly read: (bytes: Uint8Array, env: DialectEnv) => { body: Json; ctx: C };
-  readonly toResponse: (openai: unknown, ctx: C) => unknown;
-  readonly streamTransformer: (ctx: C) => StreamTranslator;
-  readonly errorBody: (status: number, message: string, param?: string) => unknown;
-  readonly native: Readonly<Record<string, NativeEndpoint>>;
 }
 
 /**
@@ -46,14 +35,10 @@ export interface DialectSpec<C extends { readonly model: string }> {
  * ```
  */
 export function defineDialect<C extends { readonly model: string }>(spec: DialectSpec<C>): Dialect<C> {
-  const { read, service, upstreamRoute } = spec;
+  const { read, ...parts } = spec;
+  const { service, upstreamRoute } = spec;
   return {
-    name: spec.name,
-    route: spec.route,
-    service,
-    upstreamRoute,
-    contentType: spec.contentType,
-    streamContentType: spec.streamContentType,
+    ...parts,
     parseRequest: (bytes, env) =>
       translate(() => {
         const { body, ctx } = read(bytes, env);
@@ -67,9 +52,5 @@ export function defineDialect<C extends { readonly model: string }>(spec: Dialec
           ctx,
         };
       }),
-    toResponse: spec.toResponse,
-    streamTransformer: spec.streamTransformer,
-    errorBody: spec.errorBody,
-    native: spec.native,
   };
 }

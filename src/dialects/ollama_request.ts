@@ -11,10 +11,14 @@ import {
   checkFields,
   type FieldRules,
   isRecord,
+  isSet,
   type Json,
+  optionalArray,
   positiveInt,
   readObject,
   refuse,
+  setStream,
+  streamFlag,
 } from "./request_body.ts";
 import type { DialectEnv } from "./types.ts";
 import type { Clock } from "../types.ts";
@@ -101,7 +105,7 @@ function chatMessages(messages: unknown): Json[] {
     const text = m.content ?? "";
     if (typeof text !== "string") refuse(`${at}.content must be a string.`, "messages");
     const out: Json = { role: m.role, content: withImages(text, m.images, "messages") };
-    if (m.tool_calls !== undefined && m.tool_calls !== null) {
+    if (isSet(m.tool_calls)) {
       out.tool_calls = toolCalls(m.tool_calls, at, pending, i);
     }
     if (m.role === "assistant" && out.tool_calls && text === "") out.content = null;
@@ -124,13 +128,7 @@ function common(req: Json, out: Json): boolean {
   applyOptions(req.options, out);
   applyFormat(req.format, out);
   if (typeof req.think === "string") out.reasoning_effort = req.think;
-  if (req.stream !== undefined && req.stream !== null && typeof req.stream !== "boolean") {
-    refuse('"stream" must be a boolean.', "stream");
-  }
-  const stream = req.stream !== false;
-  out.stream = stream;
-  if (stream) out.stream_options = { include_usage: true };
-  return stream;
+  return setStream(out, streamFlag(req.stream, true));
 }
 
 function ctxOf(kind: OllamaCtx["kind"], req: Json, env: DialectEnv): OllamaCtx {
@@ -156,10 +154,8 @@ export function translateOllamaChat(bytes: Uint8Array, env: DialectEnv): { body:
   const req = readObject(bytes);
   checkFields(req, OLLAMA_CHAT_FIELDS, "Ollama /api/chat");
   const out: Json = { model: req.model, messages: chatMessages(req.messages) };
-  if (Array.isArray(req.tools) && req.tools.length > 0) out.tools = req.tools;
-  else if (req.tools !== undefined && req.tools !== null && !Array.isArray(req.tools)) {
-    refuse('"tools" must be an array.', "tools");
-  }
+  const tools = optionalArray(req.tools, "tools");
+  if (tools && tools.length > 0) out.tools = tools;
   common(req, out);
   return { body: out, ctx: ctxOf("chat", req, env) };
 }
@@ -198,7 +194,7 @@ export function translateOllamaEmbed(bytes: Uint8Array, env: DialectEnv): { body
     (Array.isArray(input) && input.length > 0 && input.every((s) => typeof s === "string"));
   if (!ok) refuse('"input" must be a string or a non-empty array of strings.', "input");
   const out: Json = { model: req.model, input, encoding_format: "float" };
-  if (req.dimensions !== undefined && req.dimensions !== null) {
+  if (isSet(req.dimensions)) {
     out.dimensions = positiveInt(req.dimensions, "dimensions");
   }
   return { body: out, ctx: ctxOf("embed", req, env) };

@@ -139,3 +139,12 @@ Deno.test("ollamaTags() and ollamaPs() use Ollama's field names and invent nothi
   assert.equal(ps.models[0].size_vram, 0);
   assert.equal(ps.models[0].context_length, 0);
 });
+
+Deno.test("ollama chat: tools must be an array; stream null or absent streams", () => {
+  refused(ollamaChatDialect, { ...chatBase, tools: "f" }, /"tools" must be an array/);
+  const p = parse(ollamaChatDialect, { ...chatBase, tools: [], stream: null });
+  assert(p.ok);
+  assert.equal(p.body.tools, undefined);
+  assert.equal(p.stream, true);
+  assert.deepEqual(p.body.stream_options, { include_usage: true });
+});

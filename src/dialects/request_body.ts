@@ -33,6 +33,14 @@ export function isRecord(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * True for a field that is set: neither absent nor `null` (clients send explicit nulls for
+ * defaults, which ask for nothing).
+ */
+export function isSet(v: unknown): v is NonNullable<unknown> {
+  return v !== undefined && v !== null;
+}
+
 /** Throws a 400 {@linkcode Refusal}. */
 export function refuse(message: string, param?: string): never {
   throw new Refusal(message, param);
@@ -136,4 +144,37 @@ export function stringList(value: unknown, name: string, single = false): string
     refuse(`"${name}" must be an array of strings.`, name);
   }
   return value;
+}
+
+/** An optional array field (`undefined` when unset), or a `Refusal` naming it. */
+export function optionalArray(value: unknown, name: string): unknown[] | undefined {
+  if (!isSet(value)) return undefined;
+  if (!Array.isArray(value)) refuse(`"${name}" must be an array.`, name);
+  return value;
+}
+
+/** The `stream` field: a boolean, or `absent` when unset; anything else is a `Refusal`. */
+export function streamFlag(value: unknown, absent: boolean): boolean {
+  if (!isSet(value)) return absent;
+  if (typeof value !== "boolean") refuse('"stream" must be a boolean.', "stream");
+  return value;
+}
+
+/**
+ * Sets `stream` on the OpenAI body; a stream asks for the final usage chunk, which every
+ * dialect reports in its closing event.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { setStream } from "./request_body.ts";
+ * const out: Record<string, unknown> = {};
+ * assert.equal(setStream(out, true), true);
+ * assert.deepEqual(out, { stream: true, stream_options: { include_usage: true } });
+ * ```
+ */
+export function setStream(out: Json, stream: boolean): boolean {
+  out.stream = stream;
+  if (stream) out.stream_options = { include_usage: true };
+  return stream;
 }

@@ -11,11 +11,14 @@ import {
   checkFields,
   type FieldRules,
   isRecord,
+  isSet,
   type Json,
   numberIn,
+  optionalArray,
   positiveInt,
   readObject,
   refuse,
+  setStream,
 } from "./request_body.ts";
 import { responsesInput } from "./responses_items.ts";
 import type { DialectEnv } from "./types.ts";
@@ -93,7 +96,7 @@ function convertToolChoice(choice: unknown): unknown {
 function convertText(text: unknown, out: Json): void {
   if (!isRecord(text)) refuse('"text" must be an object.', "text");
   const format = text.format;
-  if (format === undefined || format === null) return;
+  if (!isSet(format)) return;
   if (!isRecord(format)) refuse('"text.format" must be an object.', "text");
   if (format.type === "json_object") out.response_format = { type: "json_object" };
   else if (format.type === "json_schema") {
@@ -143,35 +146,28 @@ export function translateResponses(bytes: Uint8Array, env: DialectEnv): { body: 
   checkFields(req, RESPONSES_FIELDS, "Responses");
   const out: Json = { model: req.model };
   const messages: Json[] = [];
-  if (req.instructions !== undefined && req.instructions !== null) {
+  if (isSet(req.instructions)) {
     if (typeof req.instructions !== "string") refuse('"instructions" must be a string.', "instructions");
     messages.push({ role: "system", content: req.instructions });
   }
   out.messages = responsesInput(req.input, messages);
-  if (Array.isArray(req.tools) && req.tools.length > 0) out.tools = req.tools.map(convertTool);
-  else if (req.tools !== undefined && req.tools !== null && !Array.isArray(req.tools)) {
-    refuse('"tools" must be an array.', "tools");
-  }
-  if (req.tool_choice !== undefined && req.tool_choice !== null) {
-    out.tool_choice = convertToolChoice(req.tool_choice);
-  }
+  const tools = optionalArray(req.tools, "tools");
+  if (tools && tools.length > 0) out.tools = tools.map(convertTool);
+  if (isSet(req.tool_choice)) out.tool_choice = convertToolChoice(req.tool_choice);
   if (typeof req.parallel_tool_calls === "boolean") out.parallel_tool_calls = req.parallel_tool_calls;
-  if (req.text !== undefined && req.text !== null) convertText(req.text, out);
-  if (req.max_output_tokens !== undefined && req.max_output_tokens !== null) {
+  if (isSet(req.text)) convertText(req.text, out);
+  if (isSet(req.max_output_tokens)) {
     out.max_tokens = positiveInt(req.max_output_tokens, "max_output_tokens");
   }
-  if (req.temperature !== undefined && req.temperature !== null) {
-    out.temperature = numberIn(req.temperature, "temperature", 0, 2);
-  }
-  if (req.top_p !== undefined && req.top_p !== null) out.top_p = numberIn(req.top_p, "top_p", 0, 1);
+  if (isSet(req.temperature)) out.temperature = numberIn(req.temperature, "temperature", 0, 2);
+  if (isSet(req.top_p)) out.top_p = numberIn(req.top_p, "top_p", 0, 1);
   const user = typeof req.user === "string" ? req.user : req.safety_identifier;
   if (typeof user === "string") out.user = user;
   if (isRecord(req.reasoning) && typeof req.reasoning.effort === "string") {
     out.reasoning_effort = req.reasoning.effort;
   }
-  const stream = req.stream === true;
-  out.stream = stream;
-  if (stream) out.stream_options = { include_usage: true };
+  // Not held to a boolean, unlike the other dialects: only `true` asks for a stream.
+  setStream(out, req.stream === true);
   const id = env.randomId();
   return {
     body: out,

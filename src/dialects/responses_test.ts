@@ -99,3 +99,10 @@ Deno.test("responses: toResponse maps reasoning, content filter and cached token
   });
   assert.deepEqual(filtered.output, []);
 });
+
+Deno.test("responses: tools must be an array; only stream: true streams (other values are not refused)", () => {
+  refused({ tools: "f" }, /"tools" must be an array/, "tools");
+  assert.equal(body({ tools: [] }).tools, undefined);
+  assert.deepEqual(body({ stream: true }).stream_options, { include_usage: true });
+  assert.equal(body({ stream: "yes" }).stream, false);
+});
