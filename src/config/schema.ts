@@ -19,9 +19,9 @@ import { ADAPTER_NAMES, HASH_ALGORITHMS, STRATEGY_NAMES } from "../types.ts";
 import { jairouterSchema } from "./jairouter_security.ts";
 import { admin, auth } from "./schema_access.ts";
 import { consoleBlock } from "./schema_console.ts";
-import { bool, duration, int, num, oneOf, rateLimit, TOKEN, toText } from "./schema_common.ts";
+import { bool, duration, int, num, oneOf, rateLimit, size, TOKEN, toText } from "./schema_common.ts";
 import { SERVER_DEFAULTS } from "./defaults.ts";
-import { describeValue, parseSize } from "./units.ts";
+import { describeValue } from "./units.ts";
 import { instanceLoadSignals, loadSignalsBlock, prefixBlock } from "./signals.ts";
 import { maxConcurrency, queueBlock } from "./queue.ts";
 import { aliasesBlock, fallbacksBlock, nativeDialectsField, upstreamModelField } from "./catalogue.ts";
@@ -172,17 +172,6 @@ const services = z.strictObject({
   imgGen: service.optional(),
   imgEdit: service.optional(),
 });
-
-/** A byte size: a number or `"25mb"`, `"512kb"`. */
-const size = () =>
-  z.unknown().transform((v, ctx) => {
-    const r = parseSize(v);
-    if (!r.ok) {
-      ctx.issues.push({ code: "custom", message: r.error, input: v });
-      return z.NEVER;
-    }
-    return r.value;
-  }).pipe(z.number().gt(0)).optional();
 
 const server = z.strictObject({
   host: z.string().trim().min(1).optional(),

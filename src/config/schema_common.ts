@@ -8,7 +8,7 @@
 
 import { z } from "zod";
 import { LIMIT_ALGORITHMS, LIMIT_SCOPES } from "../types.ts";
-import { parseDuration } from "./units.ts";
+import { parseDuration, parseSize, type UnitResult } from "./units.ts";
 
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
 
@@ -50,16 +50,23 @@ export const bool = () => z.preprocess(toBoolean, z.boolean()).optional();
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.preprocess(toEnum, z.enum(values)).optional();
 
-/** A duration in ms (number or `"30s"`), checked against a lower bound. */
-export const duration = (min: number, inclusive = true) =>
+/** A value read by a unit parser; its error message becomes the issue's. */
+const unit = (parse: (v: unknown) => UnitResult) =>
   z.unknown().transform((v, ctx) => {
-    const r = parseDuration(v);
+    const r = parse(v);
     if (!r.ok) {
       ctx.issues.push({ code: "custom", message: r.error, input: v });
       return z.NEVER;
     }
     return r.value;
-  }).pipe(inclusive ? z.number().min(min) : z.number().gt(min)).optional();
+  });
+
+/** A duration in ms (number or `"30s"`), checked against a lower bound. */
+export const duration = (min: number, inclusive = true) =>
+  unit(parseDuration).pipe(inclusive ? z.number().min(min) : z.number().gt(min)).optional();
+
+/** An optional byte size > 0: a number or `"25mb"`, `"512kb"`. */
+export const size = () => unit(parseSize).pipe(z.number().gt(0)).optional();
 
 export { LIMIT_ALGORITHMS, LIMIT_SCOPES };
 

@@ -25,20 +25,11 @@
 
 import { z } from "zod";
 import { LOAD_SOURCES, type LoadSourceKind, type StrategyName } from "../types.ts";
-import { bool, duration, int, oneOf } from "./schema_common.ts";
-import { describeValue, parseSize } from "./units.ts";
+import { bool, duration, int, oneOf, size } from "./schema_common.ts";
+import { describeValue } from "./units.ts";
 
 /** `load-signals.source`: a parser, `auto` (the adapter's own) or `none`. */
 export const LOAD_SIGNAL_SOURCES = ["auto", "none", ...LOAD_SOURCES] as const;
-
-const size = z.unknown().transform((v, ctx) => {
-  const r = parseSize(v);
-  if (!r.ok) {
-    ctx.issues.push({ code: "custom", message: r.error, input: v });
-    return z.NEVER;
-  }
-  return r.value;
-}).pipe(z.number().gt(0)).optional();
 
 /** The `load-signals` block of the global level and of a service. */
 export const loadSignalsBlock = z.strictObject({
@@ -46,7 +37,7 @@ export const loadSignalsBlock = z.strictObject({
   interval: duration(0, false),
   timeout: duration(0, false),
   staleAfter: duration(0, false),
-  maxBytes: size,
+  maxBytes: size(),
   source: oneOf(LOAD_SIGNAL_SOURCES),
 }).superRefine((block, ctx) => {
   if (block.interval !== undefined && block.staleAfter !== undefined && block.staleAfter < block.interval) {
