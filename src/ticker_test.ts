@@ -1,47 +1,17 @@
 import assert from "node:assert/strict";
+import { manualSchedule } from "../tests/fakes/manual_schedule.ts";
 import { checkTickerOptions, createTicker, type TickerOptions } from "./ticker.ts";
 import type { Schedule } from "./types.ts";
 
-/** A fake clock with a timer queue; `advance()` fires due timers in time order. */
-function fakeTime() {
-  let now = 1_000;
-  const timers: { at: number; fn: () => void }[] = [];
-  const schedule: Schedule = (fn, ms) => {
-    const t = { at: now + ms, fn };
-    timers.push(t);
-    return () => void (timers.includes(t) && timers.splice(timers.indexOf(t), 1));
-  };
-  return {
-    clock: () => now,
-    schedule,
-    pending: () => timers.map((t) => t.at - now).sort((a, b) => a - b),
-    /** Moves the clock without firing timers (a blocked event loop, or a slow tick). */
-    jump(ms: number) {
-      now += ms;
-    },
-    advance(ms: number) {
-      const end = now + ms;
-      for (;;) {
-        const next = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!next) break;
-        timers.splice(timers.indexOf(next), 1);
-        // An overdue timer fires late, at the current time, as a real event loop would.
-        now = Math.max(now, next.at);
-        next.fn();
-      }
-      now = end;
-    },
-  };
-}
-
-function setup(onTick: (now: number) => void = () => {}) {
-  const time = fakeTime();
+/** A ticker of 1000 ms on manual time; `ticks` holds the time of every tick. */
+function setup(onTick: () => void = () => {}) {
+  const time = manualSchedule();
   const ticks: number[] = [];
   const ticker = createTicker({
-    clock: time.clock,
+    clock: time.now,
     intervalMs: 1_000,
     schedule: time.schedule,
-    onTick: () => (ticks.push(time.clock() - 1_000), onTick(time.clock())),
+    onTick: () => (ticks.push(time.now()), onTick()),
   });
   return { time, ticks, ticker };
 }
@@ -71,10 +41,10 @@ Deno.test("a tick that takes time does not drift the grid (fixed rate, not fixed
 Deno.test("after a clock jump the ticker fires once, late, and drops the missed ticks", () => {
   const { time, ticks, ticker } = setup();
   ticker.start();
-  time.jump(3_500); // the event loop was blocked through the ticks due at +1000, +2000, +3000
+  time.jump(3_500); // the event loop was blocked through the ticks due at 1000, 2000, 3000
   time.advance(0);
   assert.deepEqual(ticks, [0, 3_500]);
-  assert.deepEqual(time.pending(), [500], "next tick back on the 1000 ms grid, at +4000");
+  assert.deepEqual(time.pending(), [500], "next tick back on the 1000 ms grid, at 4000");
   ticker.stop();
 });
 
