@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { postChat } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { spawnGateway } from "./fakes/process.ts";
 
@@ -63,11 +64,7 @@ auth:
   );
   const gw = await spawnGateway(["--config", `${dir}/gw.yaml`, "--no-watch"], { CLIENT_KEY: KEYS.env });
   const post = async (headers: Record<string, string>) => {
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
-    });
+    const res = await postChat(gw.url, { headers });
     const body = await res.json();
     return { status: res.status, body };
   };

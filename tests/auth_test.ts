@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { loadConfigFile } from "../src/config/load.ts";
 import { createGateway } from "../src/gateway.ts";
-import { startGateway, type TestGateway } from "./fakes/gateway.ts";
+import { postChat, startGateway, type TestGateway, withGateway } from "./fakes/gateway.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { seededRandom } from "./fakes/random.ts";
 
@@ -16,14 +16,14 @@ const LIMITED = "sk-only-llama-0002";
 const THROTTLED = "sk-throttled-0003";
 const UPSTREAM_SECRET = "sk-upstream-secret-9999";
 
-const yamlFor = (up: FakeUpstream) => `
+const yamlFor = (upstream: string) => `
 model:
   health-check: { enabled: false }
   services:
     chat:
       instances:
-        - { name: llama3, base-url: "${up.url}", api-key: "${UPSTREAM_SECRET}" }
-        - { name: qwen3, base-url: "${up.url}" }
+        - { name: llama3, base-url: "${upstream}", api-key: "${UPSTREAM_SECRET}" }
+        - { name: qwen3, base-url: "${upstream}" }
 auth:
   keys:
     - name: full
@@ -36,27 +36,15 @@ auth:
       rate-limit: { algorithm: fixed-window, capacity: 2, window: 1m }
 `;
 
-async function withAuth(fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>): Promise<void> {
-  const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(yamlFor(up), { env: { FULL_KEY: FULL } });
-  try {
-    await fn(gw, up);
-  } finally {
-    await gw.close();
-    await up.close();
-  }
-}
+const withAuth = (fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>) =>
+  withGateway(yamlFor, fn, { env: { FULL_KEY: FULL } });
 
 const sdk = (gw: TestGateway, apiKey: string) =>
   new OpenAI({ baseURL: `${gw.url}/v1`, apiKey, maxRetries: 0 });
 const ask = (client: OpenAI, model = "llama3") =>
   client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
 const post = (gw: TestGateway, headers: Record<string, string>, model = "llama3") =>
-  fetch(`${gw.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
-  });
+  postChat(gw.url, { model, headers });
 
 Deno.test("auth: no key and a wrong key are 401 in OpenAI's error shape; nothing reaches the upstream", async () => {
   await withAuth(async (gw, up) => {

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { eventually, startGateway } from "./fakes/gateway.ts";
+import { eventually, postChat, startGateway } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { spawnGateway } from "./fakes/process.ts";
 
@@ -131,12 +131,7 @@ model:
         - { name: m, base-url: "${up.url}" }
 `);
   const u = gw.gateway.runtime().upstreams[0];
-  const post = (stream: boolean) =>
-    fetch(`${gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", stream, messages: [{ role: "user", content: "hi" }] }),
-    });
+  const post = (stream: boolean) => postChat(gw.url, { body: { stream } });
   try {
     const streaming = await post(true);
     const reader = streaming.body!.pipeThrough(new TextDecoderStream()).getReader();

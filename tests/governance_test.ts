@@ -5,15 +5,9 @@
  */
 
 import assert from "node:assert/strict";
+import { manualClock } from "./fakes/manual_schedule.ts";
 import { eventually, startGateway } from "./fakes/gateway.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
-
-function manualClock(start = 1_700_000_000_000) {
-  let now = start;
-  const clock = () => now;
-  clock.advance = (ms: number) => void (now += ms);
-  return clock;
-}
 
 const embed = (url: string, headers: Record<string, string> = {}, model = "e") =>
   fetch(`${url}/v1/embeddings`, {

@@ -7,15 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import { eventually, startGateway } from "./fakes/gateway.ts";
+import { eventually, postChat, startGateway } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 
-const chat = (url: string, model: string) =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
-  });
+const chat = (url: string, model: string) => postChat(url, { model });
 
 /** A port that was just listening and is now closed: connecting to it is refused. */
 function closedPort(): number {

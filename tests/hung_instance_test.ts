@@ -12,7 +12,7 @@
  */
 
 import assert from "node:assert/strict";
-import { eventually, startGateway } from "./fakes/gateway.ts";
+import { eventually, postChat, startGateway } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { spawnGateway } from "./fakes/process.ts";
 
@@ -24,12 +24,7 @@ const PAUSE_MS = 50;
 /** Every request's bound: min-wait (1 s) + a check interval + a failover, with room for a busy machine. */
 const BOUND_MS = 5000;
 
-const chat = (url: string) =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
-  });
+const chat = (url: string) => postChat(url);
 
 Deno.test("a hung instance among three: outlier detection ejects it, every request of 12 clients is served within the bound", async () => {
   const ups = ["A", "B", "C"].map((name) => startFakeUpstream({ name }));

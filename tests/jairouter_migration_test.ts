@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { withCopy } from "../src/config/_testing.ts";
+import { postChat } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { runCli, spawnGateway } from "./fakes/process.ts";
 
@@ -74,12 +75,7 @@ Deno.test("gateway: a migrated JAiRouter tree with api-key on refuses requests w
       await Deno.writeTextFile(dev, `${text}\nmodel:\n  health-check: { enabled: false }\n`);
       const gw = await spawnGateway(["--config", `${dir}/application.yml`]);
       try {
-        const chat = (headers: Record<string, string>) =>
-          fetch(`${gw.url}/v1/chat/completions`, {
-            method: "POST",
-            headers: { "content-type": "application/json", ...headers },
-            body: JSON.stringify({ model: "qwen3:4b", messages: [{ role: "user", content: "hi" }] }),
-          });
+        const chat = (headers: Record<string, string>) => postChat(gw.url, { model: "qwen3:4b", headers });
         const statusOf = async (headers: Record<string, string>) => {
           const res = await chat(headers);
           await res.body?.cancel();

@@ -4,17 +4,10 @@
  */
 
 import assert from "node:assert/strict";
+import { manualClock } from "./fakes/manual_schedule.ts";
 import OpenAI from "openai";
 import { eventually, startGateway, type TestGateway } from "./fakes/gateway.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
-
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  let now = start;
-  const clock = () => now;
-  clock.advance = (ms: number) => void (now += ms);
-  return clock;
-}
 
 interface Setup {
   gw: TestGateway;

@@ -7,9 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { eventually, startGateway, type TestGateway } from "./fakes/gateway.ts";
+import { eventually, type TestGateway, withGateway } from "./fakes/gateway.ts";
 import { RawClient } from "./fakes/raw_client.ts";
-import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
+import type { FakeUpstream } from "./fakes/openai_upstream.ts";
 
 const head = (gw: TestGateway, headers: string) =>
   `POST /v1/embeddings HTTP/1.1\r\nHost: ${
@@ -23,13 +23,12 @@ const embed = (gw: TestGateway) =>
     body: JSON.stringify({ model: "e", input: "x" }),
   }).then(async (r) => (await r.arrayBuffer(), r.status));
 
-async function withGateway(
+const withServer = (
   server: string,
   fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>,
   extra = "",
-) {
-  const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(`
+) =>
+  withGateway((upstream) => `
 server:
 ${server}
 model:
@@ -37,15 +36,8 @@ model:
   services:
     embedding:
       instances:
-        - { name: e, base-url: "${up.url}" }
-${extra}`);
-  try {
-    await fn(gw, up);
-  } finally {
-    await gw.close();
-    await up.close();
-  }
-}
+        - { name: e, base-url: "${upstream}" }
+${extra}`, fn);
 
 const pendingGauge = async (gw: TestGateway) => {
   const text = await (await fetch(`${gw.url}/metrics`)).text();
@@ -63,7 +55,7 @@ async function gaugeReaches(gw: TestGateway, value: number): Promise<void> {
 }
 
 Deno.test("a body that stalls (sized small, sized large, chunked) is answered 408 within the idle deadline; others are served meanwhile", async () => {
-  await withGateway("  body-idle-timeout: 300ms\n  body-timeout: 10s", async (gw, up) => {
+  await withServer("  body-idle-timeout: 300ms\n  body-timeout: 10s", async (gw, up) => {
     const small = await RawClient.open(gw.url);
     await small.write(head(gw, "Content-Length: 100\r\n") + '{"model":"e",');
     const large = await RawClient.open(gw.url);
@@ -87,7 +79,7 @@ Deno.test("a body that stalls (sized small, sized large, chunked) is answered 40
 });
 
 Deno.test("a client that keeps dripping its body is cut at the total body deadline", async () => {
-  await withGateway("  body-idle-timeout: 400ms\n  body-timeout: 900ms", async (gw) => {
+  await withServer("  body-idle-timeout: 400ms\n  body-timeout: 900ms", async (gw) => {
     const c = await RawClient.open(gw.url);
     await c.write(head(gw, "Transfer-Encoding: chunked\r\n"));
     let dripping = true;
@@ -108,7 +100,7 @@ Deno.test("a client that keeps dripping its body is cut at the total body deadli
 });
 
 Deno.test("bodies in reception past max-pending-body-bytes are refused with 503 + Retry-After, not buffered", async () => {
-  await withGateway(
+  await withServer(
     "  body-limit: 100kb\n  max-pending-body-bytes: 200kb\n  body-idle-timeout: 600ms\n  body-timeout: 10s",
     async (gw, up) => {
       // Two stalled uploads hold 2 × 90 kB of the 200 kB.
@@ -151,7 +143,7 @@ Deno.test("bodies in reception past max-pending-body-bytes are refused with 503 
 });
 
 Deno.test("a request answered before its body was read (401) whose client then stalls is closed at the next renewal, not held by Deno's discard", async () => {
-  await withGateway(
+  await withServer(
     "  body-idle-timeout: 200ms\n  header-timeout: 500ms",
     async (gw, up) => {
       const c = await RawClient.open(gw.url);

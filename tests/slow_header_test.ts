@@ -11,7 +11,7 @@ import { parseConfig } from "../src/config/load.ts";
 import { createGateway, type Gateway } from "../src/gateway.ts";
 import type { RenewableListener, ServeFn } from "../src/http/listener.ts";
 import { serveGateway, type ServeGatewayOptions } from "../src/http/serve_gateway.ts";
-import { eventually } from "./fakes/gateway.ts";
+import { eventually, postChat } from "./fakes/gateway.ts";
 import { spawnGateway } from "./fakes/process.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { seededRandom } from "./fakes/random.ts";
@@ -91,12 +91,7 @@ async function withListener(
   }
 }
 
-const chat = (url: string, stream = false) =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "m", stream, messages: [{ role: "user", content: "hi" }] }),
-  });
+const chat = (url: string, stream = false) => postChat(url, { body: { stream } });
 
 Deno.test("header-timeout: connections that send nothing, half a request line or half their headers are closed within the period; a stream in flight finishes", async () => {
   await withListener("  header-timeout: 400ms", {}, async ({ listener, url, logs }) => {

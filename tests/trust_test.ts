@@ -5,33 +5,13 @@
  */
 
 import assert from "node:assert/strict";
-import { startGateway, type TestGateway } from "./fakes/gateway.ts";
-import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { postChat, withGateway } from "./fakes/gateway.ts";
 
 const UPSTREAM_KEY = "sk-instance-own-7777";
 const CLIENT_KEY = "sk-client-key-8888";
 
 const chat = (url: string, headers: Record<string, string>, model = "m") =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
-  }).then(async (r) => ({ status: r.status, text: await r.text() }));
-
-/** A gateway for `yaml(upstreamUrl)` in front of a recording fake upstream, both closed after `fn`. */
-async function withGateway(
-  yaml: (upstream: string) => string,
-  fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>,
-): Promise<void> {
-  const up = startFakeUpstream({ name: "U" });
-  const gw = startGateway(yaml(up.url));
-  try {
-    await fn(gw, up);
-  } finally {
-    await gw.close();
-    await up.close();
-  }
-}
+  postChat(url, { model, headers }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 Deno.test("a spoofed X-Forwarded-For / X-Real-IP from an untrusted peer moves neither the per-IP limit, the logged IP nor the upstream's view", async () => {
   await withGateway((u) => `

@@ -10,6 +10,7 @@ import type { Config } from "../../src/config/types.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
 import { serveGateway } from "../../src/http/serve_gateway.ts";
 import { SERVICE_KINDS } from "../../src/types.ts";
+import { type FakeUpstream, startFakeUpstream } from "./openai_upstream.ts";
 import { seededRandom } from "./random.ts";
 
 /** A gateway listening on loopback. */
@@ -77,6 +78,53 @@ export function startGateway(yaml: string, options: StartOptions = {}): TestGate
   };
 }
 
+/**
+ * A gateway for `yaml(upstreamUrl)` in front of a recording fake upstream named `U`; both are
+ * closed after `fn`, whatever it does.
+ */
+export async function withGateway(
+  yaml: (upstream: string) => string,
+  fn: (gw: TestGateway, up: FakeUpstream) => Promise<void>,
+  options: StartOptions = {},
+): Promise<void> {
+  const up = startFakeUpstream({ name: "U" });
+  try {
+    const gw = startGateway(yaml(up.url), options);
+    try {
+      await fn(gw, up);
+    } finally {
+      await gw.close();
+    }
+  } finally {
+    await up.close();
+  }
+}
+
+/** What {@linkcode postChat} sends. */
+export interface ChatRequest {
+  /** @default {"m"} */
+  readonly model?: string;
+  /** Headers beside `content-type: application/json`. */
+  readonly headers?: Record<string, string>;
+  /** More body fields (`stream`, `max_tokens`…), merged over the model and the one `hi` message. */
+  readonly body?: Record<string, unknown>;
+  readonly signal?: AbortSignal;
+}
+
+/** POSTs a one-message chat request to the gateway at `url`; the caller reads or cancels the body. */
+export function postChat(url: string, request: ChatRequest = {}): Promise<Response> {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...request.headers },
+    body: JSON.stringify({
+      model: request.model ?? "m",
+      messages: [{ role: "user", content: "hi" }],
+      ...request.body,
+    }),
+    signal: request.signal,
+  });
+}
+
 /** Polls `check` until it returns true (bounded), for effects that land asynchronously. */
 export async function eventually(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -91,16 +139,7 @@ export async function eventually(check: () => boolean, what: string, timeoutMs =
  * resolves with its status once the answer has been read.
  */
 export async function askChat(url: string, body: Record<string, unknown> = {}): Promise<number> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: "qwen",
-      messages: [{ role: "user", content: "hi" }],
-      max_tokens: 2,
-      ...body,
-    }),
-  });
+  const res = await postChat(url, { model: "qwen", body: { max_tokens: 2, ...body } });
   await res.text();
   return res.status;
 }

@@ -83,3 +83,11 @@ export function manualSchedule(): ManualSchedule {
     scheduled: () => new Promise((resolve) => waiters.push(resolve)),
   };
 }
+
+/** A clock alone, moved by hand with `advance(ms)`; it starts at a plausible epoch time. */
+export function manualClock(start = 1_700_000_000_000): (() => number) & { advance(ms: number): void } {
+  let now = start;
+  const clock = () => now;
+  clock.advance = (ms: number) => void (now += ms);
+  return clock;
+}

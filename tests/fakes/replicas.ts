@@ -5,6 +5,7 @@
  * @module
  */
 
+import { postChat } from "./gateway.ts";
 import { type GatewayProcess, spawnGateway } from "./process.ts";
 import type { TestRedis } from "./redis_server.ts";
 
@@ -53,11 +54,7 @@ export async function stopAll(gws: GatewayProcess[], redis: TestRedis | undefine
 
 /** Posts a small chat request for `model` (with a client API key when given). */
 export const chat = (url: string, model = "m", key?: string) =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
-  });
+  postChat(url, { model, headers: key ? { authorization: `Bearer ${key}` } : {} });
 
 /** Waits until `re` has matched `n` lines of `g`'s output (bounded). */
 export async function waitForCount(
