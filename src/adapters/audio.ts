@@ -9,9 +9,6 @@ import type { AdapterInput } from "../types.ts";
 import { BadRequestError } from "../errors.ts";
 import { formField } from "./multipart.ts";
 
-/** Everything OpenAI's `/v1/audio/transcriptions` accepts (OpenAI API reference). */
-export const OPENAI_STT_FORMATS: readonly string[] = ["json", "text", "srt", "verbose_json", "vtt"];
-
 /** Everything OpenAI's `/v1/audio/speech` accepts (OpenAI API reference). */
 export const OPENAI_TTS_FORMATS: readonly string[] = ["mp3", "opus", "aac", "flac", "wav", "pcm"];
 

@@ -1,13 +1,13 @@
 /**
- * Reading and validating request bodies: bounded by `server.body-limit` (memory never exceeds
- * it), JSON or multipart by endpoint, and the `model` / `stream` fields that drive routing.
+ * Validating request bodies: JSON or multipart by endpoint, and the `model` / `stream` fields
+ * that drive routing. The bytes come from a {@linkcode BodyReader} (`readGuarded` in
+ * `body_guard.ts`, which bounds them by `server.body-limit` and the body timeouts).
  *
  * @module
  */
 
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.ts";
+import { BadRequestError, UnsupportedMediaTypeError } from "../errors.ts";
 import type { JsonBody, RawBody } from "../types.ts";
-import { concatChunks } from "./body_guard.ts";
 import { hasDuplicateKey } from "./duplicate_key.ts";
 
 /** Which body shapes an endpoint takes. */
@@ -18,45 +18,6 @@ export interface ParsedBody {
   readonly body: JsonBody | RawBody;
   readonly model: string;
   readonly stream: boolean;
-}
-
-/**
- * Reads the whole body, failing with 413 as soon as it exceeds `limit` bytes (before reading at
- * all when `Content-Length` already says so).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { readBounded } from "./body.ts";
- * const bytes = await readBounded(new Request("http://x", { method: "POST", body: "abc" }), 10);
- * assert(bytes.byteLength === 3);
- * ```
- */
-export async function readBounded(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw new PayloadTooLargeError(limit);
-  if (!req.body) return new Uint8Array(0);
-  // A declared length within the limit is enforced by the HTTP server: one native read (the
-  // check after it covers a `Request` built in code, whose header nothing enforces).
-  if (declared >= 0) {
-    const bytes = await req.bytes();
-    if (bytes.byteLength > limit) throw new PayloadTooLargeError(limit);
-    return bytes;
-  }
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.cancel().catch(() => {});
-      throw new PayloadTooLargeError(limit);
-    }
-    parts.push(value);
-  }
-  return concatChunks(parts, size);
 }
 
 const DECODER = new TextDecoder();

@@ -267,7 +267,7 @@ export function drainUnread(req: Request, o: BodyGuardOptions): void {
 }
 
 /** The pieces of a body as one buffer (the piece itself when there is one). */
-export function concatChunks(parts: readonly Uint8Array[], size: number): Uint8Array {
+function concatChunks(parts: readonly Uint8Array[], size: number): Uint8Array {
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(size);
   let offset = 0;
