@@ -121,3 +121,50 @@ Deno.test("load signals: a hung or garbage report blocks no request, goes stale,
     await b.close();
   }
 });
+
+Deno.test("load signals: credentials in load-signals.url are sent as Basic auth, not beside the instance's key, and shown nowhere", async () => {
+  const basic = `Basic ${btoa("scraper:p@ss word")}`;
+  const seen: (string | null)[] = [];
+  // A metrics endpoint behind its own Basic auth, as an engine behind a reverse proxy has.
+  const engine = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const auth = req.headers.get("authorization");
+    seen.push(auth);
+    return auth === basic
+      ? new Response('vllm:num_requests_waiting{model_name="qwen"} 4\n')
+      : new Response("unauthorized", { status: 401 });
+  });
+  const at = `127.0.0.1:${engine.addr.port}`;
+  const gw = startGateway(
+    `
+model:
+  services:
+    chat:
+      load-balance: { type: least-load }
+      health-check: { enabled: false }
+      load-signals: { interval: 100ms, timeout: 200ms }
+      instances:
+        - name: qwen
+          base-url: "http://${at}"
+          adapter: vllm
+          api-key: sk-instance-key
+          load-signals: { url: "http://scraper:p%40ss%20word@${at}/metrics" }
+`,
+    { probes: true },
+  );
+  try {
+    const [u] = gw.gateway.runtime().upstreams;
+    await eventually(() => u.stats.engine?.status().waiting === 4, "the engine's queue scraped", 5000);
+    assert.deepEqual([...new Set(seen)], [basic], "only the URL's credentials, one Authorization value");
+    const shown = [
+      await (await fetch(`${gw.url}/v1/chat/status`)).text(),
+      await (await fetch(`${gw.url}/metrics`)).text(),
+      ...gw.logs,
+    ].join("\n");
+    for (const secret of ["p%40ss%20word", "p@ss word", btoa("scraper:p@ss word")]) {
+      assert.ok(!shown.includes(secret), `${secret} is shown`);
+    }
+  } finally {
+    await gw.close();
+    await engine.shutdown();
+  }
+});

@@ -1,6 +1,6 @@
 /**
- * The secrets a configuration holds — instance API keys, credentials in base URLs and
- * credential-looking headers — so the
+ * The secrets a configuration holds — instance API keys, credentials in base URLs and load-signal
+ * URLs, and credential-looking headers — so the
  * logger can mask them wherever they appear (an upstream's error text that echoes a key, say).
  *
  * @module
@@ -33,6 +33,7 @@ export function configSecrets(config: Config): string[] {
     for (const inst of config.services[kind].instances) {
       if (inst.apiKey) secrets.push(inst.apiKey);
       secrets.push(...baseUrlSecrets(inst.baseUrl));
+      if (inst.loadSignals?.url) secrets.push(...baseUrlSecrets(inst.loadSignals.url));
       for (const [name, value] of Object.entries(inst.headers)) {
         if (CREDENTIAL_HEADER.test(name)) secrets.push(value);
       }
