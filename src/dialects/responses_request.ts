@@ -19,6 +19,7 @@ import {
   readObject,
   refuse,
   setStream,
+  streamFlag,
 } from "./request_body.ts";
 import { responsesInput } from "./responses_items.ts";
 import type { DialectEnv } from "./types.ts";
@@ -166,8 +167,8 @@ export function translateResponses(bytes: Uint8Array, env: DialectEnv): { body: 
   if (isRecord(req.reasoning) && typeof req.reasoning.effort === "string") {
     out.reasoning_effort = req.reasoning.effort;
   }
-  // Not held to a boolean, unlike the other dialects: only `true` asks for a stream.
-  setStream(out, req.stream === true);
+  // OpenAI's API refuses a non-boolean `stream` (400), and so does every dialect here.
+  setStream(out, streamFlag(req.stream, false));
   const id = env.randomId();
   return {
     body: out,

@@ -100,9 +100,10 @@ Deno.test("responses: toResponse maps reasoning, content filter and cached token
   assert.deepEqual(filtered.output, []);
 });
 
-Deno.test("responses: tools must be an array; only stream: true streams (other values are not refused)", () => {
+Deno.test("responses: tools must be an array; stream must be a boolean, as in OpenAI's API", () => {
   refused({ tools: "f" }, /"tools" must be an array/, "tools");
   assert.equal(body({ tools: [] }).tools, undefined);
   assert.deepEqual(body({ stream: true }).stream_options, { include_usage: true });
-  assert.equal(body({ stream: "yes" }).stream, false);
+  assert.equal(body({ stream: false }).stream, false);
+  refused({ stream: "yes" }, /"stream" must be a boolean/, "stream");
 });
