@@ -62,6 +62,8 @@ export const WHOLE_READ_MAX = 64 * 1024;
  */
 class BodyRead implements Watch {
   due: number;
+  prevDue: Watch | undefined = undefined;
+  nextDue: Watch | undefined = undefined;
   reserved = 0;
   timedOut: RequestTimeoutError | undefined;
   readonly #start: number;
@@ -213,6 +215,8 @@ async function readWhole(req: Request, o: BodyGuardOptions, declared: number): P
   const start = o.deadlines.now();
   const watch: Watch = {
     due: start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs),
+    prevDue: undefined,
+    nextDue: undefined,
     expire: () =>
       reject(
         new RequestTimeoutError(

@@ -164,6 +164,8 @@ export class Waiter implements Queued, Watch, EventListenerObject {
   next: Queued | undefined = undefined;
   queued = false;
   due = Infinity;
+  prevDue: Watch | undefined = undefined;
+  nextDue: Watch | undefined = undefined;
   readonly priority: number;
   readonly #owner: WaiterOwner;
   readonly #gate: Gate;

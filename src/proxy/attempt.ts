@@ -96,6 +96,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   committed = false;
   /** When the next deadline passes, on the sweep's clock (the {@linkcode Watch} contract). */
   due: number;
+  prevDue: Watch | undefined = undefined;
+  nextDue: Watch | undefined = undefined;
   /** When the attempt started (request clock), for `ttfbMs` and the {@linkcode Waiter} contract. */
   readonly startedAt: number;
   /** {@linkcode Waiter}: the list it waits in, and its neighbours there. */
