@@ -66,6 +66,9 @@ const JSON_TYPE = /^\s*application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
 const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
 const NO_TAIL: readonly Uint8Array[] = Object.freeze([]);
 
+/** Statuses whose responses have no body (`fetch` gives `null`; a `Response` refuses one). */
+const NULL_BODY_STATUS: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
 /** Largest declared JSON answer read whole instead of streamed (embeddings of big batches fit). */
 const WHOLE_BODY_MAX = 8 * 1024 * 1024;
 
@@ -157,14 +160,19 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
       this.#settle("ignored");
       return response;
     }
+    const contentType = headers.get("content-type") ?? "";
+    const json = JSON_TYPE.test(contentType);
+    // Checked before `res.body` is touched: the getter builds a JS stream that `bytes()` would
+    // then read through, instead of Deno's one native read.
+    if (
+      json && Number(res.headers.get("content-length") ?? NaN) <= WHOLE_BODY_MAX &&
+      !NULL_BODY_STATUS.has(res.status)
+    ) {
+      return await this.commitWhole(res, headers);
+    }
     if (!res.body) {
       this.#settle(res.ok ? "success" : "ignored");
       return committed(null, res.status, headers);
-    }
-    const contentType = headers.get("content-type") ?? "";
-    const json = JSON_TYPE.test(contentType);
-    if (json && Number(res.headers.get("content-length") ?? NaN) <= WHOLE_BODY_MAX) {
-      return await this.commitWhole(res, headers);
     }
     return await this.commitStream(res, headers, contentType, json);
   }
