@@ -28,6 +28,7 @@ import type { HeaderList } from "../header_list.ts";
 import type { UpstreamCall } from "../types.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import type { Watch } from "./deadlines.ts";
+import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
 import { responseHeaders } from "./headers.ts";
 import { recordOutcome } from "./outcome.ts";
 import type {
@@ -82,7 +83,7 @@ function messageOf(error: unknown): string {
 }
 
 /** One try against one upstream (see the module documentation for its steps). */
-export class Attempt implements Settlement, Watch, BodyObserver, EventListenerObject, Waiter {
+export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Waiter {
   /** How it ended (meaningful once {@linkcode Attempt.settled}). */
   outcome: Settlement["outcome"] = "abort";
   kind: FailureKind | undefined = undefined;
@@ -107,6 +108,10 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   waitingOn: WaitingList | undefined = undefined;
   prevWaiter: Waiter | undefined = undefined;
   nextWaiter: Waiter | undefined = undefined;
+  /** {@linkcode AbortMember}: its place among the listeners of the gateway's shutdown. */
+  abortFanout: AbortFanout | undefined = undefined;
+  prevOnAbort: AbortMember | undefined = undefined;
+  nextOnAbort: AbortMember | undefined = undefined;
 
   readonly #owner: AttemptOwner;
   readonly #ctrl = new AbortController();
@@ -181,7 +186,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   async awaitHeaders(): Promise<Response | AttemptFailure> {
     const { deps, signal, shutdown } = this.#owner;
     signal.addEventListener("abort", this, ONCE);
-    shutdown?.addEventListener("abort", this, ONCE);
+    if (shutdown) AbortFanout.of(shutdown).add(this);
     // A client that left (or a gateway that cut everything) before this attempt began is not
     // worth a request upstream.
     if (shutdown?.aborted) this.#ctrl.abort(shutdown.reason);
@@ -333,11 +338,11 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     this.outcome = outcome;
     this.kind = kind;
     this.tail = tail;
-    const { deps, signal, shutdown } = this.#owner;
+    const { deps, signal } = this.#owner;
     deps.deadlines.delete(this);
     this.upstream.waiting.remove(this);
     signal.removeEventListener("abort", this);
-    shutdown?.removeEventListener("abort", this);
+    this.abortFanout?.delete(this);
     recordOutcome(this.upstream, this, deps.clock(), deps.observer);
     this.#owner.settled(this);
   }
