@@ -1,5 +1,5 @@
 /**
- * Issue 7's scenarios and how one is measured against one target (the upstream directly, the
+ * The bench's scenarios and how one is measured against one target (the upstream directly, the
  * gateway, or the bare baseline proxy): warm-up, then a measured window during which the target's
  * CPU time and peak RSS are read from `/proc`.
  *
@@ -9,15 +9,16 @@
 import { CHAT_MODEL, EMBED_MODEL } from "./gateway_config.ts";
 import type { LoadResult, LoadSpec } from "./loadgen.ts";
 import { cpuMeter, peakRssMb, resetPeakRss, rssMb, stealMeter } from "./proc_stats.ts";
-import { spawnPiped } from "./procs.ts";
-import type { Measurement } from "./table.ts";
+import { type LoadHooks, runLoadgen as runDenoLoad } from "./load_runner.ts";
+import type { Measurement } from "./measurement.ts";
 import { runWrk } from "./wrk.ts";
 
 /** A scenario of the bench. */
 export interface Scenario {
   readonly id: string;
   readonly label: string;
-  readonly kind: Measurement["kind"];
+  /** `relay`: the stream-relay capacity search (`relay.ts`), not a fixed load. */
+  readonly kind: Measurement["kind"] | "relay";
   readonly path: string;
   readonly body: string;
   readonly concurrency: number;
@@ -36,9 +37,6 @@ export interface Scenario {
    */
   readonly variant?: "redis" | "workers-2";
 }
-
-/** Chunks per stream of the bench upstream (its `--chunks` default), for CPU per chunk. */
-export const STREAM_CHUNKS = 50;
 
 const MESSAGES = [{ role: "user", content: "Say hello in one short sentence." }];
 const CHAT = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 32 });
@@ -72,10 +70,18 @@ function dialect(
   };
 }
 
-/** Every scenario, in run order; `soak` only runs when asked for. */
+/** Every scenario, in run order; `soak` only runs when asked for (or with `--scenario all`). */
 export const SCENARIOS: readonly Scenario[] = [
   { id: "chat-c1", label: "chat c=1", kind: "requests", path: CHAT_PATH, body: CHAT, concurrency: 1 },
-  { id: "chat-c16", label: "chat c=16", kind: "requests", path: CHAT_PATH, body: CHAT, concurrency: 16 },
+  {
+    id: "chat-c16",
+    label: "chat c=16",
+    kind: "requests",
+    path: CHAT_PATH,
+    body: CHAT,
+    concurrency: 16,
+    baseline: true,
+  },
   {
     id: "chat-c64",
     label: "chat c=64",
@@ -129,6 +135,15 @@ export const SCENARIOS: readonly Scenario[] = [
     concurrency: 1000,
     baseline: true,
   },
+  {
+    id: "relay-capacity",
+    label: "stream-relay capacity",
+    kind: "relay",
+    path: CHAT_PATH,
+    body: "",
+    concurrency: 0,
+    baseline: true,
+  },
   dialect("anthropic", "/v1/messages", { max_tokens: 32, messages: MESSAGES }, { field: '"content"' }),
   dialect("responses", "/v1/responses", { input: MESSAGES, max_output_tokens: 32 }, { field: '"output"' }),
   dialect("ollama", "/api/chat", { messages: MESSAGES, stream: false }, { field: '"message"' }),
@@ -161,37 +176,8 @@ export interface RunSettings {
 
 const LOADGEN = new URL("./loadgen.ts", import.meta.url).pathname;
 
-interface LoadHooks {
-  onStart?: () => Promise<void>;
-  onEnd?: () => Promise<void>;
-}
-
-/** Runs the Deno load generator as a pinned child; hooks run on its progress lines. */
-async function runLoadgen(cpu: string, spec: LoadSpec, hooks: LoadHooks): Promise<LoadResult> {
-  const { child, lines } = spawnPiped("loadgen", cpu, Deno.execPath(), [
-    "run",
-    "--allow-net",
-    LOADGEN,
-    JSON.stringify(spec),
-  ]);
-  const killer = setTimeout(() => void child.stop(1_000), spec.warmupMs + spec.durationMs + 90_000);
-  try {
-    for await (const line of lines) {
-      let v: { event?: string };
-      try {
-        v = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (v.event === "measure-start") await hooks.onStart?.();
-      else if (v.event === "measure-end") await hooks.onEnd?.();
-      else if (v.event === "result") return v as LoadResult;
-    }
-    throw new Error("the load generator exited without a result");
-  } finally {
-    clearTimeout(killer);
-    await child.status;
-  }
+function runLoadgen(cpu: string, spec: LoadSpec, hooks: LoadHooks): Promise<LoadResult> {
+  return runDenoLoad<LoadResult>(LOADGEN, cpu, spec, hooks, spec.warmupMs + spec.durationMs + 90_000);
 }
 
 /** Unmeasured load (JIT, GC heuristics and connection pools reach their steady state). */
@@ -218,9 +204,10 @@ export async function measure(s: Scenario, t: Target, run: RunSettings): Promise
 
 async function measureOnce(s: Scenario, t: Target, run: RunSettings): Promise<Measurement> {
   const url = t.base + s.path;
-  const head = { scenario: s.id, label: s.label, target: t.name, kind: s.kind, compare: s.compare };
+  if (s.kind === "relay") throw new TypeError("relay-capacity is measured by relay.ts");
   if (s.kind === "hold") return await measureHold(s, t, run, url);
   if (s.kind === "soak") return await measureSoak(s, t, run, url);
+  const head = { scenario: s.id, label: s.label, target: t.name, kind: s.kind, compare: s.compare };
 
   let cpu: { stop(): Promise<number | undefined> } | undefined;
   let cpuUsed: number | undefined, peak: number | undefined;
@@ -285,7 +272,7 @@ async function measureHold(s: Scenario, t: Target, run: RunSettings, url: string
     scenario: s.id,
     label: s.label,
     target: t.name,
-    kind: s.kind,
+    kind: "hold",
     requests: r.requests,
     errors: r.errors,
     p50Ms: r.p50Ms,
@@ -329,7 +316,7 @@ async function measureSoak(s: Scenario, t: Target, run: RunSettings, url: string
     scenario: s.id,
     label: s.label,
     target: t.name,
-    kind: s.kind,
+    kind: "soak",
     requests: r.requests,
     errors: r.errors,
     rps: (r.requests / r.elapsedMs) * 1000,
