@@ -58,6 +58,11 @@ export interface RelayRow {
   readonly capped: boolean;
   /** Why the target was not measured. */
   readonly note?: string;
+  /**
+   * Direct only: extra steps at the numbers where a proxy's search ended (its best and its first
+   * failure), outside direct's own search, so each proxy has the rig's own delay at its N.
+   */
+  readonly reference?: readonly RelayStep[];
 }
 
 /** How the scenario runs. */
@@ -65,6 +70,8 @@ export interface RelaySettings {
   readonly loadCpu: string;
   readonly upstreamPid: number;
   readonly quick: boolean;
+  /** Open files a process may hold (`ulimit -n`): a proxy needs two per stream. */
+  readonly fileLimit?: number;
 }
 
 interface Phases {
@@ -75,9 +82,9 @@ interface Phases {
   readonly durationMs: number;
 }
 
-// Cap: 6,400 streams hold ~13k sockets in a proxy, under the 20,000 descriptors of this machine.
+// Cap: 6,400 streams hold ~13k sockets in a proxy; lowered to fit `ulimit -n` (`streamCap`).
 const FULL: Phases = {
-  search: { start: 200, cap: 6400, resolution: 0.125, min: 25, maxSteps: 10 },
+  search: { start: 200, cap: 6400, resolution: 0.125, min: 25, maxSteps: 8 },
   startsPerMs: 1,
   warmupMs: 1500,
   durationMs: 3000,
@@ -89,8 +96,36 @@ const QUICK: Phases = {
   durationMs: 1500,
 };
 
-/** The search's settings for a run (exported for `--help` and the docs). */
+/** The search's settings for a run. */
 export const relayPhases = (quick: boolean): Phases => (quick ? QUICK : FULL);
+
+/**
+ * The most streams a step may hold: the phases' cap, lowered (to a multiple of 100) so that a
+ * proxy's two sockets per stream, plus some spare, fit in the open-file limit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { streamCap } from "./relay.ts";
+ * assert.equal(streamCap(6400, 20_000), 6400);
+ * assert.equal(streamCap(6400, 1024), 400);
+ * ```
+ */
+export function streamCap(cap: number, fileLimit: number | undefined): number {
+  if (!fileLimit) return cap;
+  return Math.max(100, Math.min(cap, Math.floor((fileLimit - 200) / 2 / 100) * 100));
+}
+
+/** `ulimit -n` of this process (children inherit it); undefined when unknown or unlimited. */
+export async function openFileLimit(): Promise<number | undefined> {
+  try {
+    const out = await new Deno.Command("sh", { args: ["-c", "ulimit -n"], stdout: "piped" }).output();
+    const n = Number(new TextDecoder().decode(out.stdout).trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 type Meter = Awaited<ReturnType<typeof cpuMeter>>;
 
@@ -164,39 +199,74 @@ async function relayCheck(t: RelayTarget): Promise<string | undefined> {
   }
 }
 
-/** Searches each target's capacity in turn; `progress` gets a line per step. */
+/** Searches one target's capacity; a failing step is measured twice (full runs). */
+async function searchTarget(t: RelayTarget, s: RelaySettings, progress: (line: string) => void) {
+  const measured = async (n: number, what = "") => {
+    const m = await step(t, n, s);
+    progress(`relay-capacity → ${t.name}${what}: ${describeStep(m)}`);
+    await new Promise((r) => setTimeout(r, 300)); // let the sockets of the step close
+    return m;
+  };
+  const phases = relayPhases(s.quick).search;
+  const steps = await search({ ...phases, cap: streamCap(phases.cap, s.fileLimit) }, async (n) => {
+    const m = await measured(n);
+    if (m.pass || s.quick) return m;
+    // Interference (other tenants, a GC elsewhere) only ever adds delay: a failure is confirmed
+    // once, and the better of the two counts.
+    const again = await measured(n, " (again)");
+    return again.pass || again.addedP99Ms < m.addedP99Ms ? again : m;
+  });
+  const { pass, fail } = bounds(steps);
+  const best = steps.find((m) => m.n === pass);
+  const failed = steps.find((m) => m.n === fail);
+  return { target: t.name, steps, best, failed, capped: !failed && best !== undefined, measured };
+}
+
+/**
+ * Searches each target's capacity in turn (direct last), then measures direct at the numbers where
+ * the proxies' searches ended that its own search did not visit; `progress` gets a line per step.
+ */
 export async function relayCapacity(
   targets: readonly RelayTarget[],
   s: RelaySettings,
   progress: (line: string) => void,
 ): Promise<RelayRow[]> {
   const rows: RelayRow[] = [];
+  let direct: Awaited<ReturnType<typeof searchTarget>> | undefined;
   for (const t of targets) {
     const problem = await relayCheck(t);
-    if (problem) {
-      rows.push({ target: t.name, steps: [], capped: false, note: `not measured: ${problem}` });
-      continue;
+    if (problem) rows.push({ target: t.name, steps: [], capped: false, note: `not measured: ${problem}` });
+    else {
+      const { measured, ...row } = await searchTarget(t, s, progress);
+      if (t.name === "direct") direct = { measured, ...row };
+      rows.push(row);
     }
-    const measured = async (n: number) => {
-      const m = await step(t, n, s);
-      progress(`relay-capacity → ${t.name}: ${describeStep(m)}`);
-      await new Promise((r) => setTimeout(r, 300)); // let the sockets of the step close
-      return m;
-    };
-    const steps = await search(relayPhases(s.quick).search, async (n) => {
-      const m = await measured(n);
-      if (m.pass || s.quick) return m;
-      // Interference (other tenants, a GC elsewhere) only ever adds delay: a failure is confirmed
-      // once, and the better of the two counts.
-      const again = await measured(n);
-      return again.pass || again.addedP99Ms < m.addedP99Ms ? again : m;
-    });
-    const { pass, fail } = bounds(steps);
-    const best = steps.find((m) => m.n === pass);
-    const failed = steps.find((m) => m.n === fail);
-    rows.push({ target: t.name, steps, best, failed, capped: !failed && best !== undefined });
   }
-  return rows;
+  if (!direct) return rows;
+  const seen = new Set(direct.steps.map((m) => m.n));
+  const wanted = rows.flatMap((r) => [r.best, r.failed].flatMap((m) => (m && !seen.has(m.n) ? [m.n] : [])));
+  const reference: RelayStep[] = [];
+  for (const n of [...new Set(wanted)].sort((a, b) => a - b)) {
+    reference.push(await direct.measured(n, " (reference)"));
+  }
+  return rows.map((r) => (r.target === "direct" ? { ...r, reference } : r));
+}
+
+/** Direct's step at `n` (from its search or its reference steps), if it was measured. */
+export function directAt(rows: readonly RelayRow[], n: number | undefined): RelayStep | undefined {
+  const d = rows.find((r) => r.target === "direct");
+  return n === undefined ? undefined : [...(d?.steps ?? []), ...(d?.reference ?? [])].find((m) => m.n === n);
+}
+
+/**
+ * A proxy's failure that the rig's own delay explains: at that N, its added p99 minus direct's
+ * (the load generator and upstream alone) stays within the limit. Its max streams is then a lower
+ * bound, set by the rig rather than by the proxy.
+ */
+export function rigBound(row: RelayRow, rows: readonly RelayRow[]): boolean {
+  if (row.target === "direct" || !row.failed) return false;
+  const d = directAt(rows, row.failed.n);
+  return d !== undefined && row.failed.addedP99Ms - d.addedP99Ms <= ADDED_LIMIT_MS;
 }
 
 const fixed = (v: number | undefined, digits = 0) =>

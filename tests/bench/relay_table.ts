@@ -5,14 +5,14 @@
  * @module
  */
 
-import type { RelayRow, RelayStep } from "./relay.ts";
+import { directAt, type RelayRow, type RelayStep, rigBound } from "./relay.ts";
 import { alignedTable, num } from "./table.ts";
 
 const HEAD = [
   "target",
   "max streams",
   "chunks/s",
-  "added p50/p99 ms",
+  "added p99 ms (direct)",
   "CPU %",
   "chunks/s per core",
   "CPU µs/chunk",
@@ -37,19 +37,28 @@ export function chunksPerCore(m: Pick<RelayStep, "chunksPerS" | "cpuPct"> | unde
   return m?.cpuPct ? m.chunksPerS / (m.cpuPct / 100) : undefined;
 }
 
-/** The largest number of streams that passed, `≥ n` when the cap passed too. */
-export function maxStreams(row: RelayRow): string {
+/**
+ * The largest number of streams that passed: `≥ n` when the cap passed too, or when the failure
+ * above it is the rig's (see {@linkcode rigBound}).
+ */
+export function maxStreams(row: RelayRow, rows: readonly RelayRow[] = []): string {
   if (!row.best) return row.note ? "not measured" : "none passed";
-  return `${row.capped ? "≥ " : ""}${num(row.best.n, 0)}`;
+  return `${row.capped || rigBound(row, rows) ? "≥ " : ""}${num(row.best.n, 0)}`;
 }
 
-function failing(row: RelayRow): string {
+/** A step's added p99, with direct's at the same N when it was measured. */
+function p99(m: RelayStep, row: RelayRow, rows: readonly RelayRow[]): string {
+  const d = row.target === "direct" ? undefined : directAt(rows, m.n);
+  return `${num(m.addedP99Ms, 2)}${d ? ` (${num(d.addedP99Ms, 2)})` : ""}`;
+}
+
+function failing(row: RelayRow, rows: readonly RelayRow[]): string {
   if (row.note) return row.note;
   if (row.capped) return "none (cap reached)";
   const f = row.failed;
   if (!f) return "—";
   const why = [
-    `p99 ${num(f.addedP99Ms, 2)} ms`,
+    `p99 ${p99(f, row, rows)} ms${rigBound(row, rows) ? " (rig-bound)" : ""}`,
     ...(f.errors ? [`${f.errors} errors`] : []),
     ...(f.open < f.n ? [`${f.open} open`] : []),
     `CPU ${num(f.cpuPct, 0)}/${num(f.upstreamCpuPct, 0)}/${num(f.loadCpuPct, 0)} %`,
@@ -64,16 +73,16 @@ export function formatRelayTable(rows: readonly RelayRow[]): string {
     const perCore = chunksPerCore(b);
     return [
       r.target,
-      maxStreams(r),
+      maxStreams(r, rows),
       num(b?.chunksPerS, 0),
-      b ? `${num(b.addedP50Ms, 2)}/${num(b.addedP99Ms, 2)}` : "n/a",
+      b ? p99(b, r, rows) : "n/a",
       num(b?.cpuPct, 0),
       num(perCore, 0),
       num(perCore ? 1e6 / perCore : undefined, 1),
       num(b?.upstreamCpuPct, 0),
       num(b?.loadCpuPct, 0),
       num(b?.peakRssMb, 1),
-      failing(r),
+      failing(r, rows),
     ];
   });
   return alignedTable(HEAD, cells, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]));

@@ -27,7 +27,14 @@ import {
   startUpstream,
   stopAll,
 } from "./procs.ts";
-import { relayCapacity, type RelayRow, type RelayTarget } from "./relay.ts";
+import {
+  openFileLimit,
+  relayCapacity,
+  relayPhases,
+  type RelayRow,
+  type RelayTarget,
+  streamCap,
+} from "./relay.ts";
 import { formatRelayTable } from "./relay_table.ts";
 import { measure, type RunSettings, type Scenario, SCENARIOS, type Target, warmUp } from "./scenarios.ts";
 import { streamChecks } from "./stream_checks.ts";
@@ -54,7 +61,7 @@ interface Servers {
 const portOf = (base: string) => Number(new URL(base).port);
 const relayTarget = (t: Target): RelayTarget => ({ name: t.name, port: portOf(t.base), pid: t.pid });
 
-async function startNginxTarget(dir: string, ports: readonly number[]) {
+async function startNginxTarget(dir: string, ports: readonly number[], fileLimit: number | undefined) {
   const bin = await findNginx();
   if (!bin) return { note: "nginx not installed: its relay row is skipped" };
   const port = freePort();
@@ -62,7 +69,8 @@ async function startNginxTarget(dir: string, ports: readonly number[]) {
     dir: `${dir}/nginx`,
     port,
     upstreams: ports.map((p) => `127.0.0.1:${p}`),
-    workerConnections: 16384,
+    // Both sides of each stream, and spare for keep-alive connections to the upstream.
+    workerConnections: 2 * streamCap(relayPhases(false).search.cap, fileLimit) + 100,
   };
   try {
     const { pid } = await startNginx(bin, "0", setup);
@@ -94,7 +102,7 @@ async function startServers(
   const relay: RelayTarget[] = [];
   let nginxNote: string | undefined;
   if (selected.some((s) => s.kind === "relay")) {
-    const nginx = await startNginxTarget(dir, upstream.ports);
+    const nginx = await startNginxTarget(dir, upstream.ports, await openFileLimit());
     nginxNote = nginx.note;
     relay.push(relayTarget(gateway), ...(bare ? [relayTarget(bare)] : []));
     relay.push(...(nginx.target ? [nginx.target] : []), relayTarget(direct));
@@ -114,13 +122,19 @@ interface Results {
   rows: Measurement[];
   relay: RelayRow[];
   gatewayLoad: number;
+  notes: string[];
 }
 
 async function runScenarios(o: Options, selected: readonly Scenario[], v: Servers, run: RunSettings) {
-  const out: Results = { rows: [], relay: [], gatewayLoad: 0 };
+  const out: Results = { rows: [], relay: [], gatewayLoad: 0, notes: [] };
   for (const s of selected) {
     if (s.kind === "relay") {
-      const settings = { loadCpu: run.loadCpu, upstreamPid: v.upstreamPid, quick: o.quick };
+      const fileLimit = await openFileLimit();
+      const settings = { loadCpu: run.loadCpu, upstreamPid: v.upstreamPid, quick: o.quick, fileLimit };
+      const cap = relayPhases(o.quick).search.cap, capped = streamCap(cap, fileLimit);
+      if (capped < cap) {
+        out.notes.push(`relay-capacity: at most ${capped} streams (ulimit -n is ${fileLimit})`);
+      }
       out.relay = await relayCapacity(v.relay, settings, progress);
       continue;
     }
@@ -148,24 +162,24 @@ interface Report {
   readonly notes: readonly string[];
 }
 
+const RELAY_CAPTION = "Stream-relay capacity (added p99: delay added between consecutive chunks, in " +
+  "brackets direct's at the same N; CPU in % of one core; first failing step: CPU of target/upstream/load; " +
+  "≥ and rig-bound: the failure is within what the load generator and upstream add on their own):";
+const TARGETS_CAPTION = "Targets (issue 12 against the bare Deno proxy; issues 13 and 15):";
+
 async function report({ o, results, checks, machine, notes }: Report): Promise<void> {
-  const table = formatTable(results.rows);
-  const relay = results.relay.length ? formatRelayTable(results.relay) : undefined;
-  const targets = formatTargets(checkTargets({ rows: results.rows, relay: results.relay, checks }));
-  const warning = stealWarning(results.rows);
-  const relayCaption =
-    "Stream-relay capacity (CPU % of one core; first failing step: CPU of target/upstream/load)";
-  console.log(`\n${table}\n`);
-  if (relay) console.log(`${relayCaption}:\n\n${relay}\n`);
-  console.log(`Targets (issue 12 against the bare Deno proxy; issues 13 and 15):\n\n${targets}\n`);
-  for (const n of [...(warning ? [warning] : []), ...notes]) console.log(n);
+  const { rows, relay } = results;
+  const warning = stealWarning(rows);
+  const sections = [
+    ...(rows.length ? [formatTable(rows)] : []),
+    ...(relay.length ? [`${RELAY_CAPTION}\n\n${formatRelayTable(relay)}`] : []),
+    `${TARGETS_CAPTION}\n\n${formatTargets(checkTargets({ rows, relay, checks }))}`,
+  ];
+  const lines = [...(warning ? [warning] : []), ...notes];
+  console.log(`\n${sections.join("\n\n")}\n\n${lines.join("\n")}`);
   if (!o.markdown) return;
-  await Deno.writeTextFile(
-    o.markdown,
-    `${machine.markdown}\n\n${table}\n\n${relay ? `${relayCaption}:\n\n${relay}\n\n` : ""}` +
-      `Targets (issue 12 against the bare Deno proxy; issues 13 and 15):\n\n${targets}\n\n` +
-      `${[...(warning ? [warning] : []), ...notes].map((n) => `${n}.`).join("\n")}\n`,
-  );
+  const md = [machine.markdown, ...sections, lines.map((n) => `${n}.`).join("\n")];
+  await Deno.writeTextFile(o.markdown, `${md.join("\n\n")}\n`);
 }
 
 async function bench(o: Options): Promise<number> {
@@ -208,6 +222,7 @@ async function bench(o: Options): Promise<number> {
       `gateway counted ${served.metricRequests} requests in its metrics and wrote ${served.logLines} log lines ` +
       `(${results.gatewayLoad} in measured windows; warm-ups, checks and relay steps add the rest)`,
       ...(servers.nginxNote ? [servers.nginxNote] : []),
+      ...results.notes,
     ];
     await report({ o, results, checks, machine, notes });
     return 0;

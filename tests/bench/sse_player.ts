@@ -74,8 +74,11 @@ function step(p: Playing): boolean {
 
 function tick(): void {
   const now = Math.floor(performance.now());
-  for (let t = cursor; t <= now; t++) {
-    cursor = t + 1;
+  const from = cursor;
+  // Streams sent to in this tick are rescheduled from the next one on: one chunk per stream per
+  // tick at most, so a late tick catches up over the next ticks instead of sending two at once.
+  cursor = now + 1;
+  for (let t = from; t <= now; t++) {
     const bucket = wheel.get(t);
     if (!bucket) continue;
     wheel.delete(t);

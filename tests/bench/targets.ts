@@ -186,7 +186,7 @@ function relayLine(relay: readonly RelayRow[]): TargetLine[] {
   if (!relay.length) return [];
   const per = (name: string) => relay.find((r) => r.target === name);
   const part = (r: RelayRow) =>
-    `${r.target} ${num(chunksPerCore(r.best), 0)} chunks/s per core (max ${maxStreams(r)} streams)`;
+    `${r.target} ${num(chunksPerCore(r.best), 0)} chunks/s per core (max ${maxStreams(r, relay)} streams)`;
   const g = chunksPerCore(per("gateway")?.best), b = chunksPerCore(per(BARE)?.best);
   return [{
     target: "stream-relay capacity (20 chunks/s streams, added inter-chunk p99 ≤ 5 ms)",
