@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SCENARIOS } from "./scenarios.ts";
+import { SCENARIOS } from "./scenario_list.ts";
 
 /** The help text. */
 export const HELP = `deno task bench [options]

@@ -259,14 +259,15 @@ export function directAt(rows: readonly RelayRow[], n: number | undefined): Rela
 }
 
 /**
- * A proxy's failure that the rig's own delay explains: at that N, its added p99 minus direct's
- * (the load generator and upstream alone) stays within the limit. Its max streams is then a lower
+ * A proxy's failure that the rig's own delay explains: at that N it had no errors, and its added
+ * p99 minus direct's (the load generator and upstream alone) stays within the limit. Its max streams is then a lower
  * bound, set by the rig rather than by the proxy.
  */
 export function rigBound(row: RelayRow, rows: readonly RelayRow[]): boolean {
-  if (row.target === "direct" || !row.failed) return false;
-  const d = directAt(rows, row.failed.n);
-  return d !== undefined && row.failed.addedP99Ms - d.addedP99Ms <= ADDED_LIMIT_MS;
+  const f = row.failed;
+  if (row.target === "direct" || !f || f.errors > 0 || f.open < f.n) return false;
+  const d = directAt(rows, f.n);
+  return d !== undefined && f.addedP99Ms - d.addedP99Ms <= ADDED_LIMIT_MS;
 }
 
 const fixed = (v: number | undefined, digits = 0) =>

@@ -7,8 +7,8 @@
  * what remains is what the path (proxy, sockets, both event loops) added to that chunk.
  *
  * It speaks raw HTTP/1.1 over `Deno.connect` rather than `fetch`: one read per chunk into a fixed
- * buffer costs the client a fraction of a web `ReadableStream`, so it can hold far more streams
- * than the proxies it measures (the bench checks that by running it against the upstream directly).
+ * buffer costs ~13 µs of CPU per chunk here, where a `fetch` body reader took 49 µs and would fill
+ * its core at ~1,000 streams; the bench runs it against the upstream directly to show its limit.
  *
  * Stream starts are spread over `rampMs`, and each connection's first stream has a length spread
  * over 1..chunks, so streams end (and the next ones start) evenly instead of in waves.

@@ -50,6 +50,8 @@ Deno.test("a failure within the rig's own delay makes the max a lower bound", ()
   assert.equal(maxStreams(nginx, ROWS), "≥ 400");
   assert.equal(maxStreams(gateway, ROWS), "400");
   assert.equal(maxStreams({ target: "x", steps: [], capped: false, note: "n" }), "not measured");
+  const refused = { ...nginx, failed: { ...step(800, 6), errors: 3 } };
+  assert.equal(rigBound(refused, ROWS), false); // errors are the proxy's own
 });
 
 Deno.test("the table shows chunks/s per core and the rig's delay beside each proxy's", () => {

@@ -36,7 +36,8 @@ import {
   streamCap,
 } from "./relay.ts";
 import { formatRelayTable } from "./relay_table.ts";
-import { measure, type RunSettings, type Scenario, SCENARIOS, type Target, warmUp } from "./scenarios.ts";
+import { type Scenario, SCENARIOS } from "./scenario_list.ts";
+import { measure, type RunSettings, type Target, warmUp } from "./scenarios.ts";
 import { streamChecks } from "./stream_checks.ts";
 import { formatTable } from "./table.ts";
 import { checkTargets, type FeatureCheck, formatTargets, stealWarning } from "./targets.ts";
