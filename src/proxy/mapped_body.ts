@@ -11,6 +11,7 @@
 
 import type { ChunkFilter } from "./stream_usage.ts";
 import { stripUsageEvents } from "./stream_usage.ts";
+import { CLIENT_LEFT } from "./tracked_body.ts";
 
 /** What runs after the mapper, and how a failed stream ends. */
 export interface MappedBodyOptions {
@@ -28,7 +29,8 @@ export interface MappedBodyOptions {
  * Pipes `body` (relayed with `closeOnError`, so the mapper keeps and flushes what it produced)
  * through `mapper` and the usage stripper, then relays the result through the rewrite and ends it:
  * with the rewrite's own end when the upstream completed, with `errorEvent` when it failed or the
- * mapper (or the rewrite) threw — never both.
+ * mapper (or the rewrite) threw — never both. A mapper that throws ends the tracked body behind it
+ * as a failure (the pipe cancels it with the mapper's error); the client's cancel, as an abort.
  *
  * @example
  * ```ts
@@ -84,6 +86,7 @@ export function mappedBody(
         if (chunk && chunk.byteLength > 0) return controller.enqueue(chunk);
       }
     },
-    cancel: (reason) => reader.cancel(reason),
+    // The pipes hand this reason down to the tracked body: the client left (not a mapper failure).
+    cancel: () => reader.cancel(CLIENT_LEFT),
   }, { highWaterMark: 0 });
 }

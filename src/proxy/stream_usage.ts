@@ -7,39 +7,20 @@
  * @module
  */
 
-import type { Adapter, JsonBody } from "../types.ts";
-
 const ENCODER = new TextEncoder();
 
 /**
- * When the client streams chat without asking for usage and the backend can report it (its
- * adapter says {@linkcode Adapter.acceptsStreamOptions}), returns a body that asks for it;
- * otherwise `undefined` (forward the original bytes).
+ * A streamed chat body that does not ask for usage, asking for it (a new object); `undefined`
+ * when it streams not, already asks, or has a `stream_options` that is not an object. The call
+ * asks only of backends whose adapter says `acceptsStreamOptions`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { withStreamUsage } from "./stream_usage.ts";
- * const value = { model: "m", stream: true, messages: [] };
- * const body = { kind: "json" as const, bytes: new TextEncoder().encode(JSON.stringify(value)), value };
- * const asked = withStreamUsage(body, { acceptsStreamOptions: true });
- * assert(asked !== undefined && (asked.value.stream_options as { include_usage: boolean }).include_usage);
+ * import { withUsageOption } from "./stream_usage.ts";
+ * const asked = withUsageOption({ model: "m", stream: true, messages: [] });
+ * assert.deepEqual(asked?.stream_options, { include_usage: true });
  * ```
- */
-export function withStreamUsage(
-  body: JsonBody,
-  adapter: Pick<Adapter, "acceptsStreamOptions">,
-): JsonBody | undefined {
-  if (adapter.acceptsStreamOptions !== true) return undefined;
-  const value = withUsageOption(body.value);
-  return value === undefined
-    ? undefined
-    : { kind: "json", value, bytes: ENCODER.encode(JSON.stringify(value)) };
-}
-
-/**
- * A streamed chat body that does not ask for usage, asking for it (a new object); `undefined`
- * when it streams not, already asks, or has a `stream_options` that is not an object.
  */
 export function withUsageOption(value: Record<string, unknown>): Record<string, unknown> | undefined {
   if (!needsUsageOption(value)) return undefined;

@@ -1,36 +1,24 @@
 import assert from "node:assert/strict";
 import { ADAPTER_NAMES, getAdapter } from "../adapters/mod.ts";
-import type { JsonBody } from "../types.ts";
-import { containsUsage, stripUsageEvents, withStreamUsage } from "./stream_usage.ts";
+import { containsUsage, needsUsageOption, stripUsageEvents, withUsageOption } from "./stream_usage.ts";
 
-const body = (value: Record<string, unknown>): JsonBody => ({
-  kind: "json",
-  value,
-  bytes: new TextEncoder().encode(JSON.stringify(value)),
-});
-
-Deno.test("withStreamUsage() asks for usage only for streams that did not, on backends that can", () => {
-  const asked = withStreamUsage(
-    body({ model: "m", stream: true, stream_options: { x: 1 } }),
-    getAdapter("openai"),
-  )!;
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(asked.bytes)).stream_options, {
+Deno.test("withUsageOption() asks for usage only for streams that did not, keeping their other options", () => {
+  assert.deepEqual(withUsageOption({ model: "m", stream: true, stream_options: { x: 1 } })?.stream_options, {
     x: 1,
     include_usage: true,
   });
-  assert.equal(
-    withStreamUsage(
-      body({ model: "m", stream: true, stream_options: { include_usage: true } }),
-      getAdapter("vllm"),
-    ),
-    undefined,
-  );
-  assert.equal(withStreamUsage(body({ model: "m", stream: false }), getAdapter("vllm")), undefined);
-  assert.equal(withStreamUsage(body({ model: "m", stream: true }), getAdapter("tei")), undefined);
-  assert.equal(
-    withStreamUsage(body({ model: "m", stream: true, stream_options: "odd" }), getAdapter("openai")),
-    undefined,
-  );
+  for (
+    const value of [
+      { model: "m", stream: true, stream_options: { include_usage: true } },
+      { model: "m", stream: false },
+      { model: "m", stream: true, stream_options: "odd" },
+      { model: "m", stream: true, stream_options: [1] },
+    ]
+  ) {
+    assert.equal(withUsageOption(value), undefined, JSON.stringify(value));
+    assert.equal(needsUsageOption(value), false, JSON.stringify(value));
+  }
+  assert.equal(needsUsageOption({ model: "m", stream: true }), true);
 });
 
 Deno.test("the adapters that accept stream_options say so themselves: OpenAI-compatible chat servers only", () => {

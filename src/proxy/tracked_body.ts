@@ -44,7 +44,9 @@ export interface TrackBodyOptions {
   /**
    * Without `errorEvent`: when the upstream fails, end the relay as if the body were complete
    * instead of erroring it, so a mapper after it keeps (and flushes) what it already produced;
-   * whoever reads the mapper's output appends the error itself (`mapped_body.ts`).
+   * whoever reads the mapper's output appends the error itself (`mapped_body.ts`). Behind a
+   * mapper, a cancel is the mapper (or what follows it) failing, unless its reason is
+   * {@linkcode CLIENT_LEFT}: the body then ends as a failure, not as the client's abort.
    */
   readonly closeOnError?: boolean;
   /** Rewrites the chunks on their way to the client (the tail keeps the upstream's own bytes). */
@@ -89,6 +91,12 @@ export function streamFailure(error: unknown): string {
   const message = error instanceof Error && error.message ? error.message : "upstream stream failed";
   return error instanceof GatewayError ? message : `Upstream stream ended abnormally: ${message}`;
 }
+
+/**
+ * The cancel reason a relay after a mapper (`mapped_body.ts`) passes down when the client left,
+ * so the tracked body behind the mapper tells the client's abort from the mapper's failure.
+ */
+export const CLIENT_LEFT: unique symbol = Symbol("client left");
 
 const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
 const ABORT: BodyEnd = Object.freeze({ outcome: "abort" });
@@ -179,8 +187,12 @@ export function trackBody(
       }
     },
     cancel(reason) {
-      observer.cancelled();
-      end(ABORT);
+      if (options.closeOnError && reason !== CLIENT_LEFT) {
+        end({ outcome: "failure", error: reason }); // the mapper after this relay threw
+      } else {
+        observer.cancelled();
+        end(ABORT);
+      }
       reader.cancel(reason).catch(() => {});
     },
   }, { highWaterMark: 0 });

@@ -37,7 +37,7 @@ export async function describeMachine(setup: Setup): Promise<{ summary: string; 
     `load: ${wrk}; ${pinning}`;
   const markdown = [
     `Machine: ${cores} cores (\`nproc\`), ${cpu}, Linux ${Deno.osRelease()}, Deno ${Deno.version.deno}.`,
-    `Load generator: ${wrk} (one thread; streams always use tests/bench/loadgen.ts). ${pinning}.`,
+    `Load generator: ${wrk} (one thread; streams always use tests/bench/loadgen.ts, the relay-capacity scenario relay_load.ts). ${pinning}.`,
   ].join("\n");
   return { summary, markdown };
 }

@@ -1,18 +1,22 @@
 /**
- * `deno task bench`: issue 7's benchmark. Starts the fast fake upstream and the real gateway
- * (`main.ts`, generated config with every request-path feature on, JSON logs to a file), runs each
- * scenario against the upstream directly and through the gateway in the same run, and prints one
- * table with the ratios and the targets.
+ * `deno task bench`: the load benchmark. Starts the fast fake upstream, the real gateway (`main.ts`,
+ * generated config with every request-path feature on, JSON logs to a file), the bare Deno proxy
+ * (`baseline_proxy.ts`) and, for the stream-relay capacity scenario, nginx; runs each scenario
+ * against them in the same run, and prints the tables and issue 12's targets (ratios against the
+ * bare proxy) with a verdict each.
  *
- * Layout when `taskset` exists: servers (upstream, gateway, baseline proxy) on CPU 0, the load
- * generator (`wrk`, or `loadgen.ts` without it) on CPU 1. Loopback only; every child is bounded in
- * time and killed on exit.
+ * Layout when `taskset` exists: servers (upstream, gateway, baseline proxy, nginx) on CPU 0, the
+ * load generator (`wrk`, `loadgen.ts` or `relay_load.ts`) on CPU 1. Loopback only; every child is
+ * bounded in time and killed on exit.
  *
  * @module
  */
 
 import { gatewayConfig } from "./gateway_config.ts";
 import { describeMachine } from "./machine.ts";
+import { bestRound, type Measurement } from "./measurement.ts";
+import { findNginx, startNginx } from "./nginx.ts";
+import { HELP, type Options, parseOptions } from "./options.ts";
 import { initClockTicks, stealMeter } from "./proc_stats.ts";
 import {
   freePort,
@@ -23,100 +27,161 @@ import {
   startUpstream,
   stopAll,
 } from "./procs.ts";
-import { measure, type RunSettings, SCENARIOS, type Target, warmUp } from "./scenarios.ts";
-import { bestRound, checkTargets, formatTable, type Measurement } from "./table.ts";
+import {
+  openFileLimit,
+  relayCapacity,
+  relayPhases,
+  type RelayRow,
+  type RelayTarget,
+  streamCap,
+} from "./relay.ts";
+import { formatRelayTable } from "./relay_table.ts";
+import { type Scenario, SCENARIOS } from "./scenario_list.ts";
+import { measure, type RunSettings, type Target, warmUp } from "./scenarios.ts";
+import { streamChecks } from "./stream_checks.ts";
+import { formatTable } from "./table.ts";
+import { checkTargets, type FeatureCheck, formatTargets, stealWarning } from "./targets.ts";
 import { startVariants, type Variants } from "./variants.ts";
 import { preflight, servedRequests } from "./verify.ts";
 import { main as routingMain } from "./routing/main.ts";
 
-const HELP = `deno task bench [options]
-deno task bench routing [--seed N] [--quick]   the routing simulation (see tests/bench/routing/)
-
-  --quick              short windows (2 s gateway warm-up, 1 s warm-up, 3 s measured, streams held
-                       2 s): a smoke test
-  --duration S         measured seconds per target, scenario and round (1..600, default 10)
-  --rounds N           rounds per scenario, targets interleaved; each target's best round is
-                       reported, with how far its worst fell below (1..10, default 3)
-  --warmup S           warm-up seconds before each measurement (0..120, default 3)
-  --hold S             seconds the 1,000 streams stay open (1..600, default 10)
-  --gateway-warmup S   chat load through the gateway before the first scenario (0..600, default 20;
-                       the gateway takes ~30 s of load to reach its steady speed, see RESULTS.md)
-  --scenario LIST      comma-separated: ${SCENARIOS.map((s) => s.id).join(", ")} (default: all but soak)
-  --soak-duration S    length of the soak scenario (10..3600, default 600)
-  --no-wrk             use the Deno load generator even when wrk is installed
-  --cpu-prof DIR       run the gateway with --cpu-prof; the .cpuprofile lands in DIR at exit
-  --deno-flag FLAG     extra \`deno run\` flag for the gateway (repeatable), e.g. --v8-flags=--trace-gc
-  --main FILE          gateway entry point to run (default: this checkout's main.ts), e.g. another
-                       checkout's, to compare two versions on the same machine
-  --markdown FILE      also write the table, targets and machine to FILE (Markdown)
-  --keep-logs          keep the temporary directory (config, gateway log)`;
-
-interface Options {
-  gatewayWarmupS: number;
-  warmupS: number;
-  durationS: number;
-  rounds: number;
-  holdS: number;
-  soakS: number;
-  scenarios: string[];
-  wrk: boolean;
-  cpuProf?: string;
-  denoFlags: string[];
-  main?: string;
-  markdown?: string;
-  keepLogs: boolean;
-}
-
-function bounded(name: string, raw: string | undefined, min: number, max: number): number {
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new RangeError(`Option ${name} must be a number in ${min}..${max}, received ${raw}`);
-  }
-  return v;
-}
-
-function parseOptions(args: readonly string[]): Options | undefined {
-  const o: Options = {
-    gatewayWarmupS: 20,
-    warmupS: 3,
-    durationS: 10,
-    rounds: 3,
-    holdS: 10,
-    soakS: 600,
-    scenarios: [],
-    denoFlags: [],
-    wrk: true,
-    keepLogs: false,
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--help" || a === "-h") return undefined;
-    else if (a === "--quick") {
-      Object.assign(o, { gatewayWarmupS: 2, warmupS: 1, durationS: 3, holdS: 2, rounds: 1 });
-    } else if (a === "--rounds") o.rounds = bounded(a, args[++i], 1, 10);
-    else if (a === "--gateway-warmup") o.gatewayWarmupS = bounded(a, args[++i], 0, 600);
-    else if (a === "--duration") o.durationS = bounded(a, args[++i], 1, 600);
-    else if (a === "--warmup") o.warmupS = bounded(a, args[++i], 0, 120);
-    else if (a === "--hold") o.holdS = bounded(a, args[++i], 1, 600);
-    else if (a === "--soak-duration") o.soakS = bounded(a, args[++i], 10, 3600);
-    else if (a === "--scenario") o.scenarios.push(...(args[++i] ?? "").split(",").filter(Boolean));
-    else if (a === "--no-wrk") o.wrk = false;
-    else if (a === "--cpu-prof") o.cpuProf = args[++i];
-    else if (a === "--markdown") o.markdown = args[++i];
-    else if (a === "--main") o.main = args[++i];
-    else if (a === "--deno-flag") o.denoFlags.push(args[++i] ?? "");
-    else if (a === "--keep-logs") o.keepLogs = true;
-    else throw new TypeError(`Unknown option "${a}" (see --help)`);
-  }
-  const known = new Set(SCENARIOS.map((s) => s.id));
-  for (const s of o.scenarios) {
-    if (!known.has(s)) throw new TypeError(`Unknown scenario "${s}"; known: ${[...known].join(", ")}`);
-  }
-  if (o.scenarios.length === 0) o.scenarios = SCENARIOS.filter((s) => s.kind !== "soak").map((s) => s.id);
-  return o;
-}
-
 const progress = (msg: string) => console.error(`[bench] ${msg}`);
+
+/** The processes a run measures. */
+interface Servers {
+  readonly upstreamPid: number;
+  readonly direct: Target;
+  readonly gateway: Target;
+  readonly bare?: Target;
+  readonly variants: Variants;
+  /** Targets of the relay scenario (ports), nginx among them when installed. */
+  readonly relay: RelayTarget[];
+  readonly nginxNote?: string;
+}
+
+const portOf = (base: string) => Number(new URL(base).port);
+const relayTarget = (t: Target): RelayTarget => ({ name: t.name, port: portOf(t.base), pid: t.pid });
+
+async function startNginxTarget(dir: string, ports: readonly number[], fileLimit: number | undefined) {
+  const bin = await findNginx();
+  if (!bin) return { note: "nginx not installed: its relay row is skipped" };
+  const port = freePort();
+  const setup = {
+    dir: `${dir}/nginx`,
+    port,
+    upstreams: ports.map((p) => `127.0.0.1:${p}`),
+    // Both sides of each stream, and spare for keep-alive connections to the upstream.
+    workerConnections: 2 * streamCap(relayPhases(false).search.cap, fileLimit) + 100,
+  };
+  try {
+    const { pid } = await startNginx(bin, "0", setup);
+    return { target: { name: "nginx", port, pid } };
+  } catch (error) {
+    return { note: `${(error as Error).message}: its relay row is skipped` };
+  }
+}
+
+async function startServers(
+  o: Options,
+  selected: readonly Scenario[],
+  dir: string,
+  log: string,
+): Promise<Servers> {
+  const upstream = await startUpstream("0", []);
+  const urls = upstream.ports.map((p) => `http://127.0.0.1:${p}`);
+  const port = freePort();
+  const config = `${dir}/config/bench.yaml`;
+  await Deno.writeTextFile(config, gatewayConfig(port, urls));
+  const denoFlags = [...o.denoFlags, ...(o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : [])];
+  const gw = await startGateway({ cpu: "0", config, port, log, denoFlags, main: o.main });
+  const baseline = selected.some((s) => s.baseline) ? await startBaseline("0", urls) : undefined;
+  const variants = await startVariants(selected, { dir, upstreamUrls: urls, denoFlags, main: o.main });
+  const direct: Target = { name: "direct", base: urls[0], pid: upstream.child.pid };
+  const gateway: Target = { name: "gateway", base: `http://127.0.0.1:${port}`, pid: gw.pid };
+  const bare: Target | undefined = baseline &&
+    { name: "deno proxy", base: `http://127.0.0.1:${baseline.port}`, pid: baseline.child.pid };
+  const relay: RelayTarget[] = [];
+  let nginxNote: string | undefined;
+  if (selected.some((s) => s.kind === "relay")) {
+    const nginx = await startNginxTarget(dir, upstream.ports, await openFileLimit());
+    nginxNote = nginx.note;
+    relay.push(relayTarget(gateway), ...(bare ? [relayTarget(bare)] : []));
+    relay.push(...(nginx.target ? [nginx.target] : []), relayTarget(direct));
+  }
+  return { upstreamPid: upstream.child.pid, direct, gateway, bare, variants, relay, nginxNote };
+}
+
+/** Who a scenario is measured against. */
+function targetsOf(s: Scenario, v: Servers): Target[] {
+  const variant = s.variant && v.variants.get(s.variant);
+  if (s.kind === "soak" || s.compare !== undefined) return [v.gateway];
+  if (variant) return [v.gateway, variant];
+  return [v.direct, v.gateway, ...(s.baseline && v.bare ? [v.bare] : [])];
+}
+
+interface Results {
+  rows: Measurement[];
+  relay: RelayRow[];
+  gatewayLoad: number;
+  notes: string[];
+}
+
+async function runScenarios(o: Options, selected: readonly Scenario[], v: Servers, run: RunSettings) {
+  const out: Results = { rows: [], relay: [], gatewayLoad: 0, notes: [] };
+  for (const s of selected) {
+    if (s.kind === "relay") {
+      const fileLimit = await openFileLimit();
+      const settings = { loadCpu: run.loadCpu, upstreamPid: v.upstreamPid, quick: o.quick, fileLimit };
+      const cap = relayPhases(o.quick).search.cap, capped = streamCap(cap, fileLimit);
+      if (capped < cap) {
+        out.notes.push(`relay-capacity: at most ${capped} streams (ulimit -n is ${fileLimit})`);
+      }
+      out.relay = await relayCapacity(v.relay, settings, progress);
+      continue;
+    }
+    const targets = targetsOf(s, v);
+    const rounds = s.kind === "requests" || s.kind === "stream" ? Math.round(o.rounds) : 1;
+    const results = targets.map(() => [] as Measurement[]);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, t] of targets.entries()) {
+        progress(`${s.label} → ${t.name}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ""} …`);
+        const m = await measure(s, t, run);
+        if (t === v.gateway) out.gatewayLoad += m.requests;
+        results[i].push(m);
+      }
+    }
+    out.rows.push(...results.map(bestRound));
+  }
+  return out;
+}
+
+interface Report {
+  readonly o: Options;
+  readonly results: Results;
+  readonly checks: readonly FeatureCheck[];
+  readonly machine: { summary: string; markdown: string };
+  readonly notes: readonly string[];
+}
+
+const RELAY_CAPTION = "Stream-relay capacity (added p99: delay added between consecutive chunks, in " +
+  "brackets direct's at the same N; CPU in % of one core; first failing step: CPU of target/upstream/load; " +
+  "≥ and rig-bound: the failure is within what the load generator and upstream add on their own):";
+const TARGETS_CAPTION = "Targets (issue 12 against the bare Deno proxy; issues 13 and 15):";
+
+async function report({ o, results, checks, machine, notes }: Report): Promise<void> {
+  const { rows, relay } = results;
+  const warning = stealWarning(rows);
+  const sections = [
+    ...(rows.length ? [formatTable(rows)] : []),
+    ...(relay.length ? [`${RELAY_CAPTION}\n\n${formatRelayTable(relay)}`] : []),
+    `${TARGETS_CAPTION}\n\n${formatTargets(checkTargets({ rows, relay, checks }))}`,
+  ];
+  const lines = [...(warning ? [warning] : []), ...notes];
+  console.log(`\n${sections.join("\n\n")}\n\n${lines.join("\n")}`);
+  if (!o.markdown) return;
+  const md = [machine.markdown, ...sections, lines.map((n) => `${n}.`).join("\n")];
+  await Deno.writeTextFile(o.markdown, `${md.join("\n\n")}\n`);
+}
 
 async function bench(o: Options): Promise<number> {
   await initClockTicks();
@@ -128,25 +193,12 @@ async function bench(o: Options): Promise<number> {
   await Deno.mkdir(`${dir}/config`);
   await Deno.mkdir(`${dir}/logs`);
   const log = `${dir}/logs/gateway.log`;
-  let variants: Variants | undefined;
+  let servers: Servers | undefined;
   try {
-    const upstream = await startUpstream("0", []);
-    const upstreamUrls = upstream.ports.map((p) => `http://127.0.0.1:${p}`);
-    const port = freePort();
-    const config = `${dir}/config/bench.yaml`;
-    await Deno.writeTextFile(config, gatewayConfig(port, upstreamUrls));
-    const denoFlags = [...o.denoFlags, ...(o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : [])];
-    const gateway = await startGateway({ cpu: "0", config, port, log, denoFlags, main: o.main });
     const selected = SCENARIOS.filter((s) => o.scenarios.includes(s.id));
-    const baseline = selected.some((s) => s.baseline) ? await startBaseline("0", upstreamUrls) : undefined;
-
-    variants = await startVariants(selected, { dir, upstreamUrls, denoFlags, main: o.main });
-    const direct: Target = { name: "direct", base: upstreamUrls[0], pid: upstream.child.pid };
-    const viaGateway: Target = { name: "gateway", base: `http://127.0.0.1:${port}`, pid: gateway.pid };
-    const bare: Target | undefined = baseline &&
-      { name: "deno proxy", base: `http://127.0.0.1:${baseline.port}`, pid: baseline.child.pid };
-    await preflight([direct, viaGateway, ...(bare ? [bare] : [])]);
-
+    servers = await startServers(o, selected, dir, log);
+    await preflight([servers.direct, servers.gateway, ...(servers.bare ? [servers.bare] : [])]);
+    const checks = await streamChecks(servers.gateway.base);
     const machine = await describeMachine({ pinned: pinnedCores, wrk: useWrk });
     progress(machine.summary);
     const run: RunSettings = {
@@ -159,55 +211,25 @@ async function bench(o: Options): Promise<number> {
     };
     if (o.gatewayWarmupS > 0) {
       progress(`warming the gateway up for ${o.gatewayWarmupS} s …`);
-      await warmUp(SCENARIOS.find((s) => s.id === "chat-c64")!, viaGateway, run, o.gatewayWarmupS);
+      await warmUp(SCENARIOS.find((s) => s.id === "chat-c64")!, servers.gateway, run, o.gatewayWarmupS);
     }
     const steal = await stealMeter();
-    const rows: Measurement[] = [];
-    let gatewayLoad = 0;
-    for (const s of selected) {
-      const variant = s.variant && variants?.get(s.variant);
-      const targets = s.kind === "soak" || s.compare !== undefined
-        ? [viaGateway]
-        : variant
-        ? [viaGateway, variant]
-        : [direct, viaGateway, ...(s.baseline && bare ? [bare] : [])];
-      const rounds = s.kind === "requests" || s.kind === "stream" ? Math.round(o.rounds) : 1;
-      const results = targets.map(() => [] as Measurement[]);
-      for (let r = 0; r < rounds; r++) {
-        for (const [i, t] of targets.entries()) {
-          progress(`${s.label} → ${t.name}${rounds > 1 ? ` (round ${r + 1}/${rounds})` : ""} …`);
-          const m = await measure(s, t, run);
-          if (t === viaGateway) gatewayLoad += m.requests;
-          results[i].push(m);
-        }
-      }
-      rows.push(...results.map(bestRound));
-    }
-
-    const served = await servedRequests(viaGateway.base, log);
-    const table = formatTable(rows);
-    const targets = checkTargets(rows);
-    const checks = `gateway counted ${served.metricRequests} requests in its metrics and wrote ` +
-      `${served.logLines} log lines (${gatewayLoad} in measured windows; warm-ups add the rest)`;
-    console.log(`\n${table}\n`);
-    for (const line of targets) console.log(line);
+    const results = await runScenarios(o, selected, servers, run);
     const stolen = await steal.stop();
-    const stealNote = stolen === undefined ? "" : `; CPU steal during the scenarios: ${stolen.toFixed(1)} %`;
-    console.log(`\n${machine.summary}${stealNote}\n${checks}`);
-    if (o.markdown) {
-      await Deno.writeTextFile(
-        o.markdown,
-        `${machine.markdown}${
-          stealNote ? `\nCPU steal (hypervisor) during the scenarios: ${stolen!.toFixed(1)} %.` : ""
-        }\n\n${table}\n\nTargets (issue 7):\n\n${
-          targets.map((t) => `- ${t}`).join("\n")
-        }\n\nChecks: ${checks}.\n`,
-      );
-    }
+    const served = await servedRequests(servers.gateway.base, log);
+    const notes = [
+      machine.summary +
+      (stolen === undefined ? "" : `; CPU steal during the scenarios: ${stolen.toFixed(1)} %`),
+      `gateway counted ${served.metricRequests} requests in its metrics and wrote ${served.logLines} log lines ` +
+      `(${results.gatewayLoad} in measured windows; warm-ups, checks and relay steps add the rest)`,
+      ...(servers.nginxNote ? [servers.nginxNote] : []),
+      ...results.notes,
+    ];
+    await report({ o, results, checks, machine, notes });
     return 0;
   } finally {
     await stopAll();
-    await variants?.stop();
+    await servers?.variants.stop();
     if (o.keepLogs) progress(`logs kept in ${dir}`);
     else await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -1,144 +1,17 @@
 /**
- * Issue 7's scenarios and how one is measured against one target (the upstream directly, the
- * gateway, or the bare baseline proxy): warm-up, then a measured window during which the target's
- * CPU time and peak RSS are read from `/proc`.
+ * How one scenario is measured against one target (the upstream directly, the gateway, or the bare
+ * baseline proxy): warm-up, then a measured window during which the target's CPU time and peak RSS
+ * are read from `/proc`.
  *
  * @module
  */
 
-import { CHAT_MODEL, EMBED_MODEL } from "./gateway_config.ts";
 import type { LoadResult, LoadSpec } from "./loadgen.ts";
 import { cpuMeter, peakRssMb, resetPeakRss, rssMb, stealMeter } from "./proc_stats.ts";
-import { spawnPiped } from "./procs.ts";
-import type { Measurement } from "./table.ts";
+import { type LoadHooks, runLoadgen as runDenoLoad } from "./load_runner.ts";
+import type { Measurement } from "./measurement.ts";
+import type { Scenario } from "./scenario_list.ts";
 import { runWrk } from "./wrk.ts";
-
-/** A scenario of the bench. */
-export interface Scenario {
-  readonly id: string;
-  readonly label: string;
-  readonly kind: Measurement["kind"];
-  readonly path: string;
-  readonly body: string;
-  readonly concurrency: number;
-  /** Also measure the bare Deno proxy. */
-  readonly baseline?: boolean;
-  /**
-   * A client dialect's scenario: measured through the gateway only (the upstream speaks OpenAI)
-   * and compared with the plain OpenAI scenario `compare` of the same run.
-   */
-  readonly compare?: string;
-  /** What a complete answer holds: the stream's last event, or a field of the JSON answer. */
-  readonly expect?: string;
-  /**
-   * Compare the gateway with a variant of itself in the same run (issue 13): limits decided in
-   * Redis, or `server.workers: 2` (unpinned; the load generator shares the cores).
-   */
-  readonly variant?: "redis" | "workers-2";
-}
-
-/** Chunks per stream of the bench upstream (its `--chunks` default), for CPU per chunk. */
-export const STREAM_CHUNKS = 50;
-
-const MESSAGES = [{ role: "user", content: "Say hello in one short sentence." }];
-const CHAT = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 32 });
-const STREAM = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 64, stream: true });
-const HOLD = JSON.stringify({
-  model: CHAT_MODEL,
-  messages: [{ role: "user", content: "BENCH_HOLD" }],
-  stream: true,
-});
-const EMBED = JSON.stringify({ model: EMBED_MODEL, input: "The quick brown fox jumps over the lazy dog." });
-
-const CHAT_PATH = "/v1/chat/completions";
-
-/** The same question in each client dialect (`compare` is the plain OpenAI scenario). */
-function dialect(
-  id: string,
-  path: string,
-  body: Record<string, unknown>,
-  stream: { end: string } | { field: string },
-): Scenario {
-  const streamed = "end" in stream;
-  return {
-    id: `${id}-${streamed ? "stream-c32" : "c16"}`,
-    label: `${id}${streamed ? " stream" : ""} c=${streamed ? 32 : 16}`,
-    kind: streamed ? "stream" : "requests",
-    path,
-    body: JSON.stringify({ model: CHAT_MODEL, ...body }),
-    concurrency: streamed ? 32 : 16,
-    compare: streamed ? "stream-c32" : "chat-c16",
-    expect: streamed ? stream.end : stream.field,
-  };
-}
-
-/** Every scenario, in run order; `soak` only runs when asked for. */
-export const SCENARIOS: readonly Scenario[] = [
-  { id: "chat-c1", label: "chat c=1", kind: "requests", path: CHAT_PATH, body: CHAT, concurrency: 1 },
-  { id: "chat-c16", label: "chat c=16", kind: "requests", path: CHAT_PATH, body: CHAT, concurrency: 16 },
-  {
-    id: "chat-c64",
-    label: "chat c=64",
-    kind: "requests",
-    path: CHAT_PATH,
-    body: CHAT,
-    concurrency: 64,
-    baseline: true,
-  },
-  {
-    id: "chat-c64-redis",
-    label: "chat c=64, limits in Redis vs memory",
-    kind: "requests",
-    path: CHAT_PATH,
-    body: CHAT,
-    concurrency: 64,
-    variant: "redis",
-  },
-  {
-    id: "chat-c64-workers",
-    label: "chat c=64, workers 2 vs 1",
-    kind: "requests",
-    path: CHAT_PATH,
-    body: CHAT,
-    concurrency: 64,
-    variant: "workers-2",
-  },
-  {
-    id: "embed-c64",
-    label: "embeddings c=64",
-    kind: "requests",
-    path: "/v1/embeddings",
-    body: EMBED,
-    concurrency: 64,
-  },
-  {
-    id: "stream-c32",
-    label: "stream c=32",
-    kind: "stream",
-    path: CHAT_PATH,
-    body: STREAM,
-    concurrency: 32,
-    baseline: true,
-  },
-  {
-    id: "streams-1000",
-    label: "1000 open streams",
-    kind: "hold",
-    path: CHAT_PATH,
-    body: HOLD,
-    concurrency: 1000,
-    baseline: true,
-  },
-  dialect("anthropic", "/v1/messages", { max_tokens: 32, messages: MESSAGES }, { field: '"content"' }),
-  dialect("responses", "/v1/responses", { input: MESSAGES, max_output_tokens: 32 }, { field: '"output"' }),
-  dialect("ollama", "/api/chat", { messages: MESSAGES, stream: false }, { field: '"message"' }),
-  dialect("anthropic", "/v1/messages", { max_tokens: 64, messages: MESSAGES, stream: true }, {
-    end: "message_stop",
-  }),
-  dialect("responses", "/v1/responses", { input: MESSAGES, stream: true }, { end: "response.completed" }),
-  dialect("ollama", "/api/chat", { messages: MESSAGES }, { end: '"done":true' }),
-  { id: "soak", label: "soak chat c=64", kind: "soak", path: CHAT_PATH, body: CHAT, concurrency: 64 },
-];
 
 /** Where the load goes and which process serves it. */
 export interface Target {
@@ -161,37 +34,8 @@ export interface RunSettings {
 
 const LOADGEN = new URL("./loadgen.ts", import.meta.url).pathname;
 
-interface LoadHooks {
-  onStart?: () => Promise<void>;
-  onEnd?: () => Promise<void>;
-}
-
-/** Runs the Deno load generator as a pinned child; hooks run on its progress lines. */
-async function runLoadgen(cpu: string, spec: LoadSpec, hooks: LoadHooks): Promise<LoadResult> {
-  const { child, lines } = spawnPiped("loadgen", cpu, Deno.execPath(), [
-    "run",
-    "--allow-net",
-    LOADGEN,
-    JSON.stringify(spec),
-  ]);
-  const killer = setTimeout(() => void child.stop(1_000), spec.warmupMs + spec.durationMs + 90_000);
-  try {
-    for await (const line of lines) {
-      let v: { event?: string };
-      try {
-        v = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      if (v.event === "measure-start") await hooks.onStart?.();
-      else if (v.event === "measure-end") await hooks.onEnd?.();
-      else if (v.event === "result") return v as LoadResult;
-    }
-    throw new Error("the load generator exited without a result");
-  } finally {
-    clearTimeout(killer);
-    await child.status;
-  }
+function runLoadgen(cpu: string, spec: LoadSpec, hooks: LoadHooks): Promise<LoadResult> {
+  return runDenoLoad<LoadResult>(LOADGEN, cpu, spec, hooks, spec.warmupMs + spec.durationMs + 90_000);
 }
 
 /** Unmeasured load (JIT, GC heuristics and connection pools reach their steady state). */
@@ -218,9 +62,10 @@ export async function measure(s: Scenario, t: Target, run: RunSettings): Promise
 
 async function measureOnce(s: Scenario, t: Target, run: RunSettings): Promise<Measurement> {
   const url = t.base + s.path;
-  const head = { scenario: s.id, label: s.label, target: t.name, kind: s.kind, compare: s.compare };
+  if (s.kind === "relay") throw new TypeError("relay-capacity is measured by relay.ts");
   if (s.kind === "hold") return await measureHold(s, t, run, url);
   if (s.kind === "soak") return await measureSoak(s, t, run, url);
+  const head = { scenario: s.id, label: s.label, target: t.name, kind: s.kind, compare: s.compare };
 
   let cpu: { stop(): Promise<number | undefined> } | undefined;
   let cpuUsed: number | undefined, peak: number | undefined;
@@ -285,7 +130,7 @@ async function measureHold(s: Scenario, t: Target, run: RunSettings, url: string
     scenario: s.id,
     label: s.label,
     target: t.name,
-    kind: s.kind,
+    kind: "hold",
     requests: r.requests,
     errors: r.errors,
     p50Ms: r.p50Ms,
@@ -329,7 +174,7 @@ async function measureSoak(s: Scenario, t: Target, run: RunSettings, url: string
     scenario: s.id,
     label: s.label,
     target: t.name,
-    kind: s.kind,
+    kind: "soak",
     requests: r.requests,
     errors: r.errors,
     rps: (r.requests / r.elapsedMs) * 1000,

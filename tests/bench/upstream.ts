@@ -1,7 +1,7 @@
 /**
  * A deliberately fast fake OpenAI upstream for the benchmark, run as its own process so that it
  * never shares an event loop with the gateway or the load generator. It listens on two loopback
- * ports (so the gateway's balancer has two instances to choose from) and prints one JSON line
+ * ports (so the gateway's balancer has two instances to choose from), and prints one JSON line
  * `{"ports":[a,b]}` once both are listening.
  *
  * Answers are prebuilt strings; the only per-request work is reading the body:
@@ -10,6 +10,10 @@
  *   SSE stream of `--chunks` chunks `--gap-ms` apart (first one at once) and `data: [DONE]`.
  *   A body that also holds `BENCH_HOLD` gets a long stream (a chunk every `--hold-gap-ms`, at most
  *   `--hold-max-s`) for the open-streams scenario.
+ *   A body with `BENCH_RELAY_<n>` gets `n` chunks `--relay-gap-ms` (50) apart, each stamped with
+ *   its send time (the stream-relay capacity scenario). A body with `BENCH_BREAK` gets three
+ *   chunks and then a broken connection (no final chunk): the check that the gateway ends such a
+ *   stream with an SSE error event.
  * - `POST /v1/embeddings`: a 384-dimension embedding.
  *
  * Usage: `deno run --allow-net tests/bench/upstream.ts [--chunks 50] [--gap-ms 2]`
@@ -17,15 +21,18 @@
  * @module
  */
 
+import { play, type StreamPlan } from "./sse_player.ts";
+
 interface UpstreamOptions {
   chunks: number;
   gapMs: number;
   holdGapMs: number;
   holdMaxS: number;
+  relayGapMs: number;
 }
 
 function parseOptions(args: readonly string[]): UpstreamOptions {
-  const o: UpstreamOptions = { chunks: 50, gapMs: 2, holdGapMs: 250, holdMaxS: 120 };
+  const o: UpstreamOptions = { chunks: 50, gapMs: 2, holdGapMs: 250, holdMaxS: 120, relayGapMs: 50 };
   for (let i = 0; i < args.length; i += 2) {
     const value = Number(args[i + 1]);
     if (!Number.isFinite(value) || value < 0) {
@@ -35,13 +42,17 @@ function parseOptions(args: readonly string[]): UpstreamOptions {
     else if (args[i] === "--gap-ms") o.gapMs = Math.min(1_000, value);
     else if (args[i] === "--hold-gap-ms") o.holdGapMs = Math.min(10_000, Math.max(1, value));
     else if (args[i] === "--hold-max-s") o.holdMaxS = Math.min(3_600, value);
+    else if (args[i] === "--relay-gap-ms") o.relayGapMs = Math.min(10_000, Math.max(1, value));
     else throw new TypeError(`Unknown argument "${args[i]}"`);
   }
   return o;
 }
 
+const RELAY = /BENCH_RELAY_(\d+)/;
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+/** A length the cut stream never reaches: the connection drops mid-body. */
+const CUT_HEADERS = { ...SSE_HEADERS, "content-length": "1000000" };
 
 const MODELS = JSON.stringify({
   object: "list",
@@ -74,79 +85,54 @@ const EMBEDDING = JSON.stringify({
 });
 
 const ENCODER = new TextEncoder();
-const CHUNK = ENCODER.encode(
-  `data: ${
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created: 1_700_000_000,
-      model: "bench",
-      choices: [{ index: 0, delta: { content: "tok " }, finish_reason: null }],
-    })
-  }\n\n`,
-);
-const LAST = ENCODER.encode(
-  `data: ${
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created: 1_700_000_000,
-      model: "bench",
-      choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
-      usage: { prompt_tokens: 12, completion_tokens: 50, total_tokens: 62 },
-    })
-  }\n\ndata: [DONE]\n\n`,
-);
+const CHUNK_TEXT = `data: ${
+  JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model: "bench",
+    choices: [{ index: 0, delta: { content: "tok " }, finish_reason: null }],
+  })
+}\n\n`;
+const LAST_TEXT = `data: ${
+  JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model: "bench",
+    choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+    usage: { prompt_tokens: 12, completion_tokens: 50, total_tokens: 62 },
+  })
+}\n\ndata: [DONE]\n\n`;
+const CHUNK = ENCODER.encode(CHUNK_TEXT);
+const LAST = ENCODER.encode(LAST_TEXT);
+const chunk = () => CHUNK;
+const last = () => LAST;
 
-/** A stream being played: its controller, chunks left and when the next one is due. */
-interface Playing {
-  readonly controller: ReadableStreamDefaultController<Uint8Array>;
-  left: number;
-  due: number;
-  readonly gapMs: number;
+/**
+ * A relay chunk's id carries the upstream's send time (`chatcmpl-<µs of performance.now()>`): the
+ * load generator subtracts the upstream's own timing jitter from the gaps it sees.
+ */
+function stamped(text: string): () => Uint8Array {
+  const [head, tail] = text.split("chatcmpl-bench");
+  return () => ENCODER.encode(`${head}chatcmpl-${Math.round(performance.now() * 1000)}${tail}`);
 }
+const RELAY_CHUNK = stamped(CHUNK_TEXT);
+const RELAY_LAST = stamped(LAST_TEXT);
 
-// One shared 1 ms ticker serves every open stream: thousands of per-stream timers would make
-// the fake upstream, not the gateway, the bottleneck of the streaming scenarios.
-const playing = new Set<Playing>();
-let ticker: ReturnType<typeof setInterval> | undefined;
-
-function tick(): void {
-  const now = performance.now();
-  for (const p of playing) {
-    if (p.due > now) continue;
-    try {
-      if (--p.left > 0) {
-        p.controller.enqueue(CHUNK);
-        p.due += p.gapMs;
-        continue;
-      }
-      p.controller.enqueue(LAST);
-      p.controller.close();
-    } catch { /* the client went away */ }
-    playing.delete(p);
+/** What a streamed request gets: its marker (`BENCH_HOLD`, `BENCH_RELAY_<n>`, `BENCH_BREAK`) decides. */
+function streamPlan(text: string, o: UpstreamOptions): StreamPlan {
+  const relay = RELAY.exec(text);
+  if (relay) {
+    const count = Math.min(10_000, Math.max(1, Number(relay[1])));
+    return { count, gapMs: o.relayGapMs, chunk: RELAY_CHUNK, last: RELAY_LAST };
   }
-  if (playing.size === 0) {
-    clearInterval(ticker);
-    ticker = undefined;
+  if (text.includes("BENCH_HOLD")) {
+    const count = Math.max(1, Math.floor((o.holdMaxS * 1000) / o.holdGapMs));
+    return { count, gapMs: o.holdGapMs, chunk, last };
   }
-}
-
-/** `count` chunks, the first at once and the others `gapMs` apart; the last one ends the stream. */
-function sseStream(count: number, gapMs: number): ReadableStream<Uint8Array> {
-  let entry: Playing | undefined;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(count > 1 ? CHUNK : LAST);
-      if (count <= 1) return controller.close();
-      entry = { controller, left: count - 1, due: performance.now() + gapMs, gapMs };
-      playing.add(entry);
-      ticker ??= setInterval(tick, 1);
-    },
-    cancel() {
-      if (entry) playing.delete(entry);
-    },
-  });
+  if (text.includes("BENCH_BREAK")) return { count: 4, gapMs: 5, chunk, last, cut: true };
+  return { count: o.chunks, gapMs: o.gapMs, chunk, last };
 }
 
 function handler(o: UpstreamOptions): (req: Request) => Promise<Response> | Response {
@@ -158,9 +144,8 @@ function handler(o: UpstreamOptions): (req: Request) => Promise<Response> | Resp
     const text = await req.text();
     if (path === "/v1/chat/completions") {
       if (!text.includes('"stream":true')) return new Response(CHAT, { headers: JSON_HEADERS });
-      const hold = text.includes("BENCH_HOLD");
-      const count = hold ? Math.max(1, Math.floor((o.holdMaxS * 1000) / o.holdGapMs)) : o.chunks;
-      return new Response(sseStream(count, hold ? o.holdGapMs : o.gapMs), { headers: SSE_HEADERS });
+      const plan = streamPlan(text, o);
+      return new Response(play(plan), { headers: plan.cut ? CUT_HEADERS : SSE_HEADERS });
     }
     if (path === "/v1/embeddings") return new Response(EMBEDDING, { headers: JSON_HEADERS });
     return notFound();

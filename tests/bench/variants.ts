@@ -9,7 +9,8 @@
 import { startRedis, type TestRedis } from "../fakes/redis_server.ts";
 import { gatewayConfig } from "./gateway_config.ts";
 import { freePort, startGateway } from "./procs.ts";
-import type { Scenario, Target } from "./scenarios.ts";
+import type { Scenario } from "./scenario_list.ts";
+import type { Target } from "./scenarios.ts";
 
 /** What the variants need from the run. */
 export interface VariantSetup {

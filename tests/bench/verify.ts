@@ -7,7 +7,7 @@
  */
 
 import type { Target } from "./scenarios.ts";
-import { SCENARIOS } from "./scenarios.ts";
+import { SCENARIOS } from "./scenario_list.ts";
 
 /** Sends one request of each kind to each target; throws on a wrong answer. */
 export async function preflight(targets: readonly Target[]): Promise<void> {
