@@ -1,0 +1,101 @@
+/**
+ * Where a non-streamed chat request allocates: drives `gateway.fetch` N times in process (the
+ * bench's config, a fake upstream) under V8's sampling heap profiler and prints the top
+ * allocation sites (self bytes per request), with `--include-objects-collected-by-*` so
+ * short-lived garbage counts too.
+ *
+ * Run: `deno run -A docs/perf/alloc_profile.ts [requests=20000] [top=40]`.
+ *
+ * @module
+ */
+
+import { Session } from "node:inspector";
+import { parseConfig } from "../../src/config/load.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { gatewayConfig } from "../../tests/bench/gateway_config.ts";
+
+const N = Number(Deno.args[0] ?? 20000);
+const TOP = Number(Deno.args[1] ?? 40);
+const ANSWER = new TextEncoder().encode(JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  model: "bench",
+  choices: [{ index: 0, message: { role: "assistant", content: "hello" }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+}));
+const fakeFetch = () =>
+  Promise.resolve(
+    new Response(ANSWER, {
+      headers: { "content-type": "application/json", "content-length": String(ANSWER.byteLength) },
+    }),
+  );
+const { config } = parseConfig(gatewayConfig(8080, ["http://127.0.0.1:9101", "http://127.0.0.1:9102"]), {
+  source: "bench.yaml",
+  env: {},
+});
+const gateway = createGateway(config, {
+  clock: Date.now,
+  random: Math.random,
+  fetch: fakeFetch as typeof fetch,
+  write: () => {},
+});
+const info = {
+  remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 },
+  completed: Promise.resolve(),
+};
+const CHAT = JSON.stringify({
+  model: "bench",
+  messages: [{ role: "user", content: "Say hello" }],
+  max_tokens: 16,
+});
+async function one() {
+  const res = await gateway.fetch(
+    new Request("http://127.0.0.1:8080/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(CHAT.length) },
+      body: CHAT,
+    }),
+    info,
+  );
+  if (res.status !== 200) throw new Error(`status ${res.status}`);
+  await res.bytes();
+}
+for (let i = 0; i < 2000; i++) await one();
+
+const session = new Session();
+session.connect();
+// deno-lint-ignore no-explicit-any
+type Answer = any;
+const post = (method: string, params?: object) =>
+  new Promise<Answer>((resolve, reject) =>
+    session.post(method, params ?? {}, (err: Error | null, r: unknown) => err ? reject(err) : resolve(r))
+  );
+await post("HeapProfiler.enable");
+await post("HeapProfiler.startSampling", {
+  samplingInterval: 256,
+  includeObjectsCollectedByMajorGC: true,
+  includeObjectsCollectedByMinorGC: true,
+});
+for (let i = 0; i < N; i++) await one();
+const { profile } = await post("HeapProfiler.stopSampling");
+
+type Node = {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: Node[];
+};
+const sites = new Map<string, number>();
+let total = 0;
+(function walk(n: Node, parent: string) {
+  const f = n.callFrame;
+  const url = f.url.replace(/^.*\/(src|node_modules|ext)\//, "$1/");
+  const here = `${f.functionName || "(anon)"} ${url}:${f.lineNumber + 1}`;
+  const key = url === "" ? `${here} <- ${parent}` : here;
+  sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
+  total += n.selfSize;
+  for (const c of n.children) walk(c, url === "" ? parent : here);
+})(profile.head, "(root)");
+console.log(`${(total / N / 1024).toFixed(1)} KB sampled per request over ${N} requests`);
+for (const [k, v] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+  console.log(`${(v / N).toFixed(0).padStart(6)} B  ${k}`);
+}
