@@ -207,7 +207,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       traceparent: deps.otel ? undefined : formatTraceparent(trace),
       // The client's key is for the gateway; upstreams get their own `api-key` from the config.
       dropClientAuth: rt.config.auth.enabled,
-      ...(rt.config.auth.enabled && rt.config.auth.header ? { authHeader: rt.config.auth.header } : {}),
+      authHeader: rt.config.auth.enabled && rt.config.auth.header ? rt.config.auth.header : undefined,
       proto: req.url.startsWith("https:") ? "https" : "http",
     });
     setKey?.(apiKey);
@@ -226,7 +226,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       forwardHeaders,
       signal: req.signal,
       receivedAt,
-      ...(parsed.dialect ? { dialect: parsed.dialect } : {}),
+      dialect: parsed.dialect,
     });
   };
   for (const route of PROXY_ROUTES) app.post(route.path, (c) => proxy(c, route, dispatch));

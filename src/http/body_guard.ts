@@ -212,30 +212,56 @@ function overloaded(): OverloadedError {
  * with the head), which must arrive whole within one idle timeout. Its reservation lasts until
  * that read settles, even past a 408: until then Deno may still be filling its buffer.
  */
-async function readWhole(req: Request, o: BodyGuardOptions, declared: number): Promise<Uint8Array> {
+function readWhole(req: Request, o: BodyGuardOptions, declared: number): Promise<Uint8Array> {
   if (!o.pending.tryReserve(declared, o.maxPendingBytes)) {
     drainUnread(req, o);
-    throw overloaded();
+    return Promise.reject(overloaded());
   }
-  const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
-  const start = o.deadlines.now();
-  const watch: Watch = {
-    due: start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs),
-    prevDue: undefined,
-    nextDue: undefined,
-    expire: () =>
-      reject(
-        new RequestTimeoutError(
-          `The request body did not arrive within ${Math.round(o.deadlines.now() - start)} ms.`,
-        ),
-      ),
-  };
-  o.deadlines.add(watch);
-  req.bytes().then(resolve, (error) => reject(clientGone(error))).finally(() => {
-    o.pending.release(declared);
-    o.deadlines.delete(watch);
+  // One object is the deadline and the cleanup (no resolvers record, `finally` chain or async
+  // wrapper: this runs for every request).
+  return new Promise((resolve, reject) => {
+    const read = new WholeRead(o, declared, reject);
+    o.deadlines.add(read);
+    req.bytes().then((bytes) => {
+      read.done();
+      resolve(bytes);
+    }, (error) => {
+      read.done();
+      reject(clientGone(error));
+    });
   });
-  return await promise;
+}
+
+/** The deadline of a {@linkcode readWhole}, and the reservation it gives back when the read settles. */
+class WholeRead implements Watch {
+  due: number;
+  prevDue: Watch | undefined = undefined;
+  nextDue: Watch | undefined = undefined;
+  readonly #start: number;
+
+  constructor(
+    readonly o: BodyGuardOptions,
+    readonly declared: number,
+    readonly reject: (error: RequestTimeoutError) => void,
+  ) {
+    this.#start = o.deadlines.now();
+    this.due = this.#start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs);
+  }
+
+  /** The body did not arrive in time: 408 now; the reservation waits for the read to settle. */
+  expire(): void {
+    this.reject(
+      new RequestTimeoutError(
+        `The request body did not arrive within ${Math.round(this.o.deadlines.now() - this.#start)} ms.`,
+      ),
+    );
+  }
+
+  /** The native read settled (whole, failed, or after a 408). */
+  done(): void {
+    this.o.pending.release(this.declared);
+    this.o.deadlines.delete(this);
+  }
 }
 
 /** Chunk by chunk, each moving the idle deadline; a chunked body reserves as it arrives. */

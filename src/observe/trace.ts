@@ -73,8 +73,9 @@ export function parseTraceparent(header: string | null | undefined): TraceContex
 
 /** `bytes` random bytes as lowercase hex, never all zero (the spec forbids all-zero ids). */
 function randomHex(bytes: number, random: Random): string {
-  // Characters go into a scratch buffer decoded once: one string instead of one per character.
-  const out = SCRATCH.subarray(0, bytes * 2);
+  // Character codes go into a scratch array made a string once: one string instead of one per
+  // character (`String.fromCharCode`, not a `TextDecoder`: no native call for a short ASCII id).
+  const out = bytes === 8 ? SCRATCH_16 : bytes === 16 ? SCRATCH_32 : new Array<number>(bytes * 2);
   let zero = true;
   for (let i = 0; i < bytes; i++) {
     const b = Math.floor(random() * 256) & 0xff;
@@ -84,12 +85,12 @@ function randomHex(bytes: number, random: Random): string {
   }
   // Only a broken or constant source gets here; a valid id still beats an invalid header.
   if (zero) out[out.length - 1] = HEX_CODES[1];
-  return ASCII.decode(out);
+  return String.fromCharCode.apply(null, out);
 }
 
-/** Reused by {@linkcode randomHex} and {@linkcode requestId} (ids are at most 32 characters). */
-const SCRATCH = new Uint8Array(64);
-const ASCII = new TextDecoder();
+/** Reused by {@linkcode randomHex} and {@linkcode requestId}: character codes of one id. */
+const SCRATCH_16: number[] = new Array(16).fill(0);
+const SCRATCH_32: number[] = new Array(32).fill(0);
 const HEX_CODES = new TextEncoder().encode(HEX);
 
 /**
@@ -153,11 +154,11 @@ export const REQUEST_ID_LENGTH = 16;
  * ```
  */
 export function requestId(random: Random): string {
-  const out = SCRATCH.subarray(0, REQUEST_ID_LENGTH);
+  const out = SCRATCH_16;
   for (let i = 0; i < REQUEST_ID_LENGTH; i++) {
     out[i] = ID_CODES[Math.min(35, Math.max(0, Math.floor(random() * 36) | 0))];
   }
-  return ASCII.decode(out);
+  return String.fromCharCode.apply(null, out);
 }
 
 const ID_CODES = new TextEncoder().encode(ID_ALPHABET);
