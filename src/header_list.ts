@@ -47,8 +47,9 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Replaces every field named `name` with one. */
   set(name: string, value: string): void {
-    this.delete(name);
-    this.entries.push([name.toLowerCase(), value]);
+    const key = name.toLowerCase();
+    this.#drop(key);
+    this.entries.push([key, value]);
   }
 
   append(name: string, value: string): void {
@@ -56,7 +57,10 @@ export class HeaderList implements Iterable<[string, string]> {
   }
 
   delete(name: string): void {
-    const key = name.toLowerCase();
+    this.#drop(name.toLowerCase());
+  }
+
+  #drop(key: string): void {
     const e = this.entries;
     for (let i = e.length - 1; i >= 0; i--) if (e[i][0] === key) e.splice(i, 1);
   }

@@ -17,6 +17,7 @@ import {
   RateLimitedError,
   UnauthorizedError,
 } from "../errors.ts";
+import type { HeaderList } from "../header_list.ts";
 import { tighter } from "../limiter/backend.ts";
 import type { KeyedLimiter } from "../limiter/mod.ts";
 import type { ApiKeyConfig } from "../config/types.ts";
@@ -67,12 +68,22 @@ export function retryAfterSeconds(ms: number | undefined): number {
 export function rateLimitHeaders(d: Decision, denied: boolean): Record<string, string> {
   const h: Record<string, string> = {
     "x-ratelimit-limit": String(d.limit),
-    "x-ratelimit-remaining": String(Math.max(0, Math.floor(d.remaining))),
-    "x-ratelimit-reset": String(Math.ceil(d.resetMs / 1000)),
+    "x-ratelimit-remaining": remainingValue(d),
+    "x-ratelimit-reset": resetValue(d),
   };
   if (denied) h["retry-after"] = String(retryAfterSeconds(d.retryAfterMs));
   return h;
 }
+
+/** {@linkcode rateLimitHeaders} of an admitted request, set on `headers` (no record in between). */
+export function setRateLimitHeaders(headers: HeaderList, d: Decision): void {
+  headers.set("x-ratelimit-limit", String(d.limit));
+  headers.set("x-ratelimit-remaining", remainingValue(d));
+  headers.set("x-ratelimit-reset", resetValue(d));
+}
+
+const remainingValue = (d: Decision): string => String(Math.max(0, Math.floor(d.remaining)));
+const resetValue = (d: Decision): string => String(Math.ceil(d.resetMs / 1000));
 
 /** Who a limit of `scope` belongs to, in a sentence: "this API key", "service chat"… */
 function limitedParty(scope: LimitScope, service: ServiceKind, model: string): string {

@@ -15,7 +15,7 @@ import {
   instanceDenial,
   isDenial,
   localLimits,
-  rateLimitHeaders,
+  setRateLimitHeaders,
 } from "./access.ts";
 import { type Gate, hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
 import { Attempt, type AttemptOwner } from "./attempt.ts";
@@ -300,8 +300,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       if (this.substituted) headers.set("x-dairouter-fallback", "model");
     }
     if (this.limits === undefined || this.limits === DEFERRED) return;
-    const h = rateLimitHeaders(this.limits, false);
-    for (const k in h) headers.set(k, h[k]);
+    setRateLimitHeaders(headers, this.limits);
   }
 
   /** The client left while an attempt was waiting: 499 (nginx's "client closed request"). */
