@@ -7,7 +7,6 @@
  * @module
  */
 
-import { createClient } from "redis";
 import denoJson from "./deno.json" with { type: "json" };
 import { type Cli, helpText, loadOptionsOf, parseArgs } from "./src/cli/args.ts";
 import { reportCheck } from "./src/cli/check.ts";
@@ -86,8 +85,25 @@ function onSignal(signal: SignalName, listener: () => void): void {
   if (Deno.build.os !== "windows" || signal === "SIGINT") Deno.addSignalListener(signal, listener);
 }
 
+/** node-redis' `createClient`, as loaded by {@linkcode loadRedisClient}. */
+type CreateClient = typeof import("redis").createClient;
+
+/**
+ * Loads node-redis only when `state.backend: redis` asks for it: imported eagerly, its five
+ * packages cost every gateway ~10 MB of heap and start-up time for a backend most never use.
+ * The backend is chosen at start (a reload cannot switch it), so this runs once, before serving.
+ */
+async function loadRedisClient(state: StateConfig): Promise<CreateClient | undefined> {
+  return state.backend === "redis" ? (await import("redis")).createClient : undefined;
+}
+
 /** Opens the shared state's connection (`state.backend: redis`); the cluster logic is in src/cluster. */
-function openRedis(state: StateConfig, log: RedisLinkOptions["log"]): RedisLink {
+function openRedis(
+  createClient: CreateClient | undefined,
+  state: StateConfig,
+  log: RedisLinkOptions["log"],
+): RedisLink {
+  if (createClient === undefined) throw new Error("the Redis client was not loaded at start");
   return createRedisLink({
     connect: () =>
       createClient({
@@ -104,7 +120,7 @@ function openRedis(state: StateConfig, log: RedisLinkOptions["log"]): RedisLink 
 }
 
 /** The outside world, as handed to src/: clock, randomness, sockets, signals, timers, files, stores. */
-function processHandles(): ProcessHandles {
+function processHandles(createClient: CreateClient | undefined): ProcessHandles {
   const procFs = {
     statSync: Deno.statSync,
     readDirSync: Deno.readDirSync,
@@ -132,7 +148,7 @@ function processHandles(): ProcessHandles {
     fileLimit: openFileLimit(procFs),
     hostname: Deno.hostname(),
     pid: Deno.pid,
-    openRedis,
+    openRedis: (state, log) => openRedis(createClient, state, log),
     openKv: (path) => openKvStore(path, { clock: Date.now }),
   };
 }
@@ -143,7 +159,7 @@ function watcherOf(cli: Cli): ((onChange: () => void) => () => void) | undefined
 }
 
 /** Runs the gateway in this isolate: the whole process, or one worker of `server.workers` (`host`). */
-function serve(
+async function serve(
   cli: Cli,
   env: Readonly<Record<string, string>>,
   loaded: LoadResult,
@@ -153,14 +169,15 @@ function serve(
   // Reloads parse in a worker: the event loop keeps serving on the current table meanwhile.
   const spawnLoader = () =>
     new Worker(new URL("./src/config/load_worker.ts", import.meta.url), { type: "module" });
-  return serveIsolate({
+  const createClient = await loadRedisClient(loaded.config.state);
+  return await serveIsolate({
     loaded,
     file: cli.config,
     env,
     version: VERSION,
     otel: env.OTEL_DENO === "true" || env.OTEL_DENO === "1",
     host,
-    handles: processHandles(),
+    handles: processHandles(createClient),
     hostname: cli.host,
     port: cli.port,
     reload: () => loadOffThread(spawnLoader, cli.config, env, loadOptionsOf(cli)),

@@ -69,8 +69,10 @@ function handler(gateway: AdminGateway, options: AdminOptions, separate: boolean
   const routes = adminRoutes(gateway, options);
   return async (req: Request, info?: unknown): Promise<Response | undefined> => {
     const admin = gateway.runtime().config.admin;
-    const url = new URL(req.url);
     const prefix = admin.pathPrefix;
+    // Cheap test first: this runs in front of every request of the gateway's port.
+    if (!req.url.includes(prefix)) return undefined;
+    const url = new URL(req.url);
     if (url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) return undefined;
     // On the main port only when no separate listener is configured.
     if (!admin.enabled || !admin.tokenSha256 || (!separate && admin.listen)) return undefined;

@@ -22,6 +22,7 @@ import type { ServiceKind, UpstreamStats } from "../types.ts";
 import { PRIORITY_LEVELS } from "../config/queue.ts";
 import { AdmissionQueue, type Offer, QueueBudget, type Queued } from "./admission_queue.ts";
 import type { DeadlineSweep, Watch } from "./deadlines.ts";
+import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
 import type { DispatchObserver, GatewayRequest } from "./request.ts";
 import type { RuntimeState, Upstream } from "./runtime.ts";
 
@@ -159,11 +160,16 @@ const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
  * One request waiting for a slot: its own queue node, deadline watch and abort listener (methods,
  * not closures), so waiting allocates this object and one promise per wait.
  */
-export class Waiter implements Queued, Watch, EventListenerObject {
+export class Waiter implements Queued, Watch, AbortMember {
   prev: Queued | undefined = undefined;
   next: Queued | undefined = undefined;
   queued = false;
   due = Infinity;
+  prevDue: Watch | undefined = undefined;
+  nextDue: Watch | undefined = undefined;
+  abortFanout: AbortFanout | undefined = undefined;
+  prevOnAbort: AbortMember | undefined = undefined;
+  nextOnAbort: AbortMember | undefined = undefined;
   readonly priority: number;
   readonly #owner: WaiterOwner;
   readonly #gate: Gate;
@@ -206,7 +212,7 @@ export class Waiter implements Queued, Watch, EventListenerObject {
     this.due = this.#since + config.maxWaitMs;
     deadlines.add(this);
     signal.addEventListener("abort", this, ONCE);
-    shutdown?.addEventListener("abort", this, ONCE);
+    if (shutdown) AbortFanout.of(shutdown).add(this);
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -250,10 +256,10 @@ export class Waiter implements Queued, Watch, EventListenerObject {
   }
 
   #leave(outcome: QueueOutcome): void {
-    const { deadlines, signal, shutdown, observer } = this.#deps;
+    const { deadlines, signal, observer } = this.#deps;
     deadlines.delete(this);
     signal.removeEventListener("abort", this);
-    shutdown?.removeEventListener("abort", this);
+    this.abortFanout?.delete(this);
     observer.queueLeft?.(this.#gate.service, outcome, deadlines.now() - this.#since);
   }
 }

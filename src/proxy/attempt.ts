@@ -28,6 +28,7 @@ import type { HeaderList } from "../header_list.ts";
 import type { UpstreamCall } from "../types.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import type { Watch } from "./deadlines.ts";
+import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
 import { responseHeaders } from "./headers.ts";
 import { recordOutcome } from "./outcome.ts";
 import type {
@@ -66,6 +67,9 @@ const JSON_TYPE = /^\s*application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
 const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
 const NO_TAIL: readonly Uint8Array[] = Object.freeze([]);
 
+/** Statuses whose responses have no body (`fetch` gives `null`; a `Response` refuses one). */
+const NULL_BODY_STATUS: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
 /** Largest declared JSON answer read whole instead of streamed (embeddings of big batches fit). */
 const WHOLE_BODY_MAX = 8 * 1024 * 1024;
 
@@ -79,7 +83,7 @@ function messageOf(error: unknown): string {
 }
 
 /** One try against one upstream (see the module documentation for its steps). */
-export class Attempt implements Settlement, Watch, BodyObserver, EventListenerObject, Waiter {
+export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Waiter {
   /** How it ended (meaningful once {@linkcode Attempt.settled}). */
   outcome: Settlement["outcome"] = "abort";
   kind: FailureKind | undefined = undefined;
@@ -96,12 +100,18 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   committed = false;
   /** When the next deadline passes, on the sweep's clock (the {@linkcode Watch} contract). */
   due: number;
+  prevDue: Watch | undefined = undefined;
+  nextDue: Watch | undefined = undefined;
   /** When the attempt started (request clock), for `ttfbMs` and the {@linkcode Waiter} contract. */
   readonly startedAt: number;
   /** {@linkcode Waiter}: the list it waits in, and its neighbours there. */
   waitingOn: WaitingList | undefined = undefined;
   prevWaiter: Waiter | undefined = undefined;
   nextWaiter: Waiter | undefined = undefined;
+  /** {@linkcode AbortMember}: its place among the listeners of the gateway's shutdown. */
+  abortFanout: AbortFanout | undefined = undefined;
+  prevOnAbort: AbortMember | undefined = undefined;
+  nextOnAbort: AbortMember | undefined = undefined;
 
   readonly #owner: AttemptOwner;
   readonly #ctrl = new AbortController();
@@ -155,14 +165,19 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
       this.#settle("ignored");
       return response;
     }
+    const contentType = headers.get("content-type") ?? "";
+    const json = JSON_TYPE.test(contentType);
+    // Checked before `res.body` is touched: the getter builds a JS stream that `bytes()` would
+    // then read through, instead of Deno's one native read.
+    if (
+      json && Number(res.headers.get("content-length") ?? NaN) <= WHOLE_BODY_MAX &&
+      !NULL_BODY_STATUS.has(res.status)
+    ) {
+      return await this.commitWhole(res, headers);
+    }
     if (!res.body) {
       this.#settle(res.ok ? "success" : "ignored");
       return committed(null, res.status, headers);
-    }
-    const contentType = headers.get("content-type") ?? "";
-    const json = JSON_TYPE.test(contentType);
-    if (json && Number(res.headers.get("content-length") ?? NaN) <= WHOLE_BODY_MAX) {
-      return await this.commitWhole(res, headers);
     }
     return await this.commitStream(res, headers, contentType, json);
   }
@@ -171,7 +186,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
   async awaitHeaders(): Promise<Response | AttemptFailure> {
     const { deps, signal, shutdown } = this.#owner;
     signal.addEventListener("abort", this, ONCE);
-    shutdown?.addEventListener("abort", this, ONCE);
+    if (shutdown) AbortFanout.of(shutdown).add(this);
     // A client that left (or a gateway that cut everything) before this attempt began is not
     // worth a request upstream.
     if (shutdown?.aborted) this.#ctrl.abort(shutdown.reason);
@@ -323,11 +338,11 @@ export class Attempt implements Settlement, Watch, BodyObserver, EventListenerOb
     this.outcome = outcome;
     this.kind = kind;
     this.tail = tail;
-    const { deps, signal, shutdown } = this.#owner;
+    const { deps, signal } = this.#owner;
     deps.deadlines.delete(this);
     this.upstream.waiting.remove(this);
     signal.removeEventListener("abort", this);
-    shutdown?.removeEventListener("abort", this);
+    this.abortFanout?.delete(this);
     recordOutcome(this.upstream, this, deps.clock(), deps.observer);
     this.#owner.settled(this);
   }

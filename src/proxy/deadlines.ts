@@ -13,6 +13,10 @@
  *   requests whose idle deadline is a little earlier than their header deadline costs no timer
  *   calls at all.
  *
+ * The watches form an intrusive doubly-linked list (the links live on the watch itself): adding and
+ * removing one is four assignments, with no allocation and no hash table to grow, shrink and
+ * rehash as requests come and go (a `Set` here cost ~4 % of the in-process request path).
+ *
  * When the timer fires, the expired watches are removed and told, and the timer is re-armed for
  * the next. The timer is unref'd (it never keeps the process alive); {@linkcode DeadlineSweep.stop}
  * clears it when the gateway closes. Deadlines are on the sweep's own monotonic clock
@@ -27,6 +31,20 @@ export interface Watch {
   due: number;
   /** Called once when `due` has passed; the watch is already removed. */
   expire(): void;
+  /**
+   * The sweep's links, owned by it: declare them `undefined` in a class (one shape for all its
+   * objects) and never set them.
+   */
+  prevDue?: Watch | undefined;
+  /** See {@linkcode Watch.prevDue}; `undefined` while the watch is in no sweep. */
+  nextDue?: Watch | undefined;
+}
+
+/** The list's anchor: the list is circular through it, so links in the list are never `undefined`. */
+function anchor(): Watch {
+  const a: Watch = { due: Infinity, expire() {}, prevDue: undefined, nextDue: undefined };
+  a.prevDue = a.nextDue = a;
+  return a;
 }
 
 /** Timer functions, injectable for tests. */
@@ -63,7 +81,8 @@ const REAL_TIMERS: TimerApi = {
  * ```
  */
 export class DeadlineSweep {
-  readonly #watches = new Set<Watch>();
+  readonly #anchor: Watch = anchor();
+  #size = 0;
   readonly #timers: TimerApi;
   #timer: unknown;
   /** When the armed timer fires (`Infinity`: none armed). */
@@ -80,18 +99,32 @@ export class DeadlineSweep {
 
   /** Watches not yet expired or removed. */
   get size(): number {
-    return this.#watches.size;
+    return this.#size;
   }
 
-  /** Starts watching `w`. */
+  /** Starts watching `w` (a no-op when it is watched already). */
   add(w: Watch): void {
-    this.#watches.add(w);
+    if (w.nextDue === undefined) {
+      const a = this.#anchor;
+      const last = a.prevDue!;
+      w.prevDue = last;
+      w.nextDue = a;
+      last.nextDue = w;
+      a.prevDue = w;
+      this.#size++;
+    }
     this.moved(w);
   }
 
-  /** Stops watching `w` (it will not expire). */
+  /** Stops watching `w` (it will not expire; a no-op when it is not watched). */
   delete(w: Watch): void {
-    this.#watches.delete(w);
+    const next = w.nextDue;
+    if (next === undefined) return;
+    const prev = w.prevDue!;
+    prev.nextDue = next;
+    next.prevDue = prev;
+    w.prevDue = w.nextDue = undefined;
+    this.#size--;
   }
 
   /** Tells the sweep that `w.due` moved earlier (moving it later needs no call). */
@@ -123,14 +156,18 @@ export class DeadlineSweep {
     this.#timer = undefined;
     this.#armedAt = Infinity;
     const now = this.now();
-    const expired: Watch[] = [];
+    const a = this.#anchor;
+    let expired: Watch[] | undefined;
     let next = Infinity;
-    for (const w of this.#watches) {
-      if (w.due <= now) expired.push(w);
-      else if (w.due < next) next = w.due;
+    for (let w = a.nextDue!; w !== a;) {
+      const after = w.nextDue!;
+      if (w.due <= now) {
+        this.delete(w);
+        (expired ??= []).push(w);
+      } else if (w.due < next) next = w.due;
+      w = after;
     }
-    for (const w of expired) this.#watches.delete(w);
     this.#arm(next);
-    for (const w of expired) w.expire();
+    if (expired) { for (const w of expired) w.expire(); }
   }
 }

@@ -37,6 +37,8 @@ export interface OutlierMonitorOptions {
 export class OutlierMonitor implements Watch {
   /** {@linkcode Watch}: the next check, on the sweep's clock. */
   due = Infinity;
+  prevDue: Watch | undefined = undefined;
+  nextDue: Watch | undefined = undefined;
   readonly #o: OutlierMonitorOptions;
   #inSweep = false;
   /** Outlier ejections still to end, as counted at the last check. */
