@@ -2,10 +2,14 @@
  * How much CPU a JS relay of a streamed `fetch` body costs in `Deno.serve`, against Deno's native
  * pipe (`new Response(upstream.body)`), on one process each for upstream, proxy and client.
  *
- *   deno run -A docs/perf/relay_floor.ts [native|js|byob|tracked|transform ...]
+ *   deno run -A docs/perf/relay_floor.ts [native|js|byob|tracked|transform|gateway ...]
  *
  * The upstream plays SSE streams of 50 chunks (~180 bytes) 2 ms apart (env CHUNKS, GAP_MS); 32
- * clients (env CONC) loop over them for 8 s; the proxy's CPU (user + system) is divided by the chunks it relayed.
+ * clients (env CONC) loop over them for 8 s; the proxy's CPU (user + system, /proc) is divided by
+ * the chunks of the streams that completed (streams longer than the window: 0 streams, but the
+ * RSS at 6 s is the cost of that many open streams). `gateway` is `main.ts` with a one-instance
+ * chat service on that upstream (env GATEWAY_CONFIG, default /tmp/relay_floor_gateway.yaml, with
+ * `server.port: 18092` and the instance at `http://127.0.0.1:18091`).
  *
  * @module
  */
@@ -17,6 +21,7 @@ import { trackBody } from "../../src/proxy/tracked_body.ts";
 const CHUNKS = Number(Deno.env.get("CHUNKS") ?? 50);
 const GAP_MS = Number(Deno.env.get("GAP_MS") ?? 2);
 const CONC = Deno.env.get("CONC") ?? "32";
+const GATEWAY_CONFIG = Deno.env.get("GATEWAY_CONFIG") ?? "/tmp/relay_floor_gateway.yaml";
 const CHUNK = new TextEncoder().encode(
   `data: ${JSON.stringify({ choices: [{ delta: { content: "x".repeat(120) } }] })}\n\n`,
 );
@@ -54,7 +59,12 @@ if (role === "upstream") {
   await Promise.all(Array.from({ length: conc }, async () => {
     while (performance.now() < end) {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/`, { signal });
+        const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}',
+          signal,
+        });
         await res.arrayBuffer();
         streams++;
       } catch {
@@ -69,7 +79,8 @@ if (role === "upstream") {
   const observer = { chunk() {}, ended() {}, cancelled() {} };
   Deno.serve({ hostname: "127.0.0.1", port: Number(port), onListen() {} }, async (req) => {
     if (req.url.endsWith("/cpu")) return Response.json({ ...cpuUsage(), ...Deno.memoryUsage() });
-    const res = await fetch(up);
+    await req.arrayBuffer();
+    const res = await fetch(up, { method: "POST", body: "{}" });
     const body = res.body!;
     if (mode === "native") return new Response(body, { headers: res.headers });
     if (mode === "transform") {
@@ -112,25 +123,46 @@ if (role === "upstream") {
   const self = new URL(import.meta.url).pathname;
   const spawn = (...args: string[]) =>
     new Deno.Command(Deno.execPath(), { args: ["run", "-A", self, ...args], stdout: "piped" }).spawn();
+  /** utime + stime (µs) and RSS (bytes) of `pid`, from /proc (Linux). */
+  const stat = (pid: number) => {
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) * 1024;
+    return { cpu: (Number(f[11]) + Number(f[12])) * 10_000, rss };
+  };
+  const heap = async () => {
+    try {
+      const m = await (await fetch("http://127.0.0.1:18092/cpu")).json();
+      if (typeof m.heapUsed !== "number") return "";
+      return `, JS heap ${(m.heapUsed / 1e6).toFixed(0)} MB, external ${(m.external / 1e6).toFixed(0)} MB`;
+    } catch {
+      return "";
+    }
+  };
   for (const mode of role ? [role, ...rest] : ["native", "js", "byob", "tracked", "transform"]) {
     const upstream = spawn("upstream", "18091");
-    const proxy = spawn("proxy", mode, "18091", "18092");
-    await new Promise((r) => setTimeout(r, 1500));
+    // `gateway`: the real one (main.ts) with a one-instance chat service on the same upstream.
+    const proxy = mode === "gateway"
+      ? new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, "--config", GATEWAY_CONFIG],
+        stdout: "null",
+        stderr: "null",
+      }).spawn()
+      : spawn("proxy", mode, "18091", "18092");
+    await new Promise((r) => setTimeout(r, 2500));
     await (await spawn("client", "18092", "8", "2").output()); // warm-up
-    const cpu0 = await (await fetch("http://127.0.0.1:18092/cpu")).json();
+    const s0 = stat(proxy.pid);
     const client = spawn("client", "18092", CONC, "8").output();
     await new Promise((r) => setTimeout(r, 6000));
-    const mem = await (await fetch("http://127.0.0.1:18092/cpu")).json();
+    const rss = stat(proxy.pid).rss;
+    const mem = await heap();
     const out = new TextDecoder().decode((await client).stdout);
-    const cpu1 = await (await fetch("http://127.0.0.1:18092/cpu")).json();
+    const s1 = stat(proxy.pid);
     const streams = Number(out.trim());
-    const us = cpu1.user + cpu1.system - cpu0.user - cpu0.system;
     console.log(
       `${mode.padEnd(10)} ${streams} streams, ${
-        (us / streams / CHUNKS).toFixed(2)
-      } µs CPU per chunk; at 6 s: RSS ${(mem.rss / 1e6).toFixed(0)} MB, heap ${
-        (mem.heapUsed / 1e6).toFixed(0)
-      } MB, external ${(mem.external / 1e6).toFixed(0)} MB`,
+        ((s1.cpu - s0.cpu) / streams / CHUNKS).toFixed(2)
+      } µs CPU per chunk; ` +
+        `at 6 s: RSS ${(rss / 1e6).toFixed(0)} MB${mem}`,
     );
     proxy.kill();
     upstream.kill();
