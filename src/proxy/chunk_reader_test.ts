@@ -41,7 +41,7 @@ Deno.test("chunkReader() reads a byte stream into one buffer and hands out separ
 
 Deno.test("chunkReader() splits a chunk larger than its buffer and never yields an empty chunk", async () => {
   const big = new Uint8Array(20).map((_, i) => i);
-  const reader = chunkReader(byteStream([big]), 8);
+  const reader = chunkReader(byteStream([big]), 8, 8);
   const got: number[] = [];
   for (let c = await reader.read(); c !== undefined; c = await reader.read()) {
     assert.ok(c.byteLength > 0 && c.byteLength <= 8);
@@ -60,6 +60,19 @@ Deno.test("chunkReader() splits a chunk larger than its buffer and never yields 
   );
   assert.deepEqual([...(await plain.read())!], [7]);
   assert.equal(await plain.read(), undefined);
+});
+
+Deno.test("chunkReader() grows its buffer while reads fill it, up to its maximum", async () => {
+  const big = new Uint8Array(100).map((_, i) => i);
+  const reader = chunkReader(byteStream([big]), 8, 32);
+  const sizes: number[] = [];
+  const got: number[] = [];
+  for (let c = await reader.read(); c !== undefined; c = await reader.read()) {
+    sizes.push(c.byteLength);
+    got.push(...c);
+  }
+  assert.deepEqual(sizes, [8, 16, 32, 32, 12]);
+  assert.deepEqual(got, [...big]);
 });
 
 Deno.test("chunkReader() reads a real fetch body and cancels it", async () => {

@@ -97,9 +97,17 @@ export async function clientErrorResponse(res: Response, headers: HeaderList): P
   return new Response(JSON.stringify(body), { status: res.status, headers: headers.toInit() });
 }
 
-/** True when the last chunks of an SSE body end with `data: [DONE]` (the answer was complete). */
+/**
+ * True when the last chunks of an SSE body end with `data: [DONE]` (the answer was complete). The
+ * marker may straddle the last two chunks: a read that fills the relay's buffer splits a chunk.
+ */
 export function endsWithDone(tail: readonly Uint8Array[]): boolean {
   const last = tail.at(-1);
   if (!last) return false;
-  return /data: ?\[DONE\]\s*$/.test(DECODER.decode(last.subarray(Math.max(0, last.byteLength - 64))));
+  let text = DECODER.decode(last.subarray(Math.max(0, last.byteLength - 64)));
+  const prev = tail.at(-2);
+  if (last.byteLength < 64 && prev) {
+    text = DECODER.decode(prev.subarray(Math.max(0, prev.byteLength - 64))) + text;
+  }
+  return /data: ?\[DONE\]\s*$/.test(text);
 }

@@ -42,4 +42,6 @@ Deno.test("endsWithDone() tells a complete SSE answer from a cut one", () => {
   assert.equal(endsWithDone([enc('data: {"a":1}\n\n'), enc("data: [DONE]\n\n")]), true);
   assert.equal(endsWithDone([enc('data: {"a":1}\n\n')]), false);
   assert.equal(endsWithDone([]), false);
+  assert.equal(endsWithDone([enc('data: {"a":1}\n\ndata: [DO'), enc("NE]\n\n")]), true, "split across reads");
+  assert.equal(endsWithDone([enc("data: [DONE]\n\n"), enc('data: {"a":1}\n\n')]), false);
 });
