@@ -152,6 +152,17 @@ export function createApp(deps: AppDeps): GatewayApp {
   });
 
   /** Parses a proxied request and hands it to `handler` (`dispatch`, or a dialect wrapping it). */
+  /** The body reader of a `server` block (one per configuration, not one closure per request). */
+  const readers = new WeakMap<ServerConfig, BodyReader>();
+  const readerFor = (server: ServerConfig): BodyReader => {
+    let reader = readers.get(server);
+    if (reader === undefined) {
+      const guard = bodyGuard(server);
+      reader = (r) => readGuarded(r, guard);
+      readers.set(server, reader);
+    }
+    return reader;
+  };
   const proxy: ProxyHandler = (c, route, handler, intake = openaiIntake) =>
     serveProxied(c.req.raw, c.env, c.get("requestId"), c.get("clientIp"), route, handler, intake, (key) => {
       c.set("apiKey", key);
@@ -178,7 +189,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       const key = authenticate(rt.config.auth, req.headers, receivedAt);
       if (isDenial(key)) throw denialError(key);
       apiKey = key;
-      parsed = await intake(req, route, (r) => readGuarded(r, bodyGuard(rt.config.server)));
+      parsed = await intake(req, route, readerFor(rt.config.server));
     } catch (error) {
       // Rejected before routing: still one access-log line.
       deps.dispatch.observer.access({

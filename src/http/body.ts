@@ -116,7 +116,10 @@ export type BodyReader = (req: Request) => Promise<Uint8Array>;
 /** Checks the content type against the endpoint, reads (with `read`) and parses the body. */
 export async function readRequestBody(req: Request, kind: BodyKind, read: BodyReader): Promise<ParsedBody> {
   const contentType = req.headers.get("content-type") ?? "";
-  const media = contentType.split(";", 1)[0].trim().toLowerCase();
+  // The usual value as is; anything else (parameters, case, spaces) normalised.
+  const media = contentType === "application/json"
+    ? contentType
+    : contentType.split(";", 1)[0].trim().toLowerCase();
   const isJson = media === "application/json" || media.endsWith("+json");
   const isMultipart = media === "multipart/form-data";
   if (kind === "json" && !isJson) {
