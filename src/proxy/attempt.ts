@@ -31,18 +31,10 @@ import type { Watch } from "./deadlines.ts";
 import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
 import { responseHeaders } from "./headers.ts";
 import { recordOutcome } from "./outcome.ts";
-import type {
-  AttemptFailure,
-  DispatchDeps,
-  FailureKind,
-  Reply,
-  Settlement,
-  StreamRewrite,
-} from "./request.ts";
+import type { AttemptFailure, DispatchDeps, FailureKind, Reply, Settlement } from "./request.ts";
 import type { Upstream } from "./runtime.ts";
-import { mappedBody } from "./mapped_body.ts";
-import { chainFilters, type ChunkFilter, usageStripper } from "./stream_usage.ts";
-import { type BodyEnd, type BodyObserver, sseErrorEvent, streamFailure, trackBody } from "./tracked_body.ts";
+import type { BodyEnd, BodyObserver } from "./tracked_body.ts";
+import { relayBody, wholeAnswer } from "./answer_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
 import type { Waiter, WaitingList } from "./waiting.ts";
 
@@ -60,8 +52,6 @@ export interface AttemptOwner {
   settled(attempt: Attempt): void;
 }
 
-const ENCODER = new TextEncoder();
-const DECODER = new TextDecoder();
 // A JSON document (`application/json`, `…+json`), not a stream of them (`application/x-ndjson`).
 const JSON_TYPE = /^\s*application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
 const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
@@ -259,26 +249,14 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     const streamType = mapped ? this.call.streamContentType ?? "text/event-stream" : contentType;
     const rewrite = reply?.stream(streamType);
     this.#sse = mapped || contentType.startsWith("text/event-stream");
-    // Usage is stripped and answers rewritten in the relay itself, unless an adapter's mapper
-    // comes first (then each is one more hop after it).
-    const strip = res.ok && this.stripUsage;
-    const errorEvent = rewrite?.fail ? failEvent(rewrite) : this.#sse ? sseErrorEvent : undefined;
-    let body = trackBody(reader, this, {
+    const body = relayBody(reader, this, {
       first,
-      // A mapped stream's error event comes after the mapper (`mapped_body.ts`): before it, the
-      // mapper would read the event as a line of the upstream's format.
-      errorEvent: mapped ? undefined : errorEvent,
-      closeOnError: mapped,
-      filter: mapped ? undefined : inline(strip ? usageStripper() : undefined, rewrite),
+      mapStream: mapped ? this.call.mapStream : undefined,
+      rewrite,
+      strip: res.ok && this.stripUsage,
+      sse: this.#sse,
+      failure: () => this.#bodyError,
     });
-    if (mapped) {
-      body = mappedBody(body, this.call.mapStream!(), {
-        strip,
-        rewrite,
-        errorEvent: errorEvent!,
-        failure: () => this.#bodyError,
-      });
-    }
     if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
     else if (mapped) headers.set("content-type", streamType);
     return committed(body, res.status, headers);
@@ -413,35 +391,16 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   #whole(bytes: Uint8Array, headers: HeaderList): Response | AttemptFailure {
     const status = this.status!;
     let out = bytes;
-    const reply = status < 300 ? this.reply : undefined;
-    try {
-      if (this.call.mapJson && status < 300) {
-        out = ENCODER.encode(JSON.stringify(this.call.mapJson(JSON.parse(DECODER.decode(bytes)))));
-        headers.set("content-type", "application/json");
+    if (status < 300) {
+      try {
+        out = wholeAnswer(bytes, this.call, this.reply, headers);
+      } catch (error) {
+        return this.#fail("body", `upstream answered with an unreadable body: ${messageOf(error)}`);
       }
-      if (reply) {
-        out = reply.json(out);
-        if (reply.jsonType) headers.set("content-type", reply.jsonType);
-      }
-    } catch (error) {
-      return this.#fail("body", `upstream answered with an unreadable body: ${messageOf(error)}`);
     }
     this.#settle(status < 300 ? "success" : "ignored", undefined, [
       out.subarray(Math.max(0, out.byteLength - 1024)),
     ]);
     return committed(out as Uint8Array<ArrayBuffer>, status, headers);
   }
-}
-
-/** The relay's filter: the usage stripper, the answer's rewrite, both, or none. */
-function inline(strip: ChunkFilter | undefined, rewrite: ChunkFilter | undefined): ChunkFilter | undefined {
-  if (strip === undefined) return rewrite;
-  return rewrite === undefined ? strip : chainFilters(strip, rewrite);
-}
-
-const NOTHING = new Uint8Array(0);
-
-/** A stream rewrite's own last words when the upstream breaks (a dialect's error event). */
-function failEvent(rewrite: StreamRewrite): (error: unknown) => Uint8Array {
-  return (error) => rewrite.fail!(streamFailure(error)) ?? NOTHING;
 }
