@@ -106,6 +106,12 @@ function trustFor(config: Config): (ip: string) => boolean {
   return m;
 }
 
+/** The client's address: the peer's, or what trusted proxies in front of it say. */
+function clientIpOf(req: Request, env: AppEnv["Bindings"] | undefined, config: Config): string {
+  const peer = env?.remoteAddr?.hostname ?? "127.0.0.1";
+  return resolveClientIp(peer, req.headers.get("x-forwarded-for"), trustFor(config));
+}
+
 /**
  * Builds the gateway application.
  *
@@ -117,20 +123,27 @@ export function createApp(deps: AppDeps): GatewayApp {
   const app = new Hono<AppEnv>();
   const bodyGuard = deps.bodyGuard;
 
-  // Keep in step with `fetch` below, which does the same for the OpenAI endpoints without Hono.
-  app.use(async (c, next) => {
-    const incoming = c.req.header("x-request-id");
-    c.set("requestId", incoming && REQUEST_ID.test(incoming) ? incoming : requestId(deps.random));
-    const peer = c.env?.remoteAddr?.hostname ?? "127.0.0.1";
-    const config = deps.runtime().config;
-    c.set("clientIp", resolveClientIp(peer, c.req.header("x-forwarded-for") ?? null, trustFor(config)));
-    await next();
-    // Answered without reading the body (401, 404, 415…): drain it under deadlines, not Deno's.
-    const req = c.req.raw;
+  /** The request's id: the client's own when well-formed, else a fresh one. */
+  const idOf = (req: Request): string => {
+    const incoming = req.headers.get("x-request-id");
+    return incoming && REQUEST_ID.test(incoming) ? incoming : requestId(deps.random);
+  };
+  /** The answer is ready: an unread body (401, 404, 415…) drained under deadlines, not Deno's. */
+  const finish = (req: Request, res: Response, rid: string, config: Config): void => {
     if (req.method !== "GET" && req.method !== "HEAD" && !req.bodyUsed) {
       drainUnread(req, bodyGuard(config.server));
     }
-    if (!c.res.headers.has("x-request-id")) c.res.headers.set("x-request-id", c.get("requestId"));
+    if (!res.headers.has("x-request-id")) res.headers.set("x-request-id", rid);
+  };
+
+  // `fetch` below does the same (idOf, clientIpOf, finish) for the OpenAI endpoints without Hono.
+  app.use(async (c, next) => {
+    const req = c.req.raw;
+    c.set("requestId", idOf(req));
+    const config = deps.runtime().config;
+    c.set("clientIp", clientIpOf(req, c.env, config));
+    await next();
+    finish(req, c.res, c.get("requestId"), config);
   });
 
   // Client auth for everything but the proxied endpoints, which check it themselves so that a
@@ -299,20 +312,16 @@ export function createApp(deps: AppDeps): GatewayApp {
   const direct = async (req: Request, env: AppEnv["Bindings"], route: ProxyRoute): Promise<Response> => {
     let rid: string | undefined;
     try {
-      const incoming = req.headers.get("x-request-id");
-      rid = incoming && REQUEST_ID.test(incoming) ? incoming : requestId(deps.random);
-      const peer = env?.remoteAddr?.hostname ?? "127.0.0.1";
+      rid = idOf(req);
       const config = deps.runtime().config;
-      const clientIp = resolveClientIp(peer, req.headers.get("x-forwarded-for"), trustFor(config));
       let res: Response;
       try {
-        res = await serveProxied(req, env, rid, clientIp, route, dispatch, openaiIntake);
+        res = await serveProxied(req, env, rid, clientIpOf(req, env, config), route, dispatch, openaiIntake);
       } catch (error) {
         if (!(error instanceof Error)) throw error;
         res = errorResponse(error, rid);
       }
-      if (!req.bodyUsed) drainUnread(req, bodyGuard(config.server));
-      if (!res.headers.has("x-request-id")) res.headers.set("x-request-id", rid);
+      finish(req, res, rid, config);
       return res;
     } catch (error) {
       if (!(error instanceof Error)) throw error;
