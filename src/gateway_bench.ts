@@ -16,62 +16,16 @@
  * @module
  */
 
-import { parseConfig } from "./config/load.ts";
-import { createGateway } from "./gateway.ts";
 import { gatewayConfig } from "../tests/bench/gateway_config.ts";
+import {
+  benchRequest as request,
+  CHAT,
+  fakeFetch,
+  gatewayFor,
+  INFO as info,
+  UPSTREAMS,
+} from "../tests/bench/in_process.ts";
 
-const UPSTREAMS = ["http://127.0.0.1:9101", "http://127.0.0.1:9102"];
-const ANSWER = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  model: "bench",
-  choices: [{ index: 0, message: { role: "assistant", content: "hello" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-});
-const ANSWER_BYTES = new TextEncoder().encode(ANSWER);
-const EVENT = new TextEncoder().encode(
-  'data: {"id":"c","object":"chat.completion.chunk","model":"bench","choices":[{"index":0,"delta":{"content":"tok "}}]}\n\n',
-);
-const LAST = new TextEncoder().encode(
-  'data: {"id":"c","object":"chat.completion.chunk","model":"bench","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":50,"total_tokens":55}}\n\n',
-);
-const DONE = new TextEncoder().encode("data: [DONE]\n\n");
-
-/** Upstream stand-in: JSON answers with a length, or 50 SSE chunks. */
-function fakeFetch(_url: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const stream = typeof init?.body !== "string" && init?.body instanceof Uint8Array &&
-    new TextDecoder().decode(init.body).includes('"stream":true');
-  if (!stream) {
-    return Promise.resolve(
-      new Response(ANSWER_BYTES, {
-        headers: { "content-type": "application/json", "content-length": String(ANSWER_BYTES.byteLength) },
-      }),
-    );
-  }
-  let n = 0;
-  const body = new ReadableStream({
-    type: "bytes",
-    pull(c: ReadableByteStreamController) {
-      if (n++ < 50) c.enqueue(EVENT.slice());
-      else if (n === 51) c.enqueue(LAST.slice());
-      else if (n === 53) {
-        c.close();
-        c.byobRequest?.respond(0);
-      } else c.enqueue(DONE.slice());
-    },
-  });
-  return Promise.resolve(new Response(body, { headers: { "content-type": "text/event-stream" } }));
-}
-
-function gatewayFor(yaml: string) {
-  const { config } = parseConfig(yaml, { source: "bench.yaml", env: {} });
-  return createGateway(config, {
-    clock: Date.now,
-    random: Math.random,
-    fetch: fakeFetch as typeof fetch,
-    write: () => {},
-  });
-}
 const gateway = gatewayFor(gatewayConfig(8080, UPSTREAMS));
 // The same gateway with prefix-affinity on chat: what hashing the prompt adds per request.
 const affinity = gatewayFor(
@@ -86,15 +40,6 @@ const catalogued = gatewayFor(
     } }\n  fallbacks: { bench: [bench-embed] }\n`,
   ),
 );
-const info = {
-  remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 },
-  completed: Promise.resolve(),
-};
-const CHAT = JSON.stringify({
-  model: "bench",
-  messages: [{ role: "user", content: "Say hello" }],
-  max_tokens: 16,
-});
 const LONG_CHAT = JSON.stringify({
   model: "bench",
   messages: [
@@ -104,12 +49,6 @@ const LONG_CHAT = JSON.stringify({
   max_tokens: 16,
 });
 const STREAM = JSON.stringify({ model: "bench", stream: true, messages: [{ role: "user", content: "hi" }] });
-const request = (body: string, path = "/v1/chat/completions") =>
-  new Request(`http://127.0.0.1:8080${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "content-length": String(body.length) },
-    body,
-  });
 
 Deno.bench(
   "floor: read the body, answer from the fake upstream",

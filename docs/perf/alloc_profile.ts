@@ -11,53 +11,14 @@
  */
 
 import { Session } from "node:inspector";
-import { parseConfig } from "../../src/config/load.ts";
-import { createGateway } from "../../src/gateway.ts";
 import { gatewayConfig } from "../../tests/bench/gateway_config.ts";
+import { benchRequest, CHAT, gatewayFor, INFO, UPSTREAMS } from "../../tests/bench/in_process.ts";
 
 const N = Number(Deno.args[0] ?? 20000);
 const TOP = Number(Deno.args[1] ?? 40);
-const ANSWER = new TextEncoder().encode(JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  model: "bench",
-  choices: [{ index: 0, message: { role: "assistant", content: "hello" }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-}));
-const fakeFetch = () =>
-  Promise.resolve(
-    new Response(ANSWER, {
-      headers: { "content-type": "application/json", "content-length": String(ANSWER.byteLength) },
-    }),
-  );
-const { config } = parseConfig(gatewayConfig(8080, ["http://127.0.0.1:9101", "http://127.0.0.1:9102"]), {
-  source: "bench.yaml",
-  env: {},
-});
-const gateway = createGateway(config, {
-  clock: Date.now,
-  random: Math.random,
-  fetch: fakeFetch as typeof fetch,
-  write: () => {},
-});
-const info = {
-  remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 40000 },
-  completed: Promise.resolve(),
-};
-const CHAT = JSON.stringify({
-  model: "bench",
-  messages: [{ role: "user", content: "Say hello" }],
-  max_tokens: 16,
-});
+const gateway = gatewayFor(gatewayConfig(8080, UPSTREAMS));
 async function one() {
-  const res = await gateway.fetch(
-    new Request("http://127.0.0.1:8080/v1/chat/completions", {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": String(CHAT.length) },
-      body: CHAT,
-    }),
-    info,
-  );
+  const res = await gateway.fetch(benchRequest(CHAT), INFO);
   if (res.status !== 200) throw new Error(`status ${res.status}`);
   await res.bytes();
 }
