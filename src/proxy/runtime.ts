@@ -26,14 +26,8 @@ import { modelRename } from "./model_rename.ts";
 import { targetOf } from "./target.ts";
 import { WaitCount, WaitingList } from "./waiting.ts";
 
-export type {
-  ModelPool,
-  Runtime,
-  RuntimeEvents,
-  RuntimeState,
-  ServiceRuntime,
-  Upstream,
-} from "./runtime_types.ts";
+// The shapes it builds, for the modules that import them from here.
+export type * from "./runtime_types.ts";
 import type {
   ModelPool,
   Runtime,
