@@ -8,7 +8,7 @@
  */
 
 import type { HeaderList } from "../header_list.ts";
-import type { UpstreamCall } from "../types.ts";
+import type { StreamMapper, UpstreamCall } from "../types.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
 import { mappedBody } from "./mapped_body.ts";
 import type { Reply, StreamRewrite } from "./request.ts";
@@ -24,7 +24,7 @@ export interface RelayPlan {
   /** The first chunk, already read (the attempt reads one before committing). */
   readonly first: Uint8Array;
   /** The adapter's rewrite of the upstream's stream format (e.g. Ollama NDJSON → SSE). */
-  readonly mapStream?: () => TransformStream<Uint8Array, Uint8Array>;
+  readonly mapStream?: StreamMapper;
   /** The client's rewrite of the (OpenAI) stream: its dialect, the model's public name. */
   readonly rewrite?: StreamRewrite;
   /** Remove the usage-only event the gateway asked for (the client did not). */
