@@ -6,14 +6,16 @@
  * child (measured: caching children alone made `recordRequest()` ~1.5× slower than plain calls,
  * because of the cache lookups on top). So the request and token counters are summed in plain
  * numbers on one cached object per label tuple and handed to prom-client in the counters'
- * `collect()` hook at scrape time; histograms, which have no bulk API, are observed through
- * children held by the same object. One `Map` lookup per request in all.
+ * `collect()` hook at scrape time; the histograms, which prom-client cannot fill in bulk, are our
+ * own ({@linkcode RequestHistogram}, same exposition), their series held by the same object. One
+ * `Map` lookup per request in all.
  *
  * @module
  */
 
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { AccessRecord } from "../types.ts";
+import { type HistogramSeries, RequestHistogram } from "./histogram.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 
 /** Pending per-request counts of one label tuple, flushed to prom-client at scrape time. */
@@ -22,8 +24,8 @@ interface RequestSeries {
   requests: number;
   tokensIn: number;
   tokensOut: number;
-  readonly duration: { observe(value: number): void };
-  readonly ttfb: { observe(value: number): void };
+  readonly duration: HistogramSeries;
+  readonly ttfb: HistogramSeries;
 }
 
 /** The access record's `error` of a request the client abandoned. */
@@ -88,19 +90,19 @@ export function registerRequestMetrics(
       }
     },
   });
-  const duration = new Histogram({
+  const duration = new RequestHistogram({
     name: METRIC_NAMES.duration,
     help: "Time from request arrival to the end of the response, in seconds.",
-    labelNames: ["service", "model"] as const,
-    buckets: [...buckets],
-    registers: [registry],
+    labelNames: ["service", "model"],
+    buckets,
+    registry,
   });
-  const ttfb = new Histogram({
+  const ttfb = new RequestHistogram({
     name: METRIC_NAMES.ttfb,
     help: "Time to the first byte of the upstream body (first token of a stream), in seconds.",
-    labelNames: ["service", "model", "stream"] as const,
-    buckets: [...buckets],
-    registers: [registry],
+    labelNames: ["service", "model", "stream"],
+    buckets,
+    registry,
   });
   function requestSeries(
     service: string,
@@ -119,10 +121,9 @@ export function registerRequestMetrics(
         requests: 0,
         tokensIn: 0,
         tokensOut: 0,
-        // One child per series (not per label tuple of the histogram): a child is only a bound
-        // closure, and series are as bounded as their labels.
-        duration: duration.labels(service, model),
-        ttfb: ttfb.labels(service, model, stream ? "true" : "false"),
+        // Shared by every request series of the same service and model.
+        duration: duration.series([service, model]),
+        ttfb: ttfb.series([service, model, stream ? "true" : "false"]),
       };
       series.set(key, s);
     }
