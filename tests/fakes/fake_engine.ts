@@ -109,7 +109,13 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
       });
     }
     const id = `chatcmpl-fake-${++counter}`;
-    const simReq = { prompt: promptOf(body), maxTokens: body.max_tokens, signal: req.signal };
+    // The client leaving (`req.signal`) or the relay cancelling the body (`gone`) ends the job.
+    const gone = new AbortController();
+    const simReq = {
+      prompt: promptOf(body),
+      maxTokens: body.max_tokens,
+      signal: AbortSignal.any([req.signal, gone.signal]),
+    };
     const chunk = (delta: Record<string, unknown>, finish: string | null) => ({
       id,
       object: "chat.completion.chunk",
@@ -125,6 +131,7 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
         async start(ctrl) {
           try {
             produced = await sim.generate(simReq, (i) => {
+              if (gone.signal.aborted) return;
               ctrl.enqueue(
                 enc.encode(
                   `data: ${
@@ -158,6 +165,9 @@ export function startFakeEngine(options: FakeEngineOptions): FakeEngine {
           } finally {
             end();
           }
+        },
+        cancel() {
+          gone.abort();
         },
       });
       return new Response(stream, { headers: { "content-type": "text/event-stream" } });
