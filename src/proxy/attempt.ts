@@ -33,6 +33,7 @@ import { responseHeaders } from "./headers.ts";
 import { recordOutcome } from "./outcome.ts";
 import type { AttemptFailure, DispatchDeps, FailureKind, Reply, Settlement } from "./request.ts";
 import type { Upstream } from "./runtime.ts";
+import { type Usage, usageFromTail } from "./usage.ts";
 import type { BodyEnd, BodyObserver } from "./tracked_body.ts";
 import { relayBody, wholeAnswer } from "./answer_body.ts";
 import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
@@ -83,6 +84,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   ttfbMs: number | undefined = undefined;
   /** The last chunks of the body, for usage accounting. */
   tail: readonly Uint8Array[] = NO_TAIL;
+  #usage: Usage | undefined;
   retryAfterMs: number | undefined = undefined;
   /** The outcome is recorded (in-flight released, breaker and health told). */
   settled = false;
@@ -139,6 +141,11 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     const t0 = owner.deps.deadlines.now();
     this.#totalAt = t.totalMs > 0 ? t0 + t.totalMs : Infinity;
     this.due = Math.min(this.#totalAt, t.firstByteMs > 0 ? t0 + t.connectMs + t.firstByteMs : Infinity);
+  }
+
+  /** The tokens the body's tail reports, read once (after settlement; the tail is final then). */
+  get usage(): Usage {
+    return this.#usage ??= usageFromTail(this.tail);
   }
 
   /** Runs the steps: headers, then a whole answer or a stream. Never throws for upstream trouble. */

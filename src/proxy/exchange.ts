@@ -32,7 +32,6 @@ import {
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
 import { correctAdmission, tokenDelta } from "./token_charge.ts";
-import { usageFromTail } from "./usage.ts";
 
 /** The state of one request on its way through the instances of its model. */
 export class Exchange implements AttemptOwner, WaiterOwner {
@@ -286,7 +285,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    */
   settled(attempt: Attempt): void {
     if (this.tokens !== undefined && attempt.upstream.limiter?.config.unit === "tokens") {
-      correctInstance(attempt.upstream, tokenDelta(attempt, this.tokens, usageFromTail(attempt.tail)));
+      correctInstance(attempt.upstream, tokenDelta(attempt, this.tokens, attempt.usage));
     }
     if (attempt.committed) this.#logAttempt(attempt);
   }
@@ -338,12 +337,12 @@ export class Exchange implements AttemptOwner, WaiterOwner {
 
   #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
     const req = this.req;
-    const usage = a === undefined ? undefined : usageFromTail(a.tail);
+    const usage = a?.usage;
     if (this.tokens !== undefined) {
       correctAdmission(
         this.deps.limits ?? localLimits,
         this.limits,
-        a && tokenDelta(a, this.tokens, usage!),
+        a && tokenDelta(a, this.tokens, a.usage),
         this.tokens,
       );
     }
