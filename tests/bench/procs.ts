@@ -6,9 +6,14 @@
  * @module
  */
 
+import denoJson from "../../deno.json" with { type: "json" };
+
 const HERE = new URL(".", import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const DENO = Deno.execPath();
+/** The V8 flags of `deno task start` (the binary bakes in the same), so the bench runs what users run. */
+const START_V8_FLAGS = (denoJson.tasks as Record<string, string>).start.split(/\s+/)
+  .filter((w) => w.startsWith("--v8-flags="));
 
 /** A tracked child. */
 export interface Child {
@@ -171,6 +176,7 @@ export async function startGateway(o: GatewayLaunch): Promise<Child> {
     "--allow-write",
     "--allow-env",
     "--allow-sys",
+    ...START_V8_FLAGS,
     ...(o.denoFlags ?? []),
     o.main ?? MAIN,
     "--config",

@@ -12,7 +12,7 @@ const ROOT = new URL("../../", import.meta.url);
 
 /** The flags of one `deno compile` command that decide what the binary may do and holds. */
 export interface CompileFlags {
-  /** `--allow-*` and `--unstable-*`, sorted: what `deno run` needs to behave the same. */
+  /** `--allow-*`, `--unstable-*` and `--v8-flags=`, sorted: what `deno run` needs to behave the same. */
   readonly runtime: readonly string[];
   /** Files and folders embedded with `--include`, sorted. */
   readonly include: readonly string[];
@@ -31,7 +31,7 @@ export function parseCompile(command: string): CompileFlags {
   let entry = "";
   for (let i = 2; i < words.length; i++) {
     const w = words[i];
-    if (/^--(allow|unstable)-/.test(w)) runtime.push(w);
+    if (/^--(allow-|unstable-|v8-flags=)/.test(w)) runtime.push(w);
     else if (w === "--include") include.push(words[++i]);
     else if (w.startsWith("--include=")) include.push(w.slice("--include=".length));
     else if (w === "-o" || w === "--output" || w === "--target") i++;

@@ -1,7 +1,7 @@
 /**
  * Keeps the program compile-safe, since `deno compile` cannot run on our machines (CI on GitHub
  * compiles and smoke-tests the binary): the release workflow and the `compile` task bake in the
- * same permissions, unstable features and embedded files; every module the binary holds imports
+ * same permissions, unstable features, V8 flags and embedded files; every module the binary holds imports
  * only literal specifiers and reads only files that are embedded; and Deno KV is always opened at
  * an explicit path.
  */
@@ -51,6 +51,18 @@ Deno.test("compile: the release workflow bakes in the same permissions, unstable
     );
   }
   for (const file of task.include) await Deno.stat(new URL(file, ROOT));
+});
+
+/** V8 flags the request path is tuned for: without this one, V8's allocation-site pretenuring sends
+ * per-request objects straight to the old generation (docs/perf/README.md, round 3). */
+const GC_FLAG = "--v8-flags=--no-allocation-site-pretenuring";
+
+Deno.test("compile: the binary, deno task start and the demo run with the GC flag the request path needs", () => {
+  assert.ok(taskCompile().runtime.includes(GC_FLAG), `deno task compile lacks ${GC_FLAG}`);
+  const tasks = denoJson.tasks as Record<string, string>;
+  for (const name of ["start", "demo"]) {
+    assert.ok(tasks[name].split(/\s+/).includes(GC_FLAG), `deno task ${name} lacks ${GC_FLAG}`);
+  }
 });
 
 Deno.test("compile: the binary's modules import literal specifiers only and read only embedded files", async () => {
