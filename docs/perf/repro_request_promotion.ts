@@ -45,7 +45,7 @@ const CASES: Record<string, () => unknown> = {
 };
 
 /** Sums the scavenges of a `--trace-gc-nvp` log: bytes survived and promoted. */
-function scavenges(log: string): { count: number; survived: number; promoted: number } {
+export function scavenges(log: string): { count: number; survived: number; promoted: number } {
   const sum = { count: 0, survived: 0, promoted: 0 };
   for (const line of log.split("\n")) {
     if (!line.includes('"gc":"s"')) continue;
