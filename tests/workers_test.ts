@@ -59,6 +59,12 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
       const text = await (await fetch(`${gw.url}/metrics`, { client })).text();
       client.close();
       assert.equal(requestsTotal(text), 40);
+      // The request histograms (our own metric objects) aggregate across workers too.
+      assert.match(text, /^dairouter_request_duration_seconds_count\{service="chat",model="m"\} 40$/m);
+      assert.match(
+        text,
+        /^dairouter_request_duration_seconds_bucket\{le="\+Inf",service="chat",model="m"\} 40$/m,
+      );
     }
 
     // SIGHUP: a new model and a service limit of 10 (negligible refill) on both workers.
