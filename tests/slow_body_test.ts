@@ -160,3 +160,24 @@ Deno.test("a request answered before its body was read (401) whose client then s
     "auth:\n  keys:\n    - { name: k, key: sk-the-only-key-0001 }\n",
   );
 });
+
+Deno.test("bodies larger than one read, sized and chunked, keep the connection alive: three requests on one socket", async () => {
+  await withServer("  body-limit: 1mb", async (gw, up) => {
+    const client = await RawClient.open(gw.url);
+    const body = JSON.stringify({ model: "e", input: "k".repeat(300_000) });
+    const answers = () => client.received.split("HTTP/1.1 ").slice(1).map((a) => Number(a.slice(0, 3)));
+    for (const [i, framing] of ["sized", "chunked", "sized"].entries()) {
+      await client.write(
+        framing === "sized"
+          ? head(gw, `Content-Length: ${body.length}\r\n`) + body
+          : head(gw, "Transfer-Encoding: chunked\r\n") +
+            `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      );
+      await eventually(() => answers().length === i + 1 && client.received.endsWith("}"), `answer ${i + 1}`);
+    }
+    assert.deepEqual(answers(), [200, 200, 200]);
+    assert.doesNotMatch(client.received, /connection: close/i);
+    assert.equal(up.requests.length, 3);
+    client.close();
+  });
+});

@@ -67,6 +67,7 @@ class BodyRead implements Watch {
   reserved = 0;
   timedOut: RequestTimeoutError | undefined;
   readonly #start: number;
+  readonly #body: ReadableStream<Uint8Array>;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   /** Rejects the read in progress when the deadline passes (the reader itself stays open). */
   readonly #expired = Promise.withResolvers<never>();
@@ -76,6 +77,7 @@ class BodyRead implements Watch {
   constructor(readonly o: BodyGuardOptions, body: ReadableStream<Uint8Array>) {
     this.#start = o.deadlines.now();
     this.due = this.#start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs);
+    this.#body = body;
     this.#reader = body.getReader();
     this.#expired.promise.catch(() => {});
     o.deadlines.add(this);
@@ -87,21 +89,14 @@ class BodyRead implements Watch {
     this.reserved += n;
   }
 
-  /**
-   * The next piece, or `undefined` at the end; throws 408 past a deadline, 499 if the client left.
-   * `settled` skips the deadline race when the end is known to be there already (all declared
-   * bytes read).
-   */
-  async next(settled = false): Promise<Uint8Array | undefined> {
+  /** The next piece, or `undefined` at the end; throws 408 past a deadline, 499 if the client left. */
+  async next(): Promise<Uint8Array | undefined> {
     let result: ReadableStreamReadResult<Uint8Array>;
     try {
       const read = this.#reader.read();
-      if (settled) result = await read;
-      else {
-        this.#inFlight = read;
-        result = await Promise.race([read, this.#expired.promise]);
-        this.#inFlight = undefined;
-      }
+      this.#inFlight = read;
+      result = await Promise.race([read, this.#expired.promise]);
+      this.#inFlight = undefined;
     } catch (error) {
       throw this.timedOut ?? clientGone(error);
     }
@@ -109,6 +104,27 @@ class BodyRead implements Watch {
     const now = this.o.deadlines.now();
     this.due = Math.min(now + this.o.idleTimeoutMs, this.#start + this.o.totalTimeoutMs);
     return result.value;
+  }
+
+  /**
+   * The end of a body whose declared bytes have all come (no deadline race: it is there already),
+   * read through a one-byte view. The default reader's last read would leave its 64 KiB buffer on
+   * the request's stream (Deno 2.9 keeps a pending pull-into after the stream closes) for as long
+   * as the answer lasts: a long stream with a large prompt kept it. Not reading the end at all
+   * would make Deno close the keep-alive connection.
+   */
+  async end(): Promise<undefined> {
+    this.#reader.releaseLock();
+    let byob: ReadableStreamBYOBReader | undefined;
+    try {
+      byob = this.#body.getReader({ mode: "byob" });
+    } catch { /* not a byte stream: a default reader allocates nothing ahead */ }
+    try {
+      await (byob ? byob.read(new Uint8Array(1)) : this.#body.getReader().read());
+    } catch (error) {
+      throw clientGone(error);
+    }
+    return undefined; // nothing past the declared length: HTTP/1.1 framing ends the body there
   }
 
   /** Called by the sweep: a deadline passed. */
@@ -279,7 +295,11 @@ async function readChunks(
     const covered = declared >= 0 ? declared : 0;
     const parts: Uint8Array[] = [];
     let size = 0;
-    for (let chunk = await read.next(); chunk !== undefined; chunk = await read.next(size === declared)) {
+    for (
+      let chunk = await read.next();
+      chunk !== undefined;
+      chunk = size === declared ? await read.end() : await read.next()
+    ) {
       size += chunk.byteLength;
       if (size > o.limit) throw new PayloadTooLargeError(o.limit);
       if (size > covered) read.reserve(Math.min(chunk.byteLength, size - covered));
