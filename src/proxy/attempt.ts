@@ -106,6 +106,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   nextOnAbort: AbortMember | undefined = undefined;
 
   readonly #owner: AttemptOwner;
+  /** What the adapter asks to send; let go once a stream is committed (it is never sent again). */
+  #call: UpstreamCall | undefined;
   readonly #ctrl = new AbortController();
   readonly #totalAt: number;
   #phase: "first-byte" | "idle" = "first-byte";
@@ -129,11 +131,12 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   constructor(
     owner: AttemptOwner,
     readonly upstream: Upstream,
-    readonly call: UpstreamCall,
+    call: UpstreamCall,
     readonly stripUsage: boolean,
     readonly reply?: Reply,
   ) {
     this.#owner = owner;
+    this.#call = call;
     this.startedAt = owner.deps.clock();
     // Headers must arrive within connect + first-byte (fetch does not expose the connect phase);
     // then the body may pause at most `idle` between chunks; `total` bounds the whole attempt.
@@ -190,7 +193,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     else if (signal.aborted) this.#ctrl.abort(signal.reason);
     deps.deadlines.add(this);
     this.upstream.waiting.add(this);
-    const call = this.call;
+    const call = this.#call!;
     let res: Response;
     try {
       res = await deps.fetch(call.url, {
@@ -249,16 +252,17 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
       return committed(null, res.status, headers);
     }
     const reply = res.ok ? this.reply : undefined;
-    if (res.ok && (this.call.mapJson || reply?.whole) && json) {
+    const call = this.#call!;
+    if (res.ok && (call.mapJson || reply?.whole) && json) {
       return await this.#readRest(reader, first, headers);
     }
-    const mapped = res.ok && this.call.mapStream !== undefined;
-    const streamType = mapped ? this.call.streamContentType ?? "text/event-stream" : contentType;
+    const mapped = res.ok && call.mapStream !== undefined;
+    const streamType = mapped ? call.streamContentType ?? "text/event-stream" : contentType;
     const rewrite = reply?.stream(streamType);
     this.#sse = mapped || contentType.startsWith("text/event-stream");
     const body = relayBody(reader, this, {
       first,
-      mapStream: mapped ? this.call.mapStream : undefined,
+      mapStream: mapped ? call.mapStream : undefined,
       rewrite,
       strip: res.ok && this.stripUsage,
       sse: this.#sse,
@@ -266,6 +270,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     });
     if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
     else if (mapped) headers.set("content-type", streamType);
+    this.#call = undefined; // its body and headers: an open stream keeps neither
     return committed(body, res.status, headers);
   }
 
@@ -400,7 +405,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     let out = bytes;
     if (status < 300) {
       try {
-        out = wholeAnswer(bytes, this.call, this.reply, headers);
+        out = wholeAnswer(bytes, this.#call!, this.reply, headers);
       } catch (error) {
         return this.#fail("body", `upstream answered with an unreadable body: ${messageOf(error)}`);
       }

@@ -26,12 +26,37 @@ import {
   type AttemptFailure,
   DEFERRED,
   type Denial,
+  type DialectCall,
   type DispatchDeps,
   type GatewayRequest,
 } from "./request.ts";
 import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
 import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
 import { correctAdmission, tokenDelta } from "./token_charge.ts";
+
+/** What a request's access-log line says of it: all an open stream keeps of its request. */
+type RequestFacts =
+  & Pick<
+    GatewayRequest,
+    "service" | "route" | "method" | "stream" | "clientIp" | "requestId" | "traceId" | "receivedAt"
+  >
+  & { readonly dialect?: Pick<DialectCall, "name" | "route"> };
+
+/** The {@linkcode RequestFacts} of `req`, copied out so that `req` itself can be let go. */
+function requestFacts(req: GatewayRequest): RequestFacts {
+  const { service, route, method, stream, clientIp, requestId, traceId, receivedAt, dialect } = req;
+  return {
+    service,
+    route,
+    method,
+    stream,
+    clientIp,
+    requestId,
+    traceId,
+    receivedAt,
+    dialect: dialect && { name: dialect.name, route: dialect.route },
+  };
+}
 
 /** The state of one request on its way through the instances of its model. */
 export class Exchange implements AttemptOwner, WaiterOwner {
@@ -78,20 +103,30 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   /** The request's place in the current pool's admission queue, when it had to wait. */
   #waiter: Waiter | undefined;
   /** The request's bodies as its instances need them (model renamed, usage asked for). */
-  readonly #bodies: UpstreamBodies;
+  #bodies: UpstreamBodies | undefined;
+  #req: GatewayRequest | undefined;
+  /** What the access-log line says of the request: the request itself, until it is let go. */
+  #facts: RequestFacts;
 
   constructor(
     readonly rt: Runtime,
     readonly deps: DispatchDeps,
     readonly svc: ServiceRuntime,
-    readonly req: GatewayRequest,
+    req: GatewayRequest,
   ) {
+    this.#req = this.#facts = req;
     this.timeouts = svc.config.timeouts;
     this.signal = req.signal;
     this.shutdown = deps.shutdown;
     this.route = resolveModel(svc.catalogue, req.model);
     this.pool = this.route?.pool;
     this.#bodies = new UpstreamBodies(req);
+  }
+
+  /** The request, until a stream is committed (see {@linkcode Exchange.commit}). */
+  get req(): GatewayRequest {
+    if (this.#req === undefined) throw new Error("the request was let go when its stream was committed");
+    return this.#req;
   }
 
   /**
@@ -229,7 +264,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     this.#reserved = undefined;
     let prepared: PreparedCall;
     try {
-      prepared = prepareCall(this.req, this.#bodies, u);
+      prepared = prepareCall(this.req, this.#bodies!, u);
     } catch (error) {
       u.breaker.onIgnored();
       if (reserved) release(u);
@@ -272,11 +307,21 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     return this.withinBudget();
   }
 
-  /** The attempt's answer goes to the client. */
+  /**
+   * The attempt's answer goes to the client. An answer still open (a stream) is never sent again,
+   * so the request's bytes, parsed body and headers are let go then: an open stream keeps only its
+   * log line's facts, not a long prompt for as long as its answer streams.
+   */
   commit(attempt: Attempt): void {
     attempt.committed = true;
     if (this.substituted) this.deps.observer.fallback(this.req.service, this.route!.pool.name, "model");
-    if (attempt.settled) this.#logAttempt(attempt);
+    if (attempt.settled) return this.#logAttempt(attempt);
+    this.#facts = requestFacts(this.req);
+    this.#req =
+      this.#bodies =
+      this.#pick =
+      this.#waiter =
+        undefined;
   }
 
   /**
@@ -336,7 +381,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   }
 
   #access(status: number, error?: string, instance?: string, fallback?: string, a?: Attempt): void {
-    const req = this.req;
+    const req = this.#facts;
     const usage = a?.usage;
     if (this.tokens !== undefined) {
       correctAdmission(
