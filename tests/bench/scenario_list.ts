@@ -36,9 +36,16 @@ export interface Scenario {
 const MESSAGES = [{ role: "user", content: "Say hello in one short sentence." }];
 const CHAT = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 32 });
 const STREAM = JSON.stringify({ model: CHAT_MODEL, messages: MESSAGES, max_tokens: 64, stream: true });
+/**
+ * An open stream carries its prompt: a chat history of ~16 KB (~4,000 tokens), as an assistant
+ * with some context sends, so what a gateway keeps of its requests while they stream shows.
+ */
+const HISTORY = "Earlier in this conversation the user and the assistant discussed the benchmark. ".repeat(
+  200,
+);
 const HOLD = JSON.stringify({
   model: CHAT_MODEL,
-  messages: [{ role: "user", content: "BENCH_HOLD" }],
+  messages: [{ role: "system", content: HISTORY }, { role: "user", content: "BENCH_HOLD" }],
   stream: true,
 });
 const EMBED = JSON.stringify({ model: EMBED_MODEL, input: "The quick brown fox jumps over the lazy dog." });
