@@ -56,6 +56,20 @@ Deno.test("an upstream failing mid-stream ends each dialect's stream with its er
     });
     const lines = (await raw.text()).trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(lines.at(-1), { error: "llama runner process has terminated" });
+    // Ollama's error line fails the attempt (breaker, metrics, log): it is no success that said so.
+    await eventually(
+      () => accessLines(gw).filter((l) => l.model === BROKEN).length === 4,
+      "four access lines",
+    );
+    assert.deepEqual(
+      accessLines(gw).filter((l) => l.model === BROKEN).map((l) => [l.dialect, l.status, l.error]),
+      [
+        ["anthropic", 200, "upstream_body"],
+        ["responses", 200, "upstream_body"],
+        ["ollama", 200, "upstream_body"],
+        ["ollama", 200, "upstream_body"],
+      ],
+    );
   });
 });
 

@@ -6,7 +6,10 @@
  * @module
  */
 
-/** What a line mapper returns for one input line: text to emit (possibly empty). */
+/**
+ * What a line mapper returns for one input line: text to emit (possibly empty). It throws to fail
+ * the stream (what the earlier lines of the same chunk produced still goes out first).
+ */
 export type LineHandler = (line: string) => string;
 
 /** Callbacks of a line transform. */
@@ -43,11 +46,18 @@ export function createLineTransform(opts: LineTransformOptions): TransformStream
     let start = 0;
     let nl = text.indexOf("\n");
     let out = "";
-    while (nl >= 0) {
-      const raw = text.slice(start, nl);
-      out += opts.line(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
-      start = nl + 1;
-      nl = text.indexOf("\n", start);
+    try {
+      while (nl >= 0) {
+        const raw = text.slice(start, nl);
+        out += opts.line(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
+        start = nl + 1;
+        nl = text.indexOf("\n", start);
+      }
+    } catch (error) {
+      // A line that fails the stream: what the lines before it produced goes out first (to the read
+      // waiting for it: a transform runs only when one waits, so the error does not drop it).
+      emit(controller, out);
+      throw error;
     }
     partial = text.slice(start);
     // One enqueue per upstream chunk keeps the downstream chunking close to the upstream's.

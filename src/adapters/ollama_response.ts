@@ -8,7 +8,10 @@
 
 import { UpstreamError } from "../errors.ts";
 import { createLineTransform } from "./line_stream.ts";
-import { SSE_DONE, sseData, sseError } from "./sse.ts";
+import { SSE_DONE, sseData } from "./sse.ts";
+
+/** The code of the error a stream fails with once it started (the relay's error event carries it). */
+const STREAM_ERROR = "upstream_stream_error";
 
 type Json = Record<string, unknown>;
 
@@ -93,7 +96,10 @@ export function ollamaChatToOpenAI(upstream: unknown, ctx: OllamaChatContext): u
 /**
  * A fresh transform from Ollama's NDJSON chat stream to OpenAI SSE. Each NDJSON line becomes at
  * most a few events, emitted as soon as the line is complete. `[DONE]` is only sent after Ollama's
- * own `done: true` line, so a stream cut short by the backend stays visibly incomplete.
+ * own `done: true` line, so a stream cut short by the backend stays visibly incomplete. A line
+ * that is not JSON, or Ollama's `{"error": …}` mid-stream, fails the transform with an
+ * {@linkcode UpstreamError} carrying that message: the relay then ends the client's stream with
+ * its error event, lets the upstream go and records the attempt as failed.
  *
  * @example
  * ```ts
@@ -111,7 +117,6 @@ export function createOllamaChatStream(ctx: OllamaChatContext): TransformStream<
   let first = true;
   let toolCount = 0;
   let done = false;
-  let failed = false;
   let created = 0;
   let id = "";
   let model = ctx.model;
@@ -126,19 +131,15 @@ export function createOllamaChatStream(ctx: OllamaChatContext): TransformStream<
     });
 
   const line = (text: string): string => {
-    if (text.trim() === "" || done || failed) return "";
+    if (text.trim() === "" || done) return "";
     let up: unknown;
     try {
       up = JSON.parse(text);
     } catch {
-      failed = true;
-      return sseError("The Ollama stream sent a line that is not JSON.");
+      throw new UpstreamError("The Ollama stream sent a line that is not JSON.", STREAM_ERROR);
     }
     if (!isRecord(up)) return "";
-    if (typeof up.error === "string") {
-      failed = true;
-      return sseError(up.error);
-    }
+    if (typeof up.error === "string") throw new UpstreamError(up.error, STREAM_ERROR);
     if (first) {
       created = createdOf(up);
       id = `chatcmpl-ollama-${created}`;
@@ -173,5 +174,5 @@ export function createOllamaChatStream(ctx: OllamaChatContext): TransformStream<
     return out;
   };
 
-  return createLineTransform({ line, end: () => (done && !failed ? SSE_DONE : "") });
+  return createLineTransform({ line, end: () => (done ? SSE_DONE : "") });
 }

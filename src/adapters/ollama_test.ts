@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BadRequestError } from "../errors.ts";
+import { BadRequestError, UpstreamError } from "../errors.ts";
 import {
   callJson,
   fixtureJson,
@@ -222,11 +222,32 @@ Deno.test("ollama native chat stream maps thinking and tool calls", async () => 
   assert.equal(out, await fixtureText("ollama", "chat_stream_tools.sse"));
 });
 
-Deno.test("ollama native chat stream turns an error line into an error event and sends no [DONE]", async () => {
-  const mapper = () => createOllamaChatStream({ model: "qwen3", includeUsage: false });
-  const out = await runStream(mapper, await fixtureText("ollama", "chat_stream_error.ndjson"));
-  assert.equal(out, await fixtureText("ollama", "chat_stream_error.sse"));
-  assert.ok(!out.includes("[DONE]"));
+Deno.test("ollama native chat stream fails on an error line or a line that is not JSON, after what came before", async () => {
+  const errorLine = await fixtureText("ollama", "chat_stream_error.ndjson");
+  const [first] = errorLine.split("\n");
+  for (
+    const [ndjson, message] of [
+      [errorLine, "an error was encountered while running the model: unexpected EOF"],
+      [`${first}\n<html>502 Bad Gateway</html>\n`, "The Ollama stream sent a line that is not JSON."],
+    ]
+  ) {
+    const out: string[] = [];
+    const mapped = new Response(ndjson).body!.pipeThrough(
+      createOllamaChatStream({ model: "qwen3", includeUsage: false }),
+    );
+    await assert.rejects(
+      async () => {
+        for await (const chunk of mapped) out.push(new TextDecoder().decode(chunk));
+      },
+      (e: unknown) =>
+        e instanceof UpstreamError && e.code === "upstream_stream_error" && e.message === message,
+    );
+    assert.equal(
+      out.join(""),
+      await fixtureText("ollama", "chat_stream_error.sse"),
+      "the line before the failure",
+    );
+  }
 });
 
 Deno.test("ollama native chat stream emits each line as soon as it is complete (no buffering)", async () => {

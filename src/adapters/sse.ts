@@ -24,18 +24,3 @@ export const SSE_DONE = "data: [DONE]\n\n";
 export function sseData(payload: unknown): string {
   return `data: ${JSON.stringify(payload)}\n\n`;
 }
-
-/**
- * The OpenAI-style error event sent when a stream fails after it started (the status line is
- * already gone, so the error travels in the body).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { sseError } from "./sse.ts";
- * assert(sseError("boom").includes('"message":"boom"'));
- * ```
- */
-export function sseError(message: string): string {
-  return sseData({ error: { message, type: "upstream_error", code: "upstream_stream_error", param: null } });
-}
