@@ -57,6 +57,17 @@ export interface BodyGuardOptions {
 export const WHOLE_READ_MAX = 64 * 1024;
 
 /**
+ * The buffers a chunked body is read through. Deno (2.9) keeps the buffer of the read that finds
+ * the end on the request's stream for as long as the request lives (see {@linkcode BodyRead.end}).
+ * With no declared length that read cannot be told apart in advance, but it nearly always follows
+ * a read that did not fill its buffer (the client's bytes had run out): after such a read the next
+ * goes through the small buffer, after a full one through the large (a big body still moves in
+ * large reads). The default reader would give every read a fresh 64 KiB.
+ */
+const CHUNKED_READ_SMALL = 8 * 1024;
+const CHUNKED_READ_LARGE = 64 * 1024;
+
+/**
  * One body being read: its deadline (as a {@linkcode Watch} of the sweep), its reservation, and
  * what happens to the connection when reading stops early.
  */
@@ -68,17 +79,24 @@ class BodyRead implements Watch {
   timedOut: RequestTimeoutError | undefined;
   readonly #start: number;
   readonly #body: ReadableStream<Uint8Array>;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+  /** A chunked body's read buffers (each handed to a read and handed back with its bytes). */
+  #small: ArrayBuffer | undefined;
+  #large: ArrayBuffer | undefined;
+  /** The last read filled its buffer: more is likely waiting. */
+  #full = false;
   /** Rejects the read in progress when the deadline passes (the reader itself stays open). */
   readonly #expired = Promise.withResolvers<never>();
   /** The read in flight, if any: Deno cannot abort it, only the client or a listener renewal. */
   #inFlight: Promise<unknown> | undefined;
 
-  constructor(readonly o: BodyGuardOptions, body: ReadableStream<Uint8Array>) {
+  /** `chunked`: read through {@linkcode CHUNKED_READ_SMALL} buffers (when the body is a byte stream). */
+  constructor(readonly o: BodyGuardOptions, body: ReadableStream<Uint8Array>, chunked = false) {
     this.#start = o.deadlines.now();
     this.due = this.#start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs);
     this.#body = body;
-    this.#reader = body.getReader();
+    this.#reader = (chunked && byobReader(body)) || body.getReader();
+    if (this.#reader instanceof ReadableStreamBYOBReader) this.#small = new ArrayBuffer(CHUNKED_READ_SMALL);
     this.#expired.promise.catch(() => {});
     o.deadlines.add(this);
   }
@@ -93,7 +111,9 @@ class BodyRead implements Watch {
   async next(): Promise<Uint8Array | undefined> {
     let result: ReadableStreamReadResult<Uint8Array>;
     try {
-      const read = this.#reader.read();
+      const read = this.#small
+        ? this.#readChunked()
+        : (this.#reader as ReadableStreamDefaultReader<Uint8Array>).read();
       this.#inFlight = read;
       result = await Promise.race([read, this.#expired.promise]);
       this.#inFlight = undefined;
@@ -103,7 +123,18 @@ class BodyRead implements Watch {
     if (result.done) return undefined;
     const now = this.o.deadlines.now();
     this.due = Math.min(now + this.o.idleTimeoutMs, this.#start + this.o.totalTimeoutMs);
-    return result.value;
+    if (!this.#small) return result.value;
+    const buffer = result.value.buffer as ArrayBuffer;
+    this.#full = result.value.byteLength === buffer.byteLength;
+    if (buffer.byteLength === CHUNKED_READ_LARGE) this.#large = buffer;
+    else this.#small = buffer;
+    return result.value.slice(); // copied out: the buffer goes into a later read
+  }
+
+  /** A read of a chunked body into the buffer the last read's size calls for. */
+  #readChunked(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const buffer = this.#full ? (this.#large ??= new ArrayBuffer(CHUNKED_READ_LARGE)) : this.#small!;
+    return (this.#reader as ReadableStreamBYOBReader).read(new Uint8Array(buffer));
   }
 
   /**
@@ -115,10 +146,7 @@ class BodyRead implements Watch {
    */
   async end(): Promise<undefined> {
     this.#reader.releaseLock();
-    let byob: ReadableStreamBYOBReader | undefined;
-    try {
-      byob = this.#body.getReader({ mode: "byob" });
-    } catch { /* not a byte stream: a default reader allocates nothing ahead */ }
+    const byob = byobReader(this.#body);
     try {
       await (byob ? byob.read(new Uint8Array(1)) : this.#body.getReader().read());
     } catch (error) {
@@ -169,6 +197,15 @@ class BodyRead implements Watch {
     const cancel = () => void this.#reader.cancel().catch(() => {});
     if (this.#inFlight) this.#inFlight.then(cancel, cancel);
     else cancel();
+  }
+}
+
+/** A BYOB reader of `body`, or `undefined` when it is not a byte stream (Deno's request bodies are). */
+function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return body.getReader({ mode: "byob" });
+  } catch {
+    return undefined; // not a byte stream: a default reader allocates nothing ahead
   }
 }
 
@@ -286,7 +323,7 @@ async function readChunks(
   o: BodyGuardOptions,
   declared: number,
 ): Promise<Uint8Array> {
-  const read = new BodyRead(o, body);
+  const read = new BodyRead(o, body, !(declared >= 0));
   let complete = false;
   try {
     if (declared > o.limit) throw new PayloadTooLargeError(o.limit);

@@ -75,6 +75,38 @@ Deno.test("readGuarded() reads chunk by chunk and gives every reserved byte back
   assert.equal(o.pending.bytes, 0);
 });
 
+Deno.test("readGuarded() reads a chunked byte stream through small buffers, large ones while reads come full, the end through a small one", async () => {
+  // A socket stand-in: each piece is what has arrived; a read takes what fits in the buffer it offers.
+  const pieces = [20_000, 3, 70_000].map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i + k) % 251));
+  const offered: number[] = [];
+  let piece = 0, at = 0;
+  const body = new ReadableStream({
+    type: "bytes",
+    pull(c) {
+      const view = c.byobRequest!.view!;
+      offered.push(view.byteLength);
+      if (piece === pieces.length) {
+        c.close();
+        c.byobRequest!.respond(0);
+        return;
+      }
+      const n = Math.min(view.byteLength, pieces[piece].byteLength - at);
+      new Uint8Array(view.buffer, view.byteOffset, n).set(pieces[piece].subarray(at, at + n));
+      at += n;
+      if (at === pieces[piece].byteLength) [piece, at] = [piece + 1, 0];
+      c.byobRequest!.respond(n);
+    },
+  });
+  const o = options({ limit: 1 << 20, maxPendingBytes: 1 << 20 });
+  const bytes = await readGuarded(post(body), o);
+  const sent = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
+  pieces.reduce((off, p) => (sent.set(p, off), off + p.byteLength), 0);
+  assert.deepEqual(bytes, sent);
+  // 8 KiB full → 64 KiB (the first piece's rest) → 8 KiB (3 bytes) → 8 KiB full → 64 KiB (the rest) → the end.
+  assert.deepEqual(offered, [8192, 65536, 8192, 8192, 65536, 8192]);
+  assert.equal(o.pending.bytes, 0);
+});
+
 Deno.test("readGuarded() answers 408 when nothing arrives for the idle timeout, and releases", async () => {
   const o = options();
   const f = feed();

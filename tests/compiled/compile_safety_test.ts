@@ -56,7 +56,8 @@ Deno.test("compile: the release workflow bakes in the same permissions, unstable
 /** V8 flags the gateway is tuned for (docs/perf/README.md): without the first, V8's allocation-site
  * pretenuring sends per-request objects straight to the old generation (round 3); the other two bound
  * the heap a burst of load leaves behind (round 4). */
-const GC_FLAG = "--v8-flags=--no-allocation-site-pretenuring,--max-semi-space-size=8,--heap-growing-percent=100";
+const GC_FLAG =
+  "--v8-flags=--no-allocation-site-pretenuring,--max-semi-space-size=8,--heap-growing-percent=100";
 
 Deno.test("compile: the binary, deno task start and the demo run with the GC flags the gateway is tuned for", () => {
   assert.ok(taskCompile().runtime.includes(GC_FLAG), `deno task compile lacks ${GC_FLAG}`);
