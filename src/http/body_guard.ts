@@ -80,7 +80,8 @@ class BodyRead implements Watch {
   readonly #start: number;
   readonly #body: ReadableStream<Uint8Array>;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
-  /** A chunked body's read buffers (each handed to a read and handed back with its bytes). */
+  /** A chunked body's read buffers, each handed to a read and handed back with its bytes (`#small` is
+   * set only for a chunked byte stream: it selects the BYOB reads). */
   #small: ArrayBuffer | undefined;
   #large: ArrayBuffer | undefined;
   /** The last read filled its buffer: more is likely waiting. */
