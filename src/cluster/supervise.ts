@@ -12,7 +12,7 @@
 
 import type { LoadResult } from "../config/load.ts";
 import type { SignalName } from "../lifecycle/handles.ts";
-import { createLineWriter } from "../observe/line_writer.ts";
+import { createChunkOutput, createLineWriter, logDropped } from "../observe/line_writer.ts";
 import { createLogger, type Logger } from "../observe/logger.ts";
 import type { Clock } from "../types.ts";
 import { type MessagePortLike, superviseWorkers, type Supervisor } from "./workers.ts";
@@ -50,19 +50,6 @@ export interface RunSupervisorOptions {
   readonly watch?: (onChange: () => void) => () => void;
   /** Told the address once every worker listens. */
   readonly onListening?: (address: string) => void;
-}
-
-/** Writes chunks to `stdout` whole and in order: the workers' chunks and the supervisor's own lines. */
-function orderedOutput(stdout: (bytes: Uint8Array) => Promise<number>) {
-  let out: Promise<unknown> = Promise.resolve();
-  return {
-    write(chunk: Uint8Array) {
-      out = out.then(async () => {
-        for (let o = 0; o < chunk.length;) o += await stdout(chunk.subarray(o));
-      });
-    },
-    done: () => out,
-  };
 }
 
 /** Reloads one after another: the config is loaded and validated once, then handed to every worker. */
@@ -126,8 +113,13 @@ async function started(
 export async function runSupervisor(options: RunSupervisorOptions): Promise<number> {
   const { count, loaded } = options;
   const server = loaded.config.server;
-  const out = orderedOutput(options.stdout);
-  const lines = createLineWriter({ sink: (b) => (out.write(b.slice()), Promise.resolve(b.length)) });
+  // The workers' chunks and the supervisor's own lines, in order and bounded.
+  const out = createChunkOutput({
+    sink: options.stdout,
+    maxPendingBytes: loaded.config.log.maxPendingBytes,
+    onDropped: (n) => logDropped(logger, n),
+  });
+  const lines = createLineWriter({ sink: (b) => (out.write(b), Promise.resolve(b.length)) });
   const logger = createLogger({
     level: loaded.config.log.level,
     format: loaded.config.log.format,

@@ -43,7 +43,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
 };
 
 /** `log` defaults. */
-export const LOG_DEFAULTS: LogConfig = { level: "info", format: "json" };
+export const LOG_DEFAULTS: LogConfig = { level: "info", format: "json", maxPendingBytes: 8 * 1024 * 1024 };
 
 /** `admin` defaults: off (it is on only when an `admin` block with a token is written). */
 export const ADMIN_DEFAULTS: AdminConfig = { enabled: false, pathPrefix: "/admin" };

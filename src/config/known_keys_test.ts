@@ -42,7 +42,7 @@ Deno.test("parseConfig() suggests across spellings and lists the valid keys when
     "sevrer is an unknown key — did you mean server? (line 3)",
   ]);
   assert.deepEqual(problemsOf("model: {}\nlog: { colour: blue }\n"), [
-    "log.colour is an unknown key (known here: level, format) (line 2)",
+    "log.colour is an unknown key (known here: level, format, max-pending-bytes) (line 2)",
   ]);
 });
 
@@ -76,6 +76,6 @@ Deno.test("parseConfig() keeps known JAiRouter and Spring keys as warnings, and 
 Deno.test("schemaKeysAt() reads the valid keys at a position through optional, preprocess and arrays", () => {
   assert.ok(schemaKeysAt(fileSchema, ["model", "services", "chat", "instances", 0]).includes("baseUrl"));
   assert.ok(schemaKeysAt(fileSchema, ["model", "services"]).includes("imgEdit"));
-  assert.deepEqual(schemaKeysAt(fileSchema, ["log"]), ["level", "format"]);
+  assert.deepEqual(schemaKeysAt(fileSchema, ["log"]), ["level", "format", "maxPendingBytes"]);
   assert.deepEqual(schemaKeysAt(fileSchema, ["model", "services", "chat", "instances", 0, "headers"]), []);
 });

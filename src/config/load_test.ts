@@ -116,7 +116,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     shutdownTimeoutMs: 30000,
     workers: 1,
   });
-  assert.deepEqual(config.log, { level: "info", format: "json" });
+  assert.deepEqual(config.log, { level: "info", format: "json", maxPendingBytes: 8 * 1024 * 1024 });
   assert.deepEqual(config.state, {
     backend: "memory",
     flushIntervalMs: 1000,

@@ -121,7 +121,11 @@ export function resolveConfig(
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
       workers: server.workers ?? SERVER_DEFAULTS.workers,
     },
-    log: { level: log.level ?? LOG_DEFAULTS.level, format: log.format ?? LOG_DEFAULTS.format },
+    log: {
+      level: log.level ?? LOG_DEFAULTS.level,
+      format: log.format ?? LOG_DEFAULTS.format,
+      maxPendingBytes: log.maxPendingBytes ?? LOG_DEFAULTS.maxPendingBytes,
+    },
     state: {
       backend: state.backend ?? STATE_DEFAULTS.backend,
       ...(state.path !== undefined ? { path: state.path } : {}),

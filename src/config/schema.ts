@@ -228,6 +228,7 @@ const server = z.strictObject({
 const log = z.strictObject({
   level: oneOf(["debug", "info", "warn", "error"]),
   format: oneOf(["json", "pretty"]),
+  maxPendingBytes: size(),
 });
 
 const state = z.strictObject({

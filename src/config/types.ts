@@ -186,6 +186,8 @@ export interface ServerConfig {
 export interface LogConfig {
   readonly level: "debug" | "info" | "warn" | "error";
   readonly format: "json" | "pretty";
+  /** Bytes of log lines that may wait for a slow stdout; past it, lines are dropped and counted. */
+  readonly maxPendingBytes: number;
 }
 
 /** `state` block: where breaker and limiter state is kept. */

@@ -16,7 +16,7 @@ import type { RedisCluster } from "../cluster/redis_cluster.ts";
 import type { LoadResult } from "../config/load.ts";
 import { createReloader } from "../config/reload.ts";
 import type { Gateway } from "../gateway.ts";
-import { createLineWriter, type LineWriter } from "../observe/line_writer.ts";
+import { createLineWriter, type LineWriter, logDropped } from "../observe/line_writer.ts";
 import { keepState, type StateKeeper } from "../state/keeper.ts";
 import { composeGateway, type ComposeOptions, openRedisCluster } from "./compose.ts";
 import { createDrain, type Drain } from "./drain.ts";
@@ -131,10 +131,12 @@ function drainOn(drain: Drain, gateway: Gateway, options: ServeOptions): void {
 export async function serveIsolate(options: ServeOptions): Promise<number> {
   const { handles, host, loaded } = options;
   const config = loaded.config;
+  const ref: { gateway?: Gateway } = {};
   const logOut: LineWriter = createLineWriter({
     sink: host ? (b) => (host.link.write(b), Promise.resolve(b.length)) : handles.stdout,
+    maxPendingBytes: config.log.maxPendingBytes,
+    onDropped: (n) => ref.gateway && logDropped(ref.gateway.logger, n),
   });
-  const ref: { gateway?: Gateway } = {};
   let redis: RedisCluster | undefined;
   try {
     redis = openRedisCluster({ ...options, config }, () => ref.gateway);

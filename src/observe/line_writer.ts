@@ -1,12 +1,104 @@
 /**
- * Batches log lines into few large writes. One `console.log` per request costs a synchronous
- * write system call on the hot path (the profile showed logging as the largest cost of our own
- * code); lines are instead joined and written at most every `flushMs` or when `maxBytes` pile up.
+ * Log output. {@linkcode createLineWriter} batches lines into few large writes: one `console.log`
+ * per request costs a synchronous write system call on the hot path (the profile showed logging as
+ * the largest cost of our own code); lines are instead joined and written at most every `flushMs`
+ * or when `maxBytes` pile up. {@linkcode createChunkOutput} writes those chunks (and, in the
+ * supervisor, the workers' chunks) in order, with a bound: a stdout that stops reading (a paused
+ * terminal, a blocked log driver) costs dropped lines, counted and reported once it reads again,
+ * never memory without bound or a stalled request.
  *
  * @module
  */
 
+import { LOG_DEFAULTS } from "../config/defaults.ts";
 import type { Schedule } from "../types.ts";
+import type { Logger } from "./logger.ts";
+
+/** Receives bytes (e.g. `(b) => Deno.stdout.write(b)`); resolves with how many it took. */
+export type Sink = (bytes: Uint8Array) => Promise<number>;
+
+/** Options of {@linkcode createChunkOutput}. */
+export interface ChunkOutputOptions {
+  readonly sink: Sink;
+  /**
+   * Bytes accepted but not yet written above which a new chunk is dropped (`log.max-pending-bytes`).
+   * @default {LOG_DEFAULTS.maxPendingBytes}
+   */
+  readonly maxPendingBytes?: number;
+  /**
+   * Told how many lines (newlines) were dropped, once the sink has caught up to half the bound;
+   * what it writes is accepted.
+   */
+  readonly onDropped?: (lines: number) => void;
+}
+
+/** Chunks written whole and in order. */
+export interface ChunkOutput {
+  /** Queues a chunk; partial writes are continued. The chunk must not be changed afterwards. */
+  write(chunk: Uint8Array): void;
+  /** Resolves when everything queued so far is out. */
+  done(): Promise<void>;
+}
+
+/**
+ * Creates a bounded, ordered writer of chunks. A failed write (closed stdout) drops that chunk and
+ * goes on: logging must never break requests.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createChunkOutput } from "./line_writer.ts";
+ * const got: string[] = [];
+ * const out = createChunkOutput({ sink: (b) => (got.push(new TextDecoder().decode(b)), Promise.resolve(b.length)) });
+ * out.write(new TextEncoder().encode("a\n"));
+ * out.write(new TextEncoder().encode("b\n"));
+ * await out.done();
+ * assert.equal(got.join(""), "a\nb\n");
+ * ```
+ */
+export function createChunkOutput(options: ChunkOutputOptions): ChunkOutput {
+  const max = options.maxPendingBytes ?? LOG_DEFAULTS.maxPendingBytes;
+  let pending = 0;
+  let dropped = 0;
+  let writing: Promise<void> = Promise.resolve();
+
+  const drain = async (bytes: Uint8Array) => {
+    try {
+      for (let offset = 0; offset < bytes.byteLength;) offset += await options.sink(bytes.subarray(offset));
+    } catch {
+      // A closed stdout must not break requests; the next chunk is tried.
+    }
+    pending -= bytes.byteLength;
+    if (dropped > 0 && pending <= max / 2) {
+      const lines = dropped;
+      dropped = 0;
+      options.onDropped?.(lines);
+    }
+  };
+  return {
+    write(chunk) {
+      // A chunk is always taken when nothing waits, however large, so output never stops for good.
+      if (pending > 0 && pending + chunk.byteLength > max) {
+        dropped += newlines(chunk);
+        return;
+      }
+      pending += chunk.byteLength;
+      writing = writing.then(() => drain(chunk));
+    },
+    done: () => writing,
+  };
+}
+
+/** Logs that an output dropped `lines` (what the gateway's and the supervisor's stdout are told). */
+export function logDropped(logger: Pick<Logger, "warn">, lines: number): void {
+  logger.warn("log lines dropped: stdout did not keep up", { event: "log", dropped: lines });
+}
+
+function newlines(chunk: Uint8Array): number {
+  let n = 0;
+  for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+  return n;
+}
 
 /** A batching line writer. */
 export interface LineWriter {
@@ -16,10 +108,8 @@ export interface LineWriter {
   flush(): Promise<void>;
 }
 
-/** Options of {@linkcode createLineWriter}. */
-export interface LineWriterOptions {
-  /** Receives the bytes (e.g. `(b) => Deno.stdout.write(b)`); partial writes are continued. */
-  readonly sink: (bytes: Uint8Array) => Promise<number>;
+/** Options of {@linkcode createLineWriter}: where batches go (a bounded output), and when. */
+export interface LineWriterOptions extends ChunkOutputOptions {
   /** Longest a line waits, ms. @default {20} */
   readonly flushMs?: number;
   /** Queued size that triggers a write at once. @default {65536} */
@@ -53,26 +143,21 @@ const ENCODER = new TextEncoder();
 export function createLineWriter(options: LineWriterOptions): LineWriter {
   const flushMs = options.flushMs ?? 20;
   const maxBytes = options.maxBytes ?? 65536;
+  const out = createChunkOutput(options);
   let queued: string[] = [];
   let size = 0;
   const schedule = options.schedule ?? TIMEOUT;
   let cancel: (() => void) | undefined;
-  let writing: Promise<void> = Promise.resolve();
 
-  const drain = async (bytes: Uint8Array) => {
-    let offset = 0;
-    while (offset < bytes.byteLength) offset += await options.sink(bytes.subarray(offset));
-  };
   const flush = (): Promise<void> => {
     cancel?.();
     cancel = undefined;
-    if (queued.length === 0) return writing;
-    const bytes = ENCODER.encode(queued.join("\n") + "\n");
-    queued = [];
-    size = 0;
-    // Writes stay in order; a failed write (closed stdout) must not break requests.
-    writing = writing.then(() => drain(bytes)).catch(() => {});
-    return writing;
+    if (queued.length > 0) {
+      out.write(ENCODER.encode(queued.join("\n") + "\n"));
+      queued = [];
+      size = 0;
+    }
+    return out.done();
   };
   return {
     write(line) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { manualSchedule } from "../../tests/fakes/manual_schedule.ts";
-import { createLineWriter } from "./line_writer.ts";
+import { createChunkOutput, createLineWriter } from "./line_writer.ts";
 
 // The flush timer is a manual schedule: time moves only when the test says so, and a write
 // started by the timer is awaited through the sink itself, never through a sleep.
@@ -82,4 +82,84 @@ Deno.test("createLineWriter() keeps writing after the sink fails once", async ()
   w.write("kept");
   await w.flush();
   assert.deepEqual(out, ["kept\n"]);
+});
+
+/** A sink whose writes finish only when the test releases them. */
+function stuckSink() {
+  const out: string[] = [];
+  const waiting: (() => void)[] = [];
+  return {
+    out,
+    write: (b: Uint8Array) =>
+      new Promise<number>((resolve) =>
+        waiting.push(() => (out.push(new TextDecoder().decode(b)), resolve(b.byteLength)))
+      ),
+    /** Finishes every write the sink has been given so far, and the ones that follow. */
+    async release() {
+      for (let i = 0; i < 100 && (waiting.length > 0 || i < 3); i++) {
+        waiting.splice(0).forEach((w) => w());
+        await Promise.resolve();
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    },
+    waiting: () => waiting.length,
+  };
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("createChunkOutput() drops whole chunks past maxPendingBytes while the sink is stuck and reports their lines once it has caught up", async () => {
+  const s = stuckSink();
+  const dropped: number[] = [];
+  const out = createChunkOutput({ sink: s.write, maxPendingBytes: 10, onDropped: (n) => dropped.push(n) });
+  out.write(bytes("aaaa\n")); // 5 pending
+  out.write(bytes("bbbb\n")); // 10 pending: at the bound, taken
+  out.write(bytes("c\nc\n")); // would be 14: dropped, 2 lines
+  out.write(bytes("d\n")); // would be 12: dropped, 1 line
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(s.waiting(), 1, "one write at a time");
+  assert.deepEqual(dropped, [], "nothing is reported while the sink is behind");
+  await s.release();
+  await out.done();
+  assert.deepEqual(s.out, ["aaaa\n", "bbbb\n"], "the chunks taken, whole and in order");
+  assert.deepEqual(dropped, [3], "the dropped lines, reported once");
+  out.write(bytes("e\n"));
+  await s.release();
+  await out.done();
+  assert.deepEqual(s.out.at(-1), "e\n", "taken again once caught up");
+  assert.deepEqual(dropped, [3]);
+});
+
+Deno.test("createChunkOutput() takes a chunk larger than the bound when nothing waits, and a report written from onDropped", async () => {
+  const s = stuckSink();
+  const out = createChunkOutput({
+    sink: s.write,
+    maxPendingBytes: 4,
+    onDropped: (n) => out.write(bytes(`dropped ${n}\n`)),
+  });
+  out.write(bytes("0123456789\n"));
+  out.write(bytes("x\n"));
+  await s.release();
+  await out.done();
+  assert.deepEqual(s.out, ["0123456789\n", "dropped 1\n"]);
+});
+
+Deno.test("createLineWriter() bounds what waits for a stuck sink: a burst of lines keeps at most maxPendingBytes", async () => {
+  const s = stuckSink();
+  const dropped: number[] = [];
+  const w = createLineWriter({
+    sink: s.write,
+    maxBytes: 100,
+    maxPendingBytes: 1000,
+    onDropped: (n) => dropped.push(n),
+    schedule: manualSchedule().schedule,
+  });
+  for (let i = 0; i < 10_000; i++) w.write(`line ${String(i).padStart(5, "0")} ${"x".repeat(40)}`);
+  const flushed = w.flush();
+  await s.release();
+  await flushed;
+  const kept = s.out.join("").split("\n").filter(Boolean);
+  assert.ok(kept.length > 0 && kept.length <= 1000 / 50 + 2, `${kept.length} lines kept`);
+  assert.deepEqual(kept, [...kept].sort(), "in order");
+  assert.deepEqual(dropped, [10_000 - kept.length], "every line is either written or counted");
 });

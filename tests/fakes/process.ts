@@ -18,6 +18,9 @@ export interface GatewayProcess {
   kill(signal: Deno.Signal): void;
   /** Waits for a log line matching `re` (bounded). */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Stops reading stdout after the current read, as a paused terminal or a stuck log driver does. */
+  pauseStdout(): void;
+  resumeStdout(): void;
 }
 
 /** Runs `main.ts` with `args` and resolves once it logs that it is listening. */
@@ -47,10 +50,17 @@ export async function spawnGateway(
   }).spawn();
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
+  let paused: PromiseWithResolvers<void> | undefined;
+  // Reads straight from the pipe (no stream in between that would read ahead while paused).
+  const pump = async (stream: ReadableStream<Uint8Array>, pausable: boolean) => {
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
     let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
+    for (;;) {
+      if (pausable) await paused?.promise;
+      const { done, value } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
       let nl;
       while ((nl = buf.indexOf("\n")) >= 0) {
         lines.push(buf.slice(0, nl));
@@ -59,7 +69,7 @@ export async function spawnGateway(
       }
     }
   };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const pumps = Promise.all([pump(child.stdout, true), pump(child.stderr, false)]);
   const exited = child.status.then(async (s) => {
     await pumps;
     for (const w of waiters.splice(0)) w();
@@ -82,7 +92,16 @@ export async function spawnGateway(
   };
   const listening = await waitFor(/"msg":"listening"/);
   const url = JSON.parse(listening).address as string;
-  return { url, pid: child.pid, lines, exited, kill: (s) => child.kill(s), waitFor };
+  return {
+    url,
+    pid: child.pid,
+    lines,
+    exited,
+    kill: (s) => child.kill(s),
+    waitFor,
+    pauseStdout: () => void (paused ??= Promise.withResolvers()),
+    resumeStdout: () => (paused?.resolve(), paused = undefined),
+  };
 }
 
 /** Runs `main.ts` to completion (for `check`, `--version`, `--help`). */
