@@ -120,80 +120,109 @@ export function trackBody(
   observer: BodyObserver,
   options: TrackBodyOptions = {},
 ): ReadableStream<Uint8Array> {
-  let ended = false;
-  let prev: Uint8Array | undefined;
-  let last: Uint8Array | undefined = options.first;
-  let pendingFirst = options.first;
-  const tail = (): Uint8Array[] => (prev ? (last ? [prev, last] : [prev]) : last ? [last] : []);
-  const end = (e: BodyEnd) => {
-    if (ended) return;
-    ended = true;
-    observer.ended(e, tail());
-  };
-  const filter = options.filter;
+  return new ReadableStream<Uint8Array>(new TrackedSource(reader, observer, options), { highWaterMark: 0 });
+}
+
+type Controller = ReadableStreamDefaultController<Uint8Array>;
+
+/** The stream's source: one object per body (its fields are the relay's whole state). */
+class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
+  #ended = false;
+  /** The chunk read before the relay began: relayed first, not counted again. */
+  #first: Uint8Array | undefined;
+  /** The last two upstream chunks (the usage is in the tail). */
+  #prev: Uint8Array | undefined;
+  #last: Uint8Array | undefined;
+
+  readonly #reader: ChunkReader;
+  readonly #observer: BodyObserver;
+  readonly #options: TrackBodyOptions;
+
+  constructor(reader: ChunkReader, observer: BodyObserver, options: TrackBodyOptions) {
+    this.#reader = reader;
+    this.#observer = observer;
+    this.#options = options;
+    this.#first = this.#last = options.first;
+  }
+
+  async pull(controller: Controller): Promise<void> {
+    // Loops until something is enqueued: a pull that enqueues nothing is not called again.
+    for (;;) {
+      const chunk = this.#first ?? await this.#read(controller);
+      this.#first = undefined;
+      if (chunk === undefined) return; // the body is over and the stream closed or errored
+      let out: Uint8Array | undefined;
+      try {
+        out = this.#options.filter ? this.#options.filter.push(chunk) : chunk;
+      } catch (error) {
+        // A rewrite that cannot go on (a bug): the upstream is let go, the body ends once.
+        this.#reader.cancel(error).catch(() => {});
+        return this.#fail(controller, error);
+      }
+      if (out && out.byteLength > 0) return controller.enqueue(out);
+    }
+  }
+
+  cancel(reason: unknown): void {
+    if (this.#options.closeOnError && reason !== CLIENT_LEFT) {
+      this.#end({ outcome: "failure", error: reason }); // the mapper after this relay threw
+    } else {
+      this.#observer.cancelled();
+      this.#end(ABORT);
+    }
+    this.#reader.cancel(reason).catch(() => {});
+  }
+
+  /** The next upstream chunk; `undefined` once the body is over (the stream is then ended). */
+  async #read(controller: Controller): Promise<Uint8Array | undefined> {
+    let next: Uint8Array | undefined;
+    try {
+      next = await this.#reader.read();
+    } catch (error) {
+      // Already ended: the client cancelled while we were waiting.
+      if (!this.#ended) this.#fail(controller, error);
+      return undefined;
+    }
+    if (next === undefined) {
+      this.#complete(controller);
+      return undefined;
+    }
+    this.#observer.chunk();
+    this.#prev = this.#last;
+    this.#last = next;
+    return next;
+  }
+
+  /** The upstream body is complete: the filter's rest, then close. */
+  #complete(controller: Controller): void {
+    let rest: Uint8Array | undefined;
+    try {
+      rest = this.#options.filter?.end();
+    } catch (error) {
+      return this.#fail(controller, error);
+    }
+    if (rest) controller.enqueue(rest);
+    this.#end(SUCCESS);
+    controller.close();
+  }
+
   /** Ends the body as failed: the error event (or the error), then nothing more. */
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
-    end({ outcome: "failure", error });
-    if (options.errorEvent) {
-      controller.enqueue(options.errorEvent(error));
+  #fail(controller: Controller, error: unknown): void {
+    this.#end({ outcome: "failure", error });
+    if (this.#options.errorEvent) {
+      controller.enqueue(this.#options.errorEvent(error));
       controller.close();
-    } else if (options.closeOnError) {
+    } else if (this.#options.closeOnError) {
       controller.close();
     } else {
       controller.error(error);
     }
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      // Loops until something is enqueued: a pull that enqueues nothing is not called again.
-      for (;;) {
-        let chunk: Uint8Array;
-        if (pendingFirst) {
-          chunk = pendingFirst;
-          pendingFirst = undefined;
-        } else {
-          let next: Uint8Array | undefined;
-          try {
-            next = await reader.read();
-          } catch (error) {
-            if (ended) return; // the client cancelled while we were waiting
-            return fail(controller, error);
-          }
-          if (next === undefined) {
-            let rest: Uint8Array | undefined;
-            try {
-              rest = filter?.end();
-            } catch (error) {
-              return fail(controller, error);
-            }
-            if (rest) controller.enqueue(rest);
-            end(SUCCESS);
-            controller.close();
-            return;
-          }
-          observer.chunk();
-          prev = last;
-          last = chunk = next;
-        }
-        let out: Uint8Array | undefined;
-        try {
-          out = filter ? filter.push(chunk) : chunk;
-        } catch (error) {
-          // A rewrite that cannot go on (a bug): the upstream is let go, the body ends once.
-          reader.cancel(error).catch(() => {});
-          return fail(controller, error);
-        }
-        if (out && out.byteLength > 0) return controller.enqueue(out);
-      }
-    },
-    cancel(reason) {
-      if (options.closeOnError && reason !== CLIENT_LEFT) {
-        end({ outcome: "failure", error: reason }); // the mapper after this relay threw
-      } else {
-        observer.cancelled();
-        end(ABORT);
-      }
-      reader.cancel(reason).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+  }
+
+  #end(e: BodyEnd): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const prev = this.#prev, last = this.#last;
+    this.#observer.ended(e, prev ? (last ? [prev, last] : [prev]) : last ? [last] : []);
+  }
 }
