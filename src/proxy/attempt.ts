@@ -64,6 +64,13 @@ const NULL_BODY_STATUS: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
 /** Largest declared JSON answer read whole instead of streamed (embeddings of big batches fit). */
 const WHOLE_BODY_MAX = 8 * 1024 * 1024;
 
+/**
+ * Largest JSON answer read whole to be rewritten (an adapter's `mapJson`, a client dialect's
+ * translation) when its length was not declared or is above {@linkcode WHOLE_BODY_MAX}: past it the
+ * attempt fails instead of holding an endless body (and parsing it would stall the event loop).
+ */
+const REWRITE_BODY_MAX = 32 * 1024 * 1024;
+
 /** A committed answer carrying the gateway's response headers. */
 function committed(body: BodyInit | null, status: number, headers: HeaderList): Response {
   return new Response(body, { status, headers: headers.toInit() });
@@ -388,8 +395,18 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     headers: HeaderList,
   ): Promise<Response | AttemptFailure> {
     const parts = [first];
+    let size = first.byteLength;
     try {
-      for (let part = await reader.read(); part !== undefined; part = await reader.read()) parts.push(part);
+      for (let part = await reader.read(); part !== undefined; part = await reader.read()) {
+        parts.push(part);
+        if ((size += part.byteLength) > REWRITE_BODY_MAX) {
+          reader.cancel().catch(() => {});
+          return this.#fail(
+            "body",
+            `upstream answer is over ${REWRITE_BODY_MAX >> 20} MiB, too large to rewrite`,
+          );
+        }
+      }
     } catch (error) {
       return this.#bodyFailure(error);
     }

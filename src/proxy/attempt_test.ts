@@ -13,6 +13,7 @@ const USAGE = 'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens
 const DONE = "data: [DONE]\n\n";
 const SSE: Step = { body: [C1, DONE] };
 const STREAM = { ...CHAT, stream: true };
+const MIB = "x".repeat(1024 * 1024);
 
 /** Timeouts in ms (connect folded into the header wait). */
 const timeouts = (t: Record<string, number>) => ({ timeouts: { connect: 0, ...t } });
@@ -267,6 +268,19 @@ const CASES: Case[] = [
     status: 200,
     tried: ["a"],
     after: (h) => assert.equal(h.upstreams.calls[0].body, JSON.stringify(STREAM)),
+  },
+  {
+    name: "a JSON answer to rewrite (Ollama's) that never stops is cut past 32 MiB: 502, the upstream let go",
+    config: serviceConfig(["a"], { adapter: "ollama" }, "chat", { path: "/api/chat" }),
+    script: { a: [{ headers: { "content-type": "application/json" }, body: Array(40).fill(MIB) }] },
+    request: CHAT,
+    status: 502,
+    answer: (body) => assert.match(JSON.stringify(body), /over 32 MiB, too large to rewrite/),
+    tried: ["a"],
+    after: (h) => {
+      assert.equal(failures(h, "a"), 1);
+      assert.equal(h.upstreams.openBodies, 0, "the upstream body was cancelled");
+    },
   },
 ];
 
