@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Case, runCases, send, serviceConfig, type Step } from "./_testing.ts";
+import { type Case, CHAT, runCases, send, serviceConfig, type Step } from "./_testing.ts";
 
 const OK: Step = {
   json: {
@@ -17,6 +17,7 @@ const OK: Step = {
   },
 };
 const E500: Step = { status: 500, json: { error: "boom" } };
+const BIG = "x".repeat(1024 * 1024 + 1);
 
 interface ErrorBody {
   error: { message: string; type: string; code: string; param: string | null };
@@ -170,6 +171,38 @@ const CASES: Case[] = [
     answer: answeredHello,
     tried: ["a", "b", "a"],
     after: (h) => assert.match(h.logs.at(-1)!, /"fallback":"cache"/),
+  },
+  {
+    name: "the fallback cache keeps no answer over 1 MiB: a larger one reaches the client whole, uncached",
+    config: serviceConfig(["a"], {
+      fallback: { enabled: true, strategy: "cache", "cache-size": 10, "cache-ttl": 60_000 },
+    }),
+    script: { a: [{ json: { data: BIG } }, E500] },
+    setup: async (h) => {
+      const first = await (await h.post(CHAT)).json();
+      assert.equal(first.data, BIG, "the large answer, whole");
+    },
+    status: 502,
+    tried: ["a", "a"],
+    after: (h) => assert.doesNotMatch(h.logs.at(-1)!, /"fallback":"cache"/),
+  },
+  {
+    name: "with the fallback cache, a long answer still flows, and a client that leaves lets the upstream go",
+    config: serviceConfig(["a"], {
+      fallback: { enabled: true, strategy: "cache", "cache-size": 10, "cache-ttl": 60_000 },
+    }),
+    script: { a: [{ headers: { "content-type": "audio/mpeg" }, body: [BIG, BIG, "hang"] }] },
+    read: async (res) => {
+      const reader = res.body!.getReader();
+      let got = 0;
+      while (got < 2 * BIG.length) got += (await reader.read()).value!.byteLength;
+      await reader.cancel();
+      return String(got);
+    },
+    status: 200,
+    answer: (body) => assert.equal(body, 2 * BIG.length, "what was read for the cache, then the rest"),
+    tried: ["a"],
+    after: (h) => assert.equal(h.upstreams.openBodies, 0, "the upstream body was let go"),
   },
   {
     name: "the default fallback answers with the configured response",

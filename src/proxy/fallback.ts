@@ -21,6 +21,7 @@ import type { CachedResponse, FallbackCache } from "./fallback_cache.ts";
 import type { GatewayRequest } from "./request.ts";
 import type { ModelPool, Upstream } from "./runtime.ts";
 import { modelAllowed } from "./api_keys.ts";
+import { concat } from "./upstream_body.ts";
 
 /** Marks an answer that came from a fallback, with its strategy (`cache`, `default` or `model`). */
 const FALLBACK_HEADER = "x-dairouter-fallback";
@@ -65,15 +66,53 @@ function cacheKey(cache: FallbackCache, req: GatewayRequest): string {
   return cache.key(req.dialect ? `${req.dialect.name}:${req.model}` : req.model, req.body.bytes);
 }
 
-/** Buffers a small non-streamed answer (embeddings, rerank) into the fallback cache. */
+/**
+ * Largest answer the fallback cache keeps: small answers (chat, embeddings, rerank, short speech).
+ * A larger one (an image, long audio) is relayed as it comes and not kept, so `cache-size` entries
+ * hold at most `cache-size` MiB and no answer is held whole in memory for the cache.
+ */
+export const CACHE_ENTRY_MAX = 1024 * 1024;
+
+/**
+ * Keeps a small non-streamed answer in the fallback cache: reads up to {@linkcode CACHE_ENTRY_MAX};
+ * a complete answer is cached, a longer one goes on to the client uncached (what was read, then
+ * the rest as it arrives).
+ */
 export async function remember(cache: FallbackCache, req: GatewayRequest, res: Response): Promise<Response> {
-  const body = new Uint8Array(await res.arrayBuffer());
+  if (!res.body) return res;
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    parts.push(r.value);
+    if ((size += r.value.byteLength) > CACHE_ENTRY_MAX) {
+      return new Response(replayed(parts, reader), { status: res.status, headers: res.headers });
+    }
+  }
+  const body = concat(parts);
   cache.set(cacheKey(cache, req), {
     status: res.status,
     contentType: res.headers.get("content-type") ?? "application/json",
     body,
   });
-  return new Response(body, { status: res.status, headers: res.headers });
+  return new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, headers: res.headers });
+}
+
+/** `parts`, then the rest of `reader`; a client that leaves cancels the reader (and the upstream). */
+function replayed(
+  parts: Uint8Array[],
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const part = parts.shift();
+      if (part) return controller.enqueue(part);
+      const r = await reader.read();
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
 }
 
 /**
