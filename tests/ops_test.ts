@@ -285,3 +285,25 @@ Deno.test("streamed chat: the gateway asks for usage, counts the tokens, and hid
     await a.close();
   }
 });
+
+Deno.test("streamed chat with CRLF events (sse-starlette's default): each event reaches the client at once, the usage chunk is still hidden and counted", async () => {
+  const a = startFakeUpstream({ name: "A", streamChunks: 4, chunkDelayMs: 100, sseLineEnd: "\r\n" });
+  const gw = startGateway(yamlFor([a.url]));
+  try {
+    const res = await post(gw.url, chatBody("m", true));
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = (await reader.read()).value!;
+    assert.match(text, /^data: \{.*"content":"w0 "/);
+    assert.equal(a.openStreams, 1, "the first event arrived while the upstream was still streaming");
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
+    assert.ok(!text.includes('"usage"'), "the usage chunk the gateway asked for is hidden");
+    assert.match(text, /data: \[DONE\]\r\n\r\n$/);
+    assert.equal(text.match(/\r\n\r\n/g)?.length, 5, "four chunks and [DONE], as the upstream wrote them");
+    const access = JSON.parse(gw.logs.find((l) => l.includes('"msg":"access"'))!);
+    assert.equal(access.tokensOut, 4);
+    assert.equal(access.tokensIn, 7);
+  } finally {
+    await gw.close();
+    await a.close();
+  }
+});

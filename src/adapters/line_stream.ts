@@ -7,6 +7,17 @@
  */
 
 /**
+ * The longest line a stream reader carries over while it waits for the line's end (UTF-16 code
+ * units). An upstream that sends more without a line end is broken or not speaking the protocol;
+ * a parser fails the stream, a filter lets the bytes through as they are. Either way, neither memory
+ * nor the re-scan of a growing partial line is left without bound.
+ */
+export const MAX_PARTIAL_LINE = 8 * 1024 * 1024;
+
+/** The error a stream parser fails with past {@linkcode MAX_PARTIAL_LINE}. */
+export const LINE_TOO_LONG = `The upstream sent more than ${MAX_PARTIAL_LINE >> 20} MiB without a line end.`;
+
+/**
  * What a line mapper returns for one input line: text to emit (possibly empty). It throws to fail
  * the stream (what the earlier lines of the same chunk produced still goes out first).
  */
@@ -60,6 +71,10 @@ export function createLineTransform(opts: LineTransformOptions): TransformStream
       throw error;
     }
     partial = text.slice(start);
+    if (partial.length > MAX_PARTIAL_LINE) {
+      emit(controller, out);
+      throw new Error(LINE_TOO_LONG);
+    }
     // One enqueue per upstream chunk keeps the downstream chunking close to the upstream's.
     emit(controller, out);
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runStream } from "./_testing.ts";
-import { createLineTransform } from "./line_stream.ts";
+import { createLineTransform, LINE_TOO_LONG, MAX_PARTIAL_LINE } from "./line_stream.ts";
 
 const echo = () => createLineTransform({ line: (l) => `[${l}]`, end: () => "$" });
 
@@ -27,4 +27,17 @@ Deno.test("createLineTransform() carries only the partial line between chunks", 
   void writer.close();
   assert.equal(new TextDecoder().decode((await reader.read()).value), "$");
   assert.equal((await reader.read()).done, true);
+});
+
+Deno.test("createLineTransform() fails a line that never ends once MAX_PARTIAL_LINE is carried, after the lines before it", async () => {
+  const stream = echo();
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  const enc = new TextEncoder();
+  void writer.write(enc.encode("ok\n")).catch(() => {});
+  assert.equal(new TextDecoder().decode((await reader.read()).value), "[ok]");
+  const mib = enc.encode("x".repeat(1024 * 1024));
+  for (let i = 0; i < MAX_PARTIAL_LINE / mib.length; i++) void writer.write(mib).catch(() => {});
+  void writer.write(mib).catch(() => {});
+  await assert.rejects(reader.read(), new Error(LINE_TOO_LONG));
 });

@@ -6,11 +6,13 @@
  *
  * Per chunk: one streaming UTF-8 decode (a character split across chunks stays whole), an
  * `indexOf` walk over line ends, one `JSON.parse` per event, one encode of the output. Only the
- * partial line that straddles two chunks is carried over; a complete event is never held back.
+ * partial line that straddles two chunks is carried over (up to `MAX_PARTIAL_LINE`: past it the
+ * stream fails); a complete event is never held back.
  *
  * @module
  */
 
+import { LINE_TOO_LONG, MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
 import { upstreamErrorMessage } from "../adapters/upstream_error.ts";
 import { isRecord, type Json } from "./request_body.ts";
 import type { StreamTranslator } from "./types.ts";
@@ -98,6 +100,13 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
       start = nl + 1;
     }
     carry = closed ? "" : text.slice(start);
+    // A line (or an event's data) that never ends is a broken upstream: fail, hold no more of it.
+    if (carry.length > MAX_PARTIAL_LINE || (data !== undefined && data.length > MAX_PARTIAL_LINE)) {
+      closed = true;
+      carry = "";
+      data = undefined;
+      out += handler.error(LINE_TOO_LONG);
+    }
   };
 
   const take = (): Uint8Array | undefined => {

@@ -1,6 +1,7 @@
 /** The OpenAI SSE reader under the translators: framing cases the fixtures do not cover. */
 import assert from "node:assert/strict";
 import { runSplit } from "./_testing.ts";
+import { LINE_TOO_LONG, MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
 import { createSseTranslator } from "./sse_reader.ts";
 
 function recorder() {
@@ -48,4 +49,19 @@ Deno.test("createSseTranslator() carries only the partial line between chunks", 
   assert.deepEqual(calls, []);
   t.push(enc.encode('"é"}\n\n'));
   assert.deepEqual(calls, ['chunk {"a":"é"}']);
+});
+
+Deno.test("createSseTranslator() fails once, and holds no more, when a line or an event's data never ends", () => {
+  const x = new TextEncoder().encode("x".repeat(1024 * 1024));
+  for (const start of ["data: ", 'data: {"a":\n']) {
+    const { t, calls } = recorder();
+    t.push(new TextEncoder().encode(start));
+    // Line by line for the data case (each a `data:` line), one endless line otherwise.
+    for (let i = 0; i <= MAX_PARTIAL_LINE / x.length && calls.length === 0; i++) {
+      t.push(x);
+      if (start !== "data: ") t.push(new TextEncoder().encode("\ndata: "));
+    }
+    assert.deepEqual(calls, [`error ${LINE_TOO_LONG}`], JSON.stringify(start));
+    assert.equal(t.push(x), undefined, "closed: nothing more is read");
+  }
 });

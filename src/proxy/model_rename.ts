@@ -12,6 +12,7 @@
  * @module
  */
 
+import { MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
 import type { Reply, StreamRewrite } from "./request.ts";
 
 const ENCODER = new TextEncoder();
@@ -83,6 +84,11 @@ function lineRewrite(rewrite: (bytes: Uint8Array) => Uint8Array): StreamRewrite 
       if (cut === bytes.length) {
         carry = undefined;
         return rewrite(bytes);
+      }
+      if (bytes.length - cut > MAX_PARTIAL_LINE) {
+        // A line this long carries no `model` to rename: on it goes as it is, nothing more is held.
+        carry = undefined;
+        return cut === 0 ? bytes : join(rewrite(bytes.subarray(0, cut)), bytes.subarray(cut));
       }
       carry = bytes.slice(cut);
       return cut === 0 ? undefined : rewrite(bytes.subarray(0, cut));

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
 import { modelRename } from "./model_rename.ts";
 
 const enc = new TextEncoder();
@@ -58,4 +59,27 @@ Deno.test("modelRename(): NDJSON lines are renamed; an unfinished last line come
 Deno.test("modelRename(): audio and other bodies are not touched", () => {
   assert.equal(modelRename("a", "b").stream("audio/mpeg"), undefined);
   assert.equal(modelRename("a", "b").stream("image/png"), undefined);
+});
+
+Deno.test("modelRename(): a line longer than MAX_PARTIAL_LINE is passed on as it is, not held", () => {
+  const s = modelRename("Qwen/Qwen3-8B", "qwen3-8b").stream("application/x-ndjson")!;
+  const x = enc.encode("x".repeat(1024 * 1024));
+  const head = '{"model":"Qwen/Qwen3-8B"}\n{"text":"';
+  let out = dec.decode(s.push(enc.encode(head))!);
+  assert.equal(out, '{"model":"qwen3-8b"}\n', "the whole line, renamed");
+  let held = 9;
+  let most = 0;
+  for (let i = 0; i < 2 * MAX_PARTIAL_LINE / x.length; i++) {
+    const got = s.push(x);
+    if (got) (out += dec.decode(got), held = 0);
+    else held += x.length;
+    most = Math.max(most, held);
+  }
+  assert.ok(most <= MAX_PARTIAL_LINE, `at most MAX_PARTIAL_LINE held (${most})`);
+  out += dec.decode(s.end()!);
+  assert.equal(
+    out.length,
+    '{"model":"qwen3-8b"}\n{"text":"'.length + 2 * MAX_PARTIAL_LINE,
+    "every byte, once",
+  );
 });

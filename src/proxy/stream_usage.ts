@@ -7,6 +7,8 @@
  * @module
  */
 
+import { MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
+
 const ENCODER = new TextEncoder();
 
 /**
@@ -42,10 +44,24 @@ export function needsUsageOption(value: Record<string, unknown>): boolean {
 const USAGE_ONLY = /"choices"\s*:\s*\[\s*\]/;
 const USAGE_BYTES = new TextEncoder().encode('"usage"');
 
-/** True when the chunk ends an SSE event (`\n\n`), so no partial event is carried over. */
+/**
+ * True when the chunk ends an SSE event (a blank line: `\n\n`, or `\r\n\r\n` as sse-starlette
+ * writes by default), so no partial event is carried over.
+ */
 function endsWithEventEnd(chunk: Uint8Array): boolean {
   const n = chunk.byteLength;
-  return n >= 2 && chunk[n - 1] === 10 && chunk[n - 2] === 10;
+  if (n < 2 || chunk[n - 1] !== 10) return false;
+  return chunk[n - 2] === 10 || (n >= 4 && chunk[n - 2] === 13 && chunk[n - 3] === 10);
+}
+
+/** Where the SSE event that starts at or after `from` ends (past its blank line), or -1. */
+function eventEnd(text: string, from: number): number {
+  for (let nl = text.indexOf("\n", from); nl >= 0; nl = text.indexOf("\n", nl + 1)) {
+    const next = text.charCodeAt(nl + 1);
+    if (next === 10) return nl + 2;
+    if (next === 13 && text.charCodeAt(nl + 2) === 10) return nl + 3;
+  }
+  return -1;
 }
 
 /** Where the scan anchors in `"usage"`: its `g`, far rarer in JSON than the quote it starts with. */
@@ -107,12 +123,14 @@ export function usageStripper(): ChunkFilter {
       const text = carry + decoder.decode(chunk, { stream: true });
       let kept = "";
       let start = 0;
-      for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n", start)) {
-        const event = text.slice(start, end + 2);
+      for (let end = eventEnd(text, 0); end >= 0; end = eventEnd(text, start)) {
+        const event = text.slice(start, end);
         if (!(HAS_USAGE.test(event) && USAGE_ONLY.test(event))) kept += event;
-        start = end + 2;
+        start = end;
       }
       carry = text.slice(start);
+      // An event this long is no usage event: on it goes as it is, and nothing more is held.
+      if (carry.length > MAX_PARTIAL_LINE) (kept += carry, carry = "");
       return kept ? ENCODER.encode(kept) : undefined;
     },
     end() {

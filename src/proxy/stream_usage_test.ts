@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { ADAPTER_NAMES, getAdapter } from "../adapters/mod.ts";
-import { containsUsage, needsUsageOption, stripUsageEvents, withUsageOption } from "./stream_usage.ts";
+import { MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
+import {
+  containsUsage,
+  needsUsageOption,
+  stripUsageEvents,
+  usageStripper,
+  withUsageOption,
+} from "./stream_usage.ts";
 
 Deno.test("withUsageOption() asks for usage only for streams that did not, keeping their other options", () => {
   assert.deepEqual(withUsageOption({ model: "m", stream: true, stream_options: { x: 1 } })?.stream_options, {
@@ -60,4 +67,23 @@ Deno.test('containsUsage() finds "usage" exactly where a decode-and-search does'
     const bytes = new TextEncoder().encode(text);
     assert.equal(containsUsage(bytes), text.includes('"usage"'), JSON.stringify(text));
   }
+});
+
+Deno.test("usageStripper() reads CRLF events (sse-starlette's default) one by one and strips their usage event", () => {
+  const strip = usageStripper();
+  const push = (s: string) => new TextDecoder().decode(strip.push(new TextEncoder().encode(s)));
+  const chunk = 'data: {"choices":[{"delta":{"content":"hi"}}]}\r\n\r\n';
+  assert.equal(push(chunk), chunk, "a whole event goes at once");
+  assert.equal(push('data: {"choices":[],"usage":{"prompt_tokens":1}}\r\n\r\ndata: [DO'), "");
+  assert.equal(push("NE]\r\n\r\n"), "data: [DONE]\r\n\r\n");
+  assert.equal(strip.end(), undefined);
+});
+
+Deno.test("usageStripper() passes an event longer than MAX_PARTIAL_LINE on as it is instead of holding it", () => {
+  const strip = usageStripper();
+  const x = new TextEncoder().encode("x".repeat(1024 * 1024));
+  let passed = 0;
+  for (let i = 0; i <= MAX_PARTIAL_LINE / x.length; i++) passed += strip.push(x)?.byteLength ?? 0;
+  assert.equal(passed, (MAX_PARTIAL_LINE / x.length + 1) * x.length);
+  assert.equal(strip.end(), undefined, "nothing was held back");
 });

@@ -34,6 +34,8 @@ export interface FakeOptions {
   readonly streamChunks?: number;
   /** Delay between streamed chunks (ms). */
   readonly chunkDelayMs?: number;
+  /** Line end of the SSE events: `\n` (vLLM, OpenAI) or `\r\n` (sse-starlette's default). */
+  readonly sseLineEnd?: "\n" | "\r\n";
 }
 
 /** A running fake. */
@@ -72,6 +74,7 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
   let counter = 0;
   const chunks = options.streamChunks ?? 5;
   const chunkDelay = options.chunkDelayMs ?? 5;
+  const eol = options.sseLineEnd ?? "\n";
   const name = options.name;
 
   const json = (body: unknown, status = 200) =>
@@ -144,8 +147,8 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
         );
       }
       const parts = [
-        ...events.map((e) => enc.encode(`data: ${JSON.stringify(e)}\n\n`)),
-        enc.encode("data: [DONE]\n\n"),
+        ...events.map((e) => enc.encode(`data: ${JSON.stringify(e)}${eol}${eol}`)),
+        enc.encode(`data: [DONE]${eol}${eol}`),
       ];
       const f = fault;
       return stream(
