@@ -127,7 +127,13 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     clock: options.clock,
     secrets: () => [],
   });
-  const flush = async () => (await lines.flush(), await out.done());
+  // Until nothing is left: a write may report dropped lines, and that report is a line too.
+  const flush = async () => {
+    do {
+      await lines.flush();
+      await out.done();
+    } while (!lines.idle);
+  };
   // Holds the port (port 0 becomes a real one) until every worker has bound it with SO_REUSEPORT.
   const reserve = options.reservePort(options.hostname ?? server.host, options.port ?? server.port);
   const reload = serialReload(options, logger, (next) => supervisor.reload(next.config));

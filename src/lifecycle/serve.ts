@@ -135,7 +135,10 @@ export async function serveIsolate(options: ServeOptions): Promise<number> {
   const logOut: LineWriter = createLineWriter({
     sink: host ? (b) => (host.link.write(b), Promise.resolve(b.length)) : handles.stdout,
     maxPendingBytes: config.log.maxPendingBytes,
-    onDropped: (n) => ref.gateway && logDropped(ref.gateway.logger, n),
+    onDropped: (n) =>
+      ref.gateway
+        ? logDropped(ref.gateway.logger, n)
+        : handles.stderr(`dairouter: ${n} log lines dropped: stdout did not keep up`),
   });
   let redis: RedisCluster | undefined;
   try {

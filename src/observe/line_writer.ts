@@ -36,7 +36,7 @@ export interface ChunkOutputOptions {
 export interface ChunkOutput {
   /** Queues a chunk; partial writes are continued. The chunk must not be changed afterwards. */
   write(chunk: Uint8Array): void;
-  /** Resolves when everything queued so far is out. */
+  /** Resolves when nothing is left to write, chunks written while it waited included. */
   done(): Promise<void>;
 }
 
@@ -72,7 +72,11 @@ export function createChunkOutput(options: ChunkOutputOptions): ChunkOutput {
     if (dropped > 0 && pending <= max / 2) {
       const lines = dropped;
       dropped = 0;
-      options.onDropped?.(lines);
+      try {
+        options.onDropped?.(lines);
+      } catch {
+        // The report is best effort; the output must go on.
+      }
     }
   };
   return {
@@ -85,7 +89,10 @@ export function createChunkOutput(options: ChunkOutputOptions): ChunkOutput {
       pending += chunk.byteLength;
       writing = writing.then(() => drain(chunk));
     },
-    done: () => writing,
+    async done() {
+      // Chunks written meanwhile (the report of dropped lines is written from inside a write) too.
+      for (let last; last !== writing;) await (last = writing);
+    },
   };
 }
 
@@ -104,8 +111,13 @@ function newlines(chunk: Uint8Array): number {
 export interface LineWriter {
   /** Queues one line (a newline is added). */
   write(line: string): void;
-  /** Writes everything queued; resolves when it is out. */
+  /**
+   * Writes everything queued; resolves when it is out, including what was written meanwhile
+   * (the report of dropped lines comes from inside a write).
+   */
   flush(): Promise<void>;
+  /** True when no line waits for a batch. */
+  readonly idle: boolean;
 }
 
 /** Options of {@linkcode createLineWriter}: where batches go (a bounded output), and when. */
@@ -149,15 +161,17 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
   const schedule = options.schedule ?? TIMEOUT;
   let cancel: (() => void) | undefined;
 
-  const flush = (): Promise<void> => {
-    cancel?.();
-    cancel = undefined;
-    if (queued.length > 0) {
-      out.write(ENCODER.encode(queued.join("\n") + "\n"));
-      queued = [];
-      size = 0;
-    }
-    return out.done();
+  const flush = async (): Promise<void> => {
+    do {
+      cancel?.();
+      cancel = undefined;
+      if (queued.length > 0) {
+        out.write(ENCODER.encode(queued.join("\n") + "\n"));
+        queued = [];
+        size = 0;
+      }
+      await out.done();
+    } while (queued.length > 0);
   };
   return {
     write(line) {
@@ -167,5 +181,8 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       else if (cancel === undefined) cancel = schedule(() => void flush(), flushMs);
     },
     flush,
+    get idle() {
+      return queued.length === 0;
+    },
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { manualSchedule } from "../../tests/fakes/manual_schedule.ts";
-import { createChunkOutput, createLineWriter } from "./line_writer.ts";
+import { createChunkOutput, createLineWriter, type LineWriter } from "./line_writer.ts";
 
 // The flush timer is a manual schedule: time moves only when the test says so, and a write
 // started by the timer is awaited through the sink itself, never through a sleep.
@@ -162,4 +162,41 @@ Deno.test("createLineWriter() bounds what waits for a stuck sink: a burst of lin
   assert.ok(kept.length > 0 && kept.length <= 1000 / 50 + 2, `${kept.length} lines kept`);
   assert.deepEqual(kept, [...kept].sort(), "in order");
   assert.deepEqual(dropped, [10_000 - kept.length], "every line is either written or counted");
+});
+
+Deno.test("createLineWriter() flush() resolves only once the report of dropped lines, written from inside a write, is out", async () => {
+  const s = stuckSink();
+  const w: LineWriter = createLineWriter({
+    sink: s.write,
+    maxBytes: 10,
+    maxPendingBytes: 20,
+    onDropped: (n) => w.write(`dropped ${n}`),
+    schedule: manualSchedule().schedule,
+  });
+  for (let i = 0; i < 10; i++) w.write(`line ${i} xxxxxxx`); // each a batch of its own; 9 dropped
+  let flushed = false;
+  const flush = w.flush().then(() => (flushed = true));
+  while (!flushed) await s.release();
+  await flush;
+  assert.equal(s.out.join(""), "line 0 xxxxxxx\ndropped 9\n", "the report is out when flush() resolves");
+  assert.ok(w.idle);
+});
+
+Deno.test("createChunkOutput() goes on writing when onDropped throws", async () => {
+  const s = stuckSink();
+  const out = createChunkOutput({
+    sink: s.write,
+    maxPendingBytes: 4,
+    onDropped: () => {
+      throw new Error("logger broke");
+    },
+  });
+  out.write(bytes("aaa\n"));
+  out.write(bytes("b\n"));
+  await s.release();
+  await out.done();
+  out.write(bytes("c\n"));
+  await s.release();
+  await out.done();
+  assert.deepEqual(s.out, ["aaa\n", "c\n"]);
 });
