@@ -12,10 +12,10 @@ Deno.test("README's layout names every src/ folder on a line of its own, and onl
   assert.equal(new Set(listed).size, listed.length, "each folder once");
 });
 
-Deno.test("README's table cells close every code span (a `|` inside one splits the cell and loses the rest)", async () => {
+Deno.test("README's table cells close every code span (an unescaped `|` inside one splits the cell and loses the rest)", async () => {
   const readme = await Deno.readTextFile(new URL("README.md", ROOT));
   const broken = readme.split("\n").flatMap((line, i) =>
-    line.startsWith("|") && line.split("|").some((cell) => (cell.match(/`/g)?.length ?? 0) % 2 === 1)
+    line.startsWith("|") && line.split(/(?<!\\)\|/).some((cell) => (cell.match(/`/g)?.length ?? 0) % 2 === 1)
       ? [`line ${i + 1}: ${line.slice(0, 80).trim()}`]
       : []
   );

@@ -71,16 +71,16 @@ export function createLineTransform(opts: LineTransformOptions): TransformStream
       throw error;
     }
     partial = text.slice(start);
-    if (partial.length > MAX_PARTIAL_LINE) {
-      emit(controller, out);
-      throw new Error(LINE_TOO_LONG);
-    }
     // One enqueue per upstream chunk keeps the downstream chunking close to the upstream's.
     emit(controller, out);
   };
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
-      drain(controller, partial + decoder.decode(chunk, { stream: true }));
+      const text = decoder.decode(chunk, { stream: true });
+      if (text.indexOf("\n") >= 0) return drain(controller, partial + text);
+      // No line ends here: the partial line grows, and is not scanned again until one does.
+      partial += text;
+      if (partial.length > MAX_PARTIAL_LINE) throw new Error(LINE_TOO_LONG);
     },
     flush(controller) {
       const rest = partial + decoder.decode();

@@ -100,7 +100,11 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
       start = nl + 1;
     }
     carry = closed ? "" : text.slice(start);
-    // A line (or an event's data) that never ends is a broken upstream: fail, hold no more of it.
+    failIfEndless();
+  };
+
+  /** A line (or an event's data) that never ends is a broken upstream: fail, hold no more of it. */
+  const failIfEndless = () => {
     if (carry.length > MAX_PARTIAL_LINE || (data !== undefined && data.length > MAX_PARTIAL_LINE)) {
       closed = true;
       carry = "";
@@ -120,7 +124,13 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
     push(chunk) {
       if (closed) return undefined;
       const text = decoder.decode(chunk, { stream: true });
-      lines(carry === "" ? text : carry + text);
+      if (carry !== "" && text.indexOf("\n") < 0) {
+        // No line ends here: the carried line grows, and is not scanned again until one does.
+        carry += text;
+        failIfEndless();
+      } else {
+        lines(carry === "" ? text : carry + text);
+      }
       return take();
     },
     end() {

@@ -13,6 +13,7 @@
  */
 
 import { MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
+import { concat } from "./upstream_body.ts";
 import type { Reply, StreamRewrite } from "./request.ts";
 
 const ENCODER = new TextEncoder();
@@ -74,29 +75,51 @@ export function modelRename(from: string, to: string): Reply {
   };
 }
 
-/** Applies `rewrite` to whole lines only, carrying an unfinished last line to the next chunk. */
+/**
+ * Applies `rewrite` to whole lines only, carrying an unfinished last line to the next chunk (as a
+ * list of parts, joined once its end comes). A line longer than `MAX_PARTIAL_LINE` is not held: it
+ * goes on as it is, up to and including its end, unrenamed (a broken or foreign stream).
+ */
 function lineRewrite(rewrite: (bytes: Uint8Array) => Uint8Array): StreamRewrite {
-  let carry: Uint8Array | undefined;
+  let parts: Uint8Array[] = [];
+  let held = 0;
+  let passing = false;
+  /** Holds `tail` (an unfinished line); returns what must go on now because it is too long. */
+  const hold = (tail: Uint8Array): Uint8Array | undefined => {
+    parts.push(tail);
+    held += tail.byteLength;
+    if (held <= MAX_PARTIAL_LINE) return undefined;
+    const out = concat(parts);
+    parts = [];
+    held = 0;
+    passing = true;
+    return out;
+  };
+  const push = (chunk: Uint8Array): Uint8Array | undefined => {
+    const nl = chunk.indexOf(NEWLINE);
+    if (passing) {
+      if (nl < 0) return chunk;
+      passing = false;
+      const rest = push(chunk.subarray(nl + 1));
+      return rest ? join(chunk.subarray(0, nl + 1), rest) : chunk.subarray(0, nl + 1);
+    }
+    if (nl < 0) return hold(chunk.slice());
+    const bytes = held === 0 ? chunk : concat([...parts, chunk]);
+    parts = [];
+    held = 0;
+    const cut = bytes.lastIndexOf(NEWLINE) + 1;
+    if (cut === bytes.length) return rewrite(bytes);
+    const head = rewrite(bytes.subarray(0, cut));
+    const over = hold(bytes.slice(cut));
+    return over ? join(head, over) : head;
+  };
   return {
-    push(chunk) {
-      const bytes = carry === undefined ? chunk : join(carry, chunk);
-      const cut = bytes.lastIndexOf(NEWLINE) + 1;
-      if (cut === bytes.length) {
-        carry = undefined;
-        return rewrite(bytes);
-      }
-      if (bytes.length - cut > MAX_PARTIAL_LINE) {
-        // A line this long carries no `model` to rename: on it goes as it is, nothing more is held.
-        carry = undefined;
-        return cut === 0 ? bytes : join(rewrite(bytes.subarray(0, cut)), bytes.subarray(cut));
-      }
-      carry = bytes.slice(cut);
-      return cut === 0 ? undefined : rewrite(bytes.subarray(0, cut));
-    },
+    push,
     end() {
-      const rest = carry;
-      carry = undefined;
-      return rest === undefined ? undefined : rewrite(rest);
+      const rest = held === 0 ? undefined : concat(parts);
+      parts = [];
+      held = 0;
+      return rest && rewrite(rest);
     },
   };
 }

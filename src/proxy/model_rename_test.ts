@@ -83,3 +83,17 @@ Deno.test("modelRename(): a line longer than MAX_PARTIAL_LINE is passed on as it
     "every byte, once",
   );
 });
+
+Deno.test("modelRename(): after an over-long line, its rest goes on as it is and the next lines are renamed again", () => {
+  const s = modelRename("Qwen/Qwen3-8B", "qwen3-8b").stream("text/event-stream")!;
+  const e = enc.encode("é");
+  const chunks = [
+    enc.encode(`data: {"t":"${"x".repeat(MAX_PARTIAL_LINE)}`),
+    Uint8Array.of(...enc.encode("xx"), e[0]),
+    Uint8Array.of(e[1], ...enc.encode('"}\n\ndata: {"model":"Qwen/Qwen3-8B"}\n\n')),
+  ];
+  const text = [...chunks.map((c) => s.push(c)), s.end()].map((c) => c ? dec.decode(c, { stream: true }) : "")
+    .join("") + dec.decode();
+  assert.ok(text.endsWith('xxé"}\n\ndata: {"model":"qwen3-8b"}\n\n'), text.slice(-60));
+  assert.equal(text.length, MAX_PARTIAL_LINE + 'data: {"t":"xxé"}\n\ndata: {"model":"qwen3-8b"}\n\n'.length);
+});

@@ -116,11 +116,33 @@ export interface ChunkFilter {
 export function usageStripper(): ChunkFilter {
   const decoder = new TextDecoder();
   let carry = "";
+  /** The last two characters of `carry`: an event's blank line may straddle two chunks. */
+  let carryEnd = "";
+  // Set when an over-long event was let through before its end: the decoder may then hold part of
+  // a character, so the undecoded fast path waits until a chunk ends an event again.
+  let passing = false;
+  /** An event this long is no usage event: on it goes as it is, and nothing more is held. */
+  const letThrough = (kept: string): string => {
+    if (carry.length <= MAX_PARTIAL_LINE) return kept;
+    kept += carry;
+    carry = carryEnd = "";
+    passing = true;
+    return kept;
+  };
   return {
     push(chunk) {
       // Fast path: a chunk of whole events without the word "usage" passes as is, undecoded.
-      if (carry === "" && endsWithEventEnd(chunk) && !containsUsage(chunk)) return chunk;
-      const text = carry + decoder.decode(chunk, { stream: true });
+      if (carry === "" && !passing && endsWithEventEnd(chunk) && !containsUsage(chunk)) return chunk;
+      const decoded = decoder.decode(chunk, { stream: true });
+      // (`carryEnd`, not `carry.slice(-2)`: slicing the carried rope would copy it whole.)
+      if (carry !== "" && eventEnd(carryEnd + decoded, 0) < 0) {
+        // No event ends here: the carried event grows, and is not scanned again until one does.
+        carry += decoded;
+        carryEnd = (carryEnd + decoded).slice(-2);
+        const out = letThrough("");
+        return out ? ENCODER.encode(out) : undefined;
+      }
+      const text = carry + decoded;
       let kept = "";
       let start = 0;
       for (let end = eventEnd(text, 0); end >= 0; end = eventEnd(text, start)) {
@@ -129,13 +151,14 @@ export function usageStripper(): ChunkFilter {
         start = end;
       }
       carry = text.slice(start);
-      // An event this long is no usage event: on it goes as it is, and nothing more is held.
-      if (carry.length > MAX_PARTIAL_LINE) (kept += carry, carry = "");
+      carryEnd = carry.slice(-2);
+      if (carry === "") passing = false; // the chunk ended an event: the decoder holds nothing
+      kept = letThrough(kept);
       return kept ? ENCODER.encode(kept) : undefined;
     },
     end() {
       const rest = carry + decoder.decode();
-      carry = "";
+      carry = carryEnd = "";
       return rest ? ENCODER.encode(rest) : undefined;
     },
   };

@@ -87,3 +87,24 @@ Deno.test("usageStripper() passes an event longer than MAX_PARTIAL_LINE on as it
   assert.equal(passed, (MAX_PARTIAL_LINE / x.length + 1) * x.length);
   assert.equal(strip.end(), undefined, "nothing was held back");
 });
+
+Deno.test("usageStripper() after letting an over-long event through keeps a character split across chunks whole", () => {
+  const strip = usageStripper();
+  const enc = new TextEncoder();
+  const e = enc.encode("é"); // two bytes, split between the two chunks below
+  const big = enc.encode(`data: {"a":"${"x".repeat(MAX_PARTIAL_LINE)}`);
+  const chunks = [
+    big,
+    Uint8Array.of(...enc.encode("xx"), e[0]),
+    Uint8Array.of(e[1], ...enc.encode('"}\n\n')),
+    enc.encode('data: {"b":2}\n\n'),
+  ];
+  const out = [...chunks.map((c) => strip.push(c)), strip.end()].filter((c) => c !== undefined);
+  assert.deepEqual(joined(out), joined(chunks), "every byte as it came");
+});
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.byteLength), 0);
+  return out;
+}
