@@ -174,5 +174,11 @@ export function createOllamaChatStream(ctx: OllamaChatContext): TransformStream<
     return out;
   };
 
-  return createLineTransform({ line, end: () => (done ? SSE_DONE : "") });
+  // An NDJSON stream that stops before its `done: true` line was cut: the client gets the error
+  // event (after the mapper), not a stream that looks finished without a finish_reason.
+  const end = () => {
+    if (done) return SSE_DONE;
+    throw new UpstreamError("The Ollama stream ended before its last message (done: true).", STREAM_ERROR);
+  };
+  return createLineTransform({ line, end });
 }

@@ -222,13 +222,14 @@ Deno.test("ollama native chat stream maps thinking and tool calls", async () => 
   assert.equal(out, await fixtureText("ollama", "chat_stream_tools.sse"));
 });
 
-Deno.test("ollama native chat stream fails on an error line or a line that is not JSON, after what came before", async () => {
+Deno.test("ollama native chat stream fails on an error line, a line that is not JSON, or an end before done: true, after what came before", async () => {
   const errorLine = await fixtureText("ollama", "chat_stream_error.ndjson");
   const [first] = errorLine.split("\n");
   for (
     const [ndjson, message] of [
       [errorLine, "an error was encountered while running the model: unexpected EOF"],
       [`${first}\n<html>502 Bad Gateway</html>\n`, "The Ollama stream sent a line that is not JSON."],
+      [`${first}\n`, "The Ollama stream ended before its last message (done: true)."],
     ]
   ) {
     const out: string[] = [];

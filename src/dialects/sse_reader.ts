@@ -62,7 +62,8 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
   const dispatch = () => {
     const payload = data;
     data = undefined;
-    if (payload === undefined || closed) return;
+    // An event whose data is empty is no event (HTML's SSE processing model), not broken JSON.
+    if (payload === undefined || payload === "" || closed) return;
     if (payload === "[DONE]") {
       out += handler.done();
       return;

@@ -65,3 +65,9 @@ Deno.test("createSseTranslator() fails once, and holds no more, when a line or a
     assert.equal(t.push(x), undefined, "closed: nothing more is read");
   }
 });
+
+Deno.test("createSseTranslator() skips an event whose data is empty (`data:` or `data: `), as browsers do", () => {
+  const { t, calls } = recorder();
+  runSplit(t, 'data:\n\ndata: \n\ndata: {"a":1}\n\n', 2);
+  assert.deepEqual(calls, ['chunk {"a":1}', "end"]);
+});
