@@ -13,7 +13,13 @@ import type { ChunkReader } from "./chunk_reader.ts";
 import { mappedBody } from "./mapped_body.ts";
 import type { Reply, StreamRewrite } from "./request.ts";
 import { chainFilters, type ChunkFilter, usageStripper } from "./stream_usage.ts";
-import { type BodyObserver, sseErrorEvent, streamFailure, trackBody } from "./tracked_body.ts";
+import {
+  type BodyObserver,
+  ndjsonErrorLine,
+  sseErrorEvent,
+  streamFailure,
+  trackBody,
+} from "./tracked_body.ts";
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
@@ -31,6 +37,8 @@ export interface RelayPlan {
   readonly strip: boolean;
   /** The stream is SSE: a broken upstream ends it with the SSE error event. */
   readonly sse: boolean;
+  /** The stream is NDJSON (relayed as it came): a broken upstream ends it with an error line. */
+  readonly ndjson?: boolean;
   /** Why the upstream body failed, once it ended (a mapped stream says it after the mapper). */
   readonly failure: () => unknown;
 }
@@ -46,7 +54,13 @@ export function relayBody(
   plan: RelayPlan,
 ): ReadableStream<Uint8Array> {
   const { rewrite, strip } = plan;
-  const errorEvent = rewrite?.fail ? failEvent(rewrite) : plan.sse ? sseErrorEvent : undefined;
+  const errorEvent = rewrite?.fail
+    ? failEvent(rewrite)
+    : plan.sse
+    ? sseErrorEvent
+    : plan.ndjson
+    ? ndjsonErrorLine
+    : undefined;
   if (plan.mapStream === undefined) {
     return trackBody(reader, observer, {
       first: plan.first,

@@ -36,7 +36,14 @@ import type { Upstream } from "./runtime.ts";
 import { type Usage, usageFromTail } from "./usage.ts";
 import type { BodyEnd, BodyObserver } from "./tracked_body.ts";
 import { relayBody, wholeAnswer } from "./answer_body.ts";
-import { clientErrorResponse, concat, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
+import {
+  clientErrorResponse,
+  endsWithDone,
+  errorSnippet,
+  parseRetryAfter,
+  type ReadToEnd,
+  readToEnd,
+} from "./upstream_body.ts";
 import type { Waiter, WaitingList } from "./waiting.ts";
 
 /** What an attempt needs from the request it belongs to (an `Exchange`). */
@@ -271,8 +278,9 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
       first,
       mapStream: mapped ? call.mapStream : undefined,
       rewrite,
-      strip: res.ok && this.stripUsage,
+      strip: res.ok && this.stripUsage && this.#sse, // an SSE stream's usage event: nothing to find in another format
       sse: this.#sse,
+      ndjson: contentType.startsWith("application/x-ndjson"),
       failure: () => this.#bodyError,
     });
     if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
@@ -388,29 +396,24 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     return this.#fail("status", `upstream answered ${res.status}${snippet ? `: ${snippet}` : ""}`);
   }
 
-  /** Reads the rest of a JSON answer whose length was not declared, then commits it whole. */
+  /**
+   * Reads the rest of a JSON answer whose length was not declared, then commits it whole; each
+   * chunk moves the idle deadline, as in a relay.
+   */
   async #readRest(
     reader: ChunkReader,
     first: Uint8Array,
     headers: HeaderList,
   ): Promise<Response | AttemptFailure> {
-    const parts = [first];
-    let size = first.byteLength;
+    let read: ReadToEnd;
     try {
-      for (let part = await reader.read(); part !== undefined; part = await reader.read()) {
-        parts.push(part);
-        if ((size += part.byteLength) > REWRITE_BODY_MAX) {
-          reader.cancel().catch(() => {});
-          return this.#fail(
-            "body",
-            `upstream answer is over ${REWRITE_BODY_MAX >> 20} MiB, too large to rewrite`,
-          );
-        }
-      }
+      read = await readToEnd(reader, REWRITE_BODY_MAX, this, first);
     } catch (error) {
       return this.#bodyFailure(error);
     }
-    return this.#whole(concat(parts), headers);
+    if (read.complete) return this.#whole(read.bytes, headers);
+    reader.cancel().catch(() => {});
+    return this.#fail("body", `upstream answer is over ${REWRITE_BODY_MAX >> 20} MiB, too large to rewrite`);
   }
 
   /**

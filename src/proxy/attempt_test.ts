@@ -270,6 +270,43 @@ const CASES: Case[] = [
     after: (h) => assert.equal(h.upstreams.calls[0].body, JSON.stringify(STREAM)),
   },
   {
+    name: "a JSON answer read whole to be rewritten keeps arriving: every piece moves the idle deadline",
+    config: serviceConfig(["a"], { adapter: "ollama", ...timeouts({ idle: 1000 }) }, "chat", {
+      path: "/api/chat",
+    }),
+    script: {
+      a: [{
+        headers: { "content-type": "application/json" },
+        body: ['{"model":"m","message":{"role":"assistant",', 900, '"content":"hi"},', 900, '"done":true}'],
+      }],
+    },
+    request: CHAT,
+    drive: async (h) => await h.time.advance(1800),
+    status: 200,
+    answer: (body) =>
+      assert.equal(
+        (body as { choices: { message: { content: string } }[] }).choices[0].message.content,
+        "hi",
+      ),
+    tried: ["a"],
+  },
+  {
+    name: "an NDJSON stream relayed as it came that breaks ends with Ollama's error line, not a reset",
+    config: serviceConfig(["a"]),
+    script: { a: [{ headers: { "content-type": "application/x-ndjson" }, body: ['{"a":1}\n', "reset"] }] },
+    request: STREAM,
+    read: async (res) => JSON.stringify(await res.text()), // one JSON string: the lines as they came
+    status: 200,
+    answer: (body) => {
+      const [line, error, rest] = String(body).split("\n");
+      assert.equal(line, '{"a":1}');
+      assert.match(JSON.parse(error).error, /^Upstream stream ended abnormally: .*connection reset/);
+      assert.equal(rest, "");
+    },
+    tried: ["a"],
+    after: (h) => assert.equal(failures(h, "a"), 1),
+  },
+  {
     name: "a JSON answer to rewrite (Ollama's) that never stops is cut past 32 MiB: 502, the upstream let go",
     config: serviceConfig(["a"], { adapter: "ollama" }, "chat", { path: "/api/chat" }),
     script: { a: [{ headers: { "content-type": "application/json" }, body: Array(40).fill(MIB) }] },

@@ -21,7 +21,8 @@ import type { CachedResponse, FallbackCache } from "./fallback_cache.ts";
 import type { GatewayRequest } from "./request.ts";
 import type { ModelPool, Upstream } from "./runtime.ts";
 import { modelAllowed } from "./api_keys.ts";
-import { concat } from "./upstream_body.ts";
+import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
+import { readToEnd } from "./upstream_body.ts";
 
 /** Marks an answer that came from a fallback, with its strategy (`cache`, `default` or `model`). */
 const FALLBACK_HEADER = "x-dairouter-fallback";
@@ -80,16 +81,10 @@ export const CACHE_ENTRY_MAX = 1024 * 1024;
  */
 export async function remember(cache: FallbackCache, req: GatewayRequest, res: Response): Promise<Response> {
   if (!res.body) return res;
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    parts.push(r.value);
-    if ((size += r.value.byteLength) > CACHE_ENTRY_MAX) {
-      return new Response(replayed(parts, reader), { status: res.status, headers: res.headers });
-    }
-  }
-  const body = concat(parts);
+  const reader = chunkReader(res.body);
+  const { bytes, complete } = await readToEnd(reader, CACHE_ENTRY_MAX);
+  if (!complete) return new Response(replayed(bytes, reader), { status: res.status, headers: res.headers });
+  const body = bytes.slice(); // exact size: the read buffer may be up to twice the answer
   cache.set(cacheKey(cache, req), {
     status: res.status,
     contentType: res.headers.get("content-type") ?? "application/json",
@@ -98,18 +93,15 @@ export async function remember(cache: FallbackCache, req: GatewayRequest, res: R
   return new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, headers: res.headers });
 }
 
-/** `parts`, then the rest of `reader`; a client that leaves cancels the reader (and the upstream). */
-function replayed(
-  parts: Uint8Array[],
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-): ReadableStream<Uint8Array> {
+/** `head`, then the rest of `reader`; a client that leaves cancels the reader (and the upstream). */
+function replayed(head: Uint8Array, reader: ChunkReader): ReadableStream<Uint8Array> {
+  let first: Uint8Array | undefined = head;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const part = parts.shift();
-      if (part) return controller.enqueue(part);
-      const r = await reader.read();
-      if (r.done) controller.close();
-      else controller.enqueue(r.value);
+      const part = first ?? await reader.read();
+      first = undefined;
+      if (part === undefined) controller.close();
+      else controller.enqueue(part);
     },
     cancel: (reason) => reader.cancel(reason),
   }, { highWaterMark: 0 });

@@ -77,6 +77,23 @@ export function sseErrorEvent(error: unknown): Uint8Array {
 }
 
 /**
+ * The line an NDJSON stream (Ollama's native API) ends with when it fails mid-way: Ollama's own
+ * `{"error": "…"}` line, which its clients raise as an error; erroring the body instead would only
+ * reset the connection.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ndjsonErrorLine } from "./tracked_body.ts";
+ * const line = new TextDecoder().decode(ndjsonErrorLine(new Error("reset")));
+ * assert.deepEqual(JSON.parse(line), { error: "Upstream stream ended abnormally: reset" });
+ * ```
+ */
+export function ndjsonErrorLine(error: unknown): Uint8Array {
+  return ENCODER.encode(`${JSON.stringify({ error: streamFailure(error) })}\n`);
+}
+
+/**
  * What a client is told when its stream breaks: the gateway's reason (a `GatewayError`, e.g. the
  * shutdown cut) as it is, anything else as the upstream's failure.
  *

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { HeaderList } from "../header_list.ts";
-import { clientErrorResponse, endsWithDone, errorSnippet, parseRetryAfter } from "./upstream_body.ts";
+import { chunkReader } from "./chunk_reader.ts";
+import {
+  clientErrorResponse,
+  endsWithDone,
+  errorSnippet,
+  parseRetryAfter,
+  readToEnd,
+} from "./upstream_body.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -44,4 +51,25 @@ Deno.test("endsWithDone() tells a complete SSE answer from a cut one", () => {
   assert.equal(endsWithDone([]), false);
   assert.equal(endsWithDone([enc('data: {"a":1}\n\ndata: [DO'), enc("NE]\n\n")]), true, "split across reads");
   assert.equal(endsWithDone([enc("data: [DONE]\n\n"), enc('data: {"a":1}\n\n')]), false);
+});
+
+Deno.test("readToEnd() joins any number of chunks (1-byte ones too) into one buffer, and stops past max", async () => {
+  const text = "x".repeat(200_000) + "end";
+  const byteByByte = () =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        const bytes = new TextEncoder().encode(text);
+        for (let i = 0; i < bytes.length; i += 1 + (i % 7)) c.enqueue(bytes.slice(i, i + 1 + (i % 7)));
+        c.close();
+      },
+    });
+  let chunks = 0;
+  const whole = await readToEnd(chunkReader(byteByByte()), 1 << 20, { chunk: () => chunks++ });
+  assert.equal(new TextDecoder().decode(whole.bytes), text);
+  assert.ok(whole.complete && chunks > 50_000, `${chunks} chunks`);
+  const reader = chunkReader(byteByByte());
+  const cut = await readToEnd(reader, 1000, undefined, new TextEncoder().encode("x"));
+  assert.equal(cut.complete, false);
+  assert.ok(cut.bytes.byteLength > 1000 && cut.bytes.byteLength <= 1008, "the chunk past max, and no more");
+  assert.equal((await reader.read())?.[0], 120, "the rest is left to read");
 });
