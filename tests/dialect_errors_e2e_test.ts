@@ -11,6 +11,8 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { Ollama } from "ollama";
 import { accessLines, MISSING, withDialectGateway } from "./fakes/dialect_gateway.ts";
+import { startGateway } from "./fakes/gateway.ts";
+import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 
 const KEY = "sk-dialect-test-0123456789";
 /** A key for every model: an unknown model is a 404 for it (for KEY, limited to two, a 403). */
@@ -311,4 +313,37 @@ Deno.test("no instance left and an upstream's own 4xx leave in the dialect's sha
     const viaOllama = await post(gw.url, "/api/chat", { model: MISSING, messages: HI, stream: false });
     assert.deepEqual(viaOllama.body, { error: 'model "missing:1b" not found, try pulling it first' });
   });
+});
+
+Deno.test("an upstream that answers chat in the other shape: the Anthropic and OpenAI SDKs get a 502 that says so, not an answer they cannot read", async () => {
+  const up = startFakeUpstream({ name: "A" });
+  up.fault = { kind: "wrong-shape" };
+  const gw = startGateway(`
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${up.url}" }
+`);
+  try {
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+    const ask = { model: "m", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] };
+    const whole = await anthropic.messages.create(ask).catch((e) => e);
+    assert.ok(whole instanceof Anthropic.APIError, String(whole));
+    assert.equal(whole.status, 502);
+    assert.match(whole.message, /upstream answered text\/event-stream to a request for a whole answer/);
+    const streamed = await anthropic.messages.stream(ask).finalMessage().catch((e) => e);
+    assert.ok(streamed instanceof Anthropic.APIError, String(streamed));
+    assert.match(streamed.message, /upstream answered application\/json to a request for a stream/);
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const responses = await openai.responses.create({ model: "m", input: "hi", stream: true }).catch((e) =>
+      e
+    );
+    assert.ok(responses instanceof OpenAI.APIError, String(responses));
+    assert.equal(responses.status, 502);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
 });

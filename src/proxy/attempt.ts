@@ -181,6 +181,11 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     }
     const contentType = headers.get("content-type") ?? "";
     const json = JSON_TYPE.test(contentType);
+    const unexpected = res.ok ? this.#unexpectedShape(contentType, json) : undefined;
+    if (unexpected !== undefined) {
+      res.body?.cancel().catch(() => {});
+      return this.#fail("body", unexpected);
+    }
     // Checked before `res.body` is touched: the getter builds a JS stream that `bytes()` would
     // then read through, instead of Deno's one native read.
     if (
@@ -387,6 +392,22 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
       return this.#classify(error);
     }
     return this.#fail("body", `upstream body failed: ${messageOf(error)}`);
+  }
+
+  /**
+   * Why a successful answer cannot become what the client asked for, when the reply translates
+   * only that shape: a stream to a request for a whole answer, or the other way round.
+   */
+  #unexpectedShape(contentType: string, json: boolean): string | undefined {
+    const shape = this.reply?.shape;
+    if (shape === undefined) return undefined;
+    // Behind an adapter's stream mapper (Ollama NDJSON → SSE) any answer but JSON is a stream.
+    const streamed = this.#call!.mapStream !== undefined
+      ? !json
+      : contentType.startsWith("text/event-stream");
+    if (shape === "stream" ? streamed : json) return undefined;
+    const what = contentType.split(";")[0].trim() || "an answer without a content type";
+    return `upstream answered ${what} to a request for ${shape === "stream" ? "a stream" : "a whole answer"}`;
   }
 
   /** A 5xx or 429: a failure another instance may make up for (parked when it says how long). */

@@ -52,14 +52,15 @@ export function dialectCall<C>(
     route: dialect.route,
     original,
     native: dialect.native,
-    translated: (model) => dialectReply(dialect, named(model)),
+    translated: (model) => dialectReply(dialect, named(model), parsed.stream),
     answer: (openai, model) => dialect.toResponse(openai, named(model)),
   };
 }
 
 /** The {@linkcode Reply} of one translated answer. */
-function dialectReply<C>(dialect: Dialect<C>, ctx: C): Reply {
+function dialectReply<C>(dialect: Dialect<C>, ctx: C, stream: boolean): Reply {
   return {
+    shape: stream ? "stream" : "whole",
     // A translated JSON answer is read whole: it is rewritten as a whole.
     whole: true,
     json: (bytes) =>

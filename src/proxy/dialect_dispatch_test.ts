@@ -116,6 +116,37 @@ const CASES: Case[] = [
     tried: ["a"],
   },
   {
+    name:
+      "an upstream that streams to a request for a whole Anthropic answer: another instance, else 502 in Anthropic's shape",
+    config: serviceConfig(["a", "b"]),
+    script: { a: [{ body: [...STREAM_START, "data: [DONE]\n\n"] }], b: [{ body: ["data: [DONE]\n\n"] }] },
+    request: MESSAGES,
+    post: anthropic,
+    status: 502,
+    answer: (body) => {
+      const b = body as { type: string; error: { type: string; message: string } };
+      assert.equal(b.type, "error");
+      assert.match(b.error.message, /upstream answered text\/event-stream to a request for a whole answer/);
+    },
+    tried: ["a", "b"],
+    after: (h) => assert.equal(h.upstreams.openBodies, 0, "the streams were let go"),
+  },
+  {
+    name:
+      "an upstream that answers whole to a request for an Anthropic stream is refused, not relayed as JSON",
+    config: serviceConfig(["a"]),
+    script: { a: [OK] },
+    request: { ...MESSAGES, stream: true },
+    post: anthropic,
+    status: 502,
+    answer: (body) =>
+      assert.match(
+        (body as { error: { message: string } }).error.message,
+        /upstream answered application\/json to a request for a stream/,
+      ),
+    tried: ["a"],
+  },
+  {
     name: "a Responses request is answered whole, its usage counted from the upstream's",
     config: serviceConfig(["a"]),
     script: { a: [OK] },

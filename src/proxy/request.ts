@@ -78,6 +78,12 @@ export interface Reply {
   stream(contentType: string): StreamRewrite | undefined;
   /** Content type of a rewritten stream (absent: the upstream's). */
   readonly streamType?: string;
+  /**
+   * The shape the client asked for, when only that one can be rewritten (a dialect translates a
+   * stream into its stream, a whole answer into its whole answer): an answer in the other shape
+   * fails the attempt instead of reaching the client unreadable. Absent: any shape passes.
+   */
+  readonly shape?: "whole" | "stream";
 }
 
 /** A chunk-by-chunk stream rewrite, run inside the relay like any {@linkcode ChunkFilter}. */

@@ -16,7 +16,9 @@ export type Fault =
   | { readonly kind: "hang" }
   | { readonly kind: "delay"; readonly ms: number }
   | { readonly kind: "reset-mid-stream"; readonly afterChunks: number }
-  | { readonly kind: "reset-before-body" };
+  | { readonly kind: "reset-before-body" }
+  /** Chat answered in the other shape: a stream when asked for a whole answer, and the reverse. */
+  | { readonly kind: "wrong-shape" };
 
 /** A request as the fake received it. */
 export interface Recorded {
@@ -123,7 +125,7 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
     const id = `chatcmpl-${name}-${++counter}`;
     const model = String(body.model);
     const words = Array.from({ length: chunks }, (_, i) => `w${i} `);
-    if (body.stream === true) {
+    if ((body.stream === true) !== (fault.kind === "wrong-shape")) {
       const usage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage;
       const events = words.map((w) =>
         completions
