@@ -67,7 +67,9 @@ export function mappedBody(
         try {
           next = await reader.read();
         } catch (error) {
-          return fail(controller, error);
+          // The upstream's failure first: a mapper that then finds its stream unfinished (an
+          // Ollama stream without `done`) only follows from it.
+          return fail(controller, o.failure() ?? error);
         }
         let chunk: Uint8Array | undefined;
         try {
