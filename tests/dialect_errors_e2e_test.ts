@@ -11,7 +11,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { Ollama } from "ollama";
 import { accessLines, MISSING, withDialectGateway } from "./fakes/dialect_gateway.ts";
-import { startGateway } from "./fakes/gateway.ts";
+import { oneInstanceYaml, startGateway } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 
 const KEY = "sk-dialect-test-0123456789";
@@ -318,14 +318,7 @@ Deno.test("no instance left and an upstream's own 4xx leave in the dialect's sha
 Deno.test("an upstream that answers chat in the other shape: the Anthropic and OpenAI SDKs get a 502 that says so, not an answer they cannot read", async () => {
   const up = startFakeUpstream({ name: "A" });
   up.fault = { kind: "wrong-shape" };
-  const gw = startGateway(`
-model:
-  health-check: { enabled: false }
-  services:
-    chat:
-      instances:
-        - { name: m, base-url: "${up.url}" }
-`);
+  const gw = startGateway(oneInstanceYaml(up.url));
   try {
     const anthropic = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
     const ask = { model: "m", max_tokens: 16, messages: [{ role: "user" as const, content: "hi" }] };

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { oneInstanceYaml } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { spawnGateway } from "./fakes/process.ts";
 
@@ -24,16 +25,10 @@ async function stuckStdout(workers: number) {
   const config = `${dir}/config.yaml`;
   await Deno.writeTextFile(
     config,
-    `
-log: { level: info, format: json, max-pending-bytes: 64kb }
-server: { drain-delay: 0, workers: ${workers} }
-model:
-  health-check: { enabled: false }
-  services:
-    chat:
-      instances:
-        - { name: m, base-url: "${up.url}" }
-`,
+    oneInstanceYaml(
+      up.url,
+      `log: { level: info, format: json, max-pending-bytes: 64kb }\nserver: { drain-delay: 0, workers: ${workers} }`,
+    ),
   );
   const gw = await spawnGateway(["--config", config, "--no-watch"]);
   try {

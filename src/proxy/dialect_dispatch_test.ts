@@ -43,6 +43,14 @@ function lastEvent(
   return { event: head.replace("event: ", ""), data: JSON.parse(data.replace("data: ", "")) };
 }
 
+/** Checks Anthropic's error shape (a 502 is an `api_error`) and its message. */
+const anthropicError = (message: RegExp) => (body: unknown) => {
+  const b = body as { type: string; error: { type: string; message: string } };
+  assert.equal(b.type, "error");
+  assert.equal(b.error.type, "api_error");
+  assert.match(b.error.message, message);
+};
+
 const CASES: Case[] = [
   {
     name: "an Anthropic request fails over to the next instance before the client sees anything",
@@ -107,12 +115,7 @@ const CASES: Case[] = [
     request: MESSAGES,
     post: anthropic,
     status: 502,
-    answer: (body) => {
-      const b = body as { type: string; error: { type: string; message: string } };
-      assert.equal(b.type, "error");
-      assert.equal(b.error.type, "api_error");
-      assert.match(b.error.message, /unreadable body/);
-    },
+    answer: anthropicError(/unreadable body/),
     tried: ["a"],
   },
   {
@@ -123,11 +126,7 @@ const CASES: Case[] = [
     request: MESSAGES,
     post: anthropic,
     status: 502,
-    answer: (body) => {
-      const b = body as { type: string; error: { type: string; message: string } };
-      assert.equal(b.type, "error");
-      assert.match(b.error.message, /upstream answered text\/event-stream to a request for a whole answer/);
-    },
+    answer: anthropicError(/upstream answered text\/event-stream to a request for a whole answer/),
     tried: ["a", "b"],
     after: (h) => assert.equal(h.upstreams.openBodies, 0, "the streams were let go"),
   },
@@ -139,11 +138,7 @@ const CASES: Case[] = [
     request: { ...MESSAGES, stream: true },
     post: anthropic,
     status: 502,
-    answer: (body) =>
-      assert.match(
-        (body as { error: { message: string } }).error.message,
-        /upstream answered application\/json to a request for a stream/,
-      ),
+    answer: anthropicError(/upstream answered application\/json to a request for a stream/),
     tried: ["a"],
   },
   {

@@ -47,6 +47,21 @@ export function assertLoopbackOnly(config: Config): void {
   }
 }
 
+/**
+ * The smallest config: one chat instance `m` at `url`, health checks off; `top` goes before the
+ * `model` block (e.g. `log:` or `server:` lines).
+ */
+export function oneInstanceYaml(url: string, top = ""): string {
+  return `${top}
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${url}" }
+`;
+}
+
 /** Parses `yaml` and serves a gateway for it on 127.0.0.1:0. */
 export function startGateway(yaml: string, options: StartOptions = {}): TestGateway {
   const { config } = parseConfig(yaml, { source: "test.yaml", env: options.env ?? {} });
