@@ -30,6 +30,11 @@ export interface BodyObserver {
   ended(end: BodyEnd, tail: readonly Uint8Array[]): void;
   /** The client cancelled: abort the upstream (`ended` follows). */
   cancelled(): void;
+  /**
+   * Why the gateway stopped the upstream (a deadline, the shutdown), if it did: a body that then
+   * ends is cut, not complete.
+   */
+  stopped?(): unknown;
 }
 
 /** Options for {@linkcode trackBody}. */
@@ -201,7 +206,10 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
       return undefined;
     }
     if (next === undefined) {
-      this.#complete(controller);
+      const stopped = this.#observer.stopped?.();
+      if (this.#ended) return undefined; // the client cancelled: nothing more to send
+      if (stopped !== undefined) this.#fail(controller, stopped);
+      else this.#complete(controller);
       return undefined;
     }
     this.#observer.chunk();

@@ -80,3 +80,29 @@ Deno.test("trackBody() ends once as a failure, with the error event, when its fi
   assert.deepEqual(ends.map((e) => e.outcome), ["failure"]);
   assert(cancelled, "the upstream is let go");
 });
+
+Deno.test("trackBody() ends a body the gateway stopped as a failure with the error event, even when its read settles as an end", async () => {
+  const ends: string[] = [];
+  let reason: unknown;
+  // What Deno does now and then when a fetch is aborted: the pending read resolves as an end.
+  const reader = chunkReader(
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("data: 1\n\n"));
+      },
+      pull: () => new Promise(() => {}), // silent after the first chunk
+    }),
+  );
+  const body = trackBody(reader, {
+    chunk() {},
+    ended: (e) => ends.push(e.outcome),
+    cancelled: () => {},
+    stopped: () => reason,
+  }, { errorEvent: (e) => new TextEncoder().encode(`data: {"error":"${(e as Error).message}"}\n\n`) });
+  const text = new Response(body).text();
+  await new Promise((r) => setTimeout(r, 0));
+  reason = new DOMException("upstream idle timeout", "TimeoutError");
+  await reader.cancel(reason); // the attempt lets the upstream go: the pending read settles
+  assert.equal(await text, 'data: 1\n\ndata: {"error":"upstream idle timeout"}\n\n');
+  assert.deepEqual(ends, ["failure"]);
+});

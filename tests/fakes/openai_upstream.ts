@@ -17,6 +17,8 @@ export type Fault =
   | { readonly kind: "delay"; readonly ms: number }
   | { readonly kind: "reset-mid-stream"; readonly afterChunks: number }
   | { readonly kind: "reset-before-body" }
+  /** A stream that goes silent (the connection stays open) after `afterChunks` chunks. */
+  | { readonly kind: "silent-mid-stream"; readonly afterChunks: number }
   /** Chat answered in the other shape: a stream when asked for a whole answer, and the reverse. */
   | { readonly kind: "wrong-shape" };
 
@@ -86,7 +88,13 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
     });
 
   /** A streamed body of `n` parts, honouring the reset-mid-stream fault and counting aborts. */
-  const stream = (parts: Uint8Array[], contentType: string, signal: AbortSignal, resetAfter?: number) => {
+  const stream = (
+    parts: Uint8Array[],
+    contentType: string,
+    signal: AbortSignal,
+    resetAfter?: number,
+    silentAfter?: number,
+  ) => {
     openStreams++;
     let closed = false;
     const done = () => {
@@ -100,6 +108,7 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
     const body = new ReadableStream<Uint8Array>({
       async pull(c) {
         if (i > 0) await sleep(chunkDelay, signal);
+        if (i === silentAfter) await sleep(1e9, signal);
         if (signal.aborted) return;
         if (resetAfter !== undefined && i >= resetAfter) {
           done();
@@ -158,6 +167,7 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
         "text/event-stream",
         signal,
         f.kind === "reset-mid-stream" ? f.afterChunks : undefined,
+        f.kind === "silent-mid-stream" ? f.afterChunks : undefined,
       );
     }
     const text = words.join("").trim();
