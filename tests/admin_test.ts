@@ -185,6 +185,19 @@ Deno.test("admin: an invalid change is a 400 with the loader's words, and the fi
         /Unknown key: model\.services\.chat\.instances\[0\]\.healthy \(line \d+\)/,
       ],
       ["PUT", "/services/chat/rate-limit", "{not json", /must be JSON/],
+      // Thousands deep overflowed the validation's stack: a 500 before the depth bound.
+      [
+        "PATCH",
+        "/services/chat/instances/0",
+        `{"headers":${"[".repeat(3000)}${"]".repeat(3000)}}`,
+        /nested more than 32/,
+      ],
+      [
+        "POST",
+        "/services/chat/instances",
+        `{"name":${"[".repeat(3000)}${"]".repeat(3000)}}`,
+        /nested more than 32/,
+      ],
     ];
     for (const [method, path, body, message] of cases) {
       const res = await admin(method, path, body);

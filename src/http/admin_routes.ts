@@ -109,7 +109,27 @@ async function jsonObject(req: Request, gateway: AdminGateway): Promise<Record<s
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new BadRequestError("The body must be a JSON object.", "invalid_json");
   }
+  // The validation and the YAML writer recurse: a body nested thousands deep overflowed the stack
+  // (a 500). A config change is a few levels deep.
+  if (deeperThan(value, MAX_DEPTH)) {
+    throw new BadRequestError(`The body is nested more than ${MAX_DEPTH} levels deep.`, "invalid_json");
+  }
   return value as Record<string, unknown>;
+}
+
+/** Deepest nesting an admin body may have. */
+const MAX_DEPTH = 32;
+
+/** Whether `value` nests objects or arrays more than `limit` deep (walked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The admin routes, relative to the prefix, without the token check. */
