@@ -119,7 +119,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     maxPendingBytes: loaded.config.log.maxPendingBytes,
     onDropped: (n) => logDropped(logger, n),
   });
-  const lines = createLineWriter({ sink: (b) => (out.write(b), Promise.resolve(b.length)) });
+  const lines = createLineWriter({ output: out });
   const logger = createLogger({
     level: loaded.config.log.level,
     format: loaded.config.log.format,
@@ -127,13 +127,8 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     clock: options.clock,
     secrets: () => [],
   });
-  // Until nothing is left: a write may report dropped lines, and that report is a line too.
-  const flush = async () => {
-    do {
-      await lines.flush();
-      await out.done();
-    } while (!lines.idle);
-  };
+  // Until nothing is left, the report of dropped lines included (`flush` waits for `out`).
+  const flush = () => lines.flush();
   // Holds the port (port 0 becomes a real one) until every worker has bound it with SO_REUSEPORT.
   const reserve = options.reservePort(options.hostname ?? server.host, options.port ?? server.port);
   const reload = serialReload(options, logger, (next) => supervisor.reload(next.config));

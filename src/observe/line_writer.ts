@@ -116,19 +116,21 @@ export interface LineWriter {
    * (the report of dropped lines comes from inside a write).
    */
   flush(): Promise<void>;
-  /** True when no line waits for a batch. */
-  readonly idle: boolean;
 }
 
-/** Options of {@linkcode createLineWriter}: where batches go (a bounded output), and when. */
-export interface LineWriterOptions extends ChunkOutputOptions {
+/**
+ * Options of {@linkcode createLineWriter}: where batches go — a bounded output of its own over
+ * `sink`, or `output`, one shared with other writers (the supervisor's, which the workers' chunks
+ * go to as well) — and when.
+ */
+export type LineWriterOptions = (ChunkOutputOptions | { readonly output: ChunkOutput }) & {
   /** Longest a line waits, ms. @default {20} */
   readonly flushMs?: number;
   /** Queued size that triggers a write at once. @default {65536} */
   readonly maxBytes?: number;
   /** Arms the `flushMs` timer; injected by tests. @default setTimeout */
   readonly schedule?: Schedule;
-}
+};
 
 const TIMEOUT: Schedule = (fn, ms) => {
   const t = setTimeout(fn, ms);
@@ -155,7 +157,7 @@ const ENCODER = new TextEncoder();
 export function createLineWriter(options: LineWriterOptions): LineWriter {
   const flushMs = options.flushMs ?? 20;
   const maxBytes = options.maxBytes ?? 65536;
-  const out = createChunkOutput(options);
+  const out = "output" in options ? options.output : createChunkOutput(options);
   let queued: string[] = [];
   let size = 0;
   const schedule = options.schedule ?? TIMEOUT;
@@ -181,8 +183,5 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       else if (cancel === undefined) cancel = schedule(() => void flush(), flushMs);
     },
     flush,
-    get idle() {
-      return queued.length === 0;
-    },
   };
 }
