@@ -101,7 +101,7 @@ function lineRewrite(rewrite: (bytes: Uint8Array) => Uint8Array): StreamRewrite 
       if (nl < 0) return chunk;
       passing = false;
       const rest = push(chunk.subarray(nl + 1));
-      return rest ? join(chunk.subarray(0, nl + 1), rest) : chunk.subarray(0, nl + 1);
+      return rest ? concat([chunk.subarray(0, nl + 1), rest]) : chunk.subarray(0, nl + 1);
     }
     if (nl < 0) return hold(chunk.slice());
     const bytes = held === 0 ? chunk : concat([...parts, chunk]);
@@ -111,7 +111,7 @@ function lineRewrite(rewrite: (bytes: Uint8Array) => Uint8Array): StreamRewrite 
     if (cut === bytes.length) return rewrite(bytes);
     const head = rewrite(bytes.subarray(0, cut));
     const over = hold(bytes.slice(cut));
-    return over ? join(head, over) : head;
+    return over ? concat([head, over]) : head;
   };
   return {
     push,
@@ -122,11 +122,4 @@ function lineRewrite(rewrite: (bytes: Uint8Array) => Uint8Array): StreamRewrite 
       return rest && rewrite(rest);
     },
   };
-}
-
-function join(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }

@@ -206,8 +206,8 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
       return undefined;
     }
     if (next === undefined) {
-      const stopped = this.#observer.stopped?.();
       if (this.#ended) return undefined; // the client cancelled: nothing more to send
+      const stopped = this.#observer.stopped?.();
       if (stopped !== undefined) this.#fail(controller, stopped);
       else this.#complete(controller);
       return undefined;
