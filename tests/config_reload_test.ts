@@ -5,19 +5,10 @@
  */
 
 import assert from "node:assert/strict";
+import { oneInstanceYaml } from "./fakes/gateway.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { spawnGateway } from "./fakes/process.ts";
 import { parseConfig } from "../src/config/load.ts";
-
-const configFor = (url: string) => `
-log: { level: info, format: json }
-model:
-  health-check: { enabled: false }
-  services:
-    chat:
-      instances:
-        - { name: m, base-url: "${url}" }
-`;
 
 /** The issue's bomb: nine aliases to nine aliases, six levels, as the instance list (line 12). */
 const BOMB = [
@@ -65,7 +56,7 @@ async function withGateway(
   const up = startFakeUpstream({ name: "A" });
   const dir = await Deno.makeTempDir({ prefix: "dairouter-reload-" });
   const file = `${dir}/config.yaml`;
-  await Deno.writeTextFile(file, configFor(up.url));
+  await Deno.writeTextFile(file, oneInstanceYaml(up.url, "log: { level: info, format: json }"));
   const gw = await spawnGateway(["--config", file]);
   try {
     await fn(file, gw);
