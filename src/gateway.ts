@@ -255,6 +255,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       observer,
       shutdown: shutdown.signal,
       limits: deps.limits,
+      live: () => runtime,
     },
     clock: deps.clock,
     random: deps.random,

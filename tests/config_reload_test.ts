@@ -51,15 +51,21 @@ function trafficTo(url: string) {
 }
 
 async function withGateway(
-  fn: (file: string, gw: Awaited<ReturnType<typeof spawnGateway>>) => Promise<void>,
+  fn: (
+    file: string,
+    gw: Awaited<ReturnType<typeof spawnGateway>>,
+    upstream: ReturnType<typeof startFakeUpstream>,
+  ) => Promise<void>,
+  yaml: (upstream: string) => string = (url) => oneInstanceYaml(url, "log: { level: info, format: json }"),
+  upstream: Parameters<typeof startFakeUpstream>[0] = { name: "A" },
 ) {
-  const up = startFakeUpstream({ name: "A" });
+  const up = startFakeUpstream(upstream);
   const dir = await Deno.makeTempDir({ prefix: "dairouter-reload-" });
   const file = `${dir}/config.yaml`;
-  await Deno.writeTextFile(file, oneInstanceYaml(up.url, "log: { level: info, format: json }"));
+  await Deno.writeTextFile(file, yaml(up.url));
   const gw = await spawnGateway(["--config", file]);
   try {
-    await fn(file, gw);
+    await fn(file, gw, up);
   } finally {
     gw.kill("SIGTERM");
     await gw.exited;
@@ -131,4 +137,47 @@ Deno.test("reload: a file at the size limit is parsed off the event loop; reques
       `slowest ${slowest.toFixed(0)} ms, parse ${parseMs.toFixed(0)} ms`,
     );
   });
+});
+
+Deno.test("reload: a request waiting in the admission queue takes the room a reload adds, not max-wait", async () => {
+  const limited = (max: number) => (url: string) => `
+log: { level: info, format: json }
+model:
+  services:
+    chat:
+      health-check: { enabled: false }
+      queue: { max-size: 10, max-wait: 20s }
+      instances:
+        - { name: m, base-url: "${url}", max-concurrency: ${max} }
+`;
+  // The holder's stream lasts 300 × 100 ms: far longer than the reload takes.
+  await withGateway(
+    async (file, gw, up) => {
+      const body = { model: "m", stream: true, messages: [{ role: "user", content: "hi" }] };
+      const post = () =>
+        fetch(`${gw.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const holder = await post();
+      const reader = holder.body!.getReader();
+      await reader.read();
+      let answered = false;
+      const waiting = post().then((res) => (answered = true, res));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(answered, false, "the second request waits for the one slot");
+      await Deno.writeTextFile(file, limited(2)(up.url));
+      await gw.waitFor(/configuration applied/, 20_000);
+      const res = await waiting;
+      assert.equal(res.status, 200);
+      const second = res.body!.getReader();
+      assert.match(new TextDecoder().decode((await second.read()).value), /^data: /);
+      assert.equal(up.openStreams, 2, "the holder still streams: the waiter got the added slot");
+      await second.cancel();
+      await reader.cancel();
+    },
+    limited(1),
+    { name: "A", streamChunks: 300, chunkDelayMs: 100 },
+  );
 });

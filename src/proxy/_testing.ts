@@ -30,6 +30,8 @@ export interface Harness {
   post(body: unknown, options?: PostOptions): Promise<Response>;
   /** The runtime's instance by label. */
   upstream(label: string): Upstream;
+  /** Applies `config` (same shape as {@linkcode harness}'s) as a reload would. */
+  reload(config: unknown): void;
   /**
    * Asserts that nothing is held any more: in-flight counts, half-open permits, attempts waiting
    * for a first byte, deadlines (outlier checks included), upstream bodies.
@@ -57,7 +59,9 @@ export function harness(
   const upstreams = new ScriptedUpstreams(time, script);
   const deadlines = new DeadlineSweep(time);
   // JSON is YAML: the object goes through the same loader as a config file.
-  const { config: cfg } = parseConfig(JSON.stringify(config), { source: "test.json", env: {} });
+  const parse = (config: unknown) =>
+    parseConfig(JSON.stringify(config), { source: "test.json", env: {} }).config;
+  const cfg = parse(config);
   const logs: string[] = [];
   const gateway = createGateway(cfg, {
     clock: time.now,
@@ -89,6 +93,7 @@ export function harness(
         }),
       ),
     upstream: byLabel,
+    reload: (next) => gateway.reload(parse(next)),
     assertIdle() {
       for (const u of gateway.runtime().upstreams) {
         assert.equal(u.stats.inFlight, 0, `in-flight of ${u.id}`);

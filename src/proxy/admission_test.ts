@@ -245,3 +245,71 @@ Deno.test("admission: a request that finds its model full waits for it; the fall
   assert.deepEqual(h.upstreams.tried, ["a", "a"]);
   h.assertIdle();
 });
+
+Deno.test("admission: a reload that adds room serves the waiters at once, in the live table's instances", async (t) => {
+  const cases: { name: string; next: unknown; to: string }[] = [
+    { name: "max-concurrency raised", next: queued({}, 2), to: "a" },
+    {
+      name: "an instance added",
+      next: serviceConfig(["a", "b"], { queue: { "max-size": 10, "max-wait": 5000 } }, "chat", {
+        "max-concurrency": 1,
+      }),
+      to: "b",
+    },
+    { name: "max-concurrency dropped (no gate left)", next: serviceConfig(["a"]), to: "a" },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const h = harness(queued(), { a: [held(1000)], b: [held(1000)] });
+      const first = (await post(h, "r0")).text();
+      const second = post(h, "r1");
+      await settle();
+      assert.equal(depth(h), 1, "r1 waits");
+      h.reload(c.next);
+      await settle();
+      const res = await second; // before r0 ends: the new room is handed to r1 at once
+      assert.equal(res.status, 200);
+      assert.equal(depth(h), 0);
+      assert.deepEqual(h.upstreams.tried, ["a", c.to]);
+      const body = res.text();
+      await h.time.advance(1000);
+      await Promise.all([first, body]);
+      h.assertIdle();
+    });
+  }
+});
+
+Deno.test("admission: after a reload that moves the waiters' model, they go to its new instances", async () => {
+  const h = harness(queued(), { a: [held(1000)], b: [OK] });
+  const first = (await post(h, "r0")).text();
+  const second = post(h, "r1");
+  await settle();
+  h.reload(serviceConfig(["b"])); // model m on b only, no limit
+  await settle();
+  const res = await second;
+  assert.equal(res.status, 200, "r1 goes to the live instance of its model");
+  await res.text();
+  await h.time.advance(1000);
+  await first;
+  assert.deepEqual(h.upstreams.tried, ["a", "b"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: a reload that removes the waiters' model ends their wait with a 503 at once", async () => {
+  const h = harness(queued(), { a: [held(1000)] });
+  const first = (await post(h, "r0")).text();
+  const second = post(h, "r1");
+  await settle();
+  const next = serviceConfig(["a"]) as { model: { services: { chat: { instances: { name: string }[] } } } };
+  next.model.services.chat.instances[0].name = "other";
+  h.reload(next);
+  await settle();
+  const res = await second; // not at max-wait (5 s): manual time has not moved
+  assert.equal(res.status, 503);
+  assert.match((await res.json()).error.message, /no available instance for model "m"/);
+  assert.equal(depth(h), 0);
+  await h.time.advance(1000);
+  await first;
+  assert.deepEqual(h.upstreams.tried, ["a"]);
+  h.assertIdle();
+});

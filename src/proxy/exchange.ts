@@ -102,6 +102,8 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #reserved: Upstream | undefined;
   /** The request's place in the current pool's admission queue, when it had to wait. */
   #waiter: Waiter | undefined;
+  /** The table `pool` belongs to (`rt`, until a waiter follows a reload: {@linkcode Exchange.take}). */
+  #table: Runtime;
   /** The request's bodies as its instances need them (model renamed, usage asked for). */
   #bodies: UpstreamBodies | undefined;
   #req: GatewayRequest | undefined;
@@ -120,6 +122,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     this.shutdown = deps.shutdown;
     this.route = resolveModel(svc.catalogue, req.model);
     this.pool = this.route?.pool;
+    this.#table = rt;
     this.#bodies = new UpstreamBodies(req);
   }
 
@@ -176,17 +179,41 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   /**
    * {@linkcode WaiterOwner}: picks and admits an instance of the current pool now, synchronously
    * (a slot is handed over on the spot). The instance's own limit is its in-process limiter here.
+   * When a reload replaced the table while the request waited, the slot is taken in the live
+   * table's pool of the same model; none is taken when that model is gone.
    */
   take(): Upstream | undefined {
-    const pool = this.pool!;
-    const pick = this.#pickContext(pool);
     this.full = 0;
+    const pool = this.#follow();
+    if (pool === undefined) return undefined;
+    const pick = this.#pickContext(pool);
     for (;;) {
       const u = pool.strategy.pick(pick);
       if (u === undefined) return undefined;
       this.tried.push(u);
       if (this.#admitted(u, instanceDenial(u, this.tokens ?? 0))) return u;
     }
+  }
+
+  /**
+   * The pool to take a slot in: the current one, or the live table's pool of the same model after
+   * a reload (`undefined` when the model is gone). Instances already tried stay excluded: their
+   * entries in `tried` become the live table's objects (limits, breakers and counts are the
+   * same: they are carried over by instance id).
+   */
+  #follow(): ModelPool | undefined {
+    const live = this.deps.live?.();
+    if (live === undefined || live === this.#table) return this.pool!;
+    this.#table = live;
+    const pool = live.services[this.svc.kind]?.pools.get(this.pool!.name);
+    if (pool === undefined) return undefined;
+    for (const u of pool.upstreams) {
+      const at = this.tried.findIndex((t) => t.id === u.id);
+      if (at >= 0) this.tried[at] = u;
+    }
+    this.pool = pool;
+    this.#pick = undefined;
+    return pool;
   }
 
   /** {@linkcode WaiterOwner}: holds `u`'s slot for the attempt that starts next. */

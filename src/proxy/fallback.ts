@@ -193,10 +193,15 @@ function exhaustedError(x: Exchange): GatewayError {
   );
 }
 
-/** The models whose instances were considered: the route's, then the chain's visited so far. */
+/**
+ * The models whose instances were considered: the route's, then the chain's visited so far, and
+ * the pool a waiter followed into the live table after a reload.
+ */
 function triedPools(x: Exchange): ModelPool[] {
   const route = x.route!;
-  return [route.pool, ...route.fallbacks.slice(0, x.chainAt)];
+  const pools = [route.pool, ...route.fallbacks.slice(0, x.chainAt)];
+  if (x.pool !== undefined && !pools.includes(x.pool)) pools.push(x.pool);
+  return pools;
 }
 
 /** What the 503 says of the fallback chain, when there is one. */
@@ -209,12 +214,17 @@ function chainNote(x: Exchange): string {
     : `, nor for its fallbacks ${names}`;
 }
 
-/** Why nothing could be picked, in words an operator can act on. */
+/**
+ * Why nothing could be picked, in words an operator can act on. By instance id: after a reload
+ * one instance may be in `pools` twice (old and live table), with the same health and breaker.
+ */
 function unavailableReason(pools: readonly ModelPool[], tried: readonly Upstream[]): string {
   let unhealthy = 0, open = 0;
+  const seen = new Set(tried.map((u) => u.id));
   for (const pool of pools) {
     for (const u of pool.upstreams) {
-      if (tried.includes(u)) continue;
+      if (seen.has(u.id)) continue;
+      seen.add(u.id);
       if (!u.health.healthy) unhealthy++;
       else if (!u.breaker.canPass()) open++;
     }

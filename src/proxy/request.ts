@@ -123,6 +123,12 @@ export interface DispatchDeps {
    * every scope of a request in one round trip.
    */
   readonly limits?: ScopeDecider;
+  /**
+   * The routing table in force now. A request keeps the table it started on, except while it
+   * waits in an admission queue: a reload may add room (a higher `max-concurrency`, another
+   * instance), and the slot it is handed is in the live table's pool of its model.
+   */
+  readonly live?: () => Runtime;
 }
 
 /**

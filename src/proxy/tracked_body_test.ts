@@ -83,7 +83,7 @@ Deno.test("trackBody() ends once as a failure, with the error event, when its fi
 
 Deno.test("trackBody() ends a body the gateway stopped as a failure with the error event, even when its read settles as an end", async () => {
   const ends: string[] = [];
-  let reason: unknown;
+  let reason: unknown = undefined;
   // What Deno does now and then when a fetch is aborted: the pending read resolves as an end.
   const reader = chunkReader(
     new ReadableStream<Uint8Array>({
