@@ -307,3 +307,54 @@ Deno.test("streamed chat with CRLF events (sse-starlette's default): each event 
     await a.close();
   }
 });
+
+Deno.test("ops: an upstream answer that breaks off cuts the client with one plain stderr line, not a stack", async () => {
+  // A speech answer (raw audio: no error event in its format) that breaks after 64 KiB.
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    await req.body?.cancel();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent++ < 2) c.enqueue(new Uint8Array(32 * 1024));
+        // (A one-line stack: this test's own server prints it as it cuts the gateway off.)
+        else {c.error(
+            Object.assign(new Error("broke off"), { stack: "the fake upstream broke off on purpose" }),
+          );}
+      },
+    });
+    return new Response(body, { headers: { "content-type": "audio/wav" } });
+  });
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-cut-" });
+  const file = `${dir}/config.yaml`;
+  await Deno.writeTextFile(
+    file,
+    `log: { level: info, format: json }
+model:
+  health-check: { enabled: false }
+  services:
+    tts:
+      instances:
+        - { name: voice, base-url: "http://127.0.0.1:${upstream.addr.port}" }
+`,
+  );
+  const gw = await spawnGateway(["--config", file]);
+  try {
+    const res = await fetch(`${gw.url}/v1/audio/speech`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "voice", input: "hi", voice: "a" }),
+    });
+    assert.equal(res.status, 200);
+    await assert.rejects(res.arrayBuffer(), "the client sees a cut, not a clean end");
+    await gw.waitFor(/"msg":"access".*"error":"upstream_body"/);
+    const cut = await gw.waitFor(/UpstreamBodyCut/);
+    assert.match(cut, /the upstream's answer broke off \(.+\); the client's connection was cut/);
+    const stack = gw.lines.filter((l) => /^\s+at |ext:deno_/.test(l));
+    assert.deepEqual(stack, [], "no stack trace on stderr");
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.exited;
+    await upstream.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

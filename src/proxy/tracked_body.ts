@@ -240,7 +240,7 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
     } else if (this.#options.closeOnError) {
       controller.close();
     } else {
-      controller.error(error);
+      controller.error(cutError(error));
     }
   }
 
@@ -250,4 +250,20 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
     const prev = this.#prev, last = this.#last;
     this.#observer.ended(e, prev ? (last ? [prev, last] : [prev]) : last ? [last] : []);
   }
+}
+
+/**
+ * What a client's body errors with when the upstream's broke and its format has no error event:
+ * Deno's server prints it to stderr as it cuts the connection, so it is one line saying what
+ * happened and that it was handled (the access log has the request), not the stack of an
+ * internal read that looks like a crash.
+ */
+export function cutError(cause: unknown): Error {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  const error = new Error(
+    `the upstream's answer broke off (${why}); the client's connection was cut (see the access log)`,
+  );
+  error.name = "UpstreamBodyCut";
+  error.stack = `${error.name}: ${error.message}`;
+  return error;
 }
