@@ -10,7 +10,7 @@
 import type { HeaderList } from "../header_list.ts";
 import type { StreamMapper, UpstreamCall } from "../types.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
-import { mappedBody } from "./mapped_body.ts";
+import { HeldEnd, mappedBody } from "./mapped_body.ts";
 import type { Reply, StreamRewrite } from "./request.ts";
 import { chainFilters, type ChunkFilter, usageStripper } from "./stream_usage.ts";
 import {
@@ -69,13 +69,16 @@ export function relayBody(
     });
   }
   // The error event after the mapper (`mapped_body.ts`): before it, the mapper would read the
-  // event as a line of the upstream's format.
-  const body = trackBody(reader, observer, { first: plan.first, closeOnError: true });
+  // event as a line of the upstream's format. The upstream's success is held until the mapped
+  // stream ends: a mapper that fails when it flushes then fails the attempt.
+  const held = new HeldEnd(observer);
+  const body = trackBody(reader, held, { first: plan.first, closeOnError: true });
   return mappedBody(body, plan.mapStream(), {
     strip,
     rewrite,
     errorEvent: errorEvent!,
     failure: plan.failure,
+    held,
   });
 }
 

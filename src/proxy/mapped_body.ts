@@ -11,7 +11,59 @@
 
 import type { ChunkFilter } from "./stream_usage.ts";
 import { stripUsageEvents } from "./stream_usage.ts";
-import { CLIENT_LEFT } from "./tracked_body.ts";
+import { type BodyEnd, type BodyObserver, CLIENT_LEFT } from "./tracked_body.ts";
+
+const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
+
+/**
+ * The observer of the tracked body behind a mapper: it passes everything on to `inner` but a
+ * successful end, which it holds until the mapped stream ends too ({@linkcode HeldEnd.settle}).
+ * The upstream may complete and the mapper still fail when it flushes (an Ollama stream without
+ * its `done: true` line): the attempt then records the failure the client saw, not a success.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HeldEnd } from "./mapped_body.ts";
+ * const ends: string[] = [];
+ * const held = new HeldEnd({ chunk() {}, cancelled() {}, ended: (e) => void ends.push(e.outcome) });
+ * held.ended({ outcome: "success" }, []);
+ * assert.deepEqual(ends, []);
+ * held.settle({ outcome: "failure", error: new Error("no done line") });
+ * assert.deepEqual(ends, ["failure"]);
+ * ```
+ */
+export class HeldEnd implements BodyObserver {
+  /** The upstream's last bytes, once it completed (its success held). */
+  #tail: readonly Uint8Array[] | undefined;
+
+  constructor(readonly inner: BodyObserver) {}
+
+  chunk(): void {
+    this.inner.chunk();
+  }
+
+  cancelled(): void {
+    this.inner.cancelled();
+  }
+
+  stopped(): unknown {
+    return this.inner.stopped?.();
+  }
+
+  ended(end: BodyEnd, tail: readonly Uint8Array[]): void {
+    if (end.outcome === "success") this.#tail = tail;
+    else this.inner.ended(end, tail);
+  }
+
+  /** The mapped stream ended as `end`: a held success becomes that (nothing, unless one is held). */
+  settle(end: BodyEnd): void {
+    const tail = this.#tail;
+    if (tail === undefined) return;
+    this.#tail = undefined;
+    this.inner.ended(end, tail);
+  }
+}
 
 /** What runs after the mapper, and how a failed stream ends. */
 export interface MappedBodyOptions {
@@ -23,6 +75,8 @@ export interface MappedBodyOptions {
   readonly errorEvent: (error: unknown) => Uint8Array;
   /** Why the upstream body failed, once it ended; `undefined` when it did not. */
   readonly failure: () => unknown;
+  /** The observer of `body`: told how the mapped stream ended once the upstream completed. */
+  readonly held?: HeldEnd;
 }
 
 /**
@@ -30,7 +84,8 @@ export interface MappedBodyOptions {
  * through `mapper` and the usage stripper, then relays the result through the rewrite and ends it:
  * with the rewrite's own end when the upstream completed, with `errorEvent` when it failed or the
  * mapper (or the rewrite) threw — never both. A mapper that throws ends the tracked body behind it
- * as a failure (the pipe cancels it with the mapper's error); the client's cancel, as an abort.
+ * as a failure (the pipe cancels it with the mapper's error); the client's cancel, as an abort. One
+ * that throws when it flushes, after the upstream completed, ends it through `held`.
  *
  * @example
  * ```ts
@@ -57,6 +112,7 @@ export function mappedBody(
   const reader = out.getReader();
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
     controller.enqueue(o.errorEvent(error));
+    o.held?.settle({ outcome: "failure", error });
     controller.close();
   };
   return new ReadableStream<Uint8Array>({
@@ -78,6 +134,7 @@ export function mappedBody(
             if (error !== undefined) return fail(controller, error);
             chunk = o.rewrite?.end();
             if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
+            o.held?.settle(SUCCESS);
             return controller.close();
           }
           chunk = o.rewrite ? o.rewrite.push(next.value) : next.value;
@@ -89,6 +146,10 @@ export function mappedBody(
       }
     },
     // The pipes hand this reason down to the tracked body: the client left (not a mapper failure).
-    cancel: () => reader.cancel(CLIENT_LEFT),
+    cancel: () => {
+      // A client that leaves once the upstream completed (after `[DONE]`, say) got its answer.
+      o.held?.settle(SUCCESS);
+      return reader.cancel(CLIENT_LEFT);
+    },
   }, { highWaterMark: 0 });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { chunkReader } from "./chunk_reader.ts";
-import { mappedBody } from "./mapped_body.ts";
+import { HeldEnd, mappedBody } from "./mapped_body.ts";
 import { type BodyEnd, trackBody } from "./tracked_body.ts";
 
 const enc = new TextEncoder();
@@ -54,4 +54,48 @@ Deno.test("mappedBody(): the client's cancel reaches the body behind the mapper 
   assert.deepEqual(seen.ends, [{ outcome: "abort" }]);
   assert.equal(seen.cancelled, 1);
   assert(seen.upstreamCancelled);
+});
+
+/** A finite upstream body of `lines`, tracked behind a {@linkcode HeldEnd}, and what it reported. */
+function finite(lines: string[]) {
+  const seen = { ends: [] as BodyEnd[] };
+  const held = new HeldEnd({ chunk() {}, ended: (e) => void seen.ends.push(e), cancelled() {} });
+  const upstream = new Response(lines.join("")).body!;
+  const body = trackBody(chunkReader(upstream), held, { closeOnError: true });
+  return { body, held, seen };
+}
+
+Deno.test("mappedBody(): a mapper that fails when it flushes, after the upstream completed, ends the body as a failure", async () => {
+  const { body, held, seen } = finite(["line 0\n"]);
+  const mapper = new TransformStream<Uint8Array, Uint8Array>({
+    transform: (chunk, out) => out.enqueue(chunk),
+    flush() {
+      throw new Error("ended before done");
+    },
+  });
+  const text = await new Response(mappedBody(body, mapper, { ...options, held })).text();
+  assert.equal(text, "line 0\nerror: ended before done\n");
+  assert.equal(seen.ends.length, 1);
+  assert.equal(seen.ends[0].outcome, "failure", "not the upstream's success");
+  assert.equal((seen.ends[0] as { error: Error }).error.message, "ended before done");
+});
+
+Deno.test("mappedBody(): a completed upstream is a success once the mapped stream ended, or the client left", async () => {
+  // The mapper's flush writes the last event (as Ollama's mapper writes `[DONE]`).
+  const withEnd = () =>
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform: (chunk, out) => out.enqueue(chunk),
+      flush: (out) => out.enqueue(enc.encode("end\n")),
+    });
+  for (const leave of [false, true]) {
+    const { body, held, seen } = finite(["line 0\n"]);
+    const reader = mappedBody(body, withEnd(), { ...options, held }).getReader();
+    let text = "";
+    while (!text.endsWith("end\n")) text += new TextDecoder().decode((await reader.read()).value);
+    assert.equal(text, "line 0\nend\n");
+    assert.deepEqual(seen.ends, [], "the upstream completed: its success is held until the mapped end");
+    if (leave) await reader.cancel(new Error("client went away"));
+    else assert.equal((await reader.read()).done, true);
+    assert.deepEqual(seen.ends, [{ outcome: "success" }]);
+  }
 });
