@@ -1,0 +1,643 @@
+/**
+ * How streams end at their bounds, over real sockets: a real gateway on 127.0.0.1, real fake
+ * upstreams on 127.0.0.1 (a raw TCP server that closes its socket mid-body, `Deno.serve` servers
+ * whose streams the test controls) and the real `fetch` client. Covered: an NDJSON stream whose
+ * upstream breaks ends with Ollama's `{"error": …}` line; the usage event the gateway asked for is
+ * stripped from SSE only; an Ollama stream without its `done: true` line is a failure; empty SSE
+ * `data:` events are skipped by the dialect translators; a line over 8 MiB fails a translated
+ * stream (the upstream let go) and flows on as it is through a relay.
+ */
+
+import assert from "node:assert/strict";
+import { LINE_TOO_LONG, MAX_PARTIAL_LINE } from "../src/adapters/line_stream.ts";
+import { eventually, startGateway, type TestGateway } from "./fakes/gateway.ts";
+
+const ENC = new TextEncoder();
+const DEC = new TextDecoder();
+const USER = [{ role: "user", content: "hi" }];
+
+/** A gateway config: `instances` (YAML list items) under chat, small timeouts, no failover. */
+function yaml(instances: string): string {
+  return `
+model:
+  health-check: { enabled: false }
+  timeouts: { connect: 2s, first-byte: 5s, idle: 5s }
+  retry: { max-attempts: 1 }
+  services:
+    chat:
+      instances:
+${instances}`;
+}
+
+/** The access-log records written so far. */
+function accessLines(gw: TestGateway): Record<string, unknown>[] {
+  return gw.logs.filter((l) => l.includes('"msg":"access"')).map((l) => JSON.parse(l));
+}
+
+/** Waits for the request's access line and for nothing to be in flight; returns the line. */
+async function settled(gw: TestGateway, count = 1): Promise<Record<string, unknown>> {
+  await eventually(() => accessLines(gw).length === count, `access line ${count}`);
+  await eventually(() => gw.gateway.inFlight() === 0, "nothing in flight");
+  return accessLines(gw)[count - 1];
+}
+
+function post(url: string, path: string, body: unknown): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The `data:` payloads of an SSE text, parsed (`[DONE]` kept as the string). */
+function sseData(text: string): unknown[] {
+  return text.split(/\r?\n/).filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim())
+    .filter((d) => d !== "").map((d) => d === "[DONE]" ? d : JSON.parse(d));
+}
+
+/** The lines of an NDJSON text, parsed. */
+function ndjson(text: string): Record<string, unknown>[] {
+  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+}
+
+/** An OpenAI chat chunk as an SSE event. */
+function chunk(delta: Record<string, unknown>, finish: string | null = null, model = "m"): string {
+  return `data: ${
+    JSON.stringify({
+      id: "c1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    })
+  }\n\n`;
+}
+
+/** An Ollama `/api/chat` stream line. */
+function ollamaLine(content: string, done = false, model = "m"): string {
+  const line: Record<string, unknown> = {
+    model,
+    created_at: "2026-01-01T00:00:00Z",
+    message: { role: "assistant", content },
+    done,
+  };
+  if (done) Object.assign(line, { done_reason: "stop", prompt_eval_count: 3, eval_count: 2 });
+  return `${JSON.stringify(line)}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A raw TCP upstream: answers 200 with a chunked body whose first chunk it sends at once, then
+// closes its socket mid-body (no terminating chunk) when the test says so.
+
+interface CutUpstream {
+  readonly url: string;
+  /** Paths of the requests received. */
+  readonly paths: string[];
+  /** Closes every open connection, mid-body. */
+  cut(): void;
+  close(): Promise<void>;
+}
+
+function indexOfHeadEnd(bytes: Uint8Array): number {
+  for (let i = 3; i < bytes.length; i++) {
+    if (bytes[i - 3] === 13 && bytes[i - 2] === 10 && bytes[i - 1] === 13 && bytes[i] === 10) return i + 1;
+  }
+  return -1;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+}
+
+/** Reads one request (head and `content-length` body); returns its path. */
+async function readRequest(conn: Deno.Conn): Promise<string> {
+  let buf = new Uint8Array(0);
+  const more = async () => {
+    const b = new Uint8Array(16 * 1024);
+    const n = await conn.read(b);
+    if (n === null) throw new Error("request cut short");
+    const next = new Uint8Array(buf.length + n);
+    next.set(buf);
+    next.set(b.subarray(0, n), buf.length);
+    buf = next;
+  };
+  let end = indexOfHeadEnd(buf);
+  while (end < 0) await more(), end = indexOfHeadEnd(buf);
+  const head = DEC.decode(buf.subarray(0, end));
+  const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0);
+  while (buf.length < end + length) await more();
+  return head.split(" ")[1];
+}
+
+function startCutUpstream(first: (path: string) => { type: string; body: string }): CutUpstream {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const paths: string[] = [];
+  const open = new Set<Deno.Conn>();
+  const waiting = new Set<() => void>();
+  const cut = () => {
+    for (const release of waiting) release();
+    waiting.clear();
+  };
+  const serve = async (conn: Deno.Conn) => {
+    try {
+      const path = await readRequest(conn);
+      paths.push(path);
+      const { type, body } = first(path);
+      const bytes = ENC.encode(body);
+      await writeAll(
+        conn,
+        ENC.encode(
+          `HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\ntransfer-encoding: chunked\r\n\r\n` +
+            `${bytes.length.toString(16)}\r\n${body}\r\n`,
+        ),
+      );
+      await new Promise<void>((r) => waiting.add(r));
+    } catch {
+      // the gateway went away first
+    } finally {
+      if (open.delete(conn)) conn.close();
+    }
+  };
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      serve(conn);
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    paths,
+    cut,
+    async close() {
+      listener.close();
+      await accepting;
+      for (const conn of open) conn.close();
+      open.clear();
+      cut();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A `Deno.serve` upstream whose answers the test writes.
+
+interface Received {
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+}
+
+interface ScriptedUpstream {
+  readonly url: string;
+  readonly requests: Received[];
+  close(): Promise<void>;
+}
+
+/** Serves `answer`; its `stop` aborts when the test closes the upstream (held streams end then). */
+function startUpstream(answer: (req: Received, stop: AbortSignal) => Response): ScriptedUpstream {
+  const requests: Received[] = [];
+  const stopping = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const text = await req.text();
+    const received = { path: new URL(req.url).pathname, body: text ? JSON.parse(text) : {} };
+    requests.push(received);
+    return answer(received, stopping.signal);
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    requests,
+    async close() {
+      stopping.abort();
+      await server.shutdown();
+    },
+  };
+}
+
+/** A streamed response of `parts`, one chunk each. */
+function streamOf(type: string, parts: string[]): Response {
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (i < parts.length) c.enqueue(ENC.encode(parts[i++]));
+      else c.close();
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, { headers: { "content-type": type } });
+}
+
+/** What a long-line stream saw of its reader. */
+interface LongLine {
+  /** The reader cancelled the stream (the gateway let the upstream go). */
+  cancelled: boolean;
+  /** The stream ended by itself. */
+  completed: boolean;
+}
+
+/** A stream with one line of more than 8 MiB; see {@linkcode longLineStream}. */
+interface LongLinePlan {
+  readonly type: string;
+  /** Complete lines first. */
+  readonly head: string;
+  /** The start of the long line; `size` bytes of `a` follow, without a line end. */
+  readonly line: string;
+  readonly size: number;
+  /** The end of the long line and what follows, sent once `gate` resolves; absent: nothing more. */
+  readonly tail?: string;
+  readonly gate?: Promise<void>;
+}
+
+/**
+ * A stream of `plan` (the long line generated in 64 KiB chunks as they are pulled, never whole in
+ * memory). Without a tail it stays open after the long line until it is cancelled or `stop` aborts.
+ */
+function longLineStream(plan: LongLinePlan, state: LongLine, stop: AbortSignal): Response {
+  const block = 64 * 1024;
+  let phase: "head" | "line" | "tail" | "end" = "head";
+  let filled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (phase === "head") {
+        phase = "line";
+        return c.enqueue(ENC.encode(plan.head + plan.line));
+      }
+      if (phase === "line" && filled < plan.size) {
+        const n = Math.min(block, plan.size - filled);
+        filled += n;
+        return c.enqueue(new Uint8Array(n).fill(0x61));
+      }
+      if (phase === "line" && plan.tail !== undefined) {
+        phase = "tail";
+        await plan.gate;
+        return c.enqueue(ENC.encode(plan.tail));
+      }
+      if (phase === "line") {
+        await new Promise((r) =>
+          stop.aborted ? r(undefined) : stop.addEventListener("abort", r, { once: true })
+        );
+      }
+      phase = "end";
+      state.completed = true;
+      c.close();
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, { headers: { "content-type": plan.type } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. An NDJSON stream whose upstream closes its socket mid-body ends with Ollama's error line.
+
+Deno.test("an Ollama client's stream whose upstream socket closes mid-body ends with an NDJSON {error} line, logged as failed", async () => {
+  const up = startCutUpstream((path) =>
+    path === "/api/chat"
+      ? { type: "application/x-ndjson", body: ollamaLine("Hel") }
+      : { type: "text/event-stream", body: chunk({ role: "assistant", content: "Hel" }) }
+  );
+  const gw = startGateway(yaml(`
+        - { name: native, base-url: "${up.url}", adapter: ollama, native-dialects: [ollama] }
+        - { name: mapped, base-url: "${up.url}", adapter: ollama, path: /api/chat }
+        - { name: translated, base-url: "${up.url}" }
+`));
+  try {
+    const relays = [
+      ["native", "/api/chat", "relayed as it came"],
+      ["mapped", "/api/chat", "Ollama NDJSON → OpenAI SSE → Ollama NDJSON"],
+      ["translated", "/v1/chat/completions", "OpenAI SSE → Ollama NDJSON"],
+    ] as const;
+    for (const [i, [model, path, what]] of relays.entries()) {
+      const res = await post(gw.url, "/api/chat", { model, messages: USER, stream: true });
+      assert.equal(res.status, 200, model);
+      assert.match(res.headers.get("content-type") ?? "", /^application\/x-ndjson/, model);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      while (!text.includes("\n")) {
+        const r = await reader.read();
+        assert.ok(!r.done, `${model}: the first line arrives before the cut`);
+        text += r.value;
+      }
+      up.cut();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
+      const lines = ndjson(text);
+      assert.equal((lines[0].message as { content: string }).content, "Hel", `${model} (${what}): ${text}`);
+      const last = lines.at(-1)!;
+      assert.deepEqual(Object.keys(last), ["error"], `${model} (${what}) ends with an error line: ${text}`);
+      assert.match(last.error as string, /^Upstream stream ended abnormally: /, `${model}: ${text}`);
+      assert.ok(!lines.some((l) => l.done === true), `${model}: an incomplete answer is not marked done`);
+      assert.equal(up.paths[i], path, model);
+      const access = await settled(gw, i + 1);
+      assert.equal(access.model, model);
+      assert.equal(access.status, 200);
+      assert.equal(access.error, "upstream_body", `${model}: the access log records the failure`);
+      assert.equal(gw.gateway.inFlight(), 0);
+    }
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2. The usage event the gateway asked for is stripped from SSE, and only from SSE.
+
+const USAGE = { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 };
+/** A usage-only answer in JSON, ending with a blank line as an SSE event would. */
+const USAGE_JSON = `${
+  JSON.stringify({ id: "j1", object: "chat.completion", choices: [], usage: USAGE })
+}\n\n`;
+
+Deno.test("the usage event the gateway asked for is stripped from an SSE answer; a non-SSE answer to a stream request passes byte for byte", async () => {
+  const up = startUpstream(({ body }) =>
+    body.model === "json"
+      // Two chunks, no content-length: relayed as a stream, not read whole.
+      ? streamOf("application/json", [USAGE_JSON.slice(0, 20), USAGE_JSON.slice(20)])
+      : streamOf("text/event-stream", [
+        chunk({ role: "assistant", content: "Hi" }),
+        chunk({}, "stop"),
+        `data: ${
+          JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [], usage: USAGE })
+        }\n\n`,
+        "data: [DONE]\n\n",
+      ])
+  );
+  const gw = startGateway(yaml(`
+        - { name: sse, base-url: "${up.url}" }
+        - { name: json, base-url: "${up.url}" }
+`));
+  try {
+    // SSE: the gateway asks for usage, reads it for its accounting and hides it from the client.
+    const sse = await post(gw.url, "/v1/chat/completions", { model: "sse", messages: USER, stream: true });
+    assert.equal(sse.status, 200);
+    const events = sseData(await sse.text());
+    assert.deepEqual(up.requests[0].body.stream_options, { include_usage: true }, "the gateway asked");
+    assert.equal(events.length, 3, JSON.stringify(events));
+    assert.equal(events.at(-1), "[DONE]");
+    assert.ok(events.every((e) => e === "[DONE]" || !("usage" in (e as object))), "no usage event");
+    const access = await settled(gw, 1);
+    assert.equal(access.error, null);
+    assert.equal(access.tokensIn, 7, "the stripped event still counted");
+    assert.equal(access.tokensOut, 2);
+
+    // The client asked for usage itself: nothing is added, nothing stripped.
+    const asked = await post(gw.url, "/v1/chat/completions", {
+      model: "sse",
+      messages: USER,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const kept = sseData(await asked.text());
+    assert.equal(kept.length, 4);
+    assert.deepEqual((kept[2] as { usage: unknown }).usage, USAGE);
+    await settled(gw, 2);
+
+    // A JSON answer to a stream request: no SSE, so no event to strip — byte for byte.
+    const json = await post(gw.url, "/v1/chat/completions", { model: "json", messages: USER, stream: true });
+    assert.equal(json.status, 200);
+    assert.match(json.headers.get("content-type") ?? "", /^application\/json/);
+    assert.equal(json.headers.get("content-length"), null, "relayed as a stream");
+    assert.deepEqual(await json.bytes(), ENC.encode(USAGE_JSON));
+    assert.deepEqual(up.requests[2].body.stream_options, { include_usage: true }, "the gateway asked");
+    const jsonAccess = await settled(gw, 3);
+    assert.equal(jsonAccess.model, "json");
+    assert.equal(jsonAccess.error, null);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3. An Ollama chat stream that ends cleanly without its `done: true` line is a failure.
+
+Deno.test("an Ollama /api/chat stream that ends without done: true ends with the client's error event and is logged as failed", async () => {
+  const up = startUpstream(({ path }) => {
+    assert.equal(path, "/api/chat");
+    return streamOf("application/x-ndjson", [ollamaLine("Hel"), ollamaLine("lo")]); // no done line
+  });
+  const gw = startGateway(yaml(`
+        - { name: cut, base-url: "${up.url}", adapter: ollama, path: /api/chat }
+`));
+  const MESSAGE = "The Ollama stream ended before its last message (done: true).";
+  try {
+    // An OpenAI client: the tokens, then an SSE error event — no finish reason, no [DONE].
+    const sse = await post(gw.url, "/v1/chat/completions", { model: "cut", messages: USER, stream: true });
+    assert.equal(sse.status, 200);
+    assert.match(sse.headers.get("content-type") ?? "", /^text\/event-stream/);
+    const text = await sse.text();
+    const events = sseData(text) as Record<string, unknown>[];
+    const content = events.map((e) =>
+      (e.choices as { delta: { content?: string } }[] | undefined)?.[0]?.delta.content ?? ""
+    ).join("");
+    assert.equal(content, "Hello", text);
+    assert.ok(!text.includes("[DONE]"), text);
+    assert.ok(!text.includes('"finish_reason":"stop"'), text);
+    assert.deepEqual(events.at(-1), {
+      error: { message: MESSAGE, type: "upstream_error", code: "upstream_stream_error" },
+    });
+    const access = await settled(gw, 1);
+    assert.equal(access.error, "upstream_body", "the access log records the failure");
+
+    // An Ollama client: its lines, then Ollama's {"error"} line — never a line with done: true.
+    const nd = await post(gw.url, "/api/chat", { model: "cut", messages: USER, stream: true });
+    assert.equal(nd.status, 200);
+    const lines = ndjson(await nd.text());
+    assert.equal(
+      lines.map((l) => (l.message as { content?: string } | undefined)?.content ?? "").join(""),
+      "Hello",
+    );
+    assert.ok(!lines.some((l) => l.done === true), JSON.stringify(lines));
+    assert.deepEqual(lines.at(-1), { error: MESSAGE });
+    const ollamaAccess = await settled(gw, 2);
+    assert.equal(ollamaAccess.dialect, "ollama");
+    assert.equal(ollamaAccess.error, "upstream_body");
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 4. Empty `data:` events are no events: the translated stream is complete, without an error.
+
+Deno.test("empty SSE data: events from an OpenAI backend are skipped in the Anthropic and Ollama translations", async () => {
+  const up = startUpstream(() =>
+    streamOf("text/event-stream", [
+      chunk({ role: "assistant", content: "" }),
+      "data:\n\n",
+      chunk({ content: "Hel" }),
+      "data: \n\n",
+      chunk({ content: "lo" }) + "data:\r\n\r\n",
+      chunk({}, "stop"),
+      `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [], usage: USAGE })}\n\n`,
+      "data: [DONE]\n\n",
+    ])
+  );
+  const gw = startGateway(yaml(`
+        - { name: m, base-url: "${up.url}" }
+`));
+  try {
+    const res = await post(gw.url, "/v1/messages", {
+      model: "m",
+      max_tokens: 16,
+      messages: USER,
+      stream: true,
+    });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.ok(!text.includes("event: error"), text);
+    const events = text.split("\n\n").filter((e) => e.trim() !== "").map((e) =>
+      /^event: (.*)$/m.exec(e)?.[1]
+    );
+    assert.deepEqual(events.filter((e) => e !== "ping"), [
+      "message_start",
+      "content_block_start",
+      "content_block_delta",
+      "content_block_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ], text);
+    const data = sseData(text) as { delta?: { text?: string; stop_reason?: string } }[];
+    assert.equal(data.map((d) => d.delta?.text ?? "").join(""), "Hello");
+    assert.equal(data.find((d) => d.delta?.stop_reason)?.delta?.stop_reason, "end_turn");
+    assert.equal((await settled(gw, 1)).error, null);
+
+    const nd = await post(gw.url, "/api/chat", { model: "m", messages: USER, stream: true });
+    assert.equal(nd.status, 200);
+    const lines = ndjson(await nd.text());
+    assert.ok(lines.every((l) => !("error" in l)), JSON.stringify(lines));
+    assert.equal(lines.map((l) => (l.message as { content: string }).content).join(""), "Hello");
+    assert.equal(lines.at(-1)!.done, true);
+    assert.equal(lines.at(-1)!.done_reason, "stop");
+    assert.equal((await settled(gw, 2)).error, null);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 5. No stream reader holds more than 8 MiB of an unfinished line.
+
+/** A little over the bound. */
+const OVER = MAX_PARTIAL_LINE + 256 * 1024;
+
+Deno.test("a line over 8 MiB from an Ollama backend ends the translated stream with an error naming the cause, and the upstream is let go", async () => {
+  const streams: LongLine[] = [];
+  const up = startUpstream(({ path }, stop) => {
+    assert.equal(path, "/api/chat");
+    const state = { cancelled: false, completed: false };
+    streams.push(state);
+    return longLineStream(
+      {
+        type: "application/x-ndjson",
+        head: ollamaLine("Hel"),
+        line: '{"model":"m","message":{"role":"assistant","content":"',
+        size: OVER,
+      },
+      state,
+      stop,
+    );
+  });
+  const gw = startGateway(yaml(`
+        - { name: o, base-url: "${up.url}", adapter: ollama, path: /api/chat }
+`));
+  const CAUSE = `Upstream stream ended abnormally: ${LINE_TOO_LONG}`;
+  try {
+    // An OpenAI client: Ollama NDJSON → OpenAI SSE.
+    const sse = await post(gw.url, "/v1/chat/completions", { model: "o", messages: USER, stream: true });
+    assert.equal(sse.status, 200);
+    const text = await sse.text();
+    const events = sseData(text) as Record<string, unknown>[];
+    assert.equal(events.length, 2, text);
+    assert.equal((events[0].choices as { delta: { content: string } }[])[0].delta.content, "Hel");
+    assert.deepEqual(events[1], {
+      error: { message: CAUSE, type: "upstream_error", code: "upstream_stream_error" },
+    });
+    const access = await settled(gw, 1);
+    assert.equal(access.error, "upstream_body", "failed by the bound, not by the idle timeout");
+    await eventually(() => streams[0].cancelled, "the upstream stream cancelled");
+    assert.ok(!streams[0].completed);
+
+    // An Ollama client: Ollama NDJSON → OpenAI SSE → Ollama NDJSON.
+    const nd = await post(gw.url, "/api/chat", { model: "o", messages: USER, stream: true });
+    assert.equal(nd.status, 200);
+    const lines = ndjson(await nd.text());
+    assert.equal(lines.length, 2, JSON.stringify(lines));
+    assert.equal((lines[0].message as { content: string }).content, "Hel");
+    assert.deepEqual(lines[1], { error: CAUSE });
+    assert.equal((await settled(gw, 2)).error, "upstream_body");
+    await eventually(() => streams[1].cancelled, "the upstream stream cancelled");
+    assert.equal(gw.gateway.inFlight(), 0);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});
+
+Deno.test("a line over 8 MiB flows on as it is through the model-rename relay and the usage stripper, held by neither", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const state = { cancelled: false, completed: false };
+  const BACKEND = "Org/Backend-Model";
+  const up = startUpstream((_req, stop) =>
+    longLineStream(
+      {
+        type: "text/event-stream",
+        head: chunk({ role: "assistant", content: "Hel" }, null, BACKEND),
+        line: `data: {"model":"${BACKEND}","choices":[{"index":0,"delta":{"content":"`,
+        size: OVER,
+        tail: `"},"finish_reason":null}]}\n\n${chunk({}, "stop", BACKEND)}` +
+          `data: ${JSON.stringify({ model: BACKEND, choices: [], usage: USAGE })}\n\ndata: [DONE]\n\n`,
+        gate,
+      },
+      state,
+      stop,
+    )
+  );
+  const gw = startGateway(yaml(`
+        - { name: public, base-url: "${up.url}", upstream-model: "${BACKEND}" }
+`));
+  try {
+    const res = await post(gw.url, "/v1/chat/completions", { model: "public", messages: USER, stream: true });
+    assert.equal(res.status, 200);
+    assert.equal(up.requests[0].body.model, BACKEND);
+    assert.deepEqual(up.requests[0].body.stream_options, { include_usage: true }, "the gateway asked");
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let raw = "";
+    let received = 0;
+    // The line's end is sent only once more than 8 MiB of it reached the client: nothing holds it.
+    while (received <= MAX_PARTIAL_LINE) {
+      const r = await reader.read();
+      assert.ok(!r.done, "the stream goes on");
+      raw += decoder.decode(r.value, { stream: true });
+      received += r.value.length;
+    }
+    release();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      raw += decoder.decode(r.value, { stream: true });
+    }
+    const run = "a".repeat(64);
+    const [from, to] = [raw.indexOf(run), raw.lastIndexOf(run) + run.length];
+    assert.equal(to - from, OVER, "every byte of the long line arrived");
+    const text = `${raw.slice(0, from)}<line>${raw.slice(to)}`;
+    assert.ok(state.completed && !state.cancelled, "the upstream stream ran to its end");
+    const events = text.split("\n\n").filter((e) => e !== "");
+    assert.deepEqual(events.map((e) => /"model":"([^"]*)"/.exec(e)?.[1] ?? e), [
+      "public",
+      BACKEND, // the over-long line, as it came
+      "public",
+      "data: [DONE]",
+    ], text);
+    assert.ok(events[1].endsWith('<line>"},"finish_reason":null}]}'), "whole, unchanged");
+    assert.ok(!text.includes('"usage"'), "the usage event the gateway asked for is still stripped");
+    const access = await settled(gw);
+    assert.equal(access.error, null);
+    assert.equal(access.tokensOut, 2);
+  } finally {
+    release();
+    await gw.close();
+    await up.close();
+  }
+});
