@@ -641,3 +641,62 @@ Deno.test("a line over 8 MiB flows on as it is through the model-rename relay an
     await up.close();
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// 6. A translation that ends the client's stream with its own error event fails the attempt and
+// lets the upstream go at once.
+
+Deno.test("a translated stream that ends with the dialect's error event is logged as failed, and its upstream is let go at once", async () => {
+  // After its error event (or its unfinished last chunk) the upstream would stream for 30 s more.
+  let cancelled = 0;
+  const up = startUpstream((req) => {
+    const truncated = (req.body.messages as { content: string }[])[0].content === "truncated";
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (i === 0) c.enqueue(ENC.encode(chunk({ role: "assistant", content: "Hel" })));
+        else if (i === 1 && !truncated) c.enqueue(ENC.encode(`data: {"error":{"message":"boom"}}\n\n`));
+        else if (i === 1) return c.close(); // closes before its finish reason
+        else {
+          await new Promise((r) => setTimeout(r, 1000));
+          if (i > 30) return c.close();
+          c.enqueue(ENC.encode(chunk({ content: "!" })));
+        }
+        i++;
+      },
+      cancel: () => void cancelled++,
+    }, { highWaterMark: 0 });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  const gw = startGateway(yaml(`
+        - { name: m, base-url: "${up.url}" }
+`));
+  try {
+    const started = Date.now();
+    const res = await post(gw.url, "/v1/messages", {
+      model: "m",
+      max_tokens: 16,
+      messages: USER,
+      stream: true,
+    });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /event: error\ndata: .*"boom"/);
+    assert.ok(Date.now() - started < 5000, "the client's stream ended with its error event, not 30 s later");
+    const line = await settled(gw, 1);
+    assert.equal(line.error, "upstream_body");
+    await eventually(() => cancelled === 1, "the upstream's stream cancelled");
+
+    const cut = await post(gw.url, "/api/chat", {
+      model: "m",
+      messages: [{ role: "user", content: "truncated" }],
+      stream: true,
+    });
+    const lines = ndjson(await cut.text());
+    assert.match(String(lines.at(-1)!.error), /ended before the answer was complete/);
+    assert.equal((await settled(gw, 2)).error, "upstream_body");
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});

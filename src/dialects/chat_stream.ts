@@ -57,6 +57,13 @@ export function createChatStream(w: ChatStreamWriter): StreamTranslator {
   let finish: unknown;
   let usage: Json | undefined;
   let out = "";
+  /** Why this translator ended the stream with its error event itself, if it did. */
+  let failure: string | undefined;
+  const fail = (message: string): string => {
+    finished = true;
+    failure ??= message;
+    return w.error(message);
+  };
 
   const begin = (): string => {
     if (started) return "";
@@ -95,8 +102,7 @@ export function createChatStream(w: ChatStreamWriter): StreamTranslator {
       return step();
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      finished = true;
-      return out + w.error(error.message);
+      return out + fail(error.message);
     }
   };
 
@@ -113,15 +119,13 @@ export function createChatStream(w: ChatStreamWriter): StreamTranslator {
         out = "";
         return close();
       }),
-    error: (message) => {
-      finished = true;
-      return w.error(message);
-    },
+    error: fail,
     end: () => {
       if (finished) return "";
-      if (!sawFinish) return w.error(TRUNCATED);
+      if (!sawFinish) return fail(TRUNCATED);
       out = "";
       return guarded(close);
     },
+    failed: () => failure,
   });
 }

@@ -27,6 +27,8 @@ export interface OpenAIStreamHandler {
   error(message: string): string;
   /** The upstream closed; the handler says whether that was complete. Last call. */
   end(): string;
+  /** Why the handler ended the stream with its error itself (from `chunk`, `done` or `end`), if it did. */
+  failed?(): string | undefined;
 }
 
 /**
@@ -58,6 +60,13 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
   let data: string | undefined;
   let closed = false;
   let out = "";
+  /** Why this reader ended the stream with the handler's error, if it did. */
+  let failure: string | undefined;
+  const error = (message: string) => {
+    closed = true;
+    failure ??= message;
+    out += handler.error(message);
+  };
 
   const dispatch = () => {
     const payload = data;
@@ -72,15 +81,11 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
     try {
       value = JSON.parse(payload);
     } catch {
-      closed = true;
-      out += handler.error("The upstream sent a stream event that is not JSON.");
-      return;
+      return error("The upstream sent a stream event that is not JSON.");
     }
     if (!isRecord(value)) return;
     if ((value.error !== undefined && value.error !== null) || value.object === "error") {
-      closed = true;
-      out += handler.error(upstreamErrorMessage(value) ?? "The upstream reported an error.");
-      return;
+      return error(upstreamErrorMessage(value) ?? "The upstream reported an error.");
     }
     out += handler.chunk(value);
   };
@@ -107,10 +112,9 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
   /** A line (or an event's data) that never ends is a broken upstream: fail, hold no more of it. */
   const failIfEndless = () => {
     if (carry.length > MAX_PARTIAL_LINE || (data !== undefined && data.length > MAX_PARTIAL_LINE)) {
-      closed = true;
       carry = "";
       data = undefined;
-      out += handler.error(LINE_TOO_LONG);
+      error(LINE_TOO_LONG);
     }
   };
 
@@ -147,12 +151,10 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
       return take();
     },
     fail(message) {
-      if (!closed) {
-        closed = true;
-        out += handler.error(message);
-      }
+      if (!closed) error(message);
       return take();
     },
+    failed: () => failure ?? handler.failed?.(),
   };
 }
 

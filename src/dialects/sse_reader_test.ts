@@ -37,9 +37,14 @@ Deno.test("createSseTranslator() turns vLLM's error object and broken JSON into 
   const a = recorder();
   runSplit(a.t, 'data: {"object":"error","message":"boom","code":500}\n\ndata: {"a":1}\n\n');
   assert.deepEqual(a.calls, ["error boom"]);
+  assert.equal(a.t.failed?.(), "boom", "the translator says it failed the stream");
   const b = recorder();
   runSplit(b.t, "data: {\n\n");
   assert.deepEqual(b.calls, ["error The upstream sent a stream event that is not JSON."]);
+  assert.equal(b.t.failed?.(), "The upstream sent a stream event that is not JSON.");
+  const c = recorder();
+  runSplit(c.t, 'data: {"a":1}\n\ndata: [DONE]\n\n');
+  assert.equal(c.t.failed?.(), undefined, "a complete stream did not fail");
 });
 
 Deno.test("createSseTranslator() carries only the partial line between chunks", () => {

@@ -73,6 +73,12 @@ export interface StreamTranslator {
   end(): Uint8Array | undefined;
   /** The upstream broke (network error, timeout): the dialect's error event, then nothing more. */
   fail(message: string): Uint8Array | undefined;
+  /**
+   * Why the translator ended the client's stream with its error event itself, if it did: the
+   * upstream's own error event, an event that is not JSON, an endless line, a stream that closed
+   * before its finish. The relay then lets the upstream go and records the failure.
+   */
+  failed?(): string | undefined;
 }
 
 /** A backend that speaks a dialect natively, so the request may pass through untranslated. */

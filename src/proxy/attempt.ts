@@ -34,7 +34,7 @@ import { recordOutcome } from "./outcome.ts";
 import type { AttemptFailure, DispatchDeps, FailureKind, Reply, Settlement } from "./request.ts";
 import type { Upstream } from "./runtime.ts";
 import { type Usage, usageFromTail } from "./usage.ts";
-import type { BodyEnd, BodyObserver } from "./tracked_body.ts";
+import { type BodyEnd, type BodyObserver, FilterFailure } from "./tracked_body.ts";
 import { relayBody, wholeAnswer } from "./answer_body.ts";
 import {
   clientErrorResponse,
@@ -347,8 +347,12 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   /** {@linkcode BodyObserver}: the committed body ended; step 3 for a stream. */
   ended(end: BodyEnd, tail: readonly Uint8Array[]): void {
     if (end.outcome === "failure") this.#bodyError = end.error;
-    // A client that hangs up right after `data: [DONE]` got the whole answer.
-    if (end.outcome === "success" || (this.#sse && endsWithDone(tail))) {
+    // A client that hangs up right after `data: [DONE]` got the whole answer (unless a
+    // translation told it the answer failed).
+    if (
+      end.outcome === "success" ||
+      (this.#sse && endsWithDone(tail) && !(end.outcome === "failure" && end.error instanceof FilterFailure))
+    ) {
       this.#settle(this.status! < 300 ? "success" : "ignored", undefined, tail);
     } else if (this.#owner.shutdown?.aborted) {
       this.#settle("abort", "shutdown", tail);

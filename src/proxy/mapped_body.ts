@@ -11,7 +11,7 @@
 
 import type { ChunkFilter } from "./stream_usage.ts";
 import { stripUsageEvents } from "./stream_usage.ts";
-import { type BodyEnd, type BodyObserver, CLIENT_LEFT } from "./tracked_body.ts";
+import { type BodyEnd, type BodyObserver, CLIENT_LEFT, FilterFailure } from "./tracked_body.ts";
 
 const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
 
@@ -134,7 +134,10 @@ export function mappedBody(
             if (error !== undefined) return fail(controller, error);
             chunk = o.rewrite?.end();
             if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
-            o.held?.settle(SUCCESS);
+            const failed = o.rewrite?.failed?.();
+            o.held?.settle(
+              failed === undefined ? SUCCESS : { outcome: "failure", error: new FilterFailure(failed) },
+            );
             return controller.close();
           }
           chunk = o.rewrite ? o.rewrite.push(next.value) : next.value;
@@ -142,7 +145,18 @@ export function mappedBody(
           reader.cancel(error).catch(() => {});
           return fail(controller, error);
         }
-        if (chunk && chunk.byteLength > 0) return controller.enqueue(chunk);
+        if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
+        const failed = o.rewrite?.failed?.();
+        if (failed !== undefined) {
+          // The rewrite ended the client's stream with its own error event: the mapper and the
+          // upstream behind it are let go, and the tracked body ends as that failure (or, when
+          // the upstream had already completed, its held success becomes it).
+          const error = new FilterFailure(failed);
+          o.held?.settle({ outcome: "failure", error });
+          reader.cancel(error).catch(() => {});
+          return controller.close();
+        }
+        if (chunk && chunk.byteLength > 0) return;
       }
     },
     // The pipes hand this reason down to the tracked body: the client left (not a mapper failure).

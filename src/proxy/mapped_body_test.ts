@@ -99,3 +99,25 @@ Deno.test("mappedBody(): a completed upstream is a success once the mapped strea
     assert.deepEqual(seen.ends, [{ outcome: "success" }]);
   }
 });
+
+Deno.test("mappedBody(): a rewrite that ends the stream with its own error event lets the upstream go and fails the body", async () => {
+  const { body, seen } = tracked();
+  let failed: string | undefined;
+  const rewrite = {
+    push(chunk: Uint8Array) {
+      if (new TextDecoder().decode(chunk) !== "line 1\n") return chunk;
+      failed = "the upstream reported an error";
+      return enc.encode("event: error\n\n");
+    },
+    end: () => undefined,
+    failed: () => failed,
+  };
+  const text = await new Response(mappedBody(body, new TransformStream(), { ...options, rewrite })).text();
+  assert.equal(text, "line 0\nevent: error\n\n", "nothing after the rewrite's error event");
+  for (let i = 0; i < 10 && seen.ends.length === 0; i++) await new Promise((r) => setTimeout(r, 0));
+  assert.equal(seen.ends.length, 1);
+  assert.equal(seen.ends[0].outcome, "failure");
+  assert.equal((seen.ends[0] as { error: Error }).error.message, "the upstream reported an error");
+  assert.equal(seen.cancelled, 0, "the client did not leave");
+  assert(seen.upstreamCancelled, "the upstream is let go");
+});

@@ -96,6 +96,11 @@ export interface ChunkFilter {
   push(chunk: Uint8Array): Uint8Array | undefined;
   /** What is left when the stream ends. */
   end(): Uint8Array | undefined;
+  /**
+   * Why the filter ended the client's stream with its own error event, if it did (a dialect's
+   * translation: `StreamTranslator.failed`); the relay then stops reading and ends as a failure.
+   */
+  failed?(): string | undefined;
 }
 
 /**
@@ -232,5 +237,6 @@ export function chainFilters(first: ChunkFilter, second: ChunkFilter): ChunkFilt
       out.set(b, a.byteLength);
       return out;
     },
+    failed: () => first.failed?.() ?? second.failed?.(),
   };
 }

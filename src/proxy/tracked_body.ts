@@ -9,7 +9,7 @@
  * @module
  */
 
-import { GatewayError } from "../errors.ts";
+import { GatewayError, UpstreamError } from "../errors.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
 import type { ChunkFilter } from "./stream_usage.ts";
 
@@ -120,6 +120,18 @@ export function streamFailure(error: unknown): string {
  */
 export const CLIENT_LEFT: unique symbol = Symbol("client left");
 
+/**
+ * How a relay ends when its filter ended the client's stream with its own error event (a
+ * dialect's translation of the upstream's error event, of a stream cut before its finish, of an
+ * endless line): a failure of the answer itself, whatever bytes the upstream sent last.
+ */
+export class FilterFailure extends UpstreamError {
+  override name = "FilterFailure";
+  constructor(message: string) {
+    super(message, "upstream_stream_error");
+  }
+}
+
 const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
 const ABORT: BodyEnd = Object.freeze({ outcome: "abort" });
 
@@ -173,16 +185,32 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
       const chunk = this.#first ?? await this.#read(controller);
       this.#first = undefined;
       if (chunk === undefined) return; // the body is over and the stream closed or errored
+      const filter = this.#options.filter;
+      if (filter === undefined) return controller.enqueue(chunk);
       let out: Uint8Array | undefined;
       try {
-        out = this.#options.filter ? this.#options.filter.push(chunk) : chunk;
+        out = filter.push(chunk);
       } catch (error) {
         // A rewrite that cannot go on (a bug): the upstream is let go, the body ends once.
         this.#reader.cancel(error).catch(() => {});
         return this.#fail(controller, error);
       }
-      if (out && out.byteLength > 0) return controller.enqueue(out);
+      if (out && out.byteLength > 0) controller.enqueue(out);
+      const failed = filter.failed?.();
+      if (failed !== undefined) return this.#filterFailed(controller, failed);
+      if (out && out.byteLength > 0) return;
     }
+  }
+
+  /**
+   * The filter ended the client's stream with its own error event (already enqueued): the rest of
+   * the upstream is not read, and the body ends as a failure.
+   */
+  #filterFailed(controller: Controller, message: string): void {
+    const error = new FilterFailure(message);
+    this.#reader.cancel(error).catch(() => {});
+    this.#end({ outcome: "failure", error });
+    controller.close();
   }
 
   cancel(reason: unknown): void {
@@ -227,7 +255,8 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
       return this.#fail(controller, error);
     }
     if (rest) controller.enqueue(rest);
-    this.#end(SUCCESS);
+    const failed = this.#options.filter?.failed?.();
+    this.#end(failed === undefined ? SUCCESS : { outcome: "failure", error: new FilterFailure(failed) });
     controller.close();
   }
 

@@ -106,3 +106,40 @@ Deno.test("trackBody() ends a body the gateway stopped as a failure with the err
   assert.equal(await text, 'data: 1\n\ndata: {"error":"upstream idle timeout"}\n\n');
   assert.deepEqual(ends, ["failure"]);
 });
+
+Deno.test("trackBody() ends as a failure when its filter ended the stream with its own error event", async () => {
+  for (const at of ["push", "end"] as const) {
+    const ends: BodyEnd[] = [];
+    let failed: string | undefined;
+    let cancelled = false;
+    let i = 0;
+    const upstream = new ReadableStream<Uint8Array>({
+      pull: (c) => (i++ < 2 || at === "push") ? c.enqueue(new TextEncoder().encode(`${i} `)) : c.close(),
+      cancel: () => void (cancelled = true),
+    });
+    const body = trackBody(chunkReader(upstream), {
+      chunk() {},
+      ended: (e) => ends.push(e),
+      cancelled() {},
+    }, {
+      filter: {
+        push: (c) => {
+          if (at === "push" && new TextDecoder().decode(c) === "2 ") {
+            failed = "the upstream reported an error";
+          }
+          return failed ? new TextEncoder().encode("error!") : c;
+        },
+        end: () => (failed = "cut before its finish", new TextEncoder().encode("error!")),
+        failed: () => failed,
+      },
+    });
+    assert.equal(await new Response(body).text(), at === "push" ? "1 error!" : "1 2 error!", at);
+    assert.equal(ends.length, 1, at);
+    assert.equal(ends[0].outcome, "failure", at);
+    assert.match(
+      (ends[0] as { error: Error }).error.message,
+      at === "push" ? /reported an error/ : /cut before/,
+    );
+    assert.equal(cancelled, at === "push", `the upstream is let go when it still streams (${at})`);
+  }
+});
