@@ -307,7 +307,7 @@ Deno.test("an answer an adapter rewrites (Ollama's /api/chat), declared 33 MiB l
   );
 });
 
-Deno.test("an answer over 32 MiB that is not rewritten whole flows to the client complete: plain, and only renamed (upstream-model)", async () => {
+Deno.test("an answer over 32 MiB that is not rewritten whole flows to the client complete: plain, and renamed (upstream-model) to the public name in its model field", async () => {
   const size = 40 * MIB;
   for (const [instance, upstreamModel] of [["", "m"], [", upstream-model: Org/Big-Model", "Org/Big-Model"]]) {
     const [head, tail] = completionParts(upstreamModel);
@@ -318,10 +318,10 @@ Deno.test("an answer over 32 MiB that is not rewritten whole flows to the client
         const res = await postChat(gw, "big");
         assert.equal(res.status, 200, upstreamModel);
         // A rename alone is no reason to read an answer whole (`Reply.whole` is false): it is
-        // relayed and renamed line by line, holding at most 8 MiB of an unfinished line. This
-        // one-line answer is longer, so it goes on as it came — today with the backend's name in
-        // `model`. What is tested here is the bound, so either name is accepted.
-        await assertPadded(res, head, size, [tail, completionParts("m")[1]]);
+        // relayed and renamed on the bytes as they pass, holding no line, so this 40 MiB one-line
+        // answer reaches the client with the public name in `model` (after the content, as OpenAI
+        // and TEI put it) — never the backend's.
+        await assertPadded(res, head, size, [completionParts("m")[1]]);
         assert.equal(up.bodies[0].ended, true);
         await eventually(() => gw.gateway.inFlight() === 0, "nothing in flight");
       },
