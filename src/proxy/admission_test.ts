@@ -14,6 +14,7 @@ import {
   settle,
   type Step,
 } from "./_testing.ts";
+import { DEFERRED, type ScopeDecider } from "./request.ts";
 
 /** A stream that holds its slot for `ms` after its first chunk. */
 const held = (ms: number): Step => ({ body: ["data: {}\n\n", ms, "data: [DONE]\n\n"] });
@@ -311,5 +312,73 @@ Deno.test("admission: a reload that removes the waiters' model ends their wait w
   await h.time.advance(1000);
   await first;
   assert.deepEqual(h.upstreams.tried, ["a"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: a request queued behind others is decided by the cluster-wide request limits before it waits", async () => {
+  let calls = 0;
+  const denied = {
+    allowed: false as const,
+    reason: "rate-limited" as const,
+    scope: "global" as const,
+    decision: { allowed: false, retryAfterMs: 1000, limit: 2, remaining: 0, resetMs: 1000 },
+  };
+  // The shared limit (decided with the first pick, as the Redis decider does) allows two requests.
+  const limits: ScopeDecider = {
+    decide: () => DEFERRED,
+    decideWith:
+      () => (++calls <= 2
+        ? { admission: undefined, instance: undefined }
+        : { admission: denied, instance: undefined }),
+  };
+  const h = harness(queued(), { a: [held(100)] }, limits);
+  const first = (await post(h, "r0")).text();
+  const second = post(h, "r1"); // waits: a is full
+  await settle();
+  const third = await post(h, "r2"); // behind r1: nothing is picked for it, its limits are decided all the same
+  assert.equal(third.status, 429);
+  assert.equal((await third.json()).error.code, "rate_limit_exceeded");
+  assert.equal(calls, 3);
+  assert.equal(depth(h), 1, "only r1 waits");
+  await h.time.advance(100);
+  await first;
+  const res = await second;
+  const body = res.text();
+  await h.time.advance(100);
+  await body;
+  assert.deepEqual(served(h), ["r0", "r1"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: after following a reload, a waiter's fallback chain is the new table's", async () => {
+  const config = (m2: string, withM: boolean) => ({
+    model: {
+      fallbacks: { m: ["m2"] },
+      services: {
+        chat: {
+          "load-balance": { type: "round-robin" },
+          "health-check": { enabled: false },
+          queue: { "max-size": 10, "max-wait": 5000 },
+          instances: [
+            ...(withM ? [{ name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 }] : []),
+            { name: "m2", "base-url": ScriptedUpstreams.url(m2) },
+          ],
+        },
+      },
+    },
+  });
+  const h = harness(config("b", true), { a: [held(1000)], b: [OK], c: [OK] });
+  const first = (await post(h, "r0")).text();
+  const second = post(h, "r1");
+  await settle();
+  h.reload(config("c", false)); // m is gone; m2 moved from b to c
+  await settle();
+  const res = await second;
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("x-dairouter-model"), "m2");
+  await res.text();
+  await h.time.advance(1000);
+  await first;
+  assert.deepEqual(h.upstreams.tried, ["a", "c"], "m2 on its live instance, not the removed one");
   h.assertIdle();
 });

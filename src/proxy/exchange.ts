@@ -150,6 +150,9 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       }
       if (u !== undefined || this.full === 0) return u;
     }
+    // Behind others, nothing was picked: the request-level limits that are decided together with
+    // the first pick (cluster-wide) are decided now, before the wait, or never.
+    if (this.limits === DEFERRED) return this.#admitWith(undefined).then(() => this.#wait(gate));
     return this.#wait(gate);
   }
 
@@ -204,8 +207,11 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #follow(): ModelPool | undefined {
     const live = this.deps.live?.();
     if (live === undefined || live === this.#table) return this.pool!;
+    // From now on the request is on the live table: a later wait is in its queue (with its
+    // `max-wait`), a fallback chain goes on in its pools (see `substitute`).
     this.#table = live;
-    const pool = live.services[this.svc.kind]?.pools.get(this.pool!.name);
+    this.#waiter = undefined;
+    const pool = this.#inTable(this.pool!);
     if (pool === undefined) return undefined;
     for (const u of pool.upstreams) {
       const at = this.tried.findIndex((t) => t.id === u.id);
@@ -307,12 +313,24 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    * Moves on to model `pool` of the fallback chain: its instances are picked from now on, and
    * the answer will say it came from another model.
    */
-  substitute(pool: ModelPool): void {
-    this.pool = pool;
+  substitute(pool: ModelPool): boolean {
+    const live = this.#inTable(pool);
+    if (live === undefined) return false;
+    this.pool = live;
     this.substituted = true;
     // The strategy's inputs and the admission queue are the new pool's.
     this.#pick = undefined;
     this.#waiter = undefined;
+    return true;
+  }
+
+  /**
+   * `pool` of the route (the table the request started on) as the request's table has it: the
+   * same pool, or — once a waiter followed a reload — the live table's pool of that model
+   * (`undefined` when the reload removed it).
+   */
+  #inTable(pool: ModelPool): ModelPool | undefined {
+    return this.#table === this.rt ? pool : this.#table.services[this.svc.kind]?.pools.get(pool.name);
   }
 
   /** Whether `retry.max-attempts` and `retry.budget` allow another attempt. */
