@@ -119,7 +119,8 @@ export function createChatStream(w: ChatStreamWriter): StreamTranslator {
         out = "";
         return close();
       }),
-    error: fail,
+    // After the closing events the client has its whole answer: a late error is not its failure.
+    error: (message) => finished ? "" : fail(message),
     end: () => {
       if (finished) return "";
       if (!sawFinish) return fail(TRUNCATED);

@@ -31,6 +31,14 @@ Deno.test("createChatStream(): failed() says why the translator ended the stream
   assert.equal(runSplit(refused, chunk("a", "tool_calls")), "<a!tool arguments are not JSON");
   assert.equal(refused.failed?.(), "tool arguments are not JSON", "a writer's UpstreamError");
 
+  const late = createChatStream(writer());
+  assert.equal(
+    runSplit(late, chunk("a", "stop") + "data: [DONE]\n\n" + 'data: {"error":{"message":"late"}}\n\n'),
+    "<a|>",
+    "nothing after the closing events",
+  );
+  assert.equal(late.failed?.(), undefined, "an error after the whole answer is not the answer's failure");
+
   const reported = createChatStream(writer());
   runSplit(reported, chunk("a") + 'data: {"error":{"message":"boom"}}\n\n');
   assert.equal(reported.failed?.(), "boom", "the upstream's own error event");

@@ -154,7 +154,8 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
       if (!closed) error(message);
       return take();
     },
-    failed: () => failure ?? handler.failed?.(),
+    // A handler that keeps its own account decides (it may ignore an error after its answer ended).
+    failed: () => handler.failed ? handler.failed() : failure,
   };
 }
 

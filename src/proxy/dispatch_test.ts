@@ -187,6 +187,25 @@ const CASES: Case[] = [
     after: (h) => assert.doesNotMatch(h.logs.at(-1)!, /"fallback":"cache"/),
   },
   {
+    name:
+      "with the fallback cache, a body cut while it is read for the cache is cut for the client: one access line",
+    config: serviceConfig(["a"], {
+      fallback: { enabled: true, strategy: "cache", "cache-size": 10, "cache-ttl": 60_000 },
+    }),
+    script: { a: [{ headers: { "content-type": "application/json" }, body: ['{"choices":', 5, "reset"] }] },
+    drive: (h) => h.time.advance(10),
+    read: (res) => res.text().then(() => "read whole", (e) => `cut: ${e}`),
+    status: 200,
+    answer: (body) =>
+      assert.match(String(body), /^cut: UpstreamBodyCut: the upstream's answer broke off \(error reading/),
+    tried: ["a"],
+    after: (h) => {
+      const access = h.logs.filter((l) => l.includes('"msg":"access"'));
+      assert.equal(access.length, 1, "one access line, not a second 500");
+      assert.match(access[0], /"status":200.*"error":"upstream_body"/);
+    },
+  },
+  {
     name: "with the fallback cache, a long answer still flows, and a client that leaves lets the upstream go",
     config: serviceConfig(["a"], {
       fallback: { enabled: true, strategy: "cache", "cache-size": 10, "cache-ttl": 60_000 },

@@ -23,6 +23,7 @@ import type { ModelPool, Upstream } from "./runtime.ts";
 import { modelAllowed } from "./api_keys.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import { readToEnd } from "./upstream_body.ts";
+import { cutError } from "./tracked_body.ts";
 
 /** Marks an answer that came from a fallback, with its strategy (`cache`, `default` or `model`). */
 const FALLBACK_HEADER = "x-dairouter-fallback";
@@ -55,7 +56,7 @@ export async function substitute(x: Exchange): Promise<Upstream | undefined> {
   while (x.chainAt < chain.length && x.withinBudget()) {
     const pool = chain[x.chainAt++];
     if (key !== undefined && !modelAllowed(key, pool.name)) continue;
-    x.substitute(pool);
+    if (!x.substitute(pool)) continue; // a reload removed it (see `Exchange.substitute`)
     const u = await x.next();
     if (u !== undefined) return u;
   }
@@ -82,7 +83,15 @@ export const CACHE_ENTRY_MAX = 1024 * 1024;
 export async function remember(cache: FallbackCache, req: GatewayRequest, res: Response): Promise<Response> {
   if (!res.body) return res;
   const reader = chunkReader(res.body);
-  const { bytes, complete } = await readToEnd(reader, CACHE_ENTRY_MAX);
+  let read: Awaited<ReturnType<typeof readToEnd>>;
+  try {
+    read = await readToEnd(reader, CACHE_ENTRY_MAX);
+  } catch (error) {
+    // The attempt already ended (and logged) as a cut body: the client gets one, as it would
+    // without the cache, not a second answer.
+    return new Response(cutBody(error), { status: res.status, headers: res.headers });
+  }
+  const { bytes, complete } = read;
   if (!complete) return new Response(replayed(bytes, reader), { status: res.status, headers: res.headers });
   const body = bytes.slice(); // exact size: the read buffer may be up to twice the answer
   cache.set(cacheKey(cache, req), {
@@ -91,6 +100,11 @@ export async function remember(cache: FallbackCache, req: GatewayRequest, res: R
     body,
   });
   return new Response(body as Uint8Array<ArrayBuffer>, { status: res.status, headers: res.headers });
+}
+
+/** A body that errors at once, as a body cut by its upstream does (see `cutError`). */
+function cutBody(error: unknown): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (controller) => controller.error(cutError(error)) });
 }
 
 /** `head`, then the rest of `reader`; a client that leaves cancels the reader (and the upstream). */

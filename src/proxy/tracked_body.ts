@@ -288,6 +288,7 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
  * internal read that looks like a crash.
  */
 export function cutError(cause: unknown): Error {
+  if (cause instanceof Error && cause.name === "UpstreamBodyCut") return cause; // cut once already
   const why = cause instanceof Error ? cause.message : String(cause);
   const error = new Error(
     `the upstream's answer broke off (${why}); the client's connection was cut (see the access log)`,
