@@ -99,6 +99,44 @@ auth:
 });
 
 Deno.test({
+  name: "a replica on Redis: requests that queue for a slot still count against the cluster's service limit",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    up.fault = { kind: "delay", ms: 400 }; // each answer holds the one slot for 400 ms
+    const redis = await startRedis();
+    const yaml = replicaYaml(
+      redis.url,
+      up.url,
+      "      rate-limit: { algorithm: token-bucket, capacity: 3, rate: 0.001 }\n" +
+        "      queue: { max-size: 10, max-wait: 10s }",
+      // The instance's own limit (never reached) makes the decider decide the service limit
+      // together with the first pick.
+    ).replace(
+      `base-url: "${up.url}" }`,
+      `base-url: "${up.url}", max-concurrency: 1, rate-limit: { capacity: 100, rate: 100 } }`,
+    );
+    const [gw] = await startReplicas(1, yaml);
+    try {
+      // One runs; each next one arrives once the one before it is in the queue, so it finds others
+      // waiting and queues behind them: it must still be decided by the shared limit.
+      const statuses = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, 40 * i));
+        const res = await chat(gw.url);
+        await res.body?.cancel();
+        return res.status;
+      }));
+      assert.equal(statuses.filter((s) => s === 200).length, 3, statuses.join(","));
+      assert.equal(statuses.filter((s) => s === 429).length, 3, statuses.join(","));
+      assert.equal(up.requests.length, 3);
+    } finally {
+      await stopAll([gw], redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
   name: "three replicas: a breaker opened by failures on one rejects on the other two within 1 s",
   ignore,
   async fn() {
