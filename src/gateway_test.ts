@@ -25,6 +25,17 @@ function scaled(n: number, tag: string): Config {
   return { ...BASE, services: { ...BASE.services, chat: { ...BASE.services.chat, instances } } };
 }
 
+/** `config` with its chat models renamed `x0`, `x1` (every other instance). */
+function renamed(config: Config): Config {
+  const chat = config.services.chat;
+  const instances = chat.instances.map((inst, i) => ({
+    ...inst,
+    name: `x${i % 2}`,
+    id: `chat/x${i % 2}@${inst.baseUrl}`,
+  }));
+  return { ...config, services: { ...config.services, chat: { ...chat, instances } } };
+}
+
 Deno.test("reload() of 20,000 instances is linear: well under a second; removed ones leave no state behind", async () => {
   const n = 20_000;
   const gateway = createGateway(scaled(n, "a"), {
@@ -47,6 +58,14 @@ Deno.test("reload() of 20,000 instances is linear: well under a second; removed 
     assert.equal(gateway.state.stats.size, n);
     assert.equal(gateway.state.breakers.size, n);
     assert.equal(gateway.state.current.size, n);
+    assert.equal(gateway.state.firstByteTimes.size, 50, "one per model (m0 … m49)");
+    gateway.reload(renamed(scaled(100, "c")));
+    assert.deepEqual(
+      [...gateway.state.firstByteTimes.keys()].sort(),
+      ["chat/x0", "chat/x1"],
+      "removed models' times dropped",
+    );
+    gateway.reload(scaled(n, "b"));
     const metrics = await gateway.metrics.render();
     assert.ok(!metrics.includes('/a0"'), "no series of a removed instance");
     assert.ok(metrics.includes('/b0"'));

@@ -18,6 +18,39 @@ export function configuredIds(config: Config): Set<string> {
   return ids;
 }
 
+/** The `service/model` key of every model `config` has (enabled instances or not). */
+export function configuredPools(config: Config): Set<string> {
+  const keys = new Set<string>();
+  for (const kind of SERVICE_KINDS) {
+    for (const inst of config.services[kind].instances) keys.add(`${kind}/${inst.name}`);
+  }
+  return keys;
+}
+
+/**
+ * Forgets the first-byte times of every model whose `service/model` key is not in `kept` (a pool
+ * of the old table keeps its own for the requests still on it). Admission queues are kept: a
+ * request still on the old table may yet wait in its model's queue, and only a queue the gateway
+ * drains (on scrapes and reloads) lets it follow the reload or end at once (`Exchange.take`); one
+ * empty queue per model name ever configured is what that costs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRuntimeState } from "./runtime.ts";
+ * import { forgetRemovedPools } from "./forget_removed.ts";
+ * import { FirstByteTimes } from "../health/outlier.ts";
+ * const state = createRuntimeState();
+ * state.firstByteTimes.set("chat/old", new FirstByteTimes());
+ * state.firstByteTimes.set("chat/m", new FirstByteTimes());
+ * forgetRemovedPools(state, new Set(["chat/m"]));
+ * assert.deepEqual([...state.firstByteTimes.keys()], ["chat/m"]);
+ * ```
+ */
+export function forgetRemovedPools(state: RuntimeState, kept: ReadonlySet<string>): void {
+  for (const key of state.firstByteTimes.keys()) if (!kept.has(key)) state.firstByteTimes.delete(key);
+}
+
 /**
  * Forgets the state of every instance whose id is not in `kept` — unless an attempt still runs or
  * waits on it: its counts are released through that state, so it is dropped at a later reload.
