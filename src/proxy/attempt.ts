@@ -35,6 +35,7 @@ import type { AttemptFailure, DispatchDeps, FailureKind, Reply, Settlement } fro
 import type { Upstream } from "./runtime.ts";
 import { type Usage, usageFromTail } from "./usage.ts";
 import { type BodyEnd, type BodyObserver, FilterFailure } from "./tracked_body.ts";
+import { UpstreamError } from "../errors.ts";
 import { relayBody, wholeAnswer } from "./answer_body.ts";
 import {
   clientErrorResponse,
@@ -43,6 +44,7 @@ import {
   parseRetryAfter,
   type ReadToEnd,
   readToEnd,
+  reportedError,
 } from "./upstream_body.ts";
 import type { Waiter, WaitingList } from "./waiting.ts";
 
@@ -130,6 +132,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   #timedOut: "first-byte" | "idle" | "total" | undefined = undefined;
   /** The committed body is SSE: a client leaving after `data: [DONE]` got the whole answer. */
   #sse = false;
+  /** The committed body is relayed in the upstream's own stream format (no translation). */
+  #own: "sse" | "ndjson" | undefined = undefined;
   /** Why the committed body failed (a mapped stream's error event says it after the mapper). */
   #bodyError: unknown = undefined;
   /** Why its instance was ejected while it waited (it then gave up). */
@@ -281,13 +285,15 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     const streamType = mapped ? call.streamContentType ?? "text/event-stream" : contentType;
     const rewrite = reply?.stream(streamType);
     this.#sse = mapped || contentType.startsWith("text/event-stream");
+    const ndjson = contentType.startsWith("application/x-ndjson");
+    if (!mapped && rewrite === undefined) this.#own = this.#sse ? "sse" : ndjson ? "ndjson" : undefined;
     const body = relayBody(reader, this, {
       first,
       mapStream: mapped ? call.mapStream : undefined,
       rewrite,
       strip: res.ok && this.stripUsage && this.#sse, // an SSE stream's usage event: nothing to find in another format
       sse: this.#sse,
-      ndjson: contentType.startsWith("application/x-ndjson"),
+      ndjson,
       failure: () => this.#bodyError,
     });
     if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
@@ -353,7 +359,13 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
       end.outcome === "success" ||
       (this.#sse && endsWithDone(tail) && !(end.outcome === "failure" && end.error instanceof FilterFailure))
     ) {
-      this.#settle(this.status! < 300 ? "success" : "ignored", undefined, tail);
+      // A stream relayed as it came may end well and still carry the upstream's error event.
+      const reported = this.#own && this.status! < 300 ? reportedError(tail, this.#own === "sse") : undefined;
+      if (reported === undefined) {
+        return this.#settle(this.status! < 300 ? "success" : "ignored", undefined, tail);
+      }
+      this.#bodyError = new UpstreamError(reported, "upstream_stream_error");
+      this.#settle("failure", "body", tail);
     } else if (this.#owner.shutdown?.aborted) {
       this.#settle("abort", "shutdown", tail);
     } else if (end.outcome === "abort" || this.#owner.signal.aborted) {

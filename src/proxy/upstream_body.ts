@@ -164,3 +164,50 @@ export function endsWithDone(tail: readonly Uint8Array[]): boolean {
   }
   return /data: ?\[DONE\]\s*$/.test(text);
 }
+
+/** Bytes of each tail chunk {@linkcode reportedError} reads: the last events, not a whole body. */
+const TAIL_SCAN = 4096;
+
+/**
+ * The error an upstream reported in the last events of a stream that otherwise ended well —
+ * vLLM sends `data: {"error": …}` (then `data: [DONE]`) when generation fails mid-way, Ollama a
+ * last `{"error": …}` line — as its message; `undefined` when there is none. The client got that
+ * event as it came; this is for the access log and the instance's breaker and health. Reads at
+ * most 4 KiB of each tail chunk, once, when the stream ends.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reportedError } from "./upstream_body.ts";
+ * const enc = new TextEncoder();
+ * assert.equal(reportedError([enc.encode('data: {"error":{"message":"CUDA out of memory"}}\n\ndata: [DONE]\n\n')], true), "CUDA out of memory");
+ * assert.equal(reportedError([enc.encode('{"error":"model unloaded"}\n')], false), "model unloaded");
+ * assert.equal(reportedError([enc.encode('data: {"choices":[{"delta":{"content":"\\"error\\""}}]}\n\n')], true), undefined);
+ * ```
+ */
+export function reportedError(tail: readonly Uint8Array[], sse: boolean): string | undefined {
+  let text = "";
+  for (const chunk of tail) text += DECODER.decode(chunk.subarray(Math.max(0, chunk.byteLength - TAIL_SCAN)));
+  // A key: inside a string the quotes would be escaped (`\"error\"`).
+  if (!text.includes('"error"')) return undefined;
+  for (const raw of text.split("\n")) {
+    let line = raw.trim();
+    if (sse) {
+      if (!line.startsWith("data:")) continue;
+      line = line.slice(5).trim();
+    }
+    if (!line.startsWith("{") || !line.includes('"error"')) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue; // the first line may be cut where the scan began
+    }
+    if (typeof value !== "object" || value === null) continue;
+    const v = value as Record<string, unknown>;
+    if ((v.error !== undefined && v.error !== null) || v.object === "error") {
+      return upstreamErrorMessage(v) ?? "the upstream reported an error";
+    }
+  }
+  return undefined;
+}
