@@ -36,6 +36,8 @@ const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
 export class HeldEnd implements BodyObserver {
   /** The upstream's last bytes, once it completed (its success held). */
   #tail: readonly Uint8Array[] | undefined;
+  /** How the mapped stream ended, when it ended before the upstream did. */
+  #settled: BodyEnd | undefined;
 
   constructor(readonly inner: BodyObserver) {}
 
@@ -52,14 +54,18 @@ export class HeldEnd implements BodyObserver {
   }
 
   ended(end: BodyEnd, tail: readonly Uint8Array[]): void {
-    if (end.outcome === "success") this.#tail = tail;
-    else this.inner.ended(end, tail);
+    if (end.outcome !== "success") this.inner.ended(end, tail);
+    else if (this.#settled) this.inner.ended(this.#settled, tail); // what the client got counts
+    else this.#tail = tail;
   }
 
-  /** The mapped stream ended as `end`: a held success becomes that (nothing, unless one is held). */
+  /**
+   * The mapped stream ended as `end`: a held success becomes that; when the upstream has not
+   * ended yet, its success (should it come) is reported as `end` — what the client got.
+   */
   settle(end: BodyEnd): void {
     const tail = this.#tail;
-    if (tail === undefined) return;
+    if (tail === undefined) return void (this.#settled ??= end);
     this.#tail = undefined;
     this.inner.ended(end, tail);
   }

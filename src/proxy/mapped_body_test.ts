@@ -121,3 +121,11 @@ Deno.test("mappedBody(): a rewrite that ends the stream with its own error event
   assert.equal(seen.cancelled, 0, "the client did not leave");
   assert(seen.upstreamCancelled, "the upstream is let go");
 });
+
+Deno.test("HeldEnd: an upstream that completes after the mapped stream failed is not held, and ends as that failure", () => {
+  const ends: string[] = [];
+  const held = new HeldEnd({ chunk() {}, cancelled() {}, ended: (e) => void ends.push(e.outcome) });
+  held.settle({ outcome: "failure", error: new Error("the rewrite failed first") });
+  held.ended({ outcome: "success" }, []);
+  assert.deepEqual(ends, ["failure"], "passed on at once, as what the client got");
+});
