@@ -701,37 +701,48 @@ Deno.test("a translated stream that ends with the dialect's error event is logge
   }
 });
 
-Deno.test("a relayed stream that carries the upstream's error event reaches the client as it came and counts as the instance's failure", async () => {
+Deno.test("a relayed stream that carries the upstream's error event reaches the client as it came and counts as the instance's failure", async (t) => {
   const up = startUpstream(() =>
     streamOf("text/event-stream", [
-      chunk({ role: "assistant", content: "Hel" }),
+      chunk({ role: "assistant", content: "Hel" }, null, "Org/Model"),
       `data: {"error":{"message":"CUDA out of memory","type":"InternalServerError","code":500}}\n\n`,
       "data: [DONE]\n\n",
     ])
   );
-  const gw = startGateway(`
+  try {
+    for (const extra of ["", `, upstream-model: "Org/Model"`]) {
+      await t.step(extra === "" ? "as it came" : "renamed (upstream-model)", async () => {
+        const gw = startGateway(`
 model:
   health-check: { enabled: false }
   services:
     chat:
       circuit-breaker: { failure-threshold: 1, timeout: 60s }
       instances:
-        - { name: m, base-url: "${up.url}" }
+        - { name: m, base-url: "${up.url}"${extra} }
 `);
-  try {
-    const res = await post(gw.url, "/v1/chat/completions", { model: "m", messages: USER, stream: true });
-    assert.equal(res.status, 200);
-    const data = sseData(await res.text());
-    assert.deepEqual(data.at(-2), {
-      error: { message: "CUDA out of memory", type: "InternalServerError", code: 500 },
-    }, "the upstream's own event, untouched");
-    assert.equal(data.at(-1), "[DONE]");
-    const line = await settled(gw, 1);
-    assert.equal(line.error, "upstream_body");
-    const status = await (await fetch(`${gw.url}/v1/chat/status`)).json();
-    assert.equal(status.instances[0].breaker, "open", "the failure reached the breaker");
+        try {
+          const res = await post(gw.url, "/v1/chat/completions", {
+            model: "m",
+            messages: USER,
+            stream: true,
+          });
+          assert.equal(res.status, 200);
+          const data = sseData(await res.text());
+          assert.deepEqual(data.at(-2), {
+            error: { message: "CUDA out of memory", type: "InternalServerError", code: 500 },
+          }, "the upstream's own event, untouched");
+          assert.equal(data.at(-1), "[DONE]");
+          const line = await settled(gw, 1);
+          assert.equal(line.error, "upstream_body");
+          const status = await (await fetch(`${gw.url}/v1/chat/status`)).json();
+          assert.equal(status.instances[0].breaker, "open", "the failure reached the breaker");
+        } finally {
+          await gw.close();
+        }
+      });
+    }
   } finally {
-    await gw.close();
     await up.close();
   }
 });

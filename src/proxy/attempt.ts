@@ -286,7 +286,11 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     const rewrite = reply?.stream(streamType);
     this.#sse = mapped || contentType.startsWith("text/event-stream");
     const ndjson = contentType.startsWith("application/x-ndjson");
-    if (!mapped && rewrite === undefined) this.#own = this.#sse ? "sse" : ndjson ? "ndjson" : undefined;
+    // The client gets the upstream's own events (a rename keeps them): an error event among them
+    // is one it saw. A translation reports its own (`FilterFailure`).
+    if (!mapped && (rewrite === undefined || reply === this.upstream.rename)) {
+      this.#own = this.#sse ? "sse" : ndjson ? "ndjson" : undefined;
+    }
     const body = relayBody(reader, this, {
       first,
       mapStream: mapped ? call.mapStream : undefined,
