@@ -746,3 +746,42 @@ model:
     await up.close();
   }
 });
+
+Deno.test("a natively relayed Responses stream that ends with response.failed counts as the instance's failure", async () => {
+  const event = (type: string, data: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const up = startUpstream(() =>
+    streamOf("text/event-stream", [
+      event("response.created", { response: { id: "r1", status: "in_progress" } }),
+      event("response.output_text.delta", { delta: "Hel" }),
+      event("response.failed", {
+        response: {
+          id: "r1",
+          status: "failed",
+          error: { code: "server_error", message: "engine overloaded" },
+        },
+      }),
+    ])
+  );
+  const gw = startGateway(`
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      circuit-breaker: { failure-threshold: 1, timeout: 60s }
+      instances:
+        - { name: m, base-url: "${up.url}", adapter: vllm, native-dialects: [responses] }
+`);
+  try {
+    const res = await post(gw.url, "/v1/responses", { model: "m", input: "hi", stream: true });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /event: response\.failed/, "the upstream's own events, as they came");
+    assert.equal(up.requests[0].path, "/v1/responses", "relayed natively");
+    assert.equal((await settled(gw, 1)).error, "upstream_body");
+    const status = await (await fetch(`${gw.url}/v1/chat/status`)).json();
+    assert.equal(status.instances[0].breaker, "open");
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});

@@ -171,7 +171,8 @@ const TAIL_SCAN = 4096;
 /**
  * The error an upstream reported in the last events of a stream that otherwise ended well —
  * vLLM sends `data: {"error": …}` (then `data: [DONE]`) when generation fails mid-way, Ollama a
- * last `{"error": …}` line — as its message; `undefined` when there is none. The client got that
+ * last `{"error": …}` line; natively relayed dialects their own (Anthropic's and Responses'
+ * `error` event, Responses' `response.failed`) — as its message; `undefined` when there is none. The client got that
  * event as it came; this is for the access log and the instance's breaker and health. Reads at
  * most 4 KiB of each tail chunk, once, when the stream ends.
  *
@@ -182,6 +183,7 @@ const TAIL_SCAN = 4096;
  * const enc = new TextEncoder();
  * assert.equal(reportedError([enc.encode('data: {"error":{"message":"CUDA out of memory"}}\n\ndata: [DONE]\n\n')], true), "CUDA out of memory");
  * assert.equal(reportedError([enc.encode('{"error":"model unloaded"}\n')], false), "model unloaded");
+ * assert.equal(reportedError([enc.encode('event: response.failed\ndata: {"type":"response.failed","response":{"status":"failed","error":{"code":"server_error","message":"overloaded"}}}\n\n')], true), "overloaded");
  * assert.equal(reportedError([enc.encode('data: {"choices":[{"delta":{"content":"\\"error\\""}}]}\n\n')], true), undefined);
  * ```
  */
@@ -205,9 +207,11 @@ export function reportedError(tail: readonly Uint8Array[], sse: boolean): string
     }
     if (typeof value !== "object" || value === null) continue;
     const v = value as Record<string, unknown>;
-    if ((v.error !== undefined && v.error !== null) || v.object === "error") {
+    if ((v.error !== undefined && v.error !== null) || v.object === "error" || v.type === "error") {
       return upstreamErrorMessage(v) ?? "the upstream reported an error";
     }
+    // OpenAI Responses, relayed natively: the response's own failure.
+    if (v.type === "response.failed") return upstreamErrorMessage(v.response) ?? "the response failed";
   }
   return undefined;
 }
