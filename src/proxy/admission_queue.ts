@@ -112,6 +112,12 @@ export class AdmissionQueue {
   add(w: Queued, front = false): boolean {
     if (w.queued) return true;
     if (this.budget.depth >= this.budget.maxSize) return false;
+    this.#link(w, front);
+    return true;
+  }
+
+  /** Links `w` in, whatever the budget (a waiter put back keeps its place, see `drain`). */
+  #link(w: Queued, front: boolean): void {
     const level = Math.min(this.#heads.length - 1, Math.max(0, w.priority | 0));
     if (front) {
       w.prev = undefined;
@@ -129,7 +135,6 @@ export class AdmissionQueue {
     w.queued = true;
     this.#size++;
     this.budget.depth++;
-    return true;
   }
 
   /** Unlinks `w` (a client that left, a deadline that passed); `false` when it was not queued. */
@@ -170,7 +175,8 @@ export class AdmissionQueue {
         this.remove(w);
         const offer = w.offer();
         if (offer === "full") {
-          this.add(w, true);
+          // Back at the head, even past a budget a reload lowered: it was counted already.
+          this.#link(w, true);
           return;
         }
       }

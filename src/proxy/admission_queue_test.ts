@@ -75,3 +75,22 @@ Deno.test("AdmissionQueue: remove unlinks from anywhere in O(1); the service bud
   assert.throws(() => new QueueBudget(-1), /"maxSize" must be an integer >= 0/);
   assert.throws(() => new AdmissionQueue(budget, 0), /"levels" must be an integer in 1..64/);
 });
+
+Deno.test("AdmissionQueue: a waiter that finds everything full stays queued even past a budget a reload lowered", () => {
+  const slots = { n: 0 };
+  const log: string[] = [];
+  const budget = new QueueBudget(10);
+  const q = new AdmissionQueue(budget, 2);
+  const [a, b, c] = [waiter("a", 0, slots, log), waiter("b", 0, slots, log), waiter("c", 0, slots, log)];
+  for (const w of [a, b, c]) q.add(w);
+  budget.maxSize = 0; // the queue was turned off (or made smaller) by a reload
+  q.drain();
+  assert.equal(q.size, 3, "nobody dropped: each is still in a queue, to be served or time out");
+  assert.equal(q.head(), a, "and keeps its place");
+  assert.equal(budget.depth, 3);
+  assert.equal(q.add(waiter("late", 0, slots, log)), false, "a newcomer finds the queue full");
+  slots.n = 3;
+  q.drain();
+  assert.deepEqual(log, ["a", "b", "c"]);
+  assert.equal(budget.depth, 0);
+});

@@ -382,3 +382,28 @@ Deno.test("admission: after following a reload, a waiter's fallback chain is the
   assert.deepEqual(h.upstreams.tried, ["a", "c"], "m2 on its live instance, not the removed one");
   h.assertIdle();
 });
+
+Deno.test("admission: a reload that turns the queue off (or shrinks it) keeps those already waiting; they are served", async () => {
+  const h = harness(queued(), { a: [held(1000)] });
+  const first = (await post(h, "r0")).text();
+  const waiting = [post(h, "r1"), post(h, "r2")];
+  await settle();
+  h.reload(queued({ enabled: false }));
+  await settle();
+  assert.equal(depth(h), 2, "still waiting, not dropped");
+  await h.time.advance(1000); // r0 ends: r1 gets the slot
+  await first;
+  const r1 = await waiting[0];
+  assert.equal(r1.status, 200);
+  const b1 = r1.text();
+  await h.time.advance(1000);
+  await b1;
+  const r2 = await waiting[1];
+  assert.equal(r2.status, 200);
+  const b2 = r2.text();
+  await h.time.advance(1000);
+  await b2;
+  assert.deepEqual(served(h), ["r0", "r1", "r2"]);
+  assert.equal(depth(h), 0);
+  h.assertIdle();
+});
