@@ -407,3 +407,82 @@ Deno.test("admission: a reload that turns the queue off (or shrinks it) keeps th
   assert.equal(depth(h), 0);
   h.assertIdle();
 });
+
+Deno.test("admission: waiters that move on to a fallback model together never exceed its max-concurrency", async () => {
+  const config = {
+    model: {
+      fallbacks: { m: ["m2"] },
+      services: {
+        chat: {
+          "load-balance": { type: "round-robin" },
+          "health-check": { enabled: false },
+          "circuit-breaker": { "failure-threshold": 1, timeout: 60_000 },
+          queue: { "max-size": 10, "max-wait": 30_000 },
+          instances: [
+            { name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 },
+            { name: "m2", "base-url": ScriptedUpstreams.url("b"), "max-concurrency": 1 },
+          ],
+        },
+      },
+    },
+  };
+  const h = harness(config, { a: [held(1000)], b: [held(1000)] });
+  const first = (await post(h, "r0")).text();
+  const waiting = ["r1", "r2", "r3"].map((tag) => post(h, tag));
+  await settle();
+  h.upstream("a").breaker.onFailure(); // m can serve nobody any more
+  await h.time.advance(1000); // r0 ends: its release tells the waiters, who all move on to m2
+  await first;
+  assert.equal(h.upstreams.calls.filter((c) => c.instance === "b").length, 1, "one at a time on b");
+  assert.equal(h.upstream("b").stats.inFlight, 1);
+  assert.equal(depth(h), 2, "the others wait in m2's queue");
+  for (const res of waiting) {
+    const r = await res;
+    assert.equal(r.status, 200);
+    assert.equal(h.upstream("b").stats.inFlight, 1, "never above max-concurrency");
+    const body = r.text();
+    await h.time.advance(1000);
+    await body;
+  }
+  assert.deepEqual(served(h), ["r0", "r1", "r2", "r3"]);
+  h.assertIdle();
+});
+
+Deno.test("admission: a retry after a reload is picked in the live table, within its max-concurrency", async () => {
+  const config = (max: number) => ({
+    model: {
+      services: {
+        chat: {
+          "load-balance": { type: "round-robin" },
+          "health-check": { enabled: false },
+          retry: { "max-attempts": 2 },
+          queue: { "max-size": 10, "max-wait": 30_000 },
+          instances: ["a", "b"].map((l) => ({
+            name: "m",
+            "base-url": ScriptedUpstreams.url(l),
+            "max-concurrency": max,
+          })),
+        },
+      },
+    },
+  });
+  // b: r1 holds it; a: r0 waits 500 ms, then fails (500) and retries.
+  const h = harness(config(2), { a: [{ body: [500, "reset"] }], b: [held(2000)] });
+  const r0 = post(h, "r0");
+  const r1 = await post(h, "r1");
+  await settle();
+  h.reload(config(1)); // b is now full with r1
+  await h.time.advance(500); // r0's attempt on a fails: its retry must wait for b, not join r1 there
+  await settle();
+  assert.equal(h.upstream("b").stats.inFlight, 1, "not above the new max-concurrency");
+  const body = r1.text();
+  await h.time.advance(2000);
+  await body;
+  const res = await r0;
+  assert.equal(res.status, 200);
+  const rest = res.text();
+  await h.time.advance(2000);
+  await rest;
+  assert.deepEqual(h.upstreams.tried, ["a", "b", "b"]);
+  h.assertIdle();
+});

@@ -136,10 +136,13 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    * The next instance to try: picked by the strategy, then admitted by its own limiter and its
    * breaker; `undefined` when none is left. A promise when a cluster-wide limit answers later, or
    * — in a pool with admission limits — when every eligible instance is full (or others already
-   * wait): the request then waits in the pool's queue for a slot.
+   * wait): the request then waits in the pool's queue for a slot. Every pick is in the live
+   * table: after a reload, a retry sees the instances and limits in force now.
    */
   next(): Upstream | undefined | Promise<Upstream | undefined> {
-    const gate = this.pool!.gate;
+    const pool = this.#follow();
+    if (pool === undefined) return undefined; // the reload removed the model
+    const gate = pool.gate;
     if (gate === undefined) return this.#pickNext();
     // FIFO: slots that are free go to those already waiting; a newcomer waits behind them.
     gate.queue.drain();
@@ -156,27 +159,45 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     return this.#wait(gate);
   }
 
-  /** Picks and admits an instance; the limits may answer later (see {@linkcode Exchange.next}). */
+  /**
+   * Picks and admits an instance; the limits may answer later (see {@linkcode Exchange.next}).
+   * In a pool with admission limits the pick holds its slot at once, until the attempt starts or
+   * the pick is refused: others picking meanwhile (waiters moving on together, a limit's answer
+   * still on its way) see the instance as it will be.
+   */
   #pickNext(): Upstream | undefined | Promise<Upstream | undefined> {
     const pool = this.pool!;
     const pick = this.#pickContext(pool);
     const decider = this.deps.limits;
+    const gated = pool.gate !== undefined;
     this.full = 0;
     for (;;) {
       const u = pool.strategy.pick(pick);
+      if (gated && u !== undefined) this.reserve(u);
       if (this.limits === DEFERRED) return this.#admitWith(u);
       if (u === undefined) return undefined;
       this.tried.push(u);
       if (u.limiter === undefined) {
         if (u.breaker.tryAcquire()) return u;
+        this.#unreserve(u);
         continue;
       }
       // A cluster-wide instance limit answers later: the rest of the loop continues from there.
       const tokens = this.tokens ?? 0;
       const denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
-      if (denied instanceof Promise) return denied.then((d) => this.#admitted(u, d) ? u : this.next());
+      if (denied instanceof Promise) {
+        return denied.then((d) => this.#admitted(u, d) ? u : (this.#unreserve(u), this.next()));
+      }
       if (this.#admitted(u, denied)) return u;
+      this.#unreserve(u);
     }
+  }
+
+  /** Gives back the slot held for `u` by its pick (it was refused after all). */
+  #unreserve(u: Upstream): void {
+    if (this.#reserved !== u) return;
+    this.#reserved = undefined;
+    release(u);
   }
 
   /**
@@ -266,13 +287,24 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    * the next pick.
    */
   async #admitWith(u: Upstream | undefined): Promise<Upstream | undefined> {
-    let both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u, this.tokens ?? 0);
-    if (both instanceof Promise) both = await both;
-    if (isDenial(both.admission)) throw this.denied(both.admission);
+    let both;
+    try {
+      both = this.deps.limits!.decideWith!(this.rt, this.svc, this.req, u, this.tokens ?? 0);
+      if (both instanceof Promise) both = await both;
+    } catch (error) {
+      if (u !== undefined) this.#unreserve(u);
+      throw error;
+    }
+    if (isDenial(both.admission)) {
+      if (u !== undefined) this.#unreserve(u);
+      throw this.denied(both.admission);
+    }
     this.limits = both.admission;
     if (u === undefined) return undefined;
     this.tried.push(u);
-    return this.#admitted(u, both.instance) ? u : await this.next();
+    if (this.#admitted(u, both.instance)) return u;
+    this.#unreserve(u);
+    return await this.next();
   }
 
   /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */

@@ -124,9 +124,9 @@ export interface DispatchDeps {
    */
   readonly limits?: ScopeDecider;
   /**
-   * The routing table in force now. A request keeps the table it started on, except while it
-   * waits in an admission queue: a reload may add room (a higher `max-concurrency`, another
-   * instance), and the slot it is handed is in the live table's pool of its model.
+   * The routing table in force now. An attempt keeps the instance it started on; every pick is
+   * made in the live table — a request waiting in an admission queue (a reload may add room: a
+   * higher `max-concurrency`, another instance), a retry (a reload may lower a limit).
    */
   readonly live?: () => Runtime;
 }
