@@ -785,3 +785,38 @@ model:
     await up.close();
   }
 });
+
+Deno.test("a usage event that arrives in many small pieces is still counted", async () => {
+  const text = chunk({ role: "assistant", content: "Hi" }) + chunk({}, "stop") +
+    `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [], usage: USAGE })}\n\n` +
+    "data: [DONE]\n\n";
+  const pieces = text.match(/[^]{1,5}/g)!;
+  const up = startUpstream(() => {
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (i === pieces.length) return c.close();
+        await new Promise((r) => setTimeout(r, 1)); // each piece its own write
+        c.enqueue(ENC.encode(pieces[i++]));
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  const gw = startGateway(yaml(`
+        - { name: m, base-url: "${up.url}" }
+`));
+  try {
+    const res = await post(gw.url, "/v1/chat/completions", {
+      model: "m",
+      messages: USER,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assert.equal(await res.text(), text, "relayed byte for byte");
+    const line = await settled(gw, 1);
+    assert.deepEqual([line.tokensIn, line.tokensOut], [USAGE.prompt_tokens, USAGE.completion_tokens]);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * Wraps an upstream body so the gateway knows exactly when it ends. The wrapper pulls one chunk
  * per client read (no read-ahead, so backpressure reaches the upstream), re-arms the idle watch on
- * every chunk, keeps the last two chunks for usage accounting, optionally rewrites chunks with a
+ * every chunk, keeps the last chunks (at least 2 KiB of them) for usage accounting, optionally rewrites chunks with a
  * synchronous {@linkcode ChunkFilter} (in the same relay: one JS stream per body, not one per
  * rewrite), and calls `onEnd` exactly once: when the body completes, errors, or the client
  * cancels it. Its observer is told through methods (no closure per body).
@@ -159,14 +159,21 @@ export function trackBody(
 
 type Controller = ReadableStreamDefaultController<Uint8Array>;
 
+/**
+ * The upstream's last bytes the relay keeps for the body's end (the usage event, `[DONE]`, an
+ * error event): at least this many, in the fewest last chunks that hold them (two at least). A
+ * usage event that arrived in small pieces is then still whole.
+ */
+const TAIL_BYTES = 2048;
+
 /** The stream's source: one object per body (its fields are the relay's whole state). */
 class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
   #ended = false;
   /** The chunk read before the relay began: relayed first, not counted again. */
   #first: Uint8Array | undefined;
-  /** The last two upstream chunks (the usage is in the tail). */
-  #prev: Uint8Array | undefined;
-  #last: Uint8Array | undefined;
+  /** The upstream's last chunks (see {@linkcode TAIL_BYTES}) and their size. */
+  readonly #tail: Uint8Array[] = [];
+  #tailBytes = 0;
 
   readonly #reader: ChunkReader;
   readonly #observer: BodyObserver;
@@ -176,7 +183,18 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
     this.#reader = reader;
     this.#observer = observer;
     this.#options = options;
-    this.#first = this.#last = options.first;
+    this.#first = options.first;
+    if (options.first) this.#keep(options.first);
+  }
+
+  /** Keeps `chunk` in the tail, dropping the oldest chunks the rest already covers. */
+  #keep(chunk: Uint8Array): void {
+    const tail = this.#tail;
+    tail.push(chunk);
+    this.#tailBytes += chunk.byteLength;
+    while (tail.length > 2 && this.#tailBytes - tail[0].byteLength >= TAIL_BYTES) {
+      this.#tailBytes -= tail.shift()!.byteLength;
+    }
   }
 
   async pull(controller: Controller): Promise<void> {
@@ -241,8 +259,7 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
       return undefined;
     }
     this.#observer.chunk();
-    this.#prev = this.#last;
-    this.#last = next;
+    this.#keep(next);
     return next;
   }
 
@@ -276,8 +293,7 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
   #end(e: BodyEnd): void {
     if (this.#ended) return;
     this.#ended = true;
-    const prev = this.#prev, last = this.#last;
-    this.#observer.ended(e, prev ? (last ? [prev, last] : [prev]) : last ? [last] : []);
+    this.#observer.ended(e, this.#tail);
   }
 }
 

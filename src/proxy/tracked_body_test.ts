@@ -15,19 +15,32 @@ function source(parts: string[], failAfter?: number) {
   );
 }
 
-Deno.test("trackBody() relays every chunk and reports success once with the last two chunks", async () => {
+Deno.test("trackBody() relays every chunk and reports success once with its last 2 KiB, two chunks at least", async () => {
   const ends: BodyEnd[] = [];
   let tail: readonly Uint8Array[] = [];
   let chunks = 0;
-  const body = trackBody(source(["a", "b", "c"]), {
+  const big = "x".repeat(3000);
+  const small = Array.from({ length: 40 }, (_, i) => `${i}`.padStart(100, "."));
+  const body = trackBody(source(["a", big, "b", ...small, big, "c", "d"]), {
     chunk: () => chunks++,
     ended: (e, t) => (ends.push(e), (tail = t)),
     cancelled: () => {},
   });
-  assert.equal(await new Response(body).text(), "abc");
+  assert.equal((await new Response(body).text()).length, 2 + 3000 * 2 + 4000 + 2);
   assert.deepEqual(ends, [{ outcome: "success" }]);
-  assert.deepEqual(tail.map((t) => new TextDecoder().decode(t)), ["b", "c"]);
-  assert.equal(chunks, 3, "every chunk re-arms the idle watch");
+  assert.deepEqual(tail.map((t) => t.byteLength), [3000, 1, 1], "the fewest last chunks that hold 2 KiB");
+  assert.equal(chunks, 46, "every chunk re-arms the idle watch");
+
+  // A usage event that came in many small pieces is still whole in the tail.
+  let pieces: readonly Uint8Array[] = [];
+  const usage = 'data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":9}}\n\ndata: [DONE]\n\n';
+  const split = trackBody(source(usage.match(/.{1,3}/gs)!), {
+    chunk() {},
+    ended: (_e, t) => void (pieces = t),
+    cancelled: () => {},
+  });
+  await new Response(split).text();
+  assert.equal(pieces.map((t) => new TextDecoder().decode(t)).join(""), usage);
 });
 
 Deno.test("trackBody() ends an SSE stream that fails mid-way with an error event instead of an error", async () => {

@@ -152,15 +152,13 @@ export async function clientErrorResponse(res: Response, headers: HeaderList): P
 
 /**
  * True when the last chunks of an SSE body end with `data: [DONE]` (the answer was complete). The
- * marker may straddle the last two chunks: a read that fills the relay's buffer splits a chunk.
+ * marker may straddle chunks: a read that fills the relay's buffer splits one, a slow network more.
  */
 export function endsWithDone(tail: readonly Uint8Array[]): boolean {
-  const last = tail.at(-1);
-  if (!last) return false;
-  let text = DECODER.decode(last.subarray(Math.max(0, last.byteLength - 64)));
-  const prev = tail.at(-2);
-  if (last.byteLength < 64 && prev) {
-    text = DECODER.decode(prev.subarray(Math.max(0, prev.byteLength - 64))) + text;
+  let text = "";
+  for (let i = tail.length - 1; i >= 0 && text.length < 64; i--) {
+    const chunk = tail[i];
+    text = DECODER.decode(chunk.subarray(Math.max(0, chunk.byteLength - 64))) + text;
   }
   return /data: ?\[DONE\]\s*$/.test(text);
 }

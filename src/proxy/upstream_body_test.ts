@@ -51,6 +51,8 @@ Deno.test("endsWithDone() tells a complete SSE answer from a cut one", () => {
   assert.equal(endsWithDone([]), false);
   assert.equal(endsWithDone([enc('data: {"a":1}\n\ndata: [DO'), enc("NE]\n\n")]), true, "split across reads");
   assert.equal(endsWithDone([enc("data: [DONE]\n\n"), enc('data: {"a":1}\n\n')]), false);
+  const pieces = 'data: {"a":1}\n\ndata: [DONE]\n\n'.match(/[^]{1,3}/g)!.map(enc);
+  assert.equal(endsWithDone(pieces), true, "split across many small reads");
 });
 
 Deno.test("readToEnd() joins any number of chunks (1-byte ones too) into one buffer, and stops past max", async () => {

@@ -1,7 +1,8 @@
 /**
  * Token usage from the end of a response body. OpenAI puts `usage` last in a JSON answer and in
- * the final chunk of a stream (with `stream_options.include_usage`), so the last two chunks are
- * enough: no body is parsed on the hot path.
+ * the final chunk of a stream (with `stream_options.include_usage`), so the body's tail — the
+ * relay keeps its last 2 KiB, in as many chunks as they came — is enough: no body is parsed on
+ * the hot path.
  *
  * @module
  */
