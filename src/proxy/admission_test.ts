@@ -14,7 +14,10 @@ import {
   settle,
   type Step,
 } from "./_testing.ts";
-import { DEFERRED, type ScopeDecider } from "./request.ts";
+import { type AdmissionWith, DEFERRED, type ScopeDecider } from "./request.ts";
+import { clusterDecider } from "../cluster/decider.ts";
+import { createClusterLimits } from "../cluster/limits.ts";
+import { createMemoryLimits } from "../limiter/backend.ts";
 
 /** A stream that holds its slot for `ms` after its first chunk. */
 const held = (ms: number): Step => ({ body: ["data: {}\n\n", ms, "data: [DONE]\n\n"] });
@@ -484,5 +487,103 @@ Deno.test("admission: a retry after a reload is picked in the live table, within
   await h.time.advance(2000);
   await rest;
   assert.deepEqual(h.upstreams.tried, ["a", "b", "b"]);
+  h.assertIdle();
+});
+
+/** A gated pool whose instances have a limit of their own (so a cluster decider is asked per pick). */
+const gatedLimited = (labels = ["a"], extra: Record<string, unknown> = {}) =>
+  serviceConfig(labels, { queue: { "max-size": 10, "max-wait": 5000 }, ...extra }, "chat", {
+    "max-concurrency": 1,
+    "rate-limit": { capacity: 100, rate: 100 },
+  });
+
+for (const mode of ["throws", "rejects"] as const) {
+  Deno.test(`admission: a cluster instance decision that ${mode} gives back the slot its pick held`, async () => {
+    const limits: ScopeDecider = {
+      decide: () => undefined,
+      instance: () => {
+        if (mode === "throws") throw new Error("limits unavailable");
+        return Promise.reject(new Error("limits unavailable"));
+      },
+    };
+    const h = harness(gatedLimited(), { a: [held(10)] }, limits);
+    const res = await post(h, "r0");
+    await res.text();
+    await settle();
+    assert.ok(res.status >= 500, `status ${res.status}`);
+    h.assertIdle();
+  });
+}
+
+Deno.test("admission: the real cluster decider, its backend down before a retry (on-unavailable: deny): no slot held", async () => {
+  let calls = 0;
+  const limits = clusterDecider(createClusterLimits({
+    backend: createMemoryLimits(() => 0),
+    up: () => ++calls === 1, // the backend answers the first decision, is down for the next
+    onUnavailable: "deny",
+  }));
+  const h = harness(gatedLimited(["a", "b"], { retry: { "max-attempts": 2 } }), {
+    a: [{ status: 500, json: { error: "boom" } }],
+    b: [held(10)],
+  }, limits);
+  const res = await post(h, "r0"); // a: 500; the retry's pick of b asks the backend, which is down
+  await res.text();
+  await settle();
+  assert.equal(h.upstream("b").stats.inFlight, 0);
+  h.assertIdle();
+});
+
+Deno.test("admission: a reload that removes the model while a pick's cluster decision is pending serves nobody on it", async () => {
+  const pending: PromiseWithResolvers<AdmissionWith>[] = [];
+  const limits: ScopeDecider = {
+    decide: () => DEFERRED,
+    decideWith: () => {
+      const p = Promise.withResolvers<AdmissionWith>();
+      pending.push(p);
+      return p.promise;
+    },
+  };
+  const ALLOW: AdmissionWith = { admission: undefined, instance: undefined };
+  const DENY_INSTANCE: AdmissionWith = {
+    admission: undefined,
+    instance: { allowed: false, retryAfterMs: 1000, limit: 1, remaining: 0, resetMs: 1000 },
+  };
+  const config = serviceConfig(["a", "b"], { queue: { "max-size": 10, "max-wait": 5000 } }, "chat", {
+    "max-concurrency": 1,
+  });
+  const h = harness(
+    config,
+    { a: [{ json: { choices: [] } }, held(100)], b: [held(10)], c: [held(10)] },
+    limits,
+  );
+  const rx = post(h, "rx"); // a, answered at once (round robin moves on to b)
+  await settle();
+  pending[0].resolve(ALLOW);
+  await (await rx).text();
+  const r0 = post(h, "r0"); // b, held
+  await settle();
+  pending[1].resolve(ALLOW);
+  const b0 = (await r0).text();
+  const r1 = post(h, "r1"); // b is full; a is picked, its decision pending
+  await settle();
+  h.reload({
+    model: {
+      services: {
+        chat: {
+          "health-check": { enabled: false },
+          queue: { "max-size": 10, "max-wait": 5000 },
+          instances: [{ name: "other", "base-url": ScriptedUpstreams.url("c") }],
+        },
+      },
+    },
+  });
+  pending[2].resolve(DENY_INSTANCE); // a refused: model m is gone, nothing is full "here"
+  await settle();
+  await h.time.advance(100); // r0's stream ends: its release drains the old queue
+  await b0;
+  const res = await r1;
+  assert.equal(res.status, 429, "a's refusal, not a wait in the removed model's queue");
+  await res.text();
+  assert.deepEqual(h.upstreams.tried, ["a", "b"], "nobody served on an instance the reload removed");
   h.assertIdle();
 });

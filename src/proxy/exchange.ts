@@ -102,6 +102,8 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #reserved: Upstream | undefined;
   /** The request's place in the current pool's admission queue, when it had to wait. */
   #waiter: Waiter | undefined;
+  /** A reload removed `pool`'s model (until a fallback model is substituted). */
+  #gone = false;
   /** The table `pool` belongs to (`rt`, until a waiter follows a reload: {@linkcode Exchange.take}). */
   #table: Runtime;
   /** The request's bodies as its instances need them (model renamed, usage asked for). */
@@ -141,7 +143,10 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    */
   next(): Upstream | undefined | Promise<Upstream | undefined> {
     const pool = this.#follow();
-    if (pool === undefined) return undefined; // the reload removed the model
+    if (pool === undefined) {
+      this.full = 0; // nothing is full here: there is no "here" any more
+      return undefined; // the reload removed the model
+    }
     const gate = pool.gate;
     if (gate === undefined) return this.#pickNext();
     // FIFO: slots that are free go to those already waiting; a newcomer waits behind them.
@@ -184,9 +189,21 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       }
       // A cluster-wide instance limit answers later: the rest of the loop continues from there.
       const tokens = this.tokens ?? 0;
-      const denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
+      let denied;
+      try {
+        denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
+      } catch (error) {
+        this.#unreserve(u); // a cluster backend down with `on-unavailable: deny` throws
+        throw error;
+      }
       if (denied instanceof Promise) {
-        return denied.then((d) => this.#admitted(u, d) ? u : (this.#unreserve(u), this.next()));
+        return denied.then(
+          (d) => this.#admitted(u, d) ? u : (this.#unreserve(u), this.next()),
+          (error) => {
+            this.#unreserve(u);
+            throw error;
+          },
+        );
       }
       if (this.#admitted(u, denied)) return u;
       this.#unreserve(u);
@@ -227,12 +244,13 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    */
   #follow(): ModelPool | undefined {
     const live = this.deps.live?.();
-    if (live === undefined || live === this.#table) return this.pool!;
+    if (live === undefined || live === this.#table) return this.#gone ? undefined : this.pool!;
     // From now on the request is on the live table: a later wait is in its queue (with its
     // `max-wait`), a fallback chain goes on in its pools (see `substitute`).
     this.#table = live;
     this.#waiter = undefined;
     const pool = this.#inTable(this.pool!);
+    this.#gone = pool === undefined;
     if (pool === undefined) return undefined;
     for (const u of pool.upstreams) {
       const at = this.tried.findIndex((t) => t.id === u.id);
@@ -349,6 +367,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     const live = this.#inTable(pool);
     if (live === undefined) return false;
     this.pool = live;
+    this.#gone = false;
     this.substituted = true;
     // The strategy's inputs and the admission queue are the new pool's.
     this.#pick = undefined;

@@ -165,6 +165,8 @@ type Controller = ReadableStreamDefaultController<Uint8Array>;
  * usage event that arrived in small pieces is then still whole.
  */
 const TAIL_BYTES = 2048;
+/** Most pieces the tail holds before its older ones are joined into one. */
+const TAIL_PIECES = 16;
 
 /** The stream's source: one object per body (its fields are the relay's whole state). */
 class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
@@ -194,6 +196,23 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
     this.#tailBytes += chunk.byteLength;
     while (tail.length > 2 && this.#tailBytes - tail[0].byteLength >= TAIL_BYTES) {
       this.#tailBytes -= tail.shift()!.byteLength;
+    }
+    // Many small pieces (a trickling upstream): one copy of all but the newest, so the tail is a
+    // few objects, not one per byte (each Uint8Array costs ~200 B of heap besides its bytes).
+    if (tail.length > TAIL_PIECES) {
+      // The older pieces' last TAIL_BYTES (all the tail needs), in one copy.
+      const older = this.#tailBytes - chunk.byteLength;
+      const merged = new Uint8Array(Math.min(older, TAIL_BYTES));
+      let end = merged.byteLength;
+      for (let i = tail.length - 2; i >= 0 && end > 0; i--) {
+        const piece = tail[i];
+        const n = Math.min(piece.byteLength, end);
+        merged.set(piece.subarray(piece.byteLength - n), end - n);
+        end -= n;
+      }
+      tail.length = 0;
+      tail.push(merged, chunk);
+      this.#tailBytes = merged.byteLength + chunk.byteLength;
     }
   }
 

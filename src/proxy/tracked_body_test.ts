@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { chunkReader } from "./chunk_reader.ts";
 import { type BodyEnd, trackBody } from "./tracked_body.ts";
+import { concat, endsWithDone } from "./upstream_body.ts";
+import { usageFromTail } from "./usage.ts";
 
 function source(parts: string[], failAfter?: number) {
   let i = 0;
@@ -155,4 +157,32 @@ Deno.test("trackBody() ends as a failure when its filter ended the stream with i
     );
     assert.equal(cancelled, at === "push", `the upstream is let go when it still streams (${at})`);
   }
+});
+
+Deno.test("trackBody()'s tail stays a few objects when the upstream trickles 1-byte chunks, and still reads whole", async () => {
+  const enc = new TextEncoder();
+  const text = "x".repeat(50_000) +
+    'data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":9}}\n\ndata: [DONE]\n\n';
+  let i = 0;
+  const reader = chunkReader(
+    new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (i >= text.length) return c.close();
+        c.enqueue(enc.encode(text[i++]));
+      },
+    }),
+  );
+  let tail: readonly Uint8Array[] = [];
+  const body = trackBody(reader, { chunk() {}, ended: (_e, t) => void (tail = t), cancelled() {} });
+  await new Response(body).arrayBuffer();
+  assert.ok(tail.length <= 16, `${tail.length} pieces`);
+  const bytes = tail.reduce((n, c) => n + c.byteLength, 0);
+  assert.ok(bytes >= 2048 && bytes <= 2048 + 16, `${bytes} bytes`);
+  assert.equal(
+    new TextDecoder().decode(concat([...tail])),
+    text.slice(-bytes),
+    "the stream's last bytes, in order",
+  );
+  assert.deepEqual(usageFromTail(tail), { tokensIn: 7, tokensOut: 9 });
+  assert.ok(endsWithDone(tail));
 });
