@@ -457,6 +457,8 @@ export class Exchange implements AttemptOwner, WaiterOwner {
 
   /** Logs the request's end when it ends by an error. */
   failed(error: unknown): void {
+    // A slot still held for an attempt that never started (whatever threw) goes back.
+    if (this.#reserved !== undefined) this.#unreserve(this.#reserved);
     this.log((error as GatewayError).status ?? 500, (error as GatewayError).code ?? "internal_error");
   }
 
