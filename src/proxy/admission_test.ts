@@ -35,6 +35,38 @@ const queued = (extra: Record<string, unknown> = {}, maxConcurrency = 1) =>
     "max-concurrency": maxConcurrency,
   });
 
+/**
+ * Model `m` on `a` (`max-concurrency: 1`; left out with `withM: false`) with the fallback chain
+ * `m → m2`, `m2` on `m2At` (default `b`, `m2Max` its max-concurrency), round robin, a queue.
+ */
+function chained(
+  o: { m2At?: string; m2Max?: number; withM?: boolean; extra?: Record<string, unknown> } = {},
+) {
+  return {
+    model: {
+      fallbacks: { m: ["m2"] },
+      services: {
+        chat: {
+          "load-balance": { type: "round-robin" },
+          "health-check": { enabled: false },
+          queue: { "max-size": 10, "max-wait": 5000 },
+          ...o.extra,
+          instances: [
+            ...(o.withM === false
+              ? []
+              : [{ name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 }]),
+            {
+              name: "m2",
+              "base-url": ScriptedUpstreams.url(o.m2At ?? "b"),
+              ...(o.m2Max === undefined ? {} : { "max-concurrency": o.m2Max }),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
 /** Posts `tag` and returns the pending response (read with `text`). */
 function post(h: Harness, tag: string, options?: PostOptions): Promise<Response> {
   return h.post(chat(tag), options);
@@ -218,22 +250,7 @@ Deno.test("admission: a waiter nothing can serve any more (breaker opened) gets 
 });
 
 Deno.test("admission: a request that finds its model full waits for it; the fallback chain is for a model with nothing", async () => {
-  const config = {
-    model: {
-      fallbacks: { m: ["m2"] },
-      services: {
-        chat: {
-          "load-balance": { type: "round-robin" },
-          "health-check": { enabled: false },
-          queue: { "max-size": 10, "max-wait": 5000 },
-          instances: [
-            { name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 },
-            { name: "m2", "base-url": ScriptedUpstreams.url("b") },
-          ],
-        },
-      },
-    },
-  };
+  const config = chained();
   const h = harness(config, { a: [held(500)], b: [held(500)] });
   const first = (await post(h, "r0")).text();
   const second = post(h, "r1");
@@ -354,22 +371,7 @@ Deno.test("admission: a request queued behind others is decided by the cluster-w
 });
 
 Deno.test("admission: after following a reload, a waiter's fallback chain is the new table's", async () => {
-  const config = (m2: string, withM: boolean) => ({
-    model: {
-      fallbacks: { m: ["m2"] },
-      services: {
-        chat: {
-          "load-balance": { type: "round-robin" },
-          "health-check": { enabled: false },
-          queue: { "max-size": 10, "max-wait": 5000 },
-          instances: [
-            ...(withM ? [{ name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 }] : []),
-            { name: "m2", "base-url": ScriptedUpstreams.url(m2) },
-          ],
-        },
-      },
-    },
-  });
+  const config = (m2At: string, withM: boolean) => chained({ m2At, withM });
   const h = harness(config("b", true), { a: [held(1000)], b: [OK], c: [OK] });
   const first = (await post(h, "r0")).text();
   const second = post(h, "r1");
@@ -412,23 +414,13 @@ Deno.test("admission: a reload that turns the queue off (or shrinks it) keeps th
 });
 
 Deno.test("admission: waiters that move on to a fallback model together never exceed its max-concurrency", async () => {
-  const config = {
-    model: {
-      fallbacks: { m: ["m2"] },
-      services: {
-        chat: {
-          "load-balance": { type: "round-robin" },
-          "health-check": { enabled: false },
-          "circuit-breaker": { "failure-threshold": 1, timeout: 60_000 },
-          queue: { "max-size": 10, "max-wait": 30_000 },
-          instances: [
-            { name: "m", "base-url": ScriptedUpstreams.url("a"), "max-concurrency": 1 },
-            { name: "m2", "base-url": ScriptedUpstreams.url("b"), "max-concurrency": 1 },
-          ],
-        },
-      },
+  const config = chained({
+    m2Max: 1,
+    extra: {
+      "circuit-breaker": { "failure-threshold": 1, timeout: 60_000 },
+      queue: { "max-size": 10, "max-wait": 30_000 },
     },
-  };
+  });
   const h = harness(config, { a: [held(1000)], b: [held(1000)] });
   const first = (await post(h, "r0")).text();
   const waiting = ["r1", "r2", "r3"].map((tag) => post(h, tag));
