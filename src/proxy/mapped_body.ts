@@ -116,11 +116,7 @@ export function mappedBody(
   let out = body.pipeThrough(mapper);
   if (o.strip) out = out.pipeThrough(stripUsageEvents());
   const reader = out.getReader();
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: unknown) => {
-    controller.enqueue(o.errorEvent(error));
-    o.held?.settle({ outcome: "failure", error });
-    controller.close();
-  };
+  const fail = (controller: Controller, error: unknown) => failMapped(controller, o, error);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       // Loops until something is enqueued: a pull that enqueues nothing is not called again.
@@ -135,17 +131,7 @@ export function mappedBody(
         }
         let chunk: Uint8Array | undefined;
         try {
-          if (next.done) {
-            const error = o.failure();
-            if (error !== undefined) return fail(controller, error);
-            chunk = o.rewrite?.end();
-            if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
-            const failed = o.rewrite?.failed?.();
-            o.held?.settle(
-              failed === undefined ? SUCCESS : { outcome: "failure", error: new FilterFailure(failed) },
-            );
-            return controller.close();
-          }
+          if (next.done) return finishMapped(controller, o);
           chunk = o.rewrite ? o.rewrite.push(next.value) : next.value;
         } catch (error) {
           reader.cancel(error).catch(() => {});
@@ -172,4 +158,24 @@ export function mappedBody(
       return reader.cancel(CLIENT_LEFT);
     },
   }, { highWaterMark: 0 });
+}
+
+type Controller = ReadableStreamDefaultController<Uint8Array>;
+
+/** Ends a mapped stream as failed: the error event in the client's format, then close. */
+function failMapped(controller: Controller, o: MappedBodyOptions, error: unknown): void {
+  controller.enqueue(o.errorEvent(error));
+  o.held?.settle({ outcome: "failure", error });
+  controller.close();
+}
+
+/** A mapped stream is over: the rewrite's last bytes, then close — as the failure, if one said so. */
+function finishMapped(controller: Controller, o: MappedBodyOptions): void {
+  const error = o.failure();
+  if (error !== undefined) return failMapped(controller, o, error);
+  const chunk = o.rewrite?.end();
+  if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
+  const failed = o.rewrite?.failed?.();
+  o.held?.settle(failed === undefined ? SUCCESS : { outcome: "failure", error: new FilterFailure(failed) });
+  controller.close();
 }
