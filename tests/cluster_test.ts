@@ -137,6 +137,37 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a replica on Redis: a slot handed over from the queue is counted by the cluster's instance limit",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    up.fault = { kind: "delay", ms: 300 }; // each answer holds the one slot for 300 ms
+    const redis = await startRedis();
+    const yaml = replicaYaml(redis.url, up.url, "      queue: { max-size: 10, max-wait: 10s }").replace(
+      `base-url: "${up.url}" }`,
+      `base-url: "${up.url}", max-concurrency: 1, rate-limit: { algorithm: fixed-window, capacity: 3, window: 1m } }`,
+    );
+    const [gw] = await startReplicas(1, yaml);
+    try {
+      // One runs, the others queue; each slot handed over asks Redis (the limit is the cluster's
+      // 3, not this replica's local share of 1).
+      const statuses = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, 40 * i));
+        const res = await chat(gw.url);
+        await res.body?.cancel();
+        return res.status;
+      }));
+      assert.equal(statuses.filter((s) => s === 200).length, 3, statuses.join(","));
+      assert.equal(statuses.filter((s) => s === 429).length, 3, statuses.join(","));
+      assert.equal(up.requests.length, 3);
+    } finally {
+      await stopAll([gw], redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
   name: "three replicas: a breaker opened by failures on one rejects on the other two within 1 s",
   ignore,
   async fn() {

@@ -579,3 +579,33 @@ Deno.test("admission: a reload that removes the model while a pick's cluster dec
   assert.deepEqual(h.upstreams.tried, ["a", "b"], "nobody served on an instance the reload removed");
   h.assertIdle();
 });
+
+Deno.test("admission: a slot handed over from the queue still asks the cluster's instance limit", async () => {
+  let asked = 0;
+  // The cluster's instance limit allows one request, then says no (request-level limits allow all).
+  const limits: ScopeDecider = {
+    decide: () => undefined,
+    instance: () => {
+      asked++;
+      return Promise.resolve(
+        asked === 1
+          ? undefined
+          : { allowed: false, retryAfterMs: 3000, limit: 1, remaining: 0, resetMs: 3000 },
+      );
+    },
+  };
+  const h = harness(gatedLimited(), { a: [held(100)] }, limits);
+  const first = (await post(h, "r0")).text();
+  const second = post(h, "r1"); // waits: a is full
+  await settle();
+  assert.equal(depth(h), 1);
+  await h.time.advance(100); // r0 ends: r1 is handed a's slot, and the cluster's limit is asked
+  await first;
+  const res = await second;
+  assert.equal(res.status, 429, "the cluster-wide instance limit, not the in-process one");
+  assert.equal(res.headers.get("retry-after"), "3");
+  await res.text();
+  assert.equal(asked, 2);
+  assert.deepEqual(served(h), ["r0"]);
+  h.assertIdle();
+});

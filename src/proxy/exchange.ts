@@ -228,11 +228,15 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     const pool = this.#follow();
     if (pool === undefined) return undefined;
     const pick = this.#pickContext(pool);
+    // A cluster-wide instance limit cannot answer on the spot: it is asked once the slot is
+    // handed over (`#clusterAdmit`), not replaced by the in-process limiter.
+    const cluster = this.deps.limits?.instance !== undefined;
     for (;;) {
       const u = pool.strategy.pick(pick);
       if (u === undefined) return undefined;
       this.tried.push(u);
-      if (this.#admitted(u, instanceDenial(u, this.tokens ?? 0))) return u;
+      const denied = cluster && u.limiter !== undefined ? undefined : instanceDenial(u, this.tokens ?? 0);
+      if (this.#admitted(u, denied)) return u;
     }
   }
 
@@ -296,7 +300,30 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       },
       priorityOf(this.req, gate.config.priorityHeader),
     );
-    return this.#waiter.wait(this.attempts > 0);
+    const served = this.#waiter.wait(this.attempts > 0);
+    return this.deps.limits?.instance ? served.then((u) => u && this.#clusterAdmit(u)) : served;
+  }
+
+  /**
+   * A slot the queue handed over on an instance whose limit is cluster-wide: that limit is asked
+   * now. Refused, the slot and the breaker's permit go back and the pick goes on.
+   */
+  async #clusterAdmit(u: Upstream): Promise<Upstream | undefined> {
+    if (u.limiter === undefined) return u;
+    let denied;
+    try {
+      denied = this.deps.limits!.instance!(u, this.tokens ?? 0);
+      if (denied instanceof Promise) denied = await denied;
+    } catch (error) {
+      u.breaker.onIgnored();
+      this.#unreserve(u);
+      throw error;
+    }
+    if (denied === undefined) return u;
+    u.breaker.onIgnored();
+    this.#limited(denied);
+    this.#unreserve(u);
+    return await this.next();
   }
 
   /**
@@ -332,9 +359,14 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       if (this.tokens !== undefined) correctInstance(u, -this.tokens); // not tried after all
       return false;
     }
+    this.#limited(denied);
+    return false;
+  }
+
+  /** An instance's limiter said no: counted, and kept when it clears soonest. */
+  #limited(denied: Decision): void {
     this.deps.observer.rateLimited("instance", this.req.service);
     if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
-    return false;
   }
 
   /**
