@@ -181,3 +181,15 @@ model:
     { name: "A", streamChunks: 300, chunkDelayMs: 100 },
   );
 });
+
+Deno.test("reload: a change to a key read only at start is applied at the next restart, and the log says which", async () => {
+  const yaml = (extra: string) => (url: string) =>
+    oneInstanceYaml(url, `log: { level: info, format: json }\n${extra}`);
+  await withGateway(async (file, gw, up) => {
+    await Deno.writeTextFile(file, yaml("state: { on-unavailable: deny }\nserver: { workers: 1 }")(up.url));
+    const line = JSON.parse(await gw.waitFor(/read at start only/, 20_000));
+    assert.deepEqual(line.keys, ["state.on-unavailable"]);
+    assert.equal(line.level, "warn");
+    assert.ok(gw.lines.some((l) => l.includes("configuration applied")), "the rest is applied");
+  }, yaml("server: { workers: 1 }"));
+});

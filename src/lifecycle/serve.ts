@@ -15,6 +15,7 @@
 import type { RedisCluster } from "../cluster/redis_cluster.ts";
 import type { LoadResult } from "../config/load.ts";
 import { createReloader } from "../config/reload.ts";
+import { startOnlyChanges } from "../config/start_only.ts";
 import type { Gateway } from "../gateway.ts";
 import { createLineWriter, type LineWriter, logDropped } from "../observe/line_writer.ts";
 import { keepState, type StateKeeper } from "../state/keeper.ts";
@@ -79,11 +80,22 @@ async function restoreKv(gateway: Gateway, options: ServeOptions): Promise<State
  * Returns what stops the watching.
  */
 function wireReload(gateway: Gateway, options: ServeOptions): () => void {
+  const started = gateway.runtime().config;
   const reload = createReloader({
     load: options.reload,
     apply: (next) => {
       logWarnings(gateway, next);
       gateway.reload(next.config);
+      const waiting = startOnlyChanges(started, next.config);
+      if (waiting.length > 0) {
+        gateway.logger.warn(
+          `${waiting.join(", ")}: read at start only, the new values apply at the next restart`,
+          {
+            event: "config",
+            keys: waiting,
+          },
+        );
+      }
     },
     refuse: (error, why) =>
       gateway.logger.error("configuration rejected; keeping the previous one", {
