@@ -98,73 +98,54 @@ auth:
   },
 });
 
+/**
+ * One replica on Redis whose one instance has `max-concurrency: 1` (each answer holds the slot
+ * 300 ms), its `limit` (YAML) and a queue, plus `service` lines: six requests 40 ms apart, so each
+ * finds the one before it running or queued. Exactly 3 must pass the cluster's limit of 3.
+ */
+async function sixQueued(service: string, limit: string): Promise<void> {
+  const up = startFakeUpstream({ name: "A" });
+  up.fault = { kind: "delay", ms: 300 };
+  const redis = await startRedis();
+  const yaml = replicaYaml(redis.url, up.url, `${service}\n      queue: { max-size: 10, max-wait: 10s }`)
+    .replace(
+      `base-url: "${up.url}" }`,
+      `base-url: "${up.url}", max-concurrency: 1, rate-limit: ${limit} }`,
+    );
+  const [gw] = await startReplicas(1, yaml);
+  try {
+    const statuses = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, 40 * i));
+      const res = await chat(gw.url);
+      await res.body?.cancel();
+      return res.status;
+    }));
+    assert.equal(statuses.filter((s) => s === 200).length, 3, statuses.join(","));
+    assert.equal(statuses.filter((s) => s === 429).length, 3, statuses.join(","));
+    assert.equal(up.requests.length, 3);
+  } finally {
+    await stopAll([gw], redis);
+    await up.close();
+  }
+}
+
 Deno.test({
   name: "a replica on Redis: requests that queue for a slot still count against the cluster's service limit",
   ignore,
-  async fn() {
-    const up = startFakeUpstream({ name: "A" });
-    up.fault = { kind: "delay", ms: 400 }; // each answer holds the one slot for 400 ms
-    const redis = await startRedis();
-    const yaml = replicaYaml(
-      redis.url,
-      up.url,
-      "      rate-limit: { algorithm: token-bucket, capacity: 3, rate: 0.001 }\n" +
-        "      queue: { max-size: 10, max-wait: 10s }",
-      // The instance's own limit (never reached) makes the decider decide the service limit
-      // together with the first pick.
-    ).replace(
-      `base-url: "${up.url}" }`,
-      `base-url: "${up.url}", max-concurrency: 1, rate-limit: { capacity: 100, rate: 100 } }`,
-    );
-    const [gw] = await startReplicas(1, yaml);
-    try {
-      // One runs; each next one arrives once the one before it is in the queue, so it finds others
-      // waiting and queues behind them: it must still be decided by the shared limit.
-      const statuses = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
-        await new Promise((r) => setTimeout(r, 40 * i));
-        const res = await chat(gw.url);
-        await res.body?.cancel();
-        return res.status;
-      }));
-      assert.equal(statuses.filter((s) => s === 200).length, 3, statuses.join(","));
-      assert.equal(statuses.filter((s) => s === 429).length, 3, statuses.join(","));
-      assert.equal(up.requests.length, 3);
-    } finally {
-      await stopAll([gw], redis);
-      await up.close();
-    }
-  },
+  // The instance's own limit (never reached) makes the decider decide the service limit together
+  // with the first pick; those that queue behind others must be decided all the same.
+  fn: () =>
+    sixQueued(
+      "      rate-limit: { algorithm: token-bucket, capacity: 3, rate: 0.001 }",
+      "{ capacity: 100, rate: 100 }",
+    ),
 });
 
 Deno.test({
   name: "a replica on Redis: a slot handed over from the queue is counted by the cluster's instance limit",
   ignore,
-  async fn() {
-    const up = startFakeUpstream({ name: "A" });
-    up.fault = { kind: "delay", ms: 300 }; // each answer holds the one slot for 300 ms
-    const redis = await startRedis();
-    const yaml = replicaYaml(redis.url, up.url, "      queue: { max-size: 10, max-wait: 10s }").replace(
-      `base-url: "${up.url}" }`,
-      `base-url: "${up.url}", max-concurrency: 1, rate-limit: { algorithm: fixed-window, capacity: 3, window: 1m } }`,
-    );
-    const [gw] = await startReplicas(1, yaml);
-    try {
-      // One runs, the others queue; each slot handed over asks Redis (the limit is the cluster's
-      // 3, not this replica's local share of 1).
-      const statuses = await Promise.all(Array.from({ length: 6 }, async (_, i) => {
-        await new Promise((r) => setTimeout(r, 40 * i));
-        const res = await chat(gw.url);
-        await res.body?.cancel();
-        return res.status;
-      }));
-      assert.equal(statuses.filter((s) => s === 200).length, 3, statuses.join(","));
-      assert.equal(statuses.filter((s) => s === 429).length, 3, statuses.join(","));
-      assert.equal(up.requests.length, 3);
-    } finally {
-      await stopAll([gw], redis);
-      await up.close();
-    }
-  },
+  // Each slot handed over asks Redis: the limit is the cluster's 3, not this replica's share of 1.
+  fn: () => sixQueued("", "{ algorithm: fixed-window, capacity: 3, window: 1m }"),
 });
 
 Deno.test({
