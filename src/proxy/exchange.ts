@@ -173,7 +173,6 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #pickNext(): Upstream | undefined | Promise<Upstream | undefined> {
     const pool = this.pool!;
     const pick = this.#pickContext(pool);
-    const decider = this.deps.limits;
     const gated = pool.gate !== undefined;
     this.full = 0;
     for (;;) {
@@ -188,26 +187,42 @@ export class Exchange implements AttemptOwner, WaiterOwner {
         continue;
       }
       // A cluster-wide instance limit answers later: the rest of the loop continues from there.
-      const tokens = this.tokens ?? 0;
-      let denied;
-      try {
-        denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
-      } catch (error) {
-        this.#unreserve(u); // a cluster backend down with `on-unavailable: deny` throws
-        throw error;
-      }
-      if (denied instanceof Promise) {
-        return denied.then(
-          (d) => this.#admitted(u, d) ? u : (this.#unreserve(u), this.next()),
-          (error) => {
-            this.#unreserve(u);
-            throw error;
-          },
-        );
-      }
+      const denied = this.#instanceLimit(u);
+      if (denied instanceof Promise) return denied.then((d) => this.#afterLimit(u, d));
       if (this.#admitted(u, denied)) return u;
       this.#unreserve(u);
     }
+  }
+
+  /**
+   * What `u`'s own limit says: the cluster's (which may answer later) or the in-process limiter's.
+   * When it cannot answer (a cluster backend down with `on-unavailable: deny` throws), the slot
+   * held for `u` goes back and the error goes on.
+   */
+  #instanceLimit(u: Upstream): Decision | undefined | Promise<Decision | undefined> {
+    const decider = this.deps.limits;
+    const tokens = this.tokens ?? 0;
+    try {
+      const denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
+      if (!(denied instanceof Promise)) return denied;
+      return denied.catch((error) => {
+        this.#unreserve(u);
+        throw error;
+      });
+    } catch (error) {
+      this.#unreserve(u);
+      throw error;
+    }
+  }
+
+  /** `u` when its limit's answer `denied` and its breaker admit it; else (its slot back) the next pick. */
+  #afterLimit(
+    u: Upstream,
+    denied: Decision | undefined,
+  ): Upstream | undefined | Promise<Upstream | undefined> {
+    if (this.#admitted(u, denied)) return u;
+    this.#unreserve(u);
+    return this.next();
   }
 
   /** Gives back the slot held for `u` by its pick (it was refused after all). */
@@ -228,15 +243,15 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     const pool = this.#follow();
     if (pool === undefined) return undefined;
     const pick = this.#pickContext(pool);
-    // A cluster-wide instance limit cannot answer on the spot: it is asked once the slot is
-    // handed over (`#clusterAdmit`), not replaced by the in-process limiter.
+    // A cluster-wide instance limit cannot answer on the spot: it and the breaker decide once the
+    // slot is handed over (`#clusterAdmit`); it is not replaced by the in-process limiter.
     const cluster = this.deps.limits?.instance !== undefined;
     for (;;) {
       const u = pool.strategy.pick(pick);
       if (u === undefined) return undefined;
       this.tried.push(u);
-      const denied = cluster && u.limiter !== undefined ? undefined : instanceDenial(u, this.tokens ?? 0);
-      if (this.#admitted(u, denied)) return u;
+      if (cluster && u.limiter !== undefined) return u;
+      if (this.#admitted(u, instanceDenial(u, this.tokens ?? 0))) return u;
     }
   }
 
@@ -305,25 +320,12 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   }
 
   /**
-   * A slot the queue handed over on an instance whose limit is cluster-wide: that limit is asked
-   * now. Refused, the slot and the breaker's permit go back and the pick goes on.
+   * A slot the queue handed over on an instance whose limit is cluster-wide: that limit and the
+   * breaker decide now, as for a pick. Refused, the slot goes back and the pick goes on.
    */
   async #clusterAdmit(u: Upstream): Promise<Upstream | undefined> {
     if (u.limiter === undefined) return u;
-    let denied;
-    try {
-      denied = this.deps.limits!.instance!(u, this.tokens ?? 0);
-      if (denied instanceof Promise) denied = await denied;
-    } catch (error) {
-      u.breaker.onIgnored();
-      this.#unreserve(u);
-      throw error;
-    }
-    if (denied === undefined) return u;
-    u.breaker.onIgnored();
-    this.#limited(denied);
-    this.#unreserve(u);
-    return await this.next();
+    return await this.#afterLimit(u, await this.#instanceLimit(u));
   }
 
   /**
@@ -359,14 +361,9 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       if (this.tokens !== undefined) correctInstance(u, -this.tokens); // not tried after all
       return false;
     }
-    this.#limited(denied);
-    return false;
-  }
-
-  /** An instance's limiter said no: counted, and kept when it clears soonest. */
-  #limited(denied: Decision): void {
     this.deps.observer.rateLimited("instance", this.req.service);
     if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+    return false;
   }
 
   /**
