@@ -11,7 +11,7 @@
 
 import type { ChunkFilter } from "./stream_usage.ts";
 import { stripUsageEvents } from "./stream_usage.ts";
-import { type BodyEnd, type BodyObserver, CLIENT_LEFT, FilterFailure } from "./tracked_body.ts";
+import { type BodyEnd, type BodyObserver, CLIENT_LEFT, filterEnd } from "./tracked_body.ts";
 
 const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
 
@@ -138,14 +138,13 @@ export function mappedBody(
           return fail(controller, error);
         }
         if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
-        const failed = o.rewrite?.failed?.();
-        if (failed !== undefined) {
+        const end = filterEnd(o.rewrite);
+        if (end.outcome === "failure") {
           // The rewrite ended the client's stream with its own error event: the mapper and the
           // upstream behind it are let go, and the tracked body ends as that failure (or, when
           // the upstream had already completed, its held success becomes it).
-          const error = new FilterFailure(failed);
-          o.held?.settle({ outcome: "failure", error });
-          reader.cancel(error).catch(() => {});
+          o.held?.settle(end);
+          reader.cancel(end.error).catch(() => {});
           return controller.close();
         }
         if (chunk && chunk.byteLength > 0) return;
@@ -175,7 +174,6 @@ function finishMapped(controller: Controller, o: MappedBodyOptions): void {
   if (error !== undefined) return failMapped(controller, o, error);
   const chunk = o.rewrite?.end();
   if (chunk && chunk.byteLength > 0) controller.enqueue(chunk);
-  const failed = o.rewrite?.failed?.();
-  o.held?.settle(failed === undefined ? SUCCESS : { outcome: "failure", error: new FilterFailure(failed) });
+  o.held?.settle(filterEnd(o.rewrite));
   controller.close();
 }

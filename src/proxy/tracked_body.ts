@@ -132,8 +132,17 @@ export class FilterFailure extends UpstreamError {
   }
 }
 
-const SUCCESS: BodyEnd = Object.freeze({ outcome: "success" });
+const SUCCESS = Object.freeze({ outcome: "success" } as const);
 const ABORT: BodyEnd = Object.freeze({ outcome: "abort" });
+
+/**
+ * How a body ends as far as its filter can tell: a success, or — when the filter ended
+ * the client's stream with its own error event — a {@linkcode FilterFailure}.
+ */
+export function filterEnd(filter: ChunkFilter | undefined): Exclude<BodyEnd, { outcome: "abort" }> {
+  const failed = filter?.failed?.();
+  return failed === undefined ? SUCCESS : { outcome: "failure", error: new FilterFailure(failed) };
+}
 
 /**
  * Returns a stream that relays `reader` and reports its end once.
@@ -233,8 +242,8 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
         return this.#fail(controller, error);
       }
       if (out && out.byteLength > 0) controller.enqueue(out);
-      const failed = filter.failed?.();
-      if (failed !== undefined) return this.#filterFailed(controller, failed);
+      const end = filterEnd(filter);
+      if (end.outcome === "failure") return this.#filterFailed(controller, end);
       if (out && out.byteLength > 0) return;
     }
   }
@@ -243,10 +252,9 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
    * The filter ended the client's stream with its own error event (already enqueued): the rest of
    * the upstream is not read, and the body ends as a failure.
    */
-  #filterFailed(controller: Controller, message: string): void {
-    const error = new FilterFailure(message);
-    this.#reader.cancel(error).catch(() => {});
-    this.#end({ outcome: "failure", error });
+  #filterFailed(controller: Controller, end: Extract<BodyEnd, { outcome: "failure" }>): void {
+    this.#reader.cancel(end.error).catch(() => {});
+    this.#end(end);
     controller.close();
   }
 
@@ -291,8 +299,7 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
       return this.#fail(controller, error);
     }
     if (rest) controller.enqueue(rest);
-    const failed = this.#options.filter?.failed?.();
-    this.#end(failed === undefined ? SUCCESS : { outcome: "failure", error: new FilterFailure(failed) });
+    this.#end(filterEnd(this.#options.filter));
     controller.close();
   }
 
