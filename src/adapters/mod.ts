@@ -36,7 +36,7 @@ export { XINFERENCE_PATHS, XINFERENCE_STT_FORMATS, xinferenceAdapter } from "./x
 export { COMPLETIONS_ROUTE, joinUrl, OPENAI_PATHS } from "./url.ts";
 export { normaliseRerank, type RerankRequest, type RerankResponse, type RerankResult } from "./rerank.ts";
 export { SSE_CONTENT_TYPE, SSE_DONE } from "./sse.ts";
-export { upstreamErrorMessage } from "./upstream_error.ts";
+export { isErrorEvent, upstreamErrorMessage } from "./upstream_error.ts";
 
 /** Every name accepted by `adapter` in the configuration. */
 export const ADAPTER_NAMES: readonly AdapterName[] = NAMES;

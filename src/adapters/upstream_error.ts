@@ -37,3 +37,19 @@ export function upstreamErrorMessage(body: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Whether a parsed stream event is the upstream's error rather than a chunk: OpenAI's and
+ * vLLM's `{error: …}` (a null `error` is none), vLLM's older `{object: "error"}`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isErrorEvent } from "./upstream_error.ts";
+ * assert(isErrorEvent({ error: { message: "boom" } }) && isErrorEvent({ object: "error", message: "x" }));
+ * assert(!isErrorEvent({ error: null, choices: [] }));
+ * ```
+ */
+export function isErrorEvent(value: Record<string, unknown>): boolean {
+  return (value.error !== undefined && value.error !== null) || value.object === "error";
+}

@@ -13,7 +13,7 @@
  */
 
 import { LINE_TOO_LONG, MAX_PARTIAL_LINE } from "../adapters/line_stream.ts";
-import { upstreamErrorMessage } from "../adapters/upstream_error.ts";
+import { isErrorEvent, upstreamErrorMessage } from "../adapters/upstream_error.ts";
 import { isRecord, type Json } from "./request_body.ts";
 import type { StreamTranslator } from "./types.ts";
 
@@ -84,7 +84,7 @@ export function createSseTranslator(handler: OpenAIStreamHandler): StreamTransla
       return error("The upstream sent a stream event that is not JSON.");
     }
     if (!isRecord(value)) return;
-    if ((value.error !== undefined && value.error !== null) || value.object === "error") {
+    if (isErrorEvent(value)) {
       return error(upstreamErrorMessage(value) ?? "The upstream reported an error.");
     }
     out += handler.chunk(value);

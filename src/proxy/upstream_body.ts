@@ -7,7 +7,7 @@
 
 import type { HeaderList } from "../header_list.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
-import { upstreamErrorMessage } from "../adapters/mod.ts";
+import { isErrorEvent, upstreamErrorMessage } from "../adapters/mod.ts";
 
 const DECODER = new TextDecoder();
 
@@ -205,7 +205,7 @@ export function reportedError(tail: readonly Uint8Array[], sse: boolean): string
     }
     if (typeof value !== "object" || value === null) continue;
     const v = value as Record<string, unknown>;
-    if ((v.error !== undefined && v.error !== null) || v.object === "error" || v.type === "error") {
+    if (isErrorEvent(v) || v.type === "error") {
       return upstreamErrorMessage(v) ?? "the upstream reported an error";
     }
     // OpenAI Responses, relayed natively: the response's own failure.
