@@ -49,6 +49,29 @@ function post(url: string, path: string, body: unknown): Promise<Response> {
   });
 }
 
+/** A gateway whose one instance, model `m`, is `url` (an OpenAI-speaking upstream). */
+function plainGateway(url: string): TestGateway {
+  return startGateway(yaml(`        - { name: m, base-url: "${url}" }\n`));
+}
+
+/** A gateway whose one instance is `instance` (YAML), behind a breaker that opens at one failure. */
+function breakerGateway(instance: string): TestGateway {
+  return startGateway(`
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      circuit-breaker: { failure-threshold: 1, timeout: 60s }
+      instances:
+        - ${instance}
+`);
+}
+
+/** An Anthropic client's streamed request for model `m`. */
+function anthropicStream(url: string): Promise<Response> {
+  return post(url, "/v1/messages", { model: "m", max_tokens: 16, messages: USER, stream: true });
+}
+
 /** The `data:` payloads of an SSE text, parsed (`[DONE]` kept as the string). */
 function sseData(text: string): unknown[] {
   return text.split(/\r?\n/).filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim())
@@ -472,16 +495,9 @@ Deno.test("empty SSE data: events from an OpenAI backend are skipped in the Anth
       "data: [DONE]\n\n",
     ])
   );
-  const gw = startGateway(yaml(`
-        - { name: m, base-url: "${up.url}" }
-`));
+  const gw = plainGateway(up.url);
   try {
-    const res = await post(gw.url, "/v1/messages", {
-      model: "m",
-      max_tokens: 16,
-      messages: USER,
-      stream: true,
-    });
+    const res = await anthropicStream(gw.url);
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.ok(!text.includes("event: error"), text);
@@ -668,17 +684,10 @@ Deno.test("a translated stream that ends with the dialect's error event is logge
     }, { highWaterMark: 0 });
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
-  const gw = startGateway(yaml(`
-        - { name: m, base-url: "${up.url}" }
-`));
+  const gw = plainGateway(up.url);
   try {
     const started = Date.now();
-    const res = await post(gw.url, "/v1/messages", {
-      model: "m",
-      max_tokens: 16,
-      messages: USER,
-      stream: true,
-    });
+    const res = await anthropicStream(gw.url);
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.match(text, /event: error\ndata: .*"boom"/);
@@ -712,15 +721,7 @@ Deno.test("a relayed stream that carries the upstream's error event reaches the 
   try {
     for (const extra of ["", `, upstream-model: "Org/Model"`]) {
       await t.step(extra === "" ? "as it came" : "renamed (upstream-model)", async () => {
-        const gw = startGateway(`
-model:
-  health-check: { enabled: false }
-  services:
-    chat:
-      circuit-breaker: { failure-threshold: 1, timeout: 60s }
-      instances:
-        - { name: m, base-url: "${up.url}"${extra} }
-`);
+        const gw = breakerGateway(`{ name: m, base-url: "${up.url}"${extra} }`);
         try {
           const res = await post(gw.url, "/v1/chat/completions", {
             model: "m",
@@ -763,15 +764,9 @@ Deno.test("a natively relayed Responses stream that ends with response.failed co
       }),
     ])
   );
-  const gw = startGateway(`
-model:
-  health-check: { enabled: false }
-  services:
-    chat:
-      circuit-breaker: { failure-threshold: 1, timeout: 60s }
-      instances:
-        - { name: m, base-url: "${up.url}", adapter: vllm, native-dialects: [responses] }
-`);
+  const gw = breakerGateway(
+    `{ name: m, base-url: "${up.url}", adapter: vllm, native-dialects: [responses] }`,
+  );
   try {
     const res = await post(gw.url, "/v1/responses", { model: "m", input: "hi", stream: true });
     assert.equal(res.status, 200);
@@ -802,9 +797,7 @@ Deno.test("a usage event that arrives in many small pieces is still counted", as
     }, { highWaterMark: 0 });
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
-  const gw = startGateway(yaml(`
-        - { name: m, base-url: "${up.url}" }
-`));
+  const gw = plainGateway(up.url);
   try {
     const res = await post(gw.url, "/v1/chat/completions", {
       model: "m",
