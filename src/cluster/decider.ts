@@ -133,6 +133,18 @@ function admission(checks: readonly LimitCheck[], v: LimitVerdict): Admission {
     : new ClusterGrant(v.decision, counted, v.at);
 }
 
+/**
+ * The instance's answer in a shared verdict: its denial; a {@linkcode ClusterGrant} when its
+ * limit took tokens (the instance's correction goes to the backend, not to its in-process
+ * limiter, which took nothing); else `undefined`.
+ */
+function instanceAnswer(extra: readonly LimitCheck[], v: LimitVerdict): Decision | undefined {
+  const d = v.extra[0];
+  if (d === undefined) return undefined;
+  if (!d.allowed) return d;
+  return extra[0].config.unit === "tokens" ? new ClusterGrant(d, extra, v.at) : undefined;
+}
+
 function isVerdict(v: unknown): v is LimitVerdict {
   return typeof v === "object" && v !== null && "denied" in v;
 }
@@ -213,8 +225,7 @@ export function clusterDecider(limits: ClusterLimits): ScopeDecider {
       const answer = limits.decide(checks, local, extra);
       const settle = (v: LimitVerdict | AdmissionWith): AdmissionWith => {
         if (!isVerdict(v)) return v;
-        const d = v.extra[0];
-        return { admission: admission(checks, v), instance: d === undefined || d.allowed ? undefined : d };
+        return { admission: admission(checks, v), instance: instanceAnswer(extra, v) };
       };
       return answer instanceof Promise ? answer.then(settle) : settle(answer);
     },
@@ -223,11 +234,8 @@ export function clusterDecider(limits: ClusterLimits): ScopeDecider {
       if (check === null) return instanceDenial(u, tokens);
       const extra = check.map((c) => costed(c, tokens));
       const answer = limits.decide(NO_CHECKS, () => instanceDenial(u, tokens), extra);
-      const settle = (v: LimitVerdict | ReturnType<typeof instanceDenial>) => {
-        if (!isVerdict(v)) return v;
-        const d = v.extra[0];
-        return d === undefined || d.allowed ? undefined : d;
-      };
+      const settle = (v: LimitVerdict | ReturnType<typeof instanceDenial>) =>
+        isVerdict(v) ? instanceAnswer(extra, v) : v;
       return answer instanceof Promise ? answer.then(settle) : settle(answer);
     },
     correct(admission, deltaTokens) {

@@ -85,19 +85,30 @@ Deno.test("clusterDecider(): a retry on another instance with a limit asks for t
   h.assertIdle();
 });
 
-Deno.test("clusterDecider(): a token limit is charged the estimate in the shared call, then corrected by the usage", async () => {
+/** The memory backend answering on a later microtask, with the names and costs of every `adjust`. */
+function adjustingBackend(): LimitBackend & {
+  memory: ReturnType<typeof createMemoryLimits>;
+  adjusted: string[];
+} {
   const memory = createMemoryLimits(() => 0);
-  const adjusted: number[] = [];
-  const backend: LimitBackend = {
+  const adjusted: string[] = [];
+  return {
+    memory,
+    adjusted,
     decide: (checks, extra) => Promise.resolve(memory.decide(checks, extra)),
     adjust(checks, at) {
-      adjusted.push(...checks.map((c) => c.cost ?? 0));
+      adjusted.push(...checks.map((c) => `${c.name} ${c.cost ?? 0}`));
       memory.adjust!(checks, at);
     },
     rewarm: (checks) => memory.rewarm(checks),
   };
+}
+const used = { json: { choices: [], usage: { prompt_tokens: 40, completion_tokens: 10 } } };
+
+Deno.test("clusterDecider(): a token limit is charged the estimate in the shared call, then corrected by the usage", async () => {
+  const backend = adjustingBackend();
+  const { memory, adjusted } = backend;
   const decider = clusterDecider(createClusterLimits({ backend, up: () => true, onUnavailable: "deny" }));
-  const used = { json: { choices: [], usage: { prompt_tokens: 40, completion_tokens: 10 } } };
   const h = harness(
     serviceConfig(["a"], { "rate-limit": { unit: "tokens", capacity: 1000, rate: 0.0001 } }),
     { a: [used, { status: 500, json: {} }] },
@@ -108,9 +119,33 @@ Deno.test("clusterDecider(): a token limit is charged the estimate in the shared
   await settle();
   assert.equal((await h.post(CHAT)).status, 502);
   await settle();
-  assert.deepEqual(adjusted, [50 - 261, -261], "corrected to the usage, then refunded");
+  assert.deepEqual(adjusted, [`service:chat ${50 - 261}`, "service:chat -261"], "corrected, then refunded");
   const check = { scope: "service", name: "service:chat", key: "service" } as const;
   const config = h.gateway.runtime().services.chat.config.rateLimit!;
   assert.equal(memory.decide([{ ...check, config, cost: 950 }]).denied, -1, "950 of 1000 left");
+  h.assertIdle();
+});
+
+Deno.test("clusterDecider(): an instance's token limit is corrected in the backend that took the estimate", async () => {
+  const backend = adjustingBackend();
+  const decider = clusterDecider(createClusterLimits({ backend, up: () => true, onUnavailable: "deny" }));
+  const config = serviceConfig(["a"]);
+  const instance = (config as { model: { services: { chat: { instances: Record<string, unknown>[] } } } })
+    .model.services.chat.instances[0];
+  instance["rate-limit"] = { unit: "tokens", capacity: 1000, rate: 0.0001 };
+  const h = harness(config, { a: [used, { status: 500, json: {} }] }, decider);
+  assert.equal((await h.post(CHAT)).status, 200);
+  await settle();
+  assert.equal((await h.post(CHAT)).status, 502);
+  await settle();
+  const name = "instance:chat/m@http://127.0.0.1:9001";
+  assert.deepEqual(backend.adjusted, [`${name} ${50 - 261}`, `${name} -261`], "corrected, then refunded");
+  const u = h.gateway.runtime().upstreams[0];
+  const check = { scope: "instance", name, key: "instance", config: u.config.rateLimit! } as const;
+  assert.equal(backend.memory.decide([], [{ ...check, cost: 950 }]).extra[0]?.allowed, true, "950 left");
+  assert.equal(backend.memory.decide([], [{ ...check, cost: 1 }]).extra[0]?.allowed, false, "then none");
+  // The in-process limiter (the fallback while the backend is away) took nothing, so gives nothing.
+  assert.equal(u.limiter!.peek("instance", u.limiter!.config.capacity).allowed, true);
+  assert.equal(u.limiter!.peek("instance", u.limiter!.config.capacity + 1).allowed, false);
   h.assertIdle();
 });

@@ -25,7 +25,7 @@
 
 import type { TimeoutConfig } from "../config/types.ts";
 import type { HeaderList } from "../header_list.ts";
-import type { UpstreamCall } from "../types.ts";
+import type { Decision, UpstreamCall } from "../types.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import type { Watch } from "./deadlines.ts";
 import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
@@ -106,6 +106,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   settled = false;
   /** The answer went to the client (set by the request once it returns it). */
   committed = false;
+  /** What a cluster-wide token limit of the instance took (`ScopeDecider.instance`), to correct. */
+  grant: Decision | undefined = undefined;
   /** When the next deadline passes, on the sweep's clock (the {@linkcode Watch} contract). */
   due: number;
   prevDue: Watch | undefined = undefined;

@@ -100,6 +100,8 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #pick: PickContext<Upstream> | undefined;
   /** An instance whose slot the queue reserved for this request's next attempt. */
   #reserved: Upstream | undefined;
+  /** What the last admitted pick's cluster-wide token limit took, for the attempt that starts next. */
+  #grant: Decision | undefined;
   /** The request's place in the current pool's admission queue, when it had to wait. */
   #waiter: Waiter | undefined;
   /** A reload removed `pool`'s model (until a fallback model is substituted). */
@@ -354,11 +356,17 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     return await this.next();
   }
 
-  /** Whether `u`, whose limiter answered `denied`, takes the attempt (its breaker admits it). */
+  /**
+   * Whether `u`, whose limit answered `denied` (`undefined` or an allowing grant: admitted), takes
+   * the attempt (its breaker admits it). The grant goes with the attempt that starts next.
+   */
   #admitted(u: Upstream, denied: Decision | undefined): boolean {
-    if (denied === undefined) {
-      if (u.breaker.tryAcquire()) return true;
-      if (this.tokens !== undefined) correctInstance(u, -this.tokens); // not tried after all
+    if (denied === undefined || denied.allowed) {
+      if (u.breaker.tryAcquire()) {
+        this.#grant = denied;
+        return true;
+      }
+      if (this.tokens !== undefined) this.#correctInstance(u, denied, -this.tokens); // not tried after all
       return false;
     }
     this.deps.observer.rateLimited("instance", this.req.service);
@@ -373,19 +381,31 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    */
   start(u: Upstream): Attempt {
     const reserved = this.#reserved === u;
-    this.#reserved = undefined;
+    const grant = this.#grant;
+    this.#reserved = this.#grant = undefined;
     let prepared: PreparedCall;
     try {
       prepared = prepareCall(this.req, this.#bodies!, u);
     } catch (error) {
       u.breaker.onIgnored();
       if (reserved) release(u);
-      if (this.tokens !== undefined) correctInstance(u, -this.tokens);
+      if (this.tokens !== undefined) this.#correctInstance(u, grant, -this.tokens);
       throw error;
     }
     if (this.attempts++ > 0) this.deps.observer.retry(u);
     if (!reserved) u.stats.inFlight++;
-    return new Attempt(this, u, prepared.call, prepared.stripUsage, prepared.reply);
+    const attempt = new Attempt(this, u, prepared.call, prepared.stripUsage, prepared.reply);
+    attempt.grant = grant;
+    return attempt;
+  }
+
+  /**
+   * Corrects the tokens `u`'s limit took by `delta`: where they were taken — the decider's
+   * backend when it answered with a `grant` (a cluster-wide limit), else `u`'s own limiter.
+   */
+  #correctInstance(u: Upstream, grant: Decision | undefined, delta: number): void {
+    if (grant === undefined) correctInstance(u, delta);
+    else correctAdmission(this.deps.limits!, grant, delta, 0);
   }
 
   /**
@@ -455,7 +475,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
    */
   settled(attempt: Attempt): void {
     if (this.tokens !== undefined && attempt.upstream.limiter?.config.unit === "tokens") {
-      correctInstance(attempt.upstream, tokenDelta(attempt, this.tokens, attempt.usage));
+      this.#correctInstance(attempt.upstream, attempt.grant, tokenDelta(attempt, this.tokens, attempt.usage));
     }
     if (attempt.committed) this.#logAttempt(attempt);
   }

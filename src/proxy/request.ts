@@ -165,7 +165,10 @@ export const DEFERRED: unique symbol = Symbol("limits decided with the first ins
 /** The request-level answer and the first picked instance's own, from one call. */
 export interface AdmissionWith {
   readonly admission: Admission;
-  /** The instance's denying decision; `undefined` when it admitted, has no limit, or was not asked. */
+  /**
+   * The instance's answer, as {@linkcode ScopeDecider.instance} gives it: a denial, an allowing
+   * grant to correct, or `undefined` (admitted, no limit, or not asked).
+   */
   readonly instance: Decision | undefined;
 }
 
@@ -197,9 +200,12 @@ export interface ScopeDecider {
   ): Admission | typeof DEFERRED | Promise<Admission>;
   /**
    * Decides the limit of an instance the strategy picked, when it has one (`u.limiter`): its
-   * denying decision, or `undefined` to let the attempt through (taking 1, or `tokens` for a
-   * token limit). Absent: the instance's in-process limiter (`instanceDenial` of `access.ts`). A
-   * cluster backend answers with a promise (a round trip, for instances with a limit of their own).
+   * denying decision, or — letting the attempt through (taking 1, or `tokens` for a token limit)
+   * — `undefined` when what it took is corrected in `u`'s own limiter, or an allowing decision
+   * to hand to {@linkcode ScopeDecider.correct} for the attempt's token correction (a cluster
+   * backend's charge). Absent: the instance's in-process limiter (`instanceDenial` of
+   * `access.ts`). A cluster backend answers with a promise (a round trip, for instances with a
+   * limit of their own).
    */
   instance?(u: Upstream, tokens: number): Decision | undefined | Promise<Decision | undefined>;
   /**
