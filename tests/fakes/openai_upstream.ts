@@ -12,7 +12,13 @@ import { edit, generation, type MediaHost, speech, transcription } from "./media
 /** Faults the fake can inject into its next responses. */
 export type Fault =
   | { readonly kind: "none" }
-  | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string }
+  /** An error answer; with `after`, held until that promise resolves (a slow request that then fails). */
+  | {
+    readonly kind: "status";
+    readonly status: number;
+    readonly retryAfter?: string;
+    readonly after?: Promise<unknown>;
+  }
   | { readonly kind: "hang" }
   | { readonly kind: "delay"; readonly ms: number }
   | { readonly kind: "reset-mid-stream"; readonly afterChunks: number }
@@ -200,6 +206,7 @@ export function startFakeUpstream(options: FakeOptions): FakeUpstream {
     requests.push({ method: req.method, path: url.pathname, headers: req.headers, body });
     const f = fault;
     if (f.kind === "status") {
+      await f.after;
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (f.retryAfter) headers["retry-after"] = f.retryAfter;
       return new Response(
