@@ -1,13 +1,15 @@
 /**
  * What happens to replicas when Redis goes away or never was right: killed under load (`local`:
  * nothing fails; `deny`: the documented 503), restarted (the replicas reconnect, resynchronise
- * and count in Redis again), and at start an unreachable URL, a wrong password, a "Redis" that
- * answers garbage and one that never answers — never a hang.
+ * and count in Redis again), killed while requests queue for a `max-concurrency` slot (`deny`:
+ * the slots handed to them come back), and at start an unreachable URL, a wrong password, a
+ * "Redis" that answers garbage and one that never answers — never a hang.
  */
 
 import assert from "node:assert/strict";
-import { chat, replicaYaml, startReplicas, stopAll, waitForCount } from "./fakes/replicas.ts";
+import { chat, replicaYaml, startReplicas, stopAll, waitForCount, within } from "./fakes/replicas.ts";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
+import { postChat } from "./fakes/gateway.ts";
 import { runCli, spawnGateway } from "./fakes/process.ts";
 import { freePort, redisAvailable, startRedis } from "./fakes/redis_server.ts";
 
@@ -30,9 +32,10 @@ async function load(urls: string[], n: number, concurrency: number, during?: (i:
   return statuses;
 }
 
+/** The value of metric `name` in `/metrics` (its first series, whatever its labels). */
 async function metric(url: string, name: string): Promise<number | undefined> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -98,6 +101,68 @@ Deno.test({
       assert.equal(body.error.type, "server_error");
     } finally {
       await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "Redis killed with on-unavailable deny while requests queue for a max-concurrency: 1 slot: they get the 503, the slot comes back, and once Redis is back the instance serves",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const redis = await startRedis();
+    // The instance's own limit (never reached) makes each slot the queue hands over ask Redis on
+    // its own (`instance()`), after the slot is held. (A first pick is decided together with the
+    // request's limits, `decideWith`, which gave its slot back on a throw before the fix too.)
+    const yaml = replicaYaml(
+      redis.url,
+      up.url,
+      "      queue: { max-size: 10, max-wait: 1s }",
+      "  on-unavailable: deny",
+    ).replace(
+      `base-url: "${up.url}" }`,
+      `base-url: "${up.url}", max-concurrency: 1, rate-limit: { capacity: 100000, rate: 100000 } }`,
+    );
+    const [gw] = await startReplicas(1, yaml);
+    const inFlight = () => metric(gw.url, "dairouter_in_flight_requests");
+    try {
+      // The one slot, taken while Redis answers: a stream that goes silent after its first chunk.
+      up.fault = { kind: "silent-mid-stream", afterChunks: 1 };
+      const holder = await postChat(gw.url, { body: { stream: true } });
+      assert.equal(holder.status, 200);
+      const held = holder.body!.getReader();
+      assert.equal((await held.read()).done, false);
+      up.fault = { kind: "none" };
+
+      await redis.stop();
+      await gw.waitFor(/"msg":"state backend down"/, 5000);
+      // Two requests wait for the slot (waiting asks Redis nothing: no request-level limit).
+      const queued = [chat(gw.url), chat(gw.url)];
+      await within(
+        5000,
+        "two requests queued",
+        async () => (await metric(gw.url, "dairouter_queue_depth")) === 2,
+      );
+      // The holder leaves: its slot is handed to each waiter in turn, whose instance decision
+      // throws (Redis down, deny).
+      await held.cancel();
+      for (const res of await Promise.all(queued)) {
+        assert.equal(res.status, 503);
+        assert.equal((await res.json()).error.code, "rate_limit_unavailable");
+      }
+      assert.equal(await inFlight(), 0, "the slots handed to the refused requests came back");
+
+      await redis.restart();
+      await waitForCount(gw, /"msg":"state backend up"/, 2);
+      const res = await chat(gw.url);
+      assert.equal(res.status, 200, "served, not refused for max-concurrency");
+      await res.text();
+      await within(5000, "nothing in flight", async () => (await inFlight()) === 0);
+      assert.equal(up.requests.length, 2, "the holder and the last request reached the instance");
+    } finally {
+      await stopAll([gw], redis);
       await up.close();
     }
   },

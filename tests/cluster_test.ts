@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { redisAvailable, startRedis } from "./fakes/redis_server.ts";
-import { chat, replicaYaml, startReplicas, stopAll, TOKEN } from "./fakes/replicas.ts";
+import { chat, replicaYaml, startReplicas, stopAll, TOKEN, within } from "./fakes/replicas.ts";
 
 const ignore = !redisAvailable();
 const OPEN_KEY = "sk-cluster-open-0123456789abcdef";
@@ -16,16 +16,6 @@ const METERED_KEY = "sk-cluster-metered-0123456789abcd";
 async function breakerOf(url: string): Promise<string> {
   const status = await (await fetch(`${url}/v1/chat/status`)).json();
   return status.instances[0].breaker;
-}
-
-/** Polls `check` every 10 ms until it holds; returns the ms it took (fails past `limitMs`). */
-async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const t0 = performance.now();
-  while (!(await check())) {
-    if (performance.now() - t0 > limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return performance.now() - t0;
 }
 
 Deno.test({

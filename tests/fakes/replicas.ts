@@ -69,3 +69,13 @@ export async function waitForCount(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Polls `check` every 10 ms until it holds; returns the ms it took (fails past `limitMs`). */
+export async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  while (!(await check())) {
+    if (performance.now() - t0 > limitMs) throw new Error(`not within ${limitMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return performance.now() - t0;
+}
