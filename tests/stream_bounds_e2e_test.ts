@@ -10,10 +10,10 @@
 
 import assert from "node:assert/strict";
 import { LINE_TOO_LONG, MAX_PARTIAL_LINE } from "../src/adapters/line_stream.ts";
+import { startCutUpstream } from "./fakes/cut_upstream.ts";
 import { eventually, startGateway, type TestGateway } from "./fakes/gateway.ts";
 
 const ENC = new TextEncoder();
-const DEC = new TextDecoder();
 const USER = [{ role: "user", content: "hi" }];
 
 /** A gateway config: `instances` (YAML list items) under chat, small timeouts, no failover. */
@@ -106,99 +106,6 @@ function ollamaLine(content: string, done = false, model = "m"): string {
   };
   if (done) Object.assign(line, { done_reason: "stop", prompt_eval_count: 3, eval_count: 2 });
   return `${JSON.stringify(line)}\n`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// A raw TCP upstream: answers 200 with a chunked body whose first chunk it sends at once, then
-// closes its socket mid-body (no terminating chunk) when the test says so.
-
-interface CutUpstream {
-  readonly url: string;
-  /** Paths of the requests received. */
-  readonly paths: string[];
-  /** Closes every open connection, mid-body. */
-  cut(): void;
-  close(): Promise<void>;
-}
-
-function indexOfHeadEnd(bytes: Uint8Array): number {
-  for (let i = 3; i < bytes.length; i++) {
-    if (bytes[i - 3] === 13 && bytes[i - 2] === 10 && bytes[i - 1] === 13 && bytes[i] === 10) return i + 1;
-  }
-  return -1;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
-}
-
-/** Reads one request (head and `content-length` body); returns its path. */
-async function readRequest(conn: Deno.Conn): Promise<string> {
-  let buf = new Uint8Array(0);
-  const more = async () => {
-    const b = new Uint8Array(16 * 1024);
-    const n = await conn.read(b);
-    if (n === null) throw new Error("request cut short");
-    const next = new Uint8Array(buf.length + n);
-    next.set(buf);
-    next.set(b.subarray(0, n), buf.length);
-    buf = next;
-  };
-  let end = indexOfHeadEnd(buf);
-  while (end < 0) await more(), end = indexOfHeadEnd(buf);
-  const head = DEC.decode(buf.subarray(0, end));
-  const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0);
-  while (buf.length < end + length) await more();
-  return head.split(" ")[1];
-}
-
-function startCutUpstream(first: (path: string) => { type: string; body: string }): CutUpstream {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const paths: string[] = [];
-  const open = new Set<Deno.Conn>();
-  const waiting = new Set<() => void>();
-  const cut = () => {
-    for (const release of waiting) release();
-    waiting.clear();
-  };
-  const serve = async (conn: Deno.Conn) => {
-    try {
-      const path = await readRequest(conn);
-      paths.push(path);
-      const { type, body } = first(path);
-      const bytes = ENC.encode(body);
-      await writeAll(
-        conn,
-        ENC.encode(
-          `HTTP/1.1 200 OK\r\ncontent-type: ${type}\r\ntransfer-encoding: chunked\r\n\r\n` +
-            `${bytes.length.toString(16)}\r\n${body}\r\n`,
-        ),
-      );
-      await new Promise<void>((r) => waiting.add(r));
-    } catch {
-      // the gateway went away first
-    } finally {
-      if (open.delete(conn)) conn.close();
-    }
-  };
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      open.add(conn);
-      serve(conn);
-    }
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    paths,
-    cut,
-    async close() {
-      listener.close();
-      await accepting;
-      for (const conn of open) conn.close();
-      open.clear();
-      cut();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@
  *   piece: a slow but steady answer is served, one that stops mid-body is a 504 after `idle`.
  * - The `cache` fallback keeps answers up to 1 MiB (`CACHE_ENTRY_MAX`, fallback.ts): a small one
  *   answers for failed instances later; a longer one reaches the client whole and is not kept.
+ *   An answer whose upstream connection breaks while it is read for the cache is cut for the
+ *   client too (a raw TCP upstream, `fakes/cut_upstream.ts`), with one access line, not a 500.
  *
  * Answers are built without a declared length unless said (a `ReadableStream`, sent chunked), so
  * the gateway cannot read them in one go; the big ones are one 256 KiB chunk sent again and again,
@@ -18,7 +20,9 @@
  */
 
 import assert from "node:assert/strict";
+import { startCutUpstream } from "./fakes/cut_upstream.ts";
 import { eventually, startGateway, type TestGateway } from "./fakes/gateway.ts";
+import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 
 const MIB = 1024 * 1024;
 const enc = new TextEncoder();
@@ -222,11 +226,11 @@ function postMessages(gw: TestGateway, text: string): Promise<Response> {
 }
 
 /** An OpenAI chat request. */
-function postChat(gw: TestGateway, text: string): Promise<Response> {
+function postChat(gw: TestGateway, text: string, model = "m"): Promise<Response> {
   return fetch(`${gw.url}/v1/chat/completions`, {
     method: "POST",
     headers: JSON_HEADERS,
-    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: text }] }),
+    body: JSON.stringify({ model, messages: [{ role: "user", content: text }] }),
     signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
   });
 }
@@ -460,4 +464,47 @@ Deno.test("the cache fallback keeps a small answer and serves it when the instan
       await eventually(() => gw.gateway.inFlight() === 0, "nothing in flight");
     },
   );
+});
+
+Deno.test("with the cache fallback, a JSON answer whose upstream socket closes mid-body while it is read for the cache is cut for the client (not a 500), with one access line; the next request is served", async () => {
+  // Declared 16 MiB (over the 8 MiB read in one go by the attempt): committed at its first bytes,
+  // then read for the cache, where the socket's end, 16 MiB early, is found.
+  const cut = startCutUpstream(() => ({
+    type: "application/json",
+    body: '{"id":"chatcmpl-cut","object":"chat.completion","choices":[',
+    length: 16 * MIB,
+    cutAtOnce: true,
+  }));
+  const up = startFakeUpstream({ name: "N" });
+  const gw = startGateway(`
+model:
+  health-check: { enabled: false }
+  fallback: { strategy: cache }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${cut.url}" }
+        - { name: n, base-url: "${up.url}" }
+`);
+  const access = () => gw.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "access");
+  try {
+    const res = await postChat(gw, "cut");
+    assert.equal(res.status, 200, "the upstream's status, as without the cache: not a 500");
+    await assert.rejects(res.text(), "the client's read of the body fails");
+    await eventually(() => access().length > 0, "the access line of the cut answer");
+    await eventually(() => gw.gateway.inFlight() === 0, "nothing in flight");
+
+    const next = await postChat(gw, "after", "n");
+    assert.equal(next.status, 200);
+    assert.match((await next.json()).choices[0].message.content, /^N: /);
+    await eventually(() => access().some((l) => l.model === "n"), "the next request's access line");
+    const lines = access();
+    assert.deepEqual(lines.map((l) => [l.model, l.status]), [["m", 200], ["n", 200]], "one line each");
+    assert.equal(lines[0].error, "upstream_body");
+    assert.equal(cut.paths.length, 1, "a cut after the commit is not retried");
+  } finally {
+    await gw.close();
+    await up.close();
+    await cut.close();
+  }
 });
