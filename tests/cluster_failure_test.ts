@@ -169,6 +169,50 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "Redis killed with on-unavailable deny before a retry: the retry's pick of an instance with max-concurrency: 1 gets the 503 and gives its slot back",
+  ignore,
+  async fn() {
+    const a = startFakeUpstream({ name: "A" });
+    const b = startFakeUpstream({ name: "B" });
+    const redis = await startRedis();
+    // A answers 500 once Redis is gone; the retry picks B, whose own limit (never reached) asks
+    // Redis on its own for a retry (`instance()`), after B's slot is held.
+    const failA = Promise.withResolvers<void>();
+    a.fault = { kind: "status", status: 500, after: failA.promise };
+    const yaml = replicaYaml(redis.url, a.url, "", "  on-unavailable: deny").replace(
+      `- { name: m, base-url: "${a.url}" }`,
+      `- { name: m, base-url: "${a.url}" }
+        - { name: m, base-url: "${b.url}", max-concurrency: 1, rate-limit: { capacity: 100000, rate: 100000 } }`,
+    );
+    const [gw] = await startReplicas(1, yaml);
+    try {
+      const first = chat(gw.url);
+      await within(5000, "the first attempt reached A", () => Promise.resolve(a.requests.length === 1));
+      await redis.stop();
+      await gw.waitFor(/"msg":"state backend down"/, 5000);
+      failA.resolve();
+      const res = await first;
+      assert.equal(res.status, 503);
+      assert.equal((await res.json()).error.code, "rate_limit_unavailable");
+      assert.equal(b.requests.length, 0, "B was picked, then refused before the call");
+
+      await redis.restart();
+      await waitForCount(gw, /"msg":"state backend up"/, 2);
+      a.fault = { kind: "status", status: 500 };
+      const again = await chat(gw.url);
+      assert.equal(again.status, 200, "B serves: its slot came back");
+      await again.text();
+      assert.equal(b.requests.length, 1);
+    } finally {
+      await stopAll([gw], redis);
+      await a.close();
+      await b.close();
+    }
+  },
+});
+
+Deno.test({
   name: "state.url unreachable at start: the gateway starts on per-replica limits at once and says why",
   ignore,
   async fn() {
