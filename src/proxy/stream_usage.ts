@@ -13,7 +13,7 @@ const ENCODER = new TextEncoder();
 
 /**
  * A streamed chat body that does not ask for usage, asking for it (a new object); `undefined`
- * when it streams not, already asks, or has a `stream_options` that is not an object. The call
+ * when it streams not, already asks, or has a `stream_options` that is neither `null` nor an object. The call
  * asks only of backends whose adapter says `acceptsStreamOptions`.
  *
  * @example
@@ -36,8 +36,9 @@ export function withUsageOption(value: Record<string, unknown>): Record<string, 
 export function needsUsageOption(value: Record<string, unknown>): boolean {
   if (value.stream !== true) return false;
   const opts = value.stream_options;
-  if (opts === undefined) return true;
-  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) return false;
+  // `null` is OpenAI's "not set", as an absent field is.
+  if (opts === undefined || opts === null) return true;
+  if (typeof opts !== "object" || Array.isArray(opts)) return false;
   return (opts as { include_usage?: unknown }).include_usage !== true;
 }
 

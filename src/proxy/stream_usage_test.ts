@@ -26,6 +26,10 @@ Deno.test("withUsageOption() asks for usage only for streams that did not, keepi
     assert.equal(needsUsageOption(value), false, JSON.stringify(value));
   }
   assert.equal(needsUsageOption({ model: "m", stream: true }), true);
+  // `null` is "not set" (a probe saw such streams go uncounted).
+  const unset = { model: "m", stream: true, stream_options: null };
+  assert.equal(needsUsageOption(unset), true);
+  assert.deepEqual(withUsageOption(unset)?.stream_options, { include_usage: true });
 });
 
 Deno.test("the adapters that accept stream_options say so themselves: OpenAI-compatible chat servers only", () => {
