@@ -98,6 +98,37 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
   }
 });
 
+Deno.test("workers: 2 — POST /admin/reload re-reads the file on both workers", async () => {
+  const up = startFakeUpstream({ name: "A" });
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
+  const file = `${dir}/c.yaml`;
+  const admin = "admin: { token: workers-admin-token-0123456789abc }\n";
+  await Deno.writeTextFile(file, admin + yaml(up.url, ["m"]));
+  const gw = await spawnGateway(["--config", file, "--no-watch"]);
+  try {
+    await Deno.writeTextFile(file, admin + yaml(up.url, ["m", "m2"]));
+    const res = await fetch(`${gw.url}/admin/reload`, {
+      method: "POST",
+      headers: { authorization: "Bearer workers-admin-token-0123456789abc" },
+    });
+    assert.equal(res.status, 200, await res.text());
+    // The worker that took the request applied the file, then the supervisor handed it to both
+    // (the one already on it skips an unchanged config).
+    await gw.waitFor(/configuration handed to every worker/);
+    const applied = () => gw.lines.filter((l) => l.includes('"msg":"configuration applied"')).length;
+    const until = Date.now() + 5000;
+    while (applied() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(applied(), 2, "both workers applied the reload");
+    const statuses = await Promise.all(Array.from({ length: 16 }, () => chatFresh(gw.url, "m2")));
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], "m2 is known to both workers");
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.exited;
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** GETs `path` on a fresh connection (so either worker may answer). */
 async function getFresh(url: string, path: string): Promise<unknown> {
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });

@@ -51,6 +51,11 @@ export interface AdminOptions {
   readonly readFile?: ReadFile;
   /** Called after a change was written and applied here (the cluster publishes it to the others). */
   readonly changed?: (file: string) => void;
+  /**
+   * Called after `POST /reload` applied the re-read file here: the other workers of this process
+   * re-read it too (other replicas are not told: a replica's file is its own, as with SIGHUP).
+   */
+  readonly reloaded?: () => void;
 }
 
 const BLOCKS: Readonly<Record<string, "loadBalance" | "rateLimit" | "circuitBreaker">> = {
@@ -246,6 +251,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
         throw error;
       }
       gateway.logger.info("admin change applied", { event: "admin", change: "reload", source: file });
+      options.reloaded?.();
       return gateway.runtime();
     });
     return c.json({ reloaded: true, source: rt.config.source, instances: rt.upstreams.length });

@@ -115,6 +115,7 @@ export function composeGateway(
       if (host) host.link.adminChanged();
       if (redis) void handles.files.readTextFile(file).then((yaml) => redis.publishConfig(yaml));
     },
+    reloaded: host ? () => host.link.adminChanged() : undefined,
   };
   const gateway = createGateway(config, {
     onAccess: ui?.record,
