@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { redisAvailable, startRedis } from "./fakes/redis_server.ts";
-import { chat, replicaYaml, startReplicas, stopAll, TOKEN, within } from "./fakes/replicas.ts";
+import { chat, replicaYaml, startReplicas, stopAll, TOKEN, waitForCount, within } from "./fakes/replicas.ts";
 
 const ignore = !redisAvailable();
 const OPEN_KEY = "sk-cluster-open-0123456789abcdef";
@@ -270,6 +270,85 @@ Deno.test({
       assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
     } finally {
       await stopAll([gw], redis);
+      await up.close();
+    }
+  },
+});
+
+/** Adds a model named `name` (one instance at `upstream`) through `gw`'s admin API. */
+async function addModel(gw: { url: string }, name: string, upstream: string): Promise<void> {
+  const res = await fetch(`${gw.url}/admin/services/chat/instances`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name, "base-url": upstream }),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
+/** Waits until `gw` serves model `name`. */
+function serves(gw: { url: string }, name: string, limitMs = 3000): Promise<number> {
+  return within(limitMs, `model ${name} served`, async () => {
+    const r = await chat(gw.url, name);
+    await r.body?.cancel();
+    return r.status === 200;
+  });
+}
+
+Deno.test({
+  name:
+    "two replicas: after Redis restarts empty, revisions go on and the next admin change reaches the other",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const redis = await startRedis();
+    const gws = await startReplicas(2, replicaYaml(redis.url, up.url));
+    try {
+      for (const name of ["one", "two"]) {
+        await addModel(gws[0], name, up.url);
+        await serves(gws[1], name);
+      }
+      await redis.stop();
+      await redis.restart();
+      for (const g of gws) await waitForCount(g, /"msg":"state backend up"/, 2);
+      // The replicas put back the document they run, for replicas that start later.
+      await within(3000, "revision 2 back in Redis", async () => {
+        const out = await new Deno.Command("redis-cli", {
+          args: ["-p", String(redis.port), "HGET", "t:config", "rev"],
+        }).output();
+        return new TextDecoder().decode(out.stdout).trim() === "2";
+      });
+      // Counting again from 1 in the empty Redis, the other replica (at revision 2) ignored this one.
+      await addModel(gws[0], "three", up.url);
+      await serves(gws[1], "three");
+      const revision = (await (await fetch(`${gws[1].url}/readyz`)).json()).revision;
+      assert.match(revision, /^3-/);
+    } finally {
+      await stopAll(gws, redis);
+      await up.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "two replicas: an admin change made while Redis is down reaches the other once Redis is back",
+  ignore,
+  async fn() {
+    const up = startFakeUpstream({ name: "A" });
+    const redis = await startRedis();
+    const gws = await startReplicas(2, replicaYaml(redis.url, up.url));
+    try {
+      await redis.stop();
+      for (const g of gws) await waitForCount(g, /"msg":"state backend down"/, 1);
+      await addModel(gws[0], "offline", up.url);
+      await gws[0].waitFor(/configuration not published/, 5000);
+      const before = await chat(gws[1].url, "offline");
+      await before.body?.cancel();
+      assert.equal(before.status, 404, "not on the other replica while Redis is away");
+      await redis.restart();
+      await serves(gws[1], "offline", 5000);
+      assert.ok(gws[0].lines.some((l) => l.includes('"msg":"configuration published to the cluster"')));
+    } finally {
+      await stopAll(gws, redis);
       await up.close();
     }
   },

@@ -139,10 +139,13 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
         const rev = await configSync.publish(yaml);
         gateway?.logger.info("configuration published to the cluster", { event: "config", revision: rev });
       } catch (error) {
-        gateway?.logger.warn("configuration not published: Redis unavailable; other replicas keep theirs", {
-          event: "config",
-          error: (error as Error).message,
-        });
+        gateway?.logger.warn(
+          "configuration not published: Redis unavailable; other replicas keep theirs until it is back",
+          {
+            event: "config",
+            error: (error as Error).message,
+          },
+        );
       }
     },
     close() {
