@@ -164,7 +164,6 @@ export function createApp(deps: AppDeps): GatewayApp {
     await next();
   });
 
-  /** Parses a proxied request and hands it to `handler` (`dispatch`, or a dialect wrapping it). */
   /** The body reader of a `server` block (one per configuration, not one closure per request). */
   const readers = new WeakMap<ServerConfig, BodyReader>();
   const readerFor = (server: ServerConfig): BodyReader => {
@@ -180,6 +179,11 @@ export function createApp(deps: AppDeps): GatewayApp {
     serveProxied(c.req.raw, c.env, c.get("requestId"), c.get("clientIp"), route, handler, intake, (key) => {
       c.set("apiKey", key);
     });
+  /**
+   * Parses a proxied request and hands it to `handler` (`dispatch`, or a dialect wrapping it):
+   * the client's key first, then the body through `intake`; a refusal before routing still gets
+   * its one access-log line.
+   */
   const serveProxied = async (
     req: Request,
     env: AppEnv["Bindings"] | undefined,
