@@ -1,10 +1,11 @@
 /**
  * Wraps an upstream body so the gateway knows exactly when it ends. The wrapper pulls one chunk
  * per client read (no read-ahead, so backpressure reaches the upstream), re-arms the idle watch on
- * every chunk, keeps the last chunks (at least 2 KiB of them) for usage accounting, optionally rewrites chunks with a
- * synchronous {@linkcode ChunkFilter} (in the same relay: one JS stream per body, not one per
- * rewrite), and calls `onEnd` exactly once: when the body completes, errors, or the client
- * cancels it. Its observer is told through methods (no closure per body).
+ * every chunk, keeps the last chunks (at least 2 KiB of them) for usage accounting, optionally
+ * rewrites chunks with a synchronous {@linkcode ChunkFilter} (in the same relay: one JS stream per
+ * body, not one per rewrite), and calls its observer's `ended` exactly once: when the body
+ * completes, errors, or the client cancels it. Its observer is told through methods (no closure
+ * per body).
  *
  * @module
  */
@@ -42,8 +43,9 @@ export interface TrackBodyOptions {
   /** Chunk already read from `reader` (an attempt reads one before committing). */
   readonly first?: Uint8Array;
   /**
-   * For SSE: the bytes to send when the upstream fails mid-stream, so the client sees a proper
-   * end of stream (an error event, then close) instead of a hang or a reset.
+   * The bytes to send when the upstream fails mid-stream (the SSE error event, an NDJSON error
+   * line, a client dialect's own), so the client sees a proper end of stream (an error event,
+   * then close) instead of a hang or a reset.
    */
   readonly errorEvent?: (error: unknown) => Uint8Array;
   /**
