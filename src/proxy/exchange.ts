@@ -235,18 +235,19 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   }
 
   /**
-   * {@linkcode WaiterOwner}: picks and admits an instance of the current pool now, synchronously
-   * (a slot is handed over on the spot). The instance's own limit is its in-process limiter here.
-   * When a reload replaced the table while the request waited, the slot is taken in the live
-   * table's pool of the same model; none is taken when that model is gone.
+   * {@linkcode WaiterOwner}: picks an instance of the current pool now, synchronously (a slot is
+   * handed over on the spot), and admits it by its in-process limiter and breaker — unless its
+   * limit is cluster-wide: that one cannot answer on the spot, so it and the breaker decide once
+   * the slot is handed over (`#clusterAdmit`). When a reload replaced the table while the request
+   * waited, the slot is taken in the live table's pool of the same model; none is taken when that
+   * model is gone.
    */
   take(): Upstream | undefined {
     this.full = 0;
     const pool = this.#follow();
     if (pool === undefined) return undefined;
     const pick = this.#pickContext(pool);
-    // A cluster-wide instance limit cannot answer on the spot: it and the breaker decide once the
-    // slot is handed over (`#clusterAdmit`); it is not replaced by the in-process limiter.
+    // Not replaced by the in-process limiter: see above.
     const cluster = this.deps.limits?.instance !== undefined;
     for (;;) {
       const u = pool.strategy.pick(pick);
@@ -376,8 +377,8 @@ export class Exchange implements AttemptOwner, WaiterOwner {
 
   /**
    * Starts an attempt on `u`: the call is prepared (the adapter's translation, or the client's
-   * own bytes for a backend that speaks its dialect), `u`'s in-flight count goes up (unless the
-   * queue already reserved it).
+   * own bytes for a backend that speaks its dialect), `u`'s in-flight count goes up (unless its
+   * pick in a gated pool, or the queue, already reserved it).
    */
   start(u: Upstream): Attempt {
     const reserved = this.#reserved === u;
@@ -504,7 +505,7 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     return denialError(d, this.req);
   }
 
-  /** Logs the request's end when it ends by an error. */
+  /** Logs the request's end when it ends by an error, and gives back a slot still held for it. */
   failed(error: unknown): void {
     // A slot still held for an attempt that never started (whatever threw) goes back.
     if (this.#reserved !== undefined) this.#unreserve(this.#reserved);
