@@ -23,6 +23,7 @@ import { PRIORITY_LEVELS } from "../config/queue.ts";
 import { AdmissionQueue, type Offer, QueueBudget, type Queued } from "./admission_queue.ts";
 import type { DeadlineSweep, Watch } from "./deadlines.ts";
 import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
+import { retryAfterSeconds } from "./access.ts";
 import type { DispatchObserver, GatewayRequest } from "./request.ts";
 import type { RuntimeState, Upstream } from "./runtime.ts";
 
@@ -196,7 +197,7 @@ export class Waiter implements Queued, Watch, AbortMember {
     const { signal, shutdown, deadlines } = this.#deps;
     if (shutdown?.aborted) return Promise.reject(new ShuttingDownError());
     if (signal.aborted) return Promise.reject(new ClientGoneError());
-    const retryAfter = Math.max(1, Math.ceil(config.maxWaitMs / 1000));
+    const retryAfter = retryAfterSeconds(config.maxWaitMs);
     if (!queue.add(this, front)) {
       this.#deps.observer.queueLeft?.(this.#gate.service, "rejected", 0);
       return Promise.reject(
@@ -238,7 +239,7 @@ export class Waiter implements Queued, Watch, AbortMember {
   expire(): void {
     if (!this.#gate.queue.remove(this)) return;
     this.#leave("timeout");
-    const s = Math.max(1, Math.ceil(this.#gate.config.maxWaitMs / 1000));
+    const s = retryAfterSeconds(this.#gate.config.maxWaitMs);
     this.#reject(
       new QueueTimeoutError(
         `Service ${this.#gate.service}: no instance had room within the queue's max-wait of ${s} s; ` +
