@@ -1,7 +1,7 @@
 /**
  * Every access and limit decision of the request path, in order: the client's API key (before
- * its body is read), the key's model list, the model itself, then the request-level limiters —
- * api-key, global, service, client IP — and, per attempt, the instance's own limiter. Each
+ * its body is read), the key's services and model list, the model itself, then the request-level
+ * limiters — api-key, global, service, client IP — and, per attempt, the instance's own limiter. Each
  * answer is a value (a {@linkcode Denial} or a `Decision`); {@linkcode denialError} is the one
  * place a denial becomes an HTTP error, and {@linkcode retryAfterSeconds} the one place a wait
  * becomes the seconds of both the `Retry-After` header and the message.
@@ -185,10 +185,10 @@ export function authenticate(
 }
 
 /**
- * Everything a parsed request must pass before an instance is picked: its key's model list (the
- * name asked for, or the model an alias of it stands for), the model itself (after the key, so a
- * key limited to some models learns nothing of the others), then every request-level limit scope
- * through `limits`.
+ * Everything a parsed request must pass before an instance is picked: its key's services, its
+ * key's model list (the name asked for, or the model an alias of it stands for), the model itself
+ * (after the key, so a key limited to some models learns nothing of the others), then every
+ * request-level limit scope through `limits`.
  */
 export function admit(
   rt: Runtime,

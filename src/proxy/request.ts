@@ -1,8 +1,9 @@
 /**
- * The types the request path shares, and nothing else: the parsed request handed to
- * {@linkcode dispatch} (by the HTTP layer, for OpenAI endpoints and client dialects alike), the handles
- * dispatch runs with, and how one upstream attempt ends. Every module of `src/proxy/` may import
- * this file; it imports no behaviour, so no import cycle can run through it.
+ * The types the request path shares, and nothing else but one marker value ({@linkcode DEFERRED}):
+ * the parsed request handed to `dispatch` (by the HTTP layer, for OpenAI endpoints and client
+ * dialects alike), the handles dispatch runs with, and how one upstream attempt ends. Every module
+ * of `src/proxy/` may import this file; its own imports are type-only, so no runtime import cycle
+ * can run through it.
  *
  * @module
  */
@@ -133,8 +134,8 @@ export interface DispatchDeps {
 
 /**
  * Why a request may not go on, as a value (`access.ts` turns it into the one HTTP error):
- * no valid key (401), a key not allowed this model (403), a model nobody serves (404), or a
- * limiter of `scope` that said no (429).
+ * no valid key (401), a key not allowed this service or this model (403), a model nobody serves
+ * (404), or a limiter of `scope` that said no (429).
  */
 export type Denial =
   | { readonly allowed: false; readonly reason: "unauthenticated" | "service-forbidden" | "model-forbidden" }
@@ -225,7 +226,7 @@ export interface ScopeDecider {
 }
 
 /**
- * Serves one parsed request: {@linkcode dispatch} itself, or a wrapper around it (a cache, a
+ * Serves one parsed request: `dispatch` itself, or a wrapper around it (a cache, a
  * shadow). Client dialects are no wrapper: their request carries a {@linkcode DialectCall}, since
  * whether an answer is translated is decided per attempt (an instance may speak the dialect
  * natively) and a stream is translated inside the attempt's relay, chunk by chunk; their route
