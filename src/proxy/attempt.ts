@@ -257,7 +257,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
 
   /**
    * Step 2b: reads the first chunk, then commits a body that relays the rest as it arrives (and
-   * settles the attempt when it ends). A JSON answer the adapter rewrites is read whole instead.
+   * settles the attempt when it ends). A successful JSON answer that is rewritten as a whole (the
+   * adapter's `mapJson`, a {@linkcode Reply} that reads `whole`) is read whole instead.
    */
   async commitStream(
     res: Response,
@@ -458,8 +459,9 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   }
 
   /**
-   * Reads the rest of a JSON answer whose length was not declared, then commits it whole; each
-   * chunk moves the idle deadline, as in a relay.
+   * Reads the rest of a JSON answer whose length was not declared (or is above
+   * {@linkcode WHOLE_BODY_MAX}), then commits it whole; each chunk moves the idle deadline, as in a
+   * relay.
    */
   async #readRest(
     reader: ChunkReader,
