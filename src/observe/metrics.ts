@@ -91,7 +91,10 @@ export interface Metrics extends EdgeMetrics {
   recordFallback(service: ServiceKind, model: string, strategy: string): void;
   /** Counts one request denied by a limiter at `scope`; `service` is `"none"` for a global denial. */
   recordRateLimited(scope: LimitScope, service: ServiceKind | "none"): void;
-  /** Counts one upstream failure of `kind` (`connect`, `timeout`, `status_5xx`, `body`…). */
+  /**
+   * Counts one upstream failure of `kind`: the failed attempt's `FailureKind` (`connect`, `timeout`,
+   * `status`, `body`).
+   */
   recordUpstreamError(service: ServiceKind, instance: string, kind: string): void;
   /** Sets the breaker gauge: 0 closed, 1 half_open, 2 open. */
   setBreakerState(service: ServiceKind, instance: string, state: BreakerState): void;
