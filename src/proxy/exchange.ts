@@ -189,9 +189,9 @@ export class Exchange implements AttemptOwner, WaiterOwner {
         continue;
       }
       // A cluster-wide instance limit answers later: the rest of the loop continues from there.
-      const denied = this.#instanceLimit(u);
-      if (denied instanceof Promise) return denied.then((d) => this.#afterLimit(u, d));
-      if (this.#admitted(u, denied)) return u;
+      const verdict = this.#instanceLimit(u);
+      if (verdict instanceof Promise) return verdict.then((d) => this.#afterLimit(u, d));
+      if (this.#admitted(u, verdict)) return u;
       this.#unreserve(u);
     }
   }
@@ -205,9 +205,9 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     const decider = this.deps.limits;
     const tokens = this.tokens ?? 0;
     try {
-      const denied = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
-      if (!(denied instanceof Promise)) return denied;
-      return denied.catch((error) => {
+      const verdict = decider?.instance ? decider.instance(u, tokens) : instanceDenial(u, tokens);
+      if (!(verdict instanceof Promise)) return verdict;
+      return verdict.catch((error) => {
         this.#unreserve(u);
         throw error;
       });
@@ -217,12 +217,12 @@ export class Exchange implements AttemptOwner, WaiterOwner {
     }
   }
 
-  /** `u` when its limit's answer `denied` and its breaker admit it; else (its slot back) the next pick. */
+  /** `u` when its limit's answer `verdict` and its breaker admit it; else (its slot back) the next pick. */
   #afterLimit(
     u: Upstream,
-    denied: Decision | undefined,
+    verdict: Decision | undefined,
   ): Upstream | undefined | Promise<Upstream | undefined> {
-    if (this.#admitted(u, denied)) return u;
+    if (this.#admitted(u, verdict)) return u;
     this.#unreserve(u);
     return this.next();
   }
@@ -358,20 +358,20 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   }
 
   /**
-   * Whether `u`, whose limit answered `denied` (`undefined` or an allowing grant: admitted), takes
+   * Whether `u`, whose limit answered `verdict` (`undefined` or an allowing grant: admitted), takes
    * the attempt (its breaker admits it). The grant goes with the attempt that starts next.
    */
-  #admitted(u: Upstream, denied: Decision | undefined): boolean {
-    if (denied === undefined || denied.allowed) {
+  #admitted(u: Upstream, verdict: Decision | undefined): boolean {
+    if (verdict === undefined || verdict.allowed) {
       if (u.breaker.tryAcquire()) {
-        this.#grant = denied;
+        this.#grant = verdict;
         return true;
       }
-      if (this.tokens !== undefined) this.#correctInstance(u, denied, -this.tokens); // not tried after all
+      if (this.tokens !== undefined) this.#correctInstance(u, verdict, -this.tokens); // not tried after all
       return false;
     }
     this.deps.observer.rateLimited("instance", this.req.service);
-    if (!this.limitedBy || denied.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = denied;
+    if (!this.limitedBy || verdict.retryAfterMs < this.limitedBy.retryAfterMs) this.limitedBy = verdict;
     return false;
   }
 
