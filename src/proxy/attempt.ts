@@ -81,7 +81,7 @@ const WHOLE_BODY_MAX = 8 * 1024 * 1024;
 const REWRITE_BODY_MAX = 32 * 1024 * 1024;
 
 /** A committed answer carrying the gateway's response headers. */
-function committed(body: BodyInit | null, status: number, headers: HeaderList): Response {
+function committedResponse(body: BodyInit | null, status: number, headers: HeaderList): Response {
   return new Response(body, { status, headers: headers.toInit() });
 }
 
@@ -204,7 +204,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     }
     if (!res.body) {
       this.#settle(res.ok ? "success" : "ignored");
-      return committed(null, res.status, headers);
+      return committedResponse(null, res.status, headers);
     }
     return await this.commitStream(res, headers, contentType, json);
   }
@@ -277,7 +277,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     this.#firstByte();
     if (first === undefined) {
       this.#settle(res.ok ? "success" : "ignored");
-      return committed(null, res.status, headers);
+      return committedResponse(null, res.status, headers);
     }
     const reply = res.ok ? this.reply : undefined;
     const call = this.#call!;
@@ -306,7 +306,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
     else if (mapped) headers.set("content-type", streamType);
     this.#call = undefined; // its body and headers: an open stream keeps neither
-    return committed(body, res.status, headers);
+    return committedResponse(body, res.status, headers);
   }
 
   /** {@linkcode Watch}: a deadline passed — abort the upstream and remember which one. */
@@ -497,6 +497,6 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     this.#settle(status < 300 ? "success" : "ignored", undefined, [
       out.subarray(Math.max(0, out.byteLength - 1024)),
     ]);
-    return committed(out as Uint8Array<ArrayBuffer>, status, headers);
+    return committedResponse(out as Uint8Array<ArrayBuffer>, status, headers);
   }
 }
