@@ -4,7 +4,8 @@
  * signal when trusted, corrected by what the gateway sent since; `undefined` otherwise; passed
  * only for a pool with scraped instances, so other pools pay nothing for it), and —
  * only for a pool whose strategy reads them (`prefix-affinity`) — the prompt's chained block
- * hashes. Built once per request ({@linkcode pickInput}); every attempt's pick reuses it.
+ * hashes. Built once per request and pool ({@linkcode pickInput}; a fallback model or a reload's
+ * live pool gets its own); every attempt's pick in that pool reuses it.
  *
  * @module
  */
