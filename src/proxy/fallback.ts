@@ -136,7 +136,8 @@ export function exhausted(x: Exchange): Response | Promise<Response> {
 function fallBack(x: Exchange, cached: CachedResponse | undefined): Response {
   const { svc, req } = x;
   if (cached) {
-    x.deps.observer.fallback(req.service, req.model, "cache");
+    // Counted under the model served, never the name the client sent (a pattern alias admits any).
+    x.deps.observer.fallback(req.service, x.route!.pool.name, "cache");
     x.log(cached.status, undefined, undefined, "cache");
     return new Response(cached.body.slice(), {
       status: cached.status,
@@ -150,7 +151,7 @@ function fallBack(x: Exchange, cached: CachedResponse | undefined): Response {
   const fb = svc.config.fallback;
   const body = fb.enabled && fb.response ? defaultBody(x, fb.response) : undefined;
   if (body !== undefined) {
-    x.deps.observer.fallback(req.service, req.model, "default");
+    x.deps.observer.fallback(req.service, x.route!.pool.name, "default");
     x.log(fb.response!.status, undefined, undefined, "default");
     return Response.json(body.value, {
       status: fb.response!.status,
@@ -199,7 +200,6 @@ function exhaustedError(x: Exchange): GatewayError {
   }
   if (f) return new UpstreamError(`Service ${service} (model "${model}"): ${f.message}.`);
   if (x.limitedBy) return rateLimitError("instance", x.limitedBy, service, model);
-  if (x.svc.config.fallback.enabled) x.deps.observer.fallback(service, model, "default");
   return new NoUpstreamError(
     `Service ${service} has no available instance for model "${model}" (${
       unavailableReason(triedPools(x), x.tried)

@@ -223,3 +223,30 @@ Deno.test("model fallback: dairouter_fallbacks_total counts an answer from the c
   );
   h.assertIdle();
 });
+
+Deno.test("fallback cache and default answers are counted under the model served, not the name a client sent", async () => {
+  const { harness, serviceConfig } = await import("./_testing.ts");
+  const cases = [
+    // The cache answers the identical request only; the default answers any.
+    { fallback: { strategy: "cache" }, sent: ["gpt-0", "gpt-0", "gpt-0"] },
+    {
+      fallback: { strategy: "default", response: { status: 200, body: {} } },
+      sent: ["gpt-0", "gpt-1", "gpt-2"],
+    },
+  ];
+  for (const { fallback, sent } of cases) {
+    const config = serviceConfig(["a"], {
+      fallback: { enabled: true, ...fallback },
+      "circuit-breaker": { enabled: false },
+    }) as { model: Record<string, unknown> };
+    // A pattern alias admits any name: one series per name sent would grow without bound.
+    config.model.aliases = { "gpt-*": "m" };
+    const h = harness(config, { a: [answer("m"), E500, E500] });
+    for (const model of sent) await (await h.post({ model, messages: [] })).text();
+    assert.equal(
+      await fallbacksCounted(h),
+      `dairouter_fallbacks_total{service="chat",model="m",strategy="${fallback.strategy}"} 2`,
+    );
+    h.assertIdle();
+  }
+});
