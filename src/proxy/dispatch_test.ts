@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Case, CHAT, runCases, send, serviceConfig, type Step } from "./_testing.ts";
+import { type Case, CHAT, harness, runCases, send, serviceConfig, type Step } from "./_testing.ts";
 
 const OK: Step = {
   json: {
@@ -285,3 +285,15 @@ const CASES: Case[] = [
 ];
 
 runCases("dispatch", CASES);
+
+Deno.test("dispatch: dairouter_retries_total names the instance that failed, as its help says", async () => {
+  const h = harness(serviceConfig(["a", "b"]), { a: [E500], b: [OK] });
+  assert.equal((await (await h.post(CHAT)).text()).includes("hello"), true);
+  const lines = (await h.gateway.metrics.render()).split("\n").filter((l) =>
+    l.startsWith("dairouter_retries_total")
+  );
+  assert.deepEqual(lines, [
+    `dairouter_retries_total{service="chat",model="m",instance="${h.upstream("a").id}"} 1`,
+  ]);
+  h.assertIdle();
+});

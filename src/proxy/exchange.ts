@@ -100,6 +100,8 @@ export class Exchange implements AttemptOwner, WaiterOwner {
   #pick: PickContext<Upstream> | undefined;
   /** An instance whose slot the queue reserved for this request's next attempt. */
   #reserved: Upstream | undefined;
+  /** The instance of the last attempt started (a retry is counted against it). */
+  #last: Upstream | undefined;
   /** What the last admitted pick's cluster-wide token limit took, for the attempt that starts next. */
   #grant: Decision | undefined;
   /** The request's place in the current pool's admission queue, when it had to wait. */
@@ -393,7 +395,8 @@ export class Exchange implements AttemptOwner, WaiterOwner {
       if (this.tokens !== undefined) this.#correctInstance(u, grant, -this.tokens);
       throw error;
     }
-    if (this.attempts++ > 0) this.deps.observer.retry(u);
+    if (this.attempts++ > 0) this.deps.observer.retry(this.#last!);
+    this.#last = u;
     if (!reserved) u.stats.inFlight++;
     const attempt = new Attempt(this, u, prepared.call, prepared.stripUsage, prepared.reply);
     attempt.grant = grant;

@@ -96,7 +96,7 @@ export interface StreamRewrite extends ChunkFilter {
 /** Where the dispatcher reports what happened (metrics and logs implement it). */
 export interface DispatchObserver {
   access(rec: AccessRecord): void;
-  /** A further attempt of a request starts on `u` (the instance tried next, not the one that failed). */
+  /** A further attempt of a request starts after `u`, the instance of the one before, failed. */
   retry(u: Upstream): void;
   fallback(service: ServiceKind, model: string, strategy: string): void;
   rateLimited(scope: LimitScope, service: ServiceKind): void;
