@@ -23,7 +23,13 @@ import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
-import { configuredIds, configuredPools, forgetRemoved, forgetRemovedPools } from "./proxy/forget_removed.ts";
+import {
+  configuredIds,
+  configuredPools,
+  forgetRemoved,
+  forgetRemovedKeys,
+  forgetRemovedPools,
+} from "./proxy/forget_removed.ts";
 import { OutlierMonitor } from "./proxy/outlier_monitor.ts";
 import { upstreamOf } from "./proxy/upstream_index.ts";
 import {
@@ -201,6 +207,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       }
       forgetRemoved(state, configuredIds(next));
       forgetRemovedPools(state, configuredPools(next));
+      forgetRemovedKeys(state, next);
       const previous = runtime;
       config = next;
       secretList = configSecrets(config);

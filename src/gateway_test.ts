@@ -125,3 +125,40 @@ Deno.test("the status page of 30,000 instances is linear too (it is public when 
     await gateway.close();
   }
 });
+
+Deno.test("reload() drops the rate-limit bucket of an API key no longer configured, and keeps the others'", async () => {
+  const withKeys = (names: string[]): Config =>
+    parseConfig(
+      `auth:
+  enabled: true
+  keys:
+${
+        names.map((n) =>
+          `    - { name: ${n}, key: sk-${n}-0123456789abcdef, rate-limit: { capacity: 5, rate: 1 } }`
+        ).join("\n")
+      }
+model:
+  health-check: { enabled: false }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "http://127.0.0.1:1" }
+`,
+      { source: "x.yaml", env: {} },
+    ).config;
+  const gateway = createGateway(withKeys(["a", "b"]), {
+    clock: () => 0,
+    random: () => 0.5,
+    fetch,
+    write: () => {},
+  });
+  try {
+    const kept = gateway.state.keyLimiters.get("a");
+    assert.deepEqual([...gateway.state.keyLimiters.keys()], ["a", "b"]);
+    gateway.reload(withKeys(["a", "c"]));
+    assert.deepEqual([...gateway.state.keyLimiters.keys()], ["a", "c"]);
+    assert.equal(gateway.state.keyLimiters.get("a"), kept, "a key still configured keeps its bucket");
+  } finally {
+    await gateway.close();
+  }
+});

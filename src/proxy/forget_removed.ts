@@ -79,3 +79,24 @@ export function forgetRemoved(state: RuntimeState, kept: ReadonlySet<string>): v
     state.waiting.delete(id);
   }
 }
+
+/**
+ * Forgets the rate-limit buckets of API keys `config` no longer lists (a key put back later starts
+ * with a fresh bucket), so keys rotated through reloads do not pile up.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRuntimeState } from "./runtime.ts";
+ * import { forgetRemovedKeys } from "./forget_removed.ts";
+ * const state = createRuntimeState();
+ * state.keyLimiters.set("old", {} as never);
+ * state.keyLimiters.set("kept", {} as never);
+ * forgetRemovedKeys(state, { auth: { keys: [{ name: "kept" }] } } as never);
+ * assert.deepEqual([...state.keyLimiters.keys()], ["kept"]);
+ * ```
+ */
+export function forgetRemovedKeys(state: RuntimeState, config: Config): void {
+  const names = new Set(config.auth.keys.map((k) => k.name));
+  for (const name of state.keyLimiters.keys()) if (!names.has(name)) state.keyLimiters.delete(name);
+}
