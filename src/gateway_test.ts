@@ -3,16 +3,19 @@ import { parseConfig } from "./config/load.ts";
 import type { Config, InstanceConfig } from "./config/types.ts";
 import { createGateway } from "./gateway.ts";
 
-const BASE = parseConfig(
-  `model:
+/** One chat instance, after `head` (YAML of other top-level blocks). */
+const oneInstance = (head = "") =>
+  parseConfig(
+    `${head}model:
   health-check: { enabled: false }
   services:
     chat:
       instances:
         - { name: m, base-url: "http://127.0.0.1:1" }
 `,
-  { source: "x.yaml", env: {} },
-).config;
+    { source: "x.yaml", env: {} },
+  ).config;
+const BASE = oneInstance();
 
 /** `BASE` with `n` chat instances over 50 models, their URLs (and so their ids) tagged with `tag`. */
 function scaled(n: number, tag: string): Config {
@@ -128,24 +131,14 @@ Deno.test("the status page of 30,000 instances is linear too (it is public when 
 
 Deno.test("reload() drops the rate-limit bucket of an API key no longer configured, and keeps the others'", async () => {
   const withKeys = (names: string[]): Config =>
-    parseConfig(
-      `auth:
+    oneInstance(`auth:
   enabled: true
   keys:
 ${
-        names.map((n) =>
-          `    - { name: ${n}, key: sk-${n}-0123456789abcdef, rate-limit: { capacity: 5, rate: 1 } }`
-        ).join("\n")
-      }
-model:
-  health-check: { enabled: false }
-  services:
-    chat:
-      instances:
-        - { name: m, base-url: "http://127.0.0.1:1" }
-`,
-      { source: "x.yaml", env: {} },
-    ).config;
+      names.map((n) =>
+        `    - { name: ${n}, key: sk-${n}-0123456789abcdef, rate-limit: { capacity: 5, rate: 1 } }\n`
+      ).join("")
+    }`);
   const gateway = createGateway(withKeys(["a", "b"]), {
     clock: () => 0,
     random: () => 0.5,

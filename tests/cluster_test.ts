@@ -219,21 +219,8 @@ Deno.test({
     const redis = await startRedis();
     const gws = await startReplicas(3, replicaYaml(redis.url, up.url));
     try {
-      const res = await fetch(`${gws[0].url}/admin/services/chat/instances`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ name: "added", "base-url": up.url }),
-      });
-      assert.equal(res.status, 201, await res.text());
-      const took = await Promise.all(
-        [gws[1], gws[2]].map((g) =>
-          within(1000, "the added model served by another replica", async () => {
-            const r = await chat(g.url, "added");
-            await r.body?.cancel();
-            return r.status === 200;
-          })
-        ),
-      );
+      await addModel(gws[0], "added", up.url);
+      const took = await Promise.all([gws[1], gws[2]].map((g) => serves(g, "added", 1000)));
       console.log(`admin change propagation: ${took.map((ms) => ms.toFixed(0)).join(" ms, ")} ms`);
       const revisions = await Promise.all(
         gws.map(async (g) => (await (await fetch(`${g.url}/readyz`)).json()).revision),
