@@ -8,7 +8,16 @@
 import assert from "node:assert/strict";
 import { startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { redisAvailable, startRedis } from "./fakes/redis_server.ts";
-import { chat, replicaYaml, startReplicas, stopAll, TOKEN, waitForCount, within } from "./fakes/replicas.ts";
+import {
+  chat,
+  replicaYaml,
+  startReplicas,
+  stopAll,
+  TOKEN,
+  waitForCount,
+  within,
+  withReplicas,
+} from "./fakes/replicas.ts";
 
 const ignore = !redisAvailable();
 const OPEN_KEY = "sk-cluster-open-0123456789abcdef";
@@ -214,11 +223,8 @@ Deno.test({
 Deno.test({
   name: "three replicas: an admin change on one is served by the other two within 1 s, with its revision",
   ignore,
-  async fn() {
-    const up = startFakeUpstream({ name: "A" });
-    const redis = await startRedis();
-    const gws = await startReplicas(3, replicaYaml(redis.url, up.url));
-    try {
+  fn: () =>
+    withReplicas(3, replicaYaml, async (gws, _redis, up) => {
       await addModel(gws[0], "added", up.url);
       const took = await Promise.all([gws[1], gws[2]].map((g) => serves(g, "added", 1000)));
       console.log(`admin change propagation: ${took.map((ms) => ms.toFixed(0)).join(" ms, ")} ms`);
@@ -227,11 +233,7 @@ Deno.test({
       );
       assert.match(revisions[1], /^1-/);
       assert.equal(revisions[1], revisions[2]);
-    } finally {
-      await stopAll(gws, redis);
-      await up.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -285,11 +287,8 @@ Deno.test({
   name:
     "two replicas: after Redis restarts empty, revisions go on and the next admin change reaches the other",
   ignore,
-  async fn() {
-    const up = startFakeUpstream({ name: "A" });
-    const redis = await startRedis();
-    const gws = await startReplicas(2, replicaYaml(redis.url, up.url));
-    try {
+  fn: () =>
+    withReplicas(2, replicaYaml, async (gws, redis, up) => {
       for (const name of ["one", "two"]) {
         await addModel(gws[0], name, up.url);
         await serves(gws[1], name);
@@ -309,21 +308,14 @@ Deno.test({
       await serves(gws[1], "three");
       const revision = (await (await fetch(`${gws[1].url}/readyz`)).json()).revision;
       assert.match(revision, /^3-/);
-    } finally {
-      await stopAll(gws, redis);
-      await up.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "two replicas: an admin change made while Redis is down reaches the other once Redis is back",
   ignore,
-  async fn() {
-    const up = startFakeUpstream({ name: "A" });
-    const redis = await startRedis();
-    const gws = await startReplicas(2, replicaYaml(redis.url, up.url));
-    try {
+  fn: () =>
+    withReplicas(2, replicaYaml, async (gws, redis, up) => {
       await redis.stop();
       for (const g of gws) await waitForCount(g, /"msg":"state backend down"/, 1);
       await addModel(gws[0], "offline", up.url);
@@ -334,9 +326,5 @@ Deno.test({
       await redis.restart();
       await serves(gws[1], "offline", 5000);
       assert.ok(gws[0].lines.some((l) => l.includes('"msg":"configuration published to the cluster"')));
-    } finally {
-      await stopAll(gws, redis);
-      await up.close();
-    }
-  },
+    }),
 });

@@ -6,8 +6,9 @@
  */
 
 import { postChat } from "./gateway.ts";
+import { type FakeUpstream, startFakeUpstream } from "./openai_upstream.ts";
 import { type GatewayProcess, spawnGateway } from "./process.ts";
-import type { TestRedis } from "./redis_server.ts";
+import { startRedis, type TestRedis } from "./redis_server.ts";
 
 /** The admin token of {@linkcode replicaYaml}. */
 export const TOKEN = "cluster-admin-token-0123456789ab";
@@ -50,6 +51,26 @@ export async function stopAll(gws: GatewayProcess[], redis: TestRedis | undefine
   for (const g of gws) g.kill("SIGTERM");
   await Promise.all(gws.map((g) => g.exited));
   await redis?.stop();
+}
+
+/**
+ * Runs `fn` against `n` replicas on a fresh Redis in front of one fake upstream (`yaml` makes the
+ * replicas' config from their URLs), then stops them all.
+ */
+export async function withReplicas(
+  n: number,
+  yaml: (redisUrl: string, upstreamUrl: string) => string,
+  fn: (gws: GatewayProcess[], redis: TestRedis, up: FakeUpstream) => Promise<void>,
+): Promise<void> {
+  const up = startFakeUpstream({ name: "A" });
+  const redis = await startRedis();
+  const gws = await startReplicas(n, yaml(redis.url, up.url));
+  try {
+    await fn(gws, redis, up);
+  } finally {
+    await stopAll(gws, redis);
+    await up.close();
+  }
 }
 
 /** Posts a small chat request for `model` (with a client API key when given). */
