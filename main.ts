@@ -31,14 +31,20 @@ import type { Schedule } from "./src/types.ts";
 
 const VERSION: string = denoJson.version;
 
+/** The module each worker of `server.workers` runs: this one (see the end of the file). */
+const WORKER_ENTRY = new URL("./main.ts", import.meta.url);
+
 /**
  * Runs the CLI; resolves with the process exit code. `onListening` gets the gateway's address once
- * it listens (the demo sends its traffic there).
+ * it listens (the demo sends its traffic there). `workerEntry` is the module the workers of
+ * `server.workers` run: this one, or in tests one that wraps {@linkcode runWorker} (to make a
+ * worker fail on purpose, without a way to do so in the product).
  */
 export async function main(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
   onListening?: (address: string) => void,
+  workerEntry: URL = WORKER_ENTRY,
 ): Promise<number> {
   let cli: Cli;
   try {
@@ -62,7 +68,7 @@ export async function main(
   if (cli.command === "check") return reportCheck(cli, loaded, { out: console.log, err: console.error });
 
   const count = workerCount(loaded.config.server.workers);
-  if (count > 1) return await supervise(cli, env, loaded, count, onListening);
+  if (count > 1) return await supervise(cli, env, loaded, count, workerEntry, onListening);
   return await serve(cli, env, loaded, undefined, onListening);
 }
 
@@ -192,6 +198,7 @@ function supervise(
   env: Readonly<Record<string, string>>,
   loaded: LoadResult,
   count: number,
+  workerEntry: URL,
   onListening?: (address: string) => void,
 ): Promise<number> {
   return runSupervisor({
@@ -207,7 +214,7 @@ function supervise(
       return { port: (listener.addr as Deno.NetAddr).port, close: () => listener.close() };
     },
     spawnWorker(i) {
-      const w = new Worker(new URL("./main.ts", import.meta.url), {
+      const w = new Worker(workerEntry, {
         type: "module",
         name: `dairouter-${i + 1}`,
       });
@@ -223,7 +230,7 @@ function supervise(
 }
 
 /** A worker of `server.workers`: waits for its arguments and place, then serves. */
-async function runWorker(): Promise<void> {
+export async function runWorker(): Promise<void> {
   const self = globalThis as unknown as { postMessage(m: unknown): void; onmessage: unknown };
   const argsMessage = await new Promise<{ args: string[]; env: Record<string, string> }>((resolve) => {
     self.onmessage = (e: MessageEvent) => resolve(e.data);

@@ -23,16 +23,19 @@ export interface GatewayProcess {
   resumeStdout(): void;
 }
 
-/** Runs `main.ts` with `args` and resolves once it logs that it is listening. */
+/**
+ * Runs `main.ts` (or `options.entry`, a module that calls its `main`) with `args` and resolves
+ * once it logs that it is listening.
+ */
 export async function spawnGateway(
   args: string[],
   env: Record<string, string> = {},
-  options: { readonly fdLimit?: number; readonly permissions?: string[] } = {},
+  options: { readonly fdLimit?: number; readonly permissions?: string[]; readonly entry?: string } = {},
 ): Promise<GatewayProcess> {
   const argv = [
     "run",
     ...(options.permissions ?? ["-A"]),
-    MAIN,
+    options.entry ?? MAIN,
     "--port",
     "0",
     "--host",

@@ -1,0 +1,31 @@
+/**
+ * A worker of `server.workers` (`main.ts`'s `runWorker`) that fails on purpose, for the
+ * supervisor's tests through a real process (`failing_gateway.ts`). Worker 1 watches the file
+ * named by `DAIROUTER_TEST_FAIL_FILE`; once it holds `throw`, the worker removes it and throws an
+ * uncaught error; once it holds `close`, the worker removes it and ends itself without a word
+ * (`self.close()`), as a worker gone some other way does. Fresh workers find no file and serve.
+ *
+ * @module
+ */
+
+import { runWorker } from "../../main.ts";
+import type { ToWorker } from "../../src/cluster/workers.ts";
+
+const file = Deno.env.get("DAIROUTER_TEST_FAIL_FILE");
+
+/** Looks for an order every 50 ms; acts on the first one. */
+async function watch(): Promise<void> {
+  const order = await Deno.readTextFile(file!).catch(() => "");
+  if (order === "") return void setTimeout(watch, 50);
+  await Deno.remove(file!);
+  if (order === "close") return (globalThis as unknown as { close(): void }).close();
+  setTimeout(() => {
+    throw new Error("worker failed on purpose (test)");
+  });
+}
+
+self.addEventListener("message", (event) => {
+  const m = (event as MessageEvent).data as ToWorker;
+  if (m?.t === "init" && m.index === 0 && file !== undefined) void watch();
+});
+await runWorker();
