@@ -1,0 +1,105 @@
+/**
+ * The `/metrics` scrapes of `server.workers`: the scraped worker asks the supervisor, which asks
+ * every live worker for its metrics and answers with their aggregate once each has answered, is
+ * gone (it failed), or the deadline has passed — whichever comes first. A scrape never waits on a
+ * worker that is gone or hung: it answers with what the others gave, and says who was missing.
+ *
+ * @module
+ */
+
+import { aggregateMetrics, type MetricsSnapshot } from "../observe/metrics.ts";
+import type { Schedule } from "../types.ts";
+
+/** Options of {@linkcode createScrapes}. */
+export interface ScrapesOptions {
+  /** How long a scrape waits for the workers' metrics, ms. */
+  readonly timeoutMs: number;
+  /** The deadline's timer. */
+  readonly schedule: Schedule;
+  /** Told the workers (0-based) a scrape answered without, because they missed the deadline. */
+  readonly onLate: (missing: readonly number[]) => void;
+}
+
+/** The scrapes in progress. */
+export interface Scrapes {
+  /** Asks `ask` of each worker in `asked`; `reply` gets the aggregate. Returns the scrape's id. */
+  start(
+    asked: Iterable<number>,
+    ask: (index: number, id: number) => void,
+    reply: (text: string) => void,
+  ): number;
+  /** Worker `index` answered scrape `id`. */
+  collected(id: number, index: number, data: MetricsSnapshot): void;
+  /** Worker `index` is gone: no scrape waits on it any more. */
+  forget(index: number): void;
+}
+
+interface Scrape {
+  readonly waiting: Set<number>;
+  readonly data: MetricsSnapshot[];
+  readonly reply: (text: string) => void;
+  cancel: () => void;
+}
+
+/**
+ * Creates the supervisor's scrape table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMetrics } from "../observe/metrics.ts";
+ * import { createScrapes } from "./scrapes.ts";
+ * let expire = () => {};
+ * const late: number[][] = [];
+ * const scrapes = createScrapes({
+ *   timeoutMs: 2000,
+ *   schedule: (fn) => ((expire = fn), () => {}),
+ *   onLate: (missing) => late.push([...missing]),
+ * });
+ * const text = new Promise<string>((reply) => scrapes.start([0, 1], () => {}, reply));
+ * const a = createMetrics();
+ * a.recordRetry("chat", "m", "i");
+ * scrapes.collected(1, 0, await a.snapshot());
+ * expire(); // worker 1 never answered
+ * assert.match(await text, /dairouter_retries_total\{service="chat",model="m",instance="i"\} 1/);
+ * assert.deepEqual(late, [[1]]);
+ * ```
+ */
+export function createScrapes(options: ScrapesOptions): Scrapes {
+  const scrapes = new Map<number, Scrape>();
+  let nextId = 1;
+
+  /** Answers scrape `id` once nobody is left to wait on. */
+  const settle = (id: number, s: Scrape) => {
+    if (s.waiting.size > 0) return;
+    scrapes.delete(id);
+    s.cancel();
+    void aggregateMetrics(s.data).then(s.reply);
+  };
+
+  return {
+    start(asked, ask, reply) {
+      const id = nextId++;
+      const s: Scrape = { waiting: new Set(asked), data: [], reply, cancel: () => {} };
+      scrapes.set(id, s);
+      s.cancel = options.schedule(() => {
+        if (scrapes.get(id) !== s) return;
+        options.onLate([...s.waiting]);
+        s.waiting.clear();
+        settle(id, s);
+      }, options.timeoutMs);
+      for (const index of s.waiting) ask(index, id);
+      settle(id, s);
+      return id;
+    },
+    collected(id, index, data) {
+      const s = scrapes.get(id);
+      if (s === undefined || !s.waiting.delete(index)) return;
+      s.data.push(data);
+      settle(id, s);
+    },
+    forget(index) {
+      for (const [id, s] of scrapes) if (s.waiting.delete(index)) settle(id, s);
+    },
+  };
+}
