@@ -223,13 +223,17 @@ function supervise(
     },
     stdout: (b) => Deno.stdout.write(b),
     clock: Date.now,
+    schedule: timer(true),
     onSignal,
     watch: watcherOf(cli),
     onListening,
   });
 }
 
-/** A worker of `server.workers`: waits for its arguments and place, then serves. */
+/**
+ * A worker of `server.workers`: waits for its arguments and place, then serves — on the config
+ * file, or on the config in force when it replaces a worker that failed.
+ */
 export async function runWorker(): Promise<void> {
   const self = globalThis as unknown as { postMessage(m: unknown): void; onmessage: unknown };
   const argsMessage = await new Promise<{ args: string[]; env: Record<string, string> }>((resolve) => {
@@ -239,7 +243,9 @@ export async function runWorker(): Promise<void> {
   const place = await link.init;
   try {
     const cli = parseArgs(argsMessage.args, argsMessage.env);
-    const loaded = await loadConfigFile(cli.config, argsMessage.env, loadOptionsOf(cli));
+    const loaded: LoadResult = place.config
+      ? { config: place.config, warnings: [], files: [cli.config] }
+      : await loadConfigFile(cli.config, argsMessage.env, loadOptionsOf(cli));
     const code = await serve(cli, argsMessage.env, loaded, { link, ...place });
     if (code !== 0) link.failed(`exit code ${code}`);
   } catch (error) {

@@ -1,7 +1,9 @@
 /**
  * `server.workers: 2` through the real `main.ts` process: every request is served over many
  * connections, limits are not doubled, one `/metrics` counts every worker's requests, SIGHUP
- * reloads both workers, SIGTERM drains both, and the log is one stream.
+ * reloads both workers, SIGTERM drains both, and the log is one stream. A worker that fails
+ * (`fakes/failing_gateway.ts` makes one fail on purpose) is replaced without cutting the other's
+ * requests, and one gone without a word holds neither `/metrics` nor SIGTERM.
  */
 
 import assert from "node:assert/strict";
@@ -207,5 +209,100 @@ Deno.test("workers: 2 without Redis — an instance ejected by one worker's pass
       const status = await getFresh(gw.url, "/v1/chat/status") as { instances: { healthy: boolean }[] };
       assert.equal(status.instances[0].healthy, false, "both workers report it ejected");
     }
+  });
+});
+
+/** Runs `fn` against a `workers: 2` gateway whose worker 1 fails when told (`fakes/failing_worker.ts`). */
+async function withFailingWorker(
+  server: string,
+  fn: (
+    gw: GatewayProcess,
+    up: FakeUpstream,
+    fail: (order: "throw" | "close") => Promise<void>,
+  ) => Promise<void>,
+): Promise<void> {
+  const up = startFakeUpstream({ name: "A" });
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-workers-" });
+  const file = `${dir}/c.yaml`;
+  const order = `${dir}/fail`;
+  await Deno.writeTextFile(
+    file,
+    yaml(up.url, ["m"]).replace(/^server: .*$/m, `server: { workers: 2, ${server} }`),
+  );
+  const gw = await spawnGateway(["--config", file, "--no-watch"], { DAIROUTER_TEST_FAIL_FILE: order }, {
+    entry: new URL("./fakes/failing_gateway.ts", import.meta.url).pathname,
+  });
+  /** Tells worker 1 to fail; resolves once it has taken the order. */
+  const fail = async (what: "throw" | "close") => {
+    await Deno.writeTextFile(order, what);
+    while (await Deno.stat(order).then(() => true, () => false)) await new Promise((r) => setTimeout(r, 20));
+  };
+  try {
+    await fn(gw, up, fail);
+  } finally {
+    try {
+      gw.kill("SIGKILL");
+    } catch { /* exited */ }
+    await gw.exited;
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A chat's status, or "cut" when its connection ended without an answer. */
+const chatOrCut = (url: string) => chatFresh(url).catch(() => "cut" as const);
+
+Deno.test("workers: 2 — a worker's uncaught error is logged and the worker replaced; the other worker's requests finish, and /metrics and SIGTERM still answer", async () => {
+  await withFailingWorker("drain-delay: 0, shutdown-timeout: 5000", async (gw, up, fail) => {
+    up.fault = { kind: "delay", ms: 1500 };
+    // 12 requests on fresh connections: the kernel gives each worker some (all to one: 1 in 2048).
+    const chats = Array.from({ length: 12 }, () => chatOrCut(gw.url));
+    while (up.requests.length < 12) await new Promise((r) => setTimeout(r, 20));
+    await fail("throw");
+    const failed = JSON.parse(
+      await gw.waitFor(/"msg":"worker failed; starting a fresh one","event":"worker","worker":1,/, 5000),
+    );
+    assert.match(failed.error, /worker failed on purpose \(test\)/);
+    assert.equal(failed.restartInMs, 500);
+    const statuses = await Promise.all(chats);
+    const served = statuses.filter((s) => s === 200).length;
+    assert.deepEqual(statuses.filter((s) => s !== 200 && s !== "cut"), []);
+    assert.ok(served > 0, `worker 2's requests finish while worker 1 fails: ${statuses.join(",")}`);
+
+    await gw.waitFor(/"msg":"worker restarted","event":"worker","worker":1\b/, 5000);
+    up.fault = { kind: "none" };
+    const after = await Promise.all(Array.from({ length: 20 }, () => chatFresh(gw.url)));
+    assert.deepEqual(after.filter((s) => s !== 200), [], "both workers serve again");
+    const res = await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    assert.match(await res.text(), /^dairouter_requests_total\{/m);
+    gw.kill("SIGTERM");
+    assert.equal(await gw.exited, 0);
+    assert.equal(gw.lines.filter((l) => l.includes('"msg":"draining"')).length, 2, "both workers drained");
+  });
+});
+
+Deno.test("workers: 2 — a worker gone without a word: /metrics answers with the other's within the scrape deadline; SIGTERM exits by the shutdown deadline", async () => {
+  await withFailingWorker("drain-delay: 0, shutdown-timeout: 1000", async (gw, _up, fail) => {
+    await fail("close");
+    await new Promise((r) => setTimeout(r, 100)); // its listener closes with it
+    for (let i = 0; i < 2; i++) {
+      const t0 = performance.now();
+      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+      const res = await fetch(`${gw.url}/metrics`, { client, signal: AbortSignal.timeout(6000) });
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /^dairouter_requests_total|^# HELP/m);
+      client.close();
+      assert.ok(performance.now() - t0 < 4000, `answered in ${Math.round(performance.now() - t0)} ms`);
+    }
+    assert.match(await gw.waitFor(/"msg":"metrics answered without workers/), /"workers":\[1\]/);
+    const t0 = performance.now();
+    gw.kill("SIGTERM");
+    // drain-delay 0 + shutdown-timeout 1 s + the 2 s margin, and the process's own exit.
+    const code = await Promise.race([
+      gw.exited,
+      new Promise((r) => setTimeout(() => r("still running"), 8000)),
+    ]);
+    assert.equal(code, 0, `${Math.round(performance.now() - t0)} ms after SIGTERM`);
+    assert.match(await gw.waitFor(/"msg":"workers did not stop by the deadline/), /"workers":\[1\]/);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * The main thread of `server.workers: N`: holds the port until every worker has bound it, starts
- * the workers (`workers.ts` relays their logs, metrics, admin changes and governance messages),
+ * the workers (`worker_supervisor.ts` relays their logs, metrics, admin changes and governance messages),
  * reloads them all at once on a file change, SIGHUP or an admin change made on any worker, and
- * drains them all on SIGTERM/SIGINT. It writes the one log stream of the host.
+ * drains them all on SIGTERM/SIGINT, within a deadline. It writes the one log stream of the host,
+ * and replaces a worker that fails once all have started (`worker_supervisor.ts`).
  *
  * The outside world is injected: `spawnWorker` (a `new Worker(...)` of `main.ts`), the port
- * reservation, stdout, signals and the config file's loader and watcher.
+ * reservation, stdout, the clock and timers, signals and the config file's loader and watcher.
  *
  * @module
  */
@@ -14,8 +15,9 @@ import type { LoadResult } from "../config/load.ts";
 import type { SignalName } from "../lifecycle/handles.ts";
 import { createChunkOutput, createLineWriter, logDropped } from "../observe/line_writer.ts";
 import { createLogger, type Logger } from "../observe/logger.ts";
-import type { Clock } from "../types.ts";
-import { type MessagePortLike, superviseWorkers, type Supervisor } from "./workers.ts";
+import type { Clock, Schedule } from "../types.ts";
+import { superviseWorkers, type Supervisor } from "./worker_supervisor.ts";
+import type { WorkerHandle } from "./workers.ts";
 
 /** A port held open (with `SO_REUSEPORT`) until the workers have bound it. */
 export interface ReservedPort {
@@ -40,10 +42,12 @@ export interface RunSupervisorOptions {
   /** Binds `hostname:port` with `SO_REUSEPORT` (port 0 becomes a real one). */
   readonly reservePort: (hostname: string, port: number) => ReservedPort;
   /** Starts worker `index` on this module's entry, with the process's arguments. */
-  readonly spawnWorker: (index: number) => MessagePortLike & { terminate(): void };
+  readonly spawnWorker: (index: number) => WorkerHandle;
   /** Writes to stdout; resolves with the bytes written. */
   readonly stdout: (bytes: Uint8Array) => Promise<number>;
   readonly clock: Clock;
+  /** Restarts of failed workers, and the deadlines of scrapes and of the drain. */
+  readonly schedule: Schedule;
   /** `Deno.addSignalListener`, for the signals this platform delivers. */
   readonly onSignal: (signal: SignalName, listener: () => void) => void;
   /** Watches the config file; absent with `--no-watch`. */
@@ -135,7 +139,10 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const supervisor = superviseWorkers({
     count,
     port: reserve.port,
+    config: loaded.config,
     clock: options.clock,
+    schedule: options.schedule,
+    logger,
     spawn: options.spawnWorker,
     write: out.write,
     adminChanged: () => reload("admin change"),

@@ -1,13 +1,15 @@
 /**
  * `runSupervisor()` with workers on message ports (no isolates, no socket, no signal): it holds
- * the port until every worker listens, hands one reload to all, drains them all, and exits 1 —
- * with every worker stopped — when one fails to start. The same paths through a real process:
+ * the port until every worker listens, hands one reload to all, drains them all (ending at the
+ * deadline those that do not stop), and exits 1 — with every worker stopped — when one fails to
+ * start. The same paths through a real process:
  * tests/workers_test.ts.
  */
 
 import assert from "node:assert/strict";
 import { type LoadResult, parseConfig } from "../config/load.ts";
 import type { SignalName } from "../lifecycle/handles.ts";
+import { manualSchedule } from "../../tests/fakes/manual_schedule.ts";
 import { runSupervisor, type RunSupervisorOptions } from "./supervise.ts";
 import { connectSupervisor } from "./workers.ts";
 
@@ -18,8 +20,11 @@ function configOf(model: string): LoadResult {
   );
 }
 
-/** Workers that answer as real ones do: listen on init (or fail), record reloads, stop on drain. */
-function fakeWorkers(failing?: number) {
+/**
+ * Workers that answer as real ones do: listen on init (or fail), record reloads, stop on drain —
+ * except `hung`, which never says it stopped.
+ */
+function fakeWorkers(failing?: number, hung?: number) {
   const reloads: string[][] = [];
   const bothReloaded = Promise.withResolvers<void>();
   const terminated: number[] = [];
@@ -34,7 +39,7 @@ function fakeWorkers(failing?: number) {
         reloads[i].push(config.services.chat.instances[0].name);
         if (reloads.every((r) => r.length > 0)) bothReloaded.resolve();
       },
-      drain: () => link.stopped(),
+      drain: () => i === hung || link.stopped(),
       collect: () => Promise.reject(new Error("not scraped here")),
     });
     void link.init.then((place) =>
@@ -51,8 +56,9 @@ function fakeWorkers(failing?: number) {
   };
 }
 
-function harness(failing?: number) {
-  const workers = fakeWorkers(failing);
+function harness(failing?: number, hung?: number) {
+  const workers = fakeWorkers(failing, hung);
+  const timers = manualSchedule();
   const signals = new Map<SignalName, () => void>();
   const reserved = { port: 0, closed: false };
   const out: string[] = [];
@@ -72,10 +78,11 @@ function harness(failing?: number) {
     spawnWorker: workers.spawnWorker,
     stdout: (b) => (out.push(new TextDecoder().decode(b)), Promise.resolve(b.length)),
     clock: () => 0,
+    schedule: timers.schedule,
     onSignal: (signal, listener) => void signals.set(signal, listener),
   };
   const logged = () => out.join("").split("\n").filter((l) => l).map((l) => JSON.parse(l));
-  return { options, workers, signals, reserved, logged };
+  return { options, workers, timers, signals, reserved, logged };
 }
 
 Deno.test("runSupervisor(): holds the port until both workers listen; SIGHUP hands one config to both; SIGTERM drains both, exit 0", async () => {
@@ -107,5 +114,22 @@ Deno.test("runSupervisor(): a worker that fails to start: exit 1, the port relea
   assert.deepEqual(h.workers.terminated, [0, 1]);
   assert.equal(h.signals.size, 0, "no signal handled by a supervisor that did not start");
   assert.match(h.logged()[0].error, /worker 2 failed to start: port taken/);
+  h.workers.close();
+});
+
+Deno.test("runSupervisor(): a worker that never stops does not hold SIGTERM past drain-delay + shutdown-timeout + 2 s: exit 0, the worker ended", async () => {
+  const h = harness(undefined, 1);
+  const listening = Promise.withResolvers<string>();
+  const running = runSupervisor({ ...h.options, onListening: listening.resolve });
+  await listening.promise;
+  h.signals.get("SIGTERM")!();
+  await new Promise((r) => setTimeout(r, 0));
+  // The config's defaults: drain-delay 5 s, shutdown-timeout 30 s.
+  assert.deepEqual(h.timers.pending(), [37_000]);
+  h.timers.advance(37_000);
+  assert.equal(await running, 0);
+  assert.deepEqual(h.workers.terminated, [0, 1]);
+  const warn = h.logged().find((l) => l.msg === "workers did not stop by the deadline; ending them");
+  assert.deepEqual(warn?.workers, [2]);
   h.workers.close();
 });

@@ -5,32 +5,41 @@
  *
  * - **one log stream**: workers send their log chunks here; only the supervisor writes stdout;
  * - **one `/metrics`**: whichever worker is scraped asks the supervisor, which collects every
- *   worker's metrics and answers with their aggregate (`aggregateMetrics`);
+ *   serving worker's metrics and answers with their aggregate (`scrapes.ts`, with a deadline);
  * - **one reload**: the supervisor loads and validates the config once (SIGHUP, file change, or
  *   an admin change made on any worker) and hands the same config to every worker;
  * - **one drain**: SIGTERM drains every worker with the same `drain-delay` and deadline; the
- *   process exits once all have stopped;
+ *   process exits once all have stopped, or at the deadline (plus a margin) with those left ended;
+ * - **supervision**: a worker whose isolate fails (an uncaught error, or a failure reported as
+ *   it starts again) is logged and replaced by a fresh one on the config in force, after a
+ *   backoff (`restart.ts`); the other workers and their requests are not touched;
  * - **one view of the instances** (without Redis; with it, each worker is a replica of its own):
  *   breaker and health changes are relayed to the other workers, breaker ownership (so that
  *   half-open trials run once for the host) is kept in the supervisor's table, and every
  *   `state.share-interval` each worker's in-flight counts and latency are exchanged for the
  *   others' (`load_share.ts`).
  *
- * The message types are the protocol between {@linkcode superviseWorkers} and
+ * The message types are the protocol between the supervisor (`worker_supervisor.ts`) and
  * {@linkcode connectSupervisor}.
  *
  * @module
  */
 
 import type { Config } from "../config/types.ts";
-import { aggregateMetrics, type MetricsSnapshot } from "../observe/metrics.ts";
-import type { Clock } from "../types.ts";
+import type { MetricsSnapshot } from "../observe/metrics.ts";
 import type { GovernanceBus } from "./governance.ts";
-import { aggregatePeers, type LoadReport, type PeerReport } from "./load_share.ts";
+import type { LoadReport, PeerReport } from "./load_share.ts";
 
 /** What the supervisor tells a worker. */
 export type ToWorker =
-  | { readonly t: "init"; readonly index: number; readonly count: number; readonly port: number }
+  | {
+    readonly t: "init";
+    readonly index: number;
+    readonly count: number;
+    readonly port: number;
+    /** The config in force, for a worker started in place of a failed one (others load the file). */
+    readonly config?: Config;
+  }
   | { readonly t: "reload"; readonly config: Config }
   | { readonly t: "drain"; readonly signal: string }
   | { readonly t: "collect"; readonly id: number }
@@ -66,132 +75,28 @@ export interface MessagePortLike {
   onmessage: ((event: MessageEvent) => void) | null;
 }
 
-/** Options of {@linkcode superviseWorkers}. */
-export interface SupervisorOptions {
-  readonly count: number;
-  /** The port every worker binds with `reusePort`. */
-  readonly port: number;
-  /** Starts worker `index` (a `new Worker(...)` in `main.ts`). */
-  readonly spawn: (index: number) => MessagePortLike & { terminate(): void };
-  /** Writes a log chunk to the one output stream. */
-  readonly write: (chunk: Uint8Array) => void;
-  /** An admin change was written by a worker: reload the file and hand it to all. */
-  readonly adminChanged: () => void;
-  /** Expiry of breaker ownership claims. */
-  readonly clock: Clock;
-}
-
-/** The running workers. */
-export interface Supervisor {
-  /** Resolves with the address once every worker listens; rejects when one fails to start. */
-  readonly listening: Promise<string>;
-  /** Hands `config` to every worker. */
-  reload(config: Config): void;
-  /** Drains every worker; resolves once all have stopped. */
-  drain(signal: string): Promise<void>;
-  /** Stops the workers at once. */
+/** A worker as the supervisor holds it: a `Worker` of `main.ts`, or a fake in tests. */
+export interface WorkerHandle extends MessagePortLike {
+  /** An uncaught error ended the worker; `preventDefault()` keeps it from ending the process. */
+  onerror: ((event: ErrorEvent) => void) | null;
   terminate(): void;
 }
 
-/** Starts `count` workers and supervises them. */
-export function superviseWorkers(options: SupervisorOptions): Supervisor {
-  const { count, port, write } = options;
-  if (!Number.isSafeInteger(count) || count < 2) {
-    throw new RangeError(`Cannot supervise workers: "count" must be an integer >= 2, received ${count}`);
-  }
-  const listening = Promise.withResolvers<string>();
-  const stopped = Promise.withResolvers<void>();
-  let up = 0;
-  let down = 0;
-  let nextId = 1;
-  /** Scrapes in progress: who asked, and what came back so far. */
-  const scrapes = new Map<
-    number,
-    { asker: number; askerId: number; asked: number; data: MetricsSnapshot[] }
-  >();
-  const workers = Array.from({ length: count }, (_, i) => options.spawn(i));
-  const send = (i: number, m: ToWorker) => workers[i].postMessage(m);
-  const broadcast = (m: ToWorker) => workers.forEach((w) => w.postMessage(m));
-  /** Each worker's last load report, and who holds which breaker until when. */
-  const loads: Array<readonly LoadReport[]> = workers.map(() => []);
-  const claims = new Map<string, { owner: string; until: number }>();
-  const claim = (key: string, owner: string, ttlMs: number): string | null => {
-    const now = options.clock();
-    const held = claims.get(key);
-    if (held !== undefined && held.until > now) return held.owner;
-    claims.set(key, { owner, until: now + ttlMs });
-    return null;
-  };
-
-  const answerScrape = async (id: number) => {
-    const s = scrapes.get(id);
-    if (s === undefined || s.data.length < s.asked) return;
-    scrapes.delete(id);
-    send(s.asker, { t: "metrics", id: s.askerId, text: await aggregateMetrics(s.data) });
-  };
-
-  workers.forEach((w, i) => {
-    w.onmessage = (event: MessageEvent) => {
-      const m = event.data as FromWorker;
-      switch (m.t) {
-        case "log":
-          return write(m.chunk);
-        case "listening":
-          if (++up === count) listening.resolve(m.address);
-          return;
-        case "admin-changed":
-          return options.adminChanged();
-        case "metrics?": {
-          const id = nextId++;
-          scrapes.set(id, { asker: i, askerId: m.id, asked: count, data: [] });
-          return broadcast({ t: "collect", id });
-        }
-        case "collected": {
-          scrapes.get(m.id)?.data.push(m.data);
-          return void answerScrape(m.id);
-        }
-        case "stopped":
-          if (++down === count) stopped.resolve();
-          return;
-        case "load":
-          loads[i] = m.reports;
-          return send(i, { t: "peers", id: m.id, reports: aggregatePeers(loads.filter((_, j) => j !== i)) });
-        case "bus":
-          return workers.forEach((w, j) => j !== i && w.postMessage({ t: "bus", message: m.message }));
-        case "claim":
-          return send(i, { t: "claimed", id: m.id, holder: claim(m.key, m.owner, m.ttlMs) });
-        case "renew": {
-          const held = claims.get(m.key);
-          if (held?.owner === m.owner) held.until = options.clock() + m.ttlMs;
-          return;
-        }
-        case "release":
-          claims.delete(m.key);
-          return;
-        case "failed":
-          return listening.reject(new Error(`worker ${i + 1} failed to start: ${m.error}`));
-      }
-    };
-    send(i, { t: "init", index: i, count, port });
-  });
-
-  return {
-    listening: listening.promise,
-    reload: (config) => broadcast({ t: "reload", config }),
-    drain(signal) {
-      broadcast({ t: "drain", signal });
-      return stopped.promise;
-    },
-    terminate() {
-      for (const w of workers) w.terminate();
-    },
-  };
+/** A worker's place among the workers, from the supervisor. */
+export interface WorkerPlace {
+  /** 0-based. */
+  readonly index: number;
+  readonly count: number;
+  /** The port to share. */
+  readonly port: number;
+  /** The config in force, for a worker started in place of a failed one; others load the file. */
+  readonly config?: Config;
 }
 
 /** A worker's side of the protocol. */
 export interface SupervisorLink {
-  /** This worker's place (0-based) and the worker count, with the port to share. */
-  readonly init: Promise<{ index: number; count: number; port: number }>;
+  /** This worker's place, the worker count and the port to share. */
+  readonly init: Promise<WorkerPlace>;
   /** Sends a log chunk to the supervisor (the buffer is transferred). */
   write(chunk: Uint8Array): void;
   listening(address: string): void;
@@ -204,7 +109,7 @@ export interface SupervisorLink {
   exchangeLoad(reports: readonly LoadReport[]): Promise<readonly PeerReport[]>;
   /** Breakers and health shared with the other workers (`governance.ts`). */
   readonly bus: GovernanceBus;
-  /** Registers what the worker does on reload, drain and collect. */
+  /** Registers what the worker does on reload, drain and collect (a reload or drain sent earlier runs now). */
   handle(handlers: {
     reload(config: Config): void;
     drain(signal: string): void;
@@ -214,7 +119,7 @@ export interface SupervisorLink {
 
 /** Connects a worker (its global `self`) to the supervisor. */
 export function connectSupervisor(port: MessagePortLike): SupervisorLink {
-  const init = Promise.withResolvers<{ index: number; count: number; port: number }>();
+  const init = Promise.withResolvers<WorkerPlace>();
   const pending = new Map<number, (answer: never) => void>();
   const busListeners: Array<(message: string) => void> = [];
   let nextId = 1;
@@ -232,16 +137,18 @@ export function connectSupervisor(port: MessagePortLike): SupervisorLink {
     resolve?.(value as never);
   };
   let handlers: Parameters<SupervisorLink["handle"]>[0] | undefined;
+  /** A reload or drain that came while the worker was starting: applied once it can. */
+  const early: { config?: Config; signal?: string } = {};
   const post = (m: FromWorker, transfer?: Transferable[]) => port.postMessage(m, transfer);
   port.onmessage = (event: MessageEvent) => {
     const m = event.data as ToWorker;
     switch (m.t) {
       case "init":
-        return init.resolve({ index: m.index, count: m.count, port: m.port });
+        return init.resolve({ index: m.index, count: m.count, port: m.port, config: m.config });
       case "reload":
-        return handlers?.reload(m.config);
+        return handlers ? handlers.reload(m.config) : void (early.config = m.config);
       case "drain":
-        return handlers?.drain(m.signal);
+        return handlers ? handlers.drain(m.signal) : void (early.signal = m.signal);
       case "collect":
         return void handlers?.collect().then((data) => post({ t: "collected", id: m.id, data }));
       case "metrics":
@@ -277,6 +184,8 @@ export function connectSupervisor(port: MessagePortLike): SupervisorLink {
     },
     handle(h) {
       handlers = h;
+      if (early.config !== undefined) h.reload(early.config);
+      if (early.signal !== undefined) h.drain(early.signal);
     },
   };
 }

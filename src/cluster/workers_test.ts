@@ -1,11 +1,17 @@
 /**
  * The supervisor protocol of `server.workers` over real message ports (no processes): the load
  * exchange answers each worker with the others' reports, bus messages reach every other worker,
- * and breaker ownership is one holder at a time until its lease ends.
+ * breaker ownership is one holder at a time until its lease ends, and a reload or drain sent while
+ * a worker starts is not lost.
  */
 
 import assert from "node:assert/strict";
-import { connectSupervisor, superviseWorkers, type SupervisorLink } from "./workers.ts";
+import { parseConfig } from "../config/load.ts";
+import type { MetricsSnapshot } from "../observe/metrics.ts";
+import { superviseWorkers } from "./worker_supervisor.ts";
+import { connectSupervisor, type SupervisorLink, type ToWorker } from "./workers.ts";
+
+const config = parseConfig("model: {}\n", { source: "x.yaml", env: {} }).config;
 
 function threeWorkers(clock: () => number) {
   const links: SupervisorLink[] = [];
@@ -13,7 +19,10 @@ function threeWorkers(clock: () => number) {
   const supervisor = superviseWorkers({
     count: 3,
     port: 0,
+    config,
     clock,
+    schedule: () => () => {},
+    logger: { info() {}, warn() {}, error() {} },
     spawn() {
       const { port1, port2 } = new MessageChannel();
       links.push(connectSupervisor(port2 as never));
@@ -70,4 +79,19 @@ Deno.test("superviseWorkers(): bus messages reach every other worker; a breaker 
   } finally {
     w.close();
   }
+});
+
+Deno.test("connectSupervisor(): a reload and a drain that come while the worker starts run once it registers its handlers", () => {
+  const port = { onmessage: null as ((e: MessageEvent) => void) | null, postMessage() {} };
+  const link = connectSupervisor(port);
+  const send = (m: ToWorker) => port.onmessage!({ data: m } as MessageEvent);
+  send({ t: "reload", config });
+  send({ t: "drain", signal: "SIGTERM" });
+  const seen: string[] = [];
+  link.handle({
+    reload: (c) => void seen.push(`reload ${c === config}`),
+    drain: (signal) => void seen.push(`drain ${signal}`),
+    collect: () => Promise.resolve({} as MetricsSnapshot),
+  });
+  assert.deepEqual(seen, ["reload true", "drain SIGTERM"]);
 });
