@@ -33,10 +33,13 @@ async function load(urls: string[], n: number, concurrency: number, during?: (i:
 }
 
 /** The value of metric `name` in `/metrics` (its first series, whatever its labels). */
+/** The value of metric `name` in `/metrics`, summed over its series (`undefined` when it has none). */
 async function metric(url: string, name: string): Promise<number | undefined> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
-  return m ? Number(m[1]) : undefined;
+  const values = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].map((m) =>
+    Number(m[1])
+  );
+  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
 }
 
 Deno.test({
@@ -173,41 +176,43 @@ Deno.test({
     "Redis killed with on-unavailable deny before a retry: the retry's pick of an instance with max-concurrency: 1 gets the 503 and gives its slot back",
   ignore,
   async fn() {
-    const a = startFakeUpstream({ name: "A" });
-    const b = startFakeUpstream({ name: "B" });
+    const ups = [startFakeUpstream({ name: "A" }), startFakeUpstream({ name: "B" })];
     const redis = await startRedis();
-    // A answers 500 once Redis is gone; the retry picks B, whose own limit (never reached) asks
-    // Redis on its own for a retry (`instance()`), after B's slot is held.
-    const failA = Promise.withResolvers<void>();
-    a.fault = { kind: "status", status: 500, after: failA.promise };
-    const yaml = replicaYaml(redis.url, a.url, "", "  on-unavailable: deny").replace(
-      `- { name: m, base-url: "${a.url}" }`,
-      `- { name: m, base-url: "${a.url}" }
-        - { name: m, base-url: "${b.url}", max-concurrency: 1, rate-limit: { capacity: 100000, rate: 100000 } }`,
+    // Whichever instance is picked first answers 500 once Redis is gone; the retry picks the other,
+    // whose own limit (never reached) asks Redis on its own for a retry (`instance()`), after its
+    // slot is held.
+    const fail = Promise.withResolvers<void>();
+    for (const u of ups) u.fault = { kind: "status", status: 500, after: fail.promise };
+    const limited = (url: string) =>
+      `{ name: m, base-url: "${url}", max-concurrency: 1, rate-limit: { capacity: 100000, rate: 100000 } }`;
+    const yaml = replicaYaml(redis.url, ups[0].url, "", "  on-unavailable: deny").replace(
+      `{ name: m, base-url: "${ups[0].url}" }`,
+      `${limited(ups[0].url)}\n        - ${limited(ups[1].url)}`,
     );
     const [gw] = await startReplicas(1, yaml);
+    const calls = () => ups[0].requests.length + ups[1].requests.length;
     try {
       const first = chat(gw.url);
-      await within(5000, "the first attempt reached A", () => Promise.resolve(a.requests.length === 1));
+      await within(5000, "the first attempt reached its instance", () => Promise.resolve(calls() === 1));
       await redis.stop();
       await gw.waitFor(/"msg":"state backend down"/, 5000);
-      failA.resolve();
+      fail.resolve();
       const res = await first;
       assert.equal(res.status, 503);
       assert.equal((await res.json()).error.code, "rate_limit_unavailable");
-      assert.equal(b.requests.length, 0, "B was picked, then refused before the call");
+      assert.equal(calls(), 1, "the retry's pick was refused before its call");
+      assert.equal(await metric(gw.url, "dairouter_in_flight_requests"), 0, "no slot left held");
 
       await redis.restart();
       await waitForCount(gw, /"msg":"state backend up"/, 2);
-      a.fault = { kind: "status", status: 500 };
-      const again = await chat(gw.url);
-      assert.equal(again.status, 200, "B serves: its slot came back");
-      await again.text();
-      assert.equal(b.requests.length, 1);
+      // Two at once need both slots: with one left held, the second would be refused (no queue).
+      for (const u of ups) u.fault = { kind: "delay", ms: 200 };
+      const both = await Promise.all([chat(gw.url), chat(gw.url)]);
+      for (const r of both) await r.text();
+      assert.deepEqual(both.map((r) => r.status), [200, 200], "both instances serve: every slot came back");
     } finally {
       await stopAll([gw], redis);
-      await a.close();
-      await b.close();
+      for (const u of ups) await u.close();
     }
   },
 });

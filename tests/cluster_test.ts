@@ -325,6 +325,6 @@ Deno.test({
       assert.equal(before.status, 404, "not on the other replica while Redis is away");
       await redis.restart();
       await serves(gws[1], "offline", 5000);
-      assert.ok(gws[0].lines.some((l) => l.includes('"msg":"configuration published to the cluster"')));
+      await gws[0].waitFor(/"msg":"configuration published to the cluster"/, 2000);
     }),
 });
