@@ -5,7 +5,7 @@
  * Testable without Hono: it takes a parsed {@linkcode GatewayRequest} and returns a `Response`.
  *
  * Where capabilities plug in: `access.ts` (`ScopeDecider`: cluster-wide limits, token charges and
- * their correction), `Exchange.next` (the admission queue: a request may wait there for a slot),
+ * their correction), `Picking.next` (the admission queue: a request may wait there for a slot),
  * `pick.ts` (per-request inputs of the strategy: engine loads, prompt hashes), `upstream_call.ts`
  * (what each attempt sends: upstream model names, client dialects natively or translated), and a
  * {@linkcode RequestHandler} wrapping `dispatch`.

@@ -56,7 +56,7 @@ export async function substitute(x: Exchange): Promise<Upstream | undefined> {
   while (x.chainAt < chain.length && x.withinBudget()) {
     const pool = chain[x.chainAt++];
     if (key !== undefined && !modelAllowed(key, pool.name)) continue;
-    if (!x.substitute(pool)) continue; // a reload removed it (see `Exchange.substitute`)
+    if (!x.substitute(pool)) continue; // a reload removed it (see `Picking.substitute`)
     const u = await x.next();
     if (u !== undefined) return u;
   }

@@ -31,7 +31,7 @@ export function configuredPools(config: Config): Set<string> {
  * Forgets the first-byte times of every model whose `service/model` key is not in `kept` (a pool
  * of the old table keeps its own for the requests still on it). Admission queues are kept: a
  * request still on the old table may yet wait in its model's queue, and only a queue the gateway
- * drains (on scrapes and reloads) lets it follow the reload or end at once (`Exchange.take`); one
+ * drains (on scrapes and reloads) lets it follow the reload or end at once (`Picking.take`); one
  * empty queue per model name ever configured is what that costs.
  *
  * @example
