@@ -10,6 +10,10 @@
  *   so a Redis that answers garbage or very slowly stays down instead of flapping.
  * - Each transition is logged once (`state backend down` / `state backend up`) and reported to
  *   `onChange` (the `dairouter_state_backend_up` gauge, and the resync of shared state).
+ * - A command sent with a `late` handler is followed past its deadline: Redis may still run it,
+ *   and its reply, when it comes, goes to the handler, whose undo is sent on the same connection.
+ *   A dropped session keeps its command connection open for such replies (until they are all
+ *   in, at most {@linkcode LATE_REPLY_WAIT_MS}).
  *
  * @module
  */
@@ -47,14 +51,19 @@ export interface RedisLink {
   readonly up: boolean;
   /** Why the link is down (the last error), or `undefined` while up. */
   readonly lastError: string | undefined;
-  /** Sends one command within the deadline; rejects at once while down. */
-  send(args: readonly string[]): Promise<unknown>;
+  /**
+   * Sends one command within the deadline; rejects at once while down. With `late`, a command
+   * that missed the deadline is still followed: its reply, if it comes after all (Redis was slow,
+   * not gone), is handed to `late`, and the command `late` returns, the undo of what the caller
+   * gave up on, is sent on the same connection.
+   */
+  send(args: readonly string[], late?: Late): Promise<unknown>;
   /**
    * Runs a Lua script by its SHA-1: `command` is the whole `EVALSHA <sha> <numkeys> keys… args…`
    * (built by the caller in one array); when Redis does not know the script (`NOSCRIPT`, say
-   * after a restart) it is sent again as `EVAL <text> …`.
+   * after a restart) it is sent again as `EVAL <text> …`. `late` as for `send`.
    */
-  runScript(script: LuaScript, command: string[]): Promise<unknown>;
+  runScript(script: LuaScript, command: string[], late?: Late): Promise<unknown>;
   /** Delivers messages of `channel` (subscribed again on every new session). */
   subscribe(channel: string, listener: (message: string) => void): void;
   /** Called after every transition, with the new state. */
@@ -64,6 +73,12 @@ export interface RedisLink {
   /** Destroys the session and stops reconnecting. */
   close(): void;
 }
+
+/**
+ * What becomes of a reply that came after its command's deadline: the command that undoes it
+ * (sent on the connection that answered, which stays open for it), or `undefined` for nothing.
+ */
+export type Late = (reply: unknown) => string[] | undefined;
 
 /** A Lua script and its SHA-1 (computed once). */
 export interface LuaScript {
@@ -84,6 +99,8 @@ export class RedisUnavailableError extends Error {
 const MISSES_TO_DOWN = 2;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
+/** How long a session dropped for missed deadlines still waits for the late replies it follows. */
+export const LATE_REPLY_WAIT_MS = 5000;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -101,6 +118,23 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 interface Session {
   readonly cmd: RedisClientLike;
   readonly sub: RedisClientLike;
+  /** Commands sent with a `late` handler and not answered yet. */
+  following: number;
+}
+
+/** A command sent with a `late` handler, until it is answered or its deadline passes. */
+interface Followed {
+  readonly due: number;
+  /** Whether its caller has its answer: the reply, an error or the deadline's rejection. */
+  answered: boolean;
+  /** Rejects the caller at the deadline. */
+  readonly expire: () => void;
+}
+
+function destroy(c: RedisClientLike | undefined): void {
+  try {
+    c?.destroy();
+  } catch { /* already closed, or never connected */ }
 }
 
 /**
@@ -138,6 +172,14 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
   let lastError: string | undefined = "not connected yet";
   let announcedDown = false;
   let cancelRetry = () => {};
+  // Commands sent with a `late` handler are timed here, not by node-redis, which discards the
+  // reply of a command it timed out. They share one deadline, so they fall due in the order they
+  // were sent: one timer, armed for the oldest, serves them all (as node-redis' own deadlines do),
+  // and a command answered in time costs no timer of its own.
+  const followed: Followed[] = [];
+  let cancelSweep: (() => void) | undefined;
+  /** Sessions dropped while they still follow commands: their command connection stays open. */
+  const retiring = new Map<Session, () => void>();
 
   const transition = (next: boolean, why?: string) => {
     if (next === up) return;
@@ -157,16 +199,27 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     for (const l of listeners) l(next);
   };
 
+  /**
+   * Destroys the command connection of a session that is no longer used, once it follows no
+   * command — or `now` (waited long enough, or closing).
+   */
+  const retire = (s: Session, now = false) => {
+    if (s.following > 0 && !now) {
+      if (!retiring.has(s)) retiring.set(s, schedule(() => retire(s, true), LATE_REPLY_WAIT_MS));
+      return;
+    }
+    retiring.get(s)?.();
+    retiring.delete(s);
+    destroy(s.cmd);
+  };
+
   const drop = (why: string) => {
     const s = session;
     session = undefined;
     misses = 0;
     if (s) {
-      for (const c of [s.cmd, s.sub]) {
-        try {
-          c.destroy();
-        } catch { /* already closed */ }
-      }
+      destroy(s.sub);
+      retire(s);
     }
     lastError = why;
     transition(false, why);
@@ -188,7 +241,7 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     try {
       cmd = options.connect();
       sub = options.connect();
-      const me = { cmd, sub };
+      const me: Session = { cmd, sub, following: 0 };
       for (const c of [cmd, sub]) {
         c.on("error", (e) => session === me && drop(messageOf(e)));
         c.on("end", () => session === me && drop("connection closed"));
@@ -204,11 +257,8 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
       misses = 0;
       transition(true);
     } catch (error) {
-      for (const c of [cmd, sub]) {
-        try {
-          c?.destroy();
-        } catch { /* never connected */ }
-      }
+      destroy(cmd);
+      destroy(sub);
       lastError = messageOf(error);
       if (!announcedDown) {
         announcedDown = true;
@@ -218,16 +268,73 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     }
   };
 
-  const send = async (args: readonly string[]): Promise<unknown> => {
+  const missed = (s: Session) => {
+    if (session === s && ++misses >= MISSES_TO_DOWN) drop(`no answer within ${timeoutMs} ms`);
+  };
+
+  /** Marks `f` answered (false when it was already), and forgets the answered oldest ones. */
+  const answer = (f: Followed) => {
+    if (f.answered) return false;
+    f.answered = true;
+    while (followed.length > 0 && followed[0].answered) followed.shift();
+    return true;
+  };
+
+  const sweep = () => {
+    const now = clock();
+    while (followed.length > 0 && followed[0].due <= now) {
+      const f = followed.shift()!;
+      if (answer(f)) f.expire();
+    }
+    cancelSweep = followed.length > 0 ? schedule(sweep, followed[0].due - now) : undefined;
+  };
+
+  /** Counts `reply` as followed on `s` until it settles: a dropped session stays open meanwhile. */
+  const track = (s: Session, reply: Promise<unknown>) => {
+    s.following++;
+    const settled = () => {
+      if (--s.following === 0 && retiring.has(s)) retire(s);
+    };
+    reply.then(settled, settled);
+  };
+
+  /** `send` with a `late` handler: no node-redis deadline, so that a late reply still arrives. */
+  const follow = (s: Session, args: readonly string[], late: Late) =>
+    new Promise<unknown>((resolve, reject) => {
+      const f: Followed = {
+        due: clock() + timeoutMs,
+        answered: false,
+        expire() {
+          reject(new Error(`Redis gave no answer within ${timeoutMs} ms`));
+          missed(s);
+        },
+      };
+      const onReply = (reply: unknown) => {
+        if (answer(f)) {
+          misses = 0;
+          return resolve(reply);
+        }
+        // Given up on: undone on the connection that answered (open even if dropped since).
+        const undo = late(reply);
+        if (undo !== undefined) track(s, s.cmd.sendCommand(undo));
+      };
+      const onError = (error: unknown) => answer(f) && reject(error);
+      track(s, s.cmd.sendCommand(args).then(onReply, onError));
+      followed.push(f);
+      cancelSweep ??= schedule(sweep, timeoutMs);
+    });
+
+  const send = async (args: readonly string[], late?: Late): Promise<unknown> => {
     const s = session;
     if (s === undefined) throw new RedisUnavailableError(`Redis is unavailable: ${lastError}`);
+    if (late !== undefined) return await follow(s, args, late);
     try {
       const reply = await s.cmd.sendCommand(args, commandOptions);
       misses = 0;
       return reply;
     } catch (error) {
       const timedOut = /timeout/i.test((error as Error)?.name ?? "") || /timed? ?out/i.test(messageOf(error));
-      if (timedOut && session === s && ++misses >= MISSES_TO_DOWN) drop(`no answer within ${timeoutMs} ms`);
+      if (timedOut) missed(s);
       throw error;
     }
   };
@@ -240,12 +347,12 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
       return lastError;
     },
     send,
-    runScript(script, command) {
-      return send(command).catch((error) => {
+    runScript(script, command, late) {
+      return send(command, late).catch((error) => {
         if (!messageOf(error).startsWith("NOSCRIPT")) throw error;
         command[0] = "EVAL";
         command[1] = script.text;
-        return send(command);
+        return send(command, late);
       });
     },
     subscribe(channel, listener) {
@@ -260,13 +367,12 @@ export function createRedisLink(options: RedisLinkOptions): RedisLink {
     close() {
       closed = true;
       cancelRetry();
+      cancelSweep?.();
       const s = session;
       session = undefined;
-      for (const c of s ? [s.cmd, s.sub] : []) {
-        try {
-          c.destroy();
-        } catch { /* already closed */ }
-      }
+      destroy(s?.sub);
+      if (s) retire(s, true);
+      for (const r of [...retiring.keys()]) retire(r, true);
     },
   };
 }
