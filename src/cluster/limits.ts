@@ -3,7 +3,9 @@
  * backend (Redis, one round trip) while the link is up; while it is down, or when a call misses
  * its deadline, `state.on-unavailable` decides — `local` answers from this replica's own
  * limiters (built with the limits divided by `replicas`, so the cluster as a whole stays within
- * the configured limit), `deny` refuses with {@linkcode LimitsUnavailableError} (503).
+ * the configured limit), `deny` refuses with {@linkcode LimitsUnavailableError} (503). A call
+ * that missed its deadline leaves nothing behind: the Redis backend undoes it if Redis runs it
+ * late (`createRedisLimits`), so a request is never counted both here and there.
  *
  * @module
  */

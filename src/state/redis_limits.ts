@@ -193,11 +193,34 @@ function decision4(r: readonly number[], i: number, c: LimitCheck): Decision {
   return decision(r, i, c.config.capacity);
 }
 
+/** `check` with its cost given back (what {@linkcode LimitBackend.adjust} refunds). */
+function refund(check: LimitCheck): LimitCheck {
+  return { ...check, cost: -(check.cost ?? 1) };
+}
+
+/**
+ * The checks a batch's `take` reply took: every scope of each admitted request, and each of its
+ * instance checks that allowed.
+ */
+function taken(batch: readonly Pending[], reply: readonly unknown[]): LimitCheck[] {
+  const out: LimitCheck[] = [];
+  for (let r = 0; r < batch.length; r++) {
+    const p = batch[r];
+    const v = verdictOf(p, reply[r + 1] as number[], 0);
+    if (v.denied >= 0) continue;
+    for (const c of p.checks) out.push(c);
+    for (let i = 0; i < v.extra.length; i++) if (v.extra[i].allowed) out.push(p.extra[i]);
+  }
+  return out;
+}
+
 /**
  * Creates the Redis limit backend on a link. Requests made in the same turn of the event loop
  * go to Redis together, in one script call (see `redis_limits_lua.ts`). Calls reject while the
  * link is down or past its deadline; the caller (the cluster limits of `src/cluster/`) decides
- * what then happens.
+ * what then happens. A call past its deadline is undone: its requests were decided without it,
+ * so when its reply still comes (Redis ran it late), what it took is refunded in one `adjust`
+ * at its own time — Redis is left as if it had not been made.
  */
 export function createRedisLimits(options: RedisLimitsOptions): LimitBackend {
   const { link, keyPrefix, now } = options;
@@ -221,7 +244,11 @@ export function createRedisLimits(options: RedisLimitsOptions): LimitBackend {
     if (batch.length === 0) return;
     const b = new CallBuilder(prep, keyPrefix);
     for (const p of batch) b.add(p.checks, p.extra);
-    link.runScript(script, b.command(script.sha, clockText(), "take", "", batch.length)).then(
+    const undo = (raw: unknown) => {
+      const reply = raw as unknown[];
+      return commandOf("adjust", taken(batch, reply).map(refund), String(reply[0]));
+    };
+    link.runScript(script, b.command(script.sha, clockText(), "take", "", batch.length), undo).then(
       (raw) => {
         const reply = raw as unknown[];
         const at = Number(reply[0]);
@@ -236,11 +263,16 @@ export function createRedisLimits(options: RedisLimitsOptions): LimitBackend {
   };
   const defer = options.defer ?? ((fn: () => void) => void setImmediate(fn));
 
-  const single = async (op: string, checks: readonly LimitCheck[], at: string) => {
-    if (checks.length === 0) return;
+  /** The call of `op` on `checks` as one request (`undefined` for no checks). */
+  const commandOf = (op: string, checks: readonly LimitCheck[], at: string) => {
+    if (checks.length === 0) return undefined;
     const b = new CallBuilder(prep, keyPrefix);
     b.add(checks, NONE);
-    await link.runScript(script, b.command(script.sha, clockText(), op, at, 1));
+    return b.command(script.sha, clockText(), op, at, 1);
+  };
+  const single = async (op: string, checks: readonly LimitCheck[], at: string) => {
+    const command = commandOf(op, checks, at);
+    if (command !== undefined) await link.runScript(script, command);
   };
 
   return {

@@ -104,6 +104,85 @@ Deno.test({
     }),
 });
 
+/**
+ * `link`, but every script call misses its deadline: the caller's promise rejects at once while
+ * Redis runs the call; `settle()` then hands each reply to the call's `late` handler, as a reply
+ * that came after the deadline, and sends the undo it returns. Resolves to the undos sent.
+ */
+function missingLink(link: RedisLink): { link: RedisLink; settle(): Promise<number> } {
+  const held: Array<() => Promise<boolean>> = [];
+  return {
+    link: {
+      ...link,
+      runScript(script, command, late) {
+        const reply = link.runScript(script, command);
+        held.push(async () => {
+          const undo = late?.(await reply);
+          if (undo !== undefined) await link.send(undo);
+          return undo !== undefined;
+        });
+        return Promise.reject(new Error("Redis gave no answer within 50 ms"));
+      },
+    },
+    async settle() {
+      let undone = 0;
+      for (const h of held.splice(0)) if (await h()) undone++;
+      return undone;
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "createRedisLimits() a call answered past its deadline is undone: Redis then decides seeded traffic exactly as memory limiters that never saw it, every algorithm, with and without warm-up and an instance check",
+  ignore,
+  fn: () =>
+    withRedis(async (link) => {
+      for (const algorithm of ALGORITHMS) {
+        for (const warm of [false, true]) {
+          let now = T0;
+          const random = seededRandom(algorithm.length * 11 + (warm ? 1 : 0));
+          const memory = createMemoryLimits(() => now);
+          const keyPrefix = `late:${algorithm}:${warm}:`;
+          const cluster = createRedisLimits({ link, keyPrefix, now: () => now });
+          const missing = missingLink(link);
+          const abandoned = createRedisLimits({ link: missing.link, keyPrefix, now: () => now });
+          const [outer, inner] = [config(algorithm, warm, 8), config(algorithm, warm, 5)];
+          let undone = 0;
+          let denials = 0;
+          for (let i = 0; i < 300; i++) {
+            const r = random();
+            if (r < 0.3) now += 0;
+            else if (r < 0.8) now += random() * 250;
+            else now += 400 + random() * 2000;
+            const cost = random() < 0.8 ? 1 : 2.5;
+            const checks: LimitCheck[] = [
+              { scope: "global", name: "global", key: "global", config: outer },
+              { scope: "client-ip", name: "client-ip:chat", key: "10.0.0.1", config: inner, cost },
+            ];
+            const extra: LimitCheck[] = random() < 0.5
+              ? [{ scope: "instance", name: "instance:a", key: "instance", config: inner }]
+              : [];
+            // A third of the calls (never the first: it starts the warm-up) miss their deadline;
+            // their reply comes at once or up to 300 ms later.
+            if (i > 0 && random() < 0.3) {
+              await assert.rejects(async () => await abandoned.decide(checks, extra), /no answer/);
+              if (random() < 0.5) now += random() * 300;
+              undone += await missing.settle();
+              continue;
+            }
+            const want = memory.decide(checks, extra);
+            const at = `${algorithm} warm=${warm} step ${i} at +${now - T0} ms`;
+            assert.deepEqual(await cluster.decide(checks, extra), want, at);
+            if (want.denied >= 0 || want.extra[0]?.allowed === false) denials++;
+          }
+          assert.ok(undone > 30, `${algorithm} warm=${warm}: late calls took something (${undone})`);
+          assert.ok(denials > 10, `${algorithm} warm=${warm}: traffic must hit the limits (${denials})`);
+        }
+      }
+    }),
+});
+
 Deno.test({
   name:
     "createRedisLimits() decides a batch (requests made in one turn) in order, as the memory limiters decide them one by one",
