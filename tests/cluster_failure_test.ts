@@ -217,6 +217,81 @@ Deno.test({
   },
 });
 
+/** Each limiter state's count in `redis` (fixed windows: the last field), by key. */
+async function windowCounts(redis: { port: number }): Promise<Record<string, number>> {
+  const lua = `local out = {}
+for _, k in ipairs(redis.call("KEYS", "t:rl:*")) do
+  local s = { cmsgpack.unpack(redis.call("GET", k)) }
+  out[#out + 1] = k
+  out[#out + 1] = tostring(s[#s])
+end
+return out`;
+  const out = await new Deno.Command("redis-cli", { args: ["-p", String(redis.port), "eval", lua, "0"] })
+    .output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const counts: Record<string, number> = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    counts[lines[i].replace(/:[0-9a-f]{10}:.*/, "")] = Number(lines[i + 1]);
+  }
+  return counts;
+}
+
+for (const onUnavailable of ["local", "deny"] as const) {
+  Deno.test({
+    name:
+      `a Redis limit call answered after state.timeout (Redis asleep) with on-unavailable ${onUnavailable}: the request is decided without it, and Redis is left as if it had not been made`,
+    ignore,
+    async fn() {
+      const up = startFakeUpstream({ name: "A" });
+      const redis = await startRedis({ debug: true });
+      // A request limit on the service, and one on the instance (decided in the same call).
+      const limit = "rate-limit: { algorithm: fixed-window, capacity: 100, window: 1h, scope: service }";
+      const yaml = replicaYaml(redis.url, up.url, `      ${limit}`, `  on-unavailable: ${onUnavailable}`)
+        .replace(`base-url: "${up.url}" }`, `base-url: "${up.url}", ${limit} }`);
+      const [gw] = await startReplicas(1, yaml);
+      const sleeper = await Deno.connect({ hostname: "127.0.0.1", port: redis.port });
+      try {
+        await gw.waitFor(/"msg":"state backend up"/, 5000);
+        const before = await chat(gw.url);
+        assert.equal(before.headers.get("x-ratelimit-remaining"), "99");
+        await before.text();
+
+        // Redis sleeps for 1 s (the replica's deadline is 200 ms), then runs what was sent meanwhile.
+        await sleeper.write(new TextEncoder().encode("DEBUG SLEEP 1\r\n"));
+        await new Promise((r) => setTimeout(r, 100));
+        const during = await chat(gw.url);
+        if (onUnavailable === "deny") {
+          assert.equal(during.status, 503);
+          assert.equal((await during.json()).error.code, "rate_limit_unavailable");
+        } else {
+          assert.equal(during.status, 200);
+          assert.ok(Number(during.headers.get("x-ratelimit-limit")) < 100, "decided on this replica's share");
+          await during.text();
+        }
+        assert.ok((await sleeper.read(new Uint8Array(16))) !== null, "Redis woke up");
+
+        await within(5000, "Redis used again", async () => {
+          const res = await chat(gw.url);
+          await res.text();
+          return res.headers.get("x-ratelimit-limit") === "100";
+        });
+        // Two requests counted in Redis: the first and the last; the one decided without it and
+        // any refused while the link recovered are not.
+        await within(2000, "the late call undone", async () => {
+          const counts = await windowCounts(redis);
+          return counts["t:rl:service:chat"] === 2 && Object.values(counts).every((n) => n === 2);
+        }).catch(async (error) => {
+          throw new Error(`${error.message}: ${JSON.stringify(await windowCounts(redis))}`);
+        });
+      } finally {
+        sleeper.close();
+        await stopAll([gw], redis);
+        await up.close();
+      }
+    },
+  });
+}
+
 Deno.test({
   name: "state.url unreachable at start: the gateway starts on per-replica limits at once and says why",
   ignore,

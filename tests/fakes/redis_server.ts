@@ -33,6 +33,8 @@ export interface TestRedis {
 export interface RedisOptions {
   /** `requirepass`: clients must authenticate. */
   readonly password?: string;
+  /** Allows `DEBUG` from loopback (`DEBUG SLEEP`: a Redis that is slow, not gone). */
+  readonly debug?: boolean;
 }
 
 /** Whether `redis-server` can be run here. */
@@ -72,6 +74,7 @@ async function launch(port: number, options: RedisOptions): Promise<Running> {
     "notice",
   ];
   if (options.password) args.push("--requirepass", options.password);
+  if (options.debug) args.push("--enable-debug-command", "local");
   const child = new Deno.Command("redis-server", { args, stdout: "piped", stderr: "piped" }).spawn();
   let said = "";
   const ready = Promise.withResolvers<void>();
