@@ -2,8 +2,9 @@
  * What happens to replicas when Redis goes away or never was right: killed under load (`local`:
  * nothing fails; `deny`: the documented 503), restarted (the replicas reconnect, resynchronise
  * and count in Redis again), killed while requests queue for a `max-concurrency` slot (`deny`:
- * the slots handed to them come back), and at start an unreachable URL, a wrong password, a
- * "Redis" that answers garbage and one that never answers — never a hang.
+ * the slots handed to them come back), asleep past the deadline while a request is decided (the
+ * late call is undone in Redis), and at start an unreachable URL, a wrong password, a "Redis"
+ * that answers garbage and one that never answers — never a hang.
  */
 
 import assert from "node:assert/strict";
