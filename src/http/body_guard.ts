@@ -30,6 +30,7 @@
 
 import { GatewayError, OverloadedError, PayloadTooLargeError, RequestTimeoutError } from "../errors.ts";
 import type { DeadlineSweep, Watch } from "../proxy/deadlines.ts";
+import { Link } from "../linked_list.ts";
 import type { PendingBodies } from "./pending_bodies.ts";
 
 export { PendingBodies } from "./pending_bodies.ts";
@@ -73,8 +74,7 @@ const CHUNKED_READ_LARGE = 64 * 1024;
  */
 class BodyRead implements Watch {
   due: number;
-  prevDue: Watch | undefined = undefined;
-  nextDue: Watch | undefined = undefined;
+  readonly dueLink: Link<Watch> = new Link(this);
   reserved = 0;
   timedOut: RequestTimeoutError | undefined;
   readonly #start: number;
@@ -289,8 +289,7 @@ function readWhole(req: Request, o: BodyGuardOptions, declared: number): Promise
 /** The deadline of a {@linkcode readWhole}, and the reservation it gives back when the read settles. */
 class WholeRead implements Watch {
   due: number;
-  prevDue: Watch | undefined = undefined;
-  nextDue: Watch | undefined = undefined;
+  readonly dueLink: Link<Watch> = new Link(this);
   readonly #start: number;
 
   constructor(

@@ -4,18 +4,17 @@
  * Why not a bare `Map` with delete + set on touch: finding its least recently used entry means
  * `map.keys().next()`, and V8 walks over every deleted slot at the front of the table to get
  * there, which made a million-key flood several times slower. A doubly linked list beside the
- * `Map` finds the oldest entry in O(1) and never iterates the table on the hot path.
+ * `Map` ({@linkcode LinkedList}) finds the oldest entry in O(1) and never iterates the table on the hot path.
  *
  * @module
  */
 
-interface Node<V> {
-  readonly key: string;
-  value: V;
-  /** Toward the least recently used end. */
-  prev: Node<V> | undefined;
-  /** Toward the most recently used end. */
-  next: Node<V> | undefined;
+import { Link, LinkedList } from "../linked_list.ts";
+
+class Entry<V> {
+  /** Its place in the use order: toward the head is less recently used. */
+  readonly link: Link<Entry<V>> = new Link(this);
+  constructor(readonly key: string, public value: V) {}
 }
 
 /**
@@ -33,67 +32,53 @@ interface Node<V> {
  * ```
  */
 export class LruMap<V> {
-  #nodes = new Map<string, Node<V>>();
-  #head: Node<V> | undefined;
-  #tail: Node<V> | undefined;
+  readonly #entries = new Map<string, Entry<V>>();
+  readonly #order = new LinkedList<Entry<V>>();
 
   /** Number of entries. */
   get size(): number {
-    return this.#nodes.size;
+    return this.#entries.size;
   }
 
   /** The value of `key`, without changing the use order. */
   get(key: string): V | undefined {
-    return this.#nodes.get(key)?.value;
+    return this.#entries.get(key)?.value;
   }
 
   /** Sets `key` and makes it the most recently used entry. */
   set(key: string, value: V): void {
-    let node = this.#nodes.get(key);
-    if (node === undefined) {
-      node = { key, value, prev: undefined, next: undefined };
-      this.#nodes.set(key, node);
+    let e = this.#entries.get(key);
+    if (e === undefined) {
+      e = new Entry(key, value);
+      this.#entries.set(key, e);
     } else {
-      node.value = value;
-      if (node === this.#tail) return;
-      this.#unlink(node);
+      e.value = value;
+      this.#order.remove(e.link);
     }
-    node.prev = this.#tail;
-    if (this.#tail === undefined) this.#head = node;
-    else this.#tail.next = node;
-    this.#tail = node;
+    this.#order.push(e.link);
   }
 
   /** Removes `key`; returns whether it was there. */
   delete(key: string): boolean {
-    const node = this.#nodes.get(key);
-    if (node === undefined) return false;
-    this.#unlink(node);
-    this.#nodes.delete(key);
+    const e = this.#entries.get(key);
+    if (e === undefined) return false;
+    this.#order.remove(e.link);
+    this.#entries.delete(key);
     return true;
   }
 
   /** The least recently used key, if any. */
   oldestKey(): string | undefined {
-    return this.#head?.key;
+    return this.#order.first?.key;
   }
 
   /** The least recently used value, if any. */
   oldestValue(): V | undefined {
-    return this.#head?.value;
+    return this.#order.first?.value;
   }
 
   /** Entries from the least to the most recently used. */
   *entries(): IterableIterator<[string, V]> {
-    for (let n = this.#head; n !== undefined; n = n.next) yield [n.key, n.value];
-  }
-
-  #unlink(node: Node<V>): void {
-    if (node.prev === undefined) this.#head = node.next;
-    else node.prev.next = node.next;
-    if (node.next === undefined) this.#tail = node.prev;
-    else node.next.prev = node.prev;
-    node.prev = undefined;
-    node.next = undefined;
+    for (let l = this.#order.head; l !== undefined; l = l.next) yield [l.owner.key, l.owner.value];
   }
 }

@@ -1,12 +1,13 @@
 /**
  * One `abort` listener on a long-lived signal (the gateway's shutdown), fanned out to the objects
- * that must hear it, kept in an intrusive doubly-linked list (the links live on the members).
+ * that must hear it, kept in an intrusive linked list (the members carry their links).
  *
  * Every attempt and every queued request used to add and remove its own listener on the shutdown
  * signal. Besides the `EventTarget` bookkeeping, each listener record tied the request's whole
  * object graph to a gateway-lifetime object: with it the graphs survived the young-generation GC
  * and were promoted (issue 12's trace: ~2.9 MB promoted per scavenge at 64 connections, 1.9 MB
- * without it). Joining this list is four assignments on objects as young as the member.
+ * without it). Joining this {@linkcode LinkedList} is four assignments on objects as young as the
+ * member.
  *
  * The members hear the signal's `abort` event once, like `{ once: true }` listeners: the list is
  * emptied before they are told, and a member that leaves while being told is no trouble.
@@ -14,17 +15,15 @@
  * @module
  */
 
-/** A member of an {@linkcode AbortFanout}: an event listener object with the list's links. */
+/** A member of an {@linkcode AbortFanout}: an event listener object with its link. */
 export interface AbortMember extends EventListenerObject {
-  /** The fanout it is in (`undefined`: none). Owned by the fanout; start it `undefined`. */
-  abortFanout: AbortFanout | undefined;
-  /** Links owned by the fanout; start them `undefined`. */
-  prevOnAbort: AbortMember | undefined;
-  /** See {@linkcode AbortMember.prevOnAbort}. */
-  nextOnAbort: AbortMember | undefined;
+  /** Its place in a fanout (`abortLink.leave()` stops listening, wherever it listens). */
+  readonly abortLink: Link<AbortMember>;
 }
 
 const FANOUTS = new WeakMap<AbortSignal, AbortFanout>();
+
+import { Link, LinkedList } from "../linked_list.ts";
 
 /**
  * The members listening to one signal through its single listener.
@@ -33,22 +32,24 @@ const FANOUTS = new WeakMap<AbortSignal, AbortFanout>();
  * ```ts
  * import assert from "node:assert/strict";
  * import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
- * const ctrl = new AbortController();
+ * import { Link } from "../linked_list.ts";
  * const heard: string[] = [];
- * const member: AbortMember = {
- *   abortFanout: undefined, prevOnAbort: undefined, nextOnAbort: undefined,
- *   handleEvent: (e) => heard.push(e.type),
- * };
+ * class Member implements AbortMember {
+ *   readonly abortLink: Link<AbortMember> = new Link(this);
+ *   handleEvent(e: Event) {
+ *     heard.push(e.type);
+ *   }
+ * }
+ * const ctrl = new AbortController();
+ * const member = new Member();
  * AbortFanout.of(ctrl.signal).add(member);
  * ctrl.abort();
  * assert.deepEqual(heard, ["abort"]);
- * assert.equal(member.abortFanout, undefined);
+ * assert.equal(member.abortLink.list, undefined);
  * ```
  */
 export class AbortFanout implements EventListenerObject {
-  #head: AbortMember | undefined = undefined;
-  #tail: AbortMember | undefined = undefined;
-  #size = 0;
+  readonly #members = new LinkedList<AbortMember>();
 
   private constructor() {}
 
@@ -65,41 +66,23 @@ export class AbortFanout implements EventListenerObject {
 
   /** Members listening. */
   get size(): number {
-    return this.#size;
+    return this.#members.size;
   }
 
-  /** `m` starts listening (a no-op when it already is). */
+  /** `m` starts listening (a no-op when it already listens here or elsewhere). */
   add(m: AbortMember): void {
-    if (m.abortFanout !== undefined) return;
-    m.abortFanout = this;
-    m.prevOnAbort = this.#tail;
-    m.nextOnAbort = undefined;
-    if (this.#tail) this.#tail.nextOnAbort = m;
-    else this.#head = m;
-    this.#tail = m;
-    this.#size++;
+    this.#members.push(m.abortLink);
   }
 
   /** `m` stops listening (a no-op when it is not in this fanout). */
   delete(m: AbortMember): void {
-    if (m.abortFanout !== this) return;
-    const { prevOnAbort: prev, nextOnAbort: next } = m;
-    if (prev) prev.nextOnAbort = next;
-    else this.#head = next;
-    if (next) next.prevOnAbort = prev;
-    else this.#tail = prev;
-    m.abortFanout = m.prevOnAbort = m.nextOnAbort = undefined;
-    this.#size--;
+    this.#members.remove(m.abortLink);
   }
 
   /** The signal aborted: every member is taken out, then told, in the order they joined. */
   handleEvent(event: Event): void {
     const told: AbortMember[] = [];
-    while (this.#head !== undefined) {
-      const m = this.#head;
-      this.delete(m);
-      told.push(m);
-    }
+    for (let m = this.#members.shift(); m !== undefined; m = this.#members.shift()) told.push(m);
     for (const m of told) m.handleEvent(event);
   }
 }

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
+import { Link } from "../linked_list.ts";
 
-function member(log: string[], name: string, onEvent?: () => void): AbortMember {
-  return {
-    abortFanout: undefined,
-    prevOnAbort: undefined,
-    nextOnAbort: undefined,
-    handleEvent: () => {
-      log.push(name);
-      onEvent?.();
-    },
-  };
+class Member implements AbortMember {
+  readonly abortLink: Link<AbortMember> = new Link(this);
+  constructor(readonly log: string[], readonly name: string, readonly onEvent?: () => void) {}
+  handleEvent(): void {
+    this.log.push(this.name);
+    this.onEvent?.();
+  }
 }
+
+const member = (log: string[], name: string, onEvent?: () => void) => new Member(log, name, onEvent);
 
 Deno.test("AbortFanout tells the members still in it once, in the order they joined", () => {
   const ctrl = new AbortController();
@@ -29,7 +29,7 @@ Deno.test("AbortFanout tells the members still in it once, in the order they joi
   ctrl.signal.dispatchEvent(new Event("abort")); // the one listener was `once`
   assert.deepEqual(log, ["a", "c"]);
   assert.equal(f.size, 0);
-  assert.equal(a.abortFanout, undefined);
+  assert.equal(a.abortLink.list, undefined);
 });
 
 Deno.test("AbortFanout.of gives one fanout per signal, and a member leaving while told is harmless", () => {

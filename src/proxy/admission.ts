@@ -22,6 +22,7 @@ import type { ServiceKind, UpstreamStats } from "../types.ts";
 import { PRIORITY_LEVELS } from "../config/queue.ts";
 import { AdmissionQueue, type Offer, QueueBudget, type Queued } from "./admission_queue.ts";
 import type { DeadlineSweep, Watch } from "./deadlines.ts";
+import { Link } from "../linked_list.ts";
 import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
 import { retryAfterSeconds } from "./access.ts";
 import type { DispatchObserver, GatewayRequest } from "./request.ts";
@@ -158,19 +159,14 @@ export interface WaiterDeps {
 const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
 
 /**
- * One request waiting for a slot: its own queue node, deadline watch and abort listener (methods,
- * not closures), so waiting allocates this object and one promise per wait.
+ * One request waiting for a slot: its own queue member, deadline watch and abort listener (methods,
+ * not closures), so waiting allocates this object, its three list links and one promise per wait.
  */
 export class Waiter implements Queued, Watch, AbortMember {
-  prev: Queued | undefined = undefined;
-  next: Queued | undefined = undefined;
-  queued = false;
+  readonly queueLink: Link<Queued> = new Link(this);
   due = Infinity;
-  prevDue: Watch | undefined = undefined;
-  nextDue: Watch | undefined = undefined;
-  abortFanout: AbortFanout | undefined = undefined;
-  prevOnAbort: AbortMember | undefined = undefined;
-  nextOnAbort: AbortMember | undefined = undefined;
+  readonly dueLink: Link<Watch> = new Link(this);
+  readonly abortLink: Link<AbortMember> = new Link(this);
   readonly priority: number;
   readonly #owner: WaiterOwner;
   readonly #gate: Gate;
@@ -260,7 +256,7 @@ export class Waiter implements Queued, Watch, AbortMember {
     const { deadlines, signal, observer } = this.#deps;
     deadlines.delete(this);
     signal.removeEventListener("abort", this);
-    this.abortFanout?.delete(this);
+    this.abortLink.leave();
     observer.queueLeft?.(this.#gate.service, outcome, deadlines.now() - this.#since);
   }
 }

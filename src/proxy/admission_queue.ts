@@ -6,8 +6,8 @@
  *
  * Costs, so that a long queue costs no more per request than a short one:
  * - {@linkcode AdmissionQueue.add} and {@linkcode AdmissionQueue.remove} are O(1): each level is
- *   an intrusive doubly linked list (the waiter is its own node: no allocation), so a client that
- *   leaves is unlinked at once, wherever it stands;
+ *   a {@linkcode LinkedList} of the waiters' own links (no allocation), so a client that leaves is
+ *   unlinked at once, wherever it stands;
  * - {@linkcode AdmissionQueue.drain} is O(1) per waiter it serves plus one offer that fails, and
  *   stops at the first waiter that finds every instance full (a FIFO queue: nobody behind it may
  *   overtake it);
@@ -21,6 +21,8 @@
  * @module
  */
 
+import { type Link, LinkedList } from "../linked_list.ts";
+
 /** What a waiter did when offered a slot. */
 export type Offer =
   /** It took a slot and leaves the queue. */
@@ -30,15 +32,12 @@ export type Offer =
   /** Nothing can ever serve it here (every instance tried or down): it leaves the queue. */
   | "gone";
 
-/** A waiting request, as the queue sees it (the waiter is its own list node). */
+/** A waiting request, as the queue sees it. */
 export interface Queued {
   /** 0 … levels − 1; higher is served first. */
   readonly priority: number;
-  /** Links, owned by the queue. */
-  prev: Queued | undefined;
-  next: Queued | undefined;
-  /** Whether the waiter is in a queue now (owned by the queue). */
-  queued: boolean;
+  /** Its place in a queue (`queueLink.list`: the level it waits in, `undefined` when it does not). */
+  readonly queueLink: Link<Queued>;
   /** Offered a slot by {@linkcode AdmissionQueue.drain}: try to take one, now, synchronously. */
   offer(): Offer;
 }
@@ -64,13 +63,18 @@ export class QueueBudget {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { AdmissionQueue, type Queued, QueueBudget } from "./admission_queue.ts";
+ * import { AdmissionQueue, type Offer, type Queued, QueueBudget } from "./admission_queue.ts";
+ * import { Link } from "../linked_list.ts";
  * let free = 0;
  * const served: string[] = [];
- * const waiter = (name: string, priority: number): Queued => ({
- *   priority, prev: undefined, next: undefined, queued: false,
- *   offer: () => (free > 0 ? (free--, served.push(name), "taken") : "full"),
- * });
+ * class Request implements Queued {
+ *   readonly queueLink: Link<Queued> = new Link(this);
+ *   constructor(readonly name: string, readonly priority: number) {}
+ *   offer(): Offer {
+ *     return free > 0 ? (free--, served.push(this.name), "taken") : "full";
+ *   }
+ * }
+ * const waiter = (name: string, priority: number) => new Request(name, priority);
  * const q = new AdmissionQueue(new QueueBudget(10), 10);
  * q.add(waiter("a", 0));
  * q.add(waiter("b", 5));
@@ -83,8 +87,8 @@ export class QueueBudget {
  */
 export class AdmissionQueue {
   readonly budget: QueueBudget;
-  readonly #heads: (Queued | undefined)[];
-  readonly #tails: (Queued | undefined)[];
+  /** Level by level, lowest priority first. */
+  readonly #levels: LinkedList<Queued>[];
   #size = 0;
   #draining = false;
 
@@ -96,8 +100,7 @@ export class AdmissionQueue {
       );
     }
     this.budget = budget;
-    this.#heads = new Array(levels).fill(undefined);
-    this.#tails = new Array(levels).fill(undefined);
+    this.#levels = Array.from({ length: levels }, () => new LinkedList<Queued>());
   }
 
   /** Waiters in this queue. */
@@ -110,7 +113,7 @@ export class AdmissionQueue {
    * Returns `false`, queueing nothing, when the service's budget is used up.
    */
   add(w: Queued, front = false): boolean {
-    if (w.queued) return true;
+    if (w.queueLink.list !== undefined) return true;
     if (this.budget.depth >= this.budget.maxSize) return false;
     this.#link(w, front);
     return true;
@@ -118,35 +121,16 @@ export class AdmissionQueue {
 
   /** Links `w` in, whatever the budget (a waiter put back keeps its place, see `drain`). */
   #link(w: Queued, front: boolean): void {
-    const level = Math.min(this.#heads.length - 1, Math.max(0, w.priority | 0));
-    if (front) {
-      w.prev = undefined;
-      w.next = this.#heads[level];
-      if (w.next) w.next.prev = w;
-      else this.#tails[level] = w;
-      this.#heads[level] = w;
-    } else {
-      w.next = undefined;
-      w.prev = this.#tails[level];
-      if (w.prev) w.prev.next = w;
-      else this.#heads[level] = w;
-      this.#tails[level] = w;
-    }
-    w.queued = true;
+    const level = this.#level(w);
+    if (front) level.unshift(w.queueLink);
+    else level.push(w.queueLink);
     this.#size++;
     this.budget.depth++;
   }
 
-  /** Unlinks `w` (a client that left, a deadline that passed); `false` when it was not queued. */
+  /** Unlinks `w` (a client that left, a deadline that passed); `false` when it was not queued here. */
   remove(w: Queued): boolean {
-    if (!w.queued) return false;
-    const level = Math.min(this.#heads.length - 1, Math.max(0, w.priority | 0));
-    if (w.prev) w.prev.next = w.next;
-    else this.#heads[level] = w.next;
-    if (w.next) w.next.prev = w.prev;
-    else this.#tails[level] = w.prev;
-    w.prev = w.next = undefined;
-    w.queued = false;
+    if (!this.#level(w).remove(w.queueLink)) return false;
     this.#size--;
     this.budget.depth--;
     return true;
@@ -155,11 +139,15 @@ export class AdmissionQueue {
   /** The waiter served next (highest level, oldest first), if any. */
   head(): Queued | undefined {
     if (this.#size === 0) return undefined;
-    for (let level = this.#heads.length - 1; level >= 0; level--) {
-      const w = this.#heads[level];
+    for (let level = this.#levels.length - 1; level >= 0; level--) {
+      const w = this.#levels[level].first;
       if (w !== undefined) return w;
     }
     return undefined;
+  }
+
+  #level(w: Queued): LinkedList<Queued> {
+    return this.#levels[Math.min(this.#levels.length - 1, Math.max(0, w.priority | 0))];
   }
 
   /**

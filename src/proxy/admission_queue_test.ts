@@ -1,21 +1,28 @@
 import assert from "node:assert/strict";
 import { AdmissionQueue, type Offer, QueueBudget, type Queued } from "./admission_queue.ts";
+import { Link } from "../linked_list.ts";
 
 /** A waiter that takes a slot while `slots.n > 0`, else reports `full` (or `gone` when told). */
+class TestWaiter implements Queued {
+  readonly queueLink: Link<Queued> = new Link(this);
+  constructor(
+    readonly name: string,
+    readonly priority: number,
+    readonly slots: { n: number },
+    readonly log: string[],
+    readonly gone: boolean,
+  ) {}
+  offer(): Offer {
+    if (this.gone) return (this.log.push(`${this.name}:gone`), "gone");
+    if (this.slots.n === 0) return "full";
+    this.slots.n--;
+    this.log.push(this.name);
+    return "taken";
+  }
+}
+
 function waiter(name: string, priority: number, slots: { n: number }, log: string[], gone = false): Queued {
-  return {
-    priority,
-    prev: undefined,
-    next: undefined,
-    queued: false,
-    offer(): Offer {
-      if (gone) return (log.push(`${name}:gone`), "gone");
-      if (slots.n === 0) return "full";
-      slots.n--;
-      log.push(name);
-      return "taken";
-    },
-  };
+  return new TestWaiter(name, priority, slots, log, gone);
 }
 
 Deno.test("AdmissionQueue: priority first, FIFO within, a retry at the front of its level", () => {

@@ -10,9 +10,9 @@
  * 3. settle: exactly once — on a failure before commit, at once; on a committed body, when it
  *    ends, errors or the client cancels it. The instance's counters are released there.
  *
- * The attempt is its own deadline watch, abort listener, body observer and node of its instance's
- * {@linkcode WaitingList} (methods and fields, not closures), so a try allocates this one object
- * plus what `fetch` and the body need. Upstream trouble never throws: a failure before commit comes
+ * The attempt is its own deadline watch, abort listener, body observer and member of its instance's
+ * {@linkcode WaitingList} (methods and fields, not closures), so a try allocates this one object,
+ * its three list links and what `fetch` and the body need. Upstream trouble never throws: a failure before commit comes
  * back as an {@linkcode AttemptFailure}.
  *
  * Until its first byte the attempt waits in its instance's list: if the instance is ejected
@@ -28,6 +28,7 @@ import type { HeaderList } from "../header_list.ts";
 import type { Decision, UpstreamCall } from "../types.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import type { Watch } from "./deadlines.ts";
+import { Link } from "../linked_list.ts";
 import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
 import { responseHeaders } from "./headers.ts";
 import { recordOutcome } from "./outcome.ts";
@@ -46,7 +47,7 @@ import {
   readToEnd,
   reportedError,
 } from "./upstream_body.ts";
-import type { Waiter, WaitingList } from "./waiting.ts";
+import type { Waiter } from "./waiting.ts";
 
 /** What an attempt needs from the request it belongs to (an `Exchange`). */
 export interface AttemptOwner {
@@ -110,18 +111,13 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   grant: Decision | undefined = undefined;
   /** When the next deadline passes, on the sweep's clock (the {@linkcode Watch} contract). */
   due: number;
-  prevDue: Watch | undefined = undefined;
-  nextDue: Watch | undefined = undefined;
+  readonly dueLink: Link<Watch> = new Link(this);
   /** When the attempt started (request clock), for `ttfbMs` and the {@linkcode Waiter} contract. */
   readonly startedAt: number;
-  /** {@linkcode Waiter}: the list it waits in, and its neighbours there. */
-  waitingOn: WaitingList | undefined = undefined;
-  prevWaiter: Waiter | undefined = undefined;
-  nextWaiter: Waiter | undefined = undefined;
+  /** {@linkcode Waiter}: its place in its instance's waiting list. */
+  readonly waitLink: Link<Waiter> = new Link(this);
   /** {@linkcode AbortMember}: its place among the listeners of the gateway's shutdown. */
-  abortFanout: AbortFanout | undefined = undefined;
-  prevOnAbort: AbortMember | undefined = undefined;
-  nextOnAbort: AbortMember | undefined = undefined;
+  readonly abortLink: Link<AbortMember> = new Link(this);
 
   readonly #owner: AttemptOwner;
   /** What the adapter asks to send; let go once a stream is committed (it is never sent again). */
@@ -393,7 +389,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     deps.deadlines.delete(this);
     this.upstream.waiting.remove(this);
     signal.removeEventListener("abort", this);
-    this.abortFanout?.delete(this);
+    this.abortLink.leave();
     recordOutcome(this.upstream, this, deps.clock(), deps.observer);
     this.#owner.settled(this);
   }

@@ -13,9 +13,9 @@
  *   requests whose idle deadline is a little earlier than their header deadline costs no timer
  *   calls at all.
  *
- * The watches form an intrusive doubly-linked list (the links live on the watch itself): adding and
- * removing one is four assignments, with no allocation and no hash table to grow, shrink and
- * rehash as requests come and go (a `Set` here cost ~4 % of the in-process request path).
+ * The watches are a {@linkcode LinkedList} of their own links: adding and removing one is four
+ * assignments, with no allocation and no hash table to grow, shrink and rehash as requests come and
+ * go (a `Set` here cost ~4 % of the in-process request path).
  *
  * When the timer fires, the expired watches are removed and told, and the timer is re-armed for
  * the next. The timer is unref'd (it never keeps the process alive); {@linkcode DeadlineSweep.stop}
@@ -25,26 +25,16 @@
  * @module
  */
 
+import { type Link, LinkedList } from "../linked_list.ts";
+
 /** Something with a deadline. */
 export interface Watch {
   /** When it expires, on the sweep's clock (`Infinity`: not yet). May be moved later at will. */
   due: number;
   /** Called once when `due` has passed; the watch is already removed. */
   expire(): void;
-  /**
-   * The sweep's links, owned by it: declare them `undefined` in a class (one shape for all its
-   * objects) and never set them.
-   */
-  prevDue?: Watch | undefined;
-  /** See {@linkcode Watch.prevDue}; `undefined` while the watch is in no sweep. */
-  nextDue?: Watch | undefined;
-}
-
-/** The list's anchor: the list is circular through it, so links in the list are never `undefined`. */
-function anchor(): Watch {
-  const a: Watch = { due: Infinity, expire() {}, prevDue: undefined, nextDue: undefined };
-  a.prevDue = a.nextDue = a;
-  return a;
+  /** Its place in a sweep (a class field: `readonly dueLink: Link<Watch> = new Link(this)`). */
+  readonly dueLink: Link<Watch>;
 }
 
 /** Timer functions, injectable for tests. */
@@ -70,9 +60,17 @@ const REAL_TIMERS: TimerApi = {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DeadlineSweep } from "./deadlines.ts";
+ * import { DeadlineSweep, type Watch } from "./deadlines.ts";
+ * import { Link } from "../linked_list.ts";
  * const sweep = new DeadlineSweep();
- * const attempt = { due: sweep.now() + 30_000, expire: () => console.log("timed out") };
+ * class Call implements Watch {
+ *   due = sweep.now() + 30_000;
+ *   readonly dueLink: Link<Watch> = new Link(this);
+ *   expire() {
+ *     console.log("timed out");
+ *   }
+ * }
+ * const attempt = new Call();
  * sweep.add(attempt);
  * attempt.due = sweep.now() + 30_000; // a chunk arrived: later, no call needed
  * sweep.delete(attempt); // the body ended in time
@@ -81,8 +79,7 @@ const REAL_TIMERS: TimerApi = {
  * ```
  */
 export class DeadlineSweep {
-  readonly #anchor: Watch = anchor();
-  #size = 0;
+  readonly #watches = new LinkedList<Watch>();
   readonly #timers: TimerApi;
   #timer: unknown;
   /** When the armed timer fires (`Infinity`: none armed). */
@@ -99,32 +96,18 @@ export class DeadlineSweep {
 
   /** Watches not yet expired or removed. */
   get size(): number {
-    return this.#size;
+    return this.#watches.size;
   }
 
-  /** Starts watching `w` (a no-op when it is watched already). */
+  /** Starts watching `w` (when it is watched already: only {@linkcode DeadlineSweep.moved}). */
   add(w: Watch): void {
-    if (w.nextDue === undefined) {
-      const a = this.#anchor;
-      const last = a.prevDue!;
-      w.prevDue = last;
-      w.nextDue = a;
-      last.nextDue = w;
-      a.prevDue = w;
-      this.#size++;
-    }
+    this.#watches.push(w.dueLink);
     this.moved(w);
   }
 
   /** Stops watching `w` (it will not expire; a no-op when it is not watched). */
   delete(w: Watch): void {
-    const next = w.nextDue;
-    if (next === undefined) return;
-    const prev = w.prevDue!;
-    prev.nextDue = next;
-    next.prevDue = prev;
-    w.prevDue = w.nextDue = undefined;
-    this.#size--;
+    this.#watches.remove(w.dueLink);
   }
 
   /** Tells the sweep that `w.due` moved earlier (moving it later needs no call). */
@@ -156,16 +139,16 @@ export class DeadlineSweep {
     this.#timer = undefined;
     this.#armedAt = Infinity;
     const now = this.now();
-    const a = this.#anchor;
     let expired: Watch[] | undefined;
     let next = Infinity;
-    for (let w = a.nextDue!; w !== a;) {
-      const after = w.nextDue!;
+    for (let link = this.#watches.head; link !== undefined;) {
+      const after = link.next;
+      const w = link.owner;
       if (w.due <= now) {
-        this.delete(w);
+        this.#watches.remove(link);
         (expired ??= []).push(w);
       } else if (w.due < next) next = w.due;
-      w = after;
+      link = after;
     }
     this.#arm(next);
     if (expired) { for (const w of expired) w.expire(); }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
 import { DeadlineSweep, type TimerApi, type Watch } from "./deadlines.ts";
+import { Link } from "../linked_list.ts";
+
+class TestWatch implements Watch {
+  readonly dueLink: Link<Watch> = new Link(this);
+  constructor(public due: number, readonly expire: () => void) {}
+}
 
 /** Manual timers: `advance(ms)` moves time and runs what fell due, in order. */
 function fakeTimers() {
@@ -29,7 +35,7 @@ function fakeTimers() {
 }
 
 function watch(sweep: DeadlineSweep, due: number, log: string[], name: string): Watch {
-  const w: Watch = { due, expire: () => log.push(`${name}@${sweep.now()}`) };
+  const w = new TestWatch(due, () => log.push(`${name}@${sweep.now()}`));
   sweep.add(w);
   return w;
 }
@@ -58,7 +64,7 @@ Deno.test("DeadlineSweep: one request after another arms no new timer; stop() cl
   const sweep = new DeadlineSweep(counting);
   for (let i = 0; i < 100; i++) {
     // Header deadline 35 s, then the idle one 30 s from "now" (a little earlier), then done.
-    const w: Watch = { due: sweep.now() + 35_000, expire: () => assert.fail("nothing expires") };
+    const w = new TestWatch(sweep.now() + 35_000, () => assert.fail("nothing expires"));
     sweep.add(w);
     w.due = sweep.now() + 30_000;
     sweep.moved(w);
@@ -114,7 +120,7 @@ Deno.test("DeadlineSweep holds no timer for watches without a deadline, and work
   const real = new DeadlineSweep();
   const fired = Promise.withResolvers<number>();
   const start = real.now();
-  real.add({ due: start + 20, expire: () => fired.resolve(real.now() - start) });
+  real.add(new TestWatch(start + 20, () => fired.resolve(real.now() - start)));
   // The sweep's timer is unref'd (in the gateway, the server keeps the process alive).
   const keepAlive = setTimeout(() => {}, 5000);
   assert.ok((await fired.promise) >= 20);

@@ -18,6 +18,7 @@ import type { Clock } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
 import type { OutlierCandidate } from "../health/outlier.ts";
 import type { DeadlineSweep, Watch } from "./deadlines.ts";
+import { Link } from "../linked_list.ts";
 import type { ModelPool, Runtime, ServiceRuntime } from "./runtime.ts";
 import type { WaitCount } from "./waiting.ts";
 
@@ -37,8 +38,7 @@ export interface OutlierMonitorOptions {
 export class OutlierMonitor implements Watch {
   /** {@linkcode Watch}: the next check, on the sweep's clock. */
   due = Infinity;
-  prevDue: Watch | undefined = undefined;
-  nextDue: Watch | undefined = undefined;
+  readonly dueLink: Link<Watch> = new Link(this);
   readonly #o: OutlierMonitorOptions;
   #inSweep = false;
   /** Outlier ejections still to end, as counted at the last check. */

@@ -1,9 +1,9 @@
 /**
  * Per instance, the attempts still waiting for their first byte: the ones an ejection can fail over
  * (nothing reached their client yet), and the ones outlier detection watches (the oldest is the
- * head). An intrusive doubly linked list: the attempt is its own node (three fields), so joining
- * and leaving are O(1) and allocate nothing; leaving is idempotent, so every path (first byte,
- * failure, ejection, abort) may call it and the attempt is released exactly once.
+ * head). A {@linkcode LinkedList} of the attempts' own links, so joining and leaving are O(1) and
+ * allocate nothing; leaving is idempotent, so every path (first byte, failure, ejection, abort) may
+ * call it and the attempt is released exactly once.
  *
  * The lists outlive one runtime (kept by instance id, like the in-flight counts), so an ejection
  * reaches attempts started on the table before a config reload.
@@ -12,13 +12,12 @@
  */
 
 import type { FirstByteTimes, InstanceProgress } from "../health/outlier.ts";
+import { type Link, LinkedList } from "../linked_list.ts";
 
-/** An attempt as a node of its instance's {@linkcode WaitingList}. */
+/** An attempt as a member of its instance's {@linkcode WaitingList}. */
 export interface Waiter {
-  /** The list it is in (`undefined`: none). */
-  waitingOn: WaitingList | undefined;
-  prevWaiter: Waiter | undefined;
-  nextWaiter: Waiter | undefined;
+  /** Its place in a waiting list. */
+  readonly waitLink: Link<Waiter>;
   /** When it began (request clock, ms). */
   readonly startedAt: number;
   /** Its instance was ejected (it is already out of the list): give up so the request fails over. */
@@ -40,9 +39,7 @@ export class WaitCount {
 
 /** The attempts of one instance waiting for their first byte, oldest first. */
 export class WaitingList {
-  #head: Waiter | undefined = undefined;
-  #tail: Waiter | undefined = undefined;
-  #size = 0;
+  readonly #waiters = new LinkedList<Waiter>();
 
   /**
    * @param count The gateway-wide count.
@@ -57,37 +54,23 @@ export class WaitingList {
 
   /** Attempts waiting. */
   get size(): number {
-    return this.#size;
+    return this.#waiters.size;
   }
 
   /** When the oldest waiting attempt began (`undefined`: none waits). */
   get oldestStart(): number | undefined {
-    return this.#head?.startedAt;
+    return this.#waiters.first?.startedAt;
   }
 
   /** `w` starts waiting (attempts join in the order they begin, so the head is the oldest). */
   add(w: Waiter): void {
-    if (w.waitingOn !== undefined) return;
-    w.waitingOn = this;
-    w.prevWaiter = this.#tail;
-    w.nextWaiter = undefined;
-    if (this.#tail) this.#tail.nextWaiter = w;
-    else this.#head = w;
-    this.#tail = w;
-    this.#size++;
+    if (!this.#waiters.push(w.waitLink)) return;
     if (this.count.waiting++ === 0) this.count.onBusy?.();
   }
 
   /** `w` stops waiting (a no-op when it is not in this list). */
   remove(w: Waiter): void {
-    if (w.waitingOn !== this) return;
-    const { prevWaiter: prev, nextWaiter: next } = w;
-    if (prev) prev.nextWaiter = next;
-    else this.#head = next;
-    if (next) next.prevWaiter = prev;
-    else this.#tail = prev;
-    w.waitingOn = w.prevWaiter = w.nextWaiter = undefined;
-    this.#size--;
+    if (!this.#waiters.remove(w.waitLink)) return;
     if (--this.count.waiting === 0) this.count.onIdle?.();
   }
 
@@ -104,7 +87,7 @@ export class WaitingList {
   /** The instance was ejected: every waiting attempt leaves and is told. Returns how many. */
   ejectAll(reason: string): number {
     let n = 0;
-    for (let w = this.#head; w !== undefined; w = this.#head) {
+    for (let w = this.#waiters.first; w !== undefined; w = this.#waiters.first) {
       this.remove(w);
       w.ejected(reason);
       n++;

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { FirstByteTimes, InstanceProgress } from "../health/outlier.ts";
 import { WaitCount, type Waiter, WaitingList } from "./waiting.ts";
+import { Link } from "../linked_list.ts";
 
 class Node implements Waiter {
-  waitingOn: WaitingList | undefined = undefined;
-  prevWaiter: Waiter | undefined = undefined;
-  nextWaiter: Waiter | undefined = undefined;
+  readonly waitLink: Link<Waiter> = new Link(this);
   told: string[] = [];
   constructor(readonly startedAt: number) {}
   ejected(reason: string): void {
@@ -40,7 +39,7 @@ Deno.test("WaitingList: oldest first, O(1) removal anywhere, each node released 
   assert.equal(a.oldestStart, undefined);
   assert.equal(count.waiting, 0);
   assert.deepEqual(events, ["busy", "idle"], "told once on the way up and once on the way down");
-  assert.ok([n1, n2, n3].every((n) => n.waitingOn === undefined && !n.prevWaiter && !n.nextWaiter));
+  assert.ok([n1, n2, n3].every((n) => n.waitLink.list === undefined && !n.waitLink.prev && !n.waitLink.next));
 });
 
 Deno.test("WaitingList: the count spans every instance; removal from another list is a no-op", () => {
@@ -75,7 +74,7 @@ Deno.test("WaitingList.ejectAll(): every waiting node leaves first, then is told
   const seen: number[] = [];
   for (const n of nodes) {
     n.ejected = (reason) => {
-      assert.equal(n.waitingOn, undefined, "out of the list before it is told");
+      assert.equal(n.waitLink.list, undefined, "out of the list before it is told");
       seen.push(a.size);
       n.told.push(reason);
       a.remove(n); // its own settle path runs later; harmless

@@ -21,6 +21,7 @@ import { PRIORITY_LEVELS } from "../../../src/config/queue.ts";
 import { hasRoom } from "../../../src/proxy/admission.ts";
 import { AdmissionQueue, type Offer, QueueBudget, type Queued } from "../../../src/proxy/admission_queue.ts";
 import { DeadlineSweep, type Watch } from "../../../src/proxy/deadlines.ts";
+import { Link } from "../../../src/linked_list.ts";
 import { engineLoadOf, InstanceSignal } from "../../../src/signals/instance_signal.ts";
 import type { PickContext, Strategy, StrategyName, UpstreamStats } from "../../../src/types.ts";
 import { EngineSim, type EngineSimOptions, promptOf } from "../../fakes/engine_sim.ts";
@@ -170,10 +171,9 @@ export class SimGateway {
 
 /** One request on its way through the simulated gateway (the request path's `Exchange`). */
 class SimExchange implements Queued, Watch {
-  prev: Queued | undefined = undefined;
-  next: Queued | undefined = undefined;
-  queued = false;
+  readonly queueLink: Link<Queued> = new Link(this);
   due = Infinity;
+  readonly dueLink: Link<Watch> = new Link(this);
   readonly priority = 0;
   full = 0;
   readonly #gw: SimGateway;
