@@ -13,7 +13,7 @@ import { createGateway, type Gateway } from "../gateway.ts";
 import { ManualTime, ScriptedUpstreams, settle, type Step } from "./_fake_upstreams.ts";
 import { DeadlineSweep } from "./deadlines.ts";
 import type { ScopeDecider } from "./request.ts";
-import type { Upstream } from "./runtime.ts";
+import type { Upstream } from "./runtime_types.ts";
 
 export { ManualTime, ScriptedUpstreams, settle, type Step } from "./_fake_upstreams.ts";
 export type { Call, Reply } from "./_fake_upstreams.ts";

@@ -23,9 +23,8 @@ import type { KeyedLimiter } from "../limiter/mod.ts";
 import type { ApiKeyConfig } from "../config/types.ts";
 import type { Decision, LimitScope, ServiceKind } from "../types.ts";
 import { findApiKey, modelAllowed, serviceAllowed } from "./api_keys.ts";
-import type { ModelRoute } from "./catalogue.ts";
 import type { Admission, DEFERRED, Denial, GatewayRequest, ScopeDecider } from "./request.ts";
-import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
+import type { ModelRoute, Runtime, ServiceRuntime, Upstream } from "./runtime_types.ts";
 
 /** A wait that can never end (a cost above capacity) is announced as this many seconds. */
 const ENDLESS_WAIT_S = 60;

@@ -15,28 +15,18 @@
  * @module
  */
 
-import type { InstanceConfig, QueueConfig, ServiceConfig } from "../config/types.ts";
+import type { InstanceConfig, ServiceConfig } from "../config/types.ts";
 import { ClientGoneError, QueueFullError, QueueTimeoutError, ShuttingDownError } from "../errors.ts";
 import { engineLoadOf } from "../signals/instance_signal.ts";
-import type { ServiceKind, UpstreamStats } from "../types.ts";
+import type { UpstreamStats } from "../types.ts";
 import { PRIORITY_LEVELS } from "../config/queue.ts";
-import { AdmissionQueue, type Offer, QueueBudget, type Queued } from "./admission_queue.ts";
+import { AdmissionQueue, type Gate, type Offer, QueueBudget, type Queued } from "./admission_queue.ts";
 import type { DeadlineSweep, Watch } from "./deadlines.ts";
 import { Link } from "../linked_list.ts";
 import { AbortFanout, type AbortMember } from "./abort_fanout.ts";
 import { retryAfterSeconds } from "./access.ts";
-import type { DispatchObserver, GatewayRequest } from "./request.ts";
-import type { RuntimeState, Upstream } from "./runtime.ts";
-
-/** How a wait in the queue ended (`dairouter_queue_wait_seconds{outcome}`). */
-export type QueueOutcome = "served" | "timeout" | "abort" | "gone" | "rejected";
-
-/** A pool's admission limits and queue. */
-export interface Gate {
-  readonly service: ServiceKind;
-  readonly queue: AdmissionQueue;
-  readonly config: QueueConfig;
-}
+import type { DispatchObserver, GatewayRequest, QueueOutcome } from "./request.ts";
+import type { RuntimeState, Upstream } from "./runtime_types.ts";
 
 /** The service's queue budget (kept across reloads: waiters count against it), resized to the config. */
 export function budgetFor(state: RuntimeState, svc: ServiceConfig): QueueBudget {

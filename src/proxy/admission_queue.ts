@@ -21,7 +21,9 @@
  * @module
  */
 
+import type { QueueConfig } from "../config/types.ts";
 import { type Link, LinkedList } from "../linked_list.ts";
+import type { ServiceKind } from "../types.ts";
 
 /** What a waiter did when offered a slot. */
 export type Offer =
@@ -40,6 +42,13 @@ export interface Queued {
   readonly queueLink: Link<Queued>;
   /** Offered a slot by {@linkcode AdmissionQueue.drain}: try to take one, now, synchronously. */
   offer(): Offer;
+}
+
+/** A pool's admission limits and queue. */
+export interface Gate {
+  readonly service: ServiceKind;
+  readonly queue: AdmissionQueue;
+  readonly config: QueueConfig;
 }
 
 /** The waiting requests of a service, over its pools: their number, and its bound. */

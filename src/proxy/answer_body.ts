@@ -11,7 +11,7 @@ import type { HeaderList } from "../header_list.ts";
 import type { StreamMapper, UpstreamCall } from "../types.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
 import { HeldEnd, mappedBody } from "./mapped_body.ts";
-import type { Reply, StreamRewrite } from "./request.ts";
+import type { Reply, StreamRewrite } from "./reply.ts";
 import { chainFilters, type ChunkFilter, usageStripper } from "./stream_usage.ts";
 import {
   type BodyObserver,

@@ -9,30 +9,7 @@
  */
 
 import type { AliasConfig, FallbackChain } from "../config/types.ts";
-import type { ModelPool } from "./runtime.ts";
-
-/** Where a requested name goes within one service. */
-export interface ModelRoute {
-  /** The model that serves it (its public name is `pool.name`). */
-  readonly pool: ModelPool;
-  /** Models to try, in order, when no instance of `pool` can take the request. */
-  readonly fallbacks: readonly ModelPool[];
-}
-
-/** One compiled `*` pattern. */
-interface PatternRoute {
-  /** The literal pieces between the stars. */
-  readonly parts: readonly string[];
-  readonly route: ModelRoute;
-}
-
-/** A service's names → routes. */
-export interface ServiceCatalogue {
-  /** Models and exact aliases. */
-  readonly routes: ReadonlyMap<string, ModelRoute>;
-  /** Patterns, most specific first. */
-  readonly patterns: readonly PatternRoute[];
-}
+import type { ModelPool, ModelRoute, PatternRoute, ServiceCatalogue } from "./runtime_types.ts";
 
 /**
  * Whether `name` matches a glob split at its stars (`"claude-*".split("*")`). The first piece
@@ -113,7 +90,7 @@ export function buildCatalogue(
  * ```ts
  * import assert from "node:assert/strict";
  * import { buildCatalogue, resolveModel } from "./catalogue.ts";
- * import type { ModelPool } from "./runtime.ts";
+ * import type { ModelPool } from "./runtime_types.ts";
  * const pool = { name: "qwen3-8b" } as ModelPool;
  * const cat = buildCatalogue(new Map([["qwen3-8b", pool]]), [
  *   { name: "gpt-4o-mini", model: "qwen3-8b", hidden: false, pattern: false },

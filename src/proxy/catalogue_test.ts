@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { AliasConfig } from "../config/types.ts";
 import { buildCatalogue, globMatch, resolveModel } from "./catalogue.ts";
-import type { ModelPool } from "./runtime.ts";
+import type { ModelPool } from "./runtime_types.ts";
 
 const pool = (name: string) =>
   ({ name, upstreams: [], strategy: { pick: () => undefined } }) as unknown as ModelPool;

@@ -9,7 +9,8 @@
  */
 
 import type { Dialect, DialectRequest } from "../dialects/types.ts";
-import type { DialectCall, Reply } from "./request.ts";
+import type { Reply } from "./reply.ts";
+import type { DialectCall } from "./request.ts";
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();

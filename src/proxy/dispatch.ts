@@ -19,7 +19,7 @@ import { Exchange } from "./exchange.ts";
 import { exhausted, remember, substitute } from "./fallback.ts";
 import { estimateTokens } from "./token_estimate.ts";
 import type { DispatchDeps, GatewayRequest } from "./request.ts";
-import type { Runtime } from "./runtime.ts";
+import type { Runtime } from "./runtime_types.ts";
 
 export type { DispatchDeps, DispatchObserver, GatewayRequest, RequestHandler } from "./request.ts";
 

@@ -21,7 +21,7 @@ import {
   type DispatchDeps,
   type GatewayRequest,
 } from "./request.ts";
-import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
+import type { Runtime, ServiceRuntime, Upstream } from "./runtime_types.ts";
 import { prepareCall, type PreparedCall, UpstreamBodies } from "./upstream_call.ts";
 import { correctAdmission, tokenDelta } from "./token_charge.ts";
 

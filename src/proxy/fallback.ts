@@ -19,7 +19,7 @@ import { rateLimitError, retryAfterSeconds } from "./access.ts";
 import type { Exchange } from "./exchange.ts";
 import type { CachedResponse, FallbackCache } from "./fallback_cache.ts";
 import type { GatewayRequest } from "./request.ts";
-import type { ModelPool, Upstream } from "./runtime.ts";
+import type { ModelPool, Upstream } from "./runtime_types.ts";
 import { modelAllowed } from "./api_keys.ts";
 import { type ChunkReader, chunkReader } from "./chunk_reader.ts";
 import { readToEnd } from "./upstream_body.ts";

@@ -9,7 +9,7 @@
 
 import type { Config } from "../config/types.ts";
 import { SERVICE_KINDS } from "../types.ts";
-import type { RuntimeState } from "./runtime.ts";
+import type { RuntimeState } from "./runtime_types.ts";
 
 /** The ids of every instance `config` lists, enabled or not (a disabled one keeps its state). */
 export function configuredIds(config: Config): Set<string> {

@@ -23,7 +23,7 @@
  */
 
 import { concat } from "./upstream_body.ts";
-import type { Reply, StreamRewrite } from "./request.ts";
+import type { Reply, StreamRewrite } from "./reply.ts";
 
 const ENCODER = new TextEncoder();
 const EMPTY: Uint8Array = new Uint8Array(0);

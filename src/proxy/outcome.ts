@@ -7,7 +7,7 @@
 
 import { observeLatency, observeOutcome } from "../balancer/mod.ts";
 import type { DispatchObserver, Settlement } from "./request.ts";
-import type { Upstream } from "./runtime.ts";
+import type { Upstream } from "./runtime_types.ts";
 
 /**
  * Records the end of one attempt on the instance, exactly once per attempt: its in-flight count

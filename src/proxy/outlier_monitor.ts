@@ -19,7 +19,7 @@ import { SERVICE_KINDS } from "../types.ts";
 import type { OutlierCandidate } from "../health/outlier.ts";
 import type { DeadlineSweep, Watch } from "./deadlines.ts";
 import { Link } from "../linked_list.ts";
-import type { ModelPool, Runtime, ServiceRuntime } from "./runtime.ts";
+import type { ModelPool, Runtime, ServiceRuntime } from "./runtime_types.ts";
 import type { WaitCount } from "./waiting.ts";
 
 /** Options of {@linkcode OutlierMonitor}. */

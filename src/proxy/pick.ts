@@ -13,7 +13,7 @@
 import { engineLoadOf } from "../signals/instance_signal.ts";
 import type { PickContext } from "../types.ts";
 import type { GatewayRequest } from "./request.ts";
-import type { ModelPool, ServiceRuntime, Upstream } from "./runtime.ts";
+import type { ModelPool, ServiceRuntime, Upstream } from "./runtime_types.ts";
 
 /**
  * The affinity key of a request for hashing strategies: the client IP, a header

@@ -11,12 +11,13 @@
 import type { GatewayError } from "../errors.ts";
 import type { Decision, PickContext } from "../types.ts";
 import { correctInstance, instanceDenial, isDenial } from "./access.ts";
-import { type Gate, hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
-import { type ModelRoute, resolveModel } from "./catalogue.ts";
+import { hasRoom, priorityOf, Waiter, type WaiterOwner } from "./admission.ts";
+import type { Gate } from "./admission_queue.ts";
+import { resolveModel } from "./catalogue.ts";
 import { release } from "./outcome.ts";
 import { pickInput } from "./pick.ts";
 import { DEFERRED, type Denial, type DispatchDeps, type GatewayRequest } from "./request.ts";
-import type { ModelPool, Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
+import type { ModelPool, ModelRoute, Runtime, ServiceRuntime, Upstream } from "./runtime_types.ts";
 import { correctAdmission } from "./token_charge.ts";
 
 /** The picking half of one request's state (see the module doc). */

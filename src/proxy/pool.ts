@@ -11,8 +11,8 @@ import { createStrategy, promptHasher } from "../balancer/mod.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import { loadSourceOf } from "../signals/targets.ts";
 import type { Random } from "../types.ts";
-import type { Gate } from "./admission.ts";
-import type { ModelPool, Upstream } from "./runtime.ts";
+import type { Gate } from "./admission_queue.ts";
+import type { ModelPool, Upstream } from "./runtime_types.ts";
 
 /** A pool's routing: everything of a {@linkcode ModelPool} but its name, instances and first-byte times. */
 export type PoolRouting = Pick<ModelPool, "strategy" | "signals" | "gate" | "hashPrompt">;

@@ -2,8 +2,8 @@
  * The types the request path shares, and nothing else but one marker value ({@linkcode DEFERRED}):
  * the parsed request handed to `dispatch` (by the HTTP layer, for OpenAI endpoints and client
  * dialects alike), the handles dispatch runs with, and how one upstream attempt ends. Every module
- * of `src/proxy/` may import this file; its own imports are type-only, so no runtime import cycle
- * can run through it.
+ * of `src/proxy/` may import this file; its own imports are type-only and reach no module that
+ * imports it, so no import cycle runs through it (`import_graph_test.ts`).
  *
  * @module
  */
@@ -12,10 +12,9 @@ import type { ApiKeyConfig } from "../config/types.ts";
 import type { DialectName, NativeEndpoint } from "../dialects/types.ts";
 import type { HeaderList } from "../header_list.ts";
 import type { AccessRecord, Clock, Decision, JsonBody, LimitScope, RawBody, ServiceKind } from "../types.ts";
-import type { QueueOutcome } from "./admission.ts";
 import type { DeadlineSweep } from "./deadlines.ts";
-import type { Runtime, ServiceRuntime, Upstream } from "./runtime.ts";
-import type { ChunkFilter } from "./stream_usage.ts";
+import type { Runtime, ServiceRuntime, Upstream } from "./runtime_types.ts";
+import type { Reply } from "./reply.ts";
 
 /** A request the HTTP layer has parsed and validated (OpenAI-shaped body). */
 export interface GatewayRequest {
@@ -63,35 +62,8 @@ export interface DialectCall {
   answer(openai: unknown, model: string): unknown;
 }
 
-/**
- * How an attempt's successful answer is rewritten on its way to the client, when it must be: a
- * client dialect's translation, or the model's public name put back. Absent, bytes pass as they
- * came. Error answers are not rewritten here (the route shapes them).
- */
-export interface Reply {
-  /** Read a JSON answer whole even when its length was not declared (it is rewritten as a whole). */
-  readonly whole: boolean;
-  /** Rewrites a whole successful JSON answer; throws for one it cannot read (the attempt fails, 502). */
-  json(bytes: Uint8Array): Uint8Array;
-  /** Content type of a rewritten JSON answer (absent: the upstream's). */
-  readonly jsonType?: string;
-  /** A fresh rewrite of a successful stream of `contentType`; `undefined` passes it as it is. */
-  stream(contentType: string): StreamRewrite | undefined;
-  /** Content type of a rewritten stream (absent: the upstream's). */
-  readonly streamType?: string;
-  /**
-   * The shape the client asked for, when only that one can be rewritten (a dialect translates a
-   * stream into its stream, a whole answer into its whole answer): an answer in the other shape
-   * fails the attempt instead of reaching the client unreadable. Absent: any shape passes.
-   */
-  readonly shape?: "whole" | "stream";
-}
-
-/** A chunk-by-chunk stream rewrite, run inside the relay like any {@linkcode ChunkFilter}. */
-export interface StreamRewrite extends ChunkFilter {
-  /** The upstream broke: the client's last bytes (its dialect's error event); absent: the SSE error event. */
-  fail?(message: string): Uint8Array | undefined;
-}
+/** How a wait in the queue ended (`dairouter_queue_wait_seconds{outcome}`). */
+export type QueueOutcome = "served" | "timeout" | "abort" | "gone" | "rejected";
 
 /** Where the dispatcher reports what happened (metrics and logs implement it). */
 export interface DispatchObserver {

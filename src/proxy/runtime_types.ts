@@ -1,7 +1,9 @@
 /**
  * The shapes of the live routing table (see `runtime.ts`, which builds it): an upstream instance
- * as the request path sees it, a model's pool, a service, the runtime, and the state that outlives
- * one runtime across reloads.
+ * as the request path sees it, a model's pool, a service and its catalogue of names
+ * (`catalogue.ts` builds it), the runtime, and the state that outlives one runtime across reloads.
+ * Its imports from `src/proxy/` are type-only and reach no module that imports it back: the
+ * proxy's modules import each other without a cycle, types included.
  *
  * @module
  */
@@ -21,11 +23,9 @@ import type {
   UpstreamStats,
 } from "../types.ts";
 import type { DialectName } from "../dialects/types.ts";
-import type { Gate } from "./admission.ts";
-import type { AdmissionQueue, QueueBudget } from "./admission_queue.ts";
-import type { ServiceCatalogue } from "./catalogue.ts";
+import type { AdmissionQueue, Gate, QueueBudget } from "./admission_queue.ts";
 import type { FallbackCache } from "./fallback_cache.ts";
-import type { Reply } from "./request.ts";
+import type { Reply } from "./reply.ts";
 import type { WaitCount, WaitingList } from "./waiting.ts";
 
 /** One upstream instance as the request path sees it. */
@@ -131,4 +131,27 @@ export interface RuntimeState {
   readonly firstByteTimes: Map<string, FirstByteTimes>;
   /** Attempts waiting over all instances. */
   readonly waitCount: WaitCount;
+}
+
+/** Where a requested name goes within one service. */
+export interface ModelRoute {
+  /** The model that serves it (its public name is `pool.name`). */
+  readonly pool: ModelPool;
+  /** Models to try, in order, when no instance of `pool` can take the request. */
+  readonly fallbacks: readonly ModelPool[];
+}
+
+/** One compiled `*` pattern. */
+export interface PatternRoute {
+  /** The literal pieces between the stars. */
+  readonly parts: readonly string[];
+  readonly route: ModelRoute;
+}
+
+/** A service's names → routes. */
+export interface ServiceCatalogue {
+  /** Models and exact aliases. */
+  readonly routes: ReadonlyMap<string, ModelRoute>;
+  /** Patterns, most specific first. */
+  readonly patterns: readonly PatternRoute[];
 }

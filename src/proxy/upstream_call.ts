@@ -13,8 +13,9 @@ import { forward } from "../adapters/compat.ts";
 import { replaceFormField } from "../adapters/multipart.ts";
 import { BadRequestError } from "../errors.ts";
 import type { JsonBody, RawBody, UpstreamCall } from "../types.ts";
-import type { GatewayRequest, Reply } from "./request.ts";
-import type { Upstream } from "./runtime.ts";
+import type { Reply } from "./reply.ts";
+import type { GatewayRequest } from "./request.ts";
+import type { Upstream } from "./runtime_types.ts";
 import { needsUsageOption, withUsageOption } from "./stream_usage.ts";
 
 const ENCODER = new TextEncoder();

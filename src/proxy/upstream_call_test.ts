@@ -3,7 +3,7 @@ import { getAdapter } from "../adapters/mod.ts";
 import { HeaderList } from "../header_list.ts";
 import type { AdapterName, JsonBody, RawBody } from "../types.ts";
 import type { DialectCall, GatewayRequest } from "./request.ts";
-import type { Upstream } from "./runtime.ts";
+import type { Upstream } from "./runtime_types.ts";
 import { prepareCall, UpstreamBodies } from "./upstream_call.ts";
 
 const enc = new TextEncoder();

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Runtime, Upstream } from "./runtime.ts";
+import type { Runtime, Upstream } from "./runtime_types.ts";
 
 const indexes = new WeakMap<Runtime, ReadonlyMap<string, Upstream>>();
 
@@ -18,7 +18,7 @@ const indexes = new WeakMap<Runtime, ReadonlyMap<string, Upstream>>();
  * ```ts
  * import assert from "node:assert/strict";
  * import { upstreamOf } from "./upstream_index.ts";
- * import type { Runtime, Upstream } from "./runtime.ts";
+ * import type { Runtime, Upstream } from "./runtime_types.ts";
  * const u = { id: "chat/m@http://127.0.0.1:1" } as Upstream;
  * const rt = { upstreams: [u] } as unknown as Runtime;
  * assert.equal(upstreamOf(rt, u.id), u);
