@@ -63,8 +63,23 @@ export function parseJsonBody(bytes: Uint8Array): ParsedBody {
   return {
     body: { kind: "json", bytes, value: obj },
     model: requireModel(obj.model),
-    stream: obj.stream === true,
+    stream: streamFlag(obj.stream),
   };
+}
+
+/**
+ * The `stream` field: `true` or not. Anything but a boolean (or null) is refused: a backend that
+ * coerces `"yes"` to true would stream an answer the gateway relays, counts and logs as a whole one.
+ */
+function streamFlag(value: unknown): boolean {
+  if (value === undefined || value === null || typeof value === "boolean") return value === true;
+  throw new BadRequestError(
+    `Invalid type for 'stream': expected a boolean, but got ${
+      Array.isArray(value) ? "an array" : `a ${typeof value}`
+    } instead.`,
+    "invalid_type",
+    "stream",
+  );
 }
 
 /**

@@ -26,6 +26,21 @@ Deno.test("parseJsonBody() reads model and stream, and names what is wrong", asy
   assert.equal(await code(() => parseJsonBody(enc("[1]"))), "400 invalid_json");
   assert.equal(await code(() => parseJsonBody(enc("{}"))), "400 missing_model");
   assert.equal(await code(() => parseJsonBody(enc('{"model":3}'))), "400 invalid_model");
+  assert.equal(parseJsonBody(enc('{"model":"m","stream":null}')).stream, false);
+  assert.equal(parseJsonBody(enc('{"model":"m","stream":false}')).stream, false);
+  for (const bad of ['"yes"', "1", "[]", "{}"]) {
+    assert.equal(
+      await code(() => parseJsonBody(enc(`{"model":"m","stream":${bad}}`))),
+      "400 invalid_type",
+      bad,
+    );
+  }
+  assert.throws(
+    () => parseJsonBody(enc('{"model":"m","stream":"yes"}')),
+    (e: Error & { param?: string }) =>
+      e.message === "Invalid type for 'stream': expected a boolean, but got a string instead." &&
+      e.param === "stream",
+  );
 });
 
 Deno.test("readRequestBody() checks the content type per endpoint and validates multipart bodies", async () => {
