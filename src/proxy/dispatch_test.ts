@@ -113,6 +113,7 @@ const CASES: Case[] = [
     script: { a: [E500], b: [E500] },
     setup: send(1),
     status: 503,
+    headers: { "retry-after": "60" },
     answer: openAIError(
       "server_error",
       "service_unavailable",
@@ -120,6 +121,16 @@ const CASES: Case[] = [
     ),
     tried: ["a", "b"],
     after: (h) => assert.equal(h.upstream("a").breaker.state, "open"),
+  },
+  {
+    name: "an instance parked by its own 429 Retry-After: the next request gets 503 with the seconds left",
+    config: serviceConfig(["a"]),
+    script: { a: [{ status: 429, headers: { "retry-after": "30" }, json: {} }] },
+    setup: send(1),
+    status: 503,
+    headers: { "retry-after": "30" },
+    answer: openAIError("server_error", "service_unavailable", /\(1 circuit-open or parked\)\.$/),
+    tried: ["a"],
   },
   {
     name: "a half-open trial the client abandons frees its permit",

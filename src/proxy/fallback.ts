@@ -194,16 +194,16 @@ function exhaustedError(x: Exchange): GatewayError {
   if (f?.kind === "ejected") {
     return new NoUpstreamError(
       `Service ${service} (model "${model}"): ${f.message}; no other instance could take the request (${
-        unavailableReason(triedPools(x), x.tried)
+        unavailable(triedPools(x), x.tried, x.deps.clock()).reason
       }).`,
     );
   }
   if (f) return new UpstreamError(`Service ${service} (model "${model}"): ${f.message}.`);
   if (x.limitedBy) return rateLimitError("instance", x.limitedBy, service, model);
+  const { reason, backAt } = unavailable(triedPools(x), x.tried, x.deps.clock());
   return new NoUpstreamError(
-    `Service ${service} has no available instance for model "${model}" (${
-      unavailableReason(triedPools(x), x.tried)
-    })${chainNote(x)}.`,
+    `Service ${service} has no available instance for model "${model}" (${reason})${chainNote(x)}.`,
+    backAt === undefined ? {} : { "retry-after": String(retryAfterSeconds(backAt - x.deps.clock())) },
   );
 }
 
@@ -229,22 +229,34 @@ function chainNote(x: Exchange): string {
 }
 
 /**
- * Why nothing could be picked, in words an operator can act on. By instance id: after a reload
- * one instance may be in `pools` twice (old and live table), with the same health and breaker.
+ * Why the untried instances of `pools` could not take the request, and when the first of those
+ * that wait out a time — an open breaker's timeout, an upstream's own `Retry-After` (parked) — may
+ * take one again (`backAt`, clock ms; `undefined` when none waits for a known time): the
+ * `Retry-After` of the 503.
  */
-function unavailableReason(pools: readonly ModelPool[], tried: readonly Upstream[]): string {
-  let unhealthy = 0, open = 0;
+function unavailable(
+  pools: readonly ModelPool[],
+  tried: readonly Upstream[],
+  now: number,
+): { reason: string; backAt?: number } {
+  let unhealthy = 0, open = 0, backAt = Infinity;
   const seen = new Set(tried.map((u) => u.id));
   for (const pool of pools) {
     for (const u of pool.upstreams) {
       if (seen.has(u.id)) continue;
       seen.add(u.id);
       if (!u.health.healthy) unhealthy++;
-      else if (!u.breaker.canPass()) open++;
+      else if (!u.breaker.canPass()) {
+        open++;
+        const { openUntil, parkedUntil } = u.breaker.snapshot();
+        const at = Math.max(openUntil, parkedUntil);
+        if (at > now) backAt = Math.min(backAt, at);
+      }
     }
   }
   const parts = [];
   if (unhealthy) parts.push(`${unhealthy} unhealthy`);
   if (open) parts.push(`${open} circuit-open or parked`);
-  return parts.length ? parts.join(", ") : "no instance could take the request";
+  const reason = parts.length ? parts.join(", ") : "no instance could take the request";
+  return backAt === Infinity ? { reason } : { reason, backAt };
 }
