@@ -9,7 +9,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { anthropicDialect as dialect } from "./anthropic.ts";
 
-const SCENARIOS = ["text", "tools", "error", "length", "reasoning"];
+const SCENARIOS = ["text", "tools", "tools_interleaved", "error", "length", "reasoning"];
 const seen: Record<string, unknown>[] = [];
 
 function serve() {
@@ -76,6 +76,20 @@ Deno.test("@anthropic-ai/sdk messages.stream() rebuilds two tool calls from inpu
       ["call_time2", "get_time", { tz: "Europe/Paris" }],
     ]);
     assert.deepEqual(msg.content[0], { type: "text", text: "Let me check." });
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("@anthropic-ai/sdk messages.stream() keeps the input of parallel calls whose pieces interleave", async () => {
+  const s = serve();
+  try {
+    const msg = await client(s.url).messages.stream(ask("tools_interleaved")).finalMessage();
+    const tools = msg.content.filter((b) => b.type === "tool_use");
+    assert.deepEqual(tools.map((b) => [b.id, b.name, b.input]), [
+      ["call_weather1", "get_weather", { city: "Paris" }],
+      ["call_time2", "get_time", { tz: "Europe/Paris" }],
+    ]);
   } finally {
     await s.close();
   }

@@ -24,7 +24,7 @@ const ROUTES: Record<string, Dialect<OllamaCtx>> = {
 };
 const MODELS = [{ name: "qwen3:8b", family: "qwen3", contextLength: 32768 }, { name: "all-minilm" }];
 
-const SCENARIOS = ["text", "tools", "error", "length"];
+const SCENARIOS = ["text", "tools", "tools_interleaved", "error", "length"];
 
 function serve() {
   return loopback((req) => {
@@ -82,6 +82,17 @@ Deno.test("ollama client chat(): streamed tool calls arrive whole, with object a
       ["get_weather", { city: "Paris" }],
       ["get_time", { tz: "Europe/Paris" }],
     ]);
+    const interleaved = [];
+    for await (
+      const part of await client.chat({
+        model: "qwen3:8b",
+        messages: [{ role: "user", content: "tools_interleaved" }],
+        stream: true,
+      })
+    ) {
+      interleaved.push(...(part.message.tool_calls ?? []));
+    }
+    assert.deepEqual(interleaved, calls, "parallel calls whose pieces interleave come out the same");
   } finally {
     await s.close();
   }

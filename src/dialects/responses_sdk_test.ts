@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
 
-const SCENARIOS = ["text", "tools", "error", "length", "reasoning"];
+const SCENARIOS = ["text", "tools", "tools_interleaved", "error", "length", "reasoning"];
 
 function serve() {
   return loopback((req) => answerAs(dialect, req, (body) => lastSaid(body, SCENARIOS)));
@@ -68,6 +68,28 @@ Deno.test("openai responses.stream() rebuilds function calls from argument delta
       ["call_time2", "get_time", { tz: "Europe/Paris" }],
     ]);
     assert.equal(res.output_text, "Let me check.");
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("openai responses.stream() keeps the arguments of parallel calls whose pieces interleave, each event on an open item", async () => {
+  const s = serve();
+  try {
+    const stream = client(s.url).responses.stream({ model: "qwen3-8b", input: "tools_interleaved" });
+    const closed = new Set<number>();
+    const late: string[] = [];
+    stream.on("response.function_call_arguments.delta", (e) => {
+      if (closed.has(e.output_index)) late.push(e.delta);
+    });
+    stream.on("response.output_item.done", (e) => closed.add(e.output_index));
+    const res = await stream.finalResponse();
+    const calls = res.output.filter((o) => o.type === "function_call");
+    assert.deepEqual(calls.map((c) => [c.call_id, c.name, JSON.parse(c.arguments)]), [
+      ["call_weather1", "get_weather", { city: "Paris" }],
+      ["call_time2", "get_time", { tz: "Europe/Paris" }],
+    ]);
+    assert.deepEqual(late, [], "no argument piece after its item's done event");
   } finally {
     await s.close();
   }

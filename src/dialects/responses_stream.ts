@@ -6,8 +6,13 @@
  * `sequence_number`. The order is the one the `openai` SDK's `responses.stream` accumulator checks.
  *
  * The protocol repeats each item's full text in its `.done` events and the whole output in
- * `response.completed`, so the pieces of the open item are kept (as an array, joined once) and
+ * `response.completed`, so the pieces of the open items are kept (as arrays, joined once) and
  * finished items are kept for the final event: the memory of one answer, which the client holds too.
+ *
+ * One text or reasoning item is open at a time. Function calls stay open together until text or
+ * reasoning follows them or the answer ends: a backend may interleave the argument pieces of
+ * parallel calls (each chat delta names its call by `index`), and a call closed when the next one
+ * began would lose the pieces that come after.
  *
  * @module
  */
@@ -59,9 +64,15 @@ const PART: Readonly<Record<"message" | "reasoning", string>> = {
  */
 export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
   let seq = 0;
+  /** The open text or reasoning item. */
   let open: OpenItem | undefined;
+  /** Open function calls by the chat delta's call `index`, in the order they began. */
+  const calls = new Map<number, OpenItem>();
+  /** Calls begun (open or closed), by the chat delta's call `index`. */
+  const begun = new Set<number>();
+  /** Finished items by output index. */
   const done: Json[] = [];
-  const tools = new Map<number, string>();
+  let items = 0;
 
   const event = (type: string, fields: Json): string =>
     `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...fields })}\n\n`;
@@ -72,10 +83,7 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       JSON.stringify(text)
     }}\n\n`;
 
-  const close = (): string => {
-    const item = open;
-    if (!item) return "";
-    open = undefined;
+  const close = (item: OpenItem): string => {
     const at = { item_id: item.id, output_index: item.index };
     const text = item.pieces.join("");
     let out = "";
@@ -97,36 +105,56 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       );
       out += event("response.content_part.done", { ...at, content_index: 0, part });
     }
-    done.push(final);
+    done[item.index] = final;
     return out + event("response.output_item.done", { output_index: item.index, item: final });
   };
 
-  const begin = (kind: Kind, callId = "", name = ""): string => {
-    let out = close();
-    const index = done.length;
-    const id = itemId(ctx, kind === "message" ? "msg" : kind === "reasoning" ? "rs" : "fc", index);
-    open = { kind, index, id, pieces: [], callId, name };
-    if (kind === "function_call") {
-      return out +
-        event("response.output_item.added", {
-          output_index: index,
-          item: functionCallItem(id, callId, name, "", "in_progress"),
-        });
+  /** Closes the open text or reasoning item; with `calls`, every open function call too. */
+  const closeOpen = (withCalls: boolean): string => {
+    let out = "";
+    if (open) out += close(open);
+    open = undefined;
+    if (withCalls) {
+      for (const call of calls.values()) out += close(call);
+      calls.clear();
     }
-    const item = kind === "message"
+    return out;
+  };
+
+  /** A new item, numbered in the order items begin (the `output_index` of its events). */
+  const newItem = (kind: Kind, callId = "", name = ""): OpenItem => {
+    const index = items++;
+    const id = itemId(ctx, kind === "message" ? "msg" : kind === "reasoning" ? "rs" : "fc", index);
+    return { kind, index, id, pieces: [], callId, name };
+  };
+
+  /** The events that open `item`: `.added`, and a text item's empty content part. */
+  const added = (item: OpenItem): string => {
+    const { kind, index, id } = item;
+    if (kind === "function_call") {
+      return event("response.output_item.added", {
+        output_index: index,
+        item: functionCallItem(id, item.callId, item.name, "", "in_progress"),
+      });
+    }
+    const shell = kind === "message"
       ? { type: "message", id, status: "in_progress", role: "assistant", content: [] }
       : { type: "reasoning", id, summary: [], content: [] };
     const part = kind === "message"
       ? { type: "output_text", text: "", annotations: [], logprobs: [] }
       : { type: PART.reasoning, text: "" };
-    out += event("response.output_item.added", { output_index: index, item });
-    return out +
+    return event("response.output_item.added", { output_index: index, item: shell }) +
       event("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part });
   };
 
   const text = (kind: "message" | "reasoning", value: string): string => {
-    const out = open?.kind === kind ? "" : begin(kind);
-    const item = open!;
+    let out = "";
+    if (open?.kind !== kind) {
+      out = closeOpen(true);
+      open = newItem(kind);
+      out += added(open);
+    }
+    const item = open;
     item.pieces.push(value);
     return kind === "message"
       ? out + delta("response.output_text.delta", item, value, '"content_index":0,"logprobs":[],')
@@ -135,13 +163,16 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
 
   const toolCall = (d: ToolDelta): string => {
     let out = "";
-    if (!tools.has(d.index)) {
-      out = begin("function_call", d.id ?? itemId(ctx, "fc", done.length), d.name);
-      tools.set(d.index, open!.id);
+    if (!begun.has(d.index)) {
+      begun.add(d.index);
+      out = closeOpen(false);
+      const call = newItem("function_call", d.id ?? itemId(ctx, "fc", items), d.name);
+      calls.set(d.index, call);
+      out += added(call);
     }
-    // Arguments of a call that is no longer the open item cannot be appended to a done item.
-    const item = open;
-    if (d.args === "" || !item || item.id !== tools.get(d.index)) return out;
+    // A call closed by the text that followed it is done: later pieces of it have nowhere to go.
+    const item = calls.get(d.index);
+    if (d.args === "" || !item) return out;
     item.pieces.push(d.args);
     return out + delta("response.function_call_arguments.delta", item, d.args, "");
   };
@@ -154,9 +185,9 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
     reasoning: (t) => text("reasoning", t),
     content: (t) => text("message", t),
     toolCall,
-    finish: () => close(),
+    finish: () => closeOpen(true),
     finalize(finish, usage) {
-      const out = close();
+      const out = closeOpen(true);
       const { status, incomplete_details } = responseStatus(finish);
       const response = responseObject(ctx, status, done, {
         incomplete_details,
