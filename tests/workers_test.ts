@@ -218,7 +218,7 @@ async function withFailingWorker(
   fn: (
     gw: GatewayProcess,
     up: FakeUpstream,
-    fail: (order: "throw" | "close") => Promise<void>,
+    fail: (order: "throw" | "close" | "hang") => Promise<void>,
   ) => Promise<void>,
 ): Promise<void> {
   const up = startFakeUpstream({ name: "A" });
@@ -233,7 +233,7 @@ async function withFailingWorker(
     entry: new URL("./fakes/failing_gateway.ts", import.meta.url).pathname,
   });
   /** Tells worker 1 to fail; resolves once it has taken the order. */
-  const fail = async (what: "throw" | "close") => {
+  const fail = async (what: "throw" | "close" | "hang") => {
     await Deno.writeTextFile(order, what);
     while (await Deno.stat(order).then(() => true, () => false)) await new Promise((r) => setTimeout(r, 20));
   };
@@ -282,27 +282,66 @@ Deno.test("workers: 2 — a worker's uncaught error is logged and the worker rep
 });
 
 Deno.test("workers: 2 — a worker gone without a word: /metrics answers with the other's within the scrape deadline; SIGTERM exits by the shutdown deadline", async () => {
-  await withFailingWorker("drain-delay: 0, shutdown-timeout: 1000", async (gw, _up, fail) => {
-    await fail("close");
-    await new Promise((r) => setTimeout(r, 100)); // its listener closes with it
-    for (let i = 0; i < 2; i++) {
+  // The heartbeat is off: this is about the scrape and drain deadlines, not about finding the worker.
+  await withFailingWorker(
+    "drain-delay: 0, shutdown-timeout: 1000, worker-stall-timeout: 0",
+    async (gw, _up, fail) => {
+      await fail("close");
+      await new Promise((r) => setTimeout(r, 100)); // its listener closes with it
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now();
+        const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+        const res = await fetch(`${gw.url}/metrics`, { client, signal: AbortSignal.timeout(6000) });
+        assert.equal(res.status, 200);
+        assert.match(await res.text(), /^dairouter_requests_total|^# HELP/m);
+        client.close();
+        assert.ok(performance.now() - t0 < 4000, `answered in ${Math.round(performance.now() - t0)} ms`);
+      }
+      assert.match(await gw.waitFor(/"msg":"metrics answered without workers/), /"workers":\[1\]/);
       const t0 = performance.now();
-      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-      const res = await fetch(`${gw.url}/metrics`, { client, signal: AbortSignal.timeout(6000) });
-      assert.equal(res.status, 200);
-      assert.match(await res.text(), /^dairouter_requests_total|^# HELP/m);
-      client.close();
-      assert.ok(performance.now() - t0 < 4000, `answered in ${Math.round(performance.now() - t0)} ms`);
-    }
-    assert.match(await gw.waitFor(/"msg":"metrics answered without workers/), /"workers":\[1\]/);
-    const t0 = performance.now();
-    gw.kill("SIGTERM");
-    // drain-delay 0 + shutdown-timeout 1 s + the 2 s margin, and the process's own exit.
-    const code = await Promise.race([
-      gw.exited,
-      new Promise((r) => setTimeout(() => r("still running"), 8000)),
-    ]);
-    assert.equal(code, 0, `${Math.round(performance.now() - t0)} ms after SIGTERM`);
-    assert.match(await gw.waitFor(/"msg":"workers did not stop by the deadline/), /"workers":\[1\]/);
-  });
+      gw.kill("SIGTERM");
+      // drain-delay 0 + shutdown-timeout 1 s + the 2 s margin, and the process's own exit.
+      const code = await Promise.race([
+        gw.exited,
+        new Promise((r) => setTimeout(() => r("still running"), 8000)),
+      ]);
+      assert.equal(code, 0, `${Math.round(performance.now() - t0)} ms after SIGTERM`);
+      assert.match(await gw.waitFor(/"msg":"workers did not stop by the deadline/), /"workers":\[1\]/);
+    },
+  );
+});
+
+Deno.test("workers: 2 — a worker whose event loop blocks is found by the heartbeat; the gateway drains the other and exits 1 for its service manager", async () => {
+  await withFailingWorker(
+    "drain-delay: 0, shutdown-timeout: 2000, worker-stall-timeout: 1s",
+    async (gw, up, fail) => {
+      up.fault = { kind: "delay", ms: 600 };
+      await fail("hang");
+      const t0 = performance.now();
+      // Requests already with worker 2 finish while it drains (fresh connections: some may reach
+      // worker 1's listener, which nobody answers any more: they are not awaited).
+      const line = JSON.parse(await gw.waitFor(/"msg":"worker stopped answering/, 5000));
+      assert.equal(line.worker, 1);
+      assert.match(line.error, /^no answer for \d+ ms \(its event loop is blocked, or it ended\)$/);
+      const code = await Promise.race([
+        gw.exited,
+        new Promise((r) => setTimeout(() => r("still running"), 8000)),
+      ]);
+      assert.equal(code, 1, `${Math.round(performance.now() - t0)} ms after the stall`);
+      assert.ok(
+        gw.lines.some((l) =>
+          /"msg":"draining every worker","event":"stop","signal":"worker stalled"/.test(l)
+        ),
+      );
+      assert.equal(
+        gw.lines.filter((l) => l.includes('"msg":"draining"')).length,
+        1,
+        "worker 2 drained",
+      );
+      assert.ok(
+        !gw.lines.some((l) => l.includes('"msg":"worker restarted"')),
+        "no worker started in its place",
+      );
+    },
+  );
 });

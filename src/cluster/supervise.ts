@@ -136,6 +136,20 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   // Holds the port (port 0 becomes a real one) until every worker has bound it with SO_REUSEPORT.
   const reserve = options.reservePort(options.hostname ?? server.host, options.port ?? server.port);
   const reload = serialReload(options, logger, (next) => supervisor.reload(next.config));
+  const done = Promise.withResolvers<number>();
+  let stopping = false;
+  let stopWatch = () => {};
+  /** Drains every worker, then ends with `code`. */
+  const stop = async (signal: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    stopWatch();
+    logger.info("draining every worker", { event: "stop", signal, workers: count });
+    await supervisor.drain(signal);
+    logger.info("stopped", { event: "stop", workers: count });
+    await flush();
+    done.resolve(code);
+  };
   const supervisor = superviseWorkers({
     count,
     port: reserve.port,
@@ -146,24 +160,14 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     spawn: options.spawnWorker,
     write: out.write,
     adminChanged: () => reload("admin change"),
+    // A worker that cannot be ended: drain the others, then exit 1 for the service manager.
+    stalled: () => void stop("worker stalled", 1),
   });
   const address = await started(supervisor, reserve, logger, options);
   if (address === undefined) return (await flush(), 1);
   options.onListening?.(address);
-  const stopWatch = options.watch?.(() => reload("file change")) ?? (() => {});
+  stopWatch = options.watch?.(() => reload("file change")) ?? (() => {});
   options.onSignal("SIGHUP", () => reload("SIGHUP"));
-  const done = Promise.withResolvers<number>();
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    stopWatch();
-    logger.info("draining every worker", { event: "stop", signal, workers: count });
-    await supervisor.drain(signal);
-    logger.info("stopped", { event: "stop", workers: count });
-    await flush();
-    done.resolve(0);
-  };
   options.onSignal("SIGINT", () => void stop("SIGINT"));
   options.onSignal("SIGTERM", () => void stop("SIGTERM"));
   return await done.promise;

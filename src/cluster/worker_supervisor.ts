@@ -4,8 +4,18 @@
  * drains them all — and supervises them. A worker whose isolate fails (an uncaught error, or a
  * failure it reports as it starts again) is logged in one line and replaced by a fresh worker on
  * the config in force, after a backoff (`restart.ts`), without touching the other workers or their
- * requests. Nothing waits on a worker without a deadline: a scrape answers with what the serving
- * workers gave (`scrapes.ts`), and a drain ends at `drain-delay` + `shutdown-timeout` +
+ * requests.
+ *
+ * A worker that stops answering — its event loop blocked, or its isolate gone without an error
+ * event — is found by a heartbeat: every worker is pinged about every second, and one not heard
+ * from for `server.worker-stall-timeout` (a starting one: at least {@linkcode START_SILENCE_MS},
+ * module loading included) has stalled. That one cannot be replaced in the process: Deno's
+ * `Worker.terminate()` does not stop a thread that is running JavaScript (Deno 2.9: the thread
+ * spins on, and its listener, sharing the port, keeps taking connections nobody answers). So a
+ * stall is logged and reported ({@linkcode SupervisorOptions.stalled}): the process drains the
+ * other workers and exits 1, for its service manager to start it again. Nothing
+ * waits on a worker without a deadline: a scrape answers with what the serving workers gave
+ * (`scrapes.ts`), and a drain ends at `drain-delay` + `shutdown-timeout` +
  * {@linkcode STOP_MARGIN_MS} with the workers left terminated.
  *
  * @module
@@ -47,6 +57,11 @@ export interface SupervisorOptions {
   readonly restart?: RestartPolicy;
   /** How long a `/metrics` scrape waits for the workers, ms. @default {2000} */
   readonly scrapeTimeoutMs?: number;
+  /**
+   * A worker (1-based) stopped answering the heartbeat: it is ended as far as Deno can and not
+   * replaced; the caller should drain the others and exit non-zero. Called once.
+   */
+  readonly stalled: (worker: number) => void;
 }
 
 /**
@@ -54,6 +69,14 @@ export interface SupervisorOptions {
  * (1 s, `drain.ts`), closing and saving the state, flushing the log.
  */
 export const STOP_MARGIN_MS = 2000;
+
+/** How long a starting worker may be silent at least (loading its modules, its config, its state). */
+export const START_SILENCE_MS = 30_000;
+
+/** Time between heartbeats for a stall timeout of `stallMs` (> 0): a quarter of it, 50 ms to 1 s. */
+export function heartbeatMs(stallMs: number): number {
+  return Math.min(1000, Math.max(50, stallMs / 4));
+}
 
 /** The running workers. */
 export interface Supervisor {
@@ -79,6 +102,8 @@ interface Slot {
   state: "starting" | "up" | "down" | "stopped";
   /** Cancels the pending restart. */
   cancelRestart?: () => void;
+  /** When the worker in it last spoke (or was started), on the supervisor's clock. */
+  heardAt: number;
 }
 
 /** Starts `count` workers and supervises them: a worker that fails is logged and replaced. */
@@ -96,6 +121,7 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
     index,
     backoff: createRestartBackoff(options.restart ?? DEFAULT_RESTART_POLICY, options.clock),
     state: "starting",
+    heardAt: options.clock(),
   }));
   const send = (i: number, m: ToWorker) => slots[i].worker?.postMessage(m);
   const indexes = (which: (s: Slot) => boolean) => slots.filter(which).map((s) => s.index);
@@ -147,6 +173,7 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
 
   const onMessage = (slot: Slot, worker: WorkerHandle, m: FromWorker) => {
     const i = slot.index;
+    if (slot.worker === worker) slot.heardAt = options.clock();
     // A worker's last log lines count; anything else from a worker already replaced does not.
     if (m.t === "log") return write(m.chunk);
     if (slot.worker !== worker) return;
@@ -186,7 +213,63 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
         return;
       case "failed":
         return fail(slot, m.error);
+      case "pong":
+        return;
     }
+  };
+
+  /**
+   * The heartbeat: a worker silent past its allowance is failed (and so replaced); the others are
+   * pinged. The timeout is read from the config in force on every beat (a reload changes it; at
+   * 0 the heartbeat stops until a reload sets one). A beat that runs late — this thread was busy,
+   * say validating a large config — judges no one: the answers may be waiting behind it.
+   */
+  let cancelBeat: (() => void) | undefined;
+  let beatDueAt = 0;
+  const beat = () => {
+    cancelBeat = undefined;
+    const stallMs = config.server.workerStallTimeoutMs;
+    if (stallMs <= 0 || stopping) return;
+    const now = options.clock();
+    const late = now - beatDueAt > heartbeatMs(stallMs);
+    for (const slot of slots) {
+      if (slot.worker === undefined || (slot.state !== "up" && slot.state !== "starting")) continue;
+      const silentMs = now - slot.heardAt;
+      if (late || silentMs < (slot.state === "up" ? stallMs : Math.max(stallMs, START_SILENCE_MS))) {
+        send(slot.index, { t: "ping" });
+      } else {
+        stall(slot, `no answer for ${Math.round(silentMs)} ms (its event loop is blocked, or it ended)`);
+      }
+    }
+    if (!stopping) armBeat(stallMs);
+  };
+  /** `slot`'s worker stalled: a failed start, or the end of this process (see the module doc). */
+  let stallReported = false;
+  const stall = (slot: Slot, error: string) => {
+    if (!started) return fail(slot, error);
+    slot.worker?.terminate(); // ends a worker that is gone; one stuck in JavaScript runs on
+    slot.worker = undefined;
+    slot.state = "stopped";
+    loads[slot.index] = [];
+    scrapes.forget(slot.index);
+    logger.error("worker stopped answering; draining the other workers and exiting for a restart", {
+      event: "worker",
+      worker: slot.index + 1,
+      error,
+    });
+    if (!stallReported) (stallReported = true, options.stalled(slot.index + 1));
+  };
+  const armBeat = (stallMs: number) => {
+    beatDueAt = options.clock() + heartbeatMs(stallMs);
+    cancelBeat = schedule(beat, heartbeatMs(stallMs));
+  };
+  /** Starts the heartbeat when it is off and the config wants one; silence counts from now. */
+  const startBeat = () => {
+    const stallMs = config.server.workerStallTimeoutMs;
+    if (cancelBeat !== undefined || stopping || stallMs <= 0) return;
+    const now = options.clock();
+    for (const slot of slots) slot.heardAt = now;
+    armBeat(stallMs);
   };
 
   /** Starts a worker in `slot`; a fresh one (after a failure) gets the config in force. */
@@ -195,6 +278,7 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
     slot.worker = worker;
     slot.state = "starting";
     slot.cancelRestart = undefined;
+    slot.heardAt = options.clock();
     slot.backoff.started();
     worker.onmessage = (event) => onMessage(slot, worker, event.data as FromWorker);
     worker.onerror = (event) => {
@@ -207,7 +291,9 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
   }
 
   slots.forEach(start);
+  startBeat();
   const endAll = () => {
+    cancelBeat?.();
     for (const slot of slots) {
       slot.cancelRestart?.();
       slot.worker?.terminate();
@@ -218,10 +304,13 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
     listening: listening.promise,
     reload(next) {
       config = next;
+      startBeat();
       for (const i of alive()) send(i, { t: "reload", config });
     },
     drain(signal) {
       stopping = true;
+      // A worker stuck now is ended at the drain's deadline; none is started any more.
+      cancelBeat?.();
       for (const slot of slots) {
         // A slot waiting for its restart stays empty; a worker still starting drains once it can.
         slot.cancelRestart?.();

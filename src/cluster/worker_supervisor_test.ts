@@ -12,7 +12,11 @@ import { manualSchedule } from "../../tests/fakes/manual_schedule.ts";
 import { superviseWorkers } from "./worker_supervisor.ts";
 import type { FromWorker, ToWorker, WorkerHandle } from "./workers.ts";
 
-function configOf(model: string, server = "drain-delay: 1s, shutdown-timeout: 10s"): Config {
+/** The heartbeat is off unless a test turns it on (its timer would join `pending()`). */
+function configOf(
+  model: string,
+  server = "drain-delay: 1s, shutdown-timeout: 10s, worker-stall-timeout: 0",
+): Config {
   return parseConfig(
     `server: { workers: 2, ${server} }\nmodel:\n  services:\n    chat:\n      instances:\n        - { name: ${model}, base-url: "http://127.0.0.1:9" }\n`,
     { source: "dairouter.yaml", env: {} },
@@ -26,6 +30,10 @@ interface FakeWorker extends WorkerHandle {
   terminated: boolean;
   /** Whether the supervisor kept the error from ending the process. */
   prevented: boolean;
+  /** Heartbeats received (answered with `pong` unless `silent`; not kept in `got`). */
+  pings: number;
+  /** Answers nothing any more, as a worker whose event loop is blocked. */
+  silent: boolean;
   emit(m: FromWorker): void;
   crash(message: string): void;
 }
@@ -36,10 +44,15 @@ function fakeWorker(index: number): FakeWorker {
     got: [],
     terminated: false,
     prevented: false,
+    pings: 0,
+    silent: false,
     onmessage: null,
     onerror: null,
     postMessage(m) {
-      if (!w.terminated) w.got.push(m as ToWorker);
+      if (w.terminated) return;
+      if ((m as ToWorker).t !== "ping") return void w.got.push(m as ToWorker);
+      w.pings++;
+      if (!w.silent) w.emit({ t: "pong" });
     },
     terminate: () => void (w.terminated = true),
     emit: (m) => w.onmessage!({ data: m } as MessageEvent),
@@ -56,6 +69,7 @@ function harness(server?: string) {
   const spawned: FakeWorker[] = [];
   const log: { level: string; msg: string; [field: string]: unknown }[] = [];
   const line = (level: string) => (msg: string, fields = {}) => void log.push({ level, msg, ...fields });
+  const stalled: number[] = [];
   const supervisor = superviseWorkers({
     count: 2,
     port: 4567,
@@ -66,11 +80,12 @@ function harness(server?: string) {
     adminChanged() {},
     clock: t.now,
     schedule: t.schedule,
+    stalled: (w) => void stalled.push(w),
   });
   for (const w of spawned) w.emit({ t: "listening", address: "http://127.0.0.1:4567" });
   /** The worker in slot `index` now. */
   const current = (index: number) => spawned.findLast((w) => w.index === index)!;
-  return { t, spawned, log, supervisor, current };
+  return { t, spawned, log, supervisor, current, stalled };
 }
 
 const kinds = (w: FakeWorker) => w.got.map((m) => m.t);
@@ -186,7 +201,7 @@ Deno.test("superviseWorkers(): a drain does not restart a failed worker, waits f
 });
 
 Deno.test("superviseWorkers(): a worker restarting at SIGTERM is told to drain and waited on; the drain ends once both have stopped", async () => {
-  const h = harness("drain-delay: 0, shutdown-timeout: 1s");
+  const h = harness("drain-delay: 0, shutdown-timeout: 1s, worker-stall-timeout: 0");
   h.current(0).crash("Uncaught Error: boom");
   h.t.advance(500);
   const fresh = h.current(0); // started, not yet listening
@@ -212,9 +227,109 @@ Deno.test("superviseWorkers(): an uncaught error before every worker listens fai
     adminChanged() {},
     clock: t.now,
     schedule: t.schedule,
+    stalled: () => assert.fail("no stall reported before the start"),
   });
   spawned[0].emit({ t: "listening", address: "http://127.0.0.1:1" });
   spawned[1].crash("Uncaught SyntaxError: bad");
   await assert.rejects(supervisor.listening, /worker 2 failed to start: Uncaught SyntaxError: bad/);
   assert.deepEqual(t.pending(), [], "no restart: the process exits");
+});
+
+const STALLED = "worker stopped answering; draining the other workers and exiting for a restart";
+
+Deno.test("superviseWorkers(): a worker that stops answering the heartbeat for worker-stall-timeout is ended, logged and reported once, not replaced; the other is untouched", () => {
+  const h = harness("worker-stall-timeout: 4s");
+  const [a, b] = h.spawned;
+  h.t.advance(10_000);
+  assert.ok(a.pings >= 9 && b.pings >= 9, `pinged every second: ${a.pings}, ${b.pings}`);
+  assert.equal(h.log.length, 0, "answering workers are left alone");
+  a.silent = true;
+  h.t.advance(3_000);
+  assert.equal(a.terminated, false, "3 s of silence is within the timeout");
+  h.t.advance(1_000);
+  assert.ok(a.terminated, "ended as far as Deno can");
+  assert.deepEqual(h.log, [{
+    level: "error",
+    msg: STALLED,
+    event: "worker",
+    worker: 1,
+    error: "no answer for 4000 ms (its event loop is blocked, or it ended)",
+  }]);
+  assert.deepEqual(h.stalled, [1]);
+  h.t.advance(60_000);
+  assert.equal(h.spawned.length, 2, "no worker started in its place: its thread may still hold the port");
+  assert.equal(b.terminated, false);
+  assert.deepEqual(h.stalled, [1], "reported once");
+});
+
+Deno.test("superviseWorkers(): a starting worker may be silent for 30 s (loading), no longer; at the first start that fails the start", async () => {
+  const h = harness("worker-stall-timeout: 2s");
+  h.current(0).crash("Uncaught Error: boom");
+  h.t.advance(500);
+  const fresh = h.current(0);
+  fresh.silent = true; // loading its modules: the heartbeat is not answered yet
+  h.t.advance(29_000);
+  assert.equal(fresh.terminated, false);
+  h.t.advance(1_000);
+  assert.ok(fresh.terminated);
+  assert.equal(h.log.at(-1)?.error, "no answer for 30000 ms (its event loop is blocked, or it ended)");
+  assert.deepEqual(h.stalled, [1]);
+
+  const t = manualSchedule();
+  const spawned: FakeWorker[] = [];
+  const supervisor = superviseWorkers({
+    count: 2,
+    port: 0,
+    config: configOf("m", "worker-stall-timeout: 2s"),
+    spawn: (i) => (spawned.push(fakeWorker(i)), spawned.at(-1)!),
+    write() {},
+    logger: { info() {}, warn() {}, error() {} },
+    adminChanged() {},
+    clock: t.now,
+    schedule: t.schedule,
+    stalled: () => assert.fail("a failed start is not a stall"),
+  });
+  spawned[0].emit({ t: "listening", address: "http://127.0.0.1:1" });
+  spawned[1].silent = true;
+  t.advance(30_000);
+  await assert.rejects(supervisor.listening, /worker 2 failed to start: no answer for 30000 ms/);
+});
+
+Deno.test("superviseWorkers(): worker-stall-timeout 0 sends no heartbeat; a reload that sets one starts it, counting silence from then", () => {
+  const h = harness();
+  const [a, b] = h.spawned;
+  a.silent = b.silent = true;
+  h.t.advance(60_000);
+  assert.deepEqual([a.pings, b.pings, a.terminated, h.t.pending()], [0, 0, false, []]);
+  h.supervisor.reload(configOf("m", "worker-stall-timeout: 3s"));
+  h.t.advance(2_999);
+  assert.equal(a.terminated, false, "silence counts from the reload, not from the last word");
+  h.t.advance(1);
+  assert.ok(a.terminated && b.terminated, "both silent: both ended");
+  assert.equal(h.log.filter((l) => l.msg === STALLED).length, 2);
+  assert.deepEqual(h.stalled, [1], "the stall is reported once");
+});
+
+Deno.test("superviseWorkers(): a heartbeat that runs late (the main thread was blocked) judges no one; the next one does", () => {
+  const h = harness("worker-stall-timeout: 4s");
+  const [a, b] = h.spawned;
+  h.t.advance(2_000);
+  a.silent = true;
+  h.t.jump(20_000); // e.g. validating a huge config: every answer waits behind the main thread
+  h.t.advance(0);
+  assert.equal(a.terminated, false, "the late beat only pings");
+  h.t.advance(1_000);
+  assert.ok(a.terminated, "a did not answer that ping: judged on the next beat");
+  assert.equal(b.terminated, false, "b answered it");
+});
+
+Deno.test("superviseWorkers(): the heartbeat stops with the drain", async () => {
+  const h = harness("drain-delay: 0, shutdown-timeout: 1s, worker-stall-timeout: 2s");
+  const drained = h.supervisor.drain("SIGTERM");
+  for (const w of h.spawned) w.silent = true;
+  h.t.advance(500);
+  for (const w of h.spawned) w.emit({ t: "stopped" });
+  await drained;
+  assert.deepEqual(h.t.pending(), [], "no beat left");
+  assert.deepEqual(h.stalled, []);
 });

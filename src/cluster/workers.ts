@@ -46,7 +46,9 @@ export type ToWorker =
   | { readonly t: "metrics"; readonly id: number; readonly text: string }
   | { readonly t: "peers"; readonly id: number; readonly reports: readonly PeerReport[] }
   | { readonly t: "bus"; readonly message: string }
-  | { readonly t: "claimed"; readonly id: number; readonly holder: string | null };
+  | { readonly t: "claimed"; readonly id: number; readonly holder: string | null }
+  /** The heartbeat: answer with `pong` (any message counts; this one is sure to come). */
+  | { readonly t: "ping" };
 
 /** What a worker tells the supervisor. */
 export type FromWorker =
@@ -67,7 +69,8 @@ export type FromWorker =
     readonly ttlMs: number;
   }
   | { readonly t: "renew"; readonly key: string; readonly owner: string; readonly ttlMs: number }
-  | { readonly t: "release"; readonly key: string };
+  | { readonly t: "release"; readonly key: string }
+  | { readonly t: "pong" };
 
 /** The part of a `Worker` (or of a worker's `self`) that the protocol uses. */
 export interface MessagePortLike {
@@ -159,6 +162,8 @@ export function connectSupervisor(port: MessagePortLike): SupervisorLink {
         return answer(m.id, m.holder);
       case "bus":
         return busListeners.forEach((l) => l(m.message));
+      case "ping":
+        return post({ t: "pong" });
     }
   };
   return {

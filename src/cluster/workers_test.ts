@@ -31,6 +31,7 @@ function threeWorkers(clock: () => number) {
     },
     write() {},
     adminChanged() {},
+    stalled() {},
   });
   return {
     links,

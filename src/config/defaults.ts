@@ -40,6 +40,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   drainDelayMs: 5_000,
   shutdownTimeoutMs: 30_000,
   workers: 1,
+  workerStallTimeoutMs: 10_000,
 };
 
 /** `log` defaults. */

@@ -75,6 +75,7 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
     drainDelayMs: 2000,
     shutdownTimeoutMs: 5000,
     workers: 1,
+    workerStallTimeoutMs: 10000,
   });
   assert.deepEqual(kebab.config.state, {
     backend: "kv",
@@ -115,6 +116,7 @@ Deno.test("parseConfig() applies defaults when the file only has instances", () 
     drainDelayMs: 5000,
     shutdownTimeoutMs: 30000,
     workers: 1,
+    workerStallTimeoutMs: 10000,
   });
   assert.deepEqual(config.log, { level: "info", format: "json", maxPendingBytes: 8 * 1024 * 1024 });
   assert.deepEqual(config.state, {

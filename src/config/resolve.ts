@@ -120,6 +120,7 @@ export function resolveConfig(
       drainDelayMs: server.drainDelay ?? SERVER_DEFAULTS.drainDelayMs,
       shutdownTimeoutMs: server.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeoutMs,
       workers: server.workers ?? SERVER_DEFAULTS.workers,
+      workerStallTimeoutMs: server.workerStallTimeout ?? SERVER_DEFAULTS.workerStallTimeoutMs,
     },
     log: {
       level: log.level ?? LOG_DEFAULTS.level,

@@ -204,6 +204,7 @@ const server = z.strictObject({
   ).optional(),
   drainDelay: duration(0),
   shutdownTimeout: duration(0),
+  workerStallTimeout: duration(0),
   workers: z.preprocess(
     (v) => (typeof v === "string" && v.trim().toLowerCase() === "auto" ? "auto" : v),
     z.union([

@@ -180,6 +180,11 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number;
   /** Gateway isolates sharing the port (`server.workers`; `auto` is resolved by `main.ts`). */
   readonly workers: number | "auto";
+  /**
+   * With `workers` > 1: a worker that answers none of the supervisor's heartbeats for this long (its
+   * event loop blocked, or the worker gone without a word) is ended and replaced, ms (0: never).
+   */
+  readonly workerStallTimeoutMs: number;
 }
 
 /** `log` block. */

@@ -3,7 +3,9 @@
  * supervisor's tests through a real process (`failing_gateway.ts`). Worker 1 watches the file
  * named by `DAIROUTER_TEST_FAIL_FILE`; once it holds `throw`, the worker removes it and throws an
  * uncaught error; once it holds `close`, the worker removes it and ends itself without a word
- * (`self.close()`), as a worker gone some other way does. Fresh workers find no file and serve.
+ * (`self.close()`), as a worker gone some other way does; once it holds `hang`, the worker removes
+ * it and blocks its event loop for good (waiting, not spinning: the machine keeps its cores).
+ * Fresh workers in its place watch the file again.
  *
  * @module
  */
@@ -19,6 +21,12 @@ async function watch(): Promise<void> {
   if (order === "") return void setTimeout(watch, 50);
   await Deno.remove(file!);
   if (order === "close") return (globalThis as unknown as { close(): void }).close();
+  if (order === "hang") {
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    return void setTimeout(() => {
+      for (;;) Atomics.wait(cell, 0, 0, 1000);
+    });
+  }
   setTimeout(() => {
     throw new Error("worker failed on purpose (test)");
   });
