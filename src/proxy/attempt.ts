@@ -439,9 +439,10 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   #unexpectedShape(contentType: string, json: boolean): string | undefined {
     const shape = this.reply?.shape;
     if (shape === undefined) return undefined;
-    // Behind an adapter's stream mapper (Ollama NDJSON → SSE) any answer but JSON is a stream.
+    // Behind an adapter's stream mapper (Ollama NDJSON → SSE) any answer but JSON is a stream,
+    // except an HTML page: a proxy's or a server's error page, whatever its status.
     const streamed = this.#call!.mapStream !== undefined
-      ? !json
+      ? !json && !contentType.startsWith("text/html")
       : contentType.startsWith("text/event-stream");
     if (shape === "stream" ? streamed : json) return undefined;
     const what = contentType.split(";")[0].trim() || "an answer without a content type";

@@ -142,6 +142,21 @@ const CASES: Case[] = [
     tried: ["a"],
   },
   {
+    name:
+      "an HTML page (200) from an Ollama backend to a request for an Anthropic stream fails over before any byte, else 502",
+    config: serviceConfig(["a", "b"], { adapter: "ollama" }, "chat", { path: "/api/chat" }),
+    script: {
+      a: [{ headers: { "content-type": "text/html; charset=utf-8" }, body: ["<html>proxy error</html>"] }],
+      b: [{ headers: { "content-type": "text/html" }, body: ["<html>maintenance</html>"] }],
+    },
+    request: { ...MESSAGES, stream: true },
+    post: anthropic,
+    status: 502,
+    answer: anthropicError(/upstream answered text\/html to a request for a stream/),
+    tried: ["a", "b"],
+    after: (h) => assert.equal(h.upstreams.openBodies, 0, "the pages were let go"),
+  },
+  {
     name: "a Responses request is answered whole, its usage counted from the upstream's",
     config: serviceConfig(["a"]),
     script: { a: [OK] },
