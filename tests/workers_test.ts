@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { type GatewayProcess, spawnGateway } from "./fakes/process.ts";
+import { waitForCount } from "./fakes/replicas.ts";
 
 const yaml = (upstream: string, models: string[], extra = "") => `
 log: { level: info, format: json }
@@ -73,11 +74,7 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
     const limit = "      rate-limit: { algorithm: token-bucket, capacity: 10, rate: 0.001 }";
     await Deno.writeTextFile(file, yaml(up.url, ["m", "m2"], limit));
     gw.kill("SIGHUP");
-    await gw.waitFor(/configuration handed to every worker/);
-    const applied = () => gw.lines.filter((l) => l.includes('"msg":"configuration applied"')).length;
-    const until = Date.now() + 5000;
-    while (applied() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(applied(), 2, "both workers applied the reload");
+    await bothApplied(gw);
     const after = await Promise.all(Array.from({ length: 30 }, () => chatFresh(gw.url, "m2")));
     const admitted = after.filter((s) => s === 200).length;
     assert.deepEqual(after.filter((s) => s !== 200 && s !== 429), [], "m2 is known to both workers");
@@ -116,11 +113,7 @@ Deno.test("workers: 2 — POST /admin/reload re-reads the file on both workers",
     assert.equal(res.status, 200, await res.text());
     // The worker that took the request applied the file, then the supervisor handed it to both
     // (the one already on it skips an unchanged config).
-    await gw.waitFor(/configuration handed to every worker/);
-    const applied = () => gw.lines.filter((l) => l.includes('"msg":"configuration applied"')).length;
-    const until = Date.now() + 5000;
-    while (applied() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(applied(), 2, "both workers applied the reload");
+    await bothApplied(gw);
     const statuses = await Promise.all(Array.from({ length: 16 }, () => chatFresh(gw.url, "m2")));
     assert.deepEqual(statuses.filter((s) => s !== 200), [], "m2 is known to both workers");
   } finally {
@@ -211,6 +204,14 @@ Deno.test("workers: 2 without Redis — an instance ejected by one worker's pass
     }
   });
 });
+
+/** Waits until the supervisor handed a reload to every worker and both applied it (5 s at most). */
+async function bothApplied(gw: GatewayProcess): Promise<void> {
+  await gw.waitFor(/configuration handed to every worker/);
+  const applied = /"msg":"configuration applied"/;
+  await waitForCount(gw, applied, 2, 5000);
+  assert.equal(gw.lines.filter((l) => applied.test(l)).length, 2, "each worker applied it once");
+}
 
 /** Runs `fn` against a `workers: 2` gateway whose worker 1 fails when told (`fakes/failing_worker.ts`). */
 async function withFailingWorker(

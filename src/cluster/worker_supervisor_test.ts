@@ -88,6 +88,26 @@ function harness(server?: string) {
   return { t, spawned, log, supervisor, current, stalled };
 }
 
+/** Two fake workers not yet all listening (a start that may fail), on `server`; the timers in hand. */
+function starting(server: string, stalled: () => void) {
+  const t = manualSchedule();
+  const spawned: FakeWorker[] = [];
+  const supervisor = superviseWorkers({
+    count: 2,
+    port: 0,
+    config: configOf("m", server),
+    spawn: (i) => (spawned.push(fakeWorker(i)), spawned.at(-1)!),
+    write() {},
+    logger: { info() {}, warn() {}, error() {} },
+    adminChanged() {},
+    clock: t.now,
+    schedule: t.schedule,
+    stalled,
+  });
+  spawned[0].emit({ t: "listening", address: "http://127.0.0.1:1" });
+  return { t, spawned, supervisor };
+}
+
 const kinds = (w: FakeWorker) => w.got.map((m) => m.t);
 
 Deno.test("superviseWorkers(): an uncaught error in a worker is logged once, and a fresh worker takes its place on the config in force; the other is untouched", async () => {
@@ -215,21 +235,10 @@ Deno.test("superviseWorkers(): a worker restarting at SIGTERM is told to drain a
 });
 
 Deno.test("superviseWorkers(): an uncaught error before every worker listens fails the start", async () => {
-  const t = manualSchedule();
-  const spawned: FakeWorker[] = [];
-  const supervisor = superviseWorkers({
-    count: 2,
-    port: 0,
-    config: configOf("m"),
-    spawn: (i) => (spawned.push(fakeWorker(i)), spawned.at(-1)!),
-    write() {},
-    logger: { info() {}, warn() {}, error() {} },
-    adminChanged() {},
-    clock: t.now,
-    schedule: t.schedule,
-    stalled: () => assert.fail("no stall reported before the start"),
-  });
-  spawned[0].emit({ t: "listening", address: "http://127.0.0.1:1" });
+  const { t, spawned, supervisor } = starting(
+    "worker-stall-timeout: 0",
+    () => assert.fail("no stall reported before the start"),
+  );
   spawned[1].crash("Uncaught SyntaxError: bad");
   await assert.rejects(supervisor.listening, /worker 2 failed to start: Uncaught SyntaxError: bad/);
   assert.deepEqual(t.pending(), [], "no restart: the process exits");
@@ -275,21 +284,10 @@ Deno.test("superviseWorkers(): a starting worker may be silent for 30 s (loading
   assert.equal(h.log.at(-1)?.error, "no answer for 30000 ms (its event loop is blocked, or it ended)");
   assert.deepEqual(h.stalled, [1]);
 
-  const t = manualSchedule();
-  const spawned: FakeWorker[] = [];
-  const supervisor = superviseWorkers({
-    count: 2,
-    port: 0,
-    config: configOf("m", "worker-stall-timeout: 2s"),
-    spawn: (i) => (spawned.push(fakeWorker(i)), spawned.at(-1)!),
-    write() {},
-    logger: { info() {}, warn() {}, error() {} },
-    adminChanged() {},
-    clock: t.now,
-    schedule: t.schedule,
-    stalled: () => assert.fail("a failed start is not a stall"),
-  });
-  spawned[0].emit({ t: "listening", address: "http://127.0.0.1:1" });
+  const { t, spawned, supervisor } = starting(
+    "worker-stall-timeout: 2s",
+    () => assert.fail("a failed start is not a stall"),
+  );
   spawned[1].silent = true;
   t.advance(30_000);
   await assert.rejects(supervisor.listening, /worker 2 failed to start: no answer for 30000 ms/);

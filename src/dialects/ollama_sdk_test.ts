@@ -68,31 +68,26 @@ Deno.test("ollama client chat(): streamed tool calls arrive whole, with object a
   const s = serve();
   try {
     const client = new Ollama({ host: s.url });
-    const calls = [];
-    for await (
-      const part of await client.chat({
+    const streamedCalls = async (content: string) => {
+      const calls = [];
+      const parts = await client.chat({
         model: "qwen3:8b",
-        messages: [{ role: "user", content: "tools" }],
+        messages: [{ role: "user", content }],
         stream: true,
-      })
-    ) {
-      calls.push(...(part.message.tool_calls ?? []));
-    }
+      });
+      for await (const part of parts) calls.push(...(part.message.tool_calls ?? []));
+      return calls;
+    };
+    const calls = await streamedCalls("tools");
     assert.deepEqual(calls.map((c) => [c.function.name, c.function.arguments]), [
       ["get_weather", { city: "Paris" }],
       ["get_time", { tz: "Europe/Paris" }],
     ]);
-    const interleaved = [];
-    for await (
-      const part of await client.chat({
-        model: "qwen3:8b",
-        messages: [{ role: "user", content: "tools_interleaved" }],
-        stream: true,
-      })
-    ) {
-      interleaved.push(...(part.message.tool_calls ?? []));
-    }
-    assert.deepEqual(interleaved, calls, "parallel calls whose pieces interleave come out the same");
+    assert.deepEqual(
+      await streamedCalls("tools_interleaved"),
+      calls,
+      "parallel calls whose pieces interleave come out the same",
+    );
   } finally {
     await s.close();
   }
