@@ -13,9 +13,10 @@
  * `Worker.terminate()` does not stop a thread that is running JavaScript (Deno 2.9: the thread
  * spins on, and its listener, sharing the port, keeps taking connections nobody answers). So a
  * stall is logged and reported ({@linkcode SupervisorOptions.stalled}): the process drains the
- * other workers and exits 1, for its service manager to start it again. Nothing
- * waits on a worker without a deadline: a scrape answers with what the serving workers gave
- * (`scrapes.ts`), and a drain ends at `drain-delay` + `shutdown-timeout` +
+ * other workers and exits 1, for its service manager to start it again.
+ *
+ * Nothing waits on a worker without a deadline: a scrape answers with what the serving workers
+ * gave (`scrapes.ts`), and a drain ends at `drain-delay` + `shutdown-timeout` +
  * {@linkcode STOP_MARGIN_MS} with the workers left terminated.
  *
  * @module
@@ -219,8 +220,8 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
   };
 
   /**
-   * The heartbeat: a worker silent past its allowance is failed (and so replaced); the others are
-   * pinged. The timeout is read from the config in force on every beat (a reload changes it; at
+   * The heartbeat: a worker silent past its allowance has stalled (a failed start before every
+   * worker listens; afterwards the end of the process, see the module doc); the others are pinged. The timeout is read from the config in force on every beat (a reload changes it; at
    * 0 the heartbeat stops until a reload sets one). A beat that runs late — this thread was busy,
    * say validating a large config — judges no one: the answers may be waiting behind it.
    */

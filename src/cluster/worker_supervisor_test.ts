@@ -9,7 +9,7 @@ import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import { createMetrics } from "../observe/metrics.ts";
 import { manualSchedule } from "../../tests/fakes/manual_schedule.ts";
-import { superviseWorkers } from "./worker_supervisor.ts";
+import { superviseWorkers, type SupervisorOptions } from "./worker_supervisor.ts";
 import type { FromWorker, ToWorker, WorkerHandle } from "./workers.ts";
 
 /** The heartbeat is off unless a test turns it on (its timer would join `pending()`). */
@@ -63,49 +63,50 @@ function fakeWorker(index: number): FakeWorker {
   return w;
 }
 
-/** Two supervised fake workers, both listening; the timers and the log in the test's hands. */
-function harness(server?: string) {
+/** Two supervised fake workers, none listening yet; the timers in the test's hands. */
+function supervised(
+  server: string | undefined,
+  stalled: (worker: number) => void,
+  logger: SupervisorOptions["logger"] = { info() {}, warn() {}, error() {} },
+) {
   const t = manualSchedule();
   const spawned: FakeWorker[] = [];
-  const log: { level: string; msg: string; [field: string]: unknown }[] = [];
-  const line = (level: string) => (msg: string, fields = {}) => void log.push({ level, msg, ...fields });
-  const stalled: number[] = [];
   const supervisor = superviseWorkers({
     count: 2,
     port: 4567,
     config: configOf("m", server),
     spawn: (i) => (spawned.push(fakeWorker(i)), spawned.at(-1)!),
     write() {},
-    logger: { info: line("info"), warn: line("warn"), error: line("error") },
+    logger,
     adminChanged() {},
     clock: t.now,
     schedule: t.schedule,
-    stalled: (w) => void stalled.push(w),
+    stalled,
   });
+  return { t, spawned, supervisor };
+}
+
+/** Two supervised fake workers, both listening; the timers and the log in the test's hands. */
+function harness(server?: string) {
+  const log: { level: string; msg: string; [field: string]: unknown }[] = [];
+  const line = (level: string) => (msg: string, fields = {}) => void log.push({ level, msg, ...fields });
+  const stalled: number[] = [];
+  const { t, spawned, supervisor } = supervised(
+    server,
+    (w) => void stalled.push(w),
+    { info: line("info"), warn: line("warn"), error: line("error") },
+  );
   for (const w of spawned) w.emit({ t: "listening", address: "http://127.0.0.1:4567" });
   /** The worker in slot `index` now. */
   const current = (index: number) => spawned.findLast((w) => w.index === index)!;
   return { t, spawned, log, supervisor, current, stalled };
 }
 
-/** Two fake workers not yet all listening (a start that may fail), on `server`; the timers in hand. */
+/** Two fake workers of which only the first listens yet (a start that may fail), on `server`. */
 function starting(server: string, stalled: () => void) {
-  const t = manualSchedule();
-  const spawned: FakeWorker[] = [];
-  const supervisor = superviseWorkers({
-    count: 2,
-    port: 0,
-    config: configOf("m", server),
-    spawn: (i) => (spawned.push(fakeWorker(i)), spawned.at(-1)!),
-    write() {},
-    logger: { info() {}, warn() {}, error() {} },
-    adminChanged() {},
-    clock: t.now,
-    schedule: t.schedule,
-    stalled,
-  });
-  spawned[0].emit({ t: "listening", address: "http://127.0.0.1:1" });
-  return { t, spawned, supervisor };
+  const started = supervised(server, stalled);
+  started.spawned[0].emit({ t: "listening", address: "http://127.0.0.1:1" });
+  return started;
 }
 
 const kinds = (w: FakeWorker) => w.got.map((m) => m.t);

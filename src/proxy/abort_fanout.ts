@@ -15,6 +15,8 @@
  * @module
  */
 
+import { type Link, LinkedList } from "../linked_list.ts";
+
 /** A member of an {@linkcode AbortFanout}: an event listener object with its link. */
 export interface AbortMember extends EventListenerObject {
   /** Its place in a fanout (`abortLink.leave()` stops listening, wherever it listens). */
@@ -22,8 +24,6 @@ export interface AbortMember extends EventListenerObject {
 }
 
 const FANOUTS = new WeakMap<AbortSignal, AbortFanout>();
-
-import { Link, LinkedList } from "../linked_list.ts";
 
 /**
  * The members listening to one signal through its single listener.

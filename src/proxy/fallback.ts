@@ -200,10 +200,10 @@ function exhaustedError(x: Exchange): GatewayError {
   }
   if (f) return new UpstreamError(`Service ${service} (model "${model}"): ${f.message}.`);
   if (x.limitedBy) return rateLimitError("instance", x.limitedBy, service, model);
-  const { reason, backAt } = unavailable(triedPools(x), x.tried, x.deps.clock());
+  const { reason, retryAfterMs } = unavailable(triedPools(x), x.tried, x.deps.clock());
   return new NoUpstreamError(
     `Service ${service} has no available instance for model "${model}" (${reason})${chainNote(x)}.`,
-    backAt === undefined ? {} : { "retry-after": String(retryAfterSeconds(backAt - x.deps.clock())) },
+    retryAfterMs === undefined ? {} : { "retry-after": String(retryAfterSeconds(retryAfterMs)) },
   );
 }
 
@@ -229,16 +229,17 @@ function chainNote(x: Exchange): string {
 }
 
 /**
- * Why the untried instances of `pools` could not take the request, and when the first of those
- * that wait out a time — an open breaker's timeout, an upstream's own `Retry-After` (parked) — may
- * take one again (`backAt`, clock ms; `undefined` when none waits for a known time): the
- * `Retry-After` of the 503.
+ * Why the untried instances of `pools` could not take the request, in words an operator can act
+ * on, and how long until the first of those that wait out a time — an open breaker's timeout, an
+ * upstream's own `Retry-After` (parked) — may take one again (`retryAfterMs`; absent when none
+ * waits for a known time): the `Retry-After` of the 503. By instance id: after a reload one
+ * instance may be in `pools` twice (old and live table), with the same health and breaker.
  */
 function unavailable(
   pools: readonly ModelPool[],
   tried: readonly Upstream[],
   now: number,
-): { reason: string; backAt?: number } {
+): { reason: string; retryAfterMs?: number } {
   let unhealthy = 0, open = 0, backAt = Infinity;
   const seen = new Set(tried.map((u) => u.id));
   for (const pool of pools) {
@@ -258,5 +259,5 @@ function unavailable(
   if (unhealthy) parts.push(`${unhealthy} unhealthy`);
   if (open) parts.push(`${open} circuit-open or parked`);
   const reason = parts.length ? parts.join(", ") : "no instance could take the request";
-  return backAt === Infinity ? { reason } : { reason, backAt };
+  return backAt === Infinity ? { reason } : { reason, retryAfterMs: backAt - now };
 }
