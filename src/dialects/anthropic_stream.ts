@@ -5,16 +5,27 @@
  * and `content_block_stop`, then `message_delta` (stop reason and usage) and `message_stop`.
  * Every event is named in an `event:` line, as the Anthropic SDKs require.
  *
- * Blocks are closed before the next one starts, as Anthropic does. `message_delta` waits only
- * for the usage chunk that follows the finish reason (the gateway asks for it), never for text.
+ * Blocks are closed before the next one starts, as Anthropic does, and every delta goes to the
+ * open block. `message_delta` waits only for the usage chunk that follows the finish reason (the
+ * gateway asks for it), never for text.
+ *
+ * A backend may interleave the argument pieces of parallel tool calls (each chat delta names its
+ * call by `index`). The open tool block streams live; a call that begins while it is open starts
+ * its own block at once only when the open call's arguments are already a complete JSON value
+ * (`json_scanner.ts`). Otherwise the new call waits, its pieces kept, until the open call's
+ * arguments complete, text or thinking follows, or the answer ends; waiting calls then start in
+ * the order they began, each with its kept arguments in one delta, and the last one started goes
+ * on live. Only the pieces of waiting calls are kept: the size of the answer's arguments at most.
  *
  * @module
  */
 
+import { UpstreamError } from "../errors.ts";
 import type { AnthropicCtx } from "./anthropic_request.ts";
 import { anthropicErrorBody, anthropicUsage, stopReason } from "./anthropic_response.ts";
 import type { Json } from "./request_body.ts";
 import { createChatStream } from "./chat_stream.ts";
+import { JsonScanner } from "./json_scanner.ts";
 import type { ToolDelta } from "./openai_shape.ts";
 import type { StreamTranslator } from "./types.ts";
 
@@ -30,6 +41,18 @@ function delta(index: number, kind: string, field: string, text: string): string
 }
 
 type BlockKind = "text" | "thinking" | "tool_use";
+
+/** One tool call of the answer. */
+interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  /** Its arguments so far, read for completeness only. */
+  readonly args: JsonScanner;
+  /** The pieces it received while waiting for its block; emptied when the block starts. */
+  pieces: string[];
+  /** Its block's index once started, -1 while it waits. */
+  block: number;
+}
 
 /**
  * A fresh translator for one response.
@@ -49,12 +72,18 @@ type BlockKind = "text" | "thinking" | "tool_use";
 export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
   let open: BlockKind | undefined;
   let blocks = 0;
-  const tools = new Map<number, number>();
+  /** Every tool call, by the chat delta's call `index`. */
+  const calls = new Map<number, ToolCall>();
+  /** The call whose block is open. */
+  let current: ToolCall | undefined;
+  /** Calls that began while the open call's arguments were unfinished, in the order they began. */
+  const waiting: ToolCall[] = [];
   let stop = { stop_reason: "end_turn", stop_sequence: null as string | null };
 
   const close = (): string => {
     if (open === undefined) return "";
     open = undefined;
+    current = undefined;
     return event("content_block_stop", { type: "content_block_stop", index: blocks - 1 });
   };
 
@@ -66,10 +95,34 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     return out;
   };
 
+  /** Starts a waiting call's block (stopping the open one) with the pieces it kept, in one delta. */
+  const startCall = (call: ToolCall): string => {
+    let out = begin("tool_use", { type: "tool_use", id: call.id, name: call.name, input: {} });
+    call.block = blocks - 1;
+    current = call;
+    if (call.pieces.length > 0) {
+      out += delta(call.block, "input_json_delta", "partial_json", call.pieces.join(""));
+      call.pieces = [];
+    }
+    return out;
+  };
+
+  /**
+   * Starts waiting calls while the open call is finished (its arguments complete, or no call
+   * open); with `all`, every waiting call, whatever the open one's state: its block must end.
+   */
+  const flush = (all: boolean): string => {
+    let out = "";
+    while (waiting.length > 0 && (all || current === undefined || current.args.complete)) {
+      out += startCall(waiting.shift()!);
+    }
+    return out;
+  };
+
   const text = (kind: "text" | "thinking", value: string): string => {
     let out = "";
     if (open !== kind) {
-      out = begin(
+      out = flush(true) + begin(
         kind,
         kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" },
       );
@@ -78,15 +131,34 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
   };
 
   const toolCall = (d: ToolDelta): string => {
-    let out = "";
-    let index = tools.get(d.index);
-    if (index === undefined) {
-      const id = d.id ?? `toolu_${ctx.id}_${tools.size}`;
-      out = begin("tool_use", { type: "tool_use", id, name: d.name, input: {} });
-      index = blocks - 1;
-      tools.set(d.index, index);
+    const call = calls.get(d.index);
+    if (call === undefined) {
+      const id = d.id ?? `toolu_${ctx.id}_${calls.size}`;
+      const fresh: ToolCall = { id, name: d.name, args: new JsonScanner(), pieces: [], block: -1 };
+      calls.set(d.index, fresh);
+      if (d.args !== "") {
+        fresh.pieces.push(d.args);
+        fresh.args.push(d.args);
+      }
+      waiting.push(fresh);
+      return flush(false);
     }
-    return d.args === "" ? out : out + delta(index, "input_json_delta", "partial_json", d.args);
+    if (d.args === "") return "";
+    if (call === current) {
+      const out = delta(call.block, "input_json_delta", "partial_json", d.args);
+      return call.args.push(d.args) && waiting.length > 0 ? out + flush(false) : out;
+    }
+    if (call.block === -1) {
+      call.pieces.push(d.args);
+      call.args.push(d.args);
+      return "";
+    }
+    // Its block was stopped: whitespace changes nothing; anything else has no block to go to.
+    if (d.args.trim() === "") return "";
+    throw new UpstreamError(
+      `The upstream sent arguments for tool call ${d.index} after its block ended ` +
+        "(text followed the call, or its arguments were already a complete JSON value).",
+    );
   };
 
   return createChatStream({
@@ -107,11 +179,11 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     content: (t) => text("text", t),
     toolCall,
     finish(reason, matched) {
-      stop = stopReason(tools.size > 0 ? "tool_calls" : reason, matched, ctx);
-      return close();
+      stop = stopReason(calls.size > 0 ? "tool_calls" : reason, matched, ctx);
+      return flush(true) + close();
     },
     finalize: (_finish, usage) =>
-      close() +
+      flush(true) + close() +
       event("message_delta", { type: "message_delta", delta: stop, usage: anthropicUsage(usage) }) +
       event("message_stop", { type: "message_stop" }),
     error: (message) => event("error", anthropicErrorBody(502, message)),
