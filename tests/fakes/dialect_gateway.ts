@@ -37,8 +37,20 @@ export interface DialectTestGateway {
   fakeOf(model: string): DialectFake;
 }
 
-/** The YAML: `extra` goes into the `model:` block (auth, limits…), `root` at the top. */
-export function dialectGatewayYaml(vllm: DialectFake, ollama: DialectFake, extra = "", root = ""): string {
+/** More chat instances for one test: YAML list items (indented 8), given the running fakes. */
+export type MoreChatInstances = (fakes: { vllm: DialectFake; ollama: DialectFake }) => string;
+
+/**
+ * The YAML: `extra` goes into the `model:` block (auth, limits…), `root` at the top, `chat` after
+ * the chat instances.
+ */
+export function dialectGatewayYaml(
+  vllm: DialectFake,
+  ollama: DialectFake,
+  extra = "",
+  root = "",
+  chat: MoreChatInstances = () => "",
+): string {
   return `
 ${root}
 model:
@@ -79,6 +91,7 @@ ${extra}
           adapter: ollama
           upstream-model: "${OLLAMA_MODELS.chat}"
           native-dialects: [ollama]
+${chat({ vllm, ollama })}
     embedding:
       instances:
         - name: embed-vllm
@@ -96,10 +109,11 @@ export async function withDialectGateway(
   fn: (g: DialectTestGateway) => Promise<void>,
   extra = "",
   root = "",
+  chat?: MoreChatInstances,
 ): Promise<void> {
   const vllm = startVllm();
   const ollama = startOllama();
-  const gw = startGateway(dialectGatewayYaml(vllm, ollama, extra, root));
+  const gw = startGateway(dialectGatewayYaml(vllm, ollama, extra, root, chat));
   try {
     await fn({
       gw,

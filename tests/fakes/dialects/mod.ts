@@ -13,7 +13,16 @@ export {
   type Seen,
   serveDialect,
 } from "./server.ts";
-export { base64Floats, docsOf, REPLY_WORDS, scoreOf, TOOL_ARGUMENTS, vectorOf } from "./shapes.ts";
+export {
+  base64Floats,
+  docsOf,
+  INTERLEAVE,
+  PARALLEL_ARGUMENTS,
+  REPLY_WORDS,
+  scoreOf,
+  TOOL_ARGUMENTS,
+  vectorOf,
+} from "./shapes.ts";
 export {
   assertProbe,
   assertRefused,
@@ -34,7 +43,7 @@ export {
   withGateway,
 } from "./harness.ts";
 export { startOpenai } from "./openai.ts";
-export { legacyVectorOf, OLLAMA_MODELS, OLLAMA_TOOL_CALL, startOllama } from "./ollama.ts";
+export { HTML_PAGE, legacyVectorOf, OLLAMA_MODELS, OLLAMA_TOOL_CALL, startOllama } from "./ollama.ts";
 export { startVllm } from "./vllm.ts";
 export { GPUSTACK_KEY, startGpustack } from "./gpustack.ts";
 export { startXinference } from "./xinference.ts";

@@ -28,10 +28,11 @@ import {
 
 /**
  * Models the fake pretends to have pulled; others answer 404. `broken` fails mid-stream with an
- * error line; `cut` loses its connection mid-stream (the body errors after the first line).
+ * error line; `cut` loses its connection mid-stream (the body errors after the first line);
+ * `html` answers its chat with an HTML page and a 200, as a proxy in front of Ollama may.
  */
 export const OLLAMA_MODELS: Readonly<
-  Record<"chat" | "embed" | "legacyEmbed" | "stt" | "native" | "broken" | "cut", string>
+  Record<"chat" | "embed" | "legacyEmbed" | "stt" | "native" | "broken" | "cut" | "html", string>
 > = Object.freeze({
   chat: "llama3.2:1b",
   embed: "nomic-embed-text",
@@ -41,7 +42,11 @@ export const OLLAMA_MODELS: Readonly<
   native: "qwen3:0.6b",
   broken: "broken:7b",
   cut: "cut:7b",
+  html: "html:7b",
 });
+
+/** The page the `html` model answers with. */
+export const HTML_PAGE = "<!DOCTYPE html><html><body><h1>Upstream under maintenance</h1></body></html>";
 
 /** An NDJSON answer that sends `line` and then loses its connection (a reset, not a clean end). */
 function cutAfter(line: unknown): Response {
@@ -105,6 +110,9 @@ function messagesOf(req: Seen): Record<string, unknown>[] {
 
 function chat(req: Seen, stream: (parts: readonly string[], type: string) => Response): Response {
   const model = String(req.json?.model);
+  if (model === OLLAMA_MODELS.html) {
+    return new Response(HTML_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } });
+  }
   const parts = messagesOf(req);
   const final = {
     model,

@@ -52,7 +52,8 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
   const id = `chatcmpl-${fingerprint}`;
   const model = modelOf(req);
   const body = req.json ?? {};
-  const call = toolCallFor(body);
+  const calls = toolCallsFor(body);
+  const call = calls[0];
   if (body.stream === true) {
     const chunk = (delta: unknown, finish: string | null) => ({
       id,
@@ -61,21 +62,20 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
       model,
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
+    const piece = (index: number, part: string) =>
+      chunk({ tool_calls: [{ index, function: { arguments: part } }] }, null);
+    // Arguments arrive in pieces, as vLLM streams them; parallel calls' pieces take turns.
+    const pieces = calls.map((c) => splitArguments(c.arguments, calls.length > 1 ? 3 : 2));
+    const turns = pieces[0]?.flatMap((_, k) => pieces.map((p, index) => piece(index, p[k]))) ?? [];
     const events: unknown[] = call
       ? [
         chunk({ role: "assistant", content: null }, null),
-        // Arguments arrive in pieces, as vLLM streams them.
-        chunk({
-          tool_calls: [{
-            index: 0,
-            id: call.id,
-            type: "function",
-            function: { name: call.name, arguments: "" },
-          }],
-        }, null),
-        ...splitArguments(call.arguments).map((part) =>
-          chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }, null)
+        ...calls.map((c, index) =>
+          chunk({
+            tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: "" } }],
+          }, null)
         ),
+        ...turns,
         chunk({}, "tool_calls"),
       ]
       : [
@@ -102,11 +102,11 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
         ? {
           role: "assistant",
           content: null,
-          tool_calls: [{
-            id: call.id,
+          tool_calls: calls.map((c) => ({
+            id: c.id,
             type: "function",
-            function: { name: call.name, arguments: call.arguments },
-          }],
+            function: { name: c.name, arguments: c.arguments },
+          })),
         }
         : { role: "assistant", content: REPLY_WORDS.join("") },
       finish_reason: call ? "tool_calls" : "stop",
@@ -119,22 +119,52 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
 export const TOOL_ARGUMENTS: Readonly<Record<string, unknown>> = Object.freeze({ city: "Paris" });
 
 /**
- * The tool call a chat answer makes: when the request offers function tools and its last
- * message is not a tool's result, the first tool is called with {@linkcode TOOL_ARGUMENTS}.
+ * The last user message that makes a chat answer call its first two tools in parallel, with
+ * {@linkcode PARALLEL_ARGUMENTS}; streamed, the calls' argument pieces interleave (0, 1, 0, 1…),
+ * as some backends send parallel calls.
  */
-function toolCallFor(
-  body: Record<string, unknown>,
-): { id: string; name: string; arguments: string } | undefined {
-  const tools = Array.isArray(body.tools) ? body.tools as { function?: { name?: unknown } }[] : [];
-  const messages = Array.isArray(body.messages) ? body.messages as { role?: unknown }[] : [];
-  const name = tools[0]?.function?.name;
-  if (typeof name !== "string" || messages.at(-1)?.role === "tool") return undefined;
-  return { id: "call_fake1", name, arguments: JSON.stringify(TOOL_ARGUMENTS) };
+export const INTERLEAVE = "Call both tools at once.";
+
+/** The arguments of the two parallel calls {@linkcode INTERLEAVE} asks for. */
+export const PARALLEL_ARGUMENTS: readonly Readonly<Record<string, unknown>>[] = Object.freeze([
+  Object.freeze({ city: "Paris" }),
+  Object.freeze({ tz: "Europe/Paris" }),
+]);
+
+/** The text of a chat message's content (a string or text parts). */
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content.map((p) => (typeof p?.text === "string" ? p.text : "")).join("");
 }
 
-function splitArguments(args: string): string[] {
-  const half = Math.ceil(args.length / 2);
-  return [args.slice(0, half), args.slice(half)];
+/**
+ * The tool calls a chat answer makes: when the request offers function tools and its last
+ * message is not a tool's result, the first tool is called with {@linkcode TOOL_ARGUMENTS}, or the
+ * first two in parallel when the last message says {@linkcode INTERLEAVE}.
+ */
+function toolCallsFor(body: Record<string, unknown>): { id: string; name: string; arguments: string }[] {
+  const tools = Array.isArray(body.tools) ? body.tools as { function?: { name?: unknown } }[] : [];
+  const messages = Array.isArray(body.messages)
+    ? body.messages as { role?: unknown; content?: unknown }[]
+    : [];
+  const [first, second] = tools.map((t) => t.function?.name);
+  const last = messages.at(-1);
+  if (typeof first !== "string" || last?.role === "tool") return [];
+  if (typeof second === "string" && last?.role === "user" && textOf(last.content) === INTERLEAVE) {
+    return [first, second].map((name, i) => ({
+      id: `call_fake${i + 1}`,
+      name,
+      arguments: JSON.stringify(PARALLEL_ARGUMENTS[i]),
+    }));
+  }
+  return [{ id: "call_fake1", name: first, arguments: JSON.stringify(TOOL_ARGUMENTS) }];
+}
+
+/** `args` cut into `n` pieces of about the same length. */
+function splitArguments(args: string, n: number): string[] {
+  const size = Math.ceil(args.length / n);
+  return Array.from({ length: n }, (_, k) => args.slice(k * size, (k + 1) * size));
 }
 
 function usage() {
