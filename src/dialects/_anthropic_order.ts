@@ -11,11 +11,10 @@
 
 import assert from "node:assert/strict";
 
-/** One event as the SDK yields it: the parsed `data:` of an SSE event. */
+/** One event as the SDK yields it: the parsed `data:` of an SSE event (other fields read as needed). */
 export interface AnthropicEvent {
   readonly type: string;
   readonly index?: number;
-  readonly [field: string]: unknown;
 }
 
 /** A content block as the events built it. */
@@ -85,8 +84,8 @@ export function anthropicEvents(sse: string): AnthropicEvent[] {
  * );
  * ```
  */
-export function assertAnthropicOrder(stream: string | readonly AnthropicEvent[]): CheckedStream {
-  const events = typeof stream === "string" ? anthropicEvents(stream) : stream;
+export function assertAnthropicOrder<E extends AnthropicEvent>(stream: string | readonly E[]): CheckedStream {
+  const events: readonly AnthropicEvent[] = typeof stream === "string" ? anthropicEvents(stream) : stream;
   const blocks: StreamedBlock[] = [];
   let open = -1;
   let stop: Record<string, unknown> | undefined;
@@ -94,6 +93,7 @@ export function assertAnthropicOrder(stream: string | readonly AnthropicEvent[])
   const at = (k: number) => `event ${k} (${JSON.stringify(events[k])})`;
   assert(events.length > 0, "a stream has events");
   events.forEach((e, k) => {
+    const fields = e as unknown as Record<string, unknown>;
     assert(!ended, `nothing follows message_stop or error: ${at(k)}`);
     if (e.type === "error") {
       ended = true;
@@ -115,7 +115,7 @@ export function assertAnthropicOrder(stream: string | readonly AnthropicEvent[])
       case "content_block_start": {
         assert.equal(open, -1, `a block starts only when none is open: ${at(k)}`);
         assert.equal(e.index, blocks.length, `block indexes are consecutive from 0: ${at(k)}`);
-        const block = e.content_block as Record<string, unknown>;
+        const block = fields.content_block as Record<string, unknown>;
         assert(typeof block?.type === "string", at(k));
         const tool = block.type === "tool_use" ? { id: block.id as string, name: block.name as string } : {};
         blocks.push({ type: block.type, ...tool, text: "", deltas: 0 });
@@ -125,7 +125,7 @@ export function assertAnthropicOrder(stream: string | readonly AnthropicEvent[])
       case "content_block_delta": {
         assert.notEqual(open, -1, `a delta goes to an open block: ${at(k)}`);
         assert.equal(e.index, open, `a delta goes to the open block: ${at(k)}`);
-        const d = e.delta as Record<string, unknown>;
+        const d = fields.delta as Record<string, unknown>;
         const [kind, field] = DELTA_OF[String(d?.type)] ?? [];
         assert.equal(kind, blocks[open].type, `a ${String(d?.type)} fits the block's type: ${at(k)}`);
         if (d.type !== "signature_delta") blocks[open].text += String(d[field]);
@@ -139,7 +139,7 @@ export function assertAnthropicOrder(stream: string | readonly AnthropicEvent[])
         return;
       case "message_delta":
         assert.equal(open, -1, `every block is stopped before message_delta: ${at(k)}`);
-        stop = e.delta as Record<string, unknown>;
+        stop = fields.delta as Record<string, unknown>;
         return;
       case "message_stop":
         return assert.fail(`message_stop follows message_delta: ${at(k)}`);
@@ -152,5 +152,8 @@ export function assertAnthropicOrder(stream: string | readonly AnthropicEvent[])
     last.type === "error" || last.type === "message_stop",
     `the stream ends with message_stop or error, not ${last.type}`,
   );
-  return { blocks, stop, error: last.type === "error" ? last.error as Record<string, unknown> : undefined };
+  const error = last.type === "error"
+    ? (last as unknown as { error: Record<string, unknown> }).error
+    : undefined;
+  return { blocks, stop, error };
 }
