@@ -19,6 +19,7 @@ import { type AppEnv, createApp } from "./http/app.ts";
 import { type BodyGuardOptions, PendingBodies } from "./http/body_guard.ts";
 import { bodyGuards } from "./http/body_limits.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
+import { createLoopLag } from "./observe/loop_lag.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import type { ScopeDecider } from "./proxy/request.ts";
@@ -141,6 +142,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     secrets: () => secretList,
   });
   const metrics = createMetrics();
+  // The real event loop's lateness, whatever clock the rest runs on (started with the probes).
+  const loopLag = createLoopLag({ clock: () => performance.now() });
+  metrics.setLoopLagSource(loopLag.maxMs);
   const state = createRuntimeState();
   const deadlines = deps.deadlines ?? new DeadlineSweep();
   const pendingBodies = new PendingBodies();
@@ -227,7 +231,10 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         instances: runtime.upstreams.length,
       });
     },
-    startProbes: () => checks.start(),
+    startProbes() {
+      loopLag.start();
+      checks.start();
+    },
     drain() {
       draining = true;
     },
@@ -249,6 +256,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       return { breakers, limiters };
     },
     async close() {
+      loopLag.stop();
       deadlines.stop();
       await checks.stop();
     },

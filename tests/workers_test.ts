@@ -68,6 +68,12 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
         text,
         /^dairouter_request_duration_seconds_bucket\{le="\+Inf",service="chat",model="m"\} 40$/m,
       );
+      // Process-wide gauges are the process's once, not once per worker.
+      const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1]);
+      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(await Deno.readTextFile(`/proc/${gw.pid}/status`))![1]) *
+        1024;
+      assert.ok(rss > 0 && rss <= peak, `RSS ${rss} within the process's peak ${peak}`);
+      assert.match(text, /^dairouter_event_loop_lag_seconds [\d.e-]+$/m);
     }
 
     // SIGHUP: a new model and a service limit of 10 (negligible refill) on both workers.
@@ -219,7 +225,7 @@ async function withFailingWorker(
   fn: (
     gw: GatewayProcess,
     up: FakeUpstream,
-    fail: (order: "throw" | "close" | "hang") => Promise<void>,
+    fail: (order: "throw" | "close" | "hang" | "stall") => Promise<void>,
   ) => Promise<void>,
 ): Promise<void> {
   const up = startFakeUpstream({ name: "A" });
@@ -234,7 +240,7 @@ async function withFailingWorker(
     entry: new URL("./fakes/failing_gateway.ts", import.meta.url).pathname,
   });
   /** Tells worker 1 to fail; resolves once it has taken the order. */
-  const fail = async (what: "throw" | "close" | "hang") => {
+  const fail = async (what: "throw" | "close" | "hang" | "stall") => {
     await Deno.writeTextFile(order, what);
     while (await Deno.stat(order).then(() => true, () => false)) await new Promise((r) => setTimeout(r, 20));
   };
@@ -310,6 +316,26 @@ Deno.test("workers: 2 — a worker gone without a word: /metrics answers with th
       assert.match(await gw.waitFor(/"msg":"workers did not stop by the deadline/), /"workers":\[1\]/);
     },
   );
+});
+
+Deno.test("workers: 2 — a worker whose event loop was blocked for 0.7 s shows it in /metrics, whichever worker is scraped", async () => {
+  await withFailingWorker("drain-delay: 0, shutdown-timeout: 2000", async (gw, _up, fail) => {
+    const lag = async () => {
+      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+      const text = await (await fetch(`${gw.url}/metrics`, { client })).text();
+      client.close();
+      return Number(/^dairouter_event_loop_lag_seconds (\S+)$/m.exec(text)?.[1]);
+    };
+    assert.ok((await lag()) < 0.5, "before: no long block");
+    await fail("stall");
+    await new Promise((r) => setTimeout(r, 900));
+    for (let i = 0; i < 3; i++) {
+      const seconds = await lag();
+      assert.ok(seconds >= 0.6 && seconds < 5, `lag ${seconds} s`);
+    }
+    gw.kill("SIGTERM");
+    assert.equal(await gw.exited, 0);
+  });
 });
 
 Deno.test("workers: 2 — a worker whose event loop blocks is found by the heartbeat; the gateway drains the other and exits 1 for its service manager", async () => {

@@ -36,4 +36,13 @@ export const METRIC_NAMES = {
   queueWait: "dairouter_queue_wait_seconds",
   pendingBodyBytes: "dairouter_pending_body_bytes",
   listenerRenewals: "dairouter_listener_renewals_total",
+  loopLag: "dairouter_event_loop_lag_seconds",
+  heapUsed: "dairouter_js_heap_used_bytes",
+  heapTotal: "dairouter_js_heap_total_bytes",
+  externalMemory: "dairouter_js_external_memory_bytes",
+  residentMemory: "process_resident_memory_bytes",
+  cpuSeconds: "process_cpu_seconds_total",
+  openFds: "process_open_fds",
+  maxFds: "process_max_fds",
+  startTime: "process_start_time_seconds",
 } as const;

@@ -21,6 +21,7 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
 import { type EdgeMetrics, registerEdgeMetrics } from "./edge_metrics.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
+import { denoProcess, type ProcessReadings, registerProcessMetrics } from "./process_metrics.ts";
 import { type QueueSample, registerQueueMetrics } from "./queue_metrics.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
 
@@ -79,6 +80,8 @@ export interface MetricsOptions {
    * @default {DEFAULT_BUCKETS}
    */
   readonly buckets?: readonly number[];
+  /** What the process metrics read. @default {denoProcess} */
+  readonly process?: ProcessReadings;
 }
 
 /** The gateway's metrics. Every method is cheap and never throws on odd input values. */
@@ -113,6 +116,8 @@ export interface Metrics extends EdgeMetrics {
    * as the engine last reported them (only while that reading is trusted), and the reading's age.
    */
   setEngineSource(fn: () => Iterable<EngineSample>): void;
+  /** Registers the function the event-loop lag gauge reads at every scrape (ms; 0 until set). */
+  setLoopLagSource(fn: () => number): void;
   /** Registers the function the queue-depth gauge reads at every scrape. */
   setQueueSource(fn: () => Iterable<QueueSample>): void;
   /** Observes one request leaving the admission queue (`outcome`: served, timeout, abort, gone, rejected). */
@@ -185,6 +190,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const recordRequest = registerRequestMetrics(registry, buckets);
   const queue = registerQueueMetrics(registry);
   const edge = registerEdgeMetrics(registry);
+  let loopLag = () => 0;
+  registerProcessMetrics(registry, options.process ?? denoProcess(), () => loopLag());
   const retries = new Counter({
     name: METRIC_NAMES.retries,
     help: "Failovers to another instance after the named instance failed.",
@@ -323,6 +330,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setEngineSource(fn) {
       engineSource = fn;
+    },
+    setLoopLagSource(fn) {
+      loopLag = fn;
     },
     setQueueSource: queue.setSource,
     recordQueueWait: queue.left,

@@ -4,7 +4,8 @@
  * named by `DAIROUTER_TEST_FAIL_FILE`; once it holds `throw`, the worker removes it and throws an
  * uncaught error; once it holds `close`, the worker removes it and ends itself without a word
  * (`self.close()`), as a worker gone some other way does; once it holds `hang`, the worker removes
- * it and blocks its event loop for good (waiting, not spinning: the machine keeps its cores).
+ * it and blocks its event loop for good (waiting, not spinning: the machine keeps its cores); once
+ * it holds `stall`, the worker removes it and blocks its event loop for 700 ms, once.
  * Fresh workers in its place watch the file again.
  *
  * @module
@@ -21,10 +22,16 @@ async function watch(): Promise<void> {
   if (order === "") return void setTimeout(watch, 50);
   await Deno.remove(file!);
   if (order === "close") return (globalThis as unknown as { close(): void }).close();
+  const cell = new Int32Array(new SharedArrayBuffer(4));
   if (order === "hang") {
-    const cell = new Int32Array(new SharedArrayBuffer(4));
     return void setTimeout(() => {
       for (;;) Atomics.wait(cell, 0, 0, 1000);
+    });
+  }
+  if (order === "stall") {
+    return void setTimeout(() => {
+      Atomics.wait(cell, 0, 0, 700);
+      void watch();
     });
   }
   setTimeout(() => {
