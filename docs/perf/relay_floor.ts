@@ -4,12 +4,14 @@
  *
  *   deno run -A docs/perf/relay_floor.ts [native|js|byob|tracked|transform|gateway ...]
  *
- * The upstream plays SSE streams of 50 chunks (~180 bytes) 2 ms apart (env CHUNKS, GAP_MS); 32
- * clients (env CONC) loop over them for 8 s; the proxy's CPU (user + system, /proc) is divided by
+ * The upstream plays SSE streams of 50 chunks (~180 bytes) 2 ms apart (env CHUNKS, GAP_MS), the
+ * first sent with the headers; 32 clients (env CONC) loop over them for 8 s and time each stream's
+ * first body chunk (TTFB p50); the proxy's CPU (user + system, /proc) is divided by
  * the chunks of the streams that completed (streams longer than the window: 0 streams, but the
  * RSS at 6 s is the cost of that many open streams). `gateway` is `main.ts` with a one-instance
  * chat service on that upstream (env GATEWAY_CONFIG, default /tmp/relay_floor_gateway.yaml, with
- * `server.port: 18092` and the instance at `http://127.0.0.1:18091`).
+ * `server.port: 18092` and the instance at `http://127.0.0.1:18091`). `PIN=1` runs the servers on
+ * CPU 0 and the clients on CPU 1 (`taskset`), as `deno task bench` does.
  *
  * @module
  */
@@ -42,7 +44,9 @@ if (role === "upstream") {
     let s: { c: ReadableStreamDefaultController<Uint8Array>; n: number };
     const body = new ReadableStream<Uint8Array>({
       start(c) {
-        s = { c, n: 0 };
+        // The first chunk goes out with the headers, so a proxy's time to first byte is its own.
+        c.enqueue(CHUNK);
+        s = { c, n: 1 };
         live.add(s);
       },
       cancel() {
@@ -55,24 +59,29 @@ if (role === "upstream") {
   const [port, conc, secs] = rest.map(Number);
   const end = performance.now() + secs * 1000;
   let streams = 0;
+  const firsts: number[] = [];
   const signal = AbortSignal.timeout(secs * 1000 + 500); // streams longer than the window are cut
   await Promise.all(Array.from({ length: conc }, async () => {
     while (performance.now() < end) {
       try {
+        const t0 = performance.now();
         const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: '{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}',
+          body: '{"model":"bench","stream":true,"messages":[{"role":"user","content":"hi"}]}',
           signal,
         });
-        await res.arrayBuffer();
+        const reader = res.body!.getReader();
+        if (!(await reader.read()).done) firsts.push(performance.now() - t0);
+        while (!(await reader.read()).done);
         streams++;
       } catch {
         return;
       }
     }
   }));
-  console.log(streams);
+  firsts.sort((a, b) => a - b);
+  console.log(`${streams} ${firsts[firsts.length >> 1] ?? NaN}`);
 } else if (role === "proxy") {
   const [mode, upPort, port] = rest;
   const up = `http://127.0.0.1:${upPort}/`;
@@ -121,8 +130,14 @@ if (role === "upstream") {
   });
 } else {
   const self = new URL(import.meta.url).pathname;
+  // PIN=1: the servers on CPU 0 and the client on CPU 1, as `deno task bench` does (`taskset`).
+  const pin = Deno.env.get("PIN") === "1";
+  const command = (cpu: string, args: string[], stdout: "piped" | "null") =>
+    pin
+      ? new Deno.Command("taskset", { args: ["-c", cpu, Deno.execPath(), ...args], stdout, stderr: stdout })
+      : new Deno.Command(Deno.execPath(), { args, stdout, stderr: stdout === "null" ? "null" : "inherit" });
   const spawn = (...args: string[]) =>
-    new Deno.Command(Deno.execPath(), { args: ["run", "-A", self, ...args], stdout: "piped" }).spawn();
+    command(args[0] === "client" ? "1" : "0", ["run", "-A", self, ...args], "piped").spawn();
   /** utime + stime (µs) and RSS (bytes) of `pid`, from /proc (Linux). */
   const stat = (pid: number) => {
     const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
@@ -142,11 +157,14 @@ if (role === "upstream") {
     const upstream = spawn("upstream", "18091");
     // `gateway`: the real one (main.ts) with a one-instance chat service on the same upstream.
     const proxy = mode === "gateway"
-      ? new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, "--config", GATEWAY_CONFIG],
-        stdout: "null",
-        stderr: "null",
-      }).spawn()
+      ? command("0", [
+        "run",
+        "-A",
+        new URL("../../main.ts", import.meta.url).pathname,
+        "--config",
+        GATEWAY_CONFIG,
+      ], "null")
+        .spawn()
       : spawn("proxy", mode, "18091", "18092");
     await new Promise((r) => setTimeout(r, 2500));
     await (await spawn("client", "18092", "8", "2").output()); // warm-up
@@ -157,11 +175,11 @@ if (role === "upstream") {
     const mem = await heap();
     const out = new TextDecoder().decode((await client).stdout);
     const s1 = stat(proxy.pid);
-    const streams = Number(out.trim());
+    const [streams, ttfb] = out.trim().split(" ").map(Number);
     console.log(
       `${mode.padEnd(10)} ${streams} streams, ${
         ((s1.cpu - s0.cpu) / streams / CHUNKS).toFixed(2)
-      } µs CPU per chunk; ` +
+      } µs CPU per chunk, TTFB p50 ${ttfb.toFixed(2)} ms; ` +
         `at 6 s: RSS ${(rss / 1e6).toFixed(0)} MB${mem}`,
     );
     proxy.kill();
