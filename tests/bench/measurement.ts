@@ -30,6 +30,9 @@ export interface Measurement {
   readonly rssBeforeMb?: number;
   /** Hold: RSS at the end of the hold, all streams still open. */
   readonly rssHoldingMb?: number;
+  /** Hold, the gateway: its JS heap used and reserved then (its `/metrics`), MB. */
+  readonly heapUsedMb?: number;
+  readonly heapTotalMb?: number;
   /** CPU time the hypervisor took while this was measured, % (noisy neighbours). */
   readonly stealPct?: number;
   /** With several rounds: how far the slowest round fell below the best, as a fraction. */

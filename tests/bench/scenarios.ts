@@ -109,10 +109,25 @@ async function measureOnce(s: Scenario, t: Target, run: RunSettings): Promise<Me
   };
 }
 
+/** The gateway's JS heap (used, reserved; MB) from its own `/metrics`. */
+async function gatewayHeapMb(base: string): Promise<{ used?: number; total?: number }> {
+  try {
+    const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const mb = (name: string) => {
+      const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+      return m ? Number(m[1]) / 1e6 : undefined;
+    };
+    return { used: mb("dairouter_js_heap_used_bytes"), total: mb("dairouter_js_heap_total_bytes") };
+  } catch {
+    return {};
+  }
+}
+
 async function measureHold(s: Scenario, t: Target, run: RunSettings, url: string): Promise<Measurement> {
   await resetPeakRss(t.pid);
   const before = await rssMb(t.pid);
   let peak: number | undefined, holding: number | undefined;
+  let heap: { used?: number; total?: number } = {};
   const r = await runLoadgen(run.loadCpu, {
     mode: "hold",
     url,
@@ -124,6 +139,7 @@ async function measureHold(s: Scenario, t: Target, run: RunSettings, url: string
     onEnd: async () => {
       peak = await peakRssMb(t.pid);
       holding = await rssMb(t.pid);
+      if (t.name.startsWith("gateway")) heap = await gatewayHeapMb(t.base);
     },
   });
   return {
@@ -138,6 +154,8 @@ async function measureHold(s: Scenario, t: Target, run: RunSettings, url: string
     peakRssMb: peak,
     rssBeforeMb: before,
     rssHoldingMb: holding,
+    heapUsedMb: heap.used,
+    heapTotalMb: heap.total,
     open: r.open,
   };
 }

@@ -41,9 +41,12 @@ function versusPlain(m: Measurement, plain: Measurement | undefined): string {
 function holdText(m: Measurement): string {
   // Per stream: RSS with every stream open minus RSS before (the peak also holds opening garbage).
   const grew = (m.rssHoldingMb ?? NaN) - (m.rssBeforeMb ?? NaN);
+  const heap = m.heapUsedMb === undefined
+    ? ""
+    : `; JS heap ${num(m.heapUsedMb, 0)} of ${num(m.heapTotalMb, 0)} MB`;
   return `${m.open} open; RSS ${num(m.rssBeforeMb, 0)} → ${num(m.rssHoldingMb, 0)} MB (${
     num((grew * 1024) / (m.open || 1), 0)
-  } KB/stream)`;
+  } KB/stream)${heap}`;
 }
 
 function soakText(m: Measurement): string {
