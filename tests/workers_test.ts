@@ -288,6 +288,27 @@ Deno.test("workers: 2 — a worker's uncaught error is logged and the worker rep
   });
 });
 
+Deno.test("workers: 2 — a replaced worker's requests stay counted in /metrics: the counters never go down", async () => {
+  await withFailingWorker("drain-delay: 0, shutdown-timeout: 2000", async (gw, _up, fail) => {
+    const scrape = async () => {
+      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+      const text = await (await fetch(`${gw.url}/metrics`, { client })).text();
+      client.close();
+      return requestsTotal(text);
+    };
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => chatFresh(gw.url)));
+    assert.deepEqual(statuses.filter((s) => s !== 200), []);
+    assert.equal(await scrape(), 20);
+    await fail("throw");
+    await gw.waitFor(/"msg":"worker restarted","event":"worker","worker":1\b/, 5000);
+    assert.equal(await scrape(), 20, "worker 1's share is still counted after its replacement");
+    await chatFresh(gw.url);
+    assert.equal(await scrape(), 21);
+    gw.kill("SIGTERM");
+    assert.equal(await gw.exited, 0);
+  });
+});
+
 Deno.test("workers: 2 — a worker gone without a word: /metrics answers with the other's within the scrape deadline; SIGTERM exits by the shutdown deadline", async () => {
   // The heartbeat is off: this is about the scrape and drain deadlines, not about finding the worker.
   await withFailingWorker(

@@ -4,10 +4,15 @@
  * gone (it failed), or the deadline has passed — whichever comes first. A scrape never waits on a
  * worker that is gone or hung: it answers with what the others gave, and says who was missing.
  *
+ * Counters never go down in the aggregate (Prometheus reads a drop as a restart and counts the whole
+ * value again as new): a worker that misses a scrape's deadline is counted with the counters and
+ * histograms of its last answer, and a worker that is gone keeps what it counted up to its last
+ * answer, merged into one snapshot of everything gone workers counted. Its gauges go with it.
+ *
  * @module
  */
 
-import { aggregateMetrics, type MetricsSnapshot } from "../observe/metrics.ts";
+import { aggregateMetrics, mergeMetrics, type MetricsSnapshot, monotoneMetrics } from "../observe/metrics.ts";
 import type { Schedule } from "../types.ts";
 
 /** Options of {@linkcode createScrapes}. */
@@ -30,7 +35,7 @@ export interface Scrapes {
   ): number;
   /** Worker `index` answered scrape `id`. */
   collected(id: number, index: number, data: MetricsSnapshot): void;
-  /** Worker `index` is gone: no scrape waits on it any more. */
+  /** Worker `index` is gone: no scrape waits on it any more; what it counted is kept. */
   forget(index: number): void;
 }
 
@@ -68,13 +73,22 @@ interface Scrape {
 export function createScrapes(options: ScrapesOptions): Scrapes {
   const scrapes = new Map<number, Scrape>();
   let nextId = 1;
+  /** Each worker's counters and histograms as it last reported them. */
+  const last = new Map<number, MetricsSnapshot>();
+  /** What the workers that are gone counted, merged (chained: a merge is asynchronous). */
+  let gone: Promise<MetricsSnapshot | undefined> = Promise.resolve(undefined);
 
-  /** Answers scrape `id` once nobody is left to wait on. */
-  const settle = (id: number, s: Scrape) => {
+  /** Answers scrape `id` once nobody is left to wait on; a worker that missed it counts as it last did. */
+  const settle = (id: number, s: Scrape, missing: Iterable<number> = []) => {
     if (s.waiting.size > 0) return;
     scrapes.delete(id);
     s.cancel();
-    void aggregateMetrics(s.data).then(s.reply);
+    const stale: MetricsSnapshot[] = [];
+    for (const i of missing) {
+      const counted = last.get(i);
+      if (counted !== undefined) stale.push(counted);
+    }
+    void gone.then((g) => aggregateMetrics([...s.data, ...stale, ...(g ? [g] : [])])).then(s.reply);
   };
 
   return {
@@ -84,9 +98,10 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
       scrapes.set(id, s);
       s.cancel = options.schedule(() => {
         if (scrapes.get(id) !== s) return;
-        options.onLate([...s.waiting]);
+        const missing = [...s.waiting];
+        options.onLate(missing);
         s.waiting.clear();
-        settle(id, s);
+        settle(id, s, missing);
       }, options.timeoutMs);
       for (const index of s.waiting) ask(index, id);
       settle(id, s);
@@ -96,9 +111,13 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
       const s = scrapes.get(id);
       if (s === undefined || !s.waiting.delete(index)) return;
       s.data.push(data);
+      last.set(index, monotoneMetrics(data));
       settle(id, s);
     },
     forget(index) {
+      const counted = last.get(index);
+      last.delete(index);
+      if (counted !== undefined) gone = gone.then((g) => mergeMetrics(g ? [g, counted] : [counted]));
       for (const [id, s] of scrapes) if (s.waiting.delete(index)) settle(id, s);
     },
   };

@@ -361,3 +361,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 export function aggregateMetrics(snapshots: readonly MetricsSnapshot[]): Promise<string> {
   return AggregatorRegistry.aggregate(snapshots as MetricsSnapshot[]).metrics();
 }
+
+/**
+ * What {@linkcode aggregateMetrics} combines, as one snapshot again: keeps what workers that are
+ * gone had counted without keeping every one of their snapshots.
+ */
+export function mergeMetrics(snapshots: readonly MetricsSnapshot[]): Promise<MetricsSnapshot> {
+  return AggregatorRegistry.aggregate(snapshots as MetricsSnapshot[]).getMetricsAsJSON();
+}
+
+const MONOTONE = new Set(["counter", "histogram"]);
+
+/**
+ * The counters and histograms of a snapshot: the series Prometheus expects never to go down. A
+ * worker's gauges (in flight, heap, lag) describe it while it runs and mean nothing once it is gone.
+ */
+export function monotoneMetrics(snapshot: MetricsSnapshot): MetricsSnapshot {
+  // prom-client types `type` as a numeric enum; at run time it is the exposition's word.
+  return snapshot.filter((m) => MONOTONE.has(String(m.type)));
+}
