@@ -19,7 +19,7 @@ import { type AppEnv, createApp } from "./http/app.ts";
 import { type BodyGuardOptions, PendingBodies } from "./http/body_guard.ts";
 import { bodyGuards } from "./http/body_limits.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
-import { createLoopLag } from "./observe/loop_lag.ts";
+import { createLoopLag, type LoopLag } from "./observe/loop_lag.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import type { ScopeDecider } from "./proxy/request.ts";
@@ -65,6 +65,11 @@ export interface GatewayDeps {
    * backend (Redis) is injected here.
    */
   readonly limits?: ScopeDecider;
+  /**
+   * The event loop's lag monitor (started with the probes, stopped on close), when another reader
+   * shares it (the console). Default: the gateway's own, on the real clock.
+   */
+  readonly loopLag?: LoopLag;
   /** Also called with every access record (the operator console's history). */
   readonly onAccess?: (rec: AccessRecord) => void;
   /**
@@ -143,7 +148,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
   const metrics = createMetrics();
   // The real event loop's lateness, whatever clock the rest runs on (started with the probes).
-  const loopLag = createLoopLag({ clock: () => performance.now() });
+  const loopLag = deps.loopLag ?? createLoopLag({ clock: () => performance.now() });
   metrics.setLoopLagSource(loopLag.maxMs);
   const state = createRuntimeState();
   const deadlines = deps.deadlines ?? new DeadlineSweep();

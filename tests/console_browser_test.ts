@@ -191,6 +191,13 @@ Deno.test({
         "req/s > 0 on every instance",
       );
       assert.equal(await page.$$eval(".chart canvas", (c) => c.length), 8, "4 charts per service");
+      // The header shows the process: its memory (the gateway's own RSS, give or take a tick) and loop lag.
+      const rss = await page.$eval("[data-fact=rss]", (e) => e.textContent);
+      const status = await Deno.readTextFile(`/proc/${gw.pid}/status`);
+      const actual = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024 / 1e6;
+      const shownMb = Number(/^RSS (\d+) MB$/.exec(rss!)?.[1]);
+      assert.ok(Math.abs(shownMb - actual) < 30, `header ${rss}, process ${actual.toFixed(0)} MB`);
+      assert.match(await page.$eval("[data-fact=lag]", (e) => e.textContent!), /^loop lag \d+ ms$/);
     });
 
     await t.step(

@@ -21,7 +21,7 @@ import type { Runtime } from "../proxy/runtime.ts";
 import type { AccessRecord, Clock } from "../types.ts";
 import { type AssetSet, loadAssets, type ReadAsset, serveAsset } from "./assets.ts";
 import { createFeed, type Feed, type FeedTimers } from "./feed.ts";
-import { createSnapshots, type LoadSource } from "./snapshot.ts";
+import { createSnapshots, type LoadSource, type ProcessView } from "./snapshot.ts";
 import { type ConsoleStats, createConsoleStats } from "./stats.ts";
 
 /**
@@ -71,6 +71,8 @@ export interface ConsoleDeps {
   readonly startedAt?: number;
   /** Engine load signals per instance, when the gateway has them. */
   readonly loadOf?: LoadSource;
+  /** The process's memory and event-loop lag, shown in the header every second. */
+  readonly process?: () => ProcessView;
   /** Timers of the feed. @default {globalThis} */
   readonly timers?: FeedTimers;
   /** Pages connected at most. @default {16} */
@@ -129,6 +131,7 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
     startedAt: deps.startedAt ?? deps.clock(),
     stats,
     ...(deps.loadOf ? { loadOf: deps.loadOf } : {}),
+    ...(deps.process ? { process: deps.process } : {}),
   });
   let assets: Promise<AssetSet> | undefined;
   const loaded = () => (assets ??= loadAssets(deps.readAsset));

@@ -88,11 +88,21 @@ export interface Revision {
   readonly since: number;
 }
 
+/** The gateway process as the page shows it (the serving worker's loop, with `server.workers`). */
+export interface ProcessView {
+  /** Resident memory of the process, bytes. */
+  readonly rssBytes: number;
+  /** The longest the event loop ran a timer late in the last 10 s, ms. */
+  readonly lagMs: number;
+}
+
 /** Sent every second. */
 export interface TickMessage {
   /** The epoch second the points belong to (the last whole second). */
   readonly sec: number;
   readonly uptimeS: number;
+  /** Memory and event-loop lag, when the console was given a source. */
+  readonly process?: ProcessView;
   readonly revision: Revision;
   readonly services: ServiceView[];
   readonly points: { services: Record<string, Point>; instances: Record<string, Point> };
@@ -125,6 +135,7 @@ export interface SnapshotDeps {
   readonly startedAt: number;
   readonly stats: ConsoleStats;
   readonly loadOf?: LoadSource;
+  readonly process?: () => ProcessView;
 }
 
 /** Builds the console's messages. */
@@ -233,6 +244,7 @@ export function createSnapshots(deps: SnapshotDeps): Snapshots {
     return {
       sec,
       uptimeS: Math.max(0, Math.floor((now - deps.startedAt) / 1000)),
+      ...(deps.process ? { process: deps.process() } : {}),
       revision: seen(rt.config).revision,
       services: configured(rt).map((k) => serviceView(rt, k)),
       points,

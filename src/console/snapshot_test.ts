@@ -152,3 +152,23 @@ Deno.test("withoutCredentials() strips user:password@ from every URL in a text",
     "http://127.0.0.1:9 http://127.0.0.1:8/",
   );
 });
+
+Deno.test("snapshot: each tick carries the process's memory and loop lag when given a source, else none", () => {
+  const { gateway, stats } = setup();
+  let rss = 100e6;
+  const withProcess = createSnapshots({
+    clock: () => T0,
+    version: "1",
+    startedAt: T0,
+    stats,
+    process: () => ({ rssBytes: rss += 1e6, lagMs: 12 }),
+  });
+  assert.deepEqual(withProcess.tick(gateway.runtime(), 0).process, { rssBytes: 101e6, lagMs: 12 });
+  assert.deepEqual(
+    withProcess.tick(gateway.runtime(), 0).process,
+    { rssBytes: 102e6, lagMs: 12 },
+    "read each tick",
+  );
+  const without = createSnapshots({ clock: () => T0, version: "1", startedAt: T0, stats });
+  assert.equal("process" in without.tick(gateway.runtime(), 0), false);
+});

@@ -14,6 +14,7 @@ import type { Config } from "../config/types.ts";
 import { createConsole, type OperatorConsole } from "../console/mod.ts";
 import { consoleLoad, createGateway, type Gateway, type GatewayCluster } from "../gateway.ts";
 import { adminExtension, type AdminMountOptions } from "../http/admin.ts";
+import { createLoopLag } from "../observe/loop_lag.ts";
 import type { ProcessHandles } from "./handles.ts";
 import { configRevision } from "./revision.ts";
 
@@ -103,9 +104,16 @@ export function composeGateway(
     revision: configRevision(() => ref.gateway?.runtime().config, () => redis?.revision ?? 0),
     ...(host ? { renderMetrics: () => host.link.metrics() } : {}),
   };
-  // The operator console (read at start): its history is fed by every access record.
+  // The operator console (read at start): its history is fed by every access record; its header
+  // shows the process's memory and the event loop's lag the metrics report.
+  const loopLag = createLoopLag({ clock: () => performance.now() });
   const ui = config.console.enabled
-    ? createConsole({ clock: handles.clock, version: options.version, loadOf: consoleLoad })
+    ? createConsole({
+      clock: handles.clock,
+      version: options.version,
+      loadOf: consoleLoad,
+      process: () => ({ rssBytes: Deno.memoryUsage().rss, lagMs: loopLag.maxMs() }),
+    })
     : undefined;
   const admin: AdminMountOptions = {
     file: options.file,
@@ -118,6 +126,7 @@ export function composeGateway(
     reloaded: host ? () => host.link.adminChanged() : undefined,
   };
   const gateway = createGateway(config, {
+    loopLag,
     onAccess: ui?.record,
     onAttemptFailed: ui?.attemptFailed,
     cluster: hooks,

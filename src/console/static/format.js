@@ -13,6 +13,12 @@ export function ms(v) {
   return v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
 }
 
+/** Bytes in MB (memory): "152 MB", "1.2 GB". */
+export function mb(bytes) {
+  if (bytes === undefined || bytes === null) return "–";
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`;
+}
+
 /** A ratio as a percentage: "–" without requests. */
 export function pct(r) {
   if (r === undefined || r === null) return "–";

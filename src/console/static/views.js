@@ -3,7 +3,7 @@
 import { h } from "../vendor/preact.mjs";
 import htm from "../vendor/htm.mjs";
 import { ChartRow } from "./charts.js";
-import { clock, ms, pct, rate, SERVICE_TITLES, uptime } from "./format.js";
+import { clock, mb, ms, pct, rate, SERVICE_TITLES, uptime } from "./format.js";
 
 export const html = htm.bind(h);
 
@@ -50,6 +50,18 @@ export function Header({ app }) {
       <div class="facts">
           <span>v${s.version}</span>
           ${tick && html`<span title="time since the gateway started">up ${uptime(tick.uptimeS)}</span>`}
+          ${tick?.process &&
+            html`<span title="resident memory of the gateway process" data-fact="rss">RSS ${
+              mb(tick.process.rssBytes)
+            }</span>`}
+          ${tick?.process &&
+            html`
+              <span
+                class=${tick.process.lagMs > 250 ? "lagging" : ""}
+                title="the longest the event loop ran late in the last 10 s: every request waited as long"
+                data-fact="lag"
+              >loop lag ${ms(tick.process.lagMs)}</span>
+            `}
           ${tick &&
             html`<span title=${`config seen since ${
               clock(tick.revision.since)
