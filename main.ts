@@ -7,6 +7,7 @@
  * @module
  */
 
+import { cpuUsage } from "node:process";
 import denoJson from "./deno.json" with { type: "json" };
 import { type Cli, helpText, loadOptionsOf, parseArgs } from "./src/cli/args.ts";
 import { reportCheck } from "./src/cli/check.ts";
@@ -17,6 +18,7 @@ import { loadOffThread } from "./src/config/reload.ts";
 import type { StateConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
+import { processStartSeconds } from "./src/observe/process_metrics.ts";
 import type { WorkerHost } from "./src/lifecycle/compose.ts";
 import type { ProcessHandles, SignalName } from "./src/lifecycle/handles.ts";
 import { serveIsolate } from "./src/lifecycle/serve.ts";
@@ -152,6 +154,14 @@ function processHandles(createClient: CreateClient | undefined): ProcessHandles 
     },
     openFiles: createOpenFileCounter(procFs),
     fileLimit: openFileLimit(procFs),
+    process: {
+      memory: () => Deno.memoryUsage(),
+      cpuSeconds() {
+        const { user, system } = cpuUsage();
+        return (user + system) / 1e6;
+      },
+      startSeconds: processStartSeconds(procFs) ?? performance.timeOrigin / 1000,
+    },
     hostname: Deno.hostname(),
     pid: Deno.pid,
     openRedis: (state, log) => openRedis(createClient, state, log),

@@ -21,6 +21,7 @@ import { bodyGuards } from "./http/body_limits.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
 import { createLoopLag, type LoopLag } from "./observe/loop_lag.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
+import type { ProcessReadings } from "./observe/process_metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
 import type { ScopeDecider } from "./proxy/request.ts";
 import { DeadlineSweep } from "./proxy/deadlines.ts";
@@ -65,6 +66,8 @@ export interface GatewayDeps {
    * backend (Redis) is injected here.
    */
   readonly limits?: ScopeDecider;
+  /** The process's memory, CPU and descriptors for `/metrics` (`main.ts`); absent: not exported. */
+  readonly process?: ProcessReadings;
   /**
    * The event loop's lag monitor (started with the probes, stopped on close), when another reader
    * shares it (the console). Default: the gateway's own, on the real clock.
@@ -146,7 +149,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     // One list per config (rebuilt on reload), so the logger can reuse its prepared form.
     secrets: () => secretList,
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ process: deps.process });
   // The real event loop's lateness, whatever clock the rest runs on (started with the probes).
   const loopLag = deps.loopLag ?? createLoopLag({ clock: () => performance.now() });
   metrics.setLoopLagSource(loopLag.maxMs);

@@ -7,12 +7,20 @@
  * Counters never go down in the aggregate (Prometheus reads a drop as a restart and counts the whole
  * value again as new): a worker that misses a scrape's deadline is counted with the counters and
  * histograms of its last answer, and a worker that is gone keeps what it counted up to its last
- * answer, merged into one snapshot of everything gone workers counted. Its gauges go with it.
+ * answer, merged into one snapshot of everything gone workers counted. Its gauges go with it, but
+ * for the event loop's lag: a worker that could not answer within the deadline has been late at
+ * least that long, and the host's lag says so.
  *
  * @module
  */
 
-import { aggregateMetrics, mergeMetrics, type MetricsSnapshot, monotoneMetrics } from "../observe/metrics.ts";
+import {
+  aggregateMetrics,
+  loopLagSnapshot,
+  mergeMetrics,
+  type MetricsSnapshot,
+  monotoneMetrics,
+} from "../observe/metrics.ts";
 import type { Schedule } from "../types.ts";
 
 /** Options of {@linkcode createScrapes}. */
@@ -41,7 +49,8 @@ export interface Scrapes {
 
 interface Scrape {
   readonly waiting: Set<number>;
-  readonly data: MetricsSnapshot[];
+  /** The answers so far, by worker. */
+  readonly data: Map<number, MetricsSnapshot>;
   readonly reply: (text: string) => void;
   cancel: () => void;
 }
@@ -83,18 +92,21 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
     if (s.waiting.size > 0) return;
     scrapes.delete(id);
     s.cancel();
-    const stale: MetricsSnapshot[] = [];
+    const parts = [...s.data.values()];
+    let late = false;
     for (const i of missing) {
+      late = true;
       const counted = last.get(i);
-      if (counted !== undefined) stale.push(counted);
+      if (counted !== undefined) parts.push(counted);
     }
-    void gone.then((g) => aggregateMetrics([...s.data, ...stale, ...(g ? [g] : [])])).then(s.reply);
+    if (late) parts.push(loopLagSnapshot(options.timeoutMs));
+    void gone.then((g) => aggregateMetrics(g ? [...parts, g] : parts)).then(s.reply);
   };
 
   return {
     start(asked, ask, reply) {
       const id = nextId++;
-      const s: Scrape = { waiting: new Set(asked), data: [], reply, cancel: () => {} };
+      const s: Scrape = { waiting: new Set(asked), data: new Map(), reply, cancel: () => {} };
       scrapes.set(id, s);
       s.cancel = options.schedule(() => {
         if (scrapes.get(id) !== s) return;
@@ -110,7 +122,7 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
     collected(id, index, data) {
       const s = scrapes.get(id);
       if (s === undefined || !s.waiting.delete(index)) return;
-      s.data.push(data);
+      s.data.set(index, data);
       last.set(index, monotoneMetrics(data));
       settle(id, s);
     },
@@ -118,7 +130,11 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
       const counted = last.get(index);
       last.delete(index);
       if (counted !== undefined) gone = gone.then((g) => mergeMetrics(g ? [g, counted] : [counted]));
-      for (const [id, s] of scrapes) if (s.waiting.delete(index)) settle(id, s);
+      for (const [id, s] of scrapes) {
+        // An answer it gave to a scrape still waiting on others is in `gone` now: not twice.
+        s.data.delete(index);
+        if (s.waiting.delete(index)) settle(id, s);
+      }
     },
   };
 }

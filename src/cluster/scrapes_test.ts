@@ -87,3 +87,37 @@ Deno.test("a worker gone before it ever answered adds nothing", async () => {
   scrapes.forget(1);
   assert.equal(total(await scrape([0], new Map([[0, a]]))), 3);
 });
+
+Deno.test("a worker that answered and then failed before the scrape settled is counted once", async () => {
+  const { scrapes } = rig();
+  const a = createMetrics(), b = createMetrics();
+  retries(a, 3);
+  retries(b, 2);
+  const ask = (asked: number[]) => {
+    let id = 0;
+    const text = new Promise<string>((reply) => id = scrapes.start(asked, () => {}, reply));
+    return { id, text };
+  };
+  const first = ask([0, 1]);
+  scrapes.collected(first.id, 0, await a.snapshot());
+  scrapes.collected(first.id, 1, await b.snapshot());
+  assert.equal(total(await first.text), 5);
+  const racing = ask([0, 1]);
+  scrapes.collected(racing.id, 1, await b.snapshot());
+  scrapes.forget(1); // worker 1 fails while worker 0 has not answered yet
+  scrapes.collected(racing.id, 0, await a.snapshot());
+  assert.equal(total(await racing.text), 5, "worker 1's 2 once (kept as gone), not its answer as well");
+  const after = ask([0]);
+  scrapes.collected(after.id, 0, await a.snapshot());
+  assert.equal(total(await after.text), 5);
+});
+
+Deno.test("a worker that misses the deadline shows as a loop late by at least the deadline", async () => {
+  const { scrape } = rig();
+  const a = createMetrics(), b = createMetrics();
+  a.setLoopLagSource(() => 4);
+  b.setLoopLagSource(() => 3);
+  const lag = (text: string) => Number(/^dairouter_event_loop_lag_seconds (\S+)$/m.exec(text)?.[1]);
+  assert.equal(lag(await scrape([0, 1], new Map([[0, a], [1, b]]))), 0.004);
+  assert.equal(lag(await scrape([0, 1], new Map([[0, a]]))), 2, "worker 1 missed the 2 s deadline");
+});

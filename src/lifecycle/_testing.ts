@@ -116,6 +116,11 @@ export function fakeHandles(overrides: Partial<ProcessHandles> = {}) {
     },
     hostname: "test-host",
     pid: 1,
+    process: {
+      memory: () => ({ rss: 100e6, heapUsed: 20e6, heapTotal: 30e6, external: 1e6 }),
+      cpuSeconds: () => 1,
+      startSeconds: time.now() / 1000,
+    },
     openRedis: () => {
       throw new Error("no Redis in this test");
     },

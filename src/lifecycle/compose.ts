@@ -112,7 +112,7 @@ export function composeGateway(
       clock: handles.clock,
       version: options.version,
       loadOf: consoleLoad,
-      process: () => ({ rssBytes: Deno.memoryUsage().rss, lagMs: loopLag.maxMs() }),
+      process: () => ({ rssBytes: handles.process.memory().rss, lagMs: loopLag.maxMs() }),
     })
     : undefined;
   const admin: AdminMountOptions = {
@@ -126,6 +126,7 @@ export function composeGateway(
     reloaded: host ? () => host.link.adminChanged() : undefined,
   };
   const gateway = createGateway(config, {
+    process: { ...handles.process, openFiles: handles.openFiles, fileLimit: handles.fileLimit },
     loopLag,
     onAccess: ui?.record,
     onAttemptFailed: ui?.attemptFailed,

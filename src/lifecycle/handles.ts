@@ -10,6 +10,7 @@ import type { ConfigFileAccess } from "../cluster/apply_config.ts";
 import type { StateConfig } from "../config/types.ts";
 import type { TcpConnect } from "../health/mod.ts";
 import type { ServeFn } from "../http/listener.ts";
+import type { ProcessReadings } from "../observe/process_metrics.ts";
 import type { RedisLink, RedisLinkOptions } from "../state/redis_link.ts";
 import type { StateStore } from "../state/store.ts";
 import type { Clock, Random, Schedule } from "../types.ts";
@@ -42,6 +43,8 @@ export interface ProcessHandles {
   readonly openFiles?: () => number | undefined;
   /** The process's open-file limit (the automatic `max-connections`). */
   readonly fileLimit?: number;
+  /** Memory, CPU and start time of the process (`/metrics`, the console's header). */
+  readonly process: Omit<ProcessReadings, "openFiles" | "fileLimit">;
   /** This host's name and this process's id (replica ids, temporary file names). */
   readonly hostname: string;
   readonly pid: number;

@@ -21,7 +21,7 @@ import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import type { AccessRecord, BreakerState, EngineSignalStatus, LimitScope, ServiceKind } from "../types.ts";
 import { type EdgeMetrics, registerEdgeMetrics } from "./edge_metrics.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
-import { denoProcess, type ProcessReadings, registerProcessMetrics } from "./process_metrics.ts";
+import { LOOP_LAG_HELP, type ProcessReadings, registerProcessMetrics } from "./process_metrics.ts";
 import { type QueueSample, registerQueueMetrics } from "./queue_metrics.ts";
 import { registerRequestMetrics } from "./request_metrics.ts";
 
@@ -80,7 +80,7 @@ export interface MetricsOptions {
    * @default {DEFAULT_BUCKETS}
    */
   readonly buckets?: readonly number[];
-  /** What the process metrics read. @default {denoProcess} */
+  /** What the process metrics read (`main.ts` passes the process's); without it, only the loop lag. */
   readonly process?: ProcessReadings;
 }
 
@@ -191,7 +191,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const queue = registerQueueMetrics(registry);
   const edge = registerEdgeMetrics(registry);
   let loopLag = () => 0;
-  registerProcessMetrics(registry, options.process ?? denoProcess(), () => loopLag());
+  registerProcessMetrics(registry, options.process, () => loopLag());
   const retries = new Counter({
     name: METRIC_NAMES.retries,
     help: "Failovers to another instance after the named instance failed.",
@@ -368,6 +368,28 @@ export function aggregateMetrics(snapshots: readonly MetricsSnapshot[]): Promise
  */
 export function mergeMetrics(snapshots: readonly MetricsSnapshot[]): Promise<MetricsSnapshot> {
   return AggregatorRegistry.aggregate(snapshots as MetricsSnapshot[]).getMetricsAsJSON();
+}
+
+/**
+ * The loop-lag gauge alone, at `ms`: the supervisor's word for a worker that missed a scrape's
+ * deadline (its loop has been late at least that long), combined by the worst like the workers' own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aggregateMetrics, loopLagSnapshot } from "./metrics.ts";
+ * assert.match(await aggregateMetrics([loopLagSnapshot(2000)]), /^dairouter_event_loop_lag_seconds 2$/m);
+ * ```
+ */
+export function loopLagSnapshot(ms: number): MetricsSnapshot {
+  const gauge = {
+    name: METRIC_NAMES.loopLag,
+    help: LOOP_LAG_HELP,
+    type: "gauge",
+    aggregator: "max",
+    values: [{ value: ms / 1000, labels: {} }],
+  };
+  return [gauge] as unknown as MetricsSnapshot;
 }
 
 const MONOTONE = new Set(["counter", "histogram"]);

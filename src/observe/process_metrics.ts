@@ -9,81 +9,104 @@
  * each metric says how the workers of one process combine: process-wide values by their `max`
  * (every worker reads the same), a heap per isolate by their sum, the loop lag by the worst.
  *
+ * What is read comes from `main.ts` ({@linkcode ProcessReadings}); without it (a gateway built in
+ * a test) only the loop lag is exported.
+ *
  * @module
  */
 
-import { cpuUsage } from "node:process";
 import { Counter, Gauge, type Registry } from "prom-client";
+import type { ProcFs } from "../http/open_files.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 
-/** What the process metrics read; injected by tests. */
+/** What the process metrics read (`main.ts` passes the running process's). */
 export interface ProcessReadings {
   /** Resident set of the process and this isolate's heap, bytes (`Deno.memoryUsage()`). */
   memory(): { rss: number; heapUsed: number; heapTotal: number; external: number };
   /** User + system CPU of the whole process, seconds. */
   cpuSeconds(): number;
-  /** Open file descriptors, when the platform says (Linux: `/proc/self/fd`). */
-  openFds(): number | undefined;
-  /** The soft limit on open file descriptors, when the platform says (Linux: `/proc/self/limits`). */
-  maxFds(): number | undefined;
-  /** When this isolate started, seconds since the epoch. */
+  /** Open file descriptors now, where the platform says (`open_files.ts`). */
+  readonly openFiles?: () => number | undefined;
+  /** The limit on open file descriptors, where the platform says. */
+  readonly fileLimit?: number;
+  /** When the process started, seconds since the epoch. */
   readonly startSeconds: number;
 }
 
-/** The readings of the running process. */
-export function denoProcess(): ProcessReadings {
-  return {
-    memory: () => Deno.memoryUsage(),
-    cpuSeconds() {
-      const { user, system } = cpuUsage();
-      return (user + system) / 1e6;
-    },
-    openFds() {
-      try {
-        // Linux ≥ 6.2 reports the count as the directory's size: no walk over thousands of entries.
-        const size = Deno.statSync("/proc/self/fd").size;
-        if (size > 0) return size;
-        let n = 0;
-        for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
-        return n - 1; // the directory handle being read
-      } catch {
-        return undefined;
-      }
-    },
-    maxFds() {
-      try {
-        const m = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync("/proc/self/limits"));
-        return m ? Number(m[1]) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    startSeconds: performance.timeOrigin / 1000,
-  };
+/** The help text of the loop-lag gauge (the supervisor builds the gauge for a late worker too). */
+export const LOOP_LAG_HELP =
+  "The longest a timer fired late on the event loop in the last 10 s, seconds (the worst worker's).";
+
+/** Linux reports process times in USER_HZ, 100 on every architecture it runs on. */
+const USER_HZ = 100;
+
+/**
+ * When this process started (seconds since the epoch), from `/proc` (Linux): boot time plus the
+ * process's start in clock ticks since boot. The same for every worker, unlike an isolate's
+ * `performance.timeOrigin`. `undefined` where `/proc` does not say.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { processStartSeconds } from "./process_metrics.ts";
+ * const files: Record<string, string> = {
+ *   "/proc/stat": "cpu  1 2 3\nbtime 1800000000\n",
+ *   "/proc/self/stat": "42 (deno (main)) S 1 42 42 0 -1 4194560 1 0 0 0 5 6 0 0 20 0 9 0 12345 1000 200",
+ * };
+ * const fs = { statSync: () => ({ size: 0 }), readDirSync: () => [], readTextFileSync: (p: string) => files[p] };
+ * assert.equal(processStartSeconds(fs), 1800000123.45);
+ * ```
+ */
+export function processStartSeconds(fs: ProcFs): number | undefined {
+  try {
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readTextFileSync("/proc/stat"))?.[1]);
+    // Fields after the command (which may hold spaces and parentheses): state is field 3, starttime 22.
+    const stat = fs.readTextFileSync("/proc/self/stat");
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3]);
+    const start = btime + ticks / USER_HZ;
+    return Number.isFinite(start) && btime > 0 ? start : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Registers the process metrics on `registry`; `lagMs` reads the event loop's recent worst
- * lateness ({@linkcode createLoopLag}).
+ * lateness (`loop_lag.ts`). Without `read`, only the lag.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { Registry } from "prom-client";
- * import { denoProcess, registerProcessMetrics } from "./process_metrics.ts";
+ * import { registerProcessMetrics } from "./process_metrics.ts";
  * const registry = new Registry();
- * registerProcessMetrics(registry, denoProcess(), () => 12);
+ * registerProcessMetrics(registry, {
+ *   memory: () => ({ rss: 150e6, heapUsed: 20e6, heapTotal: 30e6, external: 1e6 }),
+ *   cpuSeconds: () => 1.5,
+ *   startSeconds: 1800000000,
+ * }, () => 12);
  * const text = await registry.metrics();
- * assert.match(text, /^process_resident_memory_bytes \d+$/m);
+ * assert.match(text, /^process_resident_memory_bytes 150000000$/m);
  * assert.match(text, /^dairouter_event_loop_lag_seconds 0\.012$/m);
  * ```
  */
 export function registerProcessMetrics(
   registry: Registry,
-  read: ProcessReadings,
+  read: ProcessReadings | undefined,
   lagMs: () => number,
 ): void {
   const registers = [registry];
+  new Gauge({
+    name: METRIC_NAMES.loopLag,
+    help: LOOP_LAG_HELP,
+    registers,
+    aggregator: "max",
+    collect() {
+      this.set(lagMs() / 1000);
+    },
+  });
+  if (read === undefined) return;
+
   type Memory = ReturnType<ProcessReadings["memory"]>;
   const memoryGauge = (name: string, help: string, pick: (m: Memory) => number, aggregator: "max" | "sum") =>
     new Gauge({
@@ -124,38 +147,31 @@ export function registerProcessMetrics(
       this.inc(read.cpuSeconds());
     },
   });
-  // Left out where the platform does not say (no /proc): a 0 would read as "no descriptors open".
-  const optional = (name: string, help: string, value: () => number | undefined) => {
-    if (value() === undefined) return;
-    new Gauge({
-      name,
-      help,
-      registers,
-      aggregator: "max",
-      collect() {
-        this.set(value() ?? NaN);
-      },
-    });
-  };
-  optional(
-    METRIC_NAMES.openFds,
-    "Open file descriptors of the process (two per relayed stream).",
-    read.openFds,
-  );
-  optional(METRIC_NAMES.maxFds, "The process's limit on open file descriptors (ulimit -n).", read.maxFds);
   new Gauge({
     name: METRIC_NAMES.startTime,
-    help: "When the gateway (its oldest worker) started, seconds since the epoch.",
+    help: "When the gateway process started, seconds since the epoch.",
     registers,
     aggregator: "min",
   }).set(read.startSeconds);
-  new Gauge({
-    name: METRIC_NAMES.loopLag,
-    help: "The longest a timer fired late on the event loop in the last 10 s, seconds (the worst worker's).",
-    registers,
-    aggregator: "max",
-    collect() {
-      this.set(lagMs() / 1000);
-    },
-  });
+  // Left out where the platform does not say (no /proc): a 0 would read as "no descriptors open".
+  const { openFiles, fileLimit } = read;
+  if (openFiles !== undefined) {
+    new Gauge({
+      name: METRIC_NAMES.openFds,
+      help: "Open file descriptors of the process (two per relayed stream).",
+      registers,
+      aggregator: "max",
+      collect() {
+        this.set(openFiles() ?? NaN);
+      },
+    });
+  }
+  if (fileLimit !== undefined) {
+    new Gauge({
+      name: METRIC_NAMES.maxFds,
+      help: "The process's limit on open file descriptors (ulimit -n, LimitNOFILE).",
+      registers,
+      aggregator: "max",
+    }).set(fileLimit);
+  }
 }
