@@ -196,8 +196,12 @@ Deno.test({
       const status = await Deno.readTextFile(`/proc/${gw.pid}/status`);
       const actual = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024 / 1e6;
       const shownMb = Number(/^RSS (\d+) MB$/.exec(rss!)?.[1]);
-      assert.ok(Math.abs(shownMb - actual) < 30, `header ${rss}, process ${actual.toFixed(0)} MB`);
-      assert.match(await page.$eval("[data-fact=lag]", (e) => e.textContent!), /^loop lag \d+ ms$/);
+      // The header is up to a second old and traffic keeps running: within a quarter.
+      assert.ok(Math.abs(shownMb - actual) < actual / 4, `header ${rss}, process ${actual.toFixed(0)} MB`);
+      assert.match(
+        await page.$eval("[data-fact=lag]", (e) => e.textContent!),
+        /^loop lag (\d+ ms|\d+\.\d s)$/,
+      );
     });
 
     await t.step(

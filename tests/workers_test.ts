@@ -339,7 +339,7 @@ Deno.test("workers: 2 — a worker gone without a word: /metrics answers with th
   );
 });
 
-Deno.test("workers: 2 — a worker whose event loop was blocked for 0.7 s shows it in /metrics, whichever worker is scraped", async () => {
+Deno.test("workers: 2 — a worker whose event loop was blocked for 1.5 s shows it in /metrics, whichever worker is scraped", async () => {
   await withFailingWorker("drain-delay: 0, shutdown-timeout: 2000", async (gw, _up, fail) => {
     const lag = async () => {
       const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
@@ -347,12 +347,13 @@ Deno.test("workers: 2 — a worker whose event loop was blocked for 0.7 s shows 
       client.close();
       return Number(/^dairouter_event_loop_lag_seconds (\S+)$/m.exec(text)?.[1]);
     };
-    assert.ok((await lag()) < 0.5, "before: no long block");
+    // Before: nothing near the stall (a busy CI machine may delay a timer, not by a second).
+    assert.ok((await lag()) < 1, "before: no long block");
     await fail("stall");
-    await new Promise((r) => setTimeout(r, 900));
+    await new Promise((r) => setTimeout(r, 1700));
     for (let i = 0; i < 3; i++) {
       const seconds = await lag();
-      assert.ok(seconds >= 0.6 && seconds < 5, `lag ${seconds} s`);
+      assert.ok(seconds >= 1.3 && seconds < 8, `lag ${seconds} s`);
     }
     gw.kill("SIGTERM");
     assert.equal(await gw.exited, 0);

@@ -59,7 +59,18 @@ const unrefSchedule: Schedule = (fn, ms) => {
  * ```
  */
 export function createLoopLag(options: LoopLagOptions): LoopLag {
-  const { clock, schedule = unrefSchedule, intervalMs = 100, windowMs = 10_000 } = options;
+  const { clock, schedule = unrefSchedule, intervalMs = 100, windowMs = 10_000 } = options ?? {};
+  const fail = (what: string, received: unknown) =>
+    new RangeError(`Cannot create loop lag monitor: ${what}, received ${received}`);
+  if (typeof clock !== "function") {
+    throw new TypeError(`Cannot create loop lag monitor: "clock" must be a function`);
+  }
+  if (!(Number.isFinite(intervalMs) && intervalMs > 0)) {
+    throw fail('"intervalMs" must be a finite number > 0', intervalMs);
+  }
+  if (!(Number.isFinite(windowMs) && windowMs >= 1000)) {
+    throw fail('"windowMs" must be a finite number ≥ 1000', windowMs);
+  }
   const slots = Math.max(1, Math.ceil(windowMs / 1000));
   // Bucket i holds the worst lateness of second `seconds[i]` (seconds % slots === i).
   const seconds = new Float64Array(slots).fill(-Infinity);

@@ -68,3 +68,16 @@ Deno.test("stop cancels the timer and forgets", () => {
   lag.start();
   assert.equal(lag.maxMs(), 0, "a restart does not bring back the old lateness");
 });
+
+Deno.test("createLoopLag() rejects bad options with std-style messages", () => {
+  const clock = () => 0;
+  assert.throws(
+    () => createLoopLag({ clock, intervalMs: 0 }),
+    new RangeError('Cannot create loop lag monitor: "intervalMs" must be a finite number > 0, received 0'),
+  );
+  assert.throws(
+    () => createLoopLag({ clock, windowMs: NaN }),
+    new RangeError('Cannot create loop lag monitor: "windowMs" must be a finite number ≥ 1000, received NaN'),
+  );
+  assert.throws(() => createLoopLag({ clock: 5 as unknown as () => number }), TypeError);
+});

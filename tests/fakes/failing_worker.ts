@@ -5,7 +5,7 @@
  * uncaught error; once it holds `close`, the worker removes it and ends itself without a word
  * (`self.close()`), as a worker gone some other way does; once it holds `hang`, the worker removes
  * it and blocks its event loop for good (waiting, not spinning: the machine keeps its cores); once
- * it holds `stall`, the worker removes it and blocks its event loop for 700 ms, once.
+ * it holds `stall`, the worker removes it and blocks its event loop for 1.5 s, once.
  * Fresh workers in its place watch the file again.
  *
  * @module
@@ -30,7 +30,7 @@ async function watch(): Promise<void> {
   }
   if (order === "stall") {
     return void setTimeout(() => {
-      Atomics.wait(cell, 0, 0, 700);
+      Atomics.wait(cell, 0, 0, 1500);
       void watch();
     });
   }
