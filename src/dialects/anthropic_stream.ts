@@ -12,10 +12,11 @@
  * A backend may interleave the argument pieces of parallel tool calls (each chat delta names its
  * call by `index`). The open tool block streams live; a call that begins while it is open starts
  * its own block at once only when the open call's arguments are already a complete JSON value
- * (`json_scanner.ts`). Otherwise the new call waits, its pieces kept, until the open call's
- * arguments complete, text or thinking follows, or the answer ends; waiting calls then start in
- * the order they began, each with its kept arguments in one delta, and the last one started goes
- * on live. Only the pieces of waiting calls are kept: the size of the answer's arguments at most.
+ * (`json_scanner.ts`). Otherwise the new call waits in a queue, its pieces kept — and so does
+ * text or thinking that arrives meanwhile (it cannot stop a block whose arguments are unfinished)
+ * — until the open call's arguments complete or the answer ends. The queue then comes out in
+ * arrival order, each call with its kept arguments in one delta; a call that is still unfinished
+ * goes on live and holds the rest. Only what is queued is kept: the size of the answer at most.
  *
  * @module
  */
@@ -41,6 +42,12 @@ function delta(index: number, kind: string, field: string, text: string): string
 }
 
 type BlockKind = "text" | "thinking" | "tool_use";
+
+/** Text or thinking that arrived while an unfinished call held the open block. */
+interface Held {
+  readonly kind: "text" | "thinking";
+  readonly value: string;
+}
 
 /** One tool call of the answer. */
 interface ToolCall {
@@ -76,8 +83,11 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
   const calls = new Map<number, ToolCall>();
   /** The call whose block is open. */
   let current: ToolCall | undefined;
-  /** Calls that began while the open call's arguments were unfinished, in the order they began. */
-  const waiting: ToolCall[] = [];
+  /**
+   * What arrived while the open call's arguments were unfinished — calls that began, text and
+   * thinking — in arrival order, to come out once the open call completes (or the answer ends).
+   */
+  const queue: Array<ToolCall | Held> = [];
   let stop = { stop_reason: "end_turn", stop_sequence: null as string | null };
 
   const close = (): string => {
@@ -95,7 +105,7 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     return out;
   };
 
-  /** Starts a waiting call's block (stopping the open one) with the pieces it kept, in one delta. */
+  /** Starts a queued call's block (stopping the open one) with the pieces it kept, in one delta. */
   const startCall = (call: ToolCall): string => {
     let out = begin("tool_use", { type: "tool_use", id: call.id, name: call.name, input: {} });
     call.block = blocks - 1;
@@ -107,27 +117,42 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     return out;
   };
 
-  /**
-   * Starts waiting calls while the open call is finished (its arguments complete, or no call
-   * open); with `all`, every waiting call, whatever the open one's state: its block must end.
-   */
-  const flush = (all: boolean): string => {
-    let out = "";
-    while (waiting.length > 0 && (all || current === undefined || current.args.complete)) {
-      out += startCall(waiting.shift()!);
-    }
-    return out;
-  };
-
-  const text = (kind: "text" | "thinking", value: string): string => {
+  /** Text or thinking into its block (a new one when the open block is another). */
+  const emitText = (kind: "text" | "thinking", value: string): string => {
     let out = "";
     if (open !== kind) {
-      out = flush(true) + begin(
+      out = begin(
         kind,
         kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" },
       );
     }
     return out + delta(blocks - 1, kind === "text" ? "text_delta" : "thinking_delta", kind, value);
+  };
+
+  /** The open block is a call whose arguments are not a complete JSON value yet: it cannot stop. */
+  const busy = () => current !== undefined && !current.args.complete;
+
+  /** Lets queued items out in order while no unfinished call holds the open block. */
+  const drain = (): string => {
+    let out = "";
+    while (queue.length > 0 && !busy()) out += release(queue.shift()!);
+    return out;
+  };
+
+  /** Everything still queued, whatever the open call's state: the answer ends. */
+  const drainAll = (): string => {
+    let out = "";
+    while (queue.length > 0) out += release(queue.shift()!);
+    return out;
+  };
+
+  const release = (q: ToolCall | Held): string => "args" in q ? startCall(q) : emitText(q.kind, q.value);
+
+  const text = (kind: "text" | "thinking", value: string): string => {
+    // The hot path: nothing queued, no unfinished call open.
+    if (queue.length === 0 && !busy()) return emitText(kind, value);
+    queue.push({ kind, value });
+    return drain();
   };
 
   const toolCall = (d: ToolDelta): string => {
@@ -140,24 +165,25 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
         fresh.pieces.push(d.args);
         fresh.args.push(d.args);
       }
-      waiting.push(fresh);
-      return flush(false);
+      queue.push(fresh);
+      return drain();
     }
     if (d.args === "") return "";
     if (call === current) {
       const out = delta(call.block, "input_json_delta", "partial_json", d.args);
-      return call.args.push(d.args) && waiting.length > 0 ? out + flush(false) : out;
+      call.args.push(d.args);
+      return queue.length > 0 ? out + drain() : out;
     }
     if (call.block === -1) {
       call.pieces.push(d.args);
       call.args.push(d.args);
       return "";
     }
-    // Its block was stopped: whitespace changes nothing; anything else has no block to go to.
+    // Its block was stopped because its arguments were complete: whitespace changes nothing;
+    // anything else would make them invalid JSON, and has no block to go to.
     if (d.args.trim() === "") return "";
     throw new UpstreamError(
-      `The upstream sent arguments for tool call ${d.index} after its block ended ` +
-        "(text followed the call, or its arguments were already a complete JSON value).",
+      `The upstream sent arguments for tool call ${d.index} after they were a complete JSON value.`,
     );
   };
 
@@ -180,10 +206,10 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     toolCall,
     finish(reason, matched) {
       stop = stopReason(calls.size > 0 ? "tool_calls" : reason, matched, ctx);
-      return flush(true) + close();
+      return drainAll() + close();
     },
     finalize: (_finish, usage) =>
-      flush(true) + close() +
+      drainAll() + close() +
       event("message_delta", { type: "message_delta", delta: stop, usage: anthropicUsage(usage) }) +
       event("message_stop", { type: "message_stop" }),
     error: (message) => event("error", anthropicErrorBody(502, message)),

@@ -146,16 +146,36 @@ Deno.test("a call whose arguments never complete holds the next one until the an
   assert.deepEqual(toolsOf(s), [["c0", "now", {}, 0], ["c1", "f", { q: 1 }, 1]]);
 });
 
-Deno.test("text after an unfinished call ends its block and lets the waiting calls through first", () => {
-  const head = call(0, '{"a":', { id: "c0", name: "a" }) + call(1, '{"b":2}', { id: "c1", name: "b" }) +
-    chunk({ content: "Done." });
-  const s = translate(head + call(1, " \n") + END);
-  assert.deepEqual(s.blocks.map((b) => [b.type, b.text]), [
-    ["tool_use", '{"a":'],
-    ["tool_use", '{"b":2}'],
-    ["text", "Done."],
+Deno.test("text that arrives while a call's arguments are unfinished waits for them; the answer loses nothing", () => {
+  // A model emits "\n" between parallel calls while the first one's arguments are still coming.
+  const text = call(0, '{"city":', { id: "c0", name: "weather" }) +
+    call(1, '{"tz":"X"}', { id: "c1", name: "time" }) +
+    chunk({ content: "\n" }) + call(0, '"Paris"}') + chunk({ content: "Done." }) + END;
+  const s = translate(text);
+  assert.equal(s.error, undefined);
+  assert.deepEqual(s.blocks.map((b) => [b.type, b.type === "tool_use" ? JSON.parse(b.text) : b.text]), [
+    ["tool_use", { city: "Paris" }],
+    ["tool_use", { tz: "X" }],
+    ["text", "\nDone."],
   ]);
-  // A piece for a call whose block is stopped has nowhere to go: the stream ends with an error.
-  const late = translate(head + call(0, "1}") + END);
-  assert.match(String(late.error?.message), /arguments for tool call 0 after its block ended/);
+  // Until c0's arguments complete nothing but its own pieces goes out.
+  const outs = eventByEvent(text);
+  assert.equal(outs[2], "", "the text waits");
+  assert.match(outs[3], /"partial_json":"\\"Paris\\"}"[\s\S]*"name":"time"[\s\S]*"text_delta","text":"\\n"/);
+});
+
+Deno.test("text while a call is unfinished comes out at the end when its arguments never complete", () => {
+  const s = translate(call(0, '{"a":', { id: "c0", name: "a" }) + chunk({ content: "Hi" }) + END);
+  assert.deepEqual(s.blocks.map((b) => [b.type, b.text]), [["tool_use", '{"a":'], ["text", "Hi"]]);
+});
+
+Deno.test("a piece for a call whose arguments were already complete ends the stream with the error event", () => {
+  const head = call(0, '{"a":1}', { id: "c0", name: "a" }) + chunk({ content: "Done." });
+  const s = translate(head + call(0, " \n") + END);
+  assert.deepEqual(s.blocks.map((b) => [b.type, b.text]), [["tool_use", '{"a":1}'], ["text", "Done."]]);
+  const late = translate(head + call(0, ',"b":2}') + END);
+  assert.match(
+    String(late.error?.message),
+    /arguments for tool call 0 after they were a complete JSON value/,
+  );
 });
