@@ -18,7 +18,6 @@ import { loadOffThread } from "./src/config/reload.ts";
 import type { StateConfig } from "./src/config/types.ts";
 import { watchConfig } from "./src/config/watch.ts";
 import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
-import { processStartSeconds } from "./src/observe/process_metrics.ts";
 import type { WorkerHost } from "./src/lifecycle/compose.ts";
 import type { ProcessHandles, SignalName } from "./src/lifecycle/handles.ts";
 import { serveIsolate } from "./src/lifecycle/serve.ts";
@@ -160,7 +159,7 @@ function processHandles(createClient: CreateClient | undefined): ProcessHandles 
         const { user, system } = cpuUsage();
         return (user + system) / 1e6;
       },
-      startSeconds: processStartSeconds(procFs) ?? performance.timeOrigin / 1000,
+      startSeconds: performance.timeOrigin / 1000,
     },
     hostname: Deno.hostname(),
     pid: Deno.pid,

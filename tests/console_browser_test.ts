@@ -11,6 +11,7 @@ import type { Page } from "puppeteer-core";
 import { chromiumPath, launchChromium } from "./fakes/browser.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { spawnGateway } from "./fakes/process.ts";
+import { rssMb } from "./bench/proc_stats.ts";
 
 const CHROMIUM = chromiumPath();
 if (!CHROMIUM) {
@@ -193,8 +194,7 @@ Deno.test({
       assert.equal(await page.$$eval(".chart canvas", (c) => c.length), 8, "4 charts per service");
       // The header shows the process: its memory (the gateway's own RSS, give or take a tick) and loop lag.
       const rss = await page.$eval("[data-fact=rss]", (e) => e.textContent);
-      const status = await Deno.readTextFile(`/proc/${gw.pid}/status`);
-      const actual = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024 / 1e6;
+      const actual = (await rssMb(gw.pid))! * 1024 * 1024 / 1e6;
       const shownMb = Number(/^RSS (\d+) MB$/.exec(rss!)?.[1]);
       // The header is up to a second old and traffic keeps running: within a quarter.
       assert.ok(Math.abs(shownMb - actual) < actual / 4, `header ${rss}, process ${actual.toFixed(0)} MB`);

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts";
 import { type GatewayProcess, spawnGateway } from "./fakes/process.ts";
 import { waitForCount } from "./fakes/replicas.ts";
+import { peakRssMb } from "./bench/proc_stats.ts";
 
 const yaml = (upstream: string, models: string[], extra = "") => `
 log: { level: info, format: json }
@@ -70,8 +71,7 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
       );
       // Process-wide gauges are the process's once, not once per worker.
       const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1]);
-      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(await Deno.readTextFile(`/proc/${gw.pid}/status`))![1]) *
-        1024;
+      const peak = (await peakRssMb(gw.pid))! * 1024 * 1024;
       assert.ok(rss > 0 && rss <= peak, `RSS ${rss} within the process's peak ${peak}`);
       assert.match(text, /^dairouter_event_loop_lag_seconds [\d.e-]+$/m);
     }

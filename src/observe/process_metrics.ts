@@ -16,7 +16,6 @@
  */
 
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { ProcFs } from "../http/open_files.ts";
 import { METRIC_NAMES } from "./metric_names.ts";
 
 /** What the process metrics read (`main.ts` passes the running process's). */
@@ -25,50 +24,21 @@ export interface ProcessReadings {
   memory(): { rss: number; heapUsed: number; heapTotal: number; external: number };
   /** User + system CPU of the whole process, seconds. */
   cpuSeconds(): number;
-  /** Open file descriptors now, where the platform says (`open_files.ts`). */
+  /** Open file descriptors now, where the platform says (`open_files.ts`: Linux, `--allow-all`). */
   readonly openFiles?: () => number | undefined;
   /** The limit on open file descriptors, where the platform says. */
   readonly fileLimit?: number;
-  /** When the process started, seconds since the epoch. */
+  /**
+   * When this isolate started, seconds since the epoch (`performance.timeOrigin`; combined by the
+   * earliest over the workers: the process's start, give or take a millisecond, until a worker is
+   * replaced). `/proc/self/stat` would say it exactly, but Deno opens `/proc` only to `--allow-all`.
+   */
   readonly startSeconds: number;
 }
 
 /** The help text of the loop-lag gauge (the supervisor builds the gauge for a late worker too). */
 export const LOOP_LAG_HELP =
   "The longest a timer fired late on the event loop in the last 10 s, seconds (the worst worker's).";
-
-/** Linux reports process times in USER_HZ, 100 on every architecture it runs on. */
-const USER_HZ = 100;
-
-/**
- * When this process started (seconds since the epoch), from `/proc` (Linux): boot time plus the
- * process's start in clock ticks since boot. The same for every worker, unlike an isolate's
- * `performance.timeOrigin`. `undefined` where `/proc` does not say.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { processStartSeconds } from "./process_metrics.ts";
- * const files: Record<string, string> = {
- *   "/proc/stat": "cpu  1 2 3\nbtime 1800000000\n",
- *   "/proc/self/stat": "42 (deno (main)) S 1 42 42 0 -1 4194560 1 0 0 0 5 6 0 0 20 0 9 0 12345 1000 200",
- * };
- * const fs = { statSync: () => ({ size: 0 }), readDirSync: () => [], readTextFileSync: (p: string) => files[p] };
- * assert.equal(processStartSeconds(fs), 1800000123.45);
- * ```
- */
-export function processStartSeconds(fs: ProcFs): number | undefined {
-  try {
-    const btime = Number(/^btime (\d+)$/m.exec(fs.readTextFileSync("/proc/stat"))?.[1]);
-    // Fields after the command (which may hold spaces and parentheses): state is field 3, starttime 22.
-    const stat = fs.readTextFileSync("/proc/self/stat");
-    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3]);
-    const start = btime + ticks / USER_HZ;
-    return Number.isFinite(start) && btime > 0 ? start : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Registers the process metrics on `registry`; `lagMs` reads the event loop's recent worst
@@ -149,7 +119,7 @@ export function registerProcessMetrics(
   });
   new Gauge({
     name: METRIC_NAMES.startTime,
-    help: "When the gateway process started, seconds since the epoch.",
+    help: "When the gateway (its oldest running worker) started, seconds since the epoch.",
     registers,
     aggregator: "min",
   }).set(read.startSeconds);

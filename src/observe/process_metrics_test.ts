@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { aggregateMetrics, createMetrics } from "./metrics.ts";
-import { createOpenFileCounter, openFileLimit } from "../http/open_files.ts";
-import { type ProcessReadings, processStartSeconds } from "./process_metrics.ts";
+import type { ProcessReadings } from "./process_metrics.ts";
 
 /** Readings of one worker: the process-wide ones shared, its heap its own. */
 function readings(heapUsed: number, fds?: number): ProcessReadings {
@@ -60,28 +59,4 @@ Deno.test("a gateway built without readings (a test's) exports the loop lag only
   const text = await createMetrics().render();
   assert.equal(value(text, "dairouter_event_loop_lag_seconds"), 0);
   assert.equal(value(text, "process_resident_memory_bytes"), undefined);
-});
-
-Deno.test("processStartSeconds() reads this process's start from /proc: before now, after boot, the same in a worker", async () => {
-  if (Deno.build.os !== "linux") return;
-  const fs = {
-    statSync: Deno.statSync,
-    readDirSync: Deno.readDirSync,
-    readTextFileSync: Deno.readTextFileSync,
-  };
-  const start = processStartSeconds(fs)!;
-  const now = Date.now() / 1000;
-  assert.ok(start <= now && start > now - 600, `started at ${start}, now ${now}`);
-  assert.ok(Math.abs(start - performance.timeOrigin / 1000) < 5, "about when this isolate started");
-  // The descriptor readings the metrics reuse (`open_files.ts`) agree with a walk of /proc/self/fd.
-  const open = createOpenFileCounter(fs)!();
-  assert.ok(open! > 0 && open! <= openFileLimit(fs)!);
-  const fromWorker = await new Promise<number>((resolve) => {
-    const src = `import { processStartSeconds } from "${new URL("./process_metrics.ts", import.meta.url)}";
-      self.postMessage(processStartSeconds({ statSync: Deno.statSync, readDirSync: Deno.readDirSync,
-        readTextFileSync: Deno.readTextFileSync }));`;
-    const w = new Worker(`data:text/javascript,${encodeURIComponent(src)}`, { type: "module" });
-    w.onmessage = (e) => (w.terminate(), resolve(e.data));
-  });
-  assert.equal(fromWorker, start, "a worker is the same process");
 });
