@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createMetrics, type Metrics } from "../observe/metrics.ts";
-import type { AccessRecord } from "../types.ts";
+import { accessRecord } from "../observe/_testing.ts";
 import { createScrapes } from "./scrapes.ts";
 
 /** A scrape table on a hand-driven deadline; `scrape` returns the aggregate once settled. */
@@ -27,21 +27,7 @@ const retries = (m: Metrics, n: number) => {
 };
 const total = (text: string) =>
   Number(/^dairouter_retries_total\{service="chat",model="m",instance="i"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-const record: AccessRecord = {
-  requestId: "r",
-  clientIp: "127.0.0.1",
-  method: "POST",
-  route: "/v1/chat/completions",
-  service: "chat",
-  model: "m",
-  instance: "i",
-  status: 200,
-  durationMs: 20,
-  stream: false,
-  tokensIn: 1,
-  tokensOut: 1,
-  retries: 0,
-};
+const record = accessRecord({ model: "m", instance: "i", durationMs: 20, tokensIn: 1, tokensOut: 1 });
 
 Deno.test("a worker that misses a scrape counts with its last answer: the aggregate never goes down", async () => {
   const { scrape } = rig();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../config/load.ts";
 import { createGateway } from "../gateway.ts";
+import { accessRecord } from "../observe/_testing.ts";
 import type { AccessRecord } from "../types.ts";
 import { createSnapshots, withoutCredentials } from "./snapshot.ts";
 import { createConsoleStats } from "./stats.ts";
@@ -30,22 +31,8 @@ function setup(extra = "") {
     stats,
     loadOf: (u) => (u.id.endsWith(":2") ? { queueDepth: 4, kvCacheUsage: 0.5 } : undefined),
   });
-  const rec = (instance: string, status: number, extra: Partial<AccessRecord> = {}): AccessRecord => ({
-    requestId: "r",
-    clientIp: "127.0.0.1",
-    method: "POST",
-    route: "/v1/chat/completions",
-    service: "chat",
-    model: "m",
-    instance,
-    status,
-    durationMs: 5,
-    ttftMs: 40,
-    stream: false,
-    tokensOut: 10,
-    retries: 0,
-    ...extra,
-  });
+  const rec = (instance: string, status: number, extra: Partial<AccessRecord> = {}): AccessRecord =>
+    accessRecord({ model: "m", instance, status, durationMs: 5, ttftMs: 40, tokensOut: 10, ...extra });
   return { gateway, stats, snaps, rec, tick: (ms: number) => (now += ms), config };
 }
 

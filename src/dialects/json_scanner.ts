@@ -12,12 +12,7 @@
  * @module
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from "../json_chars.ts";
 
 /**
  * An incremental completeness check for one JSON text.
@@ -57,9 +52,9 @@ export class JsonScanner {
         else if (c === QUOTE) this.#inString = false;
       } else if (c === QUOTE) {
         this.#inString = true;
-      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
         this.#depth++;
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
         if (this.#depth === 0) {
           this.#broken = true;
           return false;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AccessRecord } from "../types.ts";
+import { accessRecord } from "./_testing.ts";
 import { createMetrics } from "./metrics.ts";
 
 /** One sample of the text exposition format: name, labels and value. */
@@ -49,22 +49,7 @@ function value(samples: Sample[], name: string, labels: Record<string, string>):
   return hit?.value;
 }
 
-function record(over: Partial<AccessRecord> = {}): AccessRecord {
-  return {
-    requestId: "r",
-    clientIp: "127.0.0.1",
-    method: "POST",
-    route: "/v1/chat/completions",
-    service: "chat",
-    model: "qwen",
-    instance: "chat/qwen#0",
-    status: 200,
-    durationMs: 300,
-    stream: false,
-    retries: 0,
-    ...over,
-  };
-}
+const record = accessRecord;
 
 Deno.test("createMetrics() counts requests per service, model, instance, status and dialect", async () => {
   const m = createMetrics();

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { BACKSLASH } from "../json_chars.ts";
 import { concat } from "./upstream_body.ts";
 import type { Reply, StreamRewrite } from "./reply.ts";
 
@@ -34,7 +35,6 @@ const TEXTUAL = /json|event-stream/i;
 /** The key before a value to rename. */
 const KEY = ENCODER.encode('"model"');
 const COLON = 0x3a;
-const BACKSLASH = 0x5c;
 /** Most JSON whitespace bytes (both sides of the `:` together) looked through before a value. */
 const MAX_SPACE = 64;
 /** Bytes kept from before a chunk: the whitespace, the colon, the key and the byte before it. */
