@@ -41,6 +41,16 @@ async function chatFresh(url: string, model = "m"): Promise<number> {
   }
 }
 
+/** `/metrics` on a fresh connection, so the kernel may hand it to either worker. */
+async function scrapeFresh(url: string): Promise<string> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    return await (await fetch(`${url}/metrics`, { client })).text();
+  } finally {
+    client.close();
+  }
+}
+
 function requestsTotal(text: string): number {
   let sum = 0;
   for (const m of text.matchAll(/^dairouter_requests_total\{[^}]*\} (\d+)$/gm)) sum += Number(m[1]);
@@ -59,9 +69,7 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
     assert.deepEqual(statuses.filter((s) => s !== 200), []);
     // Whichever worker is scraped, it reports the host: all 40 requests.
     for (let i = 0; i < 4; i++) {
-      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-      const text = await (await fetch(`${gw.url}/metrics`, { client })).text();
-      client.close();
+      const text = await scrapeFresh(gw.url);
       assert.equal(requestsTotal(text), 40);
       // The request histograms (our own metric objects) aggregate across workers too.
       assert.match(text, /^dairouter_request_duration_seconds_count\{service="chat",model="m"\} 40$/m);
@@ -290,12 +298,7 @@ Deno.test("workers: 2 — a worker's uncaught error is logged and the worker rep
 
 Deno.test("workers: 2 — a replaced worker's requests stay counted in /metrics: the counters never go down", async () => {
   await withFailingWorker("drain-delay: 0, shutdown-timeout: 2000", async (gw, _up, fail) => {
-    const scrape = async () => {
-      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-      const text = await (await fetch(`${gw.url}/metrics`, { client })).text();
-      client.close();
-      return requestsTotal(text);
-    };
+    const scrape = async () => requestsTotal(await scrapeFresh(gw.url));
     const statuses = await Promise.all(Array.from({ length: 20 }, () => chatFresh(gw.url)));
     assert.deepEqual(statuses.filter((s) => s !== 200), []);
     assert.equal(await scrape(), 20);
@@ -341,12 +344,8 @@ Deno.test("workers: 2 — a worker gone without a word: /metrics answers with th
 
 Deno.test("workers: 2 — a worker whose event loop was blocked for 1.5 s shows it in /metrics, whichever worker is scraped", async () => {
   await withFailingWorker("drain-delay: 0, shutdown-timeout: 2000", async (gw, _up, fail) => {
-    const lag = async () => {
-      const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-      const text = await (await fetch(`${gw.url}/metrics`, { client })).text();
-      client.close();
-      return Number(/^dairouter_event_loop_lag_seconds (\S+)$/m.exec(text)?.[1]);
-    };
+    const lag = async () =>
+      Number(/^dairouter_event_loop_lag_seconds (\S+)$/m.exec(await scrapeFresh(gw.url))?.[1]);
     // Before: nothing near the stall (a busy CI machine may delay a timer, not by a second).
     assert.ok((await lag()) < 1, "before: no long block");
     await fail("stall");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { accessRecord } from "./_testing.ts";
 import type { AccessRecord } from "../types.ts";
 import { ACCESS_FIELDS, createLogger, type LoggerOptions } from "./logger.ts";
 import { seededRandom as seeded } from "../../tests/fakes/random.ts";
@@ -17,22 +18,16 @@ function capture(over: Partial<LoggerOptions> = {}) {
   return { log, lines, parsed: () => lines.map((l) => JSON.parse(l)) };
 }
 
-const ACCESS: AccessRecord = {
+const ACCESS: AccessRecord = accessRecord({
   requestId: "req-1",
   clientIp: "10.0.0.7",
-  method: "POST",
-  route: "/v1/chat/completions",
-  service: "chat",
-  model: "qwen",
-  instance: "chat/qwen#0",
-  status: 200,
   durationMs: 812,
   ttftMs: 95,
   stream: true,
   tokensIn: 21,
   tokensOut: 144,
   retries: 1,
-};
+});
 
 Deno.test("createLogger() writes one JSON object per line with ts from the clock, level, msg and fields", () => {
   const { log, lines, parsed } = capture();
