@@ -9,7 +9,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { anthropicDialect as dialect } from "./anthropic.ts";
 
-const SCENARIOS = ["text", "tools", "tools_interleaved", "error", "length", "reasoning"];
+const SCENARIOS = ["text", "tools", "tools_interleaved", "tools_same_index", "error", "length", "reasoning"];
 const seen: Record<string, unknown>[] = [];
 
 function serve() {
@@ -85,6 +85,20 @@ Deno.test("@anthropic-ai/sdk messages.stream() keeps the input of parallel calls
   const s = serve();
   try {
     const msg = await client(s.url).messages.stream(ask("tools_interleaved")).finalMessage();
+    const tools = msg.content.filter((b) => b.type === "tool_use");
+    assert.deepEqual(tools.map((b) => [b.id, b.name, b.input]), [
+      ["call_weather1", "get_weather", { city: "Paris" }],
+      ["call_time2", "get_time", { tz: "Europe/Paris" }],
+    ]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("@anthropic-ai/sdk messages.stream() keeps parallel calls apart when the backend numbers them all 0 (Ollama)", async () => {
+  const s = serve();
+  try {
+    const msg = await client(s.url).messages.stream(ask("tools_same_index")).finalMessage();
     const tools = msg.content.filter((b) => b.type === "tool_use");
     assert.deepEqual(tools.map((b) => [b.id, b.name, b.input]), [
       ["call_weather1", "get_weather", { city: "Paris" }],

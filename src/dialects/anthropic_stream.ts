@@ -169,22 +169,27 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
       return drain();
     }
     if (d.args === "") return "";
+    if (call.args.complete) {
+      // Whitespace after a whole JSON value changes nothing; anything else would make it invalid
+      // (its block may be stopped already, too). A new call has an id of its own (`callNumbering`).
+      if (d.args.trim() === "") return "";
+      throw new UpstreamError(
+        `The upstream sent arguments for tool call ${d.index} after they were a complete JSON value.`,
+      );
+    }
     if (call === current) {
       const out = delta(call.block, "input_json_delta", "partial_json", d.args);
       call.args.push(d.args);
       return queue.length > 0 ? out + drain() : out;
     }
-    if (call.block === -1) {
-      call.pieces.push(d.args);
-      call.args.push(d.args);
-      return "";
+    // A stopped block's arguments were complete (only the end stops an unfinished one): never here.
+    if (call.block !== -1) {
+      throw new UpstreamError(`The upstream sent arguments for tool call ${d.index} after the answer ended.`);
     }
-    // Its block was stopped because its arguments were complete: whitespace changes nothing;
-    // anything else would make them invalid JSON, and has no block to go to.
-    if (d.args.trim() === "") return "";
-    throw new UpstreamError(
-      `The upstream sent arguments for tool call ${d.index} after they were a complete JSON value.`,
-    );
+    // Not started yet (an unfinished call holds the open block): kept for its start.
+    call.pieces.push(d.args);
+    call.args.push(d.args);
+    return "";
   };
 
   return createChatStream({
@@ -205,8 +210,10 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     content: (t) => text("text", t),
     toolCall,
     finish(reason, matched) {
-      stop = stopReason(calls.size > 0 ? "tool_calls" : reason, matched, ctx);
-      return drainAll() + close();
+      // An answer cut by its token limit mid-call is "max_tokens": its tool input is not whole.
+      stop = stopReason(calls.size > 0 && reason !== "length" ? "tool_calls" : reason, matched, ctx);
+      // The blocks end with the answer (`finalize`): pieces may still follow the finish reason.
+      return drain();
     },
     finalize: (_finish, usage) =>
       drainAll() + close() +

@@ -179,3 +179,24 @@ Deno.test("a piece for a call whose arguments were already complete ends the str
     /arguments for tool call 0 after they were a complete JSON value/,
   );
 });
+
+Deno.test("an answer cut by its token limit in the middle of a call stops as max_tokens, not tool_use", () => {
+  const s = translate(
+    call(0, '{"path":"a.', { id: "c0", name: "read" }) + chunk({}, "length") +
+      'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n' +
+      "data: [DONE]\n\n",
+  );
+  assert.equal(s.stop?.stop_reason, "max_tokens");
+  assert.equal(toolsOf(translate(call(0, '{"a":1}', { id: "c0", name: "f" }) + END))[0][2].a, 1);
+  assert.equal(translate(call(0, '{"a":1}', { id: "c0", name: "f" }) + END).stop?.stop_reason, "tool_use");
+});
+
+Deno.test("argument pieces after the finish reason still reach their call's block", () => {
+  const s = translate(
+    call(0, '{"a":', { id: "c0", name: "f" }) + chunk({}, "tool_calls") + call(0, "1}") +
+      'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}\n\n' +
+      "data: [DONE]\n\n",
+  );
+  assert.equal(s.error, undefined);
+  assert.deepEqual(toolsOf(s), [["c0", "f", { a: 1 }, 2]]);
+});

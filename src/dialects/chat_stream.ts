@@ -17,6 +17,47 @@ import type { StreamTranslator } from "./types.ts";
 /** The message of a stream the upstream closed before its finish reason. */
 export const TRUNCATED = "The upstream stream ended before the answer was complete.";
 
+/**
+ * Tells parallel tool calls apart when a backend numbers them all the same: Ollama's OpenAI
+ * endpoint streams every call of an answer under `index` 0 (ollama/ollama#15457), each with its own
+ * `id`. A delta whose `id` differs from the one its index carries starts a new call, under an index
+ * of its own; everything else keeps the index the backend gave (the usual case: nothing changes).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { callNumbering } from "./chat_stream.ts";
+ * const calls = callNumbering();
+ * const d = (id: string | undefined, args: string) => calls({ index: 0, id, name: id ? "f" : "", args });
+ * assert.deepEqual([d("a", "{}"), d("b", "{"), d(undefined, "}")].map((c) => c.index), [0, 1, 1]);
+ * ```
+ */
+export function callNumbering(): (d: ToolDelta) => ToolDelta {
+  /** Per upstream index, the call it names now: its id (once known) and our index for it. */
+  const byIndex = new Map<number, { id: string | undefined; index: number }>();
+  const used = new Set<number>();
+  let next = 0;
+  const fresh = (want: number): number => {
+    let index = want;
+    if (used.has(index)) {
+      while (used.has(next)) next++;
+      index = next;
+    }
+    used.add(index);
+    return index;
+  };
+  return (d) => {
+    let call = byIndex.get(d.index);
+    if (call === undefined || (d.id !== undefined && call.id !== undefined && d.id !== call.id)) {
+      call = { id: d.id, index: fresh(d.index) };
+      byIndex.set(d.index, call);
+    } else if (call.id === undefined) {
+      call.id = d.id;
+    }
+    return call.index === d.index ? d : { ...d, index: call.index };
+  };
+}
+
 /** A dialect's event writers; each returns the text to send. */
 export interface ChatStreamWriter {
   /** The opening events, once, before anything else. */
@@ -74,6 +115,7 @@ export function createChatStream(w: ChatStreamWriter): StreamTranslator {
     finished = true;
     return begin() + w.finalize(finish, usage);
   };
+  const calls = callNumbering();
   const visitor = {
     usage(u: Json) {
       usage = u;
@@ -87,7 +129,7 @@ export function createChatStream(w: ChatStreamWriter): StreamTranslator {
     toolCalls(deltas: unknown[]) {
       for (const call of deltas) {
         const d = toolDelta(call);
-        if (d) out += w.toolCall(d);
+        if (d) out += w.toolCall(calls(d));
       }
     },
     finish(reason: unknown, matched: unknown) {

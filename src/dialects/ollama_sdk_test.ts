@@ -24,7 +24,7 @@ const ROUTES: Record<string, Dialect<OllamaCtx>> = {
 };
 const MODELS = [{ name: "qwen3:8b", family: "qwen3", contextLength: 32768 }, { name: "all-minilm" }];
 
-const SCENARIOS = ["text", "tools", "tools_interleaved", "error", "length"];
+const SCENARIOS = ["text", "tools", "tools_interleaved", "tools_same_index", "error", "length"];
 
 function serve() {
   return loopback((req) => {
@@ -87,6 +87,11 @@ Deno.test("ollama client chat(): streamed tool calls arrive whole, with object a
       await streamedCalls("tools_interleaved"),
       calls,
       "parallel calls whose pieces interleave come out the same",
+    );
+    assert.deepEqual(
+      await streamedCalls("tools_same_index"),
+      calls,
+      "parallel calls a backend numbers all 0 (each with its id) come out the same",
     );
   } finally {
     await s.close();

@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
 
-const SCENARIOS = ["text", "tools", "tools_interleaved", "error", "length", "reasoning"];
+const SCENARIOS = ["text", "tools", "tools_interleaved", "tools_same_index", "error", "length", "reasoning"];
 
 function serve() {
   return loopback((req) => answerAs(dialect, req, (body) => lastSaid(body, SCENARIOS)));
@@ -140,6 +140,21 @@ Deno.test("openai responses.stream() rebuilds a reasoning item before the messag
     assert.equal(res.usage?.output_tokens_details.reasoning_tokens, 6);
     const whole = await client(s.url).responses.create({ model: "qwen3-8b", input: "reasoning" });
     assert.deepEqual(whole.output.map((o) => o.type), ["reasoning", "message"]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("openai responses.stream() keeps parallel calls apart when the backend numbers them all 0 (Ollama)", async () => {
+  const s = serve();
+  try {
+    const res = await client(s.url).responses.stream({ model: "qwen3-8b", input: "tools_same_index" })
+      .finalResponse();
+    const calls = res.output.filter((o) => o.type === "function_call");
+    assert.deepEqual(calls.map((c) => [c.call_id, c.name, JSON.parse(c.arguments)]), [
+      ["call_weather1", "get_weather", { city: "Paris" }],
+      ["call_time2", "get_time", { tz: "Europe/Paris" }],
+    ]);
   } finally {
     await s.close();
   }
