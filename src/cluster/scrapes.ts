@@ -100,7 +100,9 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
       if (counted !== undefined) parts.push(counted);
     }
     if (late) parts.push(loopLagSnapshot(options.timeoutMs));
-    void gone.then((g) => aggregateMetrics(g ? [...parts, g] : parts)).then(s.reply);
+    void gone.then((g) => aggregateMetrics(g ? [...parts, g] : parts))
+      .catch(() => aggregateMetrics(parts)) // never no answer, whatever an aggregation trips on
+      .then(s.reply, () => s.reply(""));
   };
 
   return {
@@ -129,7 +131,10 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
     forget(index) {
       const counted = last.get(index);
       last.delete(index);
-      if (counted !== undefined) gone = gone.then((g) => mergeMetrics(g ? [g, counted] : [counted]));
+      if (counted !== undefined) {
+        // A merge that fails keeps what was merged before: the chain never stays rejected.
+        gone = gone.then((g) => mergeMetrics(g ? [g, counted] : [counted]).catch(() => g));
+      }
       for (const [id, s] of scrapes) {
         // An answer it gave to a scrape still waiting on others is in `gone` now: not twice.
         s.data.delete(index);

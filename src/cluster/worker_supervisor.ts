@@ -196,6 +196,7 @@ export function superviseWorkers(options: SupervisorOptions): Supervisor {
         return scrapes.collected(m.id, i, m.data);
       case "stopped":
         slot.state = "stopped";
+        scrapes.forget(i); // what it counted stays in the scrapes the others answer while they drain
         return checkStopped();
       case "load":
         loads[i] = m.reports;

@@ -153,7 +153,9 @@ export function connectSupervisor(port: MessagePortLike): SupervisorLink {
       case "drain":
         return handlers ? handlers.drain(m.signal) : void (early.signal = m.signal);
       case "collect":
-        return void handlers?.collect().then((data) => post({ t: "collected", id: m.id, data }));
+        // A collector that fails leaves this worker out of the scrape (its deadline covers the
+        // missing answer): a rejection here would reach the supervisor as the worker's failure.
+        return void handlers?.collect().then((data) => post({ t: "collected", id: m.id, data }), () => {});
       case "metrics":
         return answer(m.id, m.text);
       case "peers":

@@ -63,7 +63,9 @@ export function createLoopLag(options: LoopLagOptions): LoopLag {
   const fail = (what: string, received: unknown) =>
     new RangeError(`Cannot create loop lag monitor: ${what}, received ${received}`);
   if (typeof clock !== "function") {
-    throw new TypeError(`Cannot create loop lag monitor: "clock" must be a function`);
+    throw new TypeError(
+      `Cannot create loop lag monitor: "clock" must be a function, received ${typeof clock}`,
+    );
   }
   if (!(Number.isFinite(intervalMs) && intervalMs > 0)) {
     throw fail('"intervalMs" must be a finite number > 0', intervalMs);
