@@ -20,8 +20,10 @@ export const TRUNCATED = "The upstream stream ended before the answer was comple
 /**
  * Tells parallel tool calls apart when a backend numbers them all the same: Ollama's OpenAI
  * endpoint streams every call of an answer under `index` 0 (ollama/ollama#15457), each with its own
- * `id`. A delta whose `id` differs from the one its index carries starts a new call, under an index
- * of its own; everything else keeps the index the backend gave (the usual case: nothing changes).
+ * `id`. A delta that names its function (a call's first delta does) with an `id` other than the one
+ * its index carries starts a new call, under an index of its own; everything else keeps the index the
+ * backend gave (the usual case: nothing changes). A later piece with another id but no name stays
+ * with its call: some backends put a fresh id on every piece.
  *
  * @example
  * ```ts
@@ -30,6 +32,7 @@ export const TRUNCATED = "The upstream stream ended before the answer was comple
  * const calls = callNumbering();
  * const d = (id: string | undefined, args: string) => calls({ index: 0, id, name: id ? "f" : "", args });
  * assert.deepEqual([d("a", "{}"), d("b", "{"), d(undefined, "}")].map((c) => c.index), [0, 1, 1]);
+ * assert.equal(calls({ index: 0, id: "z", name: "", args: " " }).index, 1, "no name: the same call");
  * ```
  */
 export function callNumbering(): (d: ToolDelta) => ToolDelta {
@@ -48,7 +51,9 @@ export function callNumbering(): (d: ToolDelta) => ToolDelta {
   };
   return (d) => {
     let call = byIndex.get(d.index);
-    if (call === undefined || (d.id !== undefined && call.id !== undefined && d.id !== call.id)) {
+    if (
+      call === undefined || (d.name !== "" && d.id !== undefined && call.id !== undefined && d.id !== call.id)
+    ) {
       call = { id: d.id, index: fresh(d.index) };
       byIndex.set(d.index, call);
     } else if (call.id === undefined) {
