@@ -9,7 +9,16 @@ import Anthropic from "@anthropic-ai/sdk";
 import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { anthropicDialect as dialect } from "./anthropic.ts";
 
-const SCENARIOS = ["text", "tools", "tools_interleaved", "tools_same_index", "error", "length", "reasoning"];
+const SCENARIOS = [
+  "text",
+  "tools",
+  "tools_interleaved",
+  "tools_same_index",
+  "tools_text_between",
+  "error",
+  "length",
+  "reasoning",
+];
 const seen: Record<string, unknown>[] = [];
 
 function serve() {
@@ -104,6 +113,23 @@ Deno.test("@anthropic-ai/sdk messages.stream() keeps parallel calls apart when t
       ["call_weather1", "get_weather", { city: "Paris" }],
       ["call_time2", "get_time", { tz: "Europe/Paris" }],
     ]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("@anthropic-ai/sdk messages.stream() keeps a call whole when text arrives before its arguments are", async () => {
+  const s = serve();
+  try {
+    const msg = await client(s.url).messages.stream(ask("tools_text_between")).finalMessage();
+    assert.deepEqual(
+      msg.content.map((b) => b.type === "tool_use" ? [b.id, b.input] : [b.type, "text" in b ? b.text : ""]),
+      [
+        ["call_weather1", { city: "Paris" }],
+        ["call_time2", { tz: "Europe/Paris" }],
+        ["text", "\n"],
+      ],
+    );
   } finally {
     await s.close();
   }

@@ -9,7 +9,16 @@ import OpenAI from "openai";
 import { answerAs, lastSaid, loopback } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
 
-const SCENARIOS = ["text", "tools", "tools_interleaved", "tools_same_index", "error", "length", "reasoning"];
+const SCENARIOS = [
+  "text",
+  "tools",
+  "tools_interleaved",
+  "tools_same_index",
+  "tools_text_between",
+  "error",
+  "length",
+  "reasoning",
+];
 
 function serve() {
   return loopback((req) => answerAs(dialect, req, (body) => lastSaid(body, SCENARIOS)));
@@ -155,6 +164,22 @@ Deno.test("openai responses.stream() keeps parallel calls apart when the backend
       ["call_weather1", "get_weather", { city: "Paris" }],
       ["call_time2", "get_time", { tz: "Europe/Paris" }],
     ]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("openai responses.stream() keeps a call whole when text arrives before its arguments are", async () => {
+  const s = serve();
+  try {
+    const res = await client(s.url).responses.stream({ model: "qwen3-8b", input: "tools_text_between" })
+      .finalResponse();
+    const calls = res.output.filter((o) => o.type === "function_call");
+    assert.deepEqual(calls.map((c) => [c.call_id, JSON.parse(c.arguments)]), [
+      ["call_weather1", { city: "Paris" }],
+      ["call_time2", { tz: "Europe/Paris" }],
+    ]);
+    assert.equal(res.output_text, "\n", "the text is kept, after the calls");
   } finally {
     await s.close();
   }

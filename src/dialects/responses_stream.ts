@@ -12,7 +12,8 @@
  * One text or reasoning item is open at a time. Function calls stay open together until text or
  * reasoning follows them or the answer ends: a backend may interleave the argument pieces of
  * parallel calls (each chat delta names its call by `index`), and a call closed when the next one
- * began would lose the pieces that come after.
+ * began would lose the pieces that come after. For the same reason text or reasoning that arrives
+ * while an open call's arguments are not yet a complete JSON value waits until they are.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import {
   responsesUsage,
 } from "./responses_response.ts";
 import { createChatStream } from "./chat_stream.ts";
+import { JsonScanner } from "./json_scanner.ts";
 import type { ToolDelta } from "./openai_shape.ts";
 import type { StreamTranslator } from "./types.ts";
 
@@ -41,6 +43,8 @@ interface OpenItem {
   readonly pieces: string[];
   readonly callId: string;
   readonly name: string;
+  /** A function call's arguments so far, read for completeness only. */
+  readonly args?: JsonScanner;
 }
 
 const PART: Readonly<Record<"message" | "reasoning", string>> = {
@@ -72,6 +76,11 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
   const begun = new Set<number>();
   /** Finished items by output index. */
   const done: Json[] = [];
+  /**
+   * Text and reasoning that arrived while an open call's arguments were unfinished: they would
+   * close it (its later pieces would have nowhere to go), so they wait until the calls are whole.
+   */
+  const held: Array<{ readonly kind: "message" | "reasoning"; readonly value: string }> = [];
   let items = 0;
 
   const event = (type: string, fields: Json): string =>
@@ -125,7 +134,15 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
   const newItem = (kind: Kind, callId = "", name = ""): OpenItem => {
     const index = items++;
     const id = itemId(ctx, kind === "message" ? "msg" : kind === "reasoning" ? "rs" : "fc", index);
-    return { kind, index, id, pieces: [], callId, name };
+    return {
+      kind,
+      index,
+      id,
+      pieces: [],
+      callId,
+      name,
+      args: kind === "function_call" ? new JsonScanner() : undefined,
+    };
   };
 
   /** The events that open `item`: `.added`, and a text item's empty content part. */
@@ -147,7 +164,7 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       event("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part });
   };
 
-  const text = (kind: "message" | "reasoning", value: string): string => {
+  const emitText = (kind: "message" | "reasoning", value: string): string => {
     let out = "";
     if (open?.kind !== kind) {
       out = closeOpen(true);
@@ -159,6 +176,27 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
     return kind === "message"
       ? out + delta("response.output_text.delta", item, value, '"content_index":0,"logprobs":[],')
       : out + delta("response.reasoning_text.delta", item, value, '"content_index":0,');
+  };
+
+  /** An open call's arguments are not a complete JSON value yet. */
+  const unfinished = (): boolean => {
+    for (const call of calls.values()) if (!call.args!.complete) return true;
+    return false;
+  };
+
+  /** The held text, once no open call is unfinished (or, with `force`, at the end). */
+  const release = (force: boolean): string => {
+    if (held.length === 0 || (!force && unfinished())) return "";
+    let out = "";
+    for (const h of held.splice(0)) out += emitText(h.kind, h.value);
+    return out;
+  };
+
+  const text = (kind: "message" | "reasoning", value: string): string => {
+    // The hot path: no call open, nothing held.
+    if (held.length === 0 && (calls.size === 0 || !unfinished())) return emitText(kind, value);
+    held.push({ kind, value });
+    return "";
   };
 
   const toolCall = (d: ToolDelta): string => {
@@ -174,7 +212,9 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
     const item = calls.get(d.index);
     if (d.args === "" || !item) return out;
     item.pieces.push(d.args);
-    return out + delta("response.function_call_arguments.delta", item, d.args, "");
+    item.args!.push(d.args);
+    out += delta("response.function_call_arguments.delta", item, d.args, "");
+    return held.length > 0 ? out + release(false) : out;
   };
 
   return createChatStream({
@@ -185,9 +225,10 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
     reasoning: (t) => text("reasoning", t),
     content: (t) => text("message", t),
     toolCall,
-    finish: () => closeOpen(true),
+    // The items end with the answer (`finalize`): argument pieces may still follow the finish reason.
+    finish: () => release(false),
     finalize(finish, usage) {
-      const out = closeOpen(true);
+      const out = release(true) + closeOpen(true);
       const { status, incomplete_details } = responseStatus(finish);
       const response = responseObject(ctx, status, done, {
         incomplete_details,
