@@ -25,7 +25,7 @@ import { UpstreamError } from "../errors.ts";
 import type { AnthropicCtx } from "./anthropic_request.ts";
 import { anthropicErrorBody, anthropicUsage, stopReason } from "./anthropic_response.ts";
 import type { Json } from "./request_body.ts";
-import { createChatStream } from "./chat_stream.ts";
+import { createChatStream, MAX_HELD } from "./chat_stream.ts";
 import { JsonScanner } from "./json_scanner.ts";
 import type { ToolDelta } from "./openai_shape.ts";
 import type { StreamTranslator } from "./types.ts";
@@ -88,6 +88,8 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
    * thinking — in arrival order, to come out once the open call completes (or the answer ends).
    */
   const queue: Array<ToolCall | Held> = [];
+  /** What the queue holds, in UTF-16 units (bounded by `MAX_HELD`). */
+  let held = 0;
   let stop = { stop_reason: "end_turn", stop_sequence: null as string | null };
 
   const close = (): string => {
@@ -132,8 +134,12 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
   /** The open block is a call whose arguments are not a complete JSON value yet: it cannot stop. */
   const busy = () => current !== undefined && !current.args.complete;
 
-  /** Lets queued items out in order while no unfinished call holds the open block. */
+  /**
+   * Lets queued items out in order while no unfinished call holds the open block — all of them
+   * when the queue holds more than `MAX_HELD` (the unfinished call's block then ends).
+   */
   const drain = (): string => {
+    if (held > MAX_HELD) return drainAll();
     let out = "";
     while (queue.length > 0 && !busy()) out += release(queue.shift()!);
     return out;
@@ -146,12 +152,20 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     return out;
   };
 
-  const release = (q: ToolCall | Held): string => "args" in q ? startCall(q) : emitText(q.kind, q.value);
+  const release = (q: ToolCall | Held): string => {
+    if (!("args" in q)) {
+      held -= q.value.length;
+      return emitText(q.kind, q.value);
+    }
+    for (const piece of q.pieces) held -= piece.length;
+    return startCall(q);
+  };
 
   const text = (kind: "text" | "thinking", value: string): string => {
     // The hot path: nothing queued, no unfinished call open.
     if (queue.length === 0 && !busy()) return emitText(kind, value);
     queue.push({ kind, value });
+    held += value.length;
     return drain();
   };
 
@@ -164,6 +178,7 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
       if (d.args !== "") {
         fresh.pieces.push(d.args);
         fresh.args.push(d.args);
+        held += d.args.length;
       }
       queue.push(fresh);
       return drain();
@@ -182,14 +197,18 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
       call.args.push(d.args);
       return queue.length > 0 ? out + drain() : out;
     }
-    // A stopped block's arguments were complete (only the end stops an unfinished one): never here.
+    // Its block ended unfinished: more than MAX_HELD waited behind it, or the answer ended.
     if (call.block !== -1) {
-      throw new UpstreamError(`The upstream sent arguments for tool call ${d.index} after the answer ended.`);
+      throw new UpstreamError(
+        `The upstream sent arguments for tool call ${d.index} after its block had to end ` +
+          `(over ${MAX_HELD >> 20} MiB of the answer waited behind it).`,
+      );
     }
     // Not started yet (an unfinished call holds the open block): kept for its start.
     call.pieces.push(d.args);
     call.args.push(d.args);
-    return "";
+    held += d.args.length;
+    return held > MAX_HELD ? drainAll() : "";
   };
 
   return createChatStream({

@@ -10,6 +10,7 @@ import { assertAnthropicOrder, type CheckedStream } from "./_anthropic_order.ts"
 import { fixtureText, runSplit, sseEvents } from "./_testing.ts";
 import type { AnthropicCtx } from "./anthropic_request.ts";
 import { createAnthropicStream } from "./anthropic_stream.ts";
+import { MAX_HELD } from "./chat_stream.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -199,4 +200,21 @@ Deno.test("argument pieces after the finish reason still reach their call's bloc
   );
   assert.equal(s.error, undefined);
   assert.deepEqual(toolsOf(s), [["c0", "f", { a: 1 }, 2]]);
+});
+
+Deno.test("more than MAX_HELD of text behind an unfinished call goes out, ending that call's block", () => {
+  const piece = "x".repeat(64 * 1024);
+  const n = Math.ceil(MAX_HELD / piece.length) + 1;
+  const head = call(0, '{"a":', { id: "c0", name: "f" }) + chunk({ content: piece }).repeat(n);
+  const outs = eventByEvent(head + END);
+  // Held until the cap, then all of it at once; the rest streams as it comes.
+  assert.deepEqual(outs.slice(1, n - 1).filter((o) => o !== ""), []);
+  assert.match(outs[n], /content_block_stop[\s\S]*"text_delta"/);
+  const s = translate(head + END);
+  assert.deepEqual(s.blocks.map((b) => [b.type, b.text.length]), [["tool_use", 5], [
+    "text",
+    n * piece.length,
+  ]]);
+  const late = translate(head + call(0, "1}") + END);
+  assert.match(String(late.error?.message), /after its block had to end \(over 1 MiB/);
 });

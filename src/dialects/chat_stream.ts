@@ -14,6 +14,14 @@ import type { Json } from "./request_body.ts";
 import { createSseTranslator } from "./sse_reader.ts";
 import type { StreamTranslator } from "./types.ts";
 
+/**
+ * The most a translator holds back while a tool call's arguments are unfinished (text that would
+ * stop the call's block, pieces of calls that began after it), in UTF-16 units: far above the line
+ * or two a model writes between parallel calls. Past it everything held goes out at once, and the
+ * unfinished call ends there.
+ */
+export const MAX_HELD = 1 << 20;
+
 /** The message of a stream the upstream closed before its finish reason. */
 export const TRUNCATED = "The upstream stream ended before the answer was complete.";
 

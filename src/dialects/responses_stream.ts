@@ -29,7 +29,7 @@ import {
   responseStatus,
   responsesUsage,
 } from "./responses_response.ts";
-import { createChatStream } from "./chat_stream.ts";
+import { createChatStream, MAX_HELD } from "./chat_stream.ts";
 import { JsonScanner } from "./json_scanner.ts";
 import type { ToolDelta } from "./openai_shape.ts";
 import type { StreamTranslator } from "./types.ts";
@@ -81,6 +81,8 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
    * close it (its later pieces would have nowhere to go), so they wait until the calls are whole.
    */
   const held: Array<{ readonly kind: "message" | "reasoning"; readonly value: string }> = [];
+  /** What `held` holds, in UTF-16 units: past `MAX_HELD` it goes out, closing the unfinished calls. */
+  let heldSize = 0;
   let items = 0;
 
   const event = (type: string, fields: Json): string =>
@@ -187,6 +189,7 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
   /** The held text, once no open call is unfinished (or, with `force`, at the end). */
   const release = (force: boolean): string => {
     if (held.length === 0 || (!force && unfinished())) return "";
+    heldSize = 0;
     let out = "";
     for (const h of held.splice(0)) out += emitText(h.kind, h.value);
     return out;
@@ -196,7 +199,8 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
     // The hot path: no call open, nothing held.
     if (held.length === 0 && (calls.size === 0 || !unfinished())) return emitText(kind, value);
     held.push({ kind, value });
-    return "";
+    heldSize += value.length;
+    return heldSize > MAX_HELD ? release(true) : "";
   };
 
   const toolCall = (d: ToolDelta): string => {

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { fixtureJson, requestChecks } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
+import { createResponsesStream } from "./responses_stream.ts";
+import { MAX_HELD } from "./chat_stream.ts";
 
 const { parse, body, refused } = requestChecks(dialect, { model: "m", input: "hi" });
 
@@ -106,4 +108,36 @@ Deno.test("responses: tools must be an array; stream must be a boolean, as in Op
   assert.deepEqual(body({ stream: true }).stream_options, { include_usage: true });
   assert.equal(body({ stream: false }).stream, false);
   refused({ stream: "yes" }, /"stream" must be a boolean/, "stream");
+});
+
+Deno.test("responses stream: more than MAX_HELD of text behind an unfinished call goes out instead of growing", () => {
+  const t = createResponsesStream({ id: "resp_1", model: "m", createdAt: 0, echo: {} });
+  const sse = (delta: Record<string, unknown>) =>
+    new TextEncoder().encode(
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`,
+    );
+  const decode = (b: Uint8Array | undefined) => new TextDecoder().decode(b ?? new Uint8Array());
+  decode(t.push(sse({ tool_calls: [{ index: 0, id: "c0", function: { name: "f", arguments: '{"a":' } }] })));
+  const piece = "x".repeat(64 * 1024);
+  let out = "";
+  let pushed = 0;
+  while (!out.includes("response.output_text.delta")) {
+    out = decode(t.push(sse({ content: piece })));
+    pushed += piece.length;
+    assert.ok(pushed <= MAX_HELD + piece.length, "released once past the cap");
+  }
+  assert.ok(pushed > MAX_HELD, "held until the cap");
+  assert.match(
+    out,
+    /response\.function_call_arguments\.done[\s\S]*"arguments":"\{\\"a\\":"/,
+    "the call ends there",
+  );
+  assert.equal(
+    [...out.matchAll(/"response\.output_text\.delta".*?"delta":"(x+)"/g)].reduce(
+      (n, m) => n + m[1].length,
+      0,
+    ),
+    pushed,
+    "every held piece goes out",
+  );
 });
