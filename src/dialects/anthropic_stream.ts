@@ -238,6 +238,7 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
       drainAll() + close() +
       event("message_delta", { type: "message_delta", delta: stop, usage: anthropicUsage(usage) }) +
       event("message_stop", { type: "message_stop" }),
-    error: (message) => event("error", anthropicErrorBody(502, message)),
+    // What was held back reaches the client before the error, as it would have without a call open.
+    error: (message) => drainAll() + event("error", anthropicErrorBody(502, message)),
   });
 }

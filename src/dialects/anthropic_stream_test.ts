@@ -218,3 +218,9 @@ Deno.test("more than MAX_HELD of text behind an unfinished call goes out, ending
   const late = translate(head + call(0, "1}") + END);
   assert.match(String(late.error?.message), /after its block had to end \(over 1 MiB/);
 });
+
+Deno.test("a stream cut while text waits behind an unfinished call sends the text, then the error event", () => {
+  const s = translate(call(0, '{"x":', { id: "c0", name: "f" }) + chunk({ content: "Hello" }));
+  assert.deepEqual(s.blocks.map((b) => [b.type, b.text]), [["tool_use", '{"x":'], ["text", "Hello"]]);
+  assert.ok(s.error, "then the error event");
+});

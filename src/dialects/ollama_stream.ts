@@ -99,7 +99,8 @@ export function createOllamaStream(ctx: OllamaCtx): StreamTranslator {
     reasoning: (t) => line("", t),
     content: (t) => line(t),
     toolCall: collect,
-    finish: () => flushCalls(),
+    // The calls go out with the answer's end (`finalize`): pieces may still follow the finish reason.
+    finish: () => "",
     finalize(finish, usage) {
       const out: Json = { model: ctx.model, created_at: created() };
       if (chat) out.message = { role: "assistant", content: "" };

@@ -1,5 +1,6 @@
 /** Ollama specifics beyond the shared contract: options, tool names, durations, listings. */
 import assert from "node:assert/strict";
+import { createOllamaStream } from "./ollama_stream.ts";
 import { runSplit, TEST_ENV } from "./_testing.ts";
 import {
   ollamaChatDialect,
@@ -147,4 +148,21 @@ Deno.test("ollama chat: tools must be an array; stream null or absent streams", 
   assert.equal(p.body.tools, undefined);
   assert.equal(p.stream, true);
   assert.deepEqual(p.body.stream_options, { include_usage: true });
+});
+
+Deno.test("ollama stream: argument pieces after the finish reason still reach their call", () => {
+  const t = createOllamaStream({ kind: "chat", model: "m", startedAt: 0, clock: () => 0 });
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const out = runSplit(
+    t,
+    chunk({ tool_calls: [{ index: 0, id: "a", function: { name: "f", arguments: '{"x"' } }] }) +
+      chunk({}, "tool_calls") + chunk({ tool_calls: [{ index: 0, function: { arguments: ":1}" } }] }) +
+      'data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}\n\ndata: [DONE]\n\n',
+  );
+  const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.find((l) => l.error), undefined, out);
+  assert.deepEqual(lines.flatMap((l) => l.message?.tool_calls ?? []).map((c) => c.function), [
+    { index: 0, name: "f", arguments: { x: 1 } },
+  ]);
 });

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { UpstreamError } from "../errors.ts";
 import type { Json } from "./request_body.ts";
 import type { ResponsesCtx } from "./responses_request.ts";
 import {
@@ -212,9 +213,18 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       calls.set(d.index, call);
       out += added(call);
     }
-    // A call closed by the text that followed it is done: later pieces of it have nowhere to go.
     const item = calls.get(d.index);
-    if (d.args === "" || !item) return out;
+    if (d.args === "") return out;
+    // Whitespace after a whole JSON value changes nothing; anything else would make it invalid, or
+    // has no item to go to (text closed the call: its arguments were whole, or over MAX_HELD waited).
+    if (item === undefined || item.args!.complete) {
+      if (d.args.trim() === "") return out;
+      throw new UpstreamError(
+        `The upstream sent arguments for tool call ${d.index} after ${
+          item ? "they were a complete JSON value" : "the call had to end"
+        }.`,
+      );
+    }
     item.pieces.push(d.args);
     item.args!.push(d.args);
     out += delta("response.function_call_arguments.delta", item, d.args, "");
@@ -240,6 +250,7 @@ export function createResponsesStream(ctx: ResponsesCtx): StreamTranslator {
       });
       return out + event(status === "completed" ? "response.completed" : "response.incomplete", { response });
     },
-    error: (message) => event("error", { code: "upstream_error", message, param: null }),
+    // What was held back reaches the client before the error, as it would have without a call open.
+    error: (message) => release(true) + event("error", { code: "upstream_error", message, param: null }),
   });
 }

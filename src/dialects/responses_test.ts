@@ -1,6 +1,6 @@
 /** OpenAI Responses specifics beyond the shared contract: input items, tools, format, refusals. */
 import assert from "node:assert/strict";
-import { fixtureJson, requestChecks } from "./_testing.ts";
+import { fixtureJson, requestChecks, runSplit } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
 import { createResponsesStream } from "./responses_stream.ts";
 import { MAX_HELD } from "./chat_stream.ts";
@@ -140,4 +140,28 @@ Deno.test("responses stream: more than MAX_HELD of text behind an unfinished cal
     pushed,
     "every held piece goes out",
   );
+});
+
+Deno.test("responses stream: arguments after a whole JSON value end the stream with the error event; held text is sent first", () => {
+  const run = (text: string) => {
+    const out = runSplit(createResponsesStream({ id: "resp_1", model: "m", createdAt: 0, echo: {} }), text);
+    return out.split("\n\n").filter((e) => e.startsWith("event: ")).map((e) =>
+      JSON.parse(e.split("\ndata: ")[1])
+    );
+  };
+  const sse = (delta: Record<string, unknown>) =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;
+  // Two calls a backend numbers 0 without ids: the second would be glued to the first's arguments.
+  const glued = run(
+    sse({ tool_calls: [{ index: 0, function: { name: "f", arguments: '{"a":1}' } }] }) +
+      sse({ tool_calls: [{ index: 0, function: { name: "g", arguments: '{"b":2}' } }] }),
+  );
+  assert.match(glued.at(-1).message, /arguments for tool call 0 after they were a complete JSON value/);
+  // A stream cut while text waits behind an unfinished call: the text, then the error.
+  const cut = run(
+    sse({ tool_calls: [{ index: 0, id: "c", function: { name: "f", arguments: '{"x":' } }] }) +
+      sse({ content: "Hello" }),
+  );
+  assert.deepEqual(cut.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta), ["Hello"]);
+  assert.equal(cut.at(-1).type, "error");
 });
