@@ -279,6 +279,27 @@ export async function answerAs<C>(
   return new Response(body, { headers: { "content-type": dialect.streamContentType } });
 }
 
+/** The upstream scenarios the SDK tests ask for by name: `openai/<scenario>.json` or `stream_<scenario>.sse`. */
+export const SCENARIOS: readonly string[] = [
+  "text",
+  "tools",
+  "tools_interleaved",
+  "tools_same_index",
+  "tools_text_between",
+  "error",
+  "length",
+  "reasoning",
+];
+
+/**
+ * The two parallel calls every `tools*` stream fixture carries (`[id, name, arguments]`), however
+ * the fixture streams them: one after the other, interleaved, all numbered 0, text between.
+ */
+export const PARALLEL_CALLS: readonly [string, string, unknown][] = [
+  ["call_weather1", "get_weather", { city: "Paris" }],
+  ["call_time2", "get_time", { tz: "Europe/Paris" }],
+];
+
 /** The text of the last chat message of an OpenAI body, when it names a known scenario. */
 export function lastSaid(body: Record<string, unknown>, known: readonly string[], fallback = "text"): string {
   const messages = body.messages as { content: unknown }[] | undefined;

@@ -6,19 +6,9 @@
  */
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { answerAs, lastSaid, loopback } from "./_testing.ts";
+import { answerAs, lastSaid, loopback, PARALLEL_CALLS, SCENARIOS } from "./_testing.ts";
 import { anthropicDialect as dialect } from "./anthropic.ts";
 
-const SCENARIOS = [
-  "text",
-  "tools",
-  "tools_interleaved",
-  "tools_same_index",
-  "tools_text_between",
-  "error",
-  "length",
-  "reasoning",
-];
 const seen: Record<string, unknown>[] = [];
 
 function serve() {
@@ -90,46 +80,21 @@ Deno.test("@anthropic-ai/sdk messages.stream() rebuilds two tool calls from inpu
   }
 });
 
-Deno.test("@anthropic-ai/sdk messages.stream() keeps the input of parallel calls whose pieces interleave", async () => {
+Deno.test("@anthropic-ai/sdk messages.stream() rebuilds both parallel calls however the backend streams them", async () => {
   const s = serve();
   try {
-    const msg = await client(s.url).messages.stream(ask("tools_interleaved")).finalMessage();
-    const tools = msg.content.filter((b) => b.type === "tool_use");
-    assert.deepEqual(tools.map((b) => [b.id, b.name, b.input]), [
-      ["call_weather1", "get_weather", { city: "Paris" }],
-      ["call_time2", "get_time", { tz: "Europe/Paris" }],
-    ]);
-  } finally {
-    await s.close();
-  }
-});
-
-Deno.test("@anthropic-ai/sdk messages.stream() keeps parallel calls apart when the backend numbers them all 0 (Ollama)", async () => {
-  const s = serve();
-  try {
-    const msg = await client(s.url).messages.stream(ask("tools_same_index")).finalMessage();
-    const tools = msg.content.filter((b) => b.type === "tool_use");
-    assert.deepEqual(tools.map((b) => [b.id, b.name, b.input]), [
-      ["call_weather1", "get_weather", { city: "Paris" }],
-      ["call_time2", "get_time", { tz: "Europe/Paris" }],
-    ]);
-  } finally {
-    await s.close();
-  }
-});
-
-Deno.test("@anthropic-ai/sdk messages.stream() keeps a call whole when text arrives before its arguments are", async () => {
-  const s = serve();
-  try {
-    const msg = await client(s.url).messages.stream(ask("tools_text_between")).finalMessage();
-    assert.deepEqual(
-      msg.content.map((b) => b.type === "tool_use" ? [b.id, b.input] : [b.type, "text" in b ? b.text : ""]),
-      [
-        ["call_weather1", { city: "Paris" }],
-        ["call_time2", { tz: "Europe/Paris" }],
-        ["text", "\n"],
-      ],
-    );
+    // Interleaved pieces; every call numbered 0 (Ollama); a line of text while the first is unfinished.
+    for (
+      const [scenario, text] of [["tools_interleaved", []], ["tools_same_index", []], ["tools_text_between", [
+        "\n",
+      ]]]
+    ) {
+      const msg = await client(s.url).messages.stream(ask(scenario as string)).finalMessage();
+      const tools = msg.content.filter((b) => b.type === "tool_use");
+      assert.deepEqual(tools.map((b) => [b.id, b.name, b.input]), PARALLEL_CALLS, scenario as string);
+      const texts = msg.content.flatMap((b) => b.type === "text" ? [b.text] : []);
+      assert.deepEqual(texts, text, `${scenario}: the text, after the calls`);
+    }
   } finally {
     await s.close();
   }

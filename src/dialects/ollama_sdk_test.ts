@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Ollama } from "ollama";
-import { answerAs, lastSaid, loopback, TEST_ENV } from "./_testing.ts";
+import { answerAs, lastSaid, loopback, SCENARIOS, TEST_ENV } from "./_testing.ts";
 import {
   ollamaChatDialect,
   ollamaEmbedDialect,
@@ -23,8 +23,6 @@ const ROUTES: Record<string, Dialect<OllamaCtx>> = {
   "/api/embed": ollamaEmbedDialect,
 };
 const MODELS = [{ name: "qwen3:8b", family: "qwen3", contextLength: 32768 }, { name: "all-minilm" }];
-
-const SCENARIOS = ["text", "tools", "tools_interleaved", "tools_same_index", "error", "length"];
 
 function serve() {
   return loopback((req) => {

@@ -6,19 +6,8 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { answerAs, lastSaid, loopback } from "./_testing.ts";
+import { answerAs, lastSaid, loopback, PARALLEL_CALLS, SCENARIOS } from "./_testing.ts";
 import { responsesDialect as dialect } from "./responses.ts";
-
-const SCENARIOS = [
-  "text",
-  "tools",
-  "tools_interleaved",
-  "tools_same_index",
-  "tools_text_between",
-  "error",
-  "length",
-  "reasoning",
-];
 
 function serve() {
   return loopback((req) => answerAs(dialect, req, (body) => lastSaid(body, SCENARIOS)));
@@ -82,23 +71,33 @@ Deno.test("openai responses.stream() rebuilds function calls from argument delta
   }
 });
 
-Deno.test("openai responses.stream() keeps the arguments of parallel calls whose pieces interleave, each event on an open item", async () => {
+Deno.test("openai responses.stream() keeps both parallel calls however the backend streams them, each event on an open item", async () => {
   const s = serve();
   try {
-    const stream = client(s.url).responses.stream({ model: "qwen3-8b", input: "tools_interleaved" });
-    const closed = new Set<number>();
-    const late: string[] = [];
-    stream.on("response.function_call_arguments.delta", (e) => {
-      if (closed.has(e.output_index)) late.push(e.delta);
-    });
-    stream.on("response.output_item.done", (e) => closed.add(e.output_index));
-    const res = await stream.finalResponse();
-    const calls = res.output.filter((o) => o.type === "function_call");
-    assert.deepEqual(calls.map((c) => [c.call_id, c.name, JSON.parse(c.arguments)]), [
-      ["call_weather1", "get_weather", { city: "Paris" }],
-      ["call_time2", "get_time", { tz: "Europe/Paris" }],
-    ]);
-    assert.deepEqual(late, [], "no argument piece after its item's done event");
+    // Interleaved pieces; every call numbered 0 (Ollama); a line of text while the first is unfinished.
+    for (
+      const [scenario, text] of [["tools_interleaved", ""], ["tools_same_index", ""], [
+        "tools_text_between",
+        "\n",
+      ]]
+    ) {
+      const stream = client(s.url).responses.stream({ model: "qwen3-8b", input: scenario });
+      const closed = new Set<number>();
+      const late: string[] = [];
+      stream.on("response.function_call_arguments.delta", (e) => {
+        if (closed.has(e.output_index)) late.push(e.delta);
+      });
+      stream.on("response.output_item.done", (e) => closed.add(e.output_index));
+      const res = await stream.finalResponse();
+      const calls = res.output.filter((o) => o.type === "function_call");
+      assert.deepEqual(
+        calls.map((c) => [c.call_id, c.name, JSON.parse(c.arguments)]),
+        PARALLEL_CALLS,
+        scenario,
+      );
+      assert.deepEqual(late, [], `${scenario}: no argument piece after its item's done event`);
+      assert.equal(res.output_text, text, `${scenario}: the text, after the calls`);
+    }
   } finally {
     await s.close();
   }
@@ -149,37 +148,6 @@ Deno.test("openai responses.stream() rebuilds a reasoning item before the messag
     assert.equal(res.usage?.output_tokens_details.reasoning_tokens, 6);
     const whole = await client(s.url).responses.create({ model: "qwen3-8b", input: "reasoning" });
     assert.deepEqual(whole.output.map((o) => o.type), ["reasoning", "message"]);
-  } finally {
-    await s.close();
-  }
-});
-
-Deno.test("openai responses.stream() keeps parallel calls apart when the backend numbers them all 0 (Ollama)", async () => {
-  const s = serve();
-  try {
-    const res = await client(s.url).responses.stream({ model: "qwen3-8b", input: "tools_same_index" })
-      .finalResponse();
-    const calls = res.output.filter((o) => o.type === "function_call");
-    assert.deepEqual(calls.map((c) => [c.call_id, c.name, JSON.parse(c.arguments)]), [
-      ["call_weather1", "get_weather", { city: "Paris" }],
-      ["call_time2", "get_time", { tz: "Europe/Paris" }],
-    ]);
-  } finally {
-    await s.close();
-  }
-});
-
-Deno.test("openai responses.stream() keeps a call whole when text arrives before its arguments are", async () => {
-  const s = serve();
-  try {
-    const res = await client(s.url).responses.stream({ model: "qwen3-8b", input: "tools_text_between" })
-      .finalResponse();
-    const calls = res.output.filter((o) => o.type === "function_call");
-    assert.deepEqual(calls.map((c) => [c.call_id, JSON.parse(c.arguments)]), [
-      ["call_weather1", { city: "Paris" }],
-      ["call_time2", { tz: "Europe/Paris" }],
-    ]);
-    assert.equal(res.output_text, "\n", "the text is kept, after the calls");
   } finally {
     await s.close();
   }
