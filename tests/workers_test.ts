@@ -80,7 +80,8 @@ Deno.test("workers: 2 — every request served, one /metrics view, limits not do
       // Process-wide gauges are the process's once, not once per worker.
       const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1]);
       const peak = (await peakRssMb(gw.pid))! * 1024 * 1024;
-      assert.ok(rss > 0 && rss <= peak, `RSS ${rss} within the process's peak ${peak}`);
+      // Deno's reading and the kernel's peak differ by a few pages; counted per worker it would be ~2×.
+      assert.ok(rss > 0 && rss < peak * 1.25, `RSS ${rss} within the process's peak ${peak}`);
       assert.match(text, /^dairouter_event_loop_lag_seconds [\d.e-]+$/m);
     }
 
