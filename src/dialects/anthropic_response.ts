@@ -130,7 +130,10 @@ export function toAnthropicMessage(openai: unknown, ctx: AnthropicCtx): Json {
       content.push({ type: "tool_use", id, name: fn.name, input: toolInput(fn.arguments) });
     });
   }
-  const finish = content.some((b) => b.type === "tool_use") ? "tool_calls" : choice.finish_reason;
+  // An answer cut by its token limit is "max_tokens" even with calls in it: their input may be cut.
+  const finish = content.some((b) => b.type === "tool_use") && choice.finish_reason !== "length"
+    ? "tool_calls"
+    : choice.finish_reason;
   return {
     id: ctx.id,
     type: "message",

@@ -1,5 +1,6 @@
 /** Anthropic Messages specifics beyond the shared contract: each mapping and each refusal. */
 import assert from "node:assert/strict";
+import { toAnthropicMessage } from "./anthropic_response.ts";
 import { UpstreamError } from "../errors.ts";
 import { requestChecks } from "./_testing.ts";
 import { anthropicDialect as dialect, countTokens } from "./anthropic.ts";
@@ -166,4 +167,20 @@ Deno.test("anthropic tools must be an array; an empty one sends no tools, null c
   refused({ tools: { name: "f" } }, /"tools" must be an array/, "tools");
   assert.equal(body({ tools: [] }).tools, undefined);
   assert.equal(body({ tools: null, stream: null }).stream, false);
+});
+
+Deno.test("a whole answer cut by its token limit with a tool call in it stops as max_tokens, as the stream does", () => {
+  const ctx = { id: "msg_1", model: "m", stopSequences: [], thinking: false };
+  const answer = (finish: string) => ({
+    choices: [{
+      index: 0,
+      message: {
+        role: "assistant",
+        tool_calls: [{ id: "c0", type: "function", function: { name: "f", arguments: '{"a":1}' } }],
+      },
+      finish_reason: finish,
+    }],
+  });
+  assert.equal(toAnthropicMessage(answer("length"), ctx).stop_reason, "max_tokens");
+  assert.equal(toAnthropicMessage(answer("tool_calls"), ctx).stop_reason, "tool_use");
 });

@@ -2,8 +2,8 @@
  * OpenAI chat stream → Ollama's NDJSON stream (`docs/api.md`, streaming responses): one JSON line
  * per token batch with `done: false`, then a last line with `done: true`, `done_reason` and the
  * counts and durations; `{"error": "…"}` when the upstream fails (the `ollama` client throws it).
- * Tool calls are sent whole, as Ollama sends them: their argument pieces are kept until the call
- * is complete (the finish reason), since Ollama's `arguments` is an object, not a string.
+ * Tool calls are sent whole, as Ollama sends them: their argument pieces are kept until the answer
+ * ends (pieces may follow the finish reason), since Ollama's `arguments` is an object, not a string.
  *
  * @module
  */
