@@ -19,7 +19,7 @@ import { type AppEnv, createApp } from "./http/app.ts";
 import { type BodyGuardOptions, PendingBodies } from "./http/body_guard.ts";
 import { bodyGuards } from "./http/body_limits.ts";
 import { createLogger, type Logger } from "./observe/logger.ts";
-import { createLoopLag, type LoopLag } from "./observe/loop_lag.ts";
+import { createLoopLag } from "./observe/loop_lag.ts";
 import { createMetrics, type Metrics } from "./observe/metrics.ts";
 import type { ProcessReadings } from "./observe/process_metrics.ts";
 import type { DispatchObserver } from "./proxy/dispatch.ts";
@@ -68,11 +68,6 @@ export interface GatewayDeps {
   readonly limits?: ScopeDecider;
   /** The process's memory, CPU and descriptors for `/metrics` (`main.ts`); absent: not exported. */
   readonly process?: ProcessReadings;
-  /**
-   * The event loop's lag monitor (started with the probes, stopped on close), when another reader
-   * shares it (the console). Default: the gateway's own, on the real clock.
-   */
-  readonly loopLag?: LoopLag;
   /** Also called with every access record (the operator console's history). */
   readonly onAccess?: (rec: AccessRecord) => void;
   /**
@@ -123,6 +118,8 @@ export interface Gateway {
   cut(): number;
   /** Upstream attempts in flight, over all instances. */
   inFlight(): number;
+  /** The longest the event loop ran late in the last 10 s, ms (0 until the probes start). */
+  loopLagMs(): number;
   /**
    * The request-body limits and deadlines of the current `server.*` block, with the gateway's one
    * pending-bytes count: for bodies read outside the proxy routes (the admin API).
@@ -151,7 +148,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
   const metrics = createMetrics({ process: deps.process });
   // The real event loop's lateness, whatever clock the rest runs on (started with the probes).
-  const loopLag = deps.loopLag ?? createLoopLag({ clock: () => performance.now() });
+  const loopLag = createLoopLag({ clock: () => performance.now() });
   metrics.setLoopLagSource(loopLag.maxMs);
   const state = createRuntimeState();
   const deadlines = deps.deadlines ?? new DeadlineSweep();
@@ -253,6 +250,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       return n;
     },
     bodyGuard: () => bodyGuard(runtime.config.server),
+    loopLagMs: loopLag.maxMs,
     inFlight() {
       let n = 0;
       for (const stats of state.stats.values()) n += stats.inFlight;

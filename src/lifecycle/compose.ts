@@ -14,7 +14,6 @@ import type { Config } from "../config/types.ts";
 import { createConsole, type OperatorConsole } from "../console/mod.ts";
 import { consoleLoad, createGateway, type Gateway, type GatewayCluster } from "../gateway.ts";
 import { adminExtension, type AdminMountOptions } from "../http/admin.ts";
-import { createLoopLag } from "../observe/loop_lag.ts";
 import type { ProcessHandles } from "./handles.ts";
 import { configRevision } from "./revision.ts";
 
@@ -106,13 +105,12 @@ export function composeGateway(
   };
   // The operator console (read at start): its history is fed by every access record; its header
   // shows the process's memory and the event loop's lag the metrics report.
-  const loopLag = createLoopLag({ clock: () => performance.now() });
   const ui = config.console.enabled
     ? createConsole({
       clock: handles.clock,
       version: options.version,
       loadOf: consoleLoad,
-      process: () => ({ rssBytes: handles.process.memory().rss, lagMs: loopLag.maxMs() }),
+      process: () => ({ rssBytes: handles.process.memory().rss, lagMs: ref.gateway?.loopLagMs() ?? 0 }),
     })
     : undefined;
   const admin: AdminMountOptions = {
@@ -127,7 +125,6 @@ export function composeGateway(
   };
   const gateway = createGateway(config, {
     process: { ...handles.process, openFiles: handles.openFiles, fileLimit: handles.fileLimit },
-    loopLag,
     onAccess: ui?.record,
     onAttemptFailed: ui?.attemptFailed,
     cluster: hooks,
