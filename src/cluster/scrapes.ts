@@ -88,18 +88,16 @@ export function createScrapes(options: ScrapesOptions): Scrapes {
   let gone: Promise<MetricsSnapshot | undefined> = Promise.resolve(undefined);
 
   /** Answers scrape `id` once nobody is left to wait on; a worker that missed it counts as it last did. */
-  const settle = (id: number, s: Scrape, missing: Iterable<number> = []) => {
+  const settle = (id: number, s: Scrape, missing: readonly number[] = []) => {
     if (s.waiting.size > 0) return;
     scrapes.delete(id);
     s.cancel();
     const parts = [...s.data.values()];
-    let late = false;
     for (const i of missing) {
-      late = true;
       const counted = last.get(i);
       if (counted !== undefined) parts.push(counted);
     }
-    if (late) parts.push(loopLagSnapshot(options.timeoutMs));
+    if (missing.length > 0) parts.push(loopLagSnapshot(options.timeoutMs));
     void gone.then((g) => aggregateMetrics(g ? [...parts, g] : parts))
       .catch(() => aggregateMetrics(parts)) // never no answer, whatever an aggregation trips on
       .then(s.reply, () => s.reply(""));

@@ -161,6 +161,13 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
     return startCall(q);
   };
 
+  /** Keeps a piece of a call that waits for its block. */
+  const keep = (call: ToolCall, piece: string) => {
+    call.pieces.push(piece);
+    call.args.push(piece);
+    held += piece.length;
+  };
+
   const text = (kind: "text" | "thinking", value: string): string => {
     // The hot path: nothing queued, no unfinished call open.
     if (queue.length === 0 && !busy()) return emitText(kind, value);
@@ -175,11 +182,7 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
       const id = d.id ?? `toolu_${ctx.id}_${calls.size}`;
       const fresh: ToolCall = { id, name: d.name, args: new JsonScanner(), pieces: [], block: -1 };
       calls.set(d.index, fresh);
-      if (d.args !== "") {
-        fresh.pieces.push(d.args);
-        fresh.args.push(d.args);
-        held += d.args.length;
-      }
+      if (d.args !== "") keep(fresh, d.args);
       queue.push(fresh);
       return drain();
     }
@@ -205,10 +208,8 @@ export function createAnthropicStream(ctx: AnthropicCtx): StreamTranslator {
       );
     }
     // Not started yet (an unfinished call holds the open block): kept for its start.
-    call.pieces.push(d.args);
-    call.args.push(d.args);
-    held += d.args.length;
-    return held > MAX_HELD ? drainAll() : "";
+    keep(call, d.args);
+    return drain();
   };
 
   return createChatStream({
