@@ -5,9 +5,10 @@
  * - an HTML page with a 200, from an Ollama backend behind the adapter's NDJSON → SSE mapper, to a
  *   streamed request, is no stream: the attempt fails before any byte reaches the client and
  *   another instance answers; when every instance answers HTML, the client gets its dialect's 502;
- * - parallel tool calls whose argument pieces interleave reach `@anthropic-ai/sdk` in Anthropic's
- *   strict event order (`src/dialects/_anthropic_order.ts`) and the `openai` client's
- *   `responses.stream()` with every call's whole arguments.
+ * - parallel tool calls whose argument pieces interleave, or that all come numbered 0 (as Ollama's
+ *   OpenAI endpoint streams them), reach `@anthropic-ai/sdk` in Anthropic's strict event order
+ *   (`src/dialects/_anthropic_order.ts`) and the `openai` client's `responses.stream()` with every
+ *   call's whole arguments.
  *
  * `withDialectGateway` checks every in-flight count is back to zero after each test.
  */
@@ -18,7 +19,7 @@ import OpenAI from "openai";
 import { Ollama } from "ollama";
 import { type AnthropicEvent, assertAnthropicOrder } from "../src/dialects/_anthropic_order.ts";
 import { accessLines, type MoreChatInstances, withDialectGateway } from "./fakes/dialect_gateway.ts";
-import { INTERLEAVE, OLLAMA_MODELS, PARALLEL_ARGUMENTS } from "./fakes/dialects/mod.ts";
+import { INTERLEAVE, OLLAMA_MODELS, PARALLEL_ARGUMENTS, SAME_INDEX } from "./fakes/dialects/mod.ts";
 
 const TEXT = "Hello from the fake";
 /** An HTML page first (weight 10: each request's first pick), then a healthy instance. */
@@ -178,42 +179,45 @@ Deno.test("the fake vLLM interleaves the argument pieces of the parallel calls I
   });
 });
 
-Deno.test("interleaved parallel tool calls reach @anthropic-ai/sdk in strict order, each with its whole input", async () => {
+Deno.test("interleaved or all-0 parallel tool calls reach @anthropic-ai/sdk in strict order, each with its whole input", async () => {
   await withDialectGateway(async ({ gw }) => {
     const tools = [WEATHER, TIME].map(({ parameters, ...t }) => ({ ...t, input_schema: parameters }));
-    const params = { ...ask("qwen3-vllm", INTERLEAVE), tools };
-    const events: AnthropicEvent[] = [];
-    const stream = anthropic(gw.url).messages.stream(params);
-    stream.on("streamEvent", (e) => void events.push(e));
-    const msg = await stream.finalMessage();
-    assert.equal(msg.stop_reason, "tool_use");
-    assert.deepEqual(
-      msg.content.map((b) => b.type === "tool_use" ? [b.id, b.name, b.input] : b.type),
-      EXPECTED_CALLS,
-    );
-    assertAnthropicOrder(events);
+    for (const how of [INTERLEAVE, SAME_INDEX]) {
+      const params = { ...ask("qwen3-vllm", how), tools };
+      const events: AnthropicEvent[] = [];
+      const stream = anthropic(gw.url).messages.stream(params);
+      stream.on("streamEvent", (e) => void events.push(e));
+      const msg = await stream.finalMessage();
+      assert.equal(msg.stop_reason, "tool_use", how);
+      assert.deepEqual(
+        msg.content.map((b) => b.type === "tool_use" ? [b.id, b.name, b.input] : b.type),
+        EXPECTED_CALLS,
+        how,
+      );
+      assertAnthropicOrder(events);
 
-    const checked = assertAnthropicOrder(await (await rawMessages(gw.url, params)).text());
-    assert.deepEqual(
-      checked.blocks.map((b) => [b.id, b.name, JSON.parse(b.text)]),
-      EXPECTED_CALLS,
-    );
+      const checked = assertAnthropicOrder(await (await rawMessages(gw.url, params)).text());
+      assert.deepEqual(checked.blocks.map((b) => [b.id, b.name, JSON.parse(b.text)]), EXPECTED_CALLS, how);
+    }
   });
 });
 
-Deno.test("interleaved parallel tool calls reach the openai client's responses.stream() with their whole arguments", async () => {
+Deno.test("interleaved or all-0 parallel tool calls reach the openai client's responses.stream() with their whole arguments", async () => {
   await withDialectGateway(async ({ gw }) => {
-    const final = await openai(gw.url).responses.stream({
-      model: "qwen3-vllm",
-      input: INTERLEAVE,
-      tools: [WEATHER, TIME].map((f) => ({ type: "function" as const, strict: true, ...f })),
-    }).finalResponse();
-    assert.equal(final.status, "completed");
-    assert.deepEqual(
-      final.output.map((o) =>
-        o.type === "function_call" ? [o.call_id, o.name, JSON.parse(o.arguments)] : o.type
-      ),
-      EXPECTED_CALLS,
-    );
+    for (const how of [INTERLEAVE, SAME_INDEX]) {
+      const final = await openai(gw.url).responses.stream({
+        model: "qwen3-vllm",
+        input: how,
+        tools: [WEATHER, TIME].map((f) => ({ type: "function" as const, strict: true, ...f })),
+      }).finalResponse();
+      assert.equal(final.status, "completed", how);
+      assert.deepEqual(
+        final.output.map((o) =>
+          o.type === "function_call" ? [o.call_id, o.name, JSON.parse(o.arguments)] : o.type
+        ),
+        EXPECTED_CALLS,
+        how,
+      );
+    }
   });
 });

@@ -19,6 +19,7 @@ export {
   INTERLEAVE,
   PARALLEL_ARGUMENTS,
   REPLY_WORDS,
+  SAME_INDEX,
   scoreOf,
   TOOL_ARGUMENTS,
   vectorOf,

@@ -64,18 +64,22 @@ export function openaiChat(req: Seen, ctx: RouteContext, fingerprint: string): R
     });
     const piece = (index: number, part: string) =>
       chunk({ tool_calls: [{ index, function: { arguments: part } }] }, null);
-    // Arguments arrive in pieces, as vLLM streams them; parallel calls' pieces take turns.
+    // Arguments arrive in pieces, as vLLM streams them; parallel calls' pieces take turns. Asked
+    // for SAME_INDEX, each call comes whole under index 0, as Ollama streams them.
+    const messages = Array.isArray(body.messages) ? body.messages as { content?: unknown }[] : [];
+    const sameIndex = textOf(messages.at(-1)?.content) === SAME_INDEX;
+    const start = (c: { id: string; name: string }, index: number, args: string) =>
+      chunk({
+        tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: args } }],
+      }, null);
     const pieces = calls.map((c) => splitArguments(c.arguments, calls.length > 1 ? 3 : 2));
     const turns = pieces[0]?.flatMap((_, k) => pieces.map((p, index) => piece(index, p[k]))) ?? [];
     const events: unknown[] = call
       ? [
         chunk({ role: "assistant", content: null }, null),
-        ...calls.map((c, index) =>
-          chunk({
-            tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: "" } }],
-          }, null)
-        ),
-        ...turns,
+        ...(sameIndex
+          ? calls.map((c) => start(c, 0, c.arguments))
+          : [...calls.map((c, index) => start(c, index, "")), ...turns]),
         chunk({}, "tool_calls"),
       ]
       : [
@@ -125,11 +129,19 @@ export const TOOL_ARGUMENTS: Readonly<Record<string, unknown>> = Object.freeze({
  */
 export const INTERLEAVE = "Call both tools at once.";
 
-/** The arguments of the two parallel calls {@linkcode INTERLEAVE} asks for. */
+/**
+ * Like {@linkcode INTERLEAVE}, but streamed as Ollama's OpenAI endpoint streams parallel calls: each
+ * whole in one delta, every one under `index` 0 with its own id (ollama/ollama#15457).
+ */
+export const SAME_INDEX = "Call both tools, numbered alike.";
+
+/** The arguments of the two parallel calls {@linkcode INTERLEAVE} and {@linkcode SAME_INDEX} ask for. */
 export const PARALLEL_ARGUMENTS: readonly Readonly<Record<string, unknown>>[] = Object.freeze([
   Object.freeze({ city: "Paris" }),
   Object.freeze({ tz: "Europe/Paris" }),
 ]);
+
+const PARALLEL = new Set([INTERLEAVE, SAME_INDEX]);
 
 /** The text of a chat message's content (a string or text parts). */
 function textOf(content: unknown): string {
@@ -141,7 +153,7 @@ function textOf(content: unknown): string {
 /**
  * The tool calls a chat answer makes: when the request offers function tools and its last
  * message is not a tool's result, the first tool is called with {@linkcode TOOL_ARGUMENTS}, or the
- * first two in parallel when the last message says {@linkcode INTERLEAVE}.
+ * first two in parallel when the last message says {@linkcode INTERLEAVE} or {@linkcode SAME_INDEX}.
  */
 function toolCallsFor(body: Record<string, unknown>): { id: string; name: string; arguments: string }[] {
   const tools = Array.isArray(body.tools) ? body.tools as { function?: { name?: unknown } }[] : [];
@@ -151,7 +163,7 @@ function toolCallsFor(body: Record<string, unknown>): { id: string; name: string
   const [first, second] = tools.map((t) => t.function?.name);
   const last = messages.at(-1);
   if (typeof first !== "string" || last?.role === "tool") return [];
-  if (typeof second === "string" && last?.role === "user" && textOf(last.content) === INTERLEAVE) {
+  if (typeof second === "string" && last?.role === "user" && PARALLEL.has(textOf(last.content))) {
     return [first, second].map((name, i) => ({
       id: `call_fake${i + 1}`,
       name,
