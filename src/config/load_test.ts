@@ -221,6 +221,29 @@ Deno.test("parseConfig() keeps header names as written and fills ${ENV} placehol
   assert.deepEqual(inst.headers, { "X-Api_Key": "Bearer sk-1", "x-literal": "${NOT_ENV}", "X-Num": "5" });
 });
 
+Deno.test("parseConfig() fills nested placeholders: ${A:${B:default}} is the default, not ${B:default}", () => {
+  // The reviewer's two files (cases/env3.yml and env4.yml), with and without the variables.
+  const text = [
+    "model:",
+    "  services:",
+    "    chat:",
+    "      instances:",
+    "        - name: m",
+    '          base-url: "${A:${B:http://127.0.0.1:1}}"',
+    '          api-key: "${TOK:${TOK2:secret}}"',
+  ].join("\n");
+  const bare = load(text).config.services.chat.instances[0];
+  assert.equal(bare.baseUrl, "http://127.0.0.1:1");
+  assert.equal(bare.apiKey, "secret");
+  const set = load(text, { B: "http://127.0.0.1:2", TOK2: "sk-2" }).config.services.chat.instances[0];
+  assert.equal(set.baseUrl, "http://127.0.0.1:2");
+  assert.equal(set.apiKey, "sk-2");
+  assert.throws(
+    () => load(text.replace("${TOK2:secret}", "${TOK2}")),
+    /model\.services\.chat\.instances\[0\]\.api-key refers to \$\{TOK2\}, which is not set \(line 7\)/,
+  );
+});
+
 Deno.test("parseConfig() returns deeply frozen values", () => {
   const result = load(
     "model:\n  services:\n    chat:\n      instances: [{ name: m, base-url: 'http://h' }]\n",
