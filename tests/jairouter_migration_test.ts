@@ -106,3 +106,42 @@ Deno.test("gateway: a migrated JAiRouter tree with api-key on refuses requests w
     await up.close();
   }
 });
+
+Deno.test("gateway: JAiRouter security written with dotted keys and another case guards the gateway", async () => {
+  // Spring's relaxed binding reads both spellings; until they were expanded, this file ran open.
+  const up = startFakeUpstream({ name: "vllm" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/application.yml`;
+    await Deno.writeTextFile(
+      file,
+      [
+        "model:",
+        "  health-check: { enabled: false }",
+        "  services:",
+        "    chat:",
+        `      instances: [{ name: m, base-url: "${up.url}" }]`,
+        "jairouter.security.enabled: true",
+        "jairouter.security.API-Key.Keys:",
+        '  - { Key-Id: ops, key_value: "sk-dotted-0123456789", ENABLED: true, permissions: admin }',
+        "",
+      ].join("\n"),
+    );
+    const gw = await spawnGateway(["--config", file]);
+    try {
+      const statusOf = async (headers: Record<string, string>) => {
+        const res = await postChat(gw.url, { model: "m", headers });
+        await res.body?.cancel();
+        return res.status;
+      };
+      assert.equal(await statusOf({}), 401, "no key");
+      assert.equal(await statusOf({ "X-API-Key": "sk-dotted-0123456789" }), 200, "the listed key");
+    } finally {
+      gw.kill("SIGTERM");
+      await gw.exited;
+    }
+  } finally {
+    await up.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -29,6 +29,28 @@ export function camelize(key: string): string {
 }
 
 /**
+ * A key without case or separators (`Load_Balance`, `load-balance`, `loadBalance` → `loadbalance`),
+ * the form in which Spring's relaxed binding compares property names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { foldKey } from "./keys.ts";
+ * assert.equal(foldKey("API_KEY"), foldKey("apiKey"));
+ * ```
+ */
+export function foldKey(key: string): string {
+  return camelize(key).toLowerCase();
+}
+
+/**
+ * The keys a configuration can hold, by their folded form ({@linkcode foldKey}): how a key written
+ * in another case (`Enabled`, `API-KEY`) is recognised, as Spring does. Built from the schema
+ * (`suggest.ts` `schemaKeyNames`).
+ */
+export type KeyNames = ReadonlyMap<string, string>;
+
+/**
  * Turns a camelCase key into kebab-case, the spelling used when a message must name a key that is
  * absent from the file.
  *
@@ -44,17 +66,19 @@ export function kebabize(key: string): string {
 }
 
 /** Other names people give the services (after camelisation), mapped to the seed's section names. */
-const SERVICE_ALIASES: Readonly<Record<string, ServiceKind>> = {
-  embeddings: "embedding",
-  imageGen: "imgGen",
-  imageGeneration: "imgGen",
-  imagesGenerations: "imgGen",
-  imageEdit: "imgEdit",
-  imageEdits: "imgEdit",
-  imagesEdits: "imgEdit",
-  speech: "tts",
-  transcriptions: "stt",
-};
+const SERVICE_ALIASES: ReadonlyMap<string, ServiceKind> = new Map(
+  Object.entries({
+    embeddings: "embedding",
+    imageGen: "imgGen",
+    imageGeneration: "imgGen",
+    imagesGenerations: "imgGen",
+    imageEdit: "imgEdit",
+    imageEdits: "imgEdit",
+    imagesEdits: "imgEdit",
+    speech: "tts",
+    transcriptions: "stt",
+  } as Record<string, ServiceKind>).map(([k, v]) => [foldKey(k), v]),
+);
 
 /** Root sections that belong to DAiRouter; everything else at the root is someone else's. */
 export const OWN_ROOT_KEYS: ReadonlySet<string> = new Set([
@@ -95,8 +119,10 @@ export function keyModeAt(parent: readonly PathSegment[]): KeyMode {
 }
 
 /**
- * The normalised spelling of `key` inside the mapping at `parent`: camelCase, plus the service
- * aliases (`embeddings` → `embedding`, `img-gen` → `imgGen`) directly under `model.services`.
+ * The normalised spelling of `key` inside the mapping at `parent`: camelCase, the spelling of
+ * `names` whatever the case (`Enabled` → `enabled`, as Spring's relaxed binding reads it), plus
+ * the service aliases (`embeddings` → `embedding`, `img-gen` → `imgGen`) directly under
+ * `model.services`.
  *
  * @example
  * ```ts
@@ -107,13 +133,15 @@ export function keyModeAt(parent: readonly PathSegment[]): KeyMode {
  * assert(normalizeKey(["model", "services", "chat", "instances", 0, "headers"], "X-Trace") === "X-Trace");
  * ```
  */
-export function normalizeKey(parent: readonly PathSegment[], key: string): string {
+export function normalizeKey(parent: readonly PathSegment[], key: string, names?: KeyNames): string {
   if (keyModeAt(parent) === "verbatim") return key;
   const camel = camelize(key);
+  const folded = camel.toLowerCase();
   if (parent.length === 2 && parent[0] === "model" && parent[1] === "services") {
-    return SERVICE_ALIASES[camel] ?? camel;
+    const alias = SERVICE_ALIASES.get(folded);
+    if (alias !== undefined) return alias;
   }
-  return camel;
+  return names?.get(folded) ?? camel;
 }
 
 /** What the walker does with the value of one key. */

@@ -67,6 +67,14 @@ const JAIROUTER_MODEL_KEYS: Readonly<Record<string, readonly string[]>> = {
   rateLimit: ["key"],
 };
 
+/** The keys above, for recognising them whatever their case (`suggest.ts` `schemaKeyNames`). */
+export const FOREIGN_KEYS: readonly string[] = [
+  ...SPRING_ROOTS,
+  ...JAIROUTER_ROOTS,
+  ...SPRING_SERVER_KEYS,
+  ...Object.values(JAIROUTER_MODEL_KEYS).flat(),
+];
+
 /** How an unknown key is reported. */
 export interface UnknownKey {
   /** `warning`: a JAiRouter or Spring key, ignored; `error`: a key nobody defines. */
@@ -133,9 +141,6 @@ export function classifyUnknownKey(
       : `a ${who} setting DAiRouter does not use`;
     const except = path[0] === "spring" ? " (but for config.import and profiles, which are followed)" : "";
     return { level: "warning", message: `is ${what}: ignored${except}` };
-  }
-  if (path.length === 1 && OWN_ROOT_KEYS.has(written.split(".")[0])) {
-    return { level: "error", message: "is a dotted key, which DAiRouter does not expand: write it nested" };
   }
   const candidates = path.length === 1 ? [...OWN_ROOT_KEYS] : schemaKeysAt(schema, path.slice(0, -1));
   const suggestion = closest(written, candidates);

@@ -18,8 +18,8 @@ import { createBudget, DEFAULT_MAX_CONFIG_BYTES, sizeRefusal } from "./budget.ts
 import { ConfigError, type ConfigProblem, configProblem, problemText } from "./error.ts";
 import { deepFreeze } from "./freeze.ts";
 import { fromZodIssues, valueAt } from "./issues.ts";
-import type { PathSegment } from "./keys.ts";
-import { classifyUnknownKey } from "./known_keys.ts";
+import type { KeyNames, PathSegment } from "./keys.ts";
+import { classifyUnknownKey, FOREIGN_KEYS } from "./known_keys.ts";
 import { mergeLayers } from "./merge.ts";
 import type { Origins } from "./origins.ts";
 import { isWithin, type Problem, type Warning } from "./problem.ts";
@@ -27,6 +27,7 @@ import { readBoundedSync, type ReadSource, TooLargeError } from "./read.ts";
 import { resolveConfig } from "./resolve.ts";
 import { fileSchema } from "./schema.ts";
 import { readSources } from "./sources.ts";
+import { schemaKeyNames } from "./suggest.ts";
 import type { Config, ConfigWarning } from "./types.ts";
 
 export type { ReadFile } from "./access.ts";
@@ -71,6 +72,10 @@ export interface LoadResult {
   readonly files: readonly string[];
 }
 
+let names: KeyNames | undefined;
+/** The keys of the schema and of JAiRouter's and Spring's sections, recognised whatever their case. */
+const keyNames = (): KeyNames => names ??= schemaKeyNames(fileSchema, FOREIGN_KEYS);
+
 /**
  * Parses and validates a configuration text. Pure unless `readSource` is given (imports).
  *
@@ -101,7 +106,14 @@ export interface LoadResult {
 export function parseConfig(text: string, options: ParseOptions): LoadResult {
   const { source, env, readFile } = options;
   const budget = createBudget(options.maxBytes ?? DEFAULT_MAX_CONFIG_BYTES);
-  const tree = readSources(text, { source, env, budget, limitHint: LIMIT_HINT, ...pick(options) });
+  const tree = readSources(text, {
+    source,
+    env,
+    budget,
+    limitHint: LIMIT_HINT,
+    keyNames: keyNames(),
+    ...pick(options),
+  });
   const merged = mergeLayers(tree.files);
   const origins = merged.origins;
   const fail = (problems: readonly Problem[]): never => {

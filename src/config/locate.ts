@@ -15,8 +15,9 @@
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { AliasIndex, MAX_ALIAS_NODES, MAX_DEPTH, type ReadBudget } from "./budget.ts";
 import { interpolate } from "./interpolate.ts";
-import { keyContextOf, normalizeKey, type PathSegment, readPolicy } from "./keys.ts";
+import { keyContextOf, type KeyNames, normalizeKey, type PathSegment } from "./keys.ts";
 import { appendPath, Origins } from "./origins.ts";
+import { keysOf, place } from "./relaxed.ts";
 import type { Problem } from "./problem.ts";
 
 export { appendPath, type Origin, Origins } from "./origins.ts";
@@ -45,6 +46,8 @@ export interface ReadOptions {
   readonly file?: string;
   /** What the configuration may still cost; shared by all its files. Default: a fresh one. */
   readonly budget?: ReadBudget;
+  /** Keys recognised whatever their case (`normalizeKey`); absent, only their spelling is normalised. */
+  readonly keyNames?: KeyNames;
 }
 
 interface Ctx {
@@ -60,6 +63,7 @@ interface Ctx {
   readonly stack: Set<unknown>;
   /** Values already built for anchored nodes, by key context. */
   readonly built: Map<unknown, Map<string, unknown>>;
+  readonly keyNames?: KeyNames;
 }
 
 /** Thrown inside the walk when a limit is hit; becomes one problem. */
@@ -109,7 +113,7 @@ export function readYaml(
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
       path: [],
-      message: `YAML syntax error: ${e.message}`,
+      message: yamlError(e.message),
       line: lineOf(e.pos[0]),
       ...at,
     }));
@@ -126,6 +130,7 @@ export function readYaml(
     budget: options.budget ?? { limit: Infinity, bytes: Infinity, aliasNodes: MAX_ALIAS_NODES },
     stack: new Set(),
     built: new Map(),
+    ...(options.keyNames ? { keyNames: options.keyNames } : {}),
   };
   try {
     const value = walk(doc.contents, [], "", ctx);
@@ -134,6 +139,18 @@ export function readYaml(
     if (!(error instanceof Refusal)) throw error;
     return { ...base, value: undefined, problems: [error.problem] };
   }
+}
+
+/** The YAML library's error, said for this program where the library's words would mislead. */
+function yamlError(message: string): string {
+  if (/maximum call stack/i.test(message)) {
+    return `YAML nests deeper than can be read (DAiRouter reads at most ${MAX_DEPTH} levels)`;
+  }
+  if (message.includes("parseAllDocuments")) {
+    return "YAML file holds several documents (---): DAiRouter reads one document per file; " +
+      "put profile-specific settings in application-<profile>.yml";
+  }
+  return `YAML syntax error: ${message}`;
 }
 
 function lineOfNode(node: unknown, ctx: Ctx): number | undefined {
@@ -240,23 +257,36 @@ function mapping(pairs: readonly unknown[], path: PathSegment[], written: string
       merges.push(pair.value);
       continue;
     }
-    const key = normalizeKey(path, rawKey);
-    const childPath = [...path, key];
-    const policy = readPolicy(childPath);
+    const { keys, policy } = keysOf(path, rawKey, typeof keyNode.value === "string", ctx.keyNames);
     if (policy === "skip") continue;
+    const childPath = [...path, ...keys];
     const childWritten = appendPath(written, rawKey);
-    const earlier = seen.get(key);
+    const id = keys.join(".");
+    const earlier = seen.get(id);
     if (earlier !== undefined) {
+      // Several keys into one ignored section (`spring.a: …`, `spring.b: …`, `spring:`): reported once.
+      if (policy === "record" && earlier.written !== childWritten) continue;
       const where = earlier.line === undefined ? "" : ` on line ${earlier.line}`;
       const first = earlier.written === childWritten ? `first${where}` : `also as ${earlier.written}${where}`;
       report(ctx, { path: childPath, written: childWritten, message: `is set twice (${first})`, line });
       continue;
     }
-    seen.set(key, { written: childWritten, ...(line !== undefined ? { line } : {}) });
+    seen.set(id, { written: childWritten, ...(line !== undefined ? { line } : {}) });
+    for (let i = 1; i < keys.length; i++) {
+      const prefix = [...path, ...keys.slice(0, i)];
+      if (ctx.origins.get(prefix) === undefined) ctx.origins.set(prefix, origin(childWritten, line, ctx));
+    }
     ctx.origins.set(childPath, origin(childWritten, line, ctx));
     // Foreign sections are recorded (so they can be reported) but never read.
     const value = policy === "record" ? undefined : walk(pair.value, childPath, childWritten, ctx);
-    define(out, key, value);
+    if (!place(out, keys, value)) {
+      report(ctx, {
+        path: childPath,
+        written: childWritten,
+        message: "is set twice (also nested, in this mapping)",
+        line,
+      });
+    }
   }
   for (const source of merges) mergeInto(out, source, path, written, ctx);
   return out;
@@ -287,7 +317,8 @@ function mergeInto(
   }
   // Only the pairs not already set are walked, so explicit keys keep their own origins.
   const fresh = resolved.items.filter((pair) =>
-    !(isPair(pair) && isScalar(pair.key) && Object.hasOwn(out, normalizeKey(path, String(pair.key.value))))
+    !(isPair(pair) && isScalar(pair.key) &&
+      Object.hasOwn(out, normalizeKey(path, String(pair.key.value), ctx.keyNames)))
   );
   ctx.stack.add(resolved);
   try {

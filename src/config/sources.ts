@@ -12,6 +12,7 @@
 
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import { type ReadBudget, sizeRefusal } from "./budget.ts";
+import type { KeyNames } from "./keys.ts";
 import { type ReadResult, readYaml } from "./locate.ts";
 import type { Layer } from "./merge.ts";
 import type { Problem } from "./problem.ts";
@@ -32,6 +33,8 @@ export interface SourceOptions {
   readonly budget: ReadBudget;
   /** Printed with the size limit, so the refusal says how to raise it. */
   readonly limitHint?: string;
+  /** Keys recognised whatever their case. */
+  readonly keyNames?: KeyNames;
 }
 
 /** One file read. */
@@ -88,7 +91,11 @@ export function readSources(rootText: string, options: SourceOptions): Sources {
   };
 
   const visit = (text: string, path: string, file: string | undefined, profileFile: boolean) => {
-    const read = readYaml(text, env, { ...(file !== undefined ? { file } : {}), budget });
+    const read = readYaml(text, env, {
+      ...(file !== undefined ? { file } : {}),
+      budget,
+      ...(options.keyNames ? { keyNames: options.keyNames } : {}),
+    });
     out.files.push({ value: read.value, origins: read.origins, file, read });
     out.problems.push(...read.problems);
     if (read.value === undefined && read.problems.length > 0) return;

@@ -7,7 +7,7 @@
  */
 
 import type { z } from "zod";
-import { camelize, kebabize, type PathSegment } from "./keys.ts";
+import { foldKey, kebabize, type KeyNames, type PathSegment } from "./keys.ts";
 
 /**
  * Edit distance between `a` and `b`: insertions, deletions, substitutions and transpositions of
@@ -38,9 +38,6 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length][b.length];
 }
 
-/** Key spelling without case or separators: `Load_Balance` and `loadBalance` compare equal. */
-const folded = (key: string) => camelize(key).toLowerCase();
-
 /**
  * The candidate closest to `word`, in kebab-case, if it is within a third of the word's length
  * (at least one edit, at most three).
@@ -54,12 +51,12 @@ const folded = (key: string) => camelize(key).toLowerCase();
  * ```
  */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const target = folded(word);
+  const target = foldKey(word);
   const limit = Math.min(3, Math.max(1, Math.floor(target.length / 3)));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const d = editDistance(target, folded(candidate));
+    const d = editDistance(target, foldKey(candidate));
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return best !== undefined && bestDistance <= limit ? kebabize(best) : undefined;
@@ -108,4 +105,49 @@ export function schemaKeysAt(schema: z.ZodType, path: readonly PathSegment[]): s
   }
   const def = defOf(node);
   return def.type === "object" ? Object.keys(def.shape as Record<string, unknown>) : [];
+}
+
+/**
+ * Every key `schema` accepts anywhere, plus `extra` (keys other programs define), by their folded
+ * form: what `normalizeKey` (`keys.ts`) uses to read `Enabled` as `enabled`. A folded form two keys
+ * share is left out (neither is guessed).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { z } from "zod";
+ * import { schemaKeyNames } from "./suggest.ts";
+ * const s = z.strictObject({ apiKey: z.strictObject({ enabled: z.boolean() }).optional() });
+ * const names = schemaKeyNames(s, ["servlet"]);
+ * assert.equal(names.get("apikey"), "apiKey");
+ * assert.equal(names.get("servlet"), "servlet");
+ * ```
+ */
+export function schemaKeyNames(schema: z.ZodType, extra: Iterable<string> = []): KeyNames {
+  const names = new Map<string, string>();
+  const ambiguous = new Set<string>();
+  const add = (key: string) => {
+    const folded = foldKey(key);
+    const known = names.get(folded);
+    if (known !== undefined && known !== key) ambiguous.add(folded);
+    else names.set(folded, key);
+  };
+  const seen = new Set<unknown>();
+  const visit = (node: unknown) => {
+    if (node === undefined || node === null || seen.has(node)) return;
+    seen.add(node);
+    const def = defOf(node);
+    if (def.type === "object") {
+      for (const [key, value] of Object.entries(def.shape as Record<string, unknown>)) {
+        add(key);
+        visit(value);
+      }
+    }
+    for (const child of [def.innerType, def.in, def.out, def.element, def.valueType]) visit(child);
+    for (const option of (def.options as unknown[] | undefined) ?? []) visit(option);
+  };
+  visit(schema);
+  for (const key of extra) add(key);
+  for (const folded of ambiguous) names.delete(folded);
+  return names;
 }
