@@ -84,6 +84,18 @@ const CASES: Case[] = [
     tried: ["a", "b"],
   },
   {
+    name: "every instance answering 503 with Retry-After gives 503 with the last one's Retry-After",
+    config: serviceConfig(["a", "b"]),
+    script: {
+      a: [{ status: 503, json: {} }],
+      b: [{ status: 503, headers: { "retry-after": "4" }, json: {} }],
+    },
+    status: 503,
+    headers: { "retry-after": "4" },
+    answer: openAIError("server_error", "service_unavailable", /every instance is unavailable/),
+    tried: ["a", "b"],
+  },
+  {
     name: "a service limit denies with 429: Retry-After and the message say the same seconds",
     config: serviceConfig(["a"], { "rate-limit": { algorithm: "token-bucket", capacity: 1, rate: 0.4 } }),
     script: { a: [OK] },

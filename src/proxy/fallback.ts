@@ -188,6 +188,14 @@ function exhaustedError(x: Exchange): GatewayError {
       { "retry-after": String(retryAfterSeconds(f.retryAfterMs)) },
     );
   }
+  if (f?.status === 503 && f.retryAfterMs !== undefined) {
+    // The upstream said when to come back (its instance is parked until then): so does the
+    // gateway, as it will for the next request.
+    return new NoUpstreamError(
+      `Service ${service} (model "${model}"): every instance is unavailable (${f.message}).`,
+      { "retry-after": String(retryAfterSeconds(f.retryAfterMs)) },
+    );
+  }
   if (f?.kind === "timeout") {
     return new UpstreamTimeoutError(`Service ${service} (model "${model}"): ${f.message}.`);
   }
