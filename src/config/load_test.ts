@@ -13,10 +13,10 @@ Deno.test("parseConfig() reads kebab-case, camelCase and snake_case keys alike",
       `  ${k("circuit-breaker")}: { ${k("failure-threshold")}: 7, ${k("success-threshold")}: 3, ${
         k("half-open-max-calls")
       }: 2 }`,
-      `  ${k("rate-limit")}: { capacity: 9, rate: 3, ${k("client-ip-enable")}: true, ${k("max-keys")}: 10, ${
-        k("warm-up")
-      }: { period: 5s, ${k("initial-fraction")}: 0.5 } }`,
-      `  fallback: { strategy: cache, ${k("cache-size")}: 7, ${k("cache-ttl")}: 1m }`,
+      `  ${k("rate-limit")}: { enabled: true, capacity: 9, rate: 3, ${k("client-ip-enable")}: true, ${
+        k("max-keys")
+      }: 10, ${k("warm-up")}: { period: 5s, ${k("initial-fraction")}: 0.5 } }`,
+      `  fallback: { enabled: true, strategy: cache, ${k("cache-size")}: 7, ${k("cache-ttl")}: 1m }`,
       `  timeouts: { ${k("first-byte")}: 2s }`,
       `  retry: { ${k("max-attempts")}: 2 }`,
       `  ${k("health-check")}: { ${k("healthy-threshold")}: 4, ${k("unhealthy-threshold")}: 5, ${

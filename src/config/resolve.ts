@@ -11,6 +11,7 @@ import { userinfoOf, withoutUserinfo } from "./base_url.ts";
 import { DEFAULT_ADAPTER, LOG_DEFAULTS, SERVER_DEFAULTS, STATE_DEFAULTS } from "./defaults.ts";
 import type { PathSegment } from "./keys.ts";
 import type { Origins } from "./origins.ts";
+import { implicitEnabledWarnings } from "./implicit_enabled.ts";
 import {
   type Levels,
   resolveBreaker,
@@ -94,6 +95,7 @@ export function resolveConfig(
     };
   }
 
+  warnings.push(...implicitEnabledWarnings(file));
   const catalogue = resolveCatalogue(file, services);
   warnings.push(...catalogue.warnings);
   const access = resolveAccess(file, services, origins, readFile);

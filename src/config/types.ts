@@ -302,8 +302,9 @@ export interface Config {
 /**
  * What a warning is about, for programs (the admin API) that must not read its wording: YAML
  * the parser let pass, a key the loader ignored, a duplicate instance, a key's model that no
- * instance serves, a note on how JAiRouter's security section was mapped, an optional import
- * skipped, base-url credentials that another credential of the instance overrides.
+ * instance serves, a note on how JAiRouter's security section was mapped or on a block JAiRouter
+ * would leave off (`implicit_enabled.ts`), an optional import skipped, base-url credentials that
+ * another credential of the instance overrides.
  */
 export type WarningKind =
   | "yaml"
