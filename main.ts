@@ -16,7 +16,7 @@ import { connectSupervisor } from "./src/cluster/workers.ts";
 import { ConfigError, loadConfigFile, type LoadResult } from "./src/config/load.ts";
 import { loadOffThread } from "./src/config/reload.ts";
 import type { StateConfig } from "./src/config/types.ts";
-import { watchConfig } from "./src/config/watch.ts";
+import { type ConfigWatch, watchConfigFiles } from "./src/config/watch.ts";
 import { createOpenFileCounter, openFileLimit } from "./src/http/open_files.ts";
 import type { WorkerHost } from "./src/lifecycle/compose.ts";
 import type { ProcessHandles, SignalName } from "./src/lifecycle/handles.ts";
@@ -168,9 +168,9 @@ function processHandles(createClient: CreateClient | undefined): ProcessHandles 
   };
 }
 
-/** The config file's watcher, unless `--no-watch`. */
-function watcherOf(cli: Cli): ((onChange: () => void) => () => void) | undefined {
-  return cli.watch ? (onChange) => watchConfig(cli.config, onChange) : undefined;
+/** The watcher of the config's files (the file given, its imports and profile files), unless `--no-watch`. */
+function watcherOf(cli: Cli): ((onChange: () => void) => ConfigWatch) | undefined {
+  return cli.watch ? (onChange) => watchConfigFiles(cli.config, onChange) : undefined;
 }
 
 /** Runs the gateway in this isolate: the whole process, or one worker of `server.workers` (`host`). */

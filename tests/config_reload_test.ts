@@ -193,3 +193,79 @@ Deno.test("reload: a change to a key read only at start is applied at the next r
     assert.ok(gw.lines.some((l) => l.includes("configuration applied")), "the rest is applied");
   }, yaml("server: { workers: 1 }"));
 });
+
+/** Sends `fn` until it returns true or `ms` pass; the time it took, or a failure naming `what`. */
+async function until(what: string, ms: number, fn: () => Promise<boolean>): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    if (await fn()) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: not within ${ms} ms`);
+}
+
+// The reviewer's case: a JAiRouter tree started with --config application.yml, whose key lives in
+// the profile file application-dev.yml. Disabling it there must revoke it without a SIGHUP, with
+// one gateway isolate and with the workers' supervisor alike.
+for (const workers of [1, 2]) {
+  Deno.test(`reload (workers: ${workers}): a key disabled in the profile file stops working; an optional import created later is read`, async () => {
+    const up = startFakeUpstream({ name: "A" });
+    const dir = await Deno.makeTempDir({ prefix: "dairouter-reload-" });
+    const root = `${dir}/application.yml`;
+    const dev = (enabled: boolean) =>
+      [
+        "jairouter:",
+        "  security:",
+        "    enabled: true",
+        "    api-key:",
+        "      enabled: true",
+        "      keys:",
+        `        - { key-id: ops, key-value: "sk-ops-0123456789", permissions: admin, enabled: ${enabled} }`,
+        '        - { key-id: ci, key-value: "sk-ci-0123456789", permissions: admin, enabled: true }',
+        "",
+      ].join("\n");
+    await Deno.writeTextFile(
+      root,
+      [
+        "spring:",
+        "  profiles: { active: dev }",
+        '  config: { import: "optional:config/extra.yml" }',
+        `server: { workers: ${workers} }`,
+        oneInstanceYaml(up.url, "log: { level: info, format: json }"),
+      ].join("\n"),
+    );
+    await Deno.writeTextFile(`${dir}/application-dev.yml`, dev(true));
+    const gw = await spawnGateway(["--config", root]);
+    const ask = async (path: string) => {
+      const res = await fetch(`${gw.url}${path}`, { headers: { authorization: "Bearer sk-ops-0123456789" } });
+      return { status: res.status, body: await res.text() };
+    };
+    try {
+      assert.equal((await ask("/v1/models")).status, 200);
+      // An optional import that did not exist at the start: created, it is read.
+      await Deno.mkdir(`${dir}/config`);
+      await Deno.writeTextFile(
+        `${dir}/config/extra.yml`,
+        `model:\n  services:\n    chat:\n      instances:\n        - { name: m, base-url: "${up.url}" }\n        - { name: m2, base-url: "${up.url}" }\n`,
+      );
+      await until(
+        "the model of the optional import listed",
+        10_000,
+        async () => (await ask("/v1/models")).body.includes('"m2"'),
+      );
+      // The key disabled in application-dev.yml: refused within a poll and a load, no SIGHUP.
+      await Deno.writeTextFile(`${dir}/application-dev.yml`, dev(false));
+      const ms = await until(
+        "the disabled key refused",
+        10_000,
+        async () => (await ask("/v1/models")).status === 401,
+      );
+      assert.ok(ms < 10_000);
+    } finally {
+      gw.kill("SIGTERM");
+      await gw.exited;
+      await up.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

@@ -181,3 +181,35 @@ Deno.test("bodies larger than one read, sized and chunked, keep the connection a
     client.close();
   });
 });
+
+Deno.test("an upload that outlasts header-timeout is received whole: the listener renews once it is in", async () => {
+  // The periodic renewal shuts the old server down, which cuts a body read in progress: it waits.
+  await withServer("  header-timeout: 200ms\n  body-idle-timeout: 2s", async (gw, up) => {
+    const renewals = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      return Number(
+        /^dairouter_listener_renewals_total\{reason="header-timeout"\} (\S+)$/m.exec(text)?.[1] ?? 0,
+      );
+    };
+    const body = JSON.stringify({ model: "e", input: "x".repeat(20_000) });
+    const c = await RawClient.open(gw.url);
+    await c.write(head(gw, `Content-Length: ${body.length}\r\n`));
+    const before = await renewals();
+    // ~1.2 s of steady upload, no other request: quiet moments the renewal would have taken.
+    for (let i = 0; i < body.length; i += 2000) {
+      await c.write(body.slice(i, i + 2000));
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    await c.answered();
+    assert.equal(c.status, 200, c.received.slice(0, 200));
+    c.close();
+    assert.equal(up.requests.length, 1, "the whole body went upstream");
+    assert.equal(await renewals(), before, "no renewal while the body was being received");
+    // Polled slowly: a renewal waits for 250 ms without a request, these included.
+    const until = performance.now() + 4000;
+    while ((await renewals()) === before) {
+      if (performance.now() > until) assert.fail("no renewal after the upload");
+      await new Promise((r) => setTimeout(r, 400));
+    }
+  });
+});

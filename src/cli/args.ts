@@ -22,7 +22,7 @@ Options:
                       a JAiRouter application.yml loads with its spring.config.import files
       --host HOST     listen address, overrides server.host (env DAIROUTER_HOST)
   -p, --port PORT     listen port, overrides server.port (env DAIROUTER_PORT)
-      --no-watch      do not reload when the config file changes (SIGHUP still reloads)
+      --no-watch      do not reload when the config's files change (SIGHUP still reloads)
       --strict        check: treat every warning (ignored JAiRouter/Spring keys…) as an error
       --max-config-size SIZE
                       cap on the bytes of all config files together (default 1mb)

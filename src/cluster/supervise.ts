@@ -12,6 +12,7 @@
  */
 
 import type { LoadResult } from "../config/load.ts";
+import type { ConfigWatch } from "../config/watch.ts";
 import type { SignalName } from "../lifecycle/handles.ts";
 import { createChunkOutput, createLineWriter, logDropped } from "../observe/line_writer.ts";
 import { createLogger, type Logger } from "../observe/logger.ts";
@@ -50,8 +51,11 @@ export interface RunSupervisorOptions {
   readonly schedule: Schedule;
   /** `Deno.addSignalListener`, for the signals this platform delivers. */
   readonly onSignal: (signal: SignalName, listener: () => void) => void;
-  /** Watches the config file; absent with `--no-watch`. */
-  readonly watch?: (onChange: () => void) => () => void;
+  /**
+   * Watches the config's files (the file given and those its last load read); absent with
+   * `--no-watch`. Told the outcome of every load, as in a single isolate (`serve.ts`).
+   */
+  readonly watch?: (onChange: () => void) => ConfigWatch;
   /** Told the address once every worker listens. */
   readonly onListening?: (address: string) => void;
 }
@@ -61,6 +65,7 @@ function serialReload(
   options: RunSupervisorOptions,
   logger: Logger,
   apply: (result: LoadResult) => void,
+  refused: (error: unknown) => void,
 ): (why: string) => void {
   let reloading: Promise<void> = Promise.resolve();
   return (why) => {
@@ -77,6 +82,7 @@ function serialReload(
           workers: options.count,
         });
       } catch (error) {
+        refused(error);
         logger.error("configuration rejected; keeping the previous one", {
           event: "config",
           trigger: why,
@@ -135,15 +141,21 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const flush = () => lines.flush();
   // Holds the port (port 0 becomes a real one) until every worker has bound it with SO_REUSEPORT.
   const reserve = options.reservePort(options.hostname ?? server.host, options.port ?? server.port);
-  const reload = serialReload(options, logger, (next) => supervisor.reload(next.config));
+  // The files of the config in force; the watcher, once started, follows every load's outcome.
+  let inForce = loaded;
+  const watching: { watch?: ConfigWatch } = {};
+  const reload = serialReload(options, logger, (next) => {
+    supervisor.reload(next.config);
+    inForce = next;
+    watching.watch?.loaded(next);
+  }, (error) => watching.watch?.refused(error));
   const done = Promise.withResolvers<number>();
   let stopping = false;
-  let stopWatch = () => {};
   /** Drains every worker, then ends with `code`. */
   const stop = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
-    stopWatch();
+    watching.watch?.stop();
     logger.info("draining every worker", { event: "stop", signal, workers: count });
     await supervisor.drain(signal);
     logger.info("stopped", { event: "stop", workers: count });
@@ -166,7 +178,8 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const address = await started(supervisor, reserve, logger, options);
   if (address === undefined) return (await flush(), 1);
   options.onListening?.(address);
-  stopWatch = options.watch?.(() => reload("file change")) ?? (() => {});
+  watching.watch = options.watch?.(() => reload("file change"));
+  watching.watch?.loaded(inForce);
   options.onSignal("SIGHUP", () => reload("SIGHUP"));
   options.onSignal("SIGINT", () => void stop("SIGINT"));
   options.onSignal("SIGTERM", () => void stop("SIGTERM"));

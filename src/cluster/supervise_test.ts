@@ -107,6 +107,48 @@ Deno.test("runSupervisor(): holds the port until both workers listen; SIGHUP han
   h.workers.close();
 });
 
+Deno.test("runSupervisor(): watches the files of every load, as one isolate does: a change reloads, each outcome moves the set", async () => {
+  const h = harness();
+  const listening = Promise.withResolvers<string>();
+  const told: string[] = [];
+  let changed = () => {};
+  let stopped = 0;
+  let loads = 0;
+  const running = runSupervisor({
+    ...h.options,
+    loaded: { ...configOf("m"), watched: ["/etc/d/app.yml"] },
+    load: () =>
+      ++loads === 1
+        ? Promise.resolve({ ...configOf("m2"), watched: ["/etc/d/app.yml", "/etc/d/app-dev.yml"] })
+        : Promise.reject(new Error("bad file")),
+    watch: (onChange) => {
+      changed = onChange;
+      return {
+        loaded: (r) => told.push(`loaded ${r.watched?.join(" ")}`),
+        refused: (e) => told.push(`refused ${(e as Error).message}`),
+        stop: () => stopped++,
+      };
+    },
+    onListening: listening.resolve,
+  });
+  await listening.promise;
+  changed();
+  await h.workers.bothReloaded;
+  assert.deepEqual(h.workers.reloads, [["m2"], ["m2"]]);
+  changed();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(told, [
+    "loaded /etc/d/app.yml",
+    "loaded /etc/d/app.yml /etc/d/app-dev.yml",
+    "refused bad file",
+  ]);
+  h.signals.get("SIGTERM")!();
+  assert.equal(await running, 0);
+  assert.equal(stopped, 1, "watching ends with the drain");
+  assert.deepEqual(h.logged().map((l) => l.trigger).filter(Boolean), ["file change", "file change"]);
+  h.workers.close();
+});
+
 Deno.test("runSupervisor(): a worker that fails to start: exit 1, the port released, every worker terminated", async () => {
   const h = harness(1);
   assert.equal(await runSupervisor(h.options), 1);

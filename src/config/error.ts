@@ -90,9 +90,18 @@ export class ConfigError extends Error {
   readonly file?: string;
   /** Every problem found. */
   readonly problems: readonly ConfigProblem[];
+  /**
+   * The absolute paths the failed load read or looked for (see `LoadResult.watched`), when it came
+   * that far: a change to any of them may fix the configuration, so the watcher looks at them too.
+   */
+  readonly watched?: readonly string[];
 
   /** Builds the error from its problems (at least one), which it sorts by file, then line. */
-  constructor(source: string, problems: readonly ConfigProblem[], options?: ErrorOptions) {
+  constructor(
+    source: string,
+    problems: readonly ConfigProblem[],
+    options?: ErrorOptions & { readonly watched?: readonly string[] },
+  ) {
     const sorted = [...problems].sort((a, b) =>
       (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? Infinity) - (b.line ?? Infinity)
     );
@@ -103,6 +112,7 @@ export class ConfigError extends Error {
     super(message, options);
     this.source = source;
     this.problems = sorted;
+    if (options?.watched !== undefined) this.watched = options.watched;
     const firstProblem: ConfigProblem | undefined = sorted[0];
     this.path = firstProblem?.path ?? "";
     if (firstProblem?.line !== undefined) this.line = firstProblem.line;

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { ReadFile } from "./access.ts";
 import { createBudget, DEFAULT_MAX_CONFIG_BYTES, sizeRefusal } from "./budget.ts";
 import { ConfigError, type ConfigProblem, configProblem, problemText } from "./error.ts";
@@ -70,6 +70,13 @@ export interface LoadResult {
   readonly warnings: readonly ConfigWarning[];
   /** The files it was read from: the source first, then imported and profile files as named in messages. */
   readonly files: readonly string[];
+  /**
+   * Set by `loadConfigFile`: the absolute path of every file the load read or looked for — the
+   * source, imported and profile files, those an optional import or a profile names that do not
+   * exist (yet), and `key-file`s. What the watcher watches: a change to any of them may change the
+   * configuration.
+   */
+  readonly watched?: readonly string[];
 }
 
 let names: KeyNames | undefined;
@@ -214,6 +221,17 @@ export function loadConfigFile(
   options: { readonly maxBytes?: number } = {},
 ): Promise<LoadResult> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_CONFIG_BYTES;
+  // Every path looked at, found or not, in the order read; the source first.
+  const looked = new Set<string>([resolve(path)]);
+  const readKeyFile = fileReader(path);
+  const readFile: ReadFile = (file) => {
+    looked.add(resolve(dirname(path), file));
+    return readKeyFile(file);
+  };
+  const readSource: ReadSource = (file, max) => {
+    looked.add(resolve(file));
+    return readBoundedSync(file, max);
+  };
   try {
     let text: string | undefined;
     try {
@@ -225,17 +243,14 @@ export function loadConfigFile(
       throw new ConfigError(path, [configProblem("", reason)], { cause: err });
     }
     if (text === undefined) throw new ConfigError(path, [configProblem("", "cannot be read: no such file")]);
-    return Promise.resolve(
-      parseConfig(text, {
-        source: path,
-        env,
-        readFile: fileReader(path),
-        readSource: readBoundedSync,
-        maxBytes,
-      }),
-    );
+    const result = parseConfig(text, { source: path, env, readFile, readSource, maxBytes });
+    return Promise.resolve(deepFreeze({ ...result, watched: [...looked] }));
   } catch (err) {
-    return Promise.reject(err);
+    return Promise.reject(
+      err instanceof ConfigError && err.watched === undefined
+        ? new ConfigError(err.source, err.problems, { cause: err.cause, watched: [...looked] })
+        : err,
+    );
   }
 }
 

@@ -25,7 +25,12 @@ export interface LoadRequest {
 /** The worker's one answer: the loaded configuration, a `ConfigError`'s parts, or another failure. */
 export type LoadReply =
   | { readonly ok: true; readonly result: LoadResult }
-  | { readonly ok: false; readonly source: string; readonly problems: readonly ConfigProblem[] }
+  | {
+    readonly ok: false;
+    readonly source: string;
+    readonly problems: readonly ConfigProblem[];
+    readonly watched?: readonly string[];
+  }
   | { readonly ok: false; readonly message: string };
 
 self.onmessage = async (event: MessageEvent<LoadRequest>) => {
@@ -36,7 +41,7 @@ self.onmessage = async (event: MessageEvent<LoadRequest>) => {
     reply = { ok: true, result };
   } catch (error) {
     reply = error instanceof ConfigError
-      ? { ok: false, source: error.source, problems: error.problems }
+      ? { ok: false, source: error.source, problems: error.problems, watched: error.watched }
       : { ok: false, message: error instanceof Error ? error.message : String(error) };
   }
   self.postMessage(reply);

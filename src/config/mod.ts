@@ -28,7 +28,15 @@ export {
 export { sha256Hex } from "./access.ts";
 export { type ListenAddress, parseListen } from "./schema_access.ts";
 export { isSecretHeader, redactConfig, REDACTED } from "./redact.ts";
-export { type Disposer, watchConfig, type WatchOptions } from "./watch.ts";
+export {
+  type ConfigWatch,
+  type Disposer,
+  type FilesWatch,
+  watchConfig,
+  watchConfigFiles,
+  watchFiles,
+  type WatchOptions,
+} from "./watch.ts";
 export { createReloader, loadOffThread, type OffThreadOptions, type SpawnLoader } from "./reload.ts";
 export { type UpdateOptions, updateYamlFile } from "./write.ts";
 export { parseDuration, parseSize, type UnitResult } from "./units.ts";

@@ -66,8 +66,9 @@ export function loadOffThread(
   worker.onmessage = (event: MessageEvent<LoadReply>) => {
     const reply = event.data;
     if (reply.ok) done.resolve(deepFreeze(reply.result));
-    else if ("problems" in reply) done.reject(new ConfigError(reply.source, reply.problems));
-    else done.reject(new Error(reply.message));
+    else if ("problems" in reply) {
+      done.reject(new ConfigError(reply.source, reply.problems, { watched: reply.watched }));
+    } else done.reject(new Error(reply.message));
   };
   worker.onerror = (event) => {
     event.preventDefault();

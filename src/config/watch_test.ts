@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { manualSchedule } from "../../tests/fakes/manual_schedule.ts";
-import { watchConfig, type WatchOptions } from "./watch.ts";
+import { ConfigError } from "./error.ts";
+import { loadConfigFile } from "./load.ts";
+import { watchConfig, watchConfigFiles, watchFiles, type WatchOptions } from "./watch.ts";
 
 // The watcher's timer is the injected manual schedule: each `look()` below runs exactly one poll
 // of the file and waits for it to finish, so "nothing happened" means "nothing after N looks", not
@@ -240,4 +242,229 @@ Deno.test("watchConfig() rejects a negative debounce and a non-positive interval
     () => watchConfig(".", () => {}, { intervalMs: 0 }),
     new RangeError('Cannot watch config: "intervalMs" must be > 0, received 0'),
   );
+});
+
+/** `watchFiles` driven by hand, like `drive`. */
+function driveFiles(paths: readonly string[]) {
+  const time = manualSchedule();
+  let calls = 0;
+  const errors: unknown[] = [];
+  const w = watchFiles(paths, () => calls++, {
+    intervalMs: INTERVAL,
+    debounceMs: DEBOUNCE,
+    onError: (e) => errors.push(e),
+    schedule: time.schedule,
+  });
+  return {
+    w,
+    time,
+    errors,
+    get calls() {
+      return calls;
+    },
+    async look(n = 1) {
+      for (let i = 0; i < n; i++) {
+        const rearmed = time.scheduled();
+        assert.ok(time.runNext(), "the watcher has no poll scheduled");
+        await rearmed;
+      }
+    },
+  };
+}
+
+Deno.test("watchFiles() sees a change in any of its files and calls back once for a burst over several", async () => {
+  await withConfig(async (dir, file) => {
+    const dev = `${dir}/dairouter-dev.yaml`;
+    await Deno.writeTextFile(dev, "model: {}\n");
+    const d = driveFiles([file, dev]);
+    try {
+      await d.look(3);
+      assert.equal(d.calls, 0);
+      await Deno.writeTextFile(dev, "auth: { keys: [] }\n");
+      await d.look();
+      assert.deepEqual(d.time.pending(), [DEBOUNCE]);
+      // The other file changes while the first one's change is being confirmed: still one burst.
+      await Deno.writeTextFile(file, "model: { adapter: vllm }\n");
+      await d.look();
+      assert.equal(d.calls, 0, "called back while a file was still changing");
+      await d.look();
+      assert.equal(d.calls, 1);
+      await d.look(3);
+      assert.equal(d.calls, 1);
+      assert.deepEqual(d.time.pending(), [INTERVAL]);
+    } finally {
+      d.w.stop();
+    }
+  });
+});
+
+Deno.test("watchFiles() sees a file that did not exist appear (an optional import created later)", async () => {
+  await withConfig(async (dir, file) => {
+    const optional = `${dir}/extra.yml`;
+    const d = driveFiles([file, optional]);
+    try {
+      await d.look(3);
+      assert.equal(d.calls, 0, "a file still missing is no change");
+      await Deno.writeTextFile(optional, "model: {}\n");
+      await d.look(2);
+      assert.equal(d.calls, 1);
+      assert.deepEqual(d.errors, []);
+    } finally {
+      d.w.stop();
+    }
+  });
+});
+
+Deno.test("watchFiles() follow(): a file added is watched from now, one dropped no longer, one kept keeps its last look", async () => {
+  await withConfig(async (dir, file) => {
+    const a = `${dir}/a.yml`;
+    const b = `${dir}/b.yml`;
+    await Deno.writeTextFile(a, "model: {}\n");
+    await Deno.writeTextFile(b, "model: {}\n");
+    const d = driveFiles([file, a]);
+    try {
+      // `b` joins: what it holds now is not a change.
+      await Deno.writeTextFile(b, "model: { adapter: tei }\n");
+      d.w.follow([file, a, b, b]);
+      assert.deepEqual(d.w.paths(), [file, a, b]);
+      await d.look(3);
+      assert.equal(d.calls, 0);
+      await Deno.writeTextFile(b, "model: { adapter: vllm }\n");
+      await d.look(2);
+      assert.equal(d.calls, 1, "a file added by follow() is watched");
+      // `a` leaves: its edits are no longer ours.
+      d.w.follow([file, b]);
+      await Deno.writeTextFile(a, "model: { adapter: vllm }\n");
+      await d.look(3);
+      assert.equal(d.calls, 1, "a file dropped by follow() is still watched");
+      // A change seen just before follow() is confirmed after it, not forgotten.
+      await Deno.writeTextFile(file, "model: { adapter: ollama }\n");
+      await d.look();
+      d.w.follow([file, b]);
+      await d.look();
+      assert.equal(d.calls, 2);
+    } finally {
+      d.w.stop();
+    }
+  });
+});
+
+Deno.test("watchConfigFiles() follows the loads: profile files and imports, added, removed, missing, and after a refused load", async () => {
+  const dir = await Deno.makeTempDir();
+  const root = `${dir}/application.yml`;
+  const at = (name: string) => `${dir}/${name}`;
+  const write = (name: string, text: string) => Deno.writeTextFile(at(name), text);
+  const time = manualSchedule();
+  let calls = 0;
+  let watch: ReturnType<typeof watchConfigFiles> | undefined;
+  const look = async (n = 2) => {
+    for (let i = 0; i < n; i++) {
+      const rearmed = time.scheduled();
+      time.runNext();
+      await rearmed;
+    }
+  };
+  /** Edits `name` and says whether the watcher called back for it. */
+  const seen = async (name: string, text: string) => {
+    const before = calls;
+    await write(name, text);
+    await look();
+    return calls > before;
+  };
+  const MODEL =
+    "model: { services: { chat: { instances: [{ name: m, base-url: 'http://127.0.0.1:1' }] } } }\n";
+  try {
+    await write("application.yml", `spring.profiles.active: dev\nspring.config.import: base.yml\n${MODEL}`);
+    await write("base.yml", "model: { adapter: ollama }\n");
+    await write("application-dev.yml", "auth: { enabled: false }\n");
+    await write("old.yml", "model: {}\n");
+    watch = watchConfigFiles(root, () => calls++, {
+      intervalMs: INTERVAL,
+      debounceMs: DEBOUNCE,
+      schedule: time.schedule,
+    });
+    // Before any load is reported, only the file given is watched.
+    assert.equal(await seen("base.yml", "model: { adapter: vllm }\n"), false);
+    watch.loaded(await loadConfigFile(root, {}));
+    // The reviewer's case: a key disabled in application-dev.yml.
+    assert.equal(await seen("application-dev.yml", "log: { level: debug }\n"), true);
+    assert.equal(await seen("base.yml", "model: { adapter: tei }\n"), true);
+    // A profile file looked for but absent (.yaml after .yml) is not watched once .yml exists;
+    // application-dev.yaml would not be read.
+    assert.equal(await seen("unrelated.yml", "x: 1\n"), false);
+
+    // A reload with the import list changed: new.yml and an optional missing.yml joined, base.yml left.
+    await write(
+      "application.yml",
+      `spring.profiles.active: dev\nspring.config.import: [new.yml, "optional:missing.yml"]\n${MODEL}`,
+    );
+    await write("new.yml", "model: { adapter: openai }\n");
+    await look();
+    watch.loaded(await loadConfigFile(root, {}));
+    assert.equal(
+      await seen("base.yml", "model: { adapter: vllm }\n"),
+      false,
+      "a removed import still watched",
+    );
+    assert.equal(await seen("new.yml", "model: { adapter: tei }\n"), true, "an added import not watched");
+    assert.equal(await seen("missing.yml", "model: {}\n"), true, "an optional import that appears not seen");
+
+    // A refused load: it names required.yml, which does not exist. The files in force stay
+    // watched, and required.yml appearing is the fix, so it is watched too.
+    await write(
+      "application.yml",
+      `spring.profiles.active: dev\nspring.config.import: required.yml\n${MODEL}`,
+    );
+    await look();
+    const refused = await loadConfigFile(root, {}).catch((e) => e);
+    assert.ok(refused instanceof ConfigError);
+    watch.refused(refused);
+    assert.equal(
+      await seen("application-dev.yml", "auth: { enabled: false }\n"),
+      true,
+      "the config in force",
+    );
+    assert.equal(await seen("required.yml", "model: {}\n"), true, "the missing import of the refused load");
+    // A refusal without a file list (a timeout): the config in force only.
+    watch.refused(new Error("took longer than 30000 ms to load: refused"));
+    assert.equal(await seen("required.yml", "model: { adapter: vllm }\n"), false);
+    assert.equal(await seen("new.yml", "model: { adapter: vllm }\n"), true);
+    assert.equal(await seen("old.yml", "model: { adapter: vllm }\n"), false, "never part of it");
+  } finally {
+    watch?.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadConfigFile() lists every file it read or looked for, key files included, also when it fails", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/application.yml`,
+      [
+        "spring.profiles.active: dev",
+        'spring.config.import: ["optional:none.yml", sub/base.yml]',
+        "auth: { keys: [{ name: ops, key-file: ops.key }] }",
+        "model: { services: { chat: { instances: [{ name: m, base-url: 'http://127.0.0.1:1' }] } } }",
+      ].join("\n"),
+    );
+    await Deno.mkdir(`${dir}/sub`);
+    await Deno.writeTextFile(`${dir}/sub/base.yml`, "model: { adapter: ollama }\n");
+    await Deno.writeTextFile(`${dir}/ops.key`, "sk-ops-0123456789\n");
+    const { watched } = await loadConfigFile(`${dir}/application.yml`, {});
+    assert.deepEqual([...watched!].sort(), [
+      `${dir}/application-dev.yaml`,
+      `${dir}/application-dev.yml`,
+      `${dir}/application.yml`,
+      `${dir}/none.yml`,
+      `${dir}/ops.key`,
+      `${dir}/sub/base.yml`,
+    ]);
+    await Deno.remove(`${dir}/ops.key`);
+    const error = await loadConfigFile(`${dir}/application.yml`, {}).catch((e) => e);
+    assert.ok(error instanceof ConfigError);
+    assert.ok(error.watched?.includes(`${dir}/ops.key`), String(error.watched));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

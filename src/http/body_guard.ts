@@ -100,6 +100,7 @@ class BodyRead implements Watch {
     if (this.#reader instanceof ReadableStreamBYOBReader) this.#small = new ArrayBuffer(CHUNKED_READ_SMALL);
     this.#expired.promise.catch(() => {});
     o.deadlines.add(this);
+    o.pending.readStarted();
   }
 
   /** Reserves `n` more pending bytes or throws 503. */
@@ -175,6 +176,7 @@ class BodyRead implements Watch {
   finish(complete: boolean): void {
     this.o.pending.release(this.reserved);
     this.reserved = 0;
+    if (complete || this.timedOut) this.o.pending.readEnded(); // a drain ends its read itself
     if (complete) this.o.deadlines.delete(this);
     else if (this.timedOut) this.#closeAfterRead();
     else void this.#drain();
@@ -186,6 +188,7 @@ class BodyRead implements Watch {
       while (await this.next() !== undefined) { /* dropped */ }
     } catch { /* stalled, or the client left */ }
     this.o.deadlines.delete(this);
+    this.o.pending.readEnded();
     this.#closeAfterRead();
   }
 
@@ -299,6 +302,7 @@ class WholeRead implements Watch {
   ) {
     this.#start = o.deadlines.now();
     this.due = this.#start + Math.min(o.idleTimeoutMs, o.totalTimeoutMs);
+    o.pending.readStarted();
   }
 
   /** The body did not arrive in time: 408 now; the reservation waits for the read to settle. */
@@ -313,6 +317,7 @@ class WholeRead implements Watch {
   /** The native read settled (whole, failed, or after a 408). */
   done(): void {
     this.o.pending.release(this.declared);
+    this.o.pending.readEnded();
     this.o.deadlines.delete(this);
   }
 }

@@ -181,3 +181,34 @@ Deno.test("drainUnread() reads and drops an unread body, and stops at the idle d
   await o.advance(200);
   assert.equal(o.deadlines.size, 0, "the drain stopped at its deadline");
 });
+
+Deno.test("readGuarded() counts each body being received once, until its read is over, whatever the end", async () => {
+  const o = options();
+  // Chunked, complete.
+  const f = feed();
+  const read = readGuarded(post(f.body), o);
+  f.push(300);
+  await o.advance(50);
+  assert.equal(o.pending.reads, 1, "a chunked body being received");
+  f.end();
+  await read;
+  assert.equal(o.pending.reads, 0);
+  // Sized and small (one native read), complete.
+  await readGuarded(post("abc", { "content-length": "3" }), o);
+  assert.equal(o.pending.reads, 0);
+  // Stalled past the idle timeout: 408, and the read is over.
+  const stalled = feed();
+  const late = status(readGuarded(post(stalled.body), o));
+  stalled.push(10);
+  await o.advance(60_000);
+  assert.match(await late, /^408/);
+  assert.equal(o.pending.reads, 0);
+  // An early answer: the rest is drained, counted until the drain ends.
+  const early = feed();
+  drainUnread(post(early.body), o);
+  await o.advance(1);
+  assert.equal(o.pending.reads, 1, "a drain receives too");
+  early.end();
+  await o.advance(1);
+  assert.equal(o.pending.reads, 0);
+});

@@ -16,8 +16,10 @@
  *   on one at that very instant sees it closed (the race every keep-alive timeout has; measured
  *   1 request in 40,000 when renewing every 500 ms under load). So this renewal waits for a quiet
  *   moment — no request arrived for `quietMs` — when a pooled connection has long seen the close
- *   before it is used again. Under traffic that never pauses it waits; stalled connections are
- *   then closed by the two renewals below, when descriptors run short;
+ *   before it is used again. It also waits while a request body is being received (the
+ *   old server's shutdown would cut an upload in progress; each is bounded by the body
+ *   deadlines). Under traffic that never pauses it waits; stalled connections are then closed by
+ *   the two renewals below, when descriptors run short;
  * - when the process holds more than `server.max-connections` open files (sockets included),
  *   checked once a second — a cap that keeps slow clients from exhausting file descriptors;
  * - when the accept loop fails (`EMFILE`): Deno then stops accepting for good, and the stuck
@@ -54,6 +56,11 @@ export interface ListenerOptions {
   readonly handler: Deno.ServeHandler<Deno.NetAddr>;
   /** Renew this often, ms; 0 never. */
   readonly headerTimeoutMs: number;
+  /**
+   * Request bodies being received: a periodic renewal waits until there are none (the old
+   * server's shutdown would cut them; each is bounded by the body deadlines).
+   */
+  readonly receiving?: () => number;
   /**
    * A periodic renewal waits until no request has arrived for this long, ms.
    * @default {250}
@@ -222,7 +229,10 @@ export function serveRenewable(o: ListenerOptions): RenewableListener {
     ? timers.setInterval(
       () => {
         const now = timers.now();
-        if (o.headerTimeoutMs > 0 && now - lastRenewal >= o.headerTimeoutMs && now - lastArrival >= quietMs) {
+        if (
+          o.headerTimeoutMs > 0 && now - lastRenewal >= o.headerTimeoutMs && now - lastArrival >= quietMs &&
+          !(o.receiving?.() ?? 0)
+        ) {
           return renew("header-timeout");
         }
         const open = o.maxConnections > 0 ? o.openFiles?.() : undefined;

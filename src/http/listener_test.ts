@@ -95,3 +95,27 @@ Deno.test("serveRenewable() refuses a negative quietMs", () => {
     /"quietMs" must be >= 0, received -1/,
   );
 });
+
+Deno.test("serveRenewable() does not renew for header-timeout while a request body is being received", async () => {
+  const { serve } = fakeServe();
+  const { timers, advance } = manualTimers();
+  const reasons: string[] = [];
+  let receiving = 1;
+  const listener = serveRenewable({
+    hostname: "127.0.0.1",
+    port: 0,
+    handler: () => new Response("ok"),
+    headerTimeoutMs: 1000,
+    maxConnections: 0,
+    receiving: () => receiving,
+    serve,
+    timers,
+    onRenew: (reason) => reasons.push(reason),
+  });
+  advance(5000);
+  assert.deepEqual(reasons, [], "an upload in progress would be cut by the old server's shutdown");
+  receiving = 0;
+  advance(1000);
+  assert.deepEqual(reasons, ["header-timeout"], "renewed once it is in");
+  await listener.shutdown();
+});

@@ -21,10 +21,29 @@
  */
 export class PendingBodies {
   #bytes = 0;
+  #reads = 0;
 
   /** Bytes reserved now. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /**
+   * Bodies being received now (a chunked one may have reserved nothing yet): while one is, the
+   * listener is not renewed for `header-timeout`, whose shutdown of the old server would cut it.
+   */
+  get reads(): number {
+    return this.#reads;
+  }
+
+  /** A body read began (`body_guard.ts`; ended exactly once by {@linkcode PendingBodies.readEnded}). */
+  readStarted(): void {
+    this.#reads++;
+  }
+
+  /** A body read is over: complete, failed, timed out, or drained. */
+  readEnded(): void {
+    this.#reads--;
   }
 
   /** Reserves `n` bytes unless that would pass `cap` (the cap of the current config). */

@@ -73,6 +73,7 @@ export function serveGateway(
     port: options.port,
     handler: options.handler ?? gateway.fetch,
     headerTimeoutMs: server.headerTimeoutMs,
+    receiving: () => gateway.bodyGuard().pending.reads,
     maxConnections,
     openFiles: options.openFiles,
     checkIntervalMs: options.checkIntervalMs,

@@ -16,6 +16,7 @@ import type { RedisCluster } from "../cluster/redis_cluster.ts";
 import type { LoadResult } from "../config/load.ts";
 import { createReloader } from "../config/reload.ts";
 import { startOnlyChanges } from "../config/start_only.ts";
+import type { ConfigWatch } from "../config/watch.ts";
 import type { Gateway } from "../gateway.ts";
 import { createLineWriter, type LineWriter, logDropped } from "../observe/line_writer.ts";
 import { keepState, type StateKeeper } from "../state/keeper.ts";
@@ -33,8 +34,11 @@ export interface ServeOptions extends Omit<ComposeOptions, "config"> {
   readonly port?: number;
   /** Loads the config file again for a reload (off the main thread). */
   readonly reload: () => Promise<LoadResult>;
-  /** Watches the config file; absent with `--no-watch`. */
-  readonly watch?: (onChange: () => void) => () => void;
+  /**
+   * Watches the config's files (the file given and those its last load read); absent with
+   * `--no-watch`. Told the outcome of every load, so the set follows imports added or removed.
+   */
+  readonly watch?: (onChange: () => void) => ConfigWatch;
   /** Told the gateway's address once it listens (the demo sends its traffic there). */
   readonly onListening?: (address: string) => void;
 }
@@ -76,16 +80,20 @@ async function restoreKv(gateway: Gateway, options: ServeOptions): Promise<State
 
 /**
  * Reloads parse off the main thread: the event loop keeps serving on the current table meanwhile.
- * A worker is reloaded by the supervisor, which alone watches the file and takes signals.
+ * A worker is reloaded by the supervisor, which alone watches the files and takes signals.
  * Returns what stops the watching.
  */
 function wireReload(gateway: Gateway, options: ServeOptions): () => void {
   const started = gateway.runtime().config;
+  // Made first, so that every load (file change, SIGHUP, admin API) moves the set it watches.
+  const watch = options.host ? undefined : options.watch?.(() => void reload("file change"));
+  watch?.loaded(options.loaded);
   const reload = createReloader({
     load: options.reload,
     apply: (next) => {
       logWarnings(gateway, next);
       gateway.reload(next.config);
+      watch?.loaded(next);
       const waiting = startOnlyChanges(started, next.config);
       if (waiting.length > 0) {
         gateway.logger.warn(
@@ -97,17 +105,18 @@ function wireReload(gateway: Gateway, options: ServeOptions): () => void {
         );
       }
     },
-    refuse: (error, why) =>
+    refuse: (error, why) => {
+      watch?.refused(error);
       gateway.logger.error("configuration rejected; keeping the previous one", {
         event: "config",
         trigger: why,
         error: (error as Error).message,
-      }),
+      });
+    },
   });
   if (options.host) return () => {};
-  const stopWatch = options.watch?.(() => void reload("file change")) ?? (() => {});
   options.handles.onSignal("SIGHUP", () => void reload("SIGHUP"));
-  return stopWatch;
+  return () => watch?.stop();
 }
 
 /** Tells the caller (or the supervisor) where the gateway listens. */

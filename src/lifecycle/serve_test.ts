@@ -48,9 +48,19 @@ Deno.test("serveIsolate(): SIGHUP reloads; SIGTERM turns /readyz 503, closes the
   const fake = fakeHandles();
   const listening = Promise.withResolvers<string>();
   let watching = 0;
+  // What the watcher is told: the files of each load, so that it follows imports added or removed.
+  const told: string[] = [];
+  const started = configOf("state: { backend: kv, path: /tmp/never-opened.kv }");
+  let reloadWith: () => Promise<LoadResult> = () =>
+    Promise.resolve({ ...configOf("", "m2"), watched: ["/etc/d/app.yml", "/etc/d/app-dev.yml"] });
   const running = serveIsolate({
-    ...options(fake, configOf("state: { backend: kv, path: /tmp/never-opened.kv }")),
-    watch: () => (watching++, () => watching--),
+    ...options(fake, { ...started, watched: ["/etc/d/app.yml"] }),
+    reload: () => reloadWith(),
+    watch: () => (watching++, {
+      loaded: (r) => told.push(`loaded ${r.watched?.join(" ")}`),
+      refused: (e) => told.push(`refused ${(e as Error).message}`),
+      stop: () => watching--,
+    }),
     onListening: listening.resolve,
   });
   assert.equal(await listening.promise, "http://127.0.0.1:4000");
@@ -64,6 +74,14 @@ Deno.test("serveIsolate(): SIGHUP reloads; SIGTERM turns /readyz 503, closes the
   await settle();
   const models = await (await server.request("/v1/models")).json();
   assert.deepEqual(models.data.map((m: { id: string }) => m.id), ["m2"]);
+  reloadWith = () => Promise.reject(new Error("bad file"));
+  fake.signals.get("SIGHUP")!();
+  await settle();
+  assert.deepEqual(told, [
+    "loaded /etc/d/app.yml",
+    "loaded /etc/d/app.yml /etc/d/app-dev.yml",
+    "refused bad file",
+  ]);
 
   fake.signals.get("SIGTERM")!();
   await settle();
@@ -145,7 +163,7 @@ Deno.test("serveIsolate() as a worker: no signals or watching of its own; it log
   const running = serveIsolate({
     ...options(fake, configOf("")),
     host: { link, ...place },
-    watch: () => (watched = true, () => {}),
+    watch: () => (watched = true, { loaded() {}, refused() {}, stop() {} }),
   });
   await settle();
   assert.equal(fake.servers[0].options.port, 4321, "the supervisor's port");
