@@ -137,6 +137,14 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   #bodyError: unknown = undefined;
   /** Why its instance was ejected while it waited (it then gave up). */
   #ejected: string | undefined = undefined;
+  /**
+   * A read of the body waits for the upstream. Off once a committed stream's chunk is handed on,
+   * until the client takes it: a silence then is the client's (its socket is full), not the
+   * upstream's, which backpressure has paused.
+   */
+  #pulling = true;
+  /** The client stopped taking the answer for the idle timeout: cut as its doing, not the instance's. */
+  #clientStalled = false;
 
   /**
    * @param owner The request this attempt serves.
@@ -303,12 +311,20 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     if (rewrite && reply!.streamType) headers.set("content-type", reply!.streamType);
     else if (mapped) headers.set("content-type", streamType);
     this.#call = undefined; // its body and headers: an open stream keeps neither
+    this.chunk(); // the first chunk waits for the client
     return committedResponse(body, res.status, headers);
   }
 
   /** {@linkcode Watch}: a deadline passed — abort the upstream and remember which one. */
   expire(): void {
-    this.#timedOut = this.due === this.#totalAt ? "total" : this.#phase;
+    const total = this.due === this.#totalAt;
+    if (!this.#pulling) {
+      // Nothing was being asked of the upstream: the client is not reading (its socket is full).
+      this.#clientStalled = true;
+      const why = total ? "total timeout" : `${this.#owner.timeouts.idleMs / 1000} s`;
+      return this.#stop(new DOMException(`the client took nothing (${why})`, "TimeoutError"));
+    }
+    this.#timedOut = total ? "total" : this.#phase;
     this.#stop(new DOMException(`upstream ${this.#timedOut} timeout`, "TimeoutError"));
   }
 
@@ -343,8 +359,20 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
     this.#stop((event.target as AbortSignal).reason);
   }
 
-  /** {@linkcode BodyObserver}: a chunk arrived — the idle deadline moves later. */
+  /** {@linkcode BodyObserver}: a chunk arrived — the idle deadline moves later; now the client's. */
   chunk(): void {
+    this.#pulling = false;
+    this.#rearm();
+  }
+
+  /** {@linkcode BodyObserver}: the client took the last chunk — the idle deadline is the upstream's again. */
+  reading(): void {
+    this.#pulling = true;
+    this.#rearm();
+  }
+
+  /** The idle deadline from now (a move later: a field write, the sweep needs no call). */
+  #rearm(): void {
     const idleMs = this.#owner.timeouts.idleMs;
     if (idleMs > 0) this.due = Math.min(this.#totalAt, this.#owner.deps.deadlines.now() + idleMs);
   }
@@ -372,7 +400,7 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
       this.#settle("failure", "body", tail);
     } else if (this.#owner.shutdown?.aborted) {
       this.#settle("abort", "shutdown", tail);
-    } else if (end.outcome === "abort" || this.#owner.signal.aborted) {
+    } else if (end.outcome === "abort" || this.#owner.signal.aborted || this.#clientStalled) {
       this.#settle("abort", "abort", tail);
     } else {
       this.#settle("failure", this.#timedOut ? "timeout" : "body", tail);

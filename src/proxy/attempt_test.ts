@@ -115,6 +115,34 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "a client that takes nothing for the idle timeout is cut as its own doing, not the instance's",
+    config: serviceConfig(["a"], timeouts({ idle: 500 })),
+    script: { a: [{ body: [C1, C1, DONE] }] },
+    request: STREAM,
+    read: async (res, h) => {
+      const reader = res.body!.getReader();
+      let text = new TextDecoder().decode((await reader.read()).value);
+      await h.time.advance(499);
+      assert.ok(!h.upstreams.calls[0].signal.aborted, "within the idle timeout");
+      await h.time.advance(1); // the client still has not asked for the next chunk
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        text += new TextDecoder().decode(r.value);
+      }
+      return text;
+    },
+    status: 200,
+    answer: (body) => {
+      assert.ok((body as string).startsWith(C1));
+      assert.match((body as string).slice(C1.length), /the client took nothing \(0\.5 s\)/);
+    },
+    tried: ["a"],
+    after: (h) => {
+      upstreamAborted(h, 0, "TimeoutError");
+      assert.equal(failures(h, "a"), 0, "a client that does not read is no failure of the instance");
+      assert.equal(lastLog(h).error, "client_abort");
+    },
+  },
+  {
     name: "the total timeout cuts a stream that keeps flowing",
     config: serviceConfig(["a"], timeouts({ idle: 0, total: 1000 })),
     script: { a: [{ body: [C1, 600, C1, 600, C1, DONE] }] },

@@ -45,6 +45,10 @@ export class HeldEnd implements BodyObserver {
     this.inner.chunk();
   }
 
+  reading(): void {
+    this.inner.reading?.();
+  }
+
   cancelled(): void {
     this.inner.cancelled();
   }

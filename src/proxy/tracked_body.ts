@@ -25,8 +25,13 @@ export type BodyEnd =
  * closures, so relaying a body allocates no functions.
  */
 export interface BodyObserver {
-  /** A chunk arrived (re-arms idle timers). */
+  /** A chunk arrived (re-arms idle timers); the relay waits for the client to take it. */
   chunk(): void;
+  /**
+   * The relay asks the upstream for the next chunk (the client took the last one): from now on a
+   * silence is the upstream's, not the client's.
+   */
+  reading?(): void;
   /** Called exactly once with how the body ended and its last bytes. */
   ended(end: BodyEnd, tail: readonly Uint8Array[]): void;
   /** The client cancelled: abort the upstream (`ended` follows). */
@@ -273,6 +278,7 @@ class TrackedSource implements UnderlyingDefaultSource<Uint8Array> {
   /** The next upstream chunk; `undefined` once the body is over (the stream is then ended). */
   async #read(controller: Controller): Promise<Uint8Array | undefined> {
     let next: Uint8Array | undefined;
+    this.#observer.reading?.();
     try {
       next = await this.#reader.read();
     } catch (error) {
