@@ -214,3 +214,39 @@ Deno.test("auth off: the client's Authorization still reaches the upstream as be
     await up.close();
   }
 });
+
+Deno.test("auth: a refused key leaves one access-log line on every route; count_tokens is logged too", async () => {
+  await withAuth(async (gw) => {
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${gw.url}${path}`, { headers });
+      await res.body?.cancel();
+      return res.status;
+    };
+    const before = gw.logs.length;
+    assert.equal(await get("/v1/models", { authorization: "Bearer sk-wrong-key-0000" }), 401);
+    assert.equal(await get("/metrics"), 401);
+    assert.equal(await get("/api/tags", { "x-api-key": "sk-wrong-key-0000" }), 401);
+    assert.equal(await get("/healthz"), 200);
+    assert.equal(await get("/v1/models", { authorization: `Bearer ${FULL}` }), 200);
+    const count = await fetch(`${gw.url}/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": FULL },
+      body: JSON.stringify({ model: "llama3", messages: [{ role: "user", content: "hi" }] }),
+    });
+    assert.equal(count.status, 200, await count.text());
+    const lines = gw.logs.slice(before).map((l) => JSON.parse(l)).filter((l) => l.msg === "access");
+    assert.deepEqual(
+      lines.map((l) => [l.method, l.route, l.status, l.error]),
+      [
+        ["GET", "/v1/models", 401, "invalid_api_key"],
+        ["GET", "/metrics", 401, "invalid_api_key"],
+        ["GET", "/api/tags", 401, "invalid_api_key"],
+        ["POST", "/v1/messages/count_tokens", 200, null],
+      ],
+    );
+    assert.ok(
+      lines.every((l) => l.clientIp === "127.0.0.1" && typeof l.requestId === "string"),
+      JSON.stringify(lines[0]),
+    );
+  });
+});

@@ -57,7 +57,18 @@ export interface AppDeps {
  */
 export type AppEnv = {
   Bindings: Partial<Deno.ServeHandlerInfo<Deno.NetAddr>>;
-  Variables: { requestId: string; clientIp: string; apiKey: ApiKeyConfig | undefined };
+  Variables: {
+    requestId: string;
+    clientIp: string;
+    apiKey: ApiKeyConfig | undefined;
+    /**
+     * Set by a route answered by the app itself (not dispatched) when it refused the client's key:
+     * the refusal's code, for its access-log line (dispatched routes log their own).
+     */
+    refusal: string | undefined;
+    /** Set by a route answered by the app itself that logs every call (`count_tokens`). */
+    logged: boolean | undefined;
+  };
 };
 
 /**
@@ -139,11 +150,28 @@ export function createApp(deps: AppDeps): GatewayApp {
   // `fetch` below does the same (idOf, clientIpOf, finish) for the OpenAI endpoints without Hono.
   app.use(async (c, next) => {
     const req = c.req.raw;
+    const receivedAt = deps.clock();
     c.set("requestId", idOf(req));
     const config = deps.runtime().config;
     c.set("clientIp", clientIpOf(req, c.env, config));
     await next();
     finish(req, c.res, c.get("requestId"), config);
+    // A refused key on any route leaves its line (the audit trail of key guessing), as does a
+    // call the app answers itself and logs (dispatched requests log their own).
+    const refusal = c.get("refusal");
+    if (refusal !== undefined || c.get("logged")) {
+      deps.dispatch.observer.access({
+        requestId: c.get("requestId"),
+        clientIp: c.get("clientIp"),
+        method: req.method,
+        route: c.req.path,
+        status: c.res.status,
+        durationMs: deps.clock() - receivedAt,
+        stream: false,
+        retries: 0,
+        ...(refusal !== undefined ? { error: refusal } : {}),
+      });
+    }
   });
 
   // Client auth for everything but the proxied endpoints, which check it themselves so that a
@@ -158,7 +186,11 @@ export function createApp(deps: AppDeps): GatewayApp {
       !(config.console.enabled && underPrefix(path, config.console.path))
     ) {
       const key = authenticate(config.auth, c.req.raw.headers, deps.clock());
-      if (isDenial(key)) throw denialError(key);
+      if (isDenial(key)) {
+        const error = denialError(key);
+        c.set("refusal", error.code);
+        throw error;
+      }
       c.set("apiKey", key);
     }
     await next();

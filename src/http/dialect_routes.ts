@@ -148,7 +148,11 @@ function notAllowed(d: Dialect, c: Context<AppEnv>, allow: string): Response {
 /** The client's key, checked (throws the 401 a dialect route shapes); `undefined` when auth is off. */
 function keyOf(c: Context<AppEnv>, rt: Runtime, now: number): ApiKeyConfig | undefined {
   const key = authenticate(rt.config.auth, c.req.raw.headers, now);
-  if (isDenial(key)) throw denialError(key);
+  if (isDenial(key)) {
+    const error = denialError(key);
+    c.set("refusal", error.code); // its access-log line (`app.ts`)
+    throw error;
+  }
   return key;
 }
 
@@ -157,6 +161,7 @@ function keyOf(c: Context<AppEnv>, rt: Runtime, now: number): ApiKeyConfig | und
  * the client's key may use and some chat instance serves.
  */
 async function countRoute(c: Context<AppEnv>, deps: DialectRouteDeps): Promise<Response> {
+  c.set("logged", true); // answered here, not dispatched: every call gets its access-log line
   const rt = deps.runtime();
   const key = keyOf(c, rt, deps.clock());
   const bytes = await deps.readBody(c.req.raw);
@@ -167,7 +172,9 @@ async function countRoute(c: Context<AppEnv>, deps: DialectRouteDeps): Promise<R
   const model = String((JSON.parse(new TextDecoder().decode(bytes)) as { model: unknown }).model);
   const route = resolveModel(rt.services.chat.catalogue, model);
   if (key !== undefined && !modelAllowed(key, model) && !(route && modelAllowed(key, route.pool.name))) {
-    throw denialError({ allowed: false, reason: "model-forbidden" }, { service: "chat", model });
+    const error = denialError({ allowed: false, reason: "model-forbidden" }, { service: "chat", model });
+    c.set("refusal", error.code);
+    throw error;
   }
   if (route === undefined) {
     throw denialError({
