@@ -121,9 +121,21 @@ export function resolveClientIp(
   trusted: (ip: string) => boolean,
 ): string {
   if (!forwardedFor || !trusted(peer)) return peer;
-  const hops = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean);
+  const hops = forwardedFor.split(",").map(hopAddress).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     if (!trusted(hops[i])) return hops[i];
   }
   return hops[0] ?? peer;
+}
+
+const BRACKETED = /^\[([^\]]+)\](?::\d+)?$/;
+const IPV4_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/;
+
+/**
+ * A hop's address as proxies write it: `1.2.3.4`, `1.2.3.4:5678` (some gateways add the client's
+ * port), `[2001:db8::1]:80` or `[2001:db8::1]` — so one client is one key to the limits.
+ */
+function hopAddress(hop: string): string {
+  const h = hop.trim();
+  return BRACKETED.exec(h)?.[1] ?? IPV4_PORT.exec(h)?.[1] ?? h;
 }

@@ -28,6 +28,14 @@ Deno.test("resolveClientIp() takes the right-most untrusted hop, and ignores the
   assert.equal(resolveClientIp("127.0.0.1", null, trusted), "127.0.0.1");
 });
 
+Deno.test("resolveClientIp() reads a hop written with its port (IPv4 or bracketed IPv6) as the address", () => {
+  const trusted = createTrustMatcher(["127.0.0.1", "10.0.0.0/8"]);
+  assert.equal(resolveClientIp("127.0.0.1", "1.2.3.4:5678, 10.0.0.2:443", trusted), "1.2.3.4");
+  assert.equal(resolveClientIp("127.0.0.1", "[2001:db8::1]:80", trusted), "2001:db8::1");
+  assert.equal(resolveClientIp("127.0.0.1", "[2001:db8::2]", trusted), "2001:db8::2");
+  assert.equal(resolveClientIp("127.0.0.1", "2001:db8::3", trusted), "2001:db8::3");
+});
+
 Deno.test("createTrustMatcher() answers the same when asked again, past its memory of 1,024 addresses", () => {
   const m = createTrustMatcher(["10.0.0.0/24"]);
   for (let round = 0; round < 2; round++) {
