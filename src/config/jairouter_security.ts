@@ -115,11 +115,20 @@ export function resolveJairouterSecurity(
   const keys = mapJairouterKeys(block?.keys ?? [], [...SEC, "apiKey", "keys"], { problems, warnings });
   // A key refused for what it asks is reported already; "no key at all" would be noise then.
   if (keys.length === 0 && problems.length === before) {
-    problems.push({
-      path: [...SEC, "apiKey", ...(block?.keys ? ["keys"] : [])],
-      message: "lists no enabled key, so every request would be refused. DAiRouter reads keys from the " +
-        "configuration only (JAiRouter can also keep them in its database): list them here or under auth.keys",
-    });
+    if ((block?.keys ?? []).length > 0) {
+      // Every key listed is disabled or expired: a revocation, honoured as JAiRouter does (a
+      // refused reload would leave the revoked keys working).
+      warnings.push({
+        path: [...SEC, "apiKey", "keys"],
+        message: "lists no enabled key: every request is refused until one is enabled",
+      });
+    } else {
+      problems.push({
+        path: [...SEC, "apiKey", ...(block?.keys ? ["keys"] : [])],
+        message: "lists no enabled key, so every request would be refused. DAiRouter reads keys from the " +
+          "configuration only (JAiRouter can also keep them in its database): list them here or under auth.keys",
+      });
+    }
   }
   const header = (block?.headerName ?? "X-API-Key").toLowerCase();
   const auth: AuthConfig = {

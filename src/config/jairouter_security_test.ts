@@ -193,3 +193,24 @@ Deno.test("server.ssl that is on refuses the start; server.address is the listen
   const { config } = load(`${MODEL}server:\n  address: 127.0.0.1\n  ssl: { enabled: false }\n`);
   assert.equal(config.server.host, "127.0.0.1");
 });
+
+Deno.test("jairouter.security.api-key with every listed key disabled loads, refusing everyone: revoking the last key works", () => {
+  const { config, warnings } = load(security([
+    "    enabled: true",
+    "    api-key:",
+    "      keys:",
+    `        - { key-id: ops, key-value: "${KEY}", enabled: false, permissions: admin }`,
+    "",
+  ].join("\n")));
+  assert.equal(config.auth.enabled, true);
+  assert.equal(findApiKey(headers({ "x-api-key": KEY }), config.auth, 0), undefined);
+  assert.ok(
+    warnings.some((w) => /keys lists no enabled key: every request is refused/.test(w.message)),
+    JSON.stringify(warnings),
+  );
+  // No key listed at all is still a migration error (JAiRouter may keep them in its database).
+  assert.match(
+    fails(security("    enabled: true\n    api-key:\n      enabled: true\n")).message,
+    /lists no enabled key/,
+  );
+});
