@@ -96,6 +96,14 @@ export function resolveAccess(
       });
     });
   }
+  if (enabled && keys.length === 0 && problems.length === 0) {
+    // A lockdown, or the last key just revoked: honoured (a refused reload would keep it working).
+    warnings.push({
+      kind: "no-key",
+      path: ["auth", "keys"],
+      message: "lists no key: every client is refused",
+    });
+  }
   // Kept with auth off too: clients may still send their key there, and it must not reach an
   // instance that has a credential of its own (JAiRouter's name counts while its security is off).
   const header = (block?.headerName ?? (enabled ? undefined : file.jairouter?.security?.apiKey?.headerName))

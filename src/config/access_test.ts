@@ -107,8 +107,13 @@ Deno.test("bad keys are ConfigErrors that never quote the key", () => {
   assert.match(dup.message, /auth\.keys\[2\] has the same key as auth\.keys\[0\]/);
 });
 
-Deno.test("auth enabled without keys is an error; a disabled block is not even read", () => {
-  assert.match(configError("auth: { enabled: true }\n").message, /auth\.keys must list at least one key/);
+Deno.test("auth enabled without keys refuses every client (a warning, so revoking the last key works); a disabled block is not even read", () => {
+  const locked = load("auth: { enabled: true }\n");
+  assert.deepEqual(locked.config.auth, { enabled: true, keys: [] });
+  assert.deepEqual(locked.warnings.map((w) => [w.kind, w.message]), [[
+    "no-key",
+    "auth.keys lists no key: every client is refused (line 6)",
+  ]]);
   const { config } = load("auth:\n  enabled: false\n  keys:\n    - { name: a, key: '${UNSET:-}' }\n");
   assert.deepEqual(config.auth, { enabled: false, keys: [] });
 });

@@ -77,13 +77,6 @@ export const auth = z.strictObject({
   keys: z.array(apiKey).optional(),
 }).superRefine((block, ctx) => {
   if (block.enabled === false) return;
-  if ((block.keys ?? []).length === 0) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["keys"],
-      message: "must list at least one key when auth is enabled",
-    });
-  }
   (block.keys ?? []).forEach((k, i) => {
     const problem = k.key === undefined ? undefined : secretProblem(k.key, "key", MIN_KEY_LENGTH);
     if (problem) ctx.addIssue({ code: "custom", path: ["keys", i, "key"], message: problem });

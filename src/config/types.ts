@@ -313,7 +313,8 @@ export type WarningKind =
   | "unserved-model"
   | "jairouter"
   | "import"
-  | "credentials";
+  | "credentials"
+  | "no-key";
 
 /** A non-fatal finding of the loader (ignored Spring keys, unknown keys, duplicates). */
 export interface ConfigWarning {
