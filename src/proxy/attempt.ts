@@ -66,6 +66,8 @@ export interface AttemptOwner {
 
 // A JSON document (`application/json`, `…+json`), not a stream of them (`application/x-ndjson`).
 const JSON_TYPE = /^\s*application\/(?:[^;\s]*\+)?json\s*(?:;|$)/i;
+const SSE_TYPE = /^\s*text\/event-stream\s*(?:;|$)/i;
+const HTML_TYPE = /^\s*text\/html\s*(?:;|$)/i;
 const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
 const NO_TAIL: readonly Uint8Array[] = Object.freeze([]);
 
@@ -461,17 +463,27 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   }
 
   /**
-   * Why a successful answer cannot become what the client asked for, when the reply translates
-   * only that shape: a stream to a request for a whole answer, or the other way round.
+   * Why a successful answer cannot become what the client asked for, when something must translate
+   * it and the answer is not in the format it reads: the adapter's `mapJson` reads one JSON
+   * document, its `mapStream` a stream (Ollama's NDJSON); else a reply that translates only the
+   * shape the client asked for (a client dialect) reads a whole JSON answer or an SSE stream.
+   * Relayed untranslated, such an answer would reach an OpenAI client as a 200 it cannot read (an
+   * HTML page, Ollama's own NDJSON or JSON): the attempt fails instead, before any byte is sent.
+   * Without a translation (the `openai` adapter, no dialect) any answer passes as it came.
    */
   #unexpectedShape(contentType: string, json: boolean): string | undefined {
-    const shape = this.reply?.shape;
+    const call = this.#call!;
+    const shape = call.mapStream !== undefined
+      ? "stream"
+      : call.mapJson !== undefined
+      ? "whole"
+      : this.reply?.shape;
     if (shape === undefined) return undefined;
-    // Behind an adapter's stream mapper (Ollama NDJSON → SSE) any answer but JSON is a stream,
-    // except an HTML page: a proxy's or a server's error page, whatever its status.
-    const streamed = this.#call!.mapStream !== undefined
-      ? !json && !contentType.startsWith("text/html")
-      : contentType.startsWith("text/event-stream");
+    // Behind an adapter's stream mapper any answer but JSON is a stream (its mapper judges the
+    // lines), except an HTML page: a proxy's or a server's error page, whatever its status.
+    const streamed = call.mapStream !== undefined
+      ? !json && !HTML_TYPE.test(contentType)
+      : SSE_TYPE.test(contentType);
     if (shape === "stream" ? streamed : json) return undefined;
     const what = contentType.split(";")[0].trim() || "an answer without a content type";
     return `upstream answered ${what} to a request for ${shape === "stream" ? "a stream" : "a whole answer"}`;
