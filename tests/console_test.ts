@@ -161,6 +161,37 @@ Deno.test("console: the feed needs the admin token; a wrong one is a clear 401; 
   });
 });
 
+Deno.test("console: with public-read, 16 anonymous feeds that never read leave the operator's page its place", async () => {
+  await withConsole("console: { enabled: true, public-read: true }\n", async ({ gw }) => {
+    const { hostname, port } = new URL(gw.url);
+    const socks: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 16; i++) {
+        const conn = await Deno.connect({ hostname, port: Number(port) });
+        socks.push(conn);
+        await conn.write(new TextEncoder().encode("GET /ui/api/feed HTTP/1.1\r\nHost: x\r\n\r\n"));
+      }
+      // Each socket reads its status line once, then nothing more.
+      const heads: string[] = [];
+      for (const conn of socks) {
+        const buf = new Uint8Array(4096);
+        const n = await conn.read(buf);
+        heads.push(new TextDecoder().decode(buf.subarray(0, n ?? 0)));
+      }
+      const statuses = heads.map((h) => h.slice(0, 12));
+      assert.equal(statuses.filter((s) => s === "HTTP/1.1 200").length, 8, "half the places for read-only");
+      assert.equal(statuses.filter((s) => s === "HTTP/1.1 503").length, 8);
+      assert.ok(heads.some((h) => h.includes("console_unavailable")));
+      const operator = await fetch(`${gw.url}/ui/api/feed`, { headers: bearer(TOKEN) });
+      assert.equal(operator.status, 200, "the admin token always gets in");
+      const hello = JSON.parse(/event: hello\ndata: (.*)\n/.exec(await feedText(operator))![1]);
+      assert.equal(hello.access, "admin");
+    } finally {
+      for (const conn of socks) conn.close();
+    }
+  });
+});
+
 Deno.test("console: nothing the feed sends holds a secret (keys, URL passwords, secret headers, tokens)", async () => {
   const extra = `auth:\n  keys:\n    - { name: app, key: "${CLIENT_KEY}" }\nconsole: { enabled: true }\n`;
   await withConsole(extra, async ({ gw, a, get }) => {

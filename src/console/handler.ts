@@ -77,6 +77,8 @@ export interface ConsoleDeps {
   readonly timers?: FeedTimers;
   /** Pages connected at most. @default {16} */
   readonly maxClients?: number;
+  /** Pages connected without the admin token at most (`console.public-read`). @default {half of maxClients} */
+  readonly maxReadOnlyClients?: number;
   /** Reads the static files. @default {files beside the module} */
   readonly readAsset?: ReadAsset;
 }
@@ -144,8 +146,10 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
       lastSent = msg.recent.at(-1)?.seq ?? lastSent;
       return msg;
     },
+    clock: deps.clock,
     ...(deps.timers ? { timers: deps.timers } : {}),
     ...(deps.maxClients ? { maxClients: deps.maxClients } : {}),
+    ...(deps.maxReadOnlyClients ? { maxReadOnly: deps.maxReadOnlyClients } : {}),
   });
 
   const live = (req: Request, ctx: ConsoleContext): Response => {
@@ -159,14 +163,16 @@ export function createConsole(deps: ConsoleDeps): OperatorConsole {
     const access = check === "admin" ? "admin" : "read";
     const hello = snapshots.hello(rt, access, access === "admin" ? ctx.adminPath : undefined);
     lastSent = Math.max(lastSent, stats.recent.last);
-    const stream = feed.connect(hello, req.signal);
+    const stream = feed.connect(hello, req.signal, access);
     if (!stream) {
       return errorResponse(
         new GatewayError(
           503,
           "server_error",
           "console_unavailable",
-          "Too many consoles are open (close one), or the gateway is stopping.",
+          access === "admin"
+            ? "Too many consoles are open with the admin token (close one), or the gateway is stopping."
+            : "Too many consoles are open without the admin token (one with it still gets in), or the gateway is stopping.",
         ),
       );
     }
