@@ -1,9 +1,9 @@
 /**
  * Write-back for the admin API: edit the YAML document (so comments and layout survive — flow
  * collections keep the spacing they were written with, `["a"]` stays `["a"]`), check that the
- * result still loads, keep the previous file as `<path>.bak`, and replace the file atomically
- * (temporary file in the same directory, then rename), so a crash or a concurrent reader never
- * sees half a file.
+ * result still loads, keep the previous file as `<path>.bak` (with the file's mode: it holds the
+ * same secrets), and replace the file atomically (temporary file in the same directory, then
+ * rename), so a crash or a concurrent reader never sees half a file.
  *
  * A configuration spread over several files by `spring.config.import` is not edited: the file
  * named in the change may be overridden by another, so the change could silently not apply.
@@ -110,26 +110,37 @@ async function update(
     ]);
   }
 
-  const dir = dirname(path);
-  const temp = await Deno.makeTempFile({ dir, prefix: ".dairouter-", suffix: ".tmp" });
+  const mode = (await Deno.stat(path)).mode;
+  // The backup holds what the file held (upstream keys, the admin token's digest…): it gets the
+  // file's mode, never the umask's default (0644 let every local user read a 0640 config's secrets).
+  await replaceFile(`${path}.bak`, before, mode);
+  await replaceFile(path, after, mode);
+  return result;
+}
+
+/**
+ * Replaces `path` by a file holding `text`, atomically: written to a temporary file in the same
+ * directory (created 0600), synced, given `mode`, then renamed over `path`. Readers see the old
+ * file or the new one, and the new one is never readable by more than `mode` allows, not even for
+ * an instant (a file written in place keeps the mode it had, and a new one gets the umask's).
+ */
+async function replaceFile(path: string, text: string, mode: number | null): Promise<void> {
+  const temp = await Deno.makeTempFile({ dir: dirname(path), prefix: ".dairouter-", suffix: ".tmp" });
   try {
-    const mode = (await Deno.stat(path)).mode;
     const file = await Deno.open(temp, { write: true, truncate: true });
     try {
-      const bytes = new TextEncoder().encode(after);
+      const bytes = new TextEncoder().encode(text);
       for (let offset = 0; offset < bytes.length;) offset += await file.write(bytes.subarray(offset));
       await file.sync();
     } finally {
       file.close();
     }
     if (mode !== null) await Deno.chmod(temp, mode & 0o777);
-    await Deno.writeTextFile(`${path}.bak`, before);
     await Deno.rename(temp, path);
   } catch (err) {
     await Deno.remove(temp).catch(() => {});
     throw err;
   }
-  return result;
 }
 
 function readSource(path: string, maxBytes: number): string {

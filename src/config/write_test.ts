@@ -48,6 +48,32 @@ Deno.test("updateYamlFile() edits the document, keeps comments and the previous 
   });
 });
 
+Deno.test("updateYamlFile() gives <file>.bak the file's mode (0640, 0600), even over an older 0644 one", async () => {
+  await withFile(async (file, dir) => {
+    const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
+    const edit = (weight: number) =>
+      updateYamlFile(
+        file,
+        (doc) => doc.setIn(["model", "services", "chat", "instances", 0, "weight"], weight),
+      );
+    await edit(2);
+    assert.equal(await modeOf(`${file}.bak`), 0o640, "a new backup");
+    assert.equal(await modeOf(file), 0o640);
+
+    // A backup left by an older version (or written by hand) with a wider mode is replaced.
+    await Deno.chmod(`${file}.bak`, 0o644);
+    await Deno.chmod(file, 0o600);
+    const before = await Deno.readTextFile(file);
+    await edit(3);
+    assert.equal(await modeOf(`${file}.bak`), 0o600, "an existing backup");
+    assert.equal(await modeOf(file), 0o600);
+    assert.equal(await Deno.readTextFile(`${file}.bak`), before);
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names.sort(), ["dairouter.yaml", "dairouter.yaml.bak"], "no temporary file left behind");
+  });
+});
+
 Deno.test("updateYamlFile() leaves the file untouched when the result is invalid", async () => {
   await withFile(async (file) => {
     await assert.rejects(
