@@ -10,7 +10,9 @@
  *
  * Apart from the states, `park(untilMs)` honours an upstream's own "come back later" (429/503
  * with `Retry-After`): requests are refused until then, but the breaker does not open, because
- * the instance is healthy, only busy.
+ * the instance is healthy, only busy. A park lasts at most {@linkcode MAX_PARK_MS} from when it is
+ * set (or restored): nothing but time ends it — probes do not — so one answer must not be able to
+ * take an instance out for a day.
  *
  * @module
  */
@@ -45,7 +47,10 @@ export interface CircuitBreaker {
   onFailure(): void;
   /** An admitted request ended without a verdict (client abort, 4xx): frees its trial slot. */
   onIgnored(): void;
-  /** Refuses requests until `untilMs` (absolute) without opening; a later instant extends it. */
+  /**
+   * Refuses requests until `untilMs` (absolute) without opening; a later instant extends it. At
+   * most {@linkcode MAX_PARK_MS} from now: a later instant is cut to that.
+   */
   park(untilMs: number): void;
   /** Until when requests are refused by {@linkcode CircuitBreaker.park} (0 = never parked). */
   readonly parkedUntil: number;
@@ -59,6 +64,28 @@ export interface CircuitBreaker {
 export type BreakerChangeListener = (from: BreakerState, to: BreakerState) => void;
 
 const STATES: readonly BreakerState[] = ["closed", "open", "half_open"];
+
+/**
+ * The longest an upstream's `Retry-After` parks its instance: 5 minutes. Long enough to honour in
+ * full what inference servers mean by it (a model loading, a rate window of a minute or two); short
+ * enough that one answer with a wild value (`86400` from a maintenance page, a proxy or a bug)
+ * costs at most that long, since a parked instance is readmitted by time only. Once it is over, the
+ * next request tries the instance again, and is parked anew if it is still busy. The gateway's own
+ * `Retry-After` to clients, taken from the upstream's, is capped alike.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createBreaker, MAX_PARK_MS } from "./mod.ts";
+ * const breaker = createBreaker(
+ *   { enabled: true, failureThreshold: 5, timeoutMs: 60_000, successThreshold: 1, halfOpenMaxCalls: 1 },
+ *   () => 0,
+ * );
+ * breaker.park(86_400_000); // Retry-After: 86400
+ * assert.equal(breaker.parkedUntil, MAX_PARK_MS);
+ * ```
+ */
+export const MAX_PARK_MS = 5 * 60_000;
 
 /**
  * Returns `value` as a {@linkcode BreakerSnapshot}, or `undefined` when it is not one (for data
@@ -227,9 +254,9 @@ export function createBreaker(
       if (state === "half_open") trials = Math.max(0, trials - 1);
     },
     park(untilMs) {
-      if (typeof untilMs === "number" && untilMs > parkedUntil && Number.isFinite(untilMs)) {
-        parkedUntil = untilMs;
-      }
+      if (typeof untilMs !== "number" || Number.isNaN(untilMs)) return;
+      const until = Math.min(untilMs, clock() + MAX_PARK_MS);
+      if (until > parkedUntil) parkedUntil = until;
     },
     snapshot() {
       refresh();
@@ -240,7 +267,8 @@ export function createBreaker(
       successes = s.state === "half_open" ? Math.min(s.successes, successThreshold - 1) : 0;
       trials = 0;
       openUntil = s.state === "open" ? s.openUntil : 0;
-      parkedUntil = Math.max(parkedUntil, s.parkedUntil);
+      // A park stored by an older release (or another replica) is bounded like a fresh one.
+      parkedUntil = Math.max(parkedUntil, Math.min(s.parkedUntil, clock() + MAX_PARK_MS));
       move(s.state);
     },
   };

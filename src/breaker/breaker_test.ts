@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { BreakerConfig, BreakerState } from "../types.ts";
-import { createBreaker, parseBreakerSnapshot } from "./mod.ts";
+import { createBreaker, MAX_PARK_MS, parseBreakerSnapshot } from "./mod.ts";
 
 const CONFIG: BreakerConfig = {
   enabled: true,
@@ -166,6 +166,27 @@ Deno.test("createBreaker() park() refuses until the given instant without openin
   assert.deepEqual(changes, []);
   breaker.park(NaN);
   assert.equal(breaker.parkedUntil, 12_000);
+});
+
+Deno.test("createBreaker() park() lasts at most MAX_PARK_MS from now, however far the instant asked", () => {
+  const { breaker, clock } = setup();
+  breaker.park(10_000 + 86_400_000); // Retry-After: 86400
+  assert.equal(breaker.parkedUntil, 10_000 + MAX_PARK_MS);
+  breaker.park(Infinity);
+  assert.equal(breaker.parkedUntil, 10_000 + MAX_PARK_MS, "an endless park is bounded too");
+  clock.now = 10_000 + MAX_PARK_MS - 1;
+  assert.equal(breaker.canPass(), false);
+  clock.now = 10_000 + MAX_PARK_MS;
+  assert.equal(breaker.tryAcquire(), true, "readmitted once the bound has passed");
+  breaker.park(clock.now + 86_400_000); // parked anew by the next such answer, as long again
+  assert.equal(breaker.parkedUntil, clock.now + MAX_PARK_MS);
+});
+
+Deno.test("createBreaker() restore() bounds a stored park like a fresh one", () => {
+  const a = setup();
+  const stored = { state: "closed" as const, failures: 0, successes: 0, openUntil: 0, parkedUntil: 9e15 };
+  a.breaker.restore(stored);
+  assert.equal(a.breaker.parkedUntil, 10_000 + MAX_PARK_MS);
 });
 
 Deno.test("createBreaker() park() also holds back half_open trials", () => {

@@ -22,5 +22,6 @@ export {
   type BreakerSnapshot,
   type CircuitBreaker,
   createBreaker,
+  MAX_PARK_MS,
   parseBreakerSnapshot,
 } from "./breaker.ts";

@@ -8,6 +8,7 @@
 import type { HeaderList } from "../header_list.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
 import { isErrorEvent, upstreamErrorMessage } from "../adapters/mod.ts";
+import { MAX_PARK_MS } from "../breaker/mod.ts";
 
 const DECODER = new TextDecoder();
 
@@ -76,21 +77,25 @@ export async function readToEnd(
 }
 
 /**
- * Parses `Retry-After` (delay-seconds or an HTTP date, RFC 9110 §10.2.3) into ms.
+ * Parses `Retry-After` (delay-seconds or an HTTP date, RFC 9110 §10.2.3) into ms, at most `max`:
+ * by default {@linkcode MAX_PARK_MS}, the longest the wait parks the instance, so that what the
+ * gateway tells its own clients (the 503's or 429's `Retry-After`) matches when it tries the
+ * instance again.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseRetryAfter } from "./upstream_body.ts";
  * assert(parseRetryAfter("3", 0) === 3000 && parseRetryAfter(null, 0) === undefined);
+ * assert.equal(parseRetryAfter("86400", 0), 300_000); // a day asked, 5 minutes kept
  * ```
  */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
+export function parseRetryAfter(value: string | null, now: number, max = MAX_PARK_MS): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(max, Math.round(seconds * 1000));
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : Math.min(max, Math.max(0, date - now));
 }
 
 /** Reads at most about `max` bytes of a body and releases the connection. */

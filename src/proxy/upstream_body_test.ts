@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { MAX_PARK_MS } from "../breaker/mod.ts";
 import { HeaderList } from "../header_list.ts";
 import { chunkReader } from "./chunk_reader.ts";
 import {
@@ -43,6 +44,16 @@ Deno.test("errorSnippet() and parseRetryAfter() read what a failed answer says",
     60_000,
   );
   assert.equal(parseRetryAfter("soon", 0), undefined);
+});
+
+Deno.test("parseRetryAfter() keeps at most MAX_PARK_MS of a wait, in seconds or as a date", () => {
+  assert.equal(parseRetryAfter("86400", 0), MAX_PARK_MS);
+  assert.equal(parseRetryAfter("300", 0), MAX_PARK_MS);
+  assert.equal(parseRetryAfter("299", 0), 299_000);
+  assert.equal(parseRetryAfter("1e308", 0), MAX_PARK_MS);
+  const now = Date.parse("Wed, 21 Oct 2015 07:28:00 GMT");
+  assert.equal(parseRetryAfter("Thu, 22 Oct 2015 07:28:00 GMT", now), MAX_PARK_MS);
+  assert.equal(parseRetryAfter("86400", 0, 1000), 1000, "another bound when asked");
 });
 
 Deno.test("endsWithDone() tells a complete SSE answer from a cut one", () => {
