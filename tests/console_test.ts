@@ -11,7 +11,16 @@ import { type FakeUpstream, startFakeUpstream } from "./fakes/openai_upstream.ts
 
 const TOKEN = "console-admin-token-0123456789";
 const CLIENT_KEY = "sk-console-client-key-01";
-const SECRETS = [TOKEN, CLIENT_KEY, "sk-upstream-secret-777", "hunter2-password", "x-secret-header-value"];
+/** Upstream header values whose names no secret-looking pattern catches (security review). */
+const HEADER_SECRETS = ["ocp-apim-value-0101", "x-signature-value-0202", "vault-credential-0303"];
+const SECRETS = [
+  TOKEN,
+  CLIENT_KEY,
+  "sk-upstream-secret-777",
+  "hunter2-password",
+  "x-secret-header-value",
+  ...HEADER_SECRETS,
+];
 
 const yamlFor = (a: FakeUpstream, extra = "") =>
   `model:
@@ -22,7 +31,12 @@ const yamlFor = (a: FakeUpstream, extra = "") =>
         - name: m
           base-url: "${a.url.replace("http://", "http://ops:hunter2-password@")}"
           api-key: sk-upstream-secret-777
-          headers: { X-Secret-Token: x-secret-header-value }
+          headers:
+            X-Secret-Token: x-secret-header-value
+            Ocp-Apim-Subscription-Key: ${HEADER_SECRETS[0]}
+            X-Signature: ${HEADER_SECRETS[1]}
+            X-Vault-Credential: ${HEADER_SECRETS[2]}
+            anthropic-version: "2023-06-01"
         - { name: m, base-url: "${a.url}", enabled: false }
 admin:
   token: ${TOKEN}
@@ -207,6 +221,41 @@ Deno.test("console: nothing the feed sends holds a secret (keys, URL passwords, 
     assert.match(text, /"status":502/, "the error is listed");
     assert.match(text, /"url":"http:\/\/127\.0\.0\.1:\d+"/, "URLs without their credentials");
     for (const secret of [...SECRETS, "a secret prompt 4242"]) assert.ok(!text.includes(secret), secret);
+  });
+});
+
+Deno.test("console and admin API: upstream header values are hidden unless public, their names shown", async () => {
+  const expected = {
+    "X-Secret-Token": "[redacted]",
+    "Ocp-Apim-Subscription-Key": "[redacted]",
+    "X-Signature": "[redacted]",
+    "X-Vault-Credential": "[redacted]",
+    "anthropic-version": "2023-06-01",
+  };
+  await withConsole("console: { enabled: true, public-read: true }\n", async ({ get }) => {
+    const anonymous = await feedText(await get("/ui/api/feed"));
+    const hello = JSON.parse(/event: hello\ndata: (.*)\n/.exec(anonymous)![1]);
+    assert.equal(hello.access, "read");
+    assert.deepEqual(hello.config.services.chat.instances[0].headers, expected);
+    type Shown = { headers: unknown };
+    const views: [string, (body: unknown) => unknown][] = [
+      [
+        "/admin/config",
+        (b) => (b as { services: { chat: { instances: Shown[] } } }).services.chat.instances[0].headers,
+      ],
+      ["/admin/services/chat/instances", (b) => (b as { instances: Shown[] }).instances[0].headers],
+      ["/admin/services/chat/instances/0", (b) => (b as Shown).headers],
+    ];
+    for (const [path, headersOf] of views) {
+      const res = await get(path, bearer(TOKEN));
+      assert.equal(res.status, 200, path);
+      const text = await res.text();
+      for (const secret of SECRETS) assert.ok(!text.includes(secret), `${path} shows ${secret}`);
+      assert.deepEqual(headersOf(JSON.parse(text)), expected, path);
+    }
+    for (const secret of SECRETS) {
+      assert.ok(!anonymous.includes(secret), `the anonymous feed shows ${secret}`);
+    }
   });
 });
 
