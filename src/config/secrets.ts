@@ -10,8 +10,12 @@ import { SERVICE_KINDS } from "../types.ts";
 import { baseUrlSecrets } from "./base_url.ts";
 import type { Config } from "./types.ts";
 
-/** Header names whose values are credentials. */
-const CREDENTIAL_HEADER = /auth|key|token|secret/i;
+/**
+ * Header names whose values are credentials, masked in logs wherever they appear. Broader than a
+ * list of known names, narrower than every header (`redact.ts` hides every value but a few public
+ * ones from views): masking `X-Team: blue` would blank every "blue" in the log.
+ */
+const CREDENTIAL_HEADER = /auth|key|token|secret|signature|credential|pass|cookie|session/i;
 
 /**
  * The secret values of `config`, for the logger's `secrets`.
@@ -22,9 +26,9 @@ const CREDENTIAL_HEADER = /auth|key|token|secret/i;
  * import { parseConfig } from "./load.ts";
  * import { configSecrets } from "./secrets.ts";
  * const yaml = 'model:\n  services:\n    chat:\n      instances:\n' +
- *   '        - { name: m, base-url: "http://127.0.0.1:9", api-key: sk-one-1234567890, headers: { X-Api-Key: k2-abcdef, X-Team: blue } }\n';
+ *   '        - { name: m, base-url: "http://127.0.0.1:9", api-key: sk-one-1234567890, headers: { X-Api-Key: k2-abcdef, X-Team: blue, X-Vault-Credential: v3-abcdef } }\n';
  * const { config } = parseConfig(yaml, { source: "x.yaml", env: {} });
- * assert.deepEqual(configSecrets(config), ["sk-one-1234567890", "k2-abcdef"]);
+ * assert.deepEqual(configSecrets(config), ["sk-one-1234567890", "k2-abcdef", "v3-abcdef"]);
  * ```
  */
 export function configSecrets(config: Config): string[] {
