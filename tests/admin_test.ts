@@ -280,6 +280,41 @@ Deno.test("admin: concurrent changes are applied one after the other, none lost"
   });
 });
 
+Deno.test("admin: concurrent edits by id on replicas sharing a name each hit their own instance", async () => {
+  await withAdmin(async ({ admin, gw, b, file }) => {
+    for (const id of ["gpu-a", "gpu-b", "gpu-c", "gpu-d"]) {
+      const res = await admin("POST", "/services/chat/instances", {
+        name: "r",
+        baseUrl: b.url,
+        instanceId: id,
+      });
+      assert.equal(res.status, 201);
+      await res.body?.cancel();
+    }
+    // Sent together: each is resolved when its turn comes, against the file as it is then.
+    const [removeA, drainC, removeB1, removeB2] = await Promise.all([
+      admin("DELETE", "/services/chat/instances/gpu-a"),
+      admin("PATCH", "/services/chat/instances/gpu-c", { enabled: false }),
+      admin("DELETE", "/services/chat/instances/gpu-b"),
+      admin("DELETE", "/services/chat/instances/gpu-b"),
+    ]);
+    assert.equal(removeA.status, 200);
+    assert.equal(drainC.status, 200);
+    const drained = await drainC.json();
+    assert.deepEqual([drained.id, drained.enabled], ["gpu-c", false]);
+    assert.deepEqual([removeB1.status, removeB2.status].sort(), [200, 404], "the same DELETE twice: once");
+    await Promise.all([removeA, removeB1, removeB2].map((r) => r.body?.cancel()));
+    const live = gw.gateway.runtime().config.services.chat.instances.map((i) => [i.id, i.enabled]);
+    assert.deepEqual(live.slice(2), [["gpu-c", false], ["gpu-d", true]]);
+    const written = parseConfig(await Deno.readTextFile(file), { source: file, env: { ADMIN_TOKEN: TOKEN } });
+    assert.deepEqual(
+      written.config.services.chat.instances.map((i) => [i.id, i.enabled]),
+      live,
+      "the file holds what runs",
+    );
+  });
+});
+
 Deno.test("admin: with admin.listen it answers on its own listener only", async () => {
   await withAdmin(async ({ gw, admin, file }) => {
     const text = (await Deno.readTextFile(file)).replace("admin:\n", 'admin:\n  listen: "127.0.0.1:0"\n');

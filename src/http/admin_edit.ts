@@ -203,11 +203,46 @@ export function instancesSeq(doc: Document, service: YAMLMap, create: boolean): 
   return seq;
 }
 
+/** What an instance is known as: its id, and the name and base-url the id is built from. */
+export interface InstanceIdentity {
+  readonly id: string;
+  readonly name: string;
+  readonly baseUrl: string;
+}
+
+/** A scalar's text as written, when it is literal (no `${…}` to fill, which the loader would change). */
+function literalText(node: unknown): string | undefined {
+  if (!isScalar(node) || node.value === null || typeof node.value === "object") return undefined;
+  const text = String(node.value);
+  return text.includes("${") ? undefined : text.trim();
+}
+
 /**
- * The mapping of instance `index`, checked against the name the running config has for it: when
- * the file was edited by hand since the last reload, indexes may point elsewhere (409).
+ * The mapping of instance `index`, checked against the instance it must be (found at that index
+ * when the same document was loaded): the `instance-id`, `name` and `base-url` written there must
+ * be that instance's, where they are literal. Replicas share a name, so the name alone does not
+ * tell them apart; a mismatch means the list in the file is not the list the loader read (409).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDocument } from "yaml";
+ * import { instanceMap } from "./admin_edit.ts";
+ * const doc = parseDocument(
+ *   "model:\n  services:\n    chat:\n      instances:\n" +
+ *     "        - { name: m, base-url: http://127.0.0.1:1 }\n        - { name: m, base-url: http://127.0.0.1:2 }\n",
+ * );
+ * const second = { id: "chat/m@http://127.0.0.1:2", name: "m", baseUrl: "http://127.0.0.1:2" };
+ * assert.equal(instanceMap(doc, "chat", 1, second).get("base-url"), "http://127.0.0.1:2");
+ * assert.throws(() => instanceMap(doc, "chat", 0, second), /base-url/);
+ * ```
  */
-export function instanceMap(doc: Document, kind: ServiceKind, index: number, name: string): YAMLMap {
+export function instanceMap(
+  doc: Document,
+  kind: ServiceKind,
+  index: number,
+  expected: InstanceIdentity,
+): YAMLMap {
   const service = serviceMap(doc, kind, false);
   const seq = service && instancesSeq(doc, service, false);
   const item = seq?.items[index];
@@ -219,13 +254,19 @@ export function instanceMap(doc: Document, kind: ServiceKind, index: number, nam
     );
   }
   if (!isMap(item)) throw conflict(`Instance ${index} of ${kind} is not a plain mapping in the file.`);
-  const written = findPair(item, "name", false)?.value;
-  const fileName = isScalar(written) ? String(written.value) : undefined;
-  if (fileName !== undefined && !fileName.includes("${") && fileName !== name) {
-    throw conflict(
-      `Instance ${index} of ${kind} is "${fileName}" in the file but "${name}" in the running config: ` +
-        "the file changed since it was loaded; reload it first.",
-    );
+  const checks: Array<[string, string, (written: string) => string]> = [
+    ["instance-id", expected.id, (w) => w],
+    ["name", expected.name, (w) => w],
+    ["base-url", expected.baseUrl, (w) => w.replace(/\/+$/, "")],
+  ];
+  for (const [key, value, normalise] of checks) {
+    const written = literalText(findPair(item, key, false)?.value);
+    if (written !== undefined && normalise(written) !== value) {
+      throw conflict(
+        `Instance ${index} of ${kind} has the ${key} "${written}" in the file, not "${value}": ` +
+          "the file is not the list the change was resolved against; reload it and retry.",
+      );
+    }
   }
   return item;
 }

@@ -10,9 +10,9 @@ import { Hono } from "hono";
 import { type Document, YAMLMap } from "yaml";
 import type { ReadFile } from "../config/access.ts";
 import { normalizeKey } from "../config/keys.ts";
-import { ConfigError, loadConfigFile, parseConfig } from "../config/load.ts";
+import { ConfigError, loadConfigFile, type LoadResult, parseConfig } from "../config/load.ts";
 import { redactConfig } from "../config/redact.ts";
-import type { Config, ConfigWarning } from "../config/types.ts";
+import type { Config, ConfigWarning, InstanceConfig } from "../config/types.ts";
 import { updateYamlFile } from "../config/write.ts";
 import { BadRequestError, errorResponse, NotFoundError } from "../errors.ts";
 import type { Logger } from "../observe/logger.ts";
@@ -87,6 +87,40 @@ function indexOf(config: Config, kind: ServiceKind, ref: string): number {
   return index;
 }
 
+/**
+ * The id instance `ref` means when the request arrives: an index is pinned to the instance the
+ * running config has there, the one the caller saw in its listing. Changes queued before this one
+ * may still move it (a removal before it) or remove it; {@linkcode locate} finds it again.
+ */
+function idOf(config: Config, kind: ServiceKind, ref: string): string {
+  return /^\d+$/.test(ref) ? config.services[kind].instances[indexOf(config, kind, ref)].id : ref;
+}
+
+/**
+ * Where instance `id` is in the file as it is now (`file`, loaded from it inside the serialised
+ * step), with what the file says of it. Positions are never carried over from before the wait: a
+ * change ahead in the queue may have removed or moved instances, and replicas share their name.
+ */
+function locate(
+  file: Config,
+  running: Config,
+  kind: ServiceKind,
+  id: string,
+  ref: string,
+): { index: number; instance: InstanceConfig } {
+  const list = file.services[kind].instances;
+  const index = list.findIndex((i) => i.id === id);
+  if (index >= 0) return { index, instance: list[index] };
+  if (running.services[kind].instances.some((i) => i.id === id)) {
+    throw conflict(
+      `Instance "${id}" of ${kind} is in the running config but not in the file: the file changed since it ` +
+        "was loaded; reload it first.",
+    );
+  }
+  const was = id === ref ? "" : ` (instance ${ref} when the request arrived; a change before it removed it)`;
+  throw new NotFoundError(`Service ${kind} has no instance "${id}"${was}.`, "instance_not_found", null);
+}
+
 /** The instances of a service as the API shows them: config (redacted), index and live state. */
 function instanceViews(rt: Runtime, kind: ServiceKind): Record<string, unknown>[] {
   const shown = redactConfig(rt.config) as { services: Record<ServiceKind, { instances: object[] }> };
@@ -149,19 +183,36 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
   };
   const fileOf = () => options.file ?? gateway.runtime().config.source;
 
-  /** Edits the file, validates, writes, reloads — one change at a time. */
-  const change = (what: string, mutate: (doc: Document) => void, checkKeys = true): Promise<Runtime> => {
+  /**
+   * Edits the file, validates, writes, reloads — one change at a time. `mutate` gets the document
+   * and the configuration the file holds as it is read for this change (before `mutate`), to find
+   * what it edits; `what` names the change for the log once `mutate` ran.
+   */
+  const change = (
+    what: () => string,
+    mutate: (doc: Document, current: () => Config) => void,
+    checkKeys = true,
+  ): Promise<Runtime> => {
     const run = async () => {
       const file = fileOf();
       const parseOptions = { source: file, env, ...(options.readFile ? { readFile: options.readFile } : {}) };
       let config: Config;
       try {
         ({ config } = await updateYamlFile(file, (doc) => {
+          const loaded = loadDocument(doc, parseOptions);
+          const current = () => {
+            if (loaded instanceof Error) {
+              throw conflict(`The file does not load as it is now; fix it first. ${loaded.message}`);
+            }
+            return loaded.config;
+          };
           // Keys the loader only warns about (JAiRouter/Spring keys it ignores) are refused from the API.
-          const before = checkKeys ? ignoredKeys(doc, parseOptions) : new Map<string, ConfigWarning>();
-          mutate(doc);
+          const before = checkKeys ? unknownKeys(loaded) : new Map<string, ConfigWarning>();
+          mutate(doc, current);
           if (!checkKeys) return;
-          const added = [...ignoredKeys(doc, parseOptions)].filter(([path]) => !before.has(path));
+          const added = [...unknownKeys(loadDocument(doc, parseOptions))].filter(([path]) =>
+            !before.has(path)
+          );
           if (added.length > 0) {
             const list = added.map(([path, w]) => (w.line === undefined ? path : `${path} (line ${w.line})`))
               .join("; ");
@@ -173,7 +224,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
         throw error;
       }
       gateway.reload(config);
-      gateway.logger.info("admin change applied", { event: "admin", change: what, source: file });
+      gateway.logger.info("admin change applied", { event: "admin", change: what(), source: file });
       options.changed?.(file);
       return gateway.runtime();
     };
@@ -199,7 +250,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
     const kind = serviceOf(c.req.param("service") ?? "");
     const body = await jsonObject(c.req.raw, gateway);
     let index = -1;
-    const rt = await change(`add instance to ${kind}`, (doc) => {
+    const rt = await change(() => `add instance to ${kind}`, (doc) => {
       const service = serviceMap(doc, kind, true)!;
       const seq = instancesSeq(doc, service, true)!;
       index = seq.items.length;
@@ -212,14 +263,16 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
 
   const edit = (mode: AssignMode) => async (c: import("hono").Context) => {
     const kind = serviceOf(c.req.param("service") ?? "");
-    const config = gateway.runtime().config;
-    const index = indexOf(config, kind, c.req.param("ref") ?? "");
-    const name = config.services[kind].instances[index].name;
+    const ref = c.req.param("ref") ?? "";
+    const id = idOf(gateway.runtime().config, kind, ref);
     const body = await jsonObject(c.req.raw, gateway);
+    let index = -1;
     const rt = await change(
-      `${mode === "merge" ? "patch" : "replace"} instance ${index} of ${kind}`,
-      (doc) => {
-        assignMap(doc, instanceMap(doc, kind, index, name), body, mode);
+      () => `${mode === "merge" ? "patch" : "replace"} instance ${index} of ${kind}`,
+      (doc, current) => {
+        const found = locate(current(), gateway.runtime().config, kind, id, ref);
+        index = found.index;
+        assignMap(doc, instanceMap(doc, kind, index, found.instance), body, mode);
       },
     );
     return c.json(instanceViews(rt, kind)[index]);
@@ -229,14 +282,16 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
 
   app.delete("/services/:service/instances/:ref", async (c) => {
     const kind = serviceOf(c.req.param("service") ?? "");
-    const config = gateway.runtime().config;
-    const index = indexOf(config, kind, c.req.param("ref") ?? "");
-    const removed = config.services[kind].instances[index];
-    await change(`remove instance ${index} of ${kind}`, (doc) => {
-      instanceMap(doc, kind, index, removed.name);
+    const ref = c.req.param("ref") ?? "";
+    const id = idOf(gateway.runtime().config, kind, ref);
+    let index = -1;
+    await change(() => `remove instance ${index} of ${kind}`, (doc, current) => {
+      const found = locate(current(), gateway.runtime().config, kind, id, ref);
+      index = found.index;
+      instanceMap(doc, kind, index, found.instance);
       removeInstance(doc, kind, index);
     }, false);
-    return c.json({ removed: { index, id: removed.id } });
+    return c.json({ removed: { index, id } });
   });
 
   // Re-reads the file, as SIGHUP does; an invalid file is a 400 and the running config stays.
@@ -288,7 +343,7 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
       );
     }
     const body = remove ? null : await jsonObject(c.req.raw, gateway);
-    const rt = await change(`${remove ? "remove" : "set"} ${name} of ${kind}`, (doc) => {
+    const rt = await change(() => `${remove ? "remove" : "set"} ${name} of ${kind}`, (doc) => {
       setServiceBlock(doc, kind, name, body);
     }, !remove);
     const svc = rt.config.services[kind];
@@ -304,16 +359,22 @@ export function adminRoutes(gateway: AdminGateway, options: AdminOptions): Hono 
   return app;
 }
 
-/** Keys the loader would ignore in `doc` (unknown keys), by written path. */
-function ignoredKeys(
+/** `doc` loaded as the gateway would load it, or why it does not load. */
+function loadDocument(
   doc: Document,
   options: { source: string; env: Readonly<Record<string, string>>; readFile?: ReadFile },
-): Map<string, ConfigWarning> {
+): LoadResult | ConfigError {
   try {
-    const { warnings } = parseConfig(doc.toString({ lineWidth: 0 }), options);
-    return new Map(warnings.filter((w) => w.kind === "unknown-key").map((w) => [w.path, w]));
-  } catch {
-    // An invalid document: updateYamlFile words the problems (with lines) when it validates.
-    return new Map();
+    return parseConfig(doc.toString({ lineWidth: 0 }), options);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
   }
+}
+
+/** Keys the loader ignores (unknown keys) in a loaded document, by written path. */
+function unknownKeys(loaded: LoadResult | ConfigError): Map<string, ConfigWarning> {
+  // An invalid document: updateYamlFile words the problems (with lines) when it validates.
+  if (loaded instanceof ConfigError) return new Map();
+  return new Map(loaded.warnings.filter((w) => w.kind === "unknown-key").map((w) => [w.path, w]));
 }
