@@ -27,7 +27,9 @@ export const DEFAULT_KV_SATURATION = 0.9;
  * The work waiting at an instance, in requests: `WAITING_WEIGHT × waiting + running` from a
  * trusted engine load, else the gateway's `inFlight`. A KV cache above `saturation` multiplies it,
  * up to (1 + KV_PENALTY) at a full cache — an engine that must evict or preempt answers late,
- * even with a short queue — and adds as much as that much work when it is idle.
+ * even with a short queue — and adds as much as that much work when it is idle. A load whose work
+ * is NaN is no reading: judged by `inFlight` like a missing one, never as idle (0); `src/signals`
+ * refuses non-finite totals already, this keeps the strategy safe from any other source.
  *
  * @example
  * ```ts
@@ -41,7 +43,8 @@ export const DEFAULT_KV_SATURATION = 0.9;
 export function engineWork(inFlight: number, load: EngineLoad | undefined, saturation: number): number {
   let work = inFlight;
   if (load !== undefined && (load.waiting !== undefined || load.running !== undefined)) {
-    work = WAITING_WEIGHT * (load.waiting ?? 0) + (load.running ?? 0);
+    const reported = WAITING_WEIGHT * (load.waiting ?? 0) + (load.running ?? 0);
+    if (!Number.isNaN(reported)) work = reported;
   }
   const kv = load?.kvUsage;
   if (kv !== undefined && kv > saturation) {

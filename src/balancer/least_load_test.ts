@@ -69,3 +69,14 @@ Deno.test("leastLoad() shares idle members by weight (5:3:2) when nothing is que
   const counts = countPicks(s, 1000, () => ({ load: () => idle }));
   assertShares(counts, { a: 0.5, b: 0.3, c: 0.2 }, 0.001);
 });
+
+Deno.test("engineWork() judges a NaN load by in-flight, like a missing one, never as idle; Infinity is full", () => {
+  assert.equal(engineWork(3, { waiting: NaN, running: NaN }, 0.9), 3);
+  assert.equal(engineWork(3, { waiting: 1, running: NaN }, 0.9), 3);
+  assert.equal(engineWork(3, { running: Infinity }, 0.9), Infinity);
+  const members = endpoints([1, 1]);
+  members[0].stats.inFlight = 2;
+  const s = leastLoad(members, testOptions());
+  const load = loads({ a: { waiting: NaN, running: NaN }, b: { waiting: 0, running: 1 } });
+  assert.deepEqual([...countPicks(s, 4, () => ({ load }))], [["b", 4]], "a: 2 in flight > b: 1 running");
+});

@@ -90,7 +90,10 @@ export function hasRoom(u: Slotted, maxEngineQueue: number | undefined): boolean
   const load = engineLoadOf(u);
   if (load === undefined) return true;
   const waiting = load.waiting ?? 0;
-  const queues = waiting > 0 || (load.batch !== undefined && (load.running ?? 0) >= load.batch);
+  const running = load.running ?? 0;
+  // NaN is no reading: judged as a missing one (`max-concurrency` alone), as `engineWork` does.
+  if (Number.isNaN(waiting) || Number.isNaN(running)) return true;
+  const queues = waiting > 0 || (load.batch !== undefined && running >= load.batch);
   return !queues || waiting < maxEngineQueue;
 }
 

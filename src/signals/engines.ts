@@ -16,7 +16,10 @@
  * `dp_rank`, Triton's `version`); KV use takes the fullest cache. When the engine labels series
  * by model, only the series of the instance's model count, unless none match (one model under
  * another name): then all of them do. SGLang series of a tensor/pipeline rank other than 0 repeat
- * rank 0's queue and are skipped. Values that are not finite are ignored.
+ * rank 0's queue and are skipped. Values that are not finite are ignored. A total that is not
+ * finite even so (two finite series of 1e308 sum to Infinity) is no count of requests: such a
+ * reading is unusable ({@linkcode unusableReading}), and the scrape that brought it fails like one
+ * that brought garbage — the instance is judged as if it had no signal, never as idle.
  *
  * @module
  */
@@ -109,8 +112,30 @@ function combine(
 }
 
 /**
+ * Why `reading` cannot be routed on, or `undefined` when it can: a queue, batch or KV use that is
+ * not a finite number ≥ 0. Such values come only from totals that overflow; read on, they would
+ * turn into `Infinity − Infinity = NaN` in the correction, which a strategy cannot rank.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unusableReading } from "./engines.ts";
+ * assert.equal(unusableReading({ waiting: 2, running: 8 }), undefined);
+ * assert.equal(unusableReading({ waiting: 0, running: Infinity }), "running is Infinity, not a finite count");
+ * ```
+ */
+export function unusableReading(reading: EngineReading): string | undefined {
+  for (const field of ["waiting", "running", "kvUsage"] as const) {
+    const v = reading[field];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) return `${field} is ${v}, not a finite count`;
+  }
+  return undefined;
+}
+
+/**
  * Turns a scrape's samples into a reading for the instance serving `model`; `undefined` when the
- * scrape held none of the engine's load metrics (wrong engine, wrong path, or garbage).
+ * scrape held none of the engine's load metrics (wrong engine, wrong path, or garbage). Totals are
+ * as summed: check the reading with {@linkcode unusableReading} before routing on it.
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PROM_ENGINES, readPromEngine, wantedNames } from "./engines.ts";
+import { PROM_ENGINES, readPromEngine, unusableReading, wantedNames } from "./engines.ts";
 import { parsePromText } from "./prometheus.ts";
 import { isResident, readOllamaPs } from "./ollama_ps.ts";
 
@@ -74,6 +74,25 @@ Deno.test("a body without the engine's metrics gives no reading; NaN, Inf and ne
     wantedNames(spec),
   );
   assert.deepEqual(readPromEngine(spec, samples, "m"), { running: 0 });
+});
+
+Deno.test("finite series whose total overflows make a reading unusable, not an idle engine", () => {
+  const spec = PROM_ENGINES.vllm;
+  const samples = parsePromText(
+    'vllm:num_requests_running{engine="0",model_name="m"} 1e308\n' +
+      'vllm:num_requests_running{engine="1",model_name="m"} 1e308\n' +
+      'vllm:num_requests_waiting{engine="0",model_name="m"} 1\n',
+    wantedNames(spec),
+  );
+  const reading = readPromEngine(spec, samples, "m")!;
+  assert.deepEqual(reading, { waiting: 1, running: Infinity });
+  assert.equal(unusableReading(reading), "running is Infinity, not a finite count");
+  assert.equal(unusableReading({ waiting: NaN }), "waiting is NaN, not a finite count");
+  assert.equal(
+    unusableReading({ waiting: 1e308, running: 0, kvUsage: 1 }),
+    undefined,
+    "large but finite is a count",
+  );
 });
 
 Deno.test("Ollama /api/ps: loaded models, canonical names, residency", () => {

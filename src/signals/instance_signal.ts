@@ -14,13 +14,15 @@
  *
  * **Trust.** A reading older than `staleAfterMs`, or none at all, is not trusted:
  * {@linkcode InstanceSignal.read} returns `undefined` and strategies fall back to `inFlight`.
- * A failed scrape keeps the previous reading, which then ages out.
+ * A failed scrape keeps the previous reading, which then ages out. So does an unusable reading (a
+ * total that is not finite, `unusableReading`): it is refused, never stored, so the correction
+ * below only ever sees finite counts.
  *
  * @module
  */
 
 import type { Clock, EngineLoad, EngineSignal, EngineSignalStatus } from "../types.ts";
-import type { EngineReading } from "./engines.ts";
+import { type EngineReading, unusableReading } from "./engines.ts";
 import { isResident } from "./ollama_ps.ts";
 
 interface MutableLoad {
@@ -71,8 +73,16 @@ export class InstanceSignal implements EngineSignal {
     this.model = options.model;
   }
 
-  /** Stores a good reading, taken while `inFlight` of the gateway's requests were in flight. */
-  record(reading: EngineReading, inFlight: number): void {
+  /**
+   * Stores a good reading, taken while `inFlight` of the gateway's requests were in flight; returns
+   * false, and notes the failure as {@linkcode InstanceSignal.fail} does, for an unusable one.
+   */
+  record(reading: EngineReading, inFlight: number): boolean {
+    const unusable = unusableReading(reading);
+    if (unusable !== undefined) {
+      this.fail(unusable);
+      return false;
+    }
     this.reading = reading;
     this.at = this.clock();
     this.inFlightAtReading = inFlight;
@@ -84,6 +94,7 @@ export class InstanceSignal implements EngineSignal {
       else if (this.batch !== undefined && reading.running > this.batch) this.batch = reading.running;
     }
     this.error = undefined;
+    return true;
   }
 
   /** Notes a failed scrape; the previous reading is kept and ages out. */

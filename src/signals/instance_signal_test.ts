@@ -96,3 +96,18 @@ Deno.test("engineLoadOf() reads stats.engine with the endpoint's own in-flight c
   };
   assert.equal(engineLoadOf(endpoint)?.running, 3);
 });
+
+Deno.test("InstanceSignal: an unusable reading (a total that overflowed) is refused, noted, and learns no batch", () => {
+  const { time, signal } = setup(3000);
+  assert.equal(signal.record({ waiting: 1, running: Infinity }, 0), false);
+  assert.equal(signal.read(1), undefined, "no reading: judged as unscraped, never as idle");
+  assert.equal(signal.status().error, "running is Infinity, not a finite count");
+  assert.equal(signal.record({ waiting: 1, running: 4 }, 0), true);
+  time.now += 1000;
+  assert.equal(signal.record({ waiting: 0, running: Infinity }, 0), false);
+  const load = signal.read(1)!;
+  assert.deepEqual([load.waiting, load.running, load.batch], [2, 4, 4], "the previous reading stands");
+  assert.equal(signal.status().trusted, true);
+  time.now += 2001;
+  assert.equal(signal.read(1), undefined, "and ages out like after any failed scrape");
+});

@@ -29,6 +29,7 @@ export {
   PROM_ENGINES,
   type PromEngineSpec,
   readPromEngine,
+  unusableReading,
   wantedNames,
 } from "./engines.ts";
 export { engineLoadOf, InstanceSignal } from "./instance_signal.ts";

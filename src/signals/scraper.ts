@@ -11,15 +11,15 @@
  * - `timeoutMs` covers headers and body; `maxBytes` caps the body (the rest is cancelled, and the
  *   scrape counts as failed); lines and samples are bounded by the reader (`prometheus.ts`);
  * - redirects are not followed (a load report judges the host it was asked of);
- * - a failed scrape (network, status, size, garbage, timeout) keeps the previous reading, which
- *   ages out after `stale-after`, and never throws out of the scheduler.
+ * - a failed scrape (network, status, size, garbage, a total that is not finite, timeout) keeps the
+ *   previous reading, which ages out after `stale-after`, and never throws out of the scheduler.
  *
  * @module
  */
 
 import { checkTickerOptions, createTicker, type TickerOptions, timeoutSchedule } from "../ticker.ts";
 import type { LoadSourceKind } from "../types.ts";
-import { type EngineReading, PROM_ENGINES, readPromEngine, wantedNames } from "./engines.ts";
+import { type EngineReading, PROM_ENGINES, readPromEngine, unusableReading, wantedNames } from "./engines.ts";
 import type { InstanceSignal } from "./instance_signal.ts";
 import { readOllamaPs } from "./ollama_ps.ts";
 import { PromTextReader } from "./prometheus.ts";
@@ -153,6 +153,8 @@ async function readReport(
   reader.end();
   const reading = readPromEngine(spec, reader.samples, model);
   if (reading === undefined) throw new ScrapeError("no load metrics found");
+  const unusable = unusableReading(reading);
+  if (unusable !== undefined) throw new ScrapeError(unusable);
   return reading;
 }
 

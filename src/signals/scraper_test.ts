@@ -85,6 +85,26 @@ Deno.test("scraper: every target in one round; errors are per target and keep th
   assert.equal(t.timers.size, 0, "every deadline was cancelled");
 });
 
+Deno.test("scraper: an engine whose totals overflow fails its scrape; its last good reading stands", async () => {
+  const t = manualTimers();
+  const engine = target("overflow");
+  let body = 'vllm:num_requests_running{engine="0"} 2\n';
+  const scraper = createLoadScraper({
+    fetch: fakeFetch({ "http://overflow/metrics": () => new Response(body) }),
+    clock: () => 0,
+    intervalMs: 1000,
+    timeoutMs: 500,
+    targets: () => [engine],
+    schedule: t.schedule,
+  });
+  assert.equal((await scraper.runOnce())[0].result, "ok");
+  body = 'vllm:num_requests_running{engine="0"} 1e308\nvllm:num_requests_running{engine="1"} 1e308\n';
+  const [outcome] = await scraper.runOnce();
+  assert.deepEqual([outcome.result, outcome.detail], ["error", "running is Infinity, not a finite count"]);
+  assert.equal(engine.signal.read(0)?.running, 2);
+  assert.equal(engine.signal.status().error, "running is Infinity, not a finite count");
+});
+
 Deno.test("scraper: a hung target times out alone; it is skipped while busy, and the others go on", async () => {
   const t = manualTimers();
   const hung = target("hung");
