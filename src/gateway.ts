@@ -197,6 +197,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     connect: deps.connect,
     clock: deps.clock,
     logger,
+    metrics,
     onScrape: drainQueues,
   });
   // Attach signals now (so status and metrics show them before the first scrape) and after reloads.

@@ -2,7 +2,9 @@
  * A gateway's background checks: per service, one active health prober (for the instances with
  * an active `health-check`) and one engine load-signal scraper (`load-signals`). Both read their
  * targets from the live table at every round, and both are rebuilt when a reload changes the
- * services' intervals and timeouts.
+ * services' intervals and timeouts. A failed scrape is counted
+ * (`dairouter_engine_scrape_failures_total`), and logged like a health ejection: a `warn` when an
+ * instance's scrapes start failing, an `info` when they recover — once per change, not per scrape.
  *
  * @module
  */
@@ -10,8 +12,14 @@
 import type { Config } from "../config/types.ts";
 import { createProber, isActivelyProbed, planProbe, type Prober, type TcpConnect } from "../health/mod.ts";
 import type { Logger } from "../observe/logger.ts";
+import type { Metrics } from "../observe/metrics.ts";
 import type { Runtime } from "../proxy/runtime.ts";
-import { createLoadScraper, type LoadScraper, type ScrapeTarget } from "../signals/scraper.ts";
+import {
+  createLoadScraper,
+  type LoadScraper,
+  type ScrapeOutcome,
+  type ScrapeTarget,
+} from "../signals/scraper.ts";
 import { scrapeTargets } from "../signals/targets.ts";
 import type { Clock, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
@@ -26,6 +34,8 @@ export interface ChecksOptions {
   readonly connect?: TcpConnect;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Where failed scrapes are counted. */
+  readonly metrics: Pick<Metrics, "recordEngineScrapeFailure">;
   /** A scrape of `kind`'s engines ended: a slot may have freed without a request ending. */
   readonly onScrape: (kind: ServiceKind) => void;
 }
@@ -68,6 +78,19 @@ function makeProbers(config: Config, options: ChecksOptions): Prober[] {
     );
 }
 
+/**
+ * What one scrape of `kind` tells the operator: a failure is counted by instance and reason; the
+ * first failure after good scrapes is a `warn`, the first success after failures an `info`.
+ */
+function reportScrape(kind: ServiceKind, o: ScrapeOutcome, options: ChecksOptions): void {
+  if (o.result === "error") options.metrics.recordEngineScrapeFailure(kind, o.id, o.reason ?? "network");
+  if (o.transition === undefined) return;
+  const fields = { event: "load_signal", service: kind, instance: o.id };
+  if (o.transition === "failing") {
+    options.logger.warn("load signal scrape failing", { ...fields, reason: o.reason, error: o.detail });
+  } else options.logger.info("load signal scrape recovered", fields);
+}
+
 /** One load-signal scraper per service that has `load-signals` on and instances. */
 function makeScrapers(
   config: Config,
@@ -86,7 +109,10 @@ function makeScrapers(
         timeoutMs: s.timeoutMs,
         maxBytes: s.maxBytes,
         targets: () => targets(kind),
-        onScrape: () => options.onScrape(kind),
+        onScrape: (outcome) => {
+          reportScrape(kind, outcome, options);
+          options.onScrape(kind);
+        },
         onError: (error) =>
           options.logger.error("load signal error", { service: kind, error: String(error) }),
       });
@@ -109,7 +135,7 @@ function makeScrapers(
  * const fetchFake = (req: RequestInfo | URL) => (probed.push(new Request(req).url), Promise.resolve(new Response("ok")));
  * const checks = createChecks({
  *   config: () => config, runtime: gateway.runtime, fetch: fetchFake as typeof fetch,
- *   clock: () => 0, logger: gateway.logger, onScrape: () => {},
+ *   clock: () => 0, logger: gateway.logger, metrics: gateway.metrics, onScrape: () => {},
  * });
  * checks.start(); // the first round runs at once
  * await checks.stop();

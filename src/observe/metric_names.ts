@@ -32,6 +32,7 @@ export const METRIC_NAMES = {
   engineQueueDepth: "dairouter_engine_queue_depth",
   engineKvCacheUsage: "dairouter_engine_kv_cache_usage",
   engineSignalAge: "dairouter_engine_signal_age_seconds",
+  engineScrapeFailures: "dairouter_engine_scrape_failures_total",
   queueDepth: "dairouter_queue_depth",
   queueWait: "dairouter_queue_wait_seconds",
   pendingBodyBytes: "dairouter_pending_body_bytes",

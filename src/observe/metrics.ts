@@ -116,6 +116,11 @@ export interface Metrics extends EdgeMetrics {
    * as the engine last reported them (only while that reading is trusted), and the reading's age.
    */
   setEngineSource(fn: () => Iterable<EngineSample>): void;
+  /**
+   * Counts one failed load-signal scrape of `instance`; `reason` is the scraper's fixed word for it
+   * (`timeout`, `status`, `network`, `too_large`, `unreadable`).
+   */
+  recordEngineScrapeFailure(service: ServiceKind, instance: string, reason: string): void;
   /** Registers the function the event-loop lag gauge reads at every scrape (ms; 0 until set). */
   setLoopLagSource(fn: () => number): void;
   /** Registers the function the queue-depth gauge reads at every scrape. */
@@ -282,12 +287,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     (s) => s.ageSeconds,
   );
 
+  const scrapeFailures = new Counter({
+    name: METRIC_NAMES.engineScrapeFailures,
+    help:
+      "Failed load-signal scrapes of an engine, by reason (timeout, status, network, too_large, unreadable).",
+    labelNames: ["service", "instance", "reason"] as const,
+    registers,
+  });
+
   const retriesChild = cached((v) => retries.labels(...v));
   const fallbacksChild = cached((v) => fallbacks.labels(...v));
   const rateLimitedChild = cached((v) => rateLimited.labels(...v));
   const upstreamErrorsChild = cached((v) => upstreamErrors.labels(...v));
   const breakerChild = cached((v) => breaker.labels(...v));
   const healthChild = cached((v) => health.labels(...v));
+  const scrapeFailuresChild = cached((v) => scrapeFailures.labels(...v));
 
   return {
     recordRequest,
@@ -330,6 +344,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setEngineSource(fn) {
       engineSource = fn;
+    },
+    recordEngineScrapeFailure(service, instance, reason) {
+      scrapeFailuresChild(service, instance, reason).inc();
     },
     setLoopLagSource(fn) {
       loopLag = fn;

@@ -102,6 +102,11 @@ export class InstanceSignal implements EngineSignal {
     this.error = error;
   }
 
+  /** The last scrape failed (cleared by the next good reading). */
+  get failing(): boolean {
+    return this.error !== undefined;
+  }
+
   /** Whether a reading exists and is younger than `staleAfterMs`. */
   get trusted(): boolean {
     return this.reading !== undefined && this.clock() - this.at <= this.staleAfterMs;

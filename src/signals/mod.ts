@@ -46,6 +46,7 @@ export {
   DEFAULT_MAX_BYTES,
   type LoadScraper,
   type LoadScraperOptions,
+  type ScrapeFailureReason,
   type ScrapeOutcome,
   type ScrapeTarget,
 } from "./scraper.ts";

@@ -38,6 +38,14 @@ export interface ScrapeTarget {
   readonly inFlight: () => number;
 }
 
+/**
+ * Why a scrape failed, in a few fixed words (a metric label): `timeout` (no whole answer within
+ * `timeoutMs`), `status` (an answer other than 200, redirects included), `network` (refused,
+ * reset, unresolvable), `too_large` (over `maxBytes`), `unreadable` (no load metrics in it, not
+ * JSON, a total that is not finite).
+ */
+export type ScrapeFailureReason = "timeout" | "status" | "network" | "too_large" | "unreadable";
+
 /** What happened to one scrape. */
 export interface ScrapeOutcome {
   readonly id: string;
@@ -45,6 +53,14 @@ export interface ScrapeOutcome {
   readonly result: "ok" | "error" | "aborted" | "busy";
   /** `HTTP 200`, `timeout after 500 ms`, `body larger than 1048576 bytes`, `no load metrics found`… */
   readonly detail: string;
+  /** Why it failed (`result: "error"` only). */
+  readonly reason?: ScrapeFailureReason;
+  /**
+   * The scrape changed the target's state: `failing` — it failed after a good one (or as the
+   * first); `recovered` — it succeeded after failures. Absent while the state holds, so a sink
+   * that logs transitions logs once per change, not once per scrape.
+   */
+  readonly transition?: "failing" | "recovered";
   readonly durationMs: number;
   readonly reading?: EngineReading;
 }
@@ -79,7 +95,12 @@ export interface LoadScraper {
 /** Default cap on a load report's body. */
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
-class ScrapeError extends Error {}
+/** A failure the scraper names itself (the others are the network's). */
+class ScrapeError extends Error {
+  constructor(message: string, readonly reason: ScrapeFailureReason) {
+    super(message);
+  }
+}
 
 function check(options: LoadScraperOptions): void {
   if (options === null || typeof options !== "object") {
@@ -118,7 +139,7 @@ async function readText(
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.byteLength;
-      if (bytes > maxBytes) throw new ScrapeError(`body larger than ${maxBytes} bytes`);
+      if (bytes > maxBytes) throw new ScrapeError(`body larger than ${maxBytes} bytes`, "too_large");
       onText(decoder.decode(value, { stream: true }));
     }
     onText(decoder.decode());
@@ -141,10 +162,10 @@ async function readReport(
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new ScrapeError("not JSON");
+      throw new ScrapeError("not JSON", "unreadable");
     }
     const reading = readOllamaPs(parsed);
-    if (reading === undefined) throw new ScrapeError("no models list found");
+    if (reading === undefined) throw new ScrapeError("no models list found", "unreadable");
     return reading;
   }
   const spec = PROM_ENGINES[source];
@@ -152,9 +173,9 @@ async function readReport(
   await readText(body, maxBytes, (t) => reader.push(t));
   reader.end();
   const reading = readPromEngine(spec, reader.samples, model);
-  if (reading === undefined) throw new ScrapeError("no load metrics found");
+  if (reading === undefined) throw new ScrapeError("no load metrics found", "unreadable");
   const unusable = unusableReading(reading);
-  if (unusable !== undefined) throw new ScrapeError(unusable);
+  if (unusable !== undefined) throw new ScrapeError(unusable, "unreadable");
   return reading;
 }
 
@@ -213,17 +234,12 @@ export function createLoadScraper(options: LoadScraperOptions): LoadScraper {
 
   async function scrape(t: ScrapeTarget, stop: AbortSignal): Promise<ScrapeOutcome> {
     const begin = clock();
+    const wasFailing = t.signal.failing;
     const done = (
       result: ScrapeOutcome["result"],
       detail: string,
-      reading?: EngineReading,
-    ): ScrapeOutcome => ({
-      id: t.id,
-      result,
-      detail,
-      durationMs: clock() - begin,
-      ...(reading ? { reading } : {}),
-    });
+      more?: Pick<ScrapeOutcome, "reading" | "reason" | "transition">,
+    ): ScrapeOutcome => ({ id: t.id, result, detail, durationMs: clock() - begin, ...more });
     const ctrl = new AbortController();
     let cause: "timeout" | "stopped" | undefined;
     const onStop = () => {
@@ -246,13 +262,13 @@ export function createLoadScraper(options: LoadScraperOptions): LoadScraper {
       });
       if (res.status !== 200) {
         await res.body?.cancel().catch(() => {});
-        throw new ScrapeError(`HTTP ${res.status}`);
+        throw new ScrapeError(`HTTP ${res.status}`, "status");
       }
-      if (res.body === null) throw new ScrapeError("empty body");
+      if (res.body === null) throw new ScrapeError("empty body", "unreadable");
       const reading = await readReport(t.source, res.body, maxBytes, t.signal.model);
-      if (cause !== undefined) throw new ScrapeError("cut short");
+      if (cause !== undefined) throw new ScrapeError("cut short", "timeout");
       t.signal.record(reading, t.inFlight());
-      return done("ok", "HTTP 200", reading);
+      return done("ok", "HTTP 200", wasFailing ? { reading, transition: "recovered" } : { reading });
     } catch (error) {
       if (cause === "stopped") return done("aborted", "scraper stopped");
       const detail = cause === "timeout"
@@ -260,8 +276,13 @@ export function createLoadScraper(options: LoadScraperOptions): LoadScraper {
         : error instanceof ScrapeError
         ? error.message
         : (error as Error)?.message ?? String(error);
+      const reason = cause === "timeout"
+        ? "timeout"
+        : error instanceof ScrapeError
+        ? error.reason
+        : "network";
       t.signal.fail(detail);
-      return done("error", detail);
+      return done("error", detail, wasFailing ? { reason } : { reason, transition: "failing" });
     } finally {
       cancelDeadline();
       stop.removeEventListener("abort", onStop);

@@ -105,6 +105,56 @@ Deno.test("scraper: an engine whose totals overflow fails its scrape; its last g
   assert.equal(engine.signal.status().error, "running is Infinity, not a finite count");
 });
 
+Deno.test("scraper: failures carry a fixed reason, and a change of state is marked once, not per scrape", async () => {
+  const t = manualTimers();
+  const engine = target("flaky");
+  const answers: (() => Response | "hang")[] = [
+    () => new Response("down", { status: 503 }),
+    () => new Response("<html>proxy</html>\n"),
+    () => new Response("vllm:num_requests_waiting 1\n"),
+    () => new Response("vllm:num_requests_waiting 2\n"),
+    () => "hang",
+    () => new Response("# x\n".repeat(300_000)),
+  ];
+  let call = 0;
+  const scraper = createLoadScraper({
+    fetch: fakeFetch({ "http://flaky/metrics": () => answers[call++]() }),
+    clock: () => 0,
+    intervalMs: 1000,
+    timeoutMs: 500,
+    maxBytes: 1024 * 1024,
+    targets: () => [engine],
+    schedule: t.schedule,
+  });
+  const seen: unknown[][] = [];
+  for (let i = 0; i < answers.length; i++) {
+    const pending = scraper.runOnce();
+    await new Promise((r) => setTimeout(r, 0));
+    if (i === 4) t.fire(500);
+    const [o] = await pending;
+    seen.push([o.result, o.reason, o.transition]);
+  }
+  assert.deepEqual(seen, [
+    ["error", "status", "failing"],
+    ["error", "unreadable", undefined],
+    ["ok", undefined, "recovered"],
+    ["ok", undefined, undefined],
+    ["error", "timeout", "failing"],
+    ["error", "too_large", undefined],
+  ]);
+  const refused = target("refused");
+  const network = createLoadScraper({
+    fetch: (() => Promise.reject(new TypeError("connection refused"))) as typeof fetch,
+    clock: () => 0,
+    intervalMs: 1000,
+    timeoutMs: 500,
+    targets: () => [refused],
+    schedule: t.schedule,
+  });
+  const [o] = await network.runOnce();
+  assert.deepEqual([o.reason, o.detail, o.transition], ["network", "connection refused", "failing"]);
+});
+
 Deno.test("scraper: a hung target times out alone; it is skipped while busy, and the others go on", async () => {
   const t = manualTimers();
   const hung = target("hung");
