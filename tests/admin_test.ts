@@ -315,6 +315,41 @@ Deno.test("admin: concurrent edits by id on replicas sharing a name each hit the
   });
 });
 
+Deno.test("admin: a PATCH on an instance sharing YAML anchors changes that instance only", async () => {
+  await withAdmin(async ({ admin, gw, file }) => {
+    const text = (await Deno.readTextFile(file))
+      .replace(
+        "api-key: sk-upstream-secret-123 # never shown",
+        "$&\n          weight: &w 3\n          headers: &h { X-Team: blue }",
+      )
+      .replace(
+        /- \{ name: slow, base-url: ("[^"]+") \}/,
+        "- { name: slow, base-url: $1, weight: *w, headers: *h }",
+      );
+    await Deno.writeTextFile(file, text);
+    assert.equal((await admin("POST", "/reload")).status, 200);
+    const shared = () =>
+      gw.gateway.runtime().config.services.chat.instances.map((
+        i,
+      ) => [i.name, i.weight, i.headers?.["X-Team"]]);
+    assert.deepEqual(shared(), [["m", 3, "blue"], ["slow", 3, "blue"]]);
+
+    const m = await admin("PATCH", "/services/chat/instances/0", { weight: 1, headers: { "X-Team": "red" } });
+    assert.equal(m.status, 200);
+    assert.deepEqual([(await m.json()).weight], [1]);
+    assert.deepEqual(shared(), [["m", 1, "red"], ["slow", 3, "blue"]], "slow keeps the anchored values");
+    const slow = await admin("PATCH", "/services/chat/instances/1", { weight: 2 });
+    assert.equal(slow.status, 200);
+    await slow.body?.cancel();
+    assert.deepEqual(shared(), [["m", 1, "red"], ["slow", 2, "blue"]]);
+    const written = parseConfig(await Deno.readTextFile(file), { source: file, env: { ADMIN_TOKEN: TOKEN } });
+    assert.deepEqual(
+      written.config.services.chat.instances.map((i) => [i.name, i.weight, i.headers?.["X-Team"]]),
+      shared(),
+    );
+  });
+});
+
 Deno.test("admin: with admin.listen it answers on its own listener only", async () => {
   await withAdmin(async ({ gw, admin, file }) => {
     const text = (await Deno.readTextFile(file)).replace("admin:\n", 'admin:\n  listen: "127.0.0.1:0"\n');

@@ -5,10 +5,31 @@
  * whatever spelling the file uses (`base-url`, `baseUrl`); new keys are written in kebab-case,
  * except inside `headers`, whose names are data and stay as sent.
  *
+ * A change edits what it targets and nothing else, even where the file shares nodes through YAML
+ * anchors (`weight: &w 3` … `weight: *w`, `<<: *defaults`): before a node is edited in place it is
+ * made the edited instance's own (see {@linkcode own}), and before one is dropped the anchors inside
+ * it that are used elsewhere are handed over to those uses (see {@linkcode evacuate}).
+ *
  * @module
  */
 
-import { type Document, isAlias, isMap, isScalar, isSeq, type Node, type Pair, YAMLMap, YAMLSeq } from "yaml";
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isCollection,
+  isDocument,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  type Node,
+  type Pair,
+  visit,
+  YAMLMap,
+  YAMLSeq,
+} from "yaml";
 import { camelize, kebabize, normalizeKey } from "../config/keys.ts";
 import { GatewayError, NotFoundError } from "../errors.ts";
 import type { ServiceKind } from "../types.ts";
@@ -56,28 +77,197 @@ function yamlKeys(value: unknown, verbatim: boolean): unknown {
   return out;
 }
 
-/** Applies `value` to `node` and returns the node to keep (the same one when it could be edited). */
+/** Replaces the node a parent holds. */
+type Put = (node: Node) => void;
+
+/** A way to replace `child` where `parent` (a pair, a collection or the document) holds it. */
+function putInto(parent: unknown, child: unknown): Put {
+  if (isPair(parent)) return parent.key === child ? (n) => (parent.key = n) : (n) => (parent.value = n);
+  if (isCollection(parent)) {
+    const index = parent.items.indexOf(child as never);
+    return (n) => (parent.items[index] = n as never);
+  }
+  if (isDocument(parent)) return (n) => (parent.contents = n as never);
+  throw new TypeError(`Cannot replace a node held by ${String(parent)}`);
+}
+
+/**
+ * The first alias of `doc`, in document order, that stands for `target` (as the loader resolves
+ * aliases: the last node anchored with its name before it), skipping those inside `skip`.
+ */
+function firstAliasOf(
+  doc: Document,
+  target: Node,
+  skip?: Node | Pair,
+): { alias: Alias; put: Put } | undefined {
+  const anchors = new Map<string, Node>();
+  let found: { alias: Alias; put: Put } | undefined;
+  visit(doc, {
+    Node(_key, node, path) {
+      if (!isAlias(node)) {
+        if (node.anchor) anchors.set(node.anchor, node);
+      } else if (anchors.get(node.source) === target && (skip === undefined || !path.includes(skip))) {
+        found = { alias: node, put: putInto(path[path.length - 1], node) };
+        return visit.BREAK;
+      }
+    },
+  });
+  return found;
+}
+
+/** The node `alias` stands for in `doc`, or `undefined` (the loader reports a dangling alias). */
+function aliasTarget(doc: Document, alias: Alias): Node | undefined {
+  const anchors = new Map<string, Node>();
+  let found: Node | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (node === alias) {
+        found = anchors.get(alias.source);
+        return visit.BREAK;
+      }
+      if (!isAlias(node) && node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  return found;
+}
+
+/**
+ * A deep copy of `node`; with `anchors: false`, without any anchor (so that no alias can come to
+ * stand for the copy or a node inside it). Flow collections print with the document's spacing:
+ * `keepFlowSpacing` binds a node's printing to the node itself, which a copy must not inherit (it
+ * would print the original).
+ */
+function copyOf<T extends Node>(node: T, anchors: boolean): T {
+  const copy = node.clone() as T;
+  visit(copy, {
+    Node(_key, n) {
+      if (Object.hasOwn(n, "toString")) delete (n as { toString?: unknown }).toString;
+      if (!anchors && !isAlias(n)) n.anchor = undefined;
+    },
+  });
+  return copy;
+}
+
+/** A copy of `node` to put where `alias` was, with the alias's comments. */
+function copyFor(node: Node, alias: Alias, anchors: boolean): Node {
+  const copy = copyOf(node, anchors);
+  copy.commentBefore = alias.commentBefore;
+  copy.comment = alias.comment;
+  copy.spaceBefore = alias.spaceBefore;
+  return copy;
+}
+
+/**
+ * `node` (held where `put` writes) made the edited instance's own, so that editing it in place
+ * changes nothing else; returns the node to edit.
+ *
+ * - An alias is replaced, here only, by a copy of the node it stands for (without anchors): the
+ *   other uses of that anchor keep their value.
+ * - An anchored node that aliases use elsewhere stays here and loses its anchor; a copy of it
+ *   carrying the anchor replaces the first of those aliases, and the later ones now stand for it.
+ *   Every use keeps its value, in the order YAML requires (an anchor before its aliases).
+ */
+function own(doc: Document, node: unknown, put: Put): unknown {
+  if (isAlias(node)) {
+    const target = aliasTarget(doc, node);
+    if (target === undefined) return node;
+    const copy = copyFor(target, node, false);
+    put(copy);
+    return copy;
+  }
+  if (isNode(node) && node.anchor) {
+    const first = firstAliasOf(doc, node);
+    if (first) {
+      first.put(copyFor(node, first.alias, true));
+      node.anchor = undefined;
+    }
+  }
+  return node;
+}
+
+/**
+ * Before `removed` (a node or a pair) leaves the document: each anchor inside it that aliases
+ * outside it use is handed over — a copy of its node, anchor included, replaces the first of those
+ * aliases — so that what stays keeps its value and no alias is left without its anchor. Innermost
+ * and last anchors first: a copy may hold aliases to anchors before it, handed over after it.
+ */
+function evacuate(doc: Document, removed: Node | Pair): void {
+  const anchored: Node[] = [];
+  for (const root of isPair(removed) ? [removed.key, removed.value] : [removed]) {
+    if (!isNode(root)) continue;
+    visit(root, {
+      Node(_key, n) {
+        if (!isAlias(n) && n.anchor) anchored.push(n);
+      },
+    });
+  }
+  for (const node of anchored.reverse()) {
+    const first = firstAliasOf(doc, node, removed);
+    if (first) first.put(copyFor(node, first.alias, true));
+  }
+}
+
+/** Deepest chain of merge keys followed (`<<: *a` where `a` has `<<: *b`…). */
+const MAX_MERGE_DEPTH = 64;
+
+/**
+ * The mapping `map` inherits as `key` through its merge keys (`<<: *defaults`, `<<: [*a, *b]`),
+ * read as the loader reads them: a source's own keys before its merges, earlier sources first.
+ * `undefined` when the key is not inherited or not as a mapping.
+ */
+function inheritedMap(
+  doc: Document,
+  map: YAMLMap,
+  key: string,
+  verbatim: boolean,
+  depth = 0,
+): YAMLMap | undefined {
+  if (depth > MAX_MERGE_DEPTH) return undefined;
+  const resolve = (n: unknown) => (isAlias(n) ? aliasTarget(doc, n) : n);
+  for (const pair of map.items as Pair[]) {
+    if (keyText(pair) !== "<<") continue;
+    const value = resolve(pair.value);
+    for (const source of isSeq(value) ? value.items.map(resolve) : [value]) {
+      if (!isMap(source)) continue;
+      const found = findPair(source, key, verbatim);
+      if (found) {
+        const inherited = resolve(found.value);
+        return isMap(inherited) ? inherited : undefined;
+      }
+      const deeper = inheritedMap(doc, source, key, verbatim, depth + 1);
+      if (deeper) return deeper;
+    }
+  }
+  return undefined;
+}
+
+/** Applies `value` where `pair` holds a node: in place when it can be, else with a new node. */
 function assignValue(
   doc: Document,
-  node: unknown,
+  pair: Pair,
   value: unknown,
   mode: AssignMode,
   verbatim: boolean,
-): Node {
+): void {
+  const node = own(doc, pair.value, (n) => (pair.value = n));
   if (isScalar(node) && !isPlainObject(value) && !Array.isArray(value)) {
     node.value = value;
-    return node;
+    return;
   }
   if (isMap(node) && isPlainObject(value)) {
     assignMap(doc, node, value, mode, verbatim);
-    return node;
+    return;
   }
-  return doc.createNode(yamlKeys(value, verbatim)) as Node;
+  if (isNode(node)) evacuate(doc, node);
+  pair.value = doc.createNode(yamlKeys(value, verbatim)) as Node;
 }
 
 /**
  * Applies a JSON object to a YAML mapping. `replace` removes the keys `value` does not name;
- * `merge` keeps them and removes those `value` sets to `null` (RFC 7396).
+ * `merge` keeps them and removes those `value` sets to `null` (RFC 7396); a mapping merged into
+ * one the map only inherits (`<<: *defaults`) starts from a copy of the inherited one. `map` must
+ * be the edited instance's own (as {@linkcode instanceMap} returns it); the nodes below it are
+ * made so as they are edited, whatever anchors and aliases they share.
  *
  * @example
  * ```ts
@@ -99,21 +289,36 @@ export function assignMap(
   for (const [key, item] of Object.entries(value)) {
     const pair = findPair(map, key, verbatim);
     if (item === null && mode === "merge") {
-      if (pair) map.items.splice(map.items.indexOf(pair), 1);
+      if (pair) {
+        evacuate(doc, pair);
+        map.items.splice(map.items.indexOf(pair), 1);
+      }
       continue;
     }
     // Inside `headers` the names are data: matched and written exactly.
     const childVerbatim = verbatim || camelize(key) === "headers";
+    const written = verbatim ? key : kebabize(camelize(key));
+    const inherited = !pair && mode === "merge" && isPlainObject(item)
+      ? inheritedMap(doc, map, key, verbatim)
+      : undefined;
     if (pair) {
-      pair.value = assignValue(doc, pair.value, item, mode, childVerbatim);
+      assignValue(doc, pair, item, mode, childVerbatim);
+    } else if (inherited && isPlainObject(item)) {
+      const copy = copyOf(inherited, false);
+      map.items.push(doc.createPair(written, copy) as Pair);
+      assignMap(doc, copy, item, mode, childVerbatim);
     } else {
-      const written = verbatim ? key : kebabize(camelize(key));
       map.items.push(doc.createPair(written, yamlKeys(item, childVerbatim)) as Pair);
     }
   }
   if (mode === "replace") {
     const keys = Object.keys(value);
-    map.items = (map.items as Pair[]).filter((p) => keys.some((k) => sameKey(keyText(p), k, verbatim)));
+    const [kept, dropped] = [[], []] as [Pair[], Pair[]];
+    for (const p of map.items as Pair[]) {
+      (keys.some((k) => sameKey(keyText(p), k, verbatim)) ? kept : dropped).push(p);
+    }
+    for (const p of dropped) evacuate(doc, p);
+    map.items = kept;
   }
 }
 
@@ -130,8 +335,9 @@ function childMap(
     return k !== undefined && matches(k);
   });
   if (pair) {
-    if (isMap(pair.value)) return pair.value;
-    if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) {
+    const value = own(doc, pair.value, (n) => (pair.value = n));
+    if (isMap(value)) return value;
+    if (value === null || (isScalar(value) && value.value === null)) {
       if (create === undefined) return undefined;
       pair.value = new YAMLMap(doc.schema);
       return pair.value as YAMLMap;
@@ -188,10 +394,9 @@ export function serviceMap(doc: Document, kind: ServiceKind, create: boolean): Y
 export function instancesSeq(doc: Document, service: YAMLMap, create: boolean): YAMLSeq | undefined {
   const pair = findPair(service, "instances", false);
   if (pair) {
-    if (isSeq(pair.value)) return pair.value;
-    if (
-      !isAlias(pair.value) && (pair.value === null || (isScalar(pair.value) && pair.value.value === null))
-    ) {
+    const value = own(doc, pair.value, (n) => (pair.value = n));
+    if (isSeq(value)) return value;
+    if (value === null || (isScalar(value) && value.value === null)) {
       pair.value = new YAMLSeq(doc.schema);
       return pair.value as YAMLSeq;
     }
@@ -245,7 +450,7 @@ export function instanceMap(
 ): YAMLMap {
   const service = serviceMap(doc, kind, false);
   const seq = service && instancesSeq(doc, service, false);
-  const item = seq?.items[index];
+  const item = seq && own(doc, seq.items[index], (n) => (seq.items[index] = n));
   if (item === undefined) {
     throw new NotFoundError(
       `Service ${kind} has no instance ${index} in the file.`,
@@ -275,7 +480,10 @@ export function instanceMap(
 export function removeInstance(doc: Document, kind: ServiceKind, index: number): void {
   const service = serviceMap(doc, kind, false);
   const seq = service && instancesSeq(doc, service, false);
-  seq?.items.splice(index, 1);
+  const item = seq?.items[index];
+  if (!seq || item === undefined) return;
+  if (isNode(item)) evacuate(doc, item);
+  seq.items.splice(index, 1);
 }
 
 /** Sets (or, with `null`, removes) a policy block of a service: `load-balance`, `rate-limit`… */
@@ -289,11 +497,12 @@ export function setServiceBlock(
   if (!service) return;
   const pair = findPair(service, block, false);
   if (value === null) {
-    if (pair) service.items.splice(service.items.indexOf(pair), 1);
-  } else if (pair && isMap(pair.value)) {
-    assignMap(doc, pair.value, value, "replace");
+    if (pair) {
+      evacuate(doc, pair);
+      service.items.splice(service.items.indexOf(pair), 1);
+    }
   } else if (pair) {
-    pair.value = doc.createNode(yamlKeys(value, false));
+    assignValue(doc, pair, value, "replace", false);
   } else {
     service.items.push(doc.createPair(kebabize(camelize(block)), yamlKeys(value, false)) as Pair);
   }
