@@ -508,7 +508,8 @@ export class Attempt implements Settlement, Watch, BodyObserver, AbortMember, Wa
   ): Promise<Response | AttemptFailure> {
     let read: ReadToEnd;
     try {
-      read = await readToEnd(reader, REWRITE_BODY_MAX, this, first);
+      // The gateway reads on by itself: each chunk moves the idle deadline, which stays the upstream's.
+      read = await readToEnd(reader, REWRITE_BODY_MAX, { chunk: () => this.#rearm() }, first);
     } catch (error) {
       return this.#bodyFailure(error);
     }
