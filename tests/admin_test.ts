@@ -350,6 +350,37 @@ Deno.test("admin: a PATCH on an instance sharing YAML anchors changes that insta
   });
 });
 
+Deno.test("admin: a ${VAR} sent is literal data, never filled from the gateway's environment", async () => {
+  // The test gateway's environment holds ADMIN_TOKEN (the file's admin.token is "${ADMIN_TOKEN}").
+  await withAdmin(async ({ admin, gw, b, file }) => {
+    const patched = await admin("PATCH", "/services/chat/instances/0", {
+      "upstream-model": "${ADMIN_TOKEN}",
+    });
+    assert.equal(patched.status, 200);
+    const shown = await patched.text();
+    assert.equal(JSON.parse(shown).upstreamModel, "${ADMIN_TOKEN}");
+    assert.ok(!shown.includes(TOKEN), "the PATCH answer does not show the variable");
+
+    const added = await admin("POST", "/services/chat/instances", { name: "${ADMIN_TOKEN}", baseUrl: b.url });
+    assert.equal(added.status, 201);
+    await added.body?.cancel();
+    const models = await (await fetch(`${gw.url}/v1/models`)).text();
+    assert.ok(models.includes('"${ADMIN_TOKEN}"') && !models.includes(TOKEN), models);
+
+    const refused = await admin("PATCH", "/services/chat/instances/0", { "base-url": "${ADMIN_TOKEN}" });
+    assert.equal(refused.status, 400);
+    const message = (await refused.json()).error.message;
+    assert.match(message, /base-url must be an http\(s\) URL, received "\$\{ADMIN_TOKEN\}"/);
+    assert.ok(!message.includes(TOKEN), message);
+
+    const text = await Deno.readTextFile(file);
+    assert.match(text, /upstream-model: \$\$\{ADMIN_TOKEN\}/);
+    assert.match(text, /token: \$\{ADMIN_TOKEN\}/, "the operator's own placeholder is left as written");
+    assert.equal((await admin("GET", "/config")).status, 200, "and still filled: the token works");
+    assert.ok(!gw.logs.some((l) => l.includes(TOKEN)));
+  });
+});
+
 Deno.test("admin: with admin.listen it answers on its own listener only", async () => {
   await withAdmin(async ({ gw, admin, file }) => {
     const text = (await Deno.readTextFile(file)).replace("admin:\n", 'admin:\n  listen: "127.0.0.1:0"\n');

@@ -5,6 +5,12 @@
  * whatever spelling the file uses (`base-url`, `baseUrl`); new keys are written in kebab-case,
  * except inside `headers`, whose names are data and stay as sent.
  *
+ * Values sent to the API are data, written so that the loader reads them back as sent: a `${` in
+ * one is escaped as `$${` (see {@linkcode literal}). Otherwise an admin value such as
+ * `"${UPSTREAM_KEY}"` would be filled from the gateway's environment, and shown back by the API,
+ * `/v1/models` or an error message — any variable of the process, readable by whoever holds the
+ * admin token. Placeholders the operator wrote in the file are left as they are.
+ *
  * A change edits what it targets and nothing else, even where the file shares nodes through YAML
  * anchors (`weight: &w 3` … `weight: *w`, `<<: *defaults`): before a node is edited in place it is
  * made the edited instance's own (see {@linkcode own}), and before one is dropped the anchors inside
@@ -60,15 +66,38 @@ function findPair(map: YAMLMap, key: string, verbatim: boolean): Pair | undefine
   return (map.items as Pair[]).find((p) => sameKey(keyText(p), key, verbatim));
 }
 
-/** `value` with its mapping keys in kebab-case, except inside `headers` (names there are data). */
-function yamlKeys(value: unknown, verbatim: boolean): unknown {
-  if (Array.isArray(value)) return value.map((v) => yamlKeys(v, verbatim));
+/**
+ * `text` as the file must hold it to be read back as `text`: each `${` written `$${`, the file
+ * format's literal `${` (`interpolate.ts`), so it is never filled from the environment.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { interpolate } from "../config/interpolate.ts";
+ * import { literal } from "./admin_edit.ts";
+ * assert.equal(literal("${SECRET}"), "$${SECRET}");
+ * const read = interpolate(literal("a$${b}${c:-d}"), { SECRET: "s", c: "x" });
+ * assert(read.ok && read.value === "a$${b}${c:-d}");
+ * ```
+ */
+export function literal(text: string): string {
+  // A function: in a replacement string, `$$` would itself mean one `$`.
+  return text.replaceAll("${", () => "$${");
+}
+
+/**
+ * `value` as written to the file: strings {@linkcode literal}, mapping keys in kebab-case except
+ * inside `headers` (names there are data; keys are never filled from the environment).
+ */
+function yamlValue(value: unknown, verbatim: boolean): unknown {
+  if (typeof value === "string") return literal(value);
+  if (Array.isArray(value)) return value.map((v) => yamlValue(v, verbatim));
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const key = verbatim ? k : kebabize(camelize(k));
     Object.defineProperty(out, key, {
-      value: yamlKeys(v, verbatim || camelize(k) === "headers"),
+      value: yamlValue(v, verbatim || camelize(k) === "headers"),
       enumerable: true,
       writable: true,
       configurable: true,
@@ -251,7 +280,7 @@ function assignValue(
 ): void {
   const node = own(doc, pair.value, (n) => (pair.value = n));
   if (isScalar(node) && !isPlainObject(value) && !Array.isArray(value)) {
-    node.value = value;
+    node.value = yamlValue(value, verbatim);
     return;
   }
   if (isMap(node) && isPlainObject(value)) {
@@ -259,7 +288,7 @@ function assignValue(
     return;
   }
   if (isNode(node)) evacuate(doc, node);
-  pair.value = doc.createNode(yamlKeys(value, verbatim)) as Node;
+  pair.value = doc.createNode(yamlValue(value, verbatim)) as Node;
 }
 
 /**
@@ -308,7 +337,7 @@ export function assignMap(
       map.items.push(doc.createPair(written, copy) as Pair);
       assignMap(doc, copy, item, mode, childVerbatim);
     } else {
-      map.items.push(doc.createPair(written, yamlKeys(item, childVerbatim)) as Pair);
+      map.items.push(doc.createPair(written, yamlValue(item, childVerbatim)) as Pair);
     }
   }
   if (mode === "replace") {
@@ -504,6 +533,6 @@ export function setServiceBlock(
   } else if (pair) {
     assignValue(doc, pair, value, "replace", false);
   } else {
-    service.items.push(doc.createPair(kebabize(camelize(block)), yamlKeys(value, false)) as Pair);
+    service.items.push(doc.createPair(kebabize(camelize(block)), yamlValue(value, false)) as Pair);
   }
 }

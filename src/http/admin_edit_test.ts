@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { type Document, parseDocument } from "yaml";
-import { parseConfig } from "../config/load.ts";
+import { interpolate } from "../config/interpolate.ts";
+import { ConfigError, parseConfig } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import { updateYamlFile } from "../config/write.ts";
 import { GatewayError } from "../errors.ts";
 import type { ServiceKind } from "../types.ts";
-import { assignMap, instanceMap, removeInstance, setServiceBlock } from "./admin_edit.ts";
+import { assignMap, instanceMap, literal, removeInstance, setServiceBlock } from "./admin_edit.ts";
 
 const REPLICAS = `model:
   services:
@@ -197,4 +198,81 @@ Deno.test("setServiceBlock() on a block another service aliases changes that ser
   });
   assert.equal(config.services.chat.rateLimit?.capacity, 99);
   assert.equal(config.services.embedding.rateLimit?.capacity, 10);
+});
+
+Deno.test("literal() text reads back unchanged through interpolate(), whatever $, { and } it holds", () => {
+  const env = { A: "env-a", SECRET: "s3cret", "a.b": "env-ab" };
+  const alphabet = ["$", "$", "{", "}", ":", "-", "A", "SECRET", "a.b", " "];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const samples = ["${SECRET}", "$${SECRET}", "$$${SECRET}", "${A:-${SECRET}}", "${", "}${A}{", "$", "$$"];
+  for (let i = 0; i < 5000; i++) {
+    samples.push(
+      Array.from({ length: Math.floor(next() * 12) }, () => alphabet[Math.floor(next() * 10)]).join(""),
+    );
+  }
+  for (const text of samples) {
+    const read = interpolate(literal(text), env);
+    assert.ok(read.ok, `${JSON.stringify(text)}: ${read.ok ? "" : read.error}`);
+    assert.equal(read.value, text, JSON.stringify(literal(text)));
+  }
+});
+
+const PLACEHOLDERS = `model:
+  services:
+    chat:
+      instances:
+        - name: m
+          base-url: http://127.0.0.1:1
+          api-key: \${UPSTREAM_KEY} # the operator's placeholder
+`;
+const ENV = { UPSTREAM_KEY: "sk-upstream", SECRET: "s3cret-from-env" };
+
+/** Like {@linkcode edited}, with `ENV` as the gateway's environment. */
+async function editedWithEnv(mutate: (doc: Document) => void) {
+  const dir = await Deno.makeTempDir({ prefix: "dairouter-admin-edit-" });
+  const file = `${dir}/dairouter.yaml`;
+  try {
+    await Deno.writeTextFile(file, PLACEHOLDERS);
+    const { config } = await updateYamlFile(file, mutate, { env: ENV });
+    return { config, text: await Deno.readTextFile(file) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("assignMap() writes values as literal text: a ${VAR} sent is never filled from the environment", async () => {
+  const start = parseConfig(PLACEHOLDERS, { source: "t.yaml", env: ENV }).config;
+  const { config, text } = await editedWithEnv((doc) => {
+    assignMap(doc, instanceMap(doc, "chat", 0, identity(start, 0)), {
+      name: "${SECRET}",
+      upstreamModel: "x-$${SECRET}",
+      headers: { "X-Team": "${SECRET:-none}" },
+    }, "merge");
+  });
+  const inst = config.services.chat.instances[0];
+  assert.equal(inst.name, "${SECRET}");
+  assert.equal(inst.upstreamModel, "x-$${SECRET}");
+  assert.deepEqual(inst.headers, { "X-Team": "${SECRET:-none}" });
+  assert.equal(inst.apiKey, "sk-upstream", "the operator's own placeholder still is");
+  assert.ok(!JSON.stringify(config).includes(ENV.SECRET));
+  assert.match(text, /name: \$\$\{SECRET\}\n/);
+  assert.match(text, /api-key: \$\{UPSTREAM_KEY\} # the operator's placeholder/);
+});
+
+Deno.test("a refused admin value is quoted as sent in the error, never with the environment's value", async () => {
+  const start = parseConfig(PLACEHOLDERS, { source: "t.yaml", env: ENV }).config;
+  for (const change of [{ baseUrl: "${SECRET}" }, { weight: "${SECRET}" }, { path: "${SECRET}" }]) {
+    await assert.rejects(
+      editedWithEnv((doc) =>
+        assignMap(doc, instanceMap(doc, "chat", 0, identity(start, 0)), change, "merge")
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.ok(!err.message.includes(ENV.SECRET), err.message);
+        assert.ok(err.message.includes("${SECRET"), err.message);
+        return true;
+      },
+    );
+  }
 });

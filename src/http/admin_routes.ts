@@ -45,7 +45,11 @@ export interface AdminGateway {
 export interface AdminOptions {
   /** The YAML file changes are written to. @default {the running config's `source`} */
   readonly file?: string;
-  /** Environment for `${VAR}` placeholders when a change is validated (`main.ts`: `Deno.env`). @default {{}} */
+  /**
+   * Environment for the file's own `${VAR}` placeholders when a change is validated (`main.ts`:
+   * `Deno.env`); values sent through the API are written as literal text and never filled from it.
+   * @default {{}}
+   */
   readonly env?: Readonly<Record<string, string>>;
   /** Reads `key-file`s while validating. @default {fileReader(file)} */
   readonly readFile?: ReadFile;
