@@ -305,8 +305,14 @@ class WholeRead implements Watch {
     o.pending.readStarted();
   }
 
+  /** Counted in `pending.reads` until the 408 or the read's end, whichever comes first. */
+  #receiving = true;
+
   /** The body did not arrive in time: 408 now; the reservation waits for the read to settle. */
   expire(): void {
+    // No longer received: the read Deno still holds ends only when the connection closes, which
+    // the next listener renewal does — it must not wait for it.
+    this.#received();
     this.reject(
       new RequestTimeoutError(
         `The request body did not arrive within ${Math.round(this.o.deadlines.now() - this.#start)} ms.`,
@@ -317,8 +323,14 @@ class WholeRead implements Watch {
   /** The native read settled (whole, failed, or after a 408). */
   done(): void {
     this.o.pending.release(this.declared);
-    this.o.pending.readEnded();
+    this.#received();
     this.o.deadlines.delete(this);
+  }
+
+  #received(): void {
+    if (!this.#receiving) return;
+    this.#receiving = false;
+    this.o.pending.readEnded();
   }
 }
 

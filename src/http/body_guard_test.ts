@@ -203,6 +203,17 @@ Deno.test("readGuarded() counts each body being received once, until its read is
   await o.advance(60_000);
   assert.match(await late, /^408/);
   assert.equal(o.pending.reads, 0);
+  // Sized and small, stalled: the 408 ends its count though Deno's read stays pending until the
+  // connection closes (which the listener renewal it no longer holds back does).
+  const sized = feed();
+  const small = status(readGuarded(post(sized.body, { "content-length": "100" }), o));
+  sized.push(10);
+  await o.advance(60_000);
+  assert.match(await small, /^408/);
+  assert.equal(o.pending.reads, 0);
+  sized.end();
+  await o.advance(1);
+  assert.equal(o.pending.reads, 0, "counted once");
   // An early answer: the rest is drained, counted until the drain ends.
   const early = feed();
   drainUnread(post(early.body), o);
