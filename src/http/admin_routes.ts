@@ -11,7 +11,7 @@ import { type Document, YAMLMap } from "yaml";
 import type { ReadFile } from "../config/access.ts";
 import { normalizeKey } from "../config/keys.ts";
 import { ConfigError, loadConfigFile, type LoadResult, parseConfig } from "../config/load.ts";
-import { redactConfig } from "../config/redact.ts";
+import { redactConfig, REDACTED } from "../config/redact.ts";
 import type { Config, ConfigWarning, InstanceConfig } from "../config/types.ts";
 import { updateYamlFile } from "../config/write.ts";
 import { BadRequestError, errorResponse, NotFoundError } from "../errors.ts";
@@ -157,7 +157,29 @@ async function jsonObject(req: Request, gateway: AdminGateway): Promise<Record<s
   if (deeperThan(value, MAX_DEPTH)) {
     throw new BadRequestError(`The body is nested more than ${MAX_DEPTH} levels deep.`, "invalid_json");
   }
+  // What GET shows of a secret, sent back whole (a GET-then-PUT): it would replace the secret.
+  const redacted = redactedAt(value);
+  if (redacted !== undefined) {
+    throw new BadRequestError(
+      `The body's ${redacted} holds "${REDACTED}", the placeholder GET shows for a secret: send the real ` +
+        "value, or leave the field out (a PATCH keeps what the file holds).",
+      "redacted_value",
+      redacted,
+    );
+  }
   return value as Record<string, unknown>;
+}
+
+/** The path of the first string holding the redaction placeholder, if any (walked without recursion). */
+function redactedAt(value: unknown): string | undefined {
+  const stack: [unknown, string][] = [[value, ""]];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === "string" && v.includes(REDACTED)) return path || "value";
+    if (v === null || typeof v !== "object") continue;
+    for (const [k, child] of Object.entries(v)) stack.push([child, path ? `${path}.${k}` : k]);
+  }
+  return undefined;
 }
 
 /** Deepest nesting an admin body may have. */

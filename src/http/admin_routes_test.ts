@@ -162,3 +162,22 @@ Deno.test("admin routes: an id is looked up in the file as it is now; one only t
     await missing.body?.cancel();
   });
 });
+
+Deno.test("admin routes: an instance sent back as GET shows it, secrets as [redacted], is refused; the file keeps them", async () => {
+  const yaml = REPLICAS.replace(
+    "instance-id: gpu-a }",
+    "instance-id: gpu-a, api-key: sk-upstream-0123456789, headers: { X-Tenant: acme-secret } }",
+  );
+  await withAdmin(yaml, async ({ call, file }) => {
+    const shown = await (await call("GET", "/services/chat/instances/gpu-a")).json();
+    assert.equal(shown.headers["X-Tenant"], "[redacted]");
+    const { index: _i, healthy: _h, breaker: _b, inFlight: _f, ...instance } = shown;
+    const put = await call("PUT", "/services/chat/instances/gpu-a", instance);
+    assert.equal(put.status, 400);
+    const error = (await put.json()).error;
+    assert.equal(error.code, "redacted_value");
+    assert.match(error.param, /^(apiKey|headers\.X-Tenant)$/);
+    const text = await Deno.readTextFile(file);
+    assert.ok(text.includes("sk-upstream-0123456789") && text.includes("acme-secret"), "the secrets stay");
+  });
+});
