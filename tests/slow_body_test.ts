@@ -206,10 +206,10 @@ Deno.test("an upload that outlasts header-timeout is received whole: the listene
     assert.equal(up.requests.length, 1, "the whole body went upstream");
     assert.equal(await renewals(), before, "no renewal while the body was being received");
     // Polled slowly: a renewal waits for 250 ms without a request, these included.
-    const until = performance.now() + 4000;
+    const until = performance.now() + 10_000;
     while ((await renewals()) === before) {
       if (performance.now() > until) assert.fail("no renewal after the upload");
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1000));
     }
   });
 });
