@@ -17,6 +17,7 @@ import { AliasIndex, MAX_ALIAS_NODES, MAX_DEPTH, type ReadBudget } from "./budge
 import { interpolate } from "./interpolate.ts";
 import { keyContextOf, type KeyNames, normalizeKey, type PathSegment } from "./keys.ts";
 import { appendPath, Origins } from "./origins.ts";
+import { define } from "./merge.ts";
 import { keysOf, place } from "./relaxed.ts";
 import type { Problem } from "./problem.ts";
 
@@ -327,9 +328,4 @@ function mergeInto(
   } finally {
     ctx.stack.delete(resolved);
   }
-}
-
-/** Defines an own property even for keys such as `__proto__`, which plain assignment would not. */
-function define(out: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -19,7 +19,8 @@ export interface Layer {
   readonly origins: Origins;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A mapping (not a list, not null): what merges key by key. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
@@ -84,7 +85,7 @@ function merge(
   return [out, { ...(origin ? { origin } : {}), children }];
 }
 
-/** Defines an own property even for keys such as `__proto__`. */
-function define(out: Record<string, unknown>, key: string, value: unknown): void {
+/** Defines an own property even for keys such as `__proto__`, which plain assignment would not. */
+export function define(out: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }

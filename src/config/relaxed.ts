@@ -15,6 +15,7 @@ import {
   type ReadPolicy,
   readPolicy,
 } from "./keys.ts";
+import { define, isPlainObject } from "./merge.ts";
 
 /**
  * The normalised keys a written key stands for, and how far they are read. A dotted key
@@ -28,10 +29,9 @@ export function keysOf(
   text: boolean,
   names: KeyNames | undefined,
 ): { keys: string[]; policy: ReadPolicy } {
-  const parts = text && rawKey.includes(".") && keyModeAt(path) === "normalize"
-    ? rawKey.split(".")
-    : [rawKey];
-  if (parts.some((p) => p === "")) parts.splice(0, parts.length, rawKey);
+  const split = text && keyModeAt(path) === "normalize" ? rawKey.split(".") : [rawKey];
+  // `a..b`, `.a`, `a.`: not a path Spring would bind; the key stays as written.
+  const parts = split.includes("") ? [rawKey] : split;
   const keys: string[] = [];
   for (const part of parts) {
     const key = normalizeKey([...path, ...keys], part, names);
@@ -42,9 +42,6 @@ export function keysOf(
   return { keys, policy: "read" };
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
 /**
  * Puts `value` at `keys` below `out`, merging with mappings already there (a dotted key and a
  * nested one naming the same section); `false` when a value would replace another. Mappings met
@@ -54,7 +51,7 @@ export function place(out: Record<string, unknown>, keys: readonly string[], val
   const [key, ...rest] = keys;
   const existing = Object.hasOwn(out, key) ? out[key] : undefined;
   if (rest.length > 0) {
-    if (existing !== undefined && !isRecord(existing)) return false;
+    if (existing !== undefined && !isPlainObject(existing)) return false;
     const inner: Record<string, unknown> = existing === undefined ? {} : { ...existing };
     const ok = place(inner, rest, value);
     define(out, key, inner);
@@ -64,15 +61,10 @@ export function place(out: Record<string, unknown>, keys: readonly string[], val
     define(out, key, value);
     return true;
   }
-  if (!isRecord(existing) || !isRecord(value)) return value === undefined;
+  if (!isPlainObject(existing) || !isPlainObject(value)) return value === undefined;
   const merged: Record<string, unknown> = { ...existing };
   let ok = true;
   for (const [k, v] of Object.entries(value)) ok = place(merged, [k], v) && ok;
   define(out, key, merged);
   return ok;
-}
-
-/** Defines an own property even for keys such as `__proto__`, which plain assignment would not. */
-function define(out: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
