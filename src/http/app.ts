@@ -16,6 +16,7 @@ import { forwardRequestHeaders } from "../proxy/headers.ts";
 import type { Runtime } from "../proxy/runtime.ts";
 import type { Clock, Random, ServiceKind } from "../types.ts";
 import { SERVICE_KINDS } from "../types.ts";
+import { clientKey } from "./route_auth.ts";
 import { type BodyReader, type ParsedBody, readRequestBody } from "./body.ts";
 import { type BodyGuardOptions, drainUnread, readGuarded } from "./body_guard.ts";
 import { DIALECT_PATHS, mountDialectRoutes } from "./dialect_routes.ts";
@@ -185,13 +186,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       // The console checks the admin token itself (mounted by `extend`).
       !(config.console.enabled && underPrefix(path, config.console.path))
     ) {
-      const key = authenticate(config.auth, c.req.raw.headers, deps.clock());
-      if (isDenial(key)) {
-        const error = denialError(key);
-        c.set("refusal", error.code);
-        throw error;
-      }
-      c.set("apiKey", key);
+      c.set("apiKey", clientKey(c, config.auth, deps.clock()));
     }
     await next();
   });

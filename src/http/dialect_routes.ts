@@ -24,7 +24,7 @@ import {
 } from "../dialects/mod.ts";
 import { GatewayError } from "../errors.ts";
 import { requestId } from "../observe/trace.ts";
-import { authenticate, denialError, isDenial } from "../proxy/access.ts";
+import { denialError } from "../proxy/access.ts";
 import { modelAllowed } from "../proxy/api_keys.ts";
 import { resolveModel } from "../proxy/catalogue.ts";
 import { dialectCall } from "../proxy/dialect_call.ts";
@@ -35,6 +35,7 @@ import type { AppEnv, Intake, ProxyHandler } from "./app.ts";
 import { type BodyReader, duplicateModel } from "./body.ts";
 import { hasDuplicateKey } from "./duplicate_key.ts";
 import { modelList } from "./models.ts";
+import { clientKey, refused } from "./route_auth.ts";
 import type { ProxyRoute } from "./routes.ts";
 
 /** The Ollama release whose API the `ollama` dialect follows (`GET /api/version` says it). */
@@ -100,7 +101,7 @@ export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): v
   }
   app.post(COUNT_TOKENS, (c) => shaped(anthropicDialect, c, () => countRoute(c, deps)));
   const listed = (c: Context<AppEnv>, live: boolean) =>
-    listedModels(deps.runtime(), keyOf(c, deps.runtime(), deps.clock()), live);
+    listedModels(deps.runtime(), clientKey(c, deps.runtime().config.auth, deps.clock()), live);
   app.get(
     "/api/tags",
     (c) => shaped(ollamaChatDialect, c, () => c.json(ollamaTags(listed(c, false), deps.clock()))),
@@ -112,7 +113,7 @@ export function mountDialectRoutes(app: Hono<AppEnv>, deps: DialectRouteDeps): v
   );
   app.get("/api/version", (c) =>
     shaped(ollamaChatDialect, c, () => {
-      keyOf(c, deps.runtime(), deps.clock());
+      clientKey(c, deps.runtime().config.auth, deps.clock());
       return c.json({ version: OLLAMA_API_VERSION });
     }));
   // Any other method on these paths: 405 in the dialect's shape (not the OpenAI 404 of unknown URLs).
@@ -145,17 +146,6 @@ function notAllowed(d: Dialect, c: Context<AppEnv>, allow: string): Response {
   return res;
 }
 
-/** The client's key, checked (throws the 401 a dialect route shapes); `undefined` when auth is off. */
-function keyOf(c: Context<AppEnv>, rt: Runtime, now: number): ApiKeyConfig | undefined {
-  const key = authenticate(rt.config.auth, c.req.raw.headers, now);
-  if (isDenial(key)) {
-    const error = denialError(key);
-    c.set("refusal", error.code); // its access-log line (`app.ts`)
-    throw error;
-  }
-  return key;
-}
-
 /**
  * `count_tokens`, answered by the gateway (an estimate, see `anthropic_count.ts`), for a model
  * the client's key may use and some chat instance serves.
@@ -163,7 +153,7 @@ function keyOf(c: Context<AppEnv>, rt: Runtime, now: number): ApiKeyConfig | und
 async function countRoute(c: Context<AppEnv>, deps: DialectRouteDeps): Promise<Response> {
   c.set("logged", true); // answered here, not dispatched: every call gets its access-log line
   const rt = deps.runtime();
-  const key = keyOf(c, rt, deps.clock());
+  const key = clientKey(c, rt.config.auth, deps.clock());
   const bytes = await deps.readBody(c.req.raw);
   const counted = countTokens(bytes);
   if (!counted.ok) {
@@ -172,9 +162,7 @@ async function countRoute(c: Context<AppEnv>, deps: DialectRouteDeps): Promise<R
   const model = String((JSON.parse(new TextDecoder().decode(bytes)) as { model: unknown }).model);
   const route = resolveModel(rt.services.chat.catalogue, model);
   if (key !== undefined && !modelAllowed(key, model) && !(route && modelAllowed(key, route.pool.name))) {
-    const error = denialError({ allowed: false, reason: "model-forbidden" }, { service: "chat", model });
-    c.set("refusal", error.code);
-    throw error;
+    throw refused(c, { allowed: false, reason: "model-forbidden" }, { service: "chat", model });
   }
   if (route === undefined) {
     throw denialError({
